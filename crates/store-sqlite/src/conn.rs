@@ -1,0 +1,216 @@
+//! Connection threads: one group-committing writer and a pool of readers.
+//!
+//! rusqlite is synchronous; rather than `spawn_blocking` per query we keep long-lived threads,
+//! each owning its connection and prepared-statement cache, fed by channels. Async callers get
+//! their answer through a oneshot.
+
+use justus_core::{StoreError, StoreResult};
+use rusqlite::{Connection, OpenFlags};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// `PRAGMA synchronous`: FULL survives power loss; NORMAL (WAL) survives process crashes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    #[default]
+    Full,
+    Normal,
+}
+
+#[derive(Clone, Debug)]
+pub struct SqliteOptions {
+    pub synchronous: Synchronous,
+    /// Reader threads (connections).
+    pub readers: usize,
+    /// Upper bound of jobs committed in one transaction.
+    pub max_batch: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self { synchronous: Synchronous::Full, readers: 4, max_batch: 512 }
+    }
+}
+
+/// Called after the group's commit with its outcome.
+type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
+/// Runs inside a savepoint; says whether to keep its changes, and how to answer the caller.
+type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+pub(crate) struct Threads {
+    writer: crossbeam_channel::Sender<WriteJob>,
+    readers: crossbeam_channel::Sender<ReadJob>,
+}
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn configure(conn: &Connection, opts: &SqliteOptions, read_only: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "temp_store", "memory")?;
+    if read_only {
+        conn.pragma_update(None, "query_only", true)?;
+    } else {
+        conn.pragma_update(None, "journal_mode", "wal")?;
+        let sync = match opts.synchronous {
+            Synchronous::Full => "full",
+            Synchronous::Normal => "normal",
+        };
+        conn.pragma_update(None, "synchronous", sync)?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match &e {
+        rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+        rusqlite::Error::SqliteFailure(f, msg) => match f.code {
+            ErrorCode::ConstraintViolation => {
+                let msg = msg.as_deref().unwrap_or_default();
+                if msg.contains("users.username") {
+                    StoreError::Conflict("username")
+                } else if msg.contains("users.email") {
+                    StoreError::Conflict("email")
+                } else {
+                    StoreError::Other(e.to_string())
+                }
+            }
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen | ErrorCode::DiskFull => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Other(e.to_string()),
+        },
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Unavailable("sqlite worker stopped".into())
+}
+
+impl Threads {
+    pub(crate) fn start(path: &Path, opts: &SqliteOptions) -> StoreResult<Self> {
+        let mut writer_conn = Connection::open(path).map_err(map_err)?;
+        configure(&writer_conn, opts, false).map_err(map_err)?;
+        crate::migrate::run(&mut writer_conn).map_err(map_err)?;
+
+        let (wtx, wrx) = crossbeam_channel::unbounded::<WriteJob>();
+        let max_batch = opts.max_batch.max(1);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(writer_conn, wrx, max_batch))
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+
+        let (rtx, rrx) = crossbeam_channel::unbounded::<ReadJob>();
+        for i in 0..opts.readers.max(1) {
+            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(map_err)?;
+            configure(&conn, opts, true).map_err(map_err)?;
+            let rrx = rrx.clone();
+            std::thread::Builder::new()
+                .name(format!("sqlite-reader-{i}"))
+                .spawn(move || {
+                    for job in rrx.iter() {
+                        // A panicking job must not take the reader down; its caller sees the
+                        // dropped oneshot as an error.
+                        let _ = catch_unwind(AssertUnwindSafe(|| job(&conn)));
+                    }
+                })
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+        }
+        Ok(Self { writer: wtx, readers: rtx })
+    }
+
+    /// Runs `f` on a reader connection.
+    pub(crate) async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.readers
+            .send(Box::new(move |conn| {
+                let _ = tx.send(f(conn));
+            }))
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// Runs `f` on the writer inside a savepoint of the current group transaction. The caller
+    /// is answered after the group commits; an `Err` from `f` rolls back only its own changes.
+    pub(crate) async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: WriteJob = Box::new(move |conn| {
+            let result = f(conn);
+            let keep = result.is_ok();
+            let done: Completion = Box::new(move |commit| {
+                let _ = tx.send(commit.and(result));
+            });
+            (keep, done)
+        });
+        self.writer.send(job).map_err(|_| gone())?;
+        rx.await.map_err(|_| StoreError::Unavailable("sqlite write not committed".into()))?
+    }
+}
+
+fn writer_loop(conn: Connection, jobs: crossbeam_channel::Receiver<WriteJob>, max_batch: usize) {
+    let mut batch = Vec::with_capacity(max_batch);
+    let mut completions: Vec<Completion> = Vec::with_capacity(max_batch);
+    while let Ok(first) = jobs.recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::error!(error = %e, "sqlite writer cannot begin a transaction");
+            // Dropping a job drops its caller's oneshot: the caller sees "not committed".
+            batch.clear();
+            continue;
+        }
+        for job in batch.drain(..) {
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                tracing::error!(error = %e, "sqlite savepoint failed");
+                continue;
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(|| job(&conn)));
+            let (keep, done) = match outcome {
+                Ok(pair) => pair,
+                Err(_) => (false, Box::new(|_| {}) as Completion),
+            };
+            let end = if keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+            if let Err(e) = conn.execute_batch(end) {
+                tracing::error!(error = %e, "sqlite savepoint end failed");
+            }
+            completions.push(done);
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(map_err);
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for done in completions.drain(..) {
+            done(match &commit {
+                Ok(()) => Ok(()),
+                Err(e) => Err(e.clone()),
+            });
+        }
+    }
+}
+
+pub(crate) fn open_dir_check(path: &Path) -> StoreResult<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}

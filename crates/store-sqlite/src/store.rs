@@ -1,0 +1,295 @@
+//! `Store` implementation for SQLite.
+
+use crate::conn::{SqliteOptions, Threads, map_err, open_dir_check};
+use crate::rows::{self, SESSION_COLS, TOKEN_COLS, USER_COLS, ts};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use justus_core::session::{
+    NewSession, RefreshDecision, RefreshOutcome, RefreshPolicy, Session, TokenHash, decide_refresh,
+};
+use justus_core::store::Store;
+use justus_core::user::{NewUser, User, UserPatch};
+use justus_core::{SessionId, StoreError, StoreResult, UserId};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+
+pub struct SqliteStore {
+    threads: Threads,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: &Path, opts: &SqliteOptions) -> StoreResult<Self> {
+        open_dir_check(path)?;
+        Ok(Self { threads: Threads::start(path, opts)? })
+    }
+}
+
+fn user_by_id(conn: &Connection, id: UserId) -> StoreResult<User> {
+    conn.prepare_cached(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"))
+        .and_then(|mut st| st.query_row([id.0], rows::user))
+        .map_err(map_err)
+}
+
+fn session_by_id(conn: &Connection, id: SessionId) -> StoreResult<Session> {
+    conn.prepare_cached(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"))
+        .and_then(|mut st| st.query_row([id.0], rows::session))
+        .map_err(map_err)
+}
+
+fn insert_token(conn: &Connection, hash: &TokenHash, session: SessionId, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![hash.0.as_slice(), session.0, ts(now)])
+        .map(drop)
+}
+
+fn refresh_tx(
+    conn: &Connection,
+    presented: &TokenHash,
+    next: &TokenHash,
+    now: DateTime<Utc>,
+    policy: &RefreshPolicy,
+) -> StoreResult<RefreshOutcome> {
+    let token_sql = format!("SELECT {TOKEN_COLS} FROM refresh_tokens WHERE hash = ?1");
+    let found = conn
+        .prepare_cached(&token_sql)
+        .and_then(|mut st| st.query_row([presented.0.as_slice()], rows::token).optional())
+        .map_err(map_err)?;
+    let Some((token, successor_hash)) = found else {
+        return Ok(RefreshOutcome::Invalid);
+    };
+    let session = session_by_id(conn, token.session_id)?;
+    let successor = match successor_hash {
+        Some(h) => conn
+            .prepare_cached(&token_sql)
+            .and_then(|mut st| st.query_row([h.0.as_slice()], rows::token).optional())
+            .map_err(map_err)?
+            .map(|(rec, _)| rec),
+        None => None,
+    };
+    let decision = decide_refresh(&session, &token, successor.as_ref(), now, policy);
+    let exec = |sql: &str, p: &[&dyn rusqlite::ToSql]| conn.prepare_cached(sql).and_then(|mut st| st.execute(p)).map_err(map_err);
+    match decision {
+        RefreshDecision::Expired => Ok(RefreshOutcome::Expired),
+        RefreshDecision::ReuseDetected => {
+            exec("UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", &[&session.id.0, &ts(now)])?;
+            Ok(RefreshOutcome::ReuseDetected { session_id: session.id, user_id: session.user_id })
+        }
+        RefreshDecision::Rotate | RefreshDecision::RotateWithinGrace => {
+            if decision == RefreshDecision::Rotate {
+                exec(
+                    "UPDATE refresh_tokens SET replaced_at = ?2, replaced_by = ?3 WHERE hash = ?1",
+                    &[&presented.0.as_slice(), &ts(now), &next.0.as_slice()],
+                )?;
+            } else {
+                if let Some(s) = &successor {
+                    exec(
+                        "UPDATE refresh_tokens SET replaced_at = ?2 WHERE hash = ?1",
+                        &[&s.hash.0.as_slice(), &ts(now)],
+                    )?;
+                }
+                // The retried token keeps its original rotation time: the grace window does not
+                // restart with every retry.
+                exec("UPDATE refresh_tokens SET replaced_by = ?2 WHERE hash = ?1", &[&presented.0.as_slice(), &next.0.as_slice()])?;
+            }
+            insert_token(conn, next, session.id, now).map_err(map_err)?;
+            exec("UPDATE sessions SET last_used_at = ?2 WHERE id = ?1", &[&session.id.0, &ts(now)])?;
+            Ok(RefreshOutcome::Rotated(Session { last_used_at: now, ..session }))
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.threads.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)).await
+    }
+
+    async fn create_user(&self, new: &NewUser) -> StoreResult<User> {
+        let new = new.clone();
+        self.threads
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO users (id, username, email, display_name, created_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        new.id.0,
+                        new.username.as_str(),
+                        new.email.as_ref().map(|e| e.as_str()),
+                        new.display_name.as_str(),
+                        ts(new.now)
+                    ])
+                })
+                .map_err(map_err)?;
+                c.prepare_cached("INSERT INTO credentials (user_id, password_hash, updated_at) VALUES (?1, ?2, ?3)")
+                    .and_then(|mut st| st.execute(params![new.id.0, new.password_hash, ts(new.now)]))
+                    .map_err(map_err)?;
+                Ok(User {
+                    id: new.id,
+                    username: new.username,
+                    display_name: new.display_name,
+                    email: new.email,
+                    created_at: new.now,
+                    updated_at: new.now,
+                })
+            })
+            .await
+    }
+
+    async fn user_by_id(&self, id: UserId) -> StoreResult<User> {
+        self.threads.read(move |c| user_by_id(c, id)).await
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<(User, String)> {
+        let login = login.to_lowercase();
+        self.threads
+            .read(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {USER_COLS}, cr.password_hash FROM users u JOIN credentials cr ON cr.user_id = u.id \
+                     WHERE u.username = ?1 OR u.email = ?1 LIMIT 1"
+                ))
+                .and_then(|mut st| st.query_row([login], |r| Ok((rows::user(r)?, r.get(6)?))))
+                .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn password_hash(&self, id: UserId) -> StoreResult<String> {
+        self.threads
+            .read(move |c| {
+                c.prepare_cached("SELECT password_hash FROM credentials WHERE user_id = ?1")
+                    .and_then(|mut st| st.query_row([id.0], |r| r.get(0)))
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> StoreResult<User> {
+        let patch = patch.clone();
+        self.threads
+            .write(move |c| {
+                let mut current = user_by_id(c, id)?;
+                if let Some(name) = patch.display_name {
+                    current.display_name = name;
+                }
+                if let Some(email) = patch.email {
+                    current.email = email;
+                }
+                current.updated_at = now;
+                c.prepare_cached("UPDATE users SET display_name = ?2, email = ?3, updated_at = ?4 WHERE id = ?1")
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            id.0,
+                            current.display_name.as_str(),
+                            current.email.as_ref().map(|e| e.as_str()),
+                            ts(now)
+                        ])
+                    })
+                    .map_err(map_err)?;
+                Ok(current)
+            })
+            .await
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let hash = hash.to_owned();
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("UPDATE credentials SET password_hash = ?2, updated_at = ?3 WHERE user_id = ?1")
+                    .and_then(|mut st| st.execute(params![id.0, hash, ts(now)]))
+                    .map_err(map_err)?;
+                if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            })
+            .await
+    }
+
+    async fn create_session(&self, new: &NewSession) -> StoreResult<Session> {
+        let new = new.clone();
+        self.threads
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
+                     VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![new.id.0, new.user_id.0, ts(new.now), ts(new.expires_at), new.user_agent, new.ip])
+                })
+                .map_err(map_err)?;
+                insert_token(c, &new.token, new.id, new.now).map_err(map_err)?;
+                Ok(Session {
+                    id: new.id,
+                    user_id: new.user_id,
+                    created_at: new.now,
+                    last_used_at: new.now,
+                    expires_at: new.expires_at,
+                    user_agent: new.user_agent,
+                    ip: new.ip,
+                    revoked_at: None,
+                })
+            })
+            .await
+    }
+
+    async fn session(&self, id: SessionId) -> StoreResult<Session> {
+        self.threads.read(move |c| session_by_id(c, id)).await
+    }
+
+    async fn refresh(
+        &self,
+        presented: &TokenHash,
+        next: &TokenHash,
+        now: DateTime<Utc>,
+        policy: &RefreshPolicy,
+    ) -> StoreResult<RefreshOutcome> {
+        let (presented, next, policy) = (*presented, *next, *policy);
+        self.threads.write(move |c| refresh_tx(c, &presented, &next, now, &policy)).await
+    }
+
+    async fn list_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>> {
+        let idle_cutoff = now - RefreshPolicy::default().idle;
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {SESSION_COLS} FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL \
+                         AND expires_at > ?2 AND last_used_at > ?3 ORDER BY created_at DESC, id DESC"
+                    ))
+                    .map_err(map_err)?;
+                st.query_map(params![user.0, ts(now), ts(idle_cutoff)], rows::session)
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn revoke_session(&self, user: UserId, id: SessionId, now: DateTime<Utc>) -> StoreResult<()> {
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("UPDATE sessions SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL")
+                    .and_then(|mut st| st.execute(params![id.0, user.0, ts(now)]))
+                    .map_err(map_err)?;
+                if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            })
+            .await
+    }
+
+    async fn revoke_sessions(&self, user: UserId, keep: Option<SessionId>, now: DateTime<Utc>) -> StoreResult<Vec<SessionId>> {
+        self.threads
+            .write(move |c| {
+                let mut st = c
+                    .prepare_cached(
+                        "UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND revoked_at IS NULL \
+                         AND (?2 IS NULL OR id <> ?2) RETURNING id",
+                    )
+                    .map_err(map_err)?;
+                st.query_map(params![user.0, keep.map(|k| k.0), ts(now)], |r| Ok(SessionId(r.get(0)?)))
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+}
