@@ -67,7 +67,10 @@ pub struct RefreshPolicy {
 
 impl Default for RefreshPolicy {
     fn default() -> Self {
-        Self { idle: Duration::days(7), grace: Duration::seconds(30) }
+        Self {
+            idle: Duration::days(7),
+            grace: Duration::seconds(30),
+        }
     }
 }
 
@@ -95,7 +98,10 @@ pub fn decide_refresh(
     now: DateTime<Utc>,
     policy: &RefreshPolicy,
 ) -> RefreshDecision {
-    if session.revoked_at.is_some() || now >= session.expires_at || now - session.last_used_at >= policy.idle {
+    if session.revoked_at.is_some()
+        || now >= session.expires_at
+        || now - session.last_used_at >= policy.idle
+    {
         return RefreshDecision::Expired;
     }
     match token.replaced_at {
@@ -120,7 +126,10 @@ pub enum RefreshOutcome {
     Invalid,
     Expired,
     /// The family was revoked because a retired token was replayed.
-    ReuseDetected { session_id: SessionId, user_id: UserId },
+    ReuseDetected {
+        session_id: SessionId,
+        user_id: UserId,
+    },
 }
 
 #[cfg(test)]
@@ -145,39 +154,74 @@ mod tests {
     }
 
     fn token(replaced: Option<i64>) -> RefreshRecord {
-        RefreshRecord { hash: TokenHash([1; 32]), session_id: SessionId::new(), created_at: at(0), replaced_at: replaced.map(at) }
+        RefreshRecord {
+            hash: TokenHash([1; 32]),
+            session_id: SessionId::new(),
+            created_at: at(0),
+            replaced_at: replaced.map(at),
+        }
     }
 
     #[test]
     fn fresh_token_rotates() {
         let p = RefreshPolicy::default();
-        assert_eq!(decide_refresh(&session(), &token(None), None, at(60), &p), RefreshDecision::Rotate);
+        assert_eq!(
+            decide_refresh(&session(), &token(None), None, at(60), &p),
+            RefreshDecision::Rotate
+        );
     }
 
     #[test]
     fn replay_within_grace_with_unused_successor_rotates_again() {
         let p = RefreshPolicy::default();
         let succ = token(None);
-        assert_eq!(decide_refresh(&session(), &token(Some(10)), Some(&succ), at(20), &p), RefreshDecision::RotateWithinGrace);
+        assert_eq!(
+            decide_refresh(&session(), &token(Some(10)), Some(&succ), at(20), &p),
+            RefreshDecision::RotateWithinGrace
+        );
     }
 
     #[test]
     fn replay_after_grace_or_after_successor_used_is_reuse() {
         let p = RefreshPolicy::default();
-        assert_eq!(decide_refresh(&session(), &token(Some(10)), Some(&token(None)), at(41), &p), RefreshDecision::ReuseDetected);
-        assert_eq!(decide_refresh(&session(), &token(Some(10)), Some(&token(Some(12))), at(15), &p), RefreshDecision::ReuseDetected);
-        assert_eq!(decide_refresh(&session(), &token(Some(10)), None, at(15), &p), RefreshDecision::ReuseDetected);
+        assert_eq!(
+            decide_refresh(&session(), &token(Some(10)), Some(&token(None)), at(41), &p),
+            RefreshDecision::ReuseDetected
+        );
+        assert_eq!(
+            decide_refresh(
+                &session(),
+                &token(Some(10)),
+                Some(&token(Some(12))),
+                at(15),
+                &p
+            ),
+            RefreshDecision::ReuseDetected
+        );
+        assert_eq!(
+            decide_refresh(&session(), &token(Some(10)), None, at(15), &p),
+            RefreshDecision::ReuseDetected
+        );
     }
 
     #[test]
     fn expiry_absolute_idle_and_revoked() {
         let p = RefreshPolicy::default();
         let mut s = session();
-        assert_eq!(decide_refresh(&s, &token(None), None, at(7 * 86400), &p), RefreshDecision::Expired);
+        assert_eq!(
+            decide_refresh(&s, &token(None), None, at(7 * 86400), &p),
+            RefreshDecision::Expired
+        );
         s.last_used_at = at(29 * 86400);
-        assert_eq!(decide_refresh(&s, &token(None), None, at(30 * 86400), &p), RefreshDecision::Expired);
+        assert_eq!(
+            decide_refresh(&s, &token(None), None, at(30 * 86400), &p),
+            RefreshDecision::Expired
+        );
         let mut s = session();
         s.revoked_at = Some(at(1));
-        assert_eq!(decide_refresh(&s, &token(None), None, at(2), &p), RefreshDecision::Expired);
+        assert_eq!(
+            decide_refresh(&s, &token(None), None, at(2), &p),
+            RefreshDecision::Expired
+        );
     }
 }

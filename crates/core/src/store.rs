@@ -8,10 +8,22 @@ use crate::user::{NewUser, User, UserPatch};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+/// Connection pool occupancy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Connection pool occupancy, for metrics; `None` where the adapter has no pool.
+    fn pool_stats(&self) -> Option<PoolStats> {
+        None
+    }
 
     // --- users -------------------------------------------------------------------------------
 
@@ -21,8 +33,18 @@ pub trait Store: Send + Sync + 'static {
     /// Finds an account by username or e-mail (both stored lower-case), with its password hash.
     async fn user_by_login(&self, login: &str) -> StoreResult<(User, String)>;
     async fn password_hash(&self, id: UserId) -> StoreResult<String>;
-    async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> StoreResult<User>;
-    async fn set_password_hash(&self, id: UserId, hash: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn update_user(
+        &self,
+        id: UserId,
+        patch: &UserPatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User>;
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
 
     // --- sessions ----------------------------------------------------------------------------
 
@@ -40,7 +62,17 @@ pub trait Store: Send + Sync + 'static {
     /// The user's sessions that are neither revoked nor expired, newest first.
     async fn list_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>>;
     /// Revokes one session of `user`; `NotFound` if it is not theirs or already gone.
-    async fn revoke_session(&self, user: UserId, id: SessionId, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn revoke_session(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Revokes every live session of `user` except `keep`; returns the revoked ids.
-    async fn revoke_sessions(&self, user: UserId, keep: Option<SessionId>, now: DateTime<Utc>) -> StoreResult<Vec<SessionId>>;
+    async fn revoke_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionId>>;
 }

@@ -49,7 +49,10 @@ pub fn new_user(name: &str) -> NewUser {
 }
 
 pub async fn user(store: &dyn Store, name: &str) -> User {
-    store.create_user(&new_user(name)).await.expect("create user")
+    store
+        .create_user(&new_user(name))
+        .await
+        .expect("create user")
 }
 
 fn hash(n: u8) -> TokenHash {
@@ -116,57 +119,124 @@ pub async fn login_by_username_or_email(store: &dyn Store) {
     assert_eq!(by_mail.id, u.id);
     assert_eq!(h1, "hash-of-barbara");
     assert_eq!(h2, h1);
-    assert!(matches!(store.user_by_login("nobody").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.user_by_login("nobody").await,
+        Err(StoreError::NotFound)
+    ));
     // Metacharacters are data, never syntax.
-    assert!(matches!(store.user_by_login("' OR 1=1 --").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.user_by_login("' OR 1=1 --").await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub async fn update_profile(store: &dyn Store) {
     let u = user(store, "edsger").await;
     let later = t0() + Duration::minutes(5);
-    let patch = UserPatch { display_name: Some(DisplayName::parse("E. W. Dijkstra").unwrap()), email: None };
+    let patch = UserPatch {
+        display_name: Some(DisplayName::parse("E. W. Dijkstra").unwrap()),
+        email: None,
+    };
     let updated = store.update_user(u.id, &patch, later).await.unwrap();
     assert_eq!(updated.display_name.as_str(), "E. W. Dijkstra");
     assert_eq!(updated.email, u.email);
     assert_eq!(updated.updated_at, later);
-    let cleared = store.update_user(u.id, &UserPatch { display_name: None, email: Some(None) }, later).await.unwrap();
+    let cleared = store
+        .update_user(
+            u.id,
+            &UserPatch {
+                display_name: None,
+                email: Some(None),
+            },
+            later,
+        )
+        .await
+        .unwrap();
     assert_eq!(cleared.email, None);
     let other = user(store, "tony").await;
-    let steal = UserPatch { display_name: None, email: Some(other.email.clone()) };
-    assert!(matches!(store.update_user(u.id, &steal, later).await, Err(StoreError::Conflict("email"))));
-    assert!(matches!(store.update_user(UserId::new(), &patch, later).await, Err(StoreError::NotFound)));
+    let steal = UserPatch {
+        display_name: None,
+        email: Some(other.email.clone()),
+    };
+    assert!(matches!(
+        store.update_user(u.id, &steal, later).await,
+        Err(StoreError::Conflict("email"))
+    ));
+    assert!(matches!(
+        store.update_user(UserId::new(), &patch, later).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 pub async fn password_hash_update(store: &dyn Store) {
     let u = user(store, "niklaus").await;
-    store.set_password_hash(u.id, "new-hash", t0()).await.unwrap();
+    store
+        .set_password_hash(u.id, "new-hash", t0())
+        .await
+        .unwrap();
     assert_eq!(store.password_hash(u.id).await.unwrap(), "new-hash");
     assert_eq!(store.user_by_login("niklaus").await.unwrap().1, "new-hash");
 }
 
 pub async fn session_lifecycle(store: &dyn Store) {
     let u = user(store, "alan").await;
-    let s1 = store.create_session(&new_session(u.id, hash(1), t0())).await.unwrap();
-    let s2 = store.create_session(&new_session(u.id, hash(2), t0() + Duration::seconds(1))).await.unwrap();
+    let s1 = store
+        .create_session(&new_session(u.id, hash(1), t0()))
+        .await
+        .unwrap();
+    let s2 = store
+        .create_session(&new_session(u.id, hash(2), t0() + Duration::seconds(1)))
+        .await
+        .unwrap();
     assert_eq!(s1.user_agent.as_deref(), Some("conformance/1.0"));
-    let list = store.list_sessions(u.id, t0() + Duration::seconds(2)).await.unwrap();
-    assert_eq!(list.iter().map(|s| s.id).collect::<Vec<_>>(), vec![s2.id, s1.id], "newest first");
-    store.revoke_session(u.id, s1.id, t0() + Duration::seconds(3)).await.unwrap();
-    let list = store.list_sessions(u.id, t0() + Duration::seconds(4)).await.unwrap();
+    let list = store
+        .list_sessions(u.id, t0() + Duration::seconds(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        list.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![s2.id, s1.id],
+        "newest first"
+    );
+    store
+        .revoke_session(u.id, s1.id, t0() + Duration::seconds(3))
+        .await
+        .unwrap();
+    let list = store
+        .list_sessions(u.id, t0() + Duration::seconds(4))
+        .await
+        .unwrap();
     assert_eq!(list.len(), 1);
     assert!(store.session(s1.id).await.unwrap().revoked_at.is_some());
     // Revoking twice, or someone else's session, is NotFound.
-    assert!(matches!(store.revoke_session(u.id, s1.id, t0()).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.revoke_session(u.id, s1.id, t0()).await,
+        Err(StoreError::NotFound)
+    ));
     let mallory = user(store, "mallory").await;
-    assert!(matches!(store.revoke_session(mallory.id, s2.id, t0()).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.revoke_session(mallory.id, s2.id, t0()).await,
+        Err(StoreError::NotFound)
+    ));
     // A revoked session's token no longer refreshes.
-    let out = store.refresh(&hash(1), &hash(9), t0() + Duration::seconds(5), &RefreshPolicy::default()).await.unwrap();
+    let out = store
+        .refresh(
+            &hash(1),
+            &hash(9),
+            t0() + Duration::seconds(5),
+            &RefreshPolicy::default(),
+        )
+        .await
+        .unwrap();
     assert_eq!(out, RefreshOutcome::Expired);
 }
 
 pub async fn refresh_rotates(store: &dyn Store) {
     let u = user(store, "barbara").await;
-    let s = store.create_session(&new_session(u.id, hash(1), t0())).await.unwrap();
+    let s = store
+        .create_session(&new_session(u.id, hash(1), t0()))
+        .await
+        .unwrap();
     let p = RefreshPolicy::default();
     let later = t0() + Duration::hours(1);
     match store.refresh(&hash(1), &hash(2), later, &p).await.unwrap() {
@@ -177,79 +247,172 @@ pub async fn refresh_rotates(store: &dyn Store) {
         other => panic!("expected rotation, got {other:?}"),
     }
     let much_later = later + Duration::hours(1);
-    assert!(matches!(store.refresh(&hash(2), &hash(3), much_later, &p).await.unwrap(), RefreshOutcome::Rotated(_)));
-    assert_eq!(store.refresh(&hash(77), &hash(78), much_later, &p).await.unwrap(), RefreshOutcome::Invalid);
+    assert!(matches!(
+        store
+            .refresh(&hash(2), &hash(3), much_later, &p)
+            .await
+            .unwrap(),
+        RefreshOutcome::Rotated(_)
+    ));
+    assert_eq!(
+        store
+            .refresh(&hash(77), &hash(78), much_later, &p)
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid
+    );
 }
 
 pub async fn refresh_reuse_revokes_family(store: &dyn Store) {
     let u = user(store, "ken").await;
-    let s = store.create_session(&new_session(u.id, hash(1), t0())).await.unwrap();
+    let s = store
+        .create_session(&new_session(u.id, hash(1), t0()))
+        .await
+        .unwrap();
     let p = RefreshPolicy::default();
     let t1 = t0() + Duration::minutes(1);
-    assert!(matches!(store.refresh(&hash(1), &hash(2), t1, &p).await.unwrap(), RefreshOutcome::Rotated(_)));
+    assert!(matches!(
+        store.refresh(&hash(1), &hash(2), t1, &p).await.unwrap(),
+        RefreshOutcome::Rotated(_)
+    ));
     // The successor is used: the old token is now definitely retired.
-    assert!(matches!(store.refresh(&hash(2), &hash(3), t1, &p).await.unwrap(), RefreshOutcome::Rotated(_)));
+    assert!(matches!(
+        store.refresh(&hash(2), &hash(3), t1, &p).await.unwrap(),
+        RefreshOutcome::Rotated(_)
+    ));
     let t2 = t1 + Duration::seconds(5);
     assert_eq!(
         store.refresh(&hash(1), &hash(4), t2, &p).await.unwrap(),
-        RefreshOutcome::ReuseDetected { session_id: s.id, user_id: u.id }
+        RefreshOutcome::ReuseDetected {
+            session_id: s.id,
+            user_id: u.id
+        }
     );
     // The whole family is dead, including the newest token.
-    assert_eq!(store.refresh(&hash(3), &hash(5), t2, &p).await.unwrap(), RefreshOutcome::Expired);
+    assert_eq!(
+        store.refresh(&hash(3), &hash(5), t2, &p).await.unwrap(),
+        RefreshOutcome::Expired
+    );
     assert!(store.session(s.id).await.unwrap().revoked_at.is_some());
 }
 
 pub async fn refresh_grace_for_lost_response(store: &dyn Store) {
     let u = user(store, "dennis").await;
-    store.create_session(&new_session(u.id, hash(1), t0())).await.unwrap();
+    store
+        .create_session(&new_session(u.id, hash(1), t0()))
+        .await
+        .unwrap();
     let p = RefreshPolicy::default();
     let t1 = t0() + Duration::minutes(1);
-    assert!(matches!(store.refresh(&hash(1), &hash(2), t1, &p).await.unwrap(), RefreshOutcome::Rotated(_)));
+    assert!(matches!(
+        store.refresh(&hash(1), &hash(2), t1, &p).await.unwrap(),
+        RefreshOutcome::Rotated(_)
+    ));
     // Response lost: the client retries with token 1 within the grace window.
     let t2 = t1 + Duration::seconds(10);
-    assert!(matches!(store.refresh(&hash(1), &hash(3), t2, &p).await.unwrap(), RefreshOutcome::Rotated(_)));
+    assert!(matches!(
+        store.refresh(&hash(1), &hash(3), t2, &p).await.unwrap(),
+        RefreshOutcome::Rotated(_)
+    ));
     // Token 2 (never delivered) was retired with it; token 3 works.
-    assert!(matches!(store.refresh(&hash(3), &hash(4), t2, &p).await.unwrap(), RefreshOutcome::Rotated(_)));
+    assert!(matches!(
+        store.refresh(&hash(3), &hash(4), t2, &p).await.unwrap(),
+        RefreshOutcome::Rotated(_)
+    ));
     // Past the grace window a replay of token 1 is theft.
     let t3 = t2 + p.grace + Duration::seconds(1);
-    assert!(matches!(store.refresh(&hash(1), &hash(5), t3, &p).await.unwrap(), RefreshOutcome::ReuseDetected { .. }));
+    assert!(matches!(
+        store.refresh(&hash(1), &hash(5), t3, &p).await.unwrap(),
+        RefreshOutcome::ReuseDetected { .. }
+    ));
 }
 
 pub async fn refresh_expiry(store: &dyn Store) {
     let u = user(store, "john").await;
     let p = RefreshPolicy::default();
-    store.create_session(&new_session(u.id, hash(1), t0())).await.unwrap();
+    store
+        .create_session(&new_session(u.id, hash(1), t0()))
+        .await
+        .unwrap();
     // Idle expiry: unused for 7 days.
-    assert_eq!(store.refresh(&hash(1), &hash(2), t0() + Duration::days(7), &p).await.unwrap(), RefreshOutcome::Expired);
+    assert_eq!(
+        store
+            .refresh(&hash(1), &hash(2), t0() + Duration::days(7), &p)
+            .await
+            .unwrap(),
+        RefreshOutcome::Expired
+    );
     // Absolute expiry: used every 6 days, still over after 30.
-    store.create_session(&new_session(u.id, hash(10), t0())).await.unwrap();
+    store
+        .create_session(&new_session(u.id, hash(10), t0()))
+        .await
+        .unwrap();
     let mut current = 10u8;
     let mut now = t0();
     for _ in 0..4 {
         now += Duration::days(6);
-        assert!(matches!(store.refresh(&hash(current), &hash(current + 1), now, &p).await.unwrap(), RefreshOutcome::Rotated(_)));
+        assert!(matches!(
+            store
+                .refresh(&hash(current), &hash(current + 1), now, &p)
+                .await
+                .unwrap(),
+            RefreshOutcome::Rotated(_)
+        ));
         current += 1;
     }
     now += Duration::days(6);
-    assert_eq!(store.refresh(&hash(current), &hash(current + 1), now, &p).await.unwrap(), RefreshOutcome::Expired);
-    assert!(store.list_sessions(u.id, now).await.unwrap().is_empty(), "expired sessions are not listed");
+    assert_eq!(
+        store
+            .refresh(&hash(current), &hash(current + 1), now, &p)
+            .await
+            .unwrap(),
+        RefreshOutcome::Expired
+    );
+    assert!(
+        store.list_sessions(u.id, now).await.unwrap().is_empty(),
+        "expired sessions are not listed"
+    );
 }
 
 pub async fn revoke_sessions_except(store: &dyn Store) {
     let u = user(store, "margaret").await;
     let other = user(store, "katherine").await;
-    let keep = store.create_session(&new_session(u.id, hash(1), t0())).await.unwrap();
-    let a = store.create_session(&new_session(u.id, hash(2), t0())).await.unwrap();
-    let b = store.create_session(&new_session(u.id, hash(3), t0())).await.unwrap();
-    let theirs = store.create_session(&new_session(other.id, hash(4), t0())).await.unwrap();
-    let mut revoked = store.revoke_sessions(u.id, Some(keep.id), t0()).await.unwrap();
+    let keep = store
+        .create_session(&new_session(u.id, hash(1), t0()))
+        .await
+        .unwrap();
+    let a = store
+        .create_session(&new_session(u.id, hash(2), t0()))
+        .await
+        .unwrap();
+    let b = store
+        .create_session(&new_session(u.id, hash(3), t0()))
+        .await
+        .unwrap();
+    let theirs = store
+        .create_session(&new_session(other.id, hash(4), t0()))
+        .await
+        .unwrap();
+    let mut revoked = store
+        .revoke_sessions(u.id, Some(keep.id), t0())
+        .await
+        .unwrap();
     revoked.sort();
     let mut expected = vec![a.id, b.id];
     expected.sort();
     assert_eq!(revoked, expected);
-    let live: Vec<_> = store.list_sessions(u.id, t0()).await.unwrap().into_iter().map(|s| s.id).collect();
+    let live: Vec<_> = store
+        .list_sessions(u.id, t0())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(live, vec![keep.id]);
-    assert_eq!(store.list_sessions(other.id, t0()).await.unwrap()[0].id, theirs.id);
+    assert_eq!(
+        store.list_sessions(other.id, t0()).await.unwrap()[0].id,
+        theirs.id
+    );
     let all = store.revoke_sessions(u.id, None, t0()).await.unwrap();
     assert_eq!(all, vec![keep.id]);
 }
@@ -258,23 +421,50 @@ pub async fn revoke_sessions_except(store: &dyn Store) {
 /// ordinary path; the loser either gets the grace retry or (never) a second family.
 pub async fn concurrent_refresh_single_winner(store: &dyn Store) {
     let u = user(store, "racer").await;
-    store.create_session(&new_session(u.id, hash(1), t0())).await.unwrap();
+    store
+        .create_session(&new_session(u.id, hash(1), t0()))
+        .await
+        .unwrap();
     let p = RefreshPolicy::default();
     let now = t0() + Duration::minutes(1);
     let (h1, h2, h3) = (hash(1), hash(2), hash(3));
-    let (a, b) = tokio::join!(store.refresh(&h1, &h2, now, &p), store.refresh(&h1, &h3, now, &p));
+    let (a, b) = tokio::join!(
+        store.refresh(&h1, &h2, now, &p),
+        store.refresh(&h1, &h3, now, &p)
+    );
     let outcomes = [a.unwrap(), b.unwrap()];
-    let rotated = outcomes.iter().filter(|o| matches!(o, RefreshOutcome::Rotated(_))).count();
+    let rotated = outcomes
+        .iter()
+        .filter(|o| matches!(o, RefreshOutcome::Rotated(_)))
+        .count();
     assert!(rotated >= 1, "{outcomes:?}");
     // Exactly one of the two successors is live afterwards.
-    let live2 = matches!(store.refresh(&hash(2), &hash(4), now, &p).await.unwrap(), RefreshOutcome::Rotated(_));
-    let live3 = matches!(store.refresh(&hash(3), &hash(5), now, &p).await.unwrap(), RefreshOutcome::Rotated(_));
+    let live2 = matches!(
+        store.refresh(&hash(2), &hash(4), now, &p).await.unwrap(),
+        RefreshOutcome::Rotated(_)
+    );
+    let live3 = matches!(
+        store.refresh(&hash(3), &hash(5), now, &p).await.unwrap(),
+        RefreshOutcome::Rotated(_)
+    );
     assert!(!(live2 && live3), "both successors live: the family forked");
 }
 
 pub async fn unknown_ids_not_found(store: &dyn Store) {
-    assert!(matches!(store.user_by_id(UserId::new()).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.password_hash(UserId::new()).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.session(SessionId::new()).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.set_password_hash(UserId::new(), "x", t0()).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.user_by_id(UserId::new()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.password_hash(UserId::new()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.session(SessionId::new()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.set_password_hash(UserId::new(), "x", t0()).await,
+        Err(StoreError::NotFound)
+    ));
 }

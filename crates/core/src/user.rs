@@ -28,7 +28,10 @@ impl Username {
                 format!("username must be {}–{} characters", Self::MIN, Self::MAX),
             ));
         }
-        if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.') {
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+        {
             return Err(ValidationError::new(
                 "username",
                 "invalid_characters",
@@ -60,7 +63,11 @@ impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let s: String = raw.trim().nfc().collect();
         if s.is_empty() {
-            return Err(ValidationError::new("display_name", "required", "display name must not be empty"));
+            return Err(ValidationError::new(
+                "display_name",
+                "required",
+                "display name must not be empty",
+            ));
         }
         if s.chars().count() > Self::MAX {
             return Err(ValidationError::new(
@@ -202,12 +209,12 @@ fn is_common_or_trivial(password: &str, context: &[&str]) -> bool {
         return true;
     }
     let seq = entropy.sequence();
-    if seq.len() == 1 {
-        if let MatchPattern::Dictionary(p) = &seq[0].pattern {
-            // zxcvbn keeps `DictionaryType` unnameable outside the crate; its Debug name is stable.
-            let dict = format!("{:?}", p.dictionary_name);
-            return dict == "Passwords" || dict == "UserInputs";
-        }
+    if let [only] = seq
+        && let MatchPattern::Dictionary(p) = &only.pattern
+    {
+        // zxcvbn keeps `DictionaryType` unnameable outside the crate; its Debug name is stable.
+        let dict = format!("{:?}", p.dictionary_name);
+        return dict == "Passwords" || dict == "UserInputs";
     }
     false
 }
@@ -269,25 +276,65 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" Ada@Example.ORG ").unwrap().as_str(), "ada@example.org");
-        for bad in ["nope", "a@b", "@x.org", "a@@x.org", "a b@x.org", "a@x..org", "a@.x.org"] {
+        assert_eq!(
+            Email::parse(" Ada@Example.ORG ").unwrap().as_str(),
+            "ada@example.org"
+        );
+        for bad in [
+            "nope",
+            "a@b",
+            "@x.org",
+            "a@@x.org",
+            "a b@x.org",
+            "a@x..org",
+            "a@.x.org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn password_policy() {
-        assert_eq!(Password::parse_new("short", &[]).unwrap_err().code, "too_short");
-        assert_eq!(Password::parse_new(&"x".repeat(257), &[]).unwrap_err().code, "too_long");
-        for common in ["password", "password1", "12345678", "qwertyuiop", "iloveyou", "P@ssw0rd", "aaaaaaaa"] {
-            assert_eq!(Password::parse_new(common, &[]).unwrap_err().code, "too_common", "{common}");
+        assert_eq!(
+            Password::parse_new("short", &[]).unwrap_err().code,
+            "too_short"
+        );
+        assert_eq!(
+            Password::parse_new(&"x".repeat(257), &[]).unwrap_err().code,
+            "too_long"
+        );
+        for common in [
+            "password",
+            "password1",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou",
+            "P@ssw0rd",
+            "aaaaaaaa",
+        ] {
+            assert_eq!(
+                Password::parse_new(common, &[]).unwrap_err().code,
+                "too_common",
+                "{common}"
+            );
         }
-        assert_eq!(Password::parse_new("alice_wonder", &["alice_wonder"]).unwrap_err().code, "too_common");
+        assert_eq!(
+            Password::parse_new("alice_wonder", &["alice_wonder"])
+                .unwrap_err()
+                .code,
+            "too_common"
+        );
         // Long passphrases and any Unicode are fine, with no composition rules.
         assert!(Password::parse_new("correct horse battery staple", &[]).is_ok());
         assert!(Password::parse_new("ключ-от-всех-дверей", &[]).is_ok());
         assert!(Password::parse_new("🦀🦀 crab rave 🦀🦀", &[]).is_ok());
         assert!(Password::parse_new(&"a9Zq".repeat(64), &[]).is_ok());
-        assert!(format!("{:?}", Password::parse_new("correct horse battery staple", &[]).unwrap()).contains("redacted"));
+        assert!(
+            format!(
+                "{:?}",
+                Password::parse_new("correct horse battery staple", &[]).unwrap()
+            )
+            .contains("redacted")
+        );
     }
 }

@@ -30,7 +30,11 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        Self { synchronous: Synchronous::Full, readers: 4, max_batch: 512 }
+        Self {
+            synchronous: Synchronous::Full,
+            readers: 4,
+            max_batch: 512,
+        }
     }
 }
 
@@ -80,9 +84,10 @@ pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
                     StoreError::Other(e.to_string())
                 }
             }
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen | ErrorCode::DiskFull => {
-                StoreError::Unavailable(e.to_string())
-            }
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::CannotOpen
+            | ErrorCode::DiskFull => StoreError::Unavailable(e.to_string()),
             _ => StoreError::Other(e.to_string()),
         },
         _ => StoreError::Other(e.to_string()),
@@ -108,8 +113,11 @@ impl Threads {
 
         let (rtx, rrx) = crossbeam_channel::unbounded::<ReadJob>();
         for i in 0..opts.readers.max(1) {
-            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .map_err(map_err)?;
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(map_err)?;
             configure(&conn, opts, true).map_err(map_err)?;
             let rrx = rrx.clone();
             std::thread::Builder::new()
@@ -123,7 +131,10 @@ impl Threads {
                 })
                 .map_err(|e| StoreError::Other(e.to_string()))?;
         }
-        Ok(Self { writer: wtx, readers: rtx })
+        Ok(Self {
+            writer: wtx,
+            readers: rtx,
+        })
     }
 
     /// Runs `f` on a reader connection.
@@ -158,7 +169,8 @@ impl Threads {
             (keep, done)
         });
         self.writer.send(job).map_err(|_| gone())?;
-        rx.await.map_err(|_| StoreError::Unavailable("sqlite write not committed".into()))?
+        rx.await
+            .map_err(|_| StoreError::Unavailable("sqlite write not committed".into()))?
     }
 }
 
@@ -189,7 +201,11 @@ fn writer_loop(conn: Connection, jobs: crossbeam_channel::Receiver<WriteJob>, ma
                 Ok(pair) => pair,
                 Err(_) => (false, Box::new(|_| {}) as Completion),
             };
-            let end = if keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+            let end = if keep {
+                "RELEASE job"
+            } else {
+                "ROLLBACK TO job; RELEASE job"
+            };
             if let Err(e) = conn.execute_batch(end) {
                 tracing::error!(error = %e, "sqlite savepoint end failed");
             }
@@ -210,7 +226,9 @@ fn writer_loop(conn: Connection, jobs: crossbeam_channel::Receiver<WriteJob>, ma
 
 pub(crate) fn open_dir_check(path: &Path) -> StoreResult<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+        })?;
     }
     Ok(())
 }

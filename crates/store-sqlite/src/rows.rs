@@ -28,7 +28,8 @@ pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-pub const SESSION_COLS: &str = "id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at";
+pub const SESSION_COLS: &str =
+    "id, user_id, created_at, last_used_at, expires_at, user_agent, ip, revoked_at";
 
 pub fn session(r: &Row<'_>) -> rusqlite::Result<Session> {
     Ok(Session {
@@ -46,9 +47,9 @@ pub fn session(r: &Row<'_>) -> rusqlite::Result<Session> {
 pub const TOKEN_COLS: &str = "hash, session_id, created_at, replaced_at, replaced_by";
 
 pub fn hash(bytes: Vec<u8>) -> rusqlite::Result<TokenHash> {
-    let arr: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| rusqlite::Error::InvalidColumnType(0, "hash".into(), rusqlite::types::Type::Blob))?;
+    let arr: [u8; 32] = bytes.try_into().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(0, "hash".into(), rusqlite::types::Type::Blob)
+    })?;
     Ok(TokenHash(arr))
 }
 

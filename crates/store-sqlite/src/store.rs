@@ -21,7 +21,9 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path, opts: &SqliteOptions) -> StoreResult<Self> {
         open_dir_check(path)?;
-        Ok(Self { threads: Threads::start(path, opts)? })
+        Ok(Self {
+            threads: Threads::start(path, opts)?,
+        })
     }
 }
 
@@ -32,15 +34,24 @@ fn user_by_id(conn: &Connection, id: UserId) -> StoreResult<User> {
 }
 
 fn session_by_id(conn: &Connection, id: SessionId) -> StoreResult<Session> {
-    conn.prepare_cached(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"))
-        .and_then(|mut st| st.query_row([id.0], rows::session))
-        .map_err(map_err)
+    conn.prepare_cached(&format!(
+        "SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"
+    ))
+    .and_then(|mut st| st.query_row([id.0], rows::session))
+    .map_err(map_err)
 }
 
-fn insert_token(conn: &Connection, hash: &TokenHash, session: SessionId, now: DateTime<Utc>) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![hash.0.as_slice(), session.0, ts(now)])
-        .map(drop)
+fn insert_token(
+    conn: &Connection,
+    hash: &TokenHash,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![hash.0.as_slice(), session.0, ts(now)])
+    .map(drop)
 }
 
 fn refresh_tx(
@@ -53,7 +64,10 @@ fn refresh_tx(
     let token_sql = format!("SELECT {TOKEN_COLS} FROM refresh_tokens WHERE hash = ?1");
     let found = conn
         .prepare_cached(&token_sql)
-        .and_then(|mut st| st.query_row([presented.0.as_slice()], rows::token).optional())
+        .and_then(|mut st| {
+            st.query_row([presented.0.as_slice()], rows::token)
+                .optional()
+        })
         .map_err(map_err)?;
     let Some((token, successor_hash)) = found else {
         return Ok(RefreshOutcome::Invalid);
@@ -68,12 +82,22 @@ fn refresh_tx(
         None => None,
     };
     let decision = decide_refresh(&session, &token, successor.as_ref(), now, policy);
-    let exec = |sql: &str, p: &[&dyn rusqlite::ToSql]| conn.prepare_cached(sql).and_then(|mut st| st.execute(p)).map_err(map_err);
+    let exec = |sql: &str, p: &[&dyn rusqlite::ToSql]| {
+        conn.prepare_cached(sql)
+            .and_then(|mut st| st.execute(p))
+            .map_err(map_err)
+    };
     match decision {
         RefreshDecision::Expired => Ok(RefreshOutcome::Expired),
         RefreshDecision::ReuseDetected => {
-            exec("UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", &[&session.id.0, &ts(now)])?;
-            Ok(RefreshOutcome::ReuseDetected { session_id: session.id, user_id: session.user_id })
+            exec(
+                "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                &[&session.id.0, &ts(now)],
+            )?;
+            Ok(RefreshOutcome::ReuseDetected {
+                session_id: session.id,
+                user_id: session.user_id,
+            })
         }
         RefreshDecision::Rotate | RefreshDecision::RotateWithinGrace => {
             if decision == RefreshDecision::Rotate {
@@ -90,11 +114,20 @@ fn refresh_tx(
                 }
                 // The retried token keeps its original rotation time: the grace window does not
                 // restart with every retry.
-                exec("UPDATE refresh_tokens SET replaced_by = ?2 WHERE hash = ?1", &[&presented.0.as_slice(), &next.0.as_slice()])?;
+                exec(
+                    "UPDATE refresh_tokens SET replaced_by = ?2 WHERE hash = ?1",
+                    &[&presented.0.as_slice(), &next.0.as_slice()],
+                )?;
             }
             insert_token(conn, next, session.id, now).map_err(map_err)?;
-            exec("UPDATE sessions SET last_used_at = ?2 WHERE id = ?1", &[&session.id.0, &ts(now)])?;
-            Ok(RefreshOutcome::Rotated(Session { last_used_at: now, ..session }))
+            exec(
+                "UPDATE sessions SET last_used_at = ?2 WHERE id = ?1",
+                &[&session.id.0, &ts(now)],
+            )?;
+            Ok(RefreshOutcome::Rotated(Session {
+                last_used_at: now,
+                ..session
+            }))
         }
     }
 }
@@ -102,7 +135,9 @@ fn refresh_tx(
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        self.threads.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)).await
+        self.threads
+            .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err))
+            .await
     }
 
     async fn create_user(&self, new: &NewUser) -> StoreResult<User> {
@@ -166,7 +201,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> StoreResult<User> {
+    async fn update_user(
+        &self,
+        id: UserId,
+        patch: &UserPatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
         let patch = patch.clone();
         self.threads
             .write(move |c| {
@@ -178,22 +218,29 @@ impl Store for SqliteStore {
                     current.email = email;
                 }
                 current.updated_at = now;
-                c.prepare_cached("UPDATE users SET display_name = ?2, email = ?3, updated_at = ?4 WHERE id = ?1")
-                    .and_then(|mut st| {
-                        st.execute(params![
-                            id.0,
-                            current.display_name.as_str(),
-                            current.email.as_ref().map(|e| e.as_str()),
-                            ts(now)
-                        ])
-                    })
-                    .map_err(map_err)?;
+                c.prepare_cached(
+                    "UPDATE users SET display_name = ?2, email = ?3, updated_at = ?4 WHERE id = ?1",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        id.0,
+                        current.display_name.as_str(),
+                        current.email.as_ref().map(|e| e.as_str()),
+                        ts(now)
+                    ])
+                })
+                .map_err(map_err)?;
                 Ok(current)
             })
             .await
     }
 
-    async fn set_password_hash(&self, id: UserId, hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let hash = hash.to_owned();
         self.threads
             .write(move |c| {
@@ -245,7 +292,9 @@ impl Store for SqliteStore {
         policy: &RefreshPolicy,
     ) -> StoreResult<RefreshOutcome> {
         let (presented, next, policy) = (*presented, *next, *policy);
-        self.threads.write(move |c| refresh_tx(c, &presented, &next, now, &policy)).await
+        self.threads
+            .write(move |c| refresh_tx(c, &presented, &next, now, &policy))
+            .await
     }
 
     async fn list_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>> {
@@ -265,7 +314,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn revoke_session(&self, user: UserId, id: SessionId, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn revoke_session(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         self.threads
             .write(move |c| {
                 let n = c
@@ -277,7 +331,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn revoke_sessions(&self, user: UserId, keep: Option<SessionId>, now: DateTime<Utc>) -> StoreResult<Vec<SessionId>> {
+    async fn revoke_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionId>> {
         self.threads
             .write(move |c| {
                 let mut st = c

@@ -1,0 +1,554 @@
+//! `/api/v1/auth`: register, login, refresh, logout, sessions.
+//!
+//! Refresh tokens reach browsers only in an HttpOnly cookie (`session_cookie: true` at login);
+//! other clients get them in the body. See docs/security.md for the rules.
+
+use crate::api::wire::{Me, SessionView};
+use crate::auth::refresh::{self, ABSOLUTE_TTL_DAYS};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::client_ip::ClientIp;
+use crate::http::extract::{ApiJson, Auth};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use justus_core::session::{NewSession, RefreshOutcome, RefreshPolicy};
+use justus_core::user::{DisplayName, Email, NewUser, Password, User, Username};
+use justus_core::{SessionId, StoreError, UserId};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// 3–32 characters of `a-z 0-9 _ .` (case-insensitive).
+    pub username: String,
+    /// Defaults to the username.
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    /// 8–256 characters; common passwords are refused.
+    pub password: String,
+    /// Deliver the refresh token in an HttpOnly cookie (web client) instead of the body.
+    #[serde(default)]
+    pub session_cookie: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username or e-mail address.
+    pub login: String,
+    pub password: String,
+    #[serde(default)]
+    pub session_cookie: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token, for clients that keep it themselves. Omit to use the cookie.
+    pub refresh_token: Option<String>,
+}
+
+/// Tokens for a session.
+#[derive(Serialize, ToSchema)]
+pub struct AuthResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub expires_at: DateTime<Utc>,
+    /// Present unless the refresh token was set as a cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub session_id: Uuid,
+    pub user: Me,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
+}
+
+fn cookie_name(app: &AppState) -> &'static str {
+    // `__Host-` requires Secure, which browsers refuse to set over plain http (local runs).
+    if app.config.is_https() {
+        "__Host-justus_refresh"
+    } else {
+        "justus_refresh"
+    }
+}
+
+fn set_cookie(app: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
+    let secure = if app.config.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        cookie_name(app)
+    ))
+    .ok()
+}
+
+fn clear_cookie(app: &AppState) -> Option<HeaderValue> {
+    set_cookie(app, "", 0)
+}
+
+fn read_cookie(app: &AppState, headers: &HeaderMap) -> Option<String> {
+    let name = cookie_name(app);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Cookie-authenticated requests must come from our own pages: a cross-site POST carrying the
+/// cookie (CSRF) is refused. Browsers always send `Origin` on POST and modern ones send
+/// `Sec-Fetch-Site`; a client sending neither is not a browser and cannot be a CSRF vector.
+fn check_same_site(app: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let refuse = || {
+        ApiError::forbidden(
+            "cross_site_request",
+            "cross-site requests may not use the session cookie",
+        )
+    };
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Err(refuse());
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let same_host = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            == Some(host);
+        if !same_host && !app.allowed_origins.iter().any(|o| o == origin) {
+            return Err(refuse());
+        }
+    }
+    Ok(())
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(256).collect())
+}
+
+/// Creates a session for `user` and answers with its tokens.
+async fn start_session(
+    app: &AppState,
+    user: &User,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    cookie: bool,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let now = app.now();
+    let (token, hash) = refresh::generate();
+    let session = app
+        .store
+        .create_session(&NewSession {
+            id: SessionId::new(),
+            user_id: user.id,
+            token: hash,
+            now,
+            expires_at: now + Duration::days(ABSOLUTE_TTL_DAYS),
+            user_agent: user_agent(headers),
+            ip: Some(ip.to_string()),
+        })
+        .await?;
+    tokens_response(
+        app,
+        user,
+        session.id,
+        session.expires_at,
+        token,
+        cookie,
+        status,
+    )
+}
+
+fn tokens_response(
+    app: &AppState,
+    user: &User,
+    session: SessionId,
+    session_expires: DateTime<Utc>,
+    refresh_token: String,
+    cookie: bool,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let now = app.now();
+    let (access_token, exp) = app.keys.issue(user.id, session, now.timestamp())?;
+    let body = AuthResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: exp - now.timestamp(),
+        expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now),
+        refresh_token: (!cookie).then(|| refresh_token.clone()),
+        session_id: session.0,
+        user: Me::from(user),
+    };
+    let mut res = (status, axum::Json(body)).into_response();
+    if cookie {
+        let max_age = (session_expires - now).num_seconds().max(0);
+        if let Some(v) = set_cookie(app, &refresh_token, max_age) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(res)
+}
+
+/// Create an account and log in.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created; the new session's tokens", body = AuthResponse),
+        (status = 409, description = "`username_taken` or `email_taken`", body = ErrorBody),
+        (status = 422, description = "A field fails validation (`field` names it)", body = ErrorBody),
+        (status = 429, description = "Too many registrations from this address", body = ErrorBody),
+    ))]
+pub async fn register(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> ApiResult<Response> {
+    let username = Username::parse(&req.username)?;
+    let display_name = DisplayName::parse(req.display_name.as_deref().unwrap_or(&req.username))?;
+    let email = req
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(Email::parse)
+        .transpose()?;
+    let email_local = email
+        .as_ref()
+        .and_then(|e| e.as_str().split('@').next())
+        .unwrap_or_default();
+    let password = Password::parse_new(
+        &req.password,
+        &[username.as_str(), display_name.as_str(), email_local],
+    )?;
+    if let Err(not_until) = app.register_limit.check_key(&ip) {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        metrics::counter!("auth_registrations_total", "outcome" => "rate_limited").increment(1);
+        return Err(ApiError::too_many(
+            "rate_limited",
+            "too many accounts created from this address; try later",
+            wait.as_secs(),
+        ));
+    }
+    let hash = app.passwords.hash(password.expose()).await?;
+    let user = app
+        .store
+        .create_user(&NewUser {
+            id: UserId::new(),
+            username,
+            display_name,
+            email,
+            password_hash: hash,
+            now: app.now(),
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict("username") => {
+                ApiError::conflict("username_taken", "this username is taken")
+                    .with_field("username")
+            }
+            StoreError::Conflict("email") => {
+                ApiError::conflict("email_taken", "this e-mail address is already registered")
+                    .with_field("email")
+            }
+            other => other.into(),
+        })?;
+    metrics::counter!("auth_registrations_total", "outcome" => "created").increment(1);
+    tracing::info!(user_id = %user.id, "account created");
+    start_session(
+        &app,
+        &user,
+        ip,
+        &headers,
+        req.session_cookie,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+/// Log in with username or e-mail and password.
+///
+/// Unknown accounts and wrong passwords get the same answer in the same time. Repeated
+/// failures are throttled per account and per address with growing delays (`429` with
+/// `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = AuthResponse),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: wait `retry_after` seconds", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    Password::check_length(&req.password)?;
+    let account: String = req.login.trim().to_lowercase();
+    if account.is_empty() || account.len() > Email::MAX {
+        return Err(ApiError::unauthorized(
+            "invalid_credentials",
+            "wrong username, e-mail or password",
+        ));
+    }
+    if let Err(wait) = app.throttle.check(&account, ip) {
+        metrics::counter!("auth_throttled_total").increment(1);
+        return Err(ApiError::too_many(
+            "too_many_attempts",
+            "too many failed attempts; wait before trying again",
+            wait.as_secs_f64().ceil() as u64,
+        ));
+    }
+    let found = match app.store.user_by_login(&account).await {
+        Ok(found) => Some(found),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let ok = app
+        .passwords
+        .verify(&req.password, found.as_ref().map(|(_, h)| h.as_str()))
+        .await;
+    let Some((user, _)) = found.filter(|_| ok) else {
+        app.throttle.record_failure(&account, ip);
+        metrics::counter!("auth_logins_total", "outcome" => "failure").increment(1);
+        return Err(ApiError::unauthorized(
+            "invalid_credentials",
+            "wrong username, e-mail or password",
+        ));
+    };
+    app.throttle.record_success(&account, ip);
+    metrics::counter!("auth_logins_total", "outcome" => "success").increment(1);
+    tracing::info!(user_id = %user.id, "login");
+    start_session(
+        &app,
+        &user,
+        ip,
+        &headers,
+        req.session_cookie,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Exchange a refresh token for new tokens (rotation).
+///
+/// The token comes from the body (`refresh_token`) or, for the web client, the HttpOnly
+/// cookie; the answer uses the same channel. Replaying a rotated token revokes the whole
+/// session (see docs/security.md for the grace rule after a lost response).
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body(content = Option<RefreshRequest>),
+    responses(
+        (status = 200, description = "New tokens", body = AuthResponse),
+        (status = 401, description = "`missing_token`, `invalid_refresh_token`, `session_expired` or `refresh_token_reused`", body = ErrorBody),
+        (status = 403, description = "`cross_site_request`: cookie used cross-site", body = ErrorBody),
+    ))]
+pub async fn refresh(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let is_json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected Content-Type: application/json",
+            ));
+        }
+        let req: RefreshRequest = serde_json::from_slice(&body).map_err(|e| {
+            if e.is_data() {
+                ApiError::unprocessable("invalid_body", e.to_string())
+            } else {
+                ApiError::bad_request("invalid_json", "request body is not valid JSON")
+            }
+        })?;
+        req.refresh_token
+    };
+    let (token, cookie) = match from_body {
+        Some(t) => (t, false),
+        None => {
+            let t = read_cookie(&app, &headers).ok_or_else(|| {
+                ApiError::unauthorized("missing_token", "no refresh token in body or cookie")
+            })?;
+            check_same_site(&app, &headers)?;
+            (t, true)
+        }
+    };
+    let fail = |code: &'static str, msg: &'static str| {
+        let mut res = ApiError::unauthorized(code, msg).into_response();
+        if cookie && let Some(v) = clear_cookie(&app) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+        res
+    };
+    if !refresh::plausible(&token) {
+        return Ok(fail(
+            "invalid_refresh_token",
+            "the refresh token is not valid",
+        ));
+    }
+    let (next, next_hash) = refresh::generate();
+    let outcome = app
+        .store
+        .refresh(
+            &refresh::hash(&token),
+            &next_hash,
+            app.now(),
+            &RefreshPolicy::default(),
+        )
+        .await?;
+    match outcome {
+        RefreshOutcome::Rotated(session) => {
+            let user = app.store.user_by_id(session.user_id).await?;
+            metrics::counter!("auth_refresh_total", "outcome" => "rotated").increment(1);
+            tokens_response(
+                &app,
+                &user,
+                session.id,
+                session.expires_at,
+                next,
+                cookie,
+                StatusCode::OK,
+            )
+        }
+        RefreshOutcome::Invalid => {
+            metrics::counter!("auth_refresh_total", "outcome" => "invalid").increment(1);
+            Ok(fail(
+                "invalid_refresh_token",
+                "the refresh token is not valid",
+            ))
+        }
+        RefreshOutcome::Expired => {
+            metrics::counter!("auth_refresh_total", "outcome" => "expired").increment(1);
+            Ok(fail(
+                "session_expired",
+                "the session has ended; log in again",
+            ))
+        }
+        RefreshOutcome::ReuseDetected {
+            session_id,
+            user_id,
+        } => {
+            app.revocations.revoke(session_id);
+            metrics::counter!("auth_refresh_total", "outcome" => "reuse").increment(1);
+            tracing::warn!(%user_id, %session_id, "refresh token reuse: session revoked");
+            Ok(fail(
+                "refresh_token_reused",
+                "this refresh token was already used; the session was ended for safety",
+            ))
+        }
+    }
+}
+
+/// End this session (this device).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Logged out"), (status = 401, body = ErrorBody)))]
+pub async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<Response> {
+    match app
+        .store
+        .revoke_session(auth.user_id, auth.session_id, app.now())
+        .await
+    {
+        Ok(()) | Err(StoreError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    app.revocations.revoke(auth.session_id);
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Some(v) = clear_cookie(&app) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// End every session of the account, this one included.
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "All sessions ended"), (status = 401, body = ErrorBody)))]
+pub async fn logout_all(State(app): State<AppState>, auth: Auth) -> ApiResult<Response> {
+    let revoked = app
+        .store
+        .revoke_sessions(auth.user_id, None, app.now())
+        .await?;
+    for id in revoked {
+        app.revocations.revoke(id);
+    }
+    app.revocations.revoke(auth.session_id);
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Some(v) = clear_cookie(&app) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// The account's live sessions (devices), newest first.
+#[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = SessionList), (status = 401, body = ErrorBody)))]
+pub async fn list_sessions(
+    State(app): State<AppState>,
+    auth: Auth,
+) -> ApiResult<axum::Json<SessionList>> {
+    let sessions = app.store.list_sessions(auth.user_id, app.now()).await?;
+    Ok(axum::Json(SessionList {
+        sessions: sessions
+            .iter()
+            .map(|s| SessionView::new(s, s.id == auth.session_id))
+            .collect(),
+    }))
+}
+
+/// End one session of the account (e.g. a lost device).
+#[utoipa::path(delete, path = "/api/v1/auth/sessions/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 204, description = "Session ended"), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn revoke_session(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id: SessionId = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_id", "session id must be a UUID"))?;
+    app.store
+        .revoke_session(auth.user_id, id, app.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("session"),
+            other => other.into(),
+        })?;
+    app.revocations.revoke(id);
+    Ok(StatusCode::NO_CONTENT)
+}

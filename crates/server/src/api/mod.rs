@@ -1,0 +1,124 @@
+//! The HTTP API: one module per resource, all wired in [`router`].
+
+pub mod auth;
+pub mod docs;
+pub mod ops;
+pub mod users;
+pub mod wire;
+
+use crate::error::ErrorBody;
+use crate::http::middleware;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Method, header};
+use axum::response::IntoResponse;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "JustUs API", description = "REST API of JustUs. Errors are `{\"error\": {\"code\", \"message\"}}`; see docs/protocol.md for the gateway."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "auth", description = "Accounts, login and sessions"),
+        (name = "users", description = "Profiles"),
+        (name = "ops", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+/// Every route and its OpenAPI description, in one place.
+pub fn openapi_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::logout_all))
+        .routes(routes!(auth::list_sessions))
+        .routes(routes!(auth::revoke_session))
+        .routes(routes!(users::me, users::patch_me))
+        .routes(routes!(users::change_password))
+        .routes(routes!(users::get_user))
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::ready))
+        .routes(routes!(ops::metrics))
+}
+
+/// The generated OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi_router().split_for_parts().1
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, spec) = openapi_router().split_for_parts();
+    let spec_json = spec.to_pretty_json().unwrap_or_default();
+    let origins = state
+        .allowed_origins
+        .iter()
+        .filter_map(|o| o.parse().ok())
+        .collect::<Vec<axum::http::HeaderValue>>();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            middleware::REQUEST_ID,
+            HeaderName::from_static("traceparent"),
+        ])
+        .expose_headers([middleware::REQUEST_ID, header::RETRY_AFTER])
+        .max_age(std::time::Duration::from_secs(600));
+    api.merge(docs::router(spec_json))
+        .fallback(|| async {
+            crate::error::ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint",
+            )
+        })
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes as usize))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
+        .layer(cors)
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("handler panicked");
+            crate::error::ApiError::internal().into_response()
+        }))
+        .layer(axum::middleware::from_fn(middleware::json_errors))
+        .layer(axum::middleware::from_fn(middleware::observe))
+        .with_state(state)
+}

@@ -1,0 +1,145 @@
+//! `/api/v1/users`: the caller's profile, password change, other users' public profiles.
+
+use crate::api::wire::{Me, PublicUser, double_option};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, Auth};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use justus_core::user::{DisplayName, Email, Password, UserPatch};
+use justus_core::{StoreError, UserId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMe {
+    pub display_name: Option<String>,
+    /// A new address, or `null` to remove it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// The caller's account.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
+    let user = app.store.user_by_id(auth.user_id).await?;
+    Ok(Json(Me::from(&user)))
+}
+
+/// Update display name and/or e-mail.
+#[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])), request_body = PatchMe,
+    responses((status = 200, body = Me), (status = 409, description = "`email_taken`", body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn patch_me(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<PatchMe>,
+) -> ApiResult<Json<Me>> {
+    let patch = UserPatch {
+        display_name: req
+            .display_name
+            .as_deref()
+            .map(DisplayName::parse)
+            .transpose()?,
+        email: match req.email {
+            None => None,
+            Some(None) => Some(None),
+            Some(Some(e)) if e.trim().is_empty() => Some(None),
+            Some(Some(e)) => Some(Some(Email::parse(&e)?)),
+        },
+    };
+    let user = app
+        .store
+        .update_user(auth.user_id, &patch, app.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict("email") => {
+                ApiError::conflict("email_taken", "this e-mail address is already registered")
+                    .with_field("email")
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(Me::from(&user)))
+}
+
+/// Change the password. Needs the current one; ends every other session.
+#[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePassword,
+    responses((status = 204, description = "Changed; other sessions ended"),
+              (status = 403, description = "`invalid_credentials`: current password wrong", body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn change_password(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<ChangePassword>,
+) -> ApiResult<StatusCode> {
+    Password::check_length(&req.current_password)?;
+    let user = app.store.user_by_id(auth.user_id).await?;
+    let hash = app.store.password_hash(auth.user_id).await?;
+    if !app
+        .passwords
+        .verify(&req.current_password, Some(&hash))
+        .await
+    {
+        return Err(
+            ApiError::forbidden("invalid_credentials", "the current password is wrong")
+                .with_field("current_password"),
+        );
+    }
+    let email_local = user
+        .email
+        .as_ref()
+        .and_then(|e| e.as_str().split('@').next())
+        .unwrap_or_default();
+    let new = Password::parse_new(
+        &req.new_password,
+        &[
+            user.username.as_str(),
+            user.display_name.as_str(),
+            email_local,
+        ],
+    )
+    .map_err(|e| ApiError::from(e).with_field("new_password"))?;
+    let new_hash = app.passwords.hash(new.expose()).await?;
+    app.store
+        .set_password_hash(auth.user_id, &new_hash, app.now())
+        .await?;
+    for id in app
+        .store
+        .revoke_sessions(auth.user_id, Some(auth.session_id), app.now())
+        .await?
+    {
+        app.revocations.revoke(id);
+    }
+    tracing::info!(user_id = %auth.user_id, "password changed; other sessions revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Another user's public profile.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, body = PublicUser), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn get_user(
+    State(app): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PublicUser>> {
+    let id: UserId = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_id", "user id must be a UUID"))?;
+    let user = app.store.user_by_id(id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("user"),
+        other => other.into(),
+    })?;
+    Ok(Json(PublicUser::from(&user)))
+}

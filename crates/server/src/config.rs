@@ -1,0 +1,294 @@
+//! Configuration: environment variables (and an optional `.env`), the same names as CLI flags.
+//!
+//! Every setting has a default that runs JustUs on embedded parts. A bad value stops start-up
+//! with one line naming the setting (see `main.rs`).
+
+use clap::Parser;
+use ipnet::IpNet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Clone)]
+#[command(
+    name = "justus",
+    version,
+    about = "JustUs: self-hosted real-time chat. One binary: API, gateway, web client."
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(
+        long = "bind",
+        env = "JUSTUS_BIND",
+        value_name = "JUSTUS_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub bind: SocketAddr,
+
+    /// Directory for the SQLite database, generated secrets and local media.
+    #[arg(
+        long = "data-dir",
+        env = "JUSTUS_DATA_DIR",
+        value_name = "JUSTUS_DATA_DIR",
+        default_value = "./data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// `postgres://…` to use PostgreSQL; unset for SQLite in the data dir.
+    #[arg(long = "database-url", env = "DATABASE_URL", value_name = "DATABASE_URL", value_parser = parse_database_url)]
+    pub database_url: Option<Secret>,
+
+    /// Maximum connections in the PostgreSQL pool.
+    #[arg(long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", value_name = "DATABASE_MAX_CONNECTIONS", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_max_connections: u32,
+
+    /// SQLite durability: `full` survives power loss, `normal` survives process crashes.
+    #[arg(long = "sqlite-synchronous", env = "SQLITE_SYNCHRONOUS", value_name = "SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"])]
+    pub sqlite_synchronous: String,
+
+    /// The URL users reach JustUs at (scheme, host, port). Enables HSTS and `__Host-` cookies when https.
+    #[arg(long = "public-url", env = "PUBLIC_URL", value_name = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
+
+    /// Extra browser origins allowed to call the API (comma-separated). The public URL's origin is always allowed.
+    #[arg(long = "cors-origins", env = "CORS_ORIGINS", value_name = "CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+
+    /// Proxies whose `X-Forwarded-For` is believed (comma-separated IPs or CIDRs).
+    #[arg(long = "trusted-proxies", env = "TRUSTED_PROXIES", value_name = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// Token signing secret (≥ 32 bytes). Unset: generated once and kept in the data dir (0600).
+    #[arg(long = "jwt-secret", env = "JWT_SECRET", value_name = "JWT_SECRET", value_parser = parse_jwt_secret)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Retired signing secrets (comma-separated), still accepted for verification during a rotation.
+    #[arg(long = "jwt-previous-secrets", env = "JWT_PREVIOUS_SECRETS", value_name = "JWT_PREVIOUS_SECRETS", value_delimiter = ',', value_parser = parse_jwt_secret)]
+    pub jwt_previous_secrets: Vec<Secret>,
+
+    /// Largest accepted JSON request body, in bytes.
+    #[arg(long = "max-body-bytes", env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value_t = 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
+    pub max_body_bytes: u64,
+
+    /// Accounts one client IP may register per hour.
+    #[arg(long = "register-per-ip-per-hour", env = "REGISTER_PER_IP_PER_HOUR", value_name = "REGISTER_PER_IP_PER_HOUR", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub register_per_ip_per_hour: u32,
+
+    /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
+    #[arg(long = "shutdown-grace-seconds", env = "SHUTDOWN_GRACE_SECONDS", value_name = "SHUTDOWN_GRACE_SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_grace_seconds: u64,
+
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `justus_server=debug,info`.
+    #[arg(
+        long = "log",
+        env = "JUSTUS_LOG",
+        value_name = "JUSTUS_LOG",
+        default_value = "info"
+    )]
+    pub log: String,
+
+    /// Log format: `json` (one object per line) or `pretty` (for a terminal).
+    #[arg(long = "log-format", env = "LOG_FORMAT", value_name = "LOG_FORMAT", default_value = "json", value_parser = ["json", "pretty"])]
+    pub log_format: String,
+}
+
+impl Config {
+    /// Parses defaults only (no env, no args): what tests and embedders start from.
+    pub fn defaults() -> Self {
+        Self::parse_from(["justus"])
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_seconds)
+    }
+
+    /// Whether users reach us over TLS (decides HSTS and cookie attributes).
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
+    }
+
+    /// Browser origins allowed for CORS, WebSocket and cookie-authenticated POSTs.
+    pub fn allowed_origins(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.cors_origins.clone();
+        if let Some(u) = &self.public_url {
+            v.push(u.origin().ascii_serialization());
+        }
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// The URL printed at start-up.
+    pub fn display_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(u) => u.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|s| redact_url(s.expose())),
+            )
+            .field("public_url", &self.public_url.as_ref().map(|u| u.as_str()))
+            .field("cors_origins", &self.cors_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A value that must never be printed.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `postgres://user:pw@host/db` → `postgres://user:***@host/db`, for logs.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "<unparseable>".into(),
+    }
+}
+
+fn parse_database_url(s: &str) -> Result<Secret, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
+    match u.scheme() {
+        "postgres" | "postgresql" => Ok(Secret(s.to_owned())),
+        other => Err(format!(
+            "unsupported scheme `{other}` (expected postgres://; unset it for SQLite)"
+        )),
+    }
+}
+
+fn parse_public_url(s: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err("must be an http(s) URL with a host".into());
+    }
+    Ok(u)
+}
+
+fn parse_origin(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let u = url::Url::parse(s).map_err(|e| format!("`{s}` is not an origin ({e})"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() || u.path() != "/" {
+        return Err(format!(
+            "`{s}` is not an origin like https://chat.example.org"
+        ));
+    }
+    Ok(u.origin().ascii_serialization())
+}
+
+fn parse_net(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{s}` is not an IP address or CIDR"))
+}
+
+fn parse_jwt_secret(s: &str) -> Result<Secret, String> {
+    if s.len() < 32 {
+        return Err("must be at least 32 bytes".into());
+    }
+    Ok(Secret(s.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Config::try_parse_from(std::iter::once("justus").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert!(c.database_url.is_none());
+        assert!(!c.is_https());
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        for (args, needle) in [
+            (vec!["--bind", "nope"], "JUSTUS_BIND"),
+            (vec!["--database-url", "mysql://x"], "DATABASE_URL"),
+            (vec!["--jwt-secret", "short"], "JWT_SECRET"),
+            (vec!["--cors-origins", "https://a.org/path"], "CORS_ORIGINS"),
+            (vec!["--trusted-proxies", "10.0.0.0/33"], "TRUSTED_PROXIES"),
+        ] {
+            let err = parse(&args).expect_err("should fail").to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = parse(&[
+            "--database-url",
+            "postgres://u:hunter2@db/x",
+            "--jwt-secret",
+            &"s".repeat(40),
+        ])
+        .unwrap();
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains("hunter2") && !dbg.contains("ssssssss"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn origins() {
+        let c = parse(&[
+            "--public-url",
+            "https://chat.example.org/",
+            "--cors-origins",
+            "http://localhost:5173",
+        ])
+        .unwrap();
+        assert!(c.is_https());
+        assert_eq!(
+            c.allowed_origins(),
+            vec![
+                "http://localhost:5173".to_string(),
+                "https://chat.example.org".to_string()
+            ]
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! Logs and metrics.
+//!
+//! Logs: one JSON object per line with `timestamp`, `severity` (Cloud Logging names), `message`,
+//! `target`, the fields of enclosing spans (`request_id`, `trace_id`, `user_id`, …) and the
+//! event's own fields. Nothing logs passwords, tokens or message bodies: handlers never put
+//! them in fields, and request/response bodies are not logged.
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::OnceLock;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, prelude::*};
+
+/// Installs the global logger. `format` is `json` or `pretty`.
+pub fn init_logging(filter: &str, format: &str) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(filter)
+        .map_err(|e| anyhow::anyhow!("invalid JUSTUS_LOG filter: {e}"))?;
+    let registry = tracing_subscriber::registry().with(filter);
+    if format == "pretty" {
+        registry
+            .with(tracing_subscriber::fmt::layer().with_target(false))
+            .try_init()?;
+    } else {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .fmt_fields(JsonFields::new())
+                    .event_format(JsonLines),
+            )
+            .try_init()?;
+    }
+    Ok(())
+}
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ])
+                .map(|b| b.build_recorder())
+                .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+            let handle = recorder.handle();
+            // Fails only if another recorder is installed, in which case ours just stays unused.
+            let _ = metrics::set_global_recorder(recorder);
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        "http_requests_total",
+        "HTTP requests by method, route and status"
+    );
+    metrics::describe_histogram!(
+        "http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "HTTP latency by method and route"
+    );
+    metrics::describe_counter!("auth_logins_total", "Login attempts by outcome");
+    metrics::describe_counter!(
+        "auth_throttled_total",
+        "Login attempts refused by throttling"
+    );
+    metrics::describe_counter!("auth_registrations_total", "Registrations by outcome");
+    metrics::describe_counter!("auth_refresh_total", "Refresh-token exchanges by outcome");
+    metrics::describe_counter!(
+        "auth_token_rejections_total",
+        "Access tokens refused, by reason"
+    );
+    metrics::describe_counter!("store_errors_total", "Database errors by kind");
+    metrics::describe_gauge!("db_pool_connections", "Open database connections");
+    metrics::describe_gauge!("db_pool_idle_connections", "Idle database connections");
+}
+
+struct JsonLines;
+
+fn severity(level: &Level) -> &'static str {
+    match *level {
+        Level::ERROR => "ERROR",
+        Level::WARN => "WARNING",
+        Level::INFO => "INFO",
+        Level::DEBUG => "DEBUG",
+        Level::TRACE => "DEBUG",
+    }
+}
+
+struct Fields<'a>(&'a mut Map<String, Value>);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), Value::from(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().to_owned(), Value::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().to_owned(), Value::from(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().to_owned(), Value::from(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().to_owned(), Value::from(value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().to_owned(), Value::from(format!("{value:?}")));
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for JsonLines
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        let mut obj = Map::new();
+        obj.insert(
+            "timestamp".into(),
+            Value::from(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        );
+        obj.insert("severity".into(), Value::from(severity(meta.level())));
+        obj.insert("target".into(), Value::from(meta.target()));
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                let ext = span.extensions();
+                if let Some(fields) = ext.get::<FormattedFields<N>>()
+                    && let Ok(Value::Object(map)) = serde_json::from_str::<Value>(fields.as_str())
+                {
+                    obj.extend(map);
+                }
+            }
+        }
+        event.record(&mut Fields(&mut obj));
+        writeln!(writer, "{}", Value::Object(obj))
+    }
+}

@@ -1,0 +1,176 @@
+//! `TestApp`: a real server on 127.0.0.1:0 over a fresh database (SQLite file or a new
+//! PostgreSQL database), driven over HTTP with reqwest.
+
+use justus_server::config::{Config, Secret};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub _server: justus_server::Server,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    /// `None` when the backend is unavailable outside CI (the Postgres helper prints why).
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::defaults();
+        config.bind = "127.0.0.1:0".parse().expect("addr");
+        config.data_dir = dir.path().to_path_buf();
+        config.jwt_secret = Some(Secret::new(TEST_SECRET));
+        config.register_per_ip_per_hour = 100_000;
+        config.shutdown_grace_seconds = 2;
+        if let Backend::Postgres = backend {
+            let url = justus_store_postgres::testing::fresh_database_url().await?;
+            config.database_url = Some(Secret::new(url));
+            config.database_max_connections = 5;
+        }
+        tweak(&mut config);
+        let server = justus_server::start(config).await.expect("server starts");
+        let base = format!("http://{}", server.addr);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Some(TestApp {
+            base,
+            client,
+            _server: server,
+            _dir: dir,
+        })
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Self::finish(req).await
+    }
+
+    pub async fn finish(req: reqwest::RequestBuilder) -> Resp {
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(Method::GET, path, token, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.send(Method::POST, path, token, Some(body), &[]).await
+    }
+
+    /// Registers `name` with a good password; returns the auth response body.
+    pub async fn register(&self, name: &str) -> Value {
+        let r = self
+            .post("/api/v1/auth/register", None, json!({"username": name, "email": format!("{name}@example.org"), "password": password_for(name)}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "register {name}: {}", r.text);
+        r.body
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Resp {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": login, "password": password}),
+        )
+        .await
+    }
+}
+
+pub fn password_for(name: &str) -> String {
+    format!("{name} rides a purple bicycle")
+}
+
+pub fn token(auth: &Value) -> String {
+    auth["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+pub fn refresh_token(auth: &Value) -> String {
+    auth["refresh_token"]
+        .as_str()
+        .expect("refresh_token")
+        .to_owned()
+}
+
+/// Runs each listed test against SQLite and PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await.expect("sqlite app");
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await else { return };
+                    super::$name(app).await;
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,155 @@
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+
+crate::both_backends!(health_ready_metrics);
+
+async fn health_ready_metrics(app: TestApp) {
+    let h = app.get("/health", None).await;
+    assert_eq!(h.status, StatusCode::OK);
+    assert_eq!(h.body["status"], "ok");
+    let r = app.get("/ready", None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["checks"]["database"], "ok");
+    app.register("wendy").await;
+    app.login("wendy", "wrong password for wendy").await;
+    let m = app.get("/metrics", None).await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(
+        m.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    for needle in [
+        "http_requests_total{method=\"POST\",route=\"/api/v1/auth/register\",status=\"201\"}",
+        "http_request_duration_seconds_bucket",
+        "auth_logins_total{outcome=\"failure\"}",
+        "auth_registrations_total",
+    ] {
+        assert!(m.text.contains(needle), "missing {needle}");
+    }
+    assert!(!m.text.contains("wendy"), "no user data in metrics");
+}
+
+#[tokio::test]
+async fn request_ids_and_security_headers() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let r = app
+        .send(
+            Method::GET,
+            "/health",
+            None,
+            None,
+            &[("x-request-id", "client-chosen-42")],
+        )
+        .await;
+    assert_eq!(r.headers["x-request-id"], "client-chosen-42");
+    let r = app
+        .send(
+            Method::GET,
+            "/health",
+            None,
+            None,
+            &[("x-request-id", "bad id with spaces")],
+        )
+        .await;
+    assert_ne!(r.headers["x-request-id"], "bad id with spaces");
+    let csp = r.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'")
+            && !csp.contains("unsafe-inline")
+            && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers["referrer-policy"], "no-referrer");
+    assert!(
+        !r.headers.contains_key("strict-transport-security"),
+        "no HSTS over plain http"
+    );
+    let api = app.get("/api/v1/users/me", None).await;
+    assert_eq!(api.headers["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn cors_only_for_configured_origins() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.cors_origins = vec!["https://app.example.org".into()]
+    })
+    .await
+    .unwrap();
+    async fn preflight(app: &TestApp, origin: &str) -> Resp {
+        let headers = [
+            ("origin", origin),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "content-type"),
+        ];
+        app.send(Method::OPTIONS, "/api/v1/auth/login", None, None, &headers)
+            .await
+    }
+    let ok = preflight(&app, "https://app.example.org").await;
+    assert_eq!(
+        ok.headers["access-control-allow-origin"],
+        "https://app.example.org"
+    );
+    let evil = preflight(&app, "https://evil.example").await;
+    assert!(!evil.headers.contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn openapi_and_docs_are_served() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let spec = app.get("/api/openapi.json", None).await;
+    assert_eq!(spec.status, StatusCode::OK);
+    for path in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/logout-all",
+        "/api/v1/auth/sessions",
+        "/api/v1/auth/sessions/{id}",
+        "/api/v1/users/me",
+        "/api/v1/users/me/password",
+        "/api/v1/users/{id}",
+        "/health",
+        "/ready",
+        "/metrics",
+    ] {
+        assert!(
+            spec.body["paths"].get(path).is_some(),
+            "OpenAPI lacks {path}"
+        );
+    }
+    let docs = app.get("/api/docs", None).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(
+        docs.text.contains("/api/docs/docs.js") && !docs.text.contains("<script>"),
+        "no inline script"
+    );
+    assert_eq!(
+        app.get("/api/docs/docs.js", None).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn registration_is_rate_limited_per_ip() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.register_per_ip_per_hour = 2)
+        .await
+        .unwrap();
+    app.register("xena").await;
+    app.register("yuri").await;
+    let r = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            serde_json::json!({"username": "zack", "password": password_for("zack")}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert!(r.headers.contains_key("retry-after"));
+}

@@ -1,0 +1,97 @@
+//! The real `justus` binary: embedded defaults, one-line config errors, graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn justus() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_justus"));
+    for var in [
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "JUSTUS_BIND",
+        "JUSTUS_DATA_DIR",
+        "PUBLIC_URL",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+#[test]
+fn bad_setting_stops_startup_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("JUSTUS_BIND", "not-an-address"),
+        ("DATABASE_URL", "mysql://nope"),
+        ("JWT_SECRET", "too-short"),
+    ] {
+        let out = justus()
+            .current_dir(dir.path())
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{var}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(var), "names the setting: {err}");
+    }
+}
+
+#[test]
+fn starts_on_embedded_defaults_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = justus()
+        .current_dir(dir.path())
+        .env("JUSTUS_BIND", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut url = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("JustUs is serving on ") {
+            url = Some(rest.trim().to_owned());
+            break;
+        }
+    }
+    let url = url.expect("prints the URL it serves");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        reqwest::get(format!("{url}/health"))
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    // Secrets are generated in ./data with mode 0600, next to the SQLite database.
+    let secret = dir.path().join("data/jwt-secret");
+    assert!(dir.path().join("data/justus.db").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit 0 after SIGTERM, got {status:?}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

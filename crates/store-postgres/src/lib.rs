@@ -1,0 +1,449 @@
+//! The [`Store`] port on PostgreSQL, for scaled-out deployments.
+//!
+//! Queries are checked at run time (no database is needed to build); the schema lives in
+//! `migrations/` and is applied by [`PgStore::connect`]. Driver errors are mapped to
+//! [`StoreError`] in one place (`errors.rs`), rows to domain types in `rows.rs`.
+//!
+//! Refresh-token rotation runs in one transaction that first locks the session row: the
+//! session is the token family, so its row lock serialises every refresh of the family (and
+//! always taking it first keeps the lock order deadlock-free).
+#![forbid(unsafe_code)]
+
+#[macro_use]
+mod rows;
+mod errors;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use errors::MapErr;
+use justus_core::session::{
+    NewSession, RefreshDecision, RefreshOutcome, RefreshPolicy, Session, TokenHash, decide_refresh,
+};
+use justus_core::store::{PoolStats, Store};
+use justus_core::user::{NewUser, User, UserPatch};
+use justus_core::{SessionId, StoreError, StoreResult, UserId};
+use rows::{LoginRow, SessionRow, TokenRow, UserRow};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long a request waits for a pooled connection before the store reports `Unavailable`.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A [`Store`] backed by a PostgreSQL connection pool.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url`, keeping up to `max_connections` connections, and applies pending
+    /// migrations (under PostgreSQL's advisory lock, so concurrent instances are safe).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<PgStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        sqlx::migrate!().run(&pool).await.map_err(|e| {
+            StoreError::Unavailable(format!("cannot apply PostgreSQL migrations: {e}"))
+        })?;
+        tracing::debug!(
+            max_connections,
+            "connected to PostgreSQL, schema up to date"
+        );
+        Ok(PgStore { pool })
+    }
+
+    /// The underlying pool (for adapters sharing the database, and for tests).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Sessions unused since before this are no longer listed. [`Store::list_sessions`] is not
+/// given the idle policy, so the default one is assumed (as the SQLite adapter does).
+fn listing_idle_cutoff(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - RefreshPolicy::default().idle
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.store()?;
+        Ok(())
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        Some(PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+        })
+    }
+
+    // --- users -------------------------------------------------------------------------------
+
+    async fn create_user(&self, new: &NewUser) -> StoreResult<User> {
+        let mut tx = self.pool.begin().await.store()?;
+        let user: UserRow = sqlx::query_as(concat!(
+            "INSERT INTO users AS u (id, username, email, display_name, created_at, updated_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $5) RETURNING ",
+            user_columns!()
+        ))
+        .bind(new.id.as_uuid())
+        .bind(new.username.as_str())
+        .bind(new.email.as_ref().map(|e| e.as_str()))
+        .bind(new.display_name.as_str())
+        .bind(new.now)
+        .fetch_one(&mut *tx)
+        .await
+        .store()?;
+        sqlx::query(
+            "INSERT INTO credentials (user_id, password_hash, updated_at) VALUES ($1, $2, $3)",
+        )
+        .bind(new.id.as_uuid())
+        .bind(&new.password_hash)
+        .bind(new.now)
+        .execute(&mut *tx)
+        .await
+        .store()?;
+        tx.commit().await.store()?;
+        Ok(user.into())
+    }
+
+    async fn user_by_id(&self, id: UserId) -> StoreResult<User> {
+        let user: UserRow = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u WHERE u.id = $1"
+        ))
+        .bind(id.as_uuid())
+        .fetch_one(&self.pool)
+        .await
+        .store()?;
+        Ok(user.into())
+    }
+
+    async fn user_by_login(&self, login: &str) -> StoreResult<(User, String)> {
+        // A username cannot contain '@' and an e-mail address must, so at most one row matches.
+        let row: LoginRow = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            ", c.password_hash FROM users u JOIN credentials c ON c.user_id = u.id ",
+            "WHERE u.username = $1 OR u.email = $1"
+        ))
+        .bind(login)
+        .fetch_one(&self.pool)
+        .await
+        .store()?;
+        Ok((row.user.into(), row.password_hash))
+    }
+
+    async fn password_hash(&self, id: UserId) -> StoreResult<String> {
+        sqlx::query_scalar("SELECT password_hash FROM credentials WHERE user_id = $1")
+            .bind(id.as_uuid())
+            .fetch_one(&self.pool)
+            .await
+            .store()
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        patch: &UserPatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        let user: UserRow = sqlx::query_as(concat!(
+            "UPDATE users AS u SET ",
+            "display_name = COALESCE($2, u.display_name), ",
+            "email = CASE WHEN $3 THEN $4 ELSE u.email END, ",
+            "updated_at = $5 ",
+            "WHERE u.id = $1 RETURNING ",
+            user_columns!()
+        ))
+        .bind(id.as_uuid())
+        .bind(patch.display_name.as_ref().map(|d| d.as_str()))
+        .bind(patch.email.is_some())
+        .bind(
+            patch
+                .email
+                .as_ref()
+                .and_then(|e| e.as_ref())
+                .map(|e| e.as_str()),
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .store()?;
+        Ok(user.into())
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE credentials SET password_hash = $2, updated_at = $3 WHERE user_id = $1",
+        )
+        .bind(id.as_uuid())
+        .bind(hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .store()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    // --- sessions ----------------------------------------------------------------------------
+
+    async fn create_session(&self, new: &NewSession) -> StoreResult<Session> {
+        let mut tx = self.pool.begin().await.store()?;
+        let session: SessionRow = sqlx::query_as(concat!(
+            "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) ",
+            "VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING ",
+            session_columns!()
+        ))
+        .bind(new.id.as_uuid())
+        .bind(new.user_id.as_uuid())
+        .bind(new.now)
+        .bind(new.expires_at)
+        .bind(new.user_agent.as_deref())
+        .bind(new.ip.as_deref())
+        .fetch_one(&mut *tx)
+        .await
+        .store()?;
+        insert_token(&mut tx, &new.token, new.id, new.now).await?;
+        tx.commit().await.store()?;
+        Ok(session.into())
+    }
+
+    async fn session(&self, id: SessionId) -> StoreResult<Session> {
+        let session: SessionRow = sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE id = $1"
+        ))
+        .bind(id.as_uuid())
+        .fetch_one(&self.pool)
+        .await
+        .store()?;
+        Ok(session.into())
+    }
+
+    async fn refresh(
+        &self,
+        presented: &TokenHash,
+        next: &TokenHash,
+        now: DateTime<Utc>,
+        policy: &RefreshPolicy,
+    ) -> StoreResult<RefreshOutcome> {
+        let mut tx = self.pool.begin().await.store()?;
+
+        // Which family? A token never moves between sessions, so this needs no lock.
+        let session_id: Option<Uuid> =
+            sqlx::query_scalar("SELECT session_id FROM refresh_tokens WHERE hash = $1")
+                .bind(&presented.0[..])
+                .fetch_optional(&mut *tx)
+                .await
+                .store()?;
+        let Some(session_id) = session_id else {
+            return Ok(RefreshOutcome::Invalid);
+        };
+
+        // Lock the family. Every refresh takes this lock before touching any of the family's
+        // tokens, so a concurrent refresh waits here and then (READ COMMITTED: each statement
+        // sees what committed before it started) reads the tokens as the winner left them.
+        let session: Session = sqlx::query_as::<_, SessionRow>(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE id = $1 FOR UPDATE"
+        ))
+        .bind(session_id)
+        .fetch_one(&mut *tx)
+        .await
+        .store()?
+        .into();
+
+        let token: TokenRow = sqlx::query_as(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM refresh_tokens WHERE hash = $1 FOR UPDATE"
+        ))
+        .bind(&presented.0[..])
+        .fetch_one(&mut *tx)
+        .await
+        .store()?;
+        let successor = match token.replaced_by()? {
+            None => None,
+            Some(hash) => sqlx::query_as::<_, TokenRow>(concat!(
+                "SELECT ",
+                token_columns!(),
+                " FROM refresh_tokens WHERE hash = $1 FOR UPDATE"
+            ))
+            .bind(&hash.0[..])
+            .fetch_optional(&mut *tx)
+            .await
+            .store()?
+            .map(TokenRow::into_record)
+            .transpose()?,
+        };
+        let token = token.into_record()?;
+
+        match decide_refresh(&session, &token, successor.as_ref(), now, policy) {
+            RefreshDecision::Expired => Ok(RefreshOutcome::Expired),
+            RefreshDecision::ReuseDetected => {
+                sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1")
+                    .bind(session.id.as_uuid())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .store()?;
+                tx.commit().await.store()?;
+                Ok(RefreshOutcome::ReuseDetected {
+                    session_id: session.id,
+                    user_id: session.user_id,
+                })
+            }
+            RefreshDecision::Rotate => {
+                sqlx::query(
+                    "UPDATE refresh_tokens SET replaced_at = $2, replaced_by = $3 WHERE hash = $1",
+                )
+                .bind(&presented.0[..])
+                .bind(now)
+                .bind(&next.0[..])
+                .execute(&mut *tx)
+                .await
+                .store()?;
+                let session = issue_and_touch(&mut tx, next, session.id, now).await?;
+                tx.commit().await.store()?;
+                Ok(RefreshOutcome::Rotated(session))
+            }
+            RefreshDecision::RotateWithinGrace => {
+                // The undelivered successor is retired *without* a successor of its own: were it
+                // ever presented, that is a replay (`decide_refresh` sees no unused successor),
+                // not another grace retry. Otherwise two racing refreshes could each keep a
+                // live token and the family would fork.
+                if let Some(successor) = &successor {
+                    sqlx::query("UPDATE refresh_tokens SET replaced_at = $2 WHERE hash = $1")
+                        .bind(&successor.hash.0[..])
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .store()?;
+                }
+                // The presented token keeps its original `replaced_at`, so the grace window is
+                // not extended by retries; it now points at the fresh successor.
+                sqlx::query("UPDATE refresh_tokens SET replaced_by = $2 WHERE hash = $1")
+                    .bind(&presented.0[..])
+                    .bind(&next.0[..])
+                    .execute(&mut *tx)
+                    .await
+                    .store()?;
+                let session = issue_and_touch(&mut tx, next, session.id, now).await?;
+                tx.commit().await.store()?;
+                Ok(RefreshOutcome::Rotated(session))
+            }
+        }
+    }
+
+    async fn list_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>> {
+        let sessions: Vec<SessionRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions ",
+            "WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 AND last_used_at > $3 ",
+            "ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(user.as_uuid())
+        .bind(now)
+        .bind(listing_idle_cutoff(now))
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(sessions.into_iter().map(Session::from).collect())
+    }
+
+    async fn revoke_session(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let done =
+            sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
+                .bind(id.as_uuid())
+                .bind(user.as_uuid())
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .store()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn revoke_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionId>> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
+            "UPDATE sessions SET revoked_at = $3 ",
+            "WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2) ",
+            "RETURNING id"
+        ))
+        .bind(user.as_uuid())
+        .bind(keep.map(|k| k.as_uuid()))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(ids.into_iter().map(SessionId).collect())
+    }
+}
+
+async fn insert_token(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    hash: &TokenHash,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO refresh_tokens (hash, session_id, created_at) VALUES ($1, $2, $3)")
+        .bind(&hash.0[..])
+        .bind(session.as_uuid())
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .store()?;
+    Ok(())
+}
+
+/// Stores `next` as the family's live token and marks the session used at `now`.
+async fn issue_and_touch(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    next: &TokenHash,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> StoreResult<Session> {
+    insert_token(tx, next, session, now).await?;
+    let session: SessionRow = sqlx::query_as(concat!(
+        "UPDATE sessions SET last_used_at = $2 WHERE id = $1 RETURNING ",
+        session_columns!()
+    ))
+    .bind(session.as_uuid())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await
+    .store()?;
+    Ok(session.into())
+}
