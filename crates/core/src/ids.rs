@@ -9,6 +9,7 @@ macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -56,4 +57,12 @@ id_type!(
 id_type!(
     /// A login session: one refresh-token family on one device.
     SessionId
+);
+id_type!(
+    /// A room: a DM or a group.
+    RoomId
+);
+id_type!(
+    /// A message.
+    MessageId
 );

@@ -5,8 +5,12 @@
 //! implement. No crate in this dependency tree performs I/O; time is passed in as a value.
 #![forbid(unsafe_code)]
 
+pub mod bus;
 pub mod error;
+pub mod event;
 pub mod ids;
+pub mod message;
+pub mod room;
 pub mod session;
 pub mod store;
 pub mod user;
@@ -15,4 +19,4 @@ pub mod user;
 pub mod testing;
 
 pub use error::{StoreError, StoreResult, ValidationError};
-pub use ids::{SessionId, UserId};
+pub use ids::{MessageId, RoomId, SessionId, UserId};

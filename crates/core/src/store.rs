@@ -2,7 +2,10 @@
 //! (`justus-store-sqlite`, `justus-store-postgres`); both pass [`crate::testing`]'s suite.
 
 use crate::error::StoreResult;
-use crate::ids::{SessionId, UserId};
+use crate::event::{EventPage, RoomEvent};
+use crate::ids::{MessageId, RoomId, SessionId, UserId};
+use crate::message::{Message, NewMessage, Page};
+use crate::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
 use crate::session::{NewSession, RefreshOutcome, RefreshPolicy, Session, TokenHash};
 use crate::user::{NewUser, User, UserPatch};
 use async_trait::async_trait;
@@ -75,4 +78,129 @@ pub trait Store: Send + Sync + 'static {
         keep: Option<SessionId>,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<SessionId>>;
+
+    // --- users: search and blocks ------------------------------------------------------------
+
+    /// Users whose username starts with `prefix` (lower-case), alphabetical, at most `limit`.
+    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>>;
+    /// `blocker` blocks `blocked` (idempotent).
+    async fn block_user(&self, blocker: UserId, blocked: UserId, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Idempotent.
+    async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<()>;
+    /// Users `blocker` has blocked.
+    async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>>;
+    /// Whether either user blocked the other.
+    async fn is_blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool>;
+
+    // --- rooms -------------------------------------------------------------------------------
+
+    /// Creates a group with its owner as first member; returns the room and the owner's
+    /// `member.joined` event (seq 1).
+    async fn create_group(&self, new: &NewGroup) -> StoreResult<(Room, RoomEvent)>;
+    /// Returns the DM between `a` and `b`, creating it (both members, seq 1 and 2 their
+    /// `member.joined`) if there is none. `bool` = created. Concurrent calls create one room.
+    async fn open_dm(&self, id: RoomId, a: UserId, b: UserId, now: DateTime<Utc>) -> StoreResult<(Room, bool, Vec<RoomEvent>)>;
+    /// A live (not deleted) room; `NotFound` otherwise.
+    async fn room(&self, id: RoomId) -> StoreResult<Room>;
+    /// Applies the patch and records one `room.updated` event with the changed fields.
+    async fn update_room(&self, id: RoomId, patch: &RoomPatch, actor: UserId, now: DateTime<Utc>) -> StoreResult<(Room, RoomEvent)>;
+    /// Soft-deletes the room (it disappears for everyone) and records `room.deleted`.
+    async fn delete_room(&self, id: RoomId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    /// The user's live rooms with unread state and last message, most recent activity first.
+    async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>;
+
+    // --- membership --------------------------------------------------------------------------
+
+    /// The membership of `user` in a live room, if any.
+    async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>>;
+    /// All members of a room, owner first then by join time.
+    async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>>;
+    /// Adds `user` with `role`; records `member.joined` (actor = who added them, or themselves).
+    /// `Conflict("member")` if already a member, `Conflict("banned")` if banned,
+    /// `Conflict("room_full")` if the room has `max_members` already. The new member's read
+    /// marker starts at the join event, so history before it is not unread.
+    async fn add_member(&self, room: RoomId, user: UserId, role: Role, actor: UserId, max_members: u32, now: DateTime<Utc>) -> StoreResult<(Member, RoomEvent)>;
+    /// Changes a member's role; records `member.role_changed`. `NotFound` if not a member.
+    async fn set_role(&self, room: RoomId, user: UserId, role: Role, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    /// Makes `to` the owner and `from` an admin, atomically; two `member.role_changed` events.
+    async fn transfer_ownership(&self, room: RoomId, from: UserId, to: UserId, now: DateTime<Utc>) -> StoreResult<Vec<RoomEvent>>;
+    /// Removes a member: `member.left` when actor == user, else `member.kicked`. `NotFound` if not a member.
+    async fn remove_member(&self, room: RoomId, user: UserId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    /// Bans `user` (removing them if a member) and records `member.banned`. Idempotent ban
+    /// of a non-member still records the ban (and the event).
+    async fn ban(&self, room: RoomId, user: UserId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    /// Lifts a ban; `NotFound` if there was none. Not history (no seq).
+    async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()>;
+    async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>>;
+    async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool>;
+
+    // --- invites -----------------------------------------------------------------------------
+
+    async fn create_invite(&self, invite: &Invite) -> StoreResult<()>;
+    async fn invite(&self, code: &str) -> StoreResult<Invite>;
+    /// Atomically checks the invite is usable at `now`, joins `user` as a member (same errors as
+    /// `add_member`, plus `Conflict("invite_expired")` when expired or used up) and counts the
+    /// use. Joining a room one is already in is `Conflict("member")` and uses nothing.
+    async fn accept_invite(&self, code: &str, user: UserId, max_members: u32, now: DateTime<Utc>) -> StoreResult<(Member, RoomEvent)>;
+
+    // --- messages ----------------------------------------------------------------------------
+
+    /// Persists a message with the room's next seq and its `message.created` event, in one
+    /// transaction, or — when (sender, client_id) already exists — returns that message
+    /// untouched as `SendOutcome::Existing` (the caller decides whether it is a retry or a
+    /// conflicting reuse). `NotFound` if the sender is not a member of the live room (re-checked
+    /// inside the transaction), or `reply_to` is not a live message of the same room.
+    async fn send_message(&self, new: &NewMessage) -> StoreResult<SendOutcome>;
+    /// A message of `room` (tombstones included); `NotFound` if it is in another room.
+    async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message>;
+    /// A page of messages (tombstones included), returned in ascending seq order.
+    async fn messages(&self, room: RoomId, page: Page, limit: u32) -> StoreResult<Vec<Message>>;
+    /// Replaces the body (keeping the previous one in the edit history), sets `edited_at`,
+    /// replaces mentions; records `message.edited`. `NotFound` for a deleted or foreign message.
+    async fn edit_message(&self, room: RoomId, id: MessageId, body: &str, mentions: &[UserId], mentions_room: bool, actor: UserId, now: DateTime<Utc>) -> StoreResult<(Message, RoomEvent)>;
+    /// Previous bodies of a message, oldest first, with the time each was replaced.
+    async fn edit_history(&self, room: RoomId, id: MessageId) -> StoreResult<Vec<(String, DateTime<Utc>)>>;
+    /// Tombstones a message (body emptied, edit history, reactions, mentions and pin removed);
+    /// records `message.deleted`. `NotFound` if already deleted or foreign.
+    async fn delete_message(&self, room: RoomId, id: MessageId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    /// Adds (`add`) or removes a reaction; `Ok(None)` when nothing changed (idempotent).
+    /// `NotFound` for a deleted or foreign message.
+    async fn set_reaction(&self, room: RoomId, id: MessageId, user: UserId, emoji: &str, add: bool, now: DateTime<Utc>) -> StoreResult<Option<RoomEvent>>;
+    /// Pins or unpins; `Ok(None)` when nothing changed; `Conflict("too_many_pins")` past
+    /// [`crate::message::MAX_PINS`]. `NotFound` for a deleted or foreign message.
+    async fn set_pinned(&self, room: RoomId, id: MessageId, pinned: bool, actor: UserId, now: DateTime<Utc>) -> StoreResult<Option<RoomEvent>>;
+    /// Pinned messages, most recently created first.
+    async fn pinned(&self, room: RoomId) -> StoreResult<Vec<Message>>;
+
+    // --- history, read state, search -------------------------------------------------------
+
+    /// Events with seq > `after`, ascending, at most `limit`; `has_more` if more follow.
+    async fn events(&self, room: RoomId, after: i64, limit: u32) -> StoreResult<EventPage>;
+    /// Moves the member's read marker forward to `min(seq, last_seq)`; never backwards.
+    /// Returns the marker after the call. `NotFound` if not a member.
+    async fn mark_read(&self, room: RoomId, user: UserId, seq: i64) -> StoreResult<i64>;
+    /// Full-text search over live messages of rooms `user` is currently a member of
+    /// (optionally one room), best first.
+    async fn search(&self, user: UserId, query: &str, room: Option<RoomId>, limit: u32) -> StoreResult<Vec<SearchHit>>;
+}
+
+/// Result of [`Store::send_message`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendOutcome {
+    Created(Message, RoomEvent),
+    Existing(Message),
+}
+
+/// Highlight markers around matched terms in [`SearchHit::snippet`]. They are private-use
+/// characters, so the API can split the snippet into plain-text segments.
+pub const HIGHLIGHT_START: char = '\u{E000}';
+pub const HIGHLIGHT_END: char = '\u{E001}';
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchHit {
+    pub message: Message,
+    /// An excerpt of the body with matches wrapped in [`HIGHLIGHT_START`]/[`HIGHLIGHT_END`].
+    pub snippet: String,
+    /// Higher is better.
+    pub rank: f64,
 }

@@ -78,6 +78,31 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub register_per_ip_per_hour: u32,
 
+    /// Most members a group may have.
+    #[arg(long = "room-max-members", env = "ROOM_MAX_MEMBERS", value_name = "ROOM_MAX_MEMBERS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub room_max_members: u32,
+
+    /// Longest message body, in characters.
+    #[arg(long = "message-max-chars", env = "MESSAGE_MAX_CHARS", value_name = "MESSAGE_MAX_CHARS", default_value_t = 4000,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub message_max_chars: u32,
+
+    /// Largest gateway frame (bytes); bigger frames close the socket with 1009.
+    #[arg(long = "gateway-max-frame-bytes", env = "GATEWAY_MAX_FRAME_BYTES", value_name = "GATEWAY_MAX_FRAME_BYTES", default_value_t = 64 * 1024,
+          value_parser = clap::value_parser!(u32).range(1024..=16 * 1024 * 1024))]
+    pub gateway_max_frame_bytes: u32,
+
+    /// Open gateway sockets allowed per user.
+    #[arg(long = "gateway-max-sockets-per-user", env = "GATEWAY_MAX_SOCKETS_PER_USER", value_name = "GATEWAY_MAX_SOCKETS_PER_USER", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub gateway_max_sockets_per_user: u32,
+
+    /// Gateway requests per second per user (sustained); bursts of twice this are allowed.
+    #[arg(long = "gateway-requests-per-second", env = "GATEWAY_REQUESTS_PER_SECOND", value_name = "GATEWAY_REQUESTS_PER_SECOND", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub gateway_requests_per_second: u32,
+
     /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
     #[arg(long = "shutdown-grace-seconds", env = "SHUTDOWN_GRACE_SECONDS", value_name = "SHUTDOWN_GRACE_SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=600))]

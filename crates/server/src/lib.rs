@@ -6,8 +6,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod bus;
+pub mod chat;
 pub mod config;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod secrets;
 pub mod state;
@@ -66,9 +69,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .unwrap_or_else(|| "justus".into());
     let keys = Keyring::new(&secrets, issuer)?;
     let passwords = Passwords::new().await?;
+    // In process until the scale-out issue adds Redis.
+    let bus: Arc<dyn justus_core::bus::Bus> = Arc::new(bus::LocalBus::default());
     Ok(Arc::new(App::new(
         config,
         store,
+        bus,
         keys,
         passwords,
         telemetry::metrics_handle(),
@@ -84,6 +90,18 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .with_context(|| format!("cannot listen on {bind} (JUSTUS_BIND)"))?;
     let addr = listener.local_addr()?;
     let router = api::router(state.clone());
+    // Delivers events that waited too long for a gap to fill (see gateway::hub).
+    let hub = Arc::downgrade(&state.hub);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            match hub.upgrade() {
+                Some(h) => h.sweep(),
+                None => break,
+            }
+        }
+    });
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

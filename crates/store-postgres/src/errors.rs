@@ -3,11 +3,20 @@
 use justus_core::StoreError;
 
 /// Unique constraints whose violation the domain reports as a conflict, by constraint name
-/// (see `migrations/0001_accounts.sql`).
+/// (see `migrations/`). Most are also checked before writing; these cover the races.
 const CONFLICTS: &[(&str, &str)] = &[
     ("users_username_key", "username"),
     ("users_email_key", "email"),
+    ("room_members_pkey", "member"),
+    ("room_bans_pkey", "banned"),
+    ("invites_pkey", "invite"),
+    ("rooms_dm_key_key", "dm"),
+    ("messages_sender_id_client_id_key", "client_id"),
 ];
+
+/// SQLSTATE foreign_key_violation: a write referred to a row (user, room, message) that does
+/// not exist, which the domain reports as `NotFound`.
+const FOREIGN_KEY_VIOLATION: &str = "23503";
 
 /// SQLSTATEs meaning the server is going away or cannot take us right now: worth a retry.
 fn is_unavailable_code(code: &str) -> bool {
@@ -31,6 +40,9 @@ pub(crate) fn map(err: sqlx::Error) -> StoreError {
                     .find(|(name, _)| db.constraint() == Some(name))
             {
                 return StoreError::Conflict(field);
+            }
+            if db.code().as_deref() == Some(FOREIGN_KEY_VIOLATION) {
+                return StoreError::NotFound;
             }
             if db.code().is_some_and(|code| is_unavailable_code(&code)) {
                 return StoreError::Unavailable(format!("PostgreSQL: {db}"));

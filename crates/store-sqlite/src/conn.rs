@@ -65,7 +65,9 @@ fn configure(conn: &Connection, opts: &SqliteOptions, read_only: bool) -> rusqli
         };
         conn.pragma_update(None, "synchronous", sync)?;
     }
-    conn.set_prepared_statement_cache_capacity(64);
+    // `rarray(?)`: one cached statement loads the reactions/mentions of a whole page.
+    rusqlite::vtab::array::load_module(conn)?;
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
 

@@ -3,7 +3,10 @@
 use rusqlite::Connection;
 
 /// Every migration, in order. Index + 1 is the schema version it produces.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_accounts.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_accounts.sql"),
+    include_str!("../migrations/0002_conversations.sql"),
+];
 
 pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {
     let current: usize =

@@ -1,10 +1,14 @@
 //! Mapping between SQLite rows and domain types.
 
 use chrono::{DateTime, Utc};
+use justus_core::event::{EventKind, RoomChanges, RoomEvent};
+use justus_core::message::{Forwarded, Message};
+use justus_core::room::{Invite, Member, Role, Room, RoomKind};
 use justus_core::session::{RefreshRecord, Session, TokenHash};
 use justus_core::user::{DisplayName, Email, User, Username};
-use justus_core::{SessionId, UserId};
+use justus_core::{MessageId, RoomId, SessionId, UserId};
 use rusqlite::Row;
+use uuid::Uuid;
 
 /// Timestamps are stored as microseconds since the epoch (the precision PostgreSQL keeps too).
 pub fn ts(t: DateTime<Utc>) -> i64 {
@@ -63,4 +67,134 @@ pub fn token(r: &Row<'_>) -> rusqlite::Result<(RefreshRecord, Option<TokenHash>)
     };
     let next = r.get::<_, Option<Vec<u8>>>(4)?.map(hash).transpose()?;
     Ok((rec, next))
+}
+
+/// A column whose text is not one of the values the domain knows.
+fn bad_text(idx: usize, what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        rusqlite::types::Type::Text,
+        format!("unknown {what} {value:?}").into(),
+    )
+}
+
+fn role_at(r: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
+    let s: String = r.get(idx)?;
+    Role::parse(&s).ok_or_else(|| bad_text(idx, "role", &s))
+}
+
+pub const ROOM_COLS: &str = "r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
+     r.last_activity_at, r.only_admins_post, r.member_count";
+/// Number of columns in [`ROOM_COLS`].
+pub const ROOM_NCOLS: usize = 10;
+
+pub fn room(r: &Row<'_>) -> rusqlite::Result<Room> {
+    let kind: String = r.get(1)?;
+    Ok(Room {
+        id: RoomId(r.get(0)?),
+        kind: RoomKind::parse(&kind).ok_or_else(|| bad_text(1, "room kind", &kind))?,
+        name: r.get(2)?,
+        topic: r.get(3)?,
+        created_by: UserId(r.get(4)?),
+        created_at: from_ts(r.get(5)?),
+        last_seq: r.get(6)?,
+        last_activity_at: from_ts(r.get(7)?),
+        only_admins_post: r.get(8)?,
+        member_count: r.get(9)?,
+    })
+}
+
+pub const MEMBER_COLS: &str = "m.room_id, m.user_id, m.role, m.joined_at, m.read_seq";
+
+pub fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
+    Ok(Member {
+        room_id: RoomId(r.get(0)?),
+        user_id: UserId(r.get(1)?),
+        role: role_at(r, 2)?,
+        joined_at: from_ts(r.get(3)?),
+        read_seq: r.get(4)?,
+    })
+}
+
+pub const INVITE_COLS: &str = "code, room_id, created_by, created_at, expires_at, max_uses, uses";
+
+pub fn invite(r: &Row<'_>) -> rusqlite::Result<Invite> {
+    Ok(Invite {
+        code: r.get(0)?,
+        room_id: RoomId(r.get(1)?),
+        created_by: UserId(r.get(2)?),
+        created_at: from_ts(r.get(3)?),
+        expires_at: r.get::<_, Option<i64>>(4)?.map(from_ts),
+        max_uses: r.get(5)?,
+        uses: r.get(6)?,
+    })
+}
+
+/// A message row without its reactions and mentions (see `store::load`).
+pub const MESSAGE_COLS: &str = "m.id, m.room_id, m.seq, m.sender_id, m.client_id, m.body, m.reply_to, \
+     m.fwd_sender_id, m.fwd_sent_at, m.mentions_room, m.pinned_at, m.created_at, m.edited_at, m.deleted_at";
+/// Number of columns in [`MESSAGE_COLS`].
+pub const MESSAGE_NCOLS: usize = 14;
+
+pub fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
+    let fwd_sender: Option<Uuid> = r.get(7)?;
+    let fwd_sent_at: Option<i64> = r.get(8)?;
+    Ok(Message {
+        id: MessageId(r.get(0)?),
+        room_id: RoomId(r.get(1)?),
+        seq: r.get(2)?,
+        sender_id: UserId(r.get(3)?),
+        client_id: r.get(4)?,
+        body: r.get(5)?,
+        reply_to: r.get::<_, Option<Uuid>>(6)?.map(MessageId),
+        forwarded: match (fwd_sender, fwd_sent_at) {
+            (Some(s), Some(t)) => Some(Forwarded {
+                sender_id: UserId(s),
+                sent_at: from_ts(t),
+            }),
+            _ => None,
+        },
+        mentions: Vec::new(),
+        mentions_room: r.get(9)?,
+        pinned: r.get::<_, Option<i64>>(10)?.is_some(),
+        reactions: Vec::new(),
+        created_at: from_ts(r.get(11)?),
+        edited_at: r.get::<_, Option<i64>>(12)?.map(from_ts),
+        deleted_at: r.get::<_, Option<i64>>(13)?.map(from_ts),
+    })
+}
+
+pub const EVENT_COLS: &str = "e.room_id, e.seq, e.kind, e.actor_id, e.created_at, e.message_id, e.user_id, \
+     e.emoji, e.role, e.changes";
+
+/// An event row; message events get their `message` filled by the caller.
+pub fn event(r: &Row<'_>) -> rusqlite::Result<RoomEvent> {
+    let kind: String = r.get(2)?;
+    let role: Option<String> = r.get(8)?;
+    let changes: Option<String> = r.get(9)?;
+    Ok(RoomEvent {
+        room_id: RoomId(r.get(0)?),
+        seq: r.get(1)?,
+        kind: EventKind::parse(&kind).ok_or_else(|| bad_text(2, "event kind", &kind))?,
+        actor_id: UserId(r.get(3)?),
+        created_at: from_ts(r.get(4)?),
+        message_id: r.get::<_, Option<Uuid>>(5)?.map(MessageId),
+        user_id: r.get::<_, Option<Uuid>>(6)?.map(UserId),
+        emoji: r.get(7)?,
+        role: role
+            .map(|s| Role::parse(&s).ok_or_else(|| bad_text(8, "role", &s)))
+            .transpose()?,
+        message: None,
+        changes: changes
+            .map(|json| {
+                serde_json::from_str::<RoomChanges>(&json).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        9,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })
+            })
+            .transpose()?,
+    })
 }

@@ -464,7 +464,7 @@ pub async fn refresh(
             session_id,
             user_id,
         } => {
-            app.revocations.revoke(session_id);
+            app.end_sessions(&[session_id]);
             metrics::counter!("auth_refresh_total", "outcome" => "reuse").increment(1);
             tracing::warn!(%user_id, %session_id, "refresh token reuse: session revoked");
             Ok(fail(
@@ -487,7 +487,7 @@ pub async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<Respon
         Ok(()) | Err(StoreError::NotFound) => {}
         Err(e) => return Err(e.into()),
     }
-    app.revocations.revoke(auth.session_id);
+    app.end_sessions(&[auth.session_id]);
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Some(v) = clear_cookie(&app) {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -499,14 +499,12 @@ pub async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<Respon
 #[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "All sessions ended"), (status = 401, body = ErrorBody)))]
 pub async fn logout_all(State(app): State<AppState>, auth: Auth) -> ApiResult<Response> {
-    let revoked = app
+    let mut revoked = app
         .store
         .revoke_sessions(auth.user_id, None, app.now())
         .await?;
-    for id in revoked {
-        app.revocations.revoke(id);
-    }
-    app.revocations.revoke(auth.session_id);
+    revoked.push(auth.session_id);
+    app.end_sessions(&revoked);
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Some(v) = clear_cookie(&app) {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -549,6 +547,6 @@ pub async fn revoke_session(
             StoreError::NotFound => ApiError::not_found("session"),
             other => other.into(),
         })?;
-    app.revocations.revoke(id);
+    app.end_sessions(&[id]);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,7 +2,9 @@
 
 pub mod auth;
 pub mod docs;
+pub mod messages;
 pub mod ops;
+pub mod rooms;
 pub mod users;
 pub mod wire;
 
@@ -27,7 +29,9 @@ use utoipa_axum::routes;
     components(schemas(ErrorBody)),
     tags(
         (name = "auth", description = "Accounts, login and sessions"),
-        (name = "users", description = "Profiles"),
+        (name = "users", description = "Profiles, user search, blocks"),
+        (name = "rooms", description = "DMs and groups, members, roles, bans, invites"),
+        (name = "messages", description = "Messages, reactions, pins, catch-up, read state, search"),
         (name = "ops", description = "Health, readiness and metrics"),
     )
 )]
@@ -64,6 +68,28 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::me, users::patch_me))
         .routes(routes!(users::change_password))
         .routes(routes!(users::get_user))
+        .routes(routes!(users::search_users))
+        .routes(routes!(users::list_blocks))
+        .routes(routes!(users::block, users::unblock))
+        .routes(routes!(rooms::list_rooms, rooms::create_room))
+        .routes(routes!(rooms::open_dm))
+        .routes(routes!(rooms::get_room, rooms::patch_room, rooms::delete_room))
+        .routes(routes!(rooms::list_members, rooms::add_member))
+        .routes(routes!(rooms::set_role, rooms::remove_member))
+        .routes(routes!(rooms::ban, rooms::list_bans))
+        .routes(routes!(rooms::unban))
+        .routes(routes!(rooms::create_invite))
+        .routes(routes!(rooms::get_invite))
+        .routes(routes!(rooms::accept_invite))
+        .routes(routes!(messages::send_message, messages::list_messages))
+        .routes(routes!(messages::edit_message, messages::delete_message))
+        .routes(routes!(messages::edit_history))
+        .routes(routes!(messages::add_reaction, messages::remove_reaction))
+        .routes(routes!(messages::pin, messages::unpin))
+        .routes(routes!(messages::list_pins))
+        .routes(routes!(messages::events))
+        .routes(routes!(messages::mark_read))
+        .routes(routes!(messages::search))
         .routes(routes!(ops::health))
         .routes(routes!(ops::ready))
         .routes(routes!(ops::metrics))
@@ -101,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .expose_headers([middleware::REQUEST_ID, header::RETRY_AFTER])
         .max_age(std::time::Duration::from_secs(600));
     api.merge(docs::router(spec_json))
+        .route("/api/v1/ws", axum::routing::get(crate::gateway::upgrade))
         .fallback(|| async {
             crate::error::ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,

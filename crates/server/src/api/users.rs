@@ -1,15 +1,18 @@
 //! `/api/v1/users`: the caller's profile, password change, other users' public profiles.
 
-use crate::api::wire::{Me, PublicUser, double_option};
+use crate::api::wire::{Me, PublicUser, double_option, parse_id};
+use crate::chat;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, Auth};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use justus_core::user::{DisplayName, Email, Password, UserPatch};
 use justus_core::{StoreError, UserId};
-use serde::Deserialize;
+use uuid::Uuid;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -114,13 +117,11 @@ pub async fn change_password(
     app.store
         .set_password_hash(auth.user_id, &new_hash, app.now())
         .await?;
-    for id in app
+    let ended = app
         .store
         .revoke_sessions(auth.user_id, Some(auth.session_id), app.now())
-        .await?
-    {
-        app.revocations.revoke(id);
-    }
+        .await?;
+    app.end_sessions(&ended);
     tracing::info!(user_id = %auth.user_id, "password changed; other sessions revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -142,4 +143,60 @@ pub async fn get_user(
         other => other.into(),
     })?;
     Ok(Json(PublicUser::from(&user)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserSearch {
+    /// Username prefix (case-insensitive).
+    pub search: String,
+    /// 1–50, default 20.
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    pub users: Vec<PublicUser>,
+}
+
+/// Find users by username prefix (to start a DM).
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(UserSearch),
+    responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
+pub async fn search_users(State(app): State<AppState>, _auth: Auth, Query(q): Query<UserSearch>) -> ApiResult<Json<UserList>> {
+    let prefix = q.search.trim().to_ascii_lowercase();
+    // Only username characters can match; anything else finds nobody, without a query.
+    if prefix.is_empty() || prefix.len() > 32 || !prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.') {
+        return Ok(Json(UserList { users: Vec::new() }));
+    }
+    let users = app.store.search_users(&prefix, q.limit.unwrap_or(20).clamp(1, 50)).await?;
+    Ok(Json(UserList { users: users.iter().map(PublicUser::from).collect() }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BlockList {
+    pub user_ids: Vec<Uuid>,
+}
+
+/// Users you have blocked.
+#[utoipa::path(get, path = "/api/v1/users/me/blocks", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = BlockList), (status = 401, body = ErrorBody)))]
+pub async fn list_blocks(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<BlockList>> {
+    let ids = app.store.blocked_users(auth.user_id).await?;
+    Ok(Json(BlockList { user_ids: ids.into_iter().map(|u| u.0).collect() }))
+}
+
+/// Block a user: neither of you can open or write in a DM with the other.
+#[utoipa::path(put, path = "/api/v1/users/{id}/block", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn block(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    chat::rooms::block(&app, auth.user_id, parse_id(&id, "user")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unblock a user.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/block", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 204), (status = 400, body = ErrorBody)))]
+pub async fn unblock(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    chat::rooms::unblock(&app, auth.user_id, parse_id(&id, "user")?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -86,3 +86,75 @@ where
 {
     Option::<T>::deserialize(de).map(Some)
 }
+
+/// Parses a path id, answering 400 `invalid_id` for anything that is not a UUID.
+pub fn parse_id<T: std::str::FromStr>(raw: &str, what: &'static str) -> Result<T, crate::error::ApiError> {
+    raw.parse().map_err(|_| crate::error::ApiError::bad_request("invalid_id", format!("{what} id must be a UUID")))
+}
+
+/// A room as the caller sees it.
+#[derive(Serialize, ToSchema)]
+pub struct RoomView {
+    pub id: Uuid,
+    pub kind: justus_core::room::RoomKind,
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    /// Seq of the latest change: compare with what you have to know whether to catch up.
+    pub last_seq: i64,
+    pub last_activity_at: DateTime<Utc>,
+    pub only_admins_post: bool,
+    pub member_count: i64,
+    /// The caller's state (present in lists and single-room reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_role: Option<justus_core::room::Role>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_seq: Option<i64>,
+    /// Unread messages by others (capped at 1000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<i64>,
+    /// Unread messages mentioning the caller or @room (capped at 1000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_message: Option<justus_core::message::Message>,
+    /// DMs: the other participant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dm_peer: Option<PublicUser>,
+}
+
+impl RoomView {
+    pub fn bare(r: &justus_core::room::Room) -> Self {
+        Self {
+            id: r.id.0,
+            kind: r.kind,
+            name: r.name.clone(),
+            topic: r.topic.clone(),
+            created_by: r.created_by.0,
+            created_at: r.created_at,
+            last_seq: r.last_seq,
+            last_activity_at: r.last_activity_at,
+            only_admins_post: r.only_admins_post,
+            member_count: r.member_count,
+            my_role: None,
+            read_seq: None,
+            unread: None,
+            mentions: None,
+            last_message: None,
+            dm_peer: None,
+        }
+    }
+
+    pub fn summary(s: justus_core::room::RoomSummary, peer: Option<&User>) -> Self {
+        Self {
+            my_role: Some(s.my_role),
+            read_seq: Some(s.read_seq),
+            unread: Some(s.unread),
+            mentions: Some(s.mentions),
+            last_message: s.last_message,
+            dm_peer: peer.map(PublicUser::from),
+            ..Self::bare(&s.room)
+        }
+    }
+}

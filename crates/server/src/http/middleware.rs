@@ -146,37 +146,35 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
 pub async fn json_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error())
-        || res.headers().contains_key(header::CONTENT_TYPE)
-    {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
         return res;
     }
+    let (parts, body) = res.into_parts();
+    // Framework rejections (bad query string, …) explain themselves in plain text; keep it.
+    let detail = axum::body::to_bytes(body, 1024)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .filter(|s| !s.trim().is_empty());
     let err = match status {
         StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "no such endpoint"),
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
-            status,
-            "method_not_allowed",
-            "method not allowed on this endpoint",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(status, "payload_too_large", "request body is too large")
-        }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ApiError::new(status, "unsupported_media_type", "unsupported content type")
-        }
-        StatusCode::REQUEST_TIMEOUT => {
-            ApiError::new(status, "timeout", "the request took too long")
-        }
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(status, "method_not_allowed", "method not allowed on this endpoint"),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "payload_too_large", "request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(status, "unsupported_media_type", "unsupported content type"),
+        StatusCode::REQUEST_TIMEOUT => ApiError::new(status, "timeout", "the request took too long"),
         s if s.is_server_error() => ApiError::new(s, "internal", "internal server error"),
-        s => ApiError::new(
-            s,
-            "bad_request",
-            s.canonical_reason().unwrap_or("bad request"),
-        ),
+        s => ApiError::new(s, "bad_request", detail.unwrap_or_else(|| s.canonical_reason().unwrap_or("bad request").to_owned())),
     };
     let mut out = err.into_response();
-    for (k, v) in res.headers() {
-        out.headers_mut().entry(k.clone()).or_insert(v.clone());
+    for (k, v) in &parts.headers {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().entry(k.clone()).or_insert(v.clone());
+        }
     }
     out
 }

@@ -132,6 +132,48 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.send(Method::PATCH, path, token, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(Method::DELETE, path, token, None, &[]).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(Method::PUT, path, token, None, &[]).await
+    }
+
+    /// Registers a user and returns (access token, user id).
+    pub async fn user(&self, name: &str) -> (String, String) {
+        let auth = self.register(name).await;
+        (token(&auth), auth["user"]["id"].as_str().expect("id").to_owned())
+    }
+
+    /// Creates a group owned by `owner`; returns its id.
+    pub async fn group(&self, owner: &str, name: &str) -> String {
+        let r = self.post("/api/v1/rooms", Some(owner), json!({"name": name})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "create group: {}", r.text);
+        r.body["id"].as_str().expect("room id").to_owned()
+    }
+
+    /// Adds `user_id` to the room as `owner` (an admin or owner token).
+    pub async fn add(&self, owner: &str, room: &str, user_id: &str) {
+        let r = self.post(&format!("/api/v1/rooms/{room}/members"), Some(owner), json!({"user_id": user_id})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "add member: {}", r.text);
+    }
+
+    /// Sends `body`; returns the message JSON.
+    pub async fn say(&self, token: &str, room: &str, body: &str) -> Value {
+        let r = self
+            .post(&format!("/api/v1/rooms/{room}/messages"), Some(token), json!({"client_id": uuid::Uuid::now_v7().to_string(), "body": body}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "send: {}", r.text);
+        r.body
+    }
+}
+
 pub fn password_for(name: &str) -> String {
     format!("{name} rides a purple bicycle")
 }

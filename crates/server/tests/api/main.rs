@@ -3,6 +3,9 @@
 mod helpers;
 
 mod accounts;
+mod authz;
+mod conversations;
+mod gateway;
 mod hygiene;
 mod ops;
 mod sessions;

@@ -1,0 +1,313 @@
+//! Rooms (DMs and groups), membership, roles, invites, and the permission rules.
+//!
+//! Permissions are pure functions of (room, caller's role, action): the HTTP and gateway layers
+//! ask [`can`] and [`can_manage`] before every operation, so the rules live in one place.
+
+use crate::error::ValidationError;
+use crate::ids::{RoomId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    Dm,
+    Group,
+}
+
+impl RoomKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomKind::Dm => "dm",
+            RoomKind::Group => "group",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "dm" => Some(RoomKind::Dm),
+            "group" => Some(RoomKind::Group),
+            _ => None,
+        }
+    }
+}
+
+/// Ordered: `Member < Admin < Owner`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "member" => Some(Role::Member),
+            "admin" => Some(Role::Admin),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// A room as stored. `last_seq` is the seq of its latest history change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Room {
+    pub id: RoomId,
+    pub kind: RoomKind,
+    /// Groups only.
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub last_seq: i64,
+    pub last_activity_at: DateTime<Utc>,
+    /// Only admins and the owner may post.
+    pub only_admins_post: bool,
+    pub member_count: i64,
+}
+
+/// Room name: 1–100 characters, NFC, trimmed, no control characters. Display text only.
+pub fn parse_room_name(raw: &str) -> Result<String, ValidationError> {
+    let s: String = raw.trim().nfc().collect();
+    if s.is_empty() {
+        return Err(ValidationError::new("name", "required", "room name must not be empty"));
+    }
+    if s.chars().count() > 100 {
+        return Err(ValidationError::new("name", "too_long", "room name must be at most 100 characters"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(ValidationError::new("name", "invalid_characters", "room name must not contain control characters"));
+    }
+    Ok(s)
+}
+
+/// Topic: up to 1,000 characters; newlines allowed, other control characters not.
+pub fn parse_topic(raw: &str) -> Result<Option<String>, ValidationError> {
+    let s: String = raw.trim().nfc().collect();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.chars().count() > 1000 {
+        return Err(ValidationError::new("topic", "too_long", "topic must be at most 1000 characters"));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ValidationError::new("topic", "invalid_characters", "topic must not contain control characters"));
+    }
+    Ok(Some(s))
+}
+
+/// A member of a room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub room_id: RoomId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+    /// Highest seq the member has read (their read marker).
+    pub read_seq: i64,
+}
+
+/// Input for a new group.
+#[derive(Clone, Debug)]
+pub struct NewGroup {
+    pub id: RoomId,
+    pub name: String,
+    pub topic: Option<String>,
+    pub owner: UserId,
+    pub now: DateTime<Utc>,
+}
+
+/// A partial room update; `topic: Some(None)` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoomPatch {
+    pub name: Option<String>,
+    pub topic: Option<Option<String>>,
+    pub only_admins_post: Option<bool>,
+}
+
+impl RoomPatch {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.topic.is_none() && self.only_admins_post.is_none()
+    }
+}
+
+/// An invite code to a group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Invite {
+    pub code: String,
+    pub room_id: RoomId,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+}
+
+impl Invite {
+    pub fn usable(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_none_or(|e| now < e) && self.max_uses.is_none_or(|m| self.uses < m)
+    }
+}
+
+/// The caller's view of a room in their list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomSummary {
+    pub room: Room,
+    pub my_role: Role,
+    pub read_seq: i64,
+    /// Messages by others after the read marker (capped at [`UNREAD_CAP`]).
+    pub unread: i64,
+    /// Unread messages that mention the caller or `@room` (capped).
+    pub mentions: i64,
+    pub last_message: Option<crate::message::Message>,
+    /// For DMs: the other participant.
+    pub dm_peer: Option<UserId>,
+}
+
+/// Counting beyond this is wasted work: clients show "999+".
+pub const UNREAD_CAP: i64 = 1000;
+
+/// Everything a member may try to do in a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Post,
+    React,
+    Invite,
+    AddMember,
+    Kick,
+    Ban,
+    Pin,
+    DeleteOthersMessages,
+    EditRoom,
+    MentionRoom,
+    ChangeRoles,
+    TransferOwnership,
+    DeleteRoom,
+    Leave,
+}
+
+/// Whether `role` may perform `action` in `room`. Acting on another member additionally needs
+/// [`can_manage`].
+pub fn can(room: &Room, role: Role, action: Action) -> bool {
+    use Action::*;
+    if room.kind == RoomKind::Dm {
+        // A DM is between two equals: talk, react, pin, read. No one manages it.
+        return matches!(action, Read | Post | React | Pin);
+    }
+    match action {
+        Read | React | Leave => true,
+        Post => !room.only_admins_post || role >= Role::Admin,
+        Invite | AddMember | Kick | Ban | Pin | DeleteOthersMessages | EditRoom | MentionRoom => role >= Role::Admin,
+        ChangeRoles => role == Role::Owner,
+        TransferOwnership | DeleteRoom => role == Role::Owner,
+    }
+}
+
+/// Whether `actor` may kick, ban or change the role of `target`: only members of strictly lower
+/// rank (an admin cannot kick another admin; nobody can act on the owner).
+pub fn can_manage(actor: Role, target: Role) -> bool {
+    actor > target
+}
+
+/// Whether `actor` may change `target`'s role from `target_current` to `to`: the actor must
+/// outrank both the current and the new role, so in practice only the owner promotes and
+/// demotes admins. Ownership moves only through a transfer.
+pub fn can_set_role(actor: Role, target_current: Role, to: Role) -> bool {
+    to != Role::Owner && can_manage(actor, target_current) && to < actor
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(kind: RoomKind, only_admins_post: bool) -> Room {
+        Room {
+            id: RoomId::new(),
+            kind,
+            name: Some("r".into()),
+            topic: None,
+            created_by: UserId::new(),
+            created_at: Utc::now(),
+            last_seq: 0,
+            last_activity_at: Utc::now(),
+            only_admins_post,
+            member_count: 2,
+        }
+    }
+
+    #[test]
+    fn group_permissions_by_role() {
+        let g = room(RoomKind::Group, false);
+        assert!(can(&g, Role::Member, Action::Post));
+        assert!(!can(&g, Role::Member, Action::Kick));
+        assert!(!can(&g, Role::Member, Action::Pin));
+        assert!(can(&g, Role::Admin, Action::Kick));
+        assert!(!can(&g, Role::Admin, Action::DeleteRoom));
+        assert!(can(&g, Role::Owner, Action::DeleteRoom));
+        let announce = room(RoomKind::Group, true);
+        assert!(!can(&announce, Role::Member, Action::Post));
+        assert!(can(&announce, Role::Admin, Action::Post));
+    }
+
+    #[test]
+    fn dms_are_unmanaged() {
+        let dm = room(RoomKind::Dm, false);
+        for action in [Action::Invite, Action::Kick, Action::Ban, Action::EditRoom, Action::DeleteRoom, Action::Leave] {
+            assert!(!can(&dm, Role::Member, action), "{action:?}");
+        }
+        assert!(can(&dm, Role::Member, Action::Post));
+    }
+
+    #[test]
+    fn rank_rules() {
+        assert!(can_manage(Role::Owner, Role::Admin));
+        assert!(can_manage(Role::Admin, Role::Member));
+        assert!(!can_manage(Role::Admin, Role::Admin));
+        assert!(!can_manage(Role::Admin, Role::Owner));
+        assert!(can_set_role(Role::Owner, Role::Member, Role::Admin));
+        assert!(can_set_role(Role::Owner, Role::Admin, Role::Member));
+        assert!(!can_set_role(Role::Admin, Role::Member, Role::Admin), "admins cannot mint admins");
+        assert!(!can_set_role(Role::Owner, Role::Admin, Role::Owner), "ownership moves by transfer");
+    }
+
+    #[test]
+    fn names_and_topics() {
+        assert_eq!(parse_room_name("  Team  ").unwrap(), "Team");
+        assert!(parse_room_name("").is_err());
+        assert!(parse_room_name(&"x".repeat(101)).is_err());
+        assert_eq!(parse_topic("  ").unwrap(), None);
+        assert!(parse_topic("a\u{0000}b").is_err());
+    }
+
+    #[test]
+    fn invite_usability() {
+        let now = Utc::now();
+        let mut i = Invite {
+            code: "c".into(),
+            room_id: RoomId::new(),
+            created_by: UserId::new(),
+            created_at: now,
+            expires_at: Some(now + chrono::Duration::hours(1)),
+            max_uses: Some(2),
+            uses: 1,
+        };
+        assert!(i.usable(now));
+        i.uses = 2;
+        assert!(!i.usable(now));
+        i.uses = 0;
+        assert!(!i.usable(now + chrono::Duration::hours(2)));
+    }
+}

@@ -1,0 +1,5 @@
+//! Bus adapters. In process now; Redis arrives with the scale-out issue.
+
+mod local;
+
+pub use local::LocalBus;

@@ -1,0 +1,52 @@
+//! Conversation use cases, shared by the REST handlers and the gateway: every rule about who
+//! may do what runs here (calling `justus_core::room::can`), every committed change is
+//! published here. Handlers only translate HTTP to these calls and back.
+
+pub mod messages;
+pub mod rooms;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::App;
+use justus_core::room::{Action, Member, Room, can};
+use justus_core::{RoomId, StoreError, UserId};
+
+/// A room the caller is a member of. Non-members (never joined, left, kicked, banned) get the
+/// same 404 as for a room that does not exist, so room ids leak nothing.
+pub async fn member_access(app: &App, room_id: RoomId, user: UserId) -> ApiResult<(Room, Member)> {
+    let room = app.store.room(room_id).await.map_err(not_found("room"))?;
+    let member = app.store.member(room_id, user).await?.ok_or_else(|| ApiError::not_found("room"))?;
+    Ok((room, member))
+}
+
+/// `member_access` plus a permission.
+pub async fn require(app: &App, room_id: RoomId, user: UserId, action: Action) -> ApiResult<(Room, Member)> {
+    let (room, member) = member_access(app, room_id, user).await?;
+    if !can(&room, member.role, action) {
+        return Err(forbidden(action));
+    }
+    Ok((room, member))
+}
+
+pub fn forbidden(action: Action) -> ApiError {
+    let what = match action {
+        Action::Post => "you may not post in this room",
+        Action::Invite | Action::AddMember => "you may not add members to this room",
+        Action::Kick => "you may not remove members from this room",
+        Action::Ban => "you may not ban members of this room",
+        Action::Pin => "you may not pin messages in this room",
+        Action::DeleteOthersMessages => "you may not delete other people's messages",
+        Action::EditRoom => "you may not change this room",
+        Action::ChangeRoles | Action::TransferOwnership => "only the owner may change roles",
+        Action::DeleteRoom => "only the owner may delete this room",
+        _ => "not allowed",
+    };
+    ApiError::forbidden("forbidden", what)
+}
+
+/// Maps `StoreError::NotFound` to a 404 naming `what`; other errors convert as usual.
+pub fn not_found(what: &'static str) -> impl Fn(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::NotFound => ApiError::not_found(what),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,42 @@
+//! The real-time gateway (`GET /api/v1/ws`), specified in docs/protocol.md.
+//!
+//! - `hub`: which sockets want which rooms; receives everything from the bus and fans it out,
+//!   serialising each event once and sharing the bytes between recipients.
+//! - `conn`: one task per socket: authentication, requests (via the same `chat` use cases as
+//!   REST), heartbeats, token expiry, backpressure.
+//! - `frames`: the wire shapes.
+
+pub mod conn;
+pub mod frames;
+pub mod hub;
+
+use crate::state::AppState;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+
+/// Largest outgoing queue per socket before the socket is dropped as lagging.
+pub const QUEUE_FRAMES: usize = 256;
+
+/// Upgrades to a WebSocket after checking the Origin (browsers only send one).
+pub async fn upgrade(State(app): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let same_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host);
+        if !same_host && !app.allowed_origins.iter().any(|o| o == origin) {
+            metrics::counter!("gateway_rejected_total", "reason" => "origin").increment(1);
+            return crate::error::ApiError::forbidden("origin_not_allowed", "this origin may not open a gateway connection").into_response();
+        }
+    }
+    let max = app.config.gateway_max_frame_bytes as usize;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        // tungstenite's defaults (128 KiB write buffer, 64 MiB messages) are far too generous.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(max * 4)
+        .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
+        .on_upgrade(move |socket| conn::run(app, socket))
+        .into_response()
+}
+

@@ -1,0 +1,273 @@
+//! What every conversation write and read shares: seq allocation, event records, and loading
+//! messages with their reactions and mentions in batches (never one query per message).
+
+use crate::errors::MapErr;
+use crate::rows::{EventRow, MessageRow, ReactionRow};
+use chrono::{DateTime, SubsecRound, Utc};
+use justus_core::event::{EventKind, RoomEvent};
+use justus_core::message::{Message, Reaction};
+use justus_core::{MessageId, RoomId, StoreError, StoreResult, UserId};
+use sqlx::{PgConnection, Postgres, Transaction};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub(crate) type Tx = Transaction<'static, Postgres>;
+
+/// Rolls `tx` back (undoing any seq it took, so history stays gap-free) and fails with `err`.
+pub(crate) async fn abort<T>(tx: Tx, err: StoreError) -> StoreResult<T> {
+    tx.rollback().await.store()?;
+    Err(err)
+}
+
+/// Takes the next seq of a live room and marks it active at `now`. The row lock this takes on
+/// the room (and on that room only) is held until the transaction ends, which serialises the
+/// room's history writers and keeps seqs gap-free: a transaction that rolls back gives its seq
+/// back before the next writer reads `last_seq`. `NotFound` if the room is missing or deleted.
+pub(crate) async fn next_seq(
+    conn: &mut PgConnection,
+    room: RoomId,
+    now: DateTime<Utc>,
+) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = $2 \
+         WHERE id = $1 AND deleted_at IS NULL RETURNING last_seq",
+    )
+    .bind(room.as_uuid())
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+    .store()?
+    .ok_or(StoreError::NotFound)
+}
+
+/// A bare event at `now`, as the database will store it (microsecond precision).
+pub(crate) fn event(
+    room: RoomId,
+    seq: i64,
+    kind: EventKind,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> RoomEvent {
+    RoomEvent::new(room, seq, kind, actor, now.trunc_subsecs(6))
+}
+
+/// A member event (`user_id` set).
+pub(crate) fn member_event(
+    room: RoomId,
+    seq: i64,
+    kind: EventKind,
+    actor: UserId,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> RoomEvent {
+    let mut ev = event(room, seq, kind, actor, now);
+    ev.user_id = Some(user);
+    ev
+}
+
+/// A message event carrying the message's current state.
+pub(crate) fn message_event(
+    seq: i64,
+    kind: EventKind,
+    actor: UserId,
+    message: Message,
+    now: DateTime<Utc>,
+) -> RoomEvent {
+    let mut ev = event(message.room_id, seq, kind, actor, now);
+    ev.message_id = Some(message.id);
+    ev.message = Some(message);
+    ev
+}
+
+/// Stores `ev` as its room's history row.
+pub(crate) async fn record(conn: &mut PgConnection, ev: &RoomEvent) -> StoreResult<()> {
+    let changes = ev
+        .changes
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Other(format!("cannot encode room changes: {e}")))?;
+    sqlx::query(
+        "INSERT INTO room_events \
+         (room_id, seq, kind, actor_id, created_at, message_id, user_id, emoji, role, changes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)",
+    )
+    .bind(ev.room_id.as_uuid())
+    .bind(ev.seq)
+    .bind(ev.kind.as_str())
+    .bind(ev.actor_id.as_uuid())
+    .bind(ev.created_at)
+    .bind(ev.message_id.map(|m| m.as_uuid()))
+    .bind(ev.user_id.map(|u| u.as_uuid()))
+    .bind(ev.emoji.as_deref())
+    .bind(ev.role.map(|r| r.as_str()))
+    .bind(changes)
+    .execute(conn)
+    .await
+    .store()?;
+    Ok(())
+}
+
+/// Records the mentions of a message (deduplicated), at the message's seq.
+pub(crate) async fn insert_mentions(
+    conn: &mut PgConnection,
+    message: MessageId,
+    room: RoomId,
+    seq: i64,
+    mentions: &[UserId],
+) -> StoreResult<()> {
+    if mentions.is_empty() {
+        return Ok(());
+    }
+    let users: Vec<Uuid> = mentions.iter().map(UserId::as_uuid).collect();
+    sqlx::query(
+        "INSERT INTO message_mentions (message_id, user_id, room_id, seq) \
+         SELECT $1, u, $2, $3 FROM unnest($4::uuid[]) AS u ON CONFLICT DO NOTHING",
+    )
+    .bind(message.as_uuid())
+    .bind(room.as_uuid())
+    .bind(seq)
+    .bind(&users)
+    .execute(conn)
+    .await
+    .store()?;
+    Ok(())
+}
+
+/// Reactions of many messages, one row per (message, emoji): count and the first 20 users,
+/// oldest first; emoji groups in the order of their first reaction. `ord` (insertion order)
+/// breaks ties between reactions made at the same instant.
+const REACTIONS: &str = "SELECT message_id, emoji, count(*) AS count, \
+     (array_agg(user_id ORDER BY created_at, ord))[1:20] AS users \
+     FROM message_reactions WHERE message_id = ANY($1) \
+     GROUP BY message_id, emoji ORDER BY message_id, min(created_at), min(ord)";
+
+/// Mentions of many messages, by user id within each message.
+const MENTIONS: &str = "SELECT message_id, user_id FROM message_mentions \
+     WHERE message_id = ANY($1) ORDER BY message_id, user_id";
+
+/// Completes message rows with their reactions and mentions: two queries for the whole batch.
+pub(crate) async fn fill(
+    conn: &mut PgConnection,
+    rows: Vec<MessageRow>,
+) -> StoreResult<Vec<Message>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut reactions: HashMap<Uuid, Vec<Reaction>> = HashMap::new();
+    let reaction_rows: Vec<ReactionRow> = sqlx::query_as(REACTIONS)
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await
+        .store()?;
+    for r in reaction_rows {
+        reactions.entry(r.message_id).or_default().push(r.into());
+    }
+    let mut mentions: HashMap<Uuid, Vec<UserId>> = HashMap::new();
+    let mention_rows: Vec<(Uuid, Uuid)> = sqlx::query_as(MENTIONS)
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await
+        .store()?;
+    for (message, user) in mention_rows {
+        mentions.entry(message).or_default().push(UserId(user));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let id = r.id;
+            r.into_message(
+                mentions.remove(&id).unwrap_or_default(),
+                reactions.remove(&id).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// A message of `room` (tombstones included); `NotFound` otherwise.
+pub(crate) async fn load_message(
+    conn: &mut PgConnection,
+    room: RoomId,
+    id: MessageId,
+) -> StoreResult<Message> {
+    let row: Option<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages msg WHERE msg.id = $1 AND msg.room_id = $2"
+    ))
+    .bind(id.as_uuid())
+    .bind(room.as_uuid())
+    .fetch_optional(&mut *conn)
+    .await
+    .store()?;
+    let row = row.ok_or(StoreError::NotFound)?;
+    fill(conn, vec![row])
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// Messages by id, in one batch.
+pub(crate) async fn load_messages_by_id(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> StoreResult<HashMap<Uuid, Message>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<MessageRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        message_columns!(),
+        " FROM messages msg WHERE msg.id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await
+    .store()?;
+    Ok(fill(conn, rows)
+        .await?
+        .into_iter()
+        .map(|m| (m.id.as_uuid(), m))
+        .collect())
+}
+
+/// Whether events of this kind carry the message's current state.
+fn carries_message(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::MessageCreated
+            | EventKind::MessageEdited
+            | EventKind::MessageDeleted
+            | EventKind::MessagePinned
+            | EventKind::MessageUnpinned
+    )
+}
+
+/// Turns stored events into domain events, attaching the current state of the messages of
+/// message events (loaded in one batch).
+pub(crate) async fn events_from_rows(
+    conn: &mut PgConnection,
+    rows: Vec<EventRow>,
+) -> StoreResult<Vec<RoomEvent>> {
+    let mut events = rows
+        .into_iter()
+        .map(EventRow::into_event)
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut ids: Vec<Uuid> = events
+        .iter()
+        .filter(|e| carries_message(e.kind))
+        .filter_map(|e| e.message_id.map(|m| m.as_uuid()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let messages = load_messages_by_id(conn, &ids).await?;
+    for ev in &mut events {
+        if carries_message(ev.kind) {
+            ev.message = ev
+                .message_id
+                .and_then(|m| messages.get(&m.as_uuid()).cloned());
+        }
+    }
+    Ok(events)
+}
