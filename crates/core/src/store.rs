@@ -19,6 +19,7 @@ pub struct PoolStats {
 }
 
 #[async_trait]
+#[allow(clippy::too_many_arguments)] // the port mirrors its operations' inputs one to one
 pub trait Store: Send + Sync + 'static {
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> StoreResult<()>;
@@ -186,6 +187,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// Result of [`Store::send_message`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // short-lived return value; boxing would cost an allocation per send
 pub enum SendOutcome {
     Created(Message, RoomEvent),
     Existing(Message),

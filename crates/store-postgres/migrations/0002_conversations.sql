@@ -89,6 +89,8 @@ CREATE TABLE messages (
 
 CREATE INDEX messages_search_idx ON messages USING GIN (search);
 CREATE INDEX messages_pinned_idx ON messages (room_id) WHERE pinned_at IS NOT NULL;
+-- Unread `@room` mentions (the personal ones come from message_mentions' index).
+CREATE INDEX messages_mentions_room_idx ON messages (room_id, seq) WHERE mentions_room;
 CREATE INDEX messages_reply_to_idx ON messages (reply_to) WHERE reply_to IS NOT NULL;
 
 CREATE TABLE message_mentions (

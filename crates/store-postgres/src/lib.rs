@@ -21,12 +21,12 @@ pub mod testing;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use errors::MapErr;
-use justus_core::session::{
-    NewSession, RefreshDecision, RefreshOutcome, RefreshPolicy, Session, TokenHash, decide_refresh,
-};
 use justus_core::event::{EventPage, RoomEvent};
 use justus_core::message::{Message, NewMessage, Page};
 use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
+use justus_core::session::{
+    NewSession, RefreshDecision, RefreshOutcome, RefreshPolicy, Session, TokenHash, decide_refresh,
+};
 use justus_core::store::{PoolStats, SearchHit, SendOutcome, Store};
 use justus_core::user::{NewUser, User, UserPatch};
 use justus_core::{MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
@@ -419,127 +419,238 @@ impl Store for PgStore {
 
     // --- users: search and blocks ------------------------------------------------------------
 
-    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>>  {
+    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
         rooms::search_users(&self.pool, prefix, limit).await
     }
-    async fn block_user(&self, blocker: UserId, blocked: UserId, now: DateTime<Utc>) -> StoreResult<()>  {
+    async fn block_user(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         rooms::block_user(&self.pool, blocker, blocked, now).await
     }
-    async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<()>  {
+    async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<()> {
         rooms::unblock_user(&self.pool, blocker, blocked).await
     }
-    async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>>  {
+    async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>> {
         rooms::blocked_users(&self.pool, blocker).await
     }
-    async fn is_blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool>  {
+    async fn is_blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool> {
         rooms::is_blocked_between(&self.pool, a, b).await
     }
 
     // --- rooms -------------------------------------------------------------------------------
 
-    async fn create_group(&self, new: &NewGroup) -> StoreResult<(Room, RoomEvent)>  {
+    async fn create_group(&self, new: &NewGroup) -> StoreResult<(Room, RoomEvent)> {
         rooms::create_group(&self.pool, new).await
     }
-    async fn open_dm(&self, id: RoomId, a: UserId, b: UserId, now: DateTime<Utc>) -> StoreResult<(Room, bool, Vec<RoomEvent>)>  {
+    async fn open_dm(
+        &self,
+        id: RoomId,
+        a: UserId,
+        b: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, bool, Vec<RoomEvent>)> {
         rooms::open_dm(&self.pool, id, a, b, now).await
     }
-    async fn room(&self, id: RoomId) -> StoreResult<Room>  {
+    async fn room(&self, id: RoomId) -> StoreResult<Room> {
         rooms::room(&self.pool, id).await
     }
-    async fn update_room(&self, id: RoomId, patch: &RoomPatch, actor: UserId, now: DateTime<Utc>) -> StoreResult<(Room, RoomEvent)>  {
+    async fn update_room(
+        &self,
+        id: RoomId,
+        patch: &RoomPatch,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, RoomEvent)> {
         rooms::update_room(&self.pool, id, patch, actor, now).await
     }
-    async fn delete_room(&self, id: RoomId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>  {
+    async fn delete_room(
+        &self,
+        id: RoomId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
         rooms::delete_room(&self.pool, id, actor, now).await
     }
-    async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>  {
+    async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
         rooms::rooms_for_user(&self.pool, user).await
     }
 
     // --- membership --------------------------------------------------------------------------
 
-    async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>>  {
+    async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
         rooms::member(&self.pool, room, user).await
     }
-    async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>>  {
+    async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
         rooms::members(&self.pool, room).await
     }
-    async fn add_member(&self, room: RoomId, user: UserId, role: Role, actor: UserId, max_members: u32, now: DateTime<Utc>) -> StoreResult<(Member, RoomEvent)>  {
+    async fn add_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        actor: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)> {
         rooms::add_member(&self.pool, room, user, role, actor, max_members, now).await
     }
-    async fn set_role(&self, room: RoomId, user: UserId, role: Role, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>  {
+    async fn set_role(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
         rooms::set_role(&self.pool, room, user, role, actor, now).await
     }
-    async fn transfer_ownership(&self, room: RoomId, from: UserId, to: UserId, now: DateTime<Utc>) -> StoreResult<Vec<RoomEvent>>  {
+    async fn transfer_ownership(
+        &self,
+        room: RoomId,
+        from: UserId,
+        to: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<RoomEvent>> {
         rooms::transfer_ownership(&self.pool, room, from, to, now).await
     }
-    async fn remove_member(&self, room: RoomId, user: UserId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>  {
+    async fn remove_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
         rooms::remove_member(&self.pool, room, user, actor, now).await
     }
-    async fn ban(&self, room: RoomId, user: UserId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>  {
+    async fn ban(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
         rooms::ban(&self.pool, room, user, actor, now).await
     }
-    async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()>  {
+    async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()> {
         rooms::unban(&self.pool, room, user).await
     }
-    async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>>  {
+    async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>> {
         rooms::bans(&self.pool, room).await
     }
-    async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool>  {
+    async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
         rooms::is_banned(&self.pool, room, user).await
     }
 
     // --- invites -----------------------------------------------------------------------------
 
-    async fn create_invite(&self, invite: &Invite) -> StoreResult<()>  {
+    async fn create_invite(&self, invite: &Invite) -> StoreResult<()> {
         rooms::create_invite(&self.pool, invite).await
     }
-    async fn invite(&self, code: &str) -> StoreResult<Invite>  {
+    async fn invite(&self, code: &str) -> StoreResult<Invite> {
         rooms::invite(&self.pool, code).await
     }
-    async fn accept_invite(&self, code: &str, user: UserId, max_members: u32, now: DateTime<Utc>) -> StoreResult<(Member, RoomEvent)>  {
+    async fn accept_invite(
+        &self,
+        code: &str,
+        user: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)> {
         rooms::accept_invite(&self.pool, code, user, max_members, now).await
     }
 
     // --- messages ----------------------------------------------------------------------------
 
-    async fn send_message(&self, new: &NewMessage) -> StoreResult<SendOutcome>  {
+    async fn send_message(&self, new: &NewMessage) -> StoreResult<SendOutcome> {
         messages::send_message(&self.pool, new).await
     }
-    async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message>  {
+    async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message> {
         messages::message(&self.pool, room, id).await
     }
-    async fn messages(&self, room: RoomId, page: Page, limit: u32) -> StoreResult<Vec<Message>>  {
+    async fn messages(&self, room: RoomId, page: Page, limit: u32) -> StoreResult<Vec<Message>> {
         messages::messages(&self.pool, room, page, limit).await
     }
-    async fn edit_message(&self, room: RoomId, id: MessageId, body: &str, mentions: &[UserId], mentions_room: bool, actor: UserId, now: DateTime<Utc>) -> StoreResult<(Message, RoomEvent)>  {
-        messages::edit_message(&self.pool, room, id, body, mentions, mentions_room, actor, now).await
+    async fn edit_message(
+        &self,
+        room: RoomId,
+        id: MessageId,
+        body: &str,
+        mentions: &[UserId],
+        mentions_room: bool,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Message, RoomEvent)> {
+        messages::edit_message(
+            &self.pool,
+            room,
+            id,
+            body,
+            mentions,
+            mentions_room,
+            actor,
+            now,
+        )
+        .await
     }
-    async fn edit_history(&self, room: RoomId, id: MessageId) -> StoreResult<Vec<(String, DateTime<Utc>)>>  {
+    async fn edit_history(
+        &self,
+        room: RoomId,
+        id: MessageId,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
         messages::edit_history(&self.pool, room, id).await
     }
-    async fn delete_message(&self, room: RoomId, id: MessageId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>  {
+    async fn delete_message(
+        &self,
+        room: RoomId,
+        id: MessageId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
         messages::delete_message(&self.pool, room, id, actor, now).await
     }
-    async fn set_reaction(&self, room: RoomId, id: MessageId, user: UserId, emoji: &str, add: bool, now: DateTime<Utc>) -> StoreResult<Option<RoomEvent>>  {
+    async fn set_reaction(
+        &self,
+        room: RoomId,
+        id: MessageId,
+        user: UserId,
+        emoji: &str,
+        add: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<RoomEvent>> {
         messages::set_reaction(&self.pool, room, id, user, emoji, add, now).await
     }
-    async fn set_pinned(&self, room: RoomId, id: MessageId, pinned: bool, actor: UserId, now: DateTime<Utc>) -> StoreResult<Option<RoomEvent>>  {
+    async fn set_pinned(
+        &self,
+        room: RoomId,
+        id: MessageId,
+        pinned: bool,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<RoomEvent>> {
         messages::set_pinned(&self.pool, room, id, pinned, actor, now).await
     }
-    async fn pinned(&self, room: RoomId) -> StoreResult<Vec<Message>>  {
+    async fn pinned(&self, room: RoomId) -> StoreResult<Vec<Message>> {
         messages::pinned(&self.pool, room).await
     }
 
     // --- history, read state, search -------------------------------------------------------
 
-    async fn events(&self, room: RoomId, after: i64, limit: u32) -> StoreResult<EventPage>  {
+    async fn events(&self, room: RoomId, after: i64, limit: u32) -> StoreResult<EventPage> {
         messages::events(&self.pool, room, after, limit).await
     }
-    async fn mark_read(&self, room: RoomId, user: UserId, seq: i64) -> StoreResult<i64>  {
+    async fn mark_read(&self, room: RoomId, user: UserId, seq: i64) -> StoreResult<i64> {
         messages::mark_read(&self.pool, room, user, seq).await
     }
-    async fn search(&self, user: UserId, query: &str, room: Option<RoomId>, limit: u32) -> StoreResult<Vec<SearchHit>>  {
+    async fn search(
+        &self,
+        user: UserId,
+        query: &str,
+        room: Option<RoomId>,
+        limit: u32,
+    ) -> StoreResult<Vec<SearchHit>> {
         messages::search(&self.pool, user, query, room, limit).await
     }
 }

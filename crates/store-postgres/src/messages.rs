@@ -13,7 +13,6 @@ use justus_core::store::{HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, SendOutcome}
 use justus_core::{MessageId, RoomId, StoreError, StoreResult, UserId};
 use sqlx::{PgConnection, PgPool};
 
-
 /// The message a sender already sent with `client_id`, if any.
 async fn by_client_id(
     conn: &mut PgConnection,
@@ -197,10 +196,14 @@ pub(crate) async fn messages(
 }
 
 /// Locks a live message of the (already locked) room; its seq, or `None`.
-async fn lock_live(tx: &mut Tx, room: RoomId, id: MessageId) -> StoreResult<Option<(i64, Option<DateTime<Utc>>)>> {
+async fn lock_live(
+    tx: &mut Tx,
+    room: RoomId,
+    id: MessageId,
+) -> StoreResult<Option<(i64, Option<DateTime<Utc>>)>> {
     sqlx::query_as(
         "SELECT seq, pinned_at FROM messages \
-         WHERE id = $1 AND room_id = $2 AND deleted_at IS NULL FOR UPDATE",
+         WHERE id = $1 AND room_id = $2 AND deleted_at IS NULL FOR NO KEY UPDATE",
     )
     .bind(id.as_uuid())
     .bind(room.as_uuid())
@@ -260,14 +263,13 @@ pub(crate) async fn edit_history(
     room: RoomId,
     id: MessageId,
 ) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
-    let exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1 AND room_id = $2)",
-    )
-    .bind(id.as_uuid())
-    .bind(room.as_uuid())
-    .fetch_one(pool)
-    .await
-    .store()?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM messages WHERE id = $1 AND room_id = $2)")
+            .bind(id.as_uuid())
+            .bind(room.as_uuid())
+            .fetch_one(pool)
+            .await
+            .store()?;
     if !exists {
         return Err(StoreError::NotFound);
     }
@@ -430,7 +432,12 @@ pub(crate) async fn pinned(pool: &PgPool, room: RoomId) -> StoreResult<Vec<Messa
 
 // --- history, read state, search ------------------------------------------------------------
 
-pub(crate) async fn events(pool: &PgPool, room: RoomId, after: i64, limit: u32) -> StoreResult<EventPage> {
+pub(crate) async fn events(
+    pool: &PgPool,
+    room: RoomId,
+    after: i64,
+    limit: u32,
+) -> StoreResult<EventPage> {
     let mut conn = pool.acquire().await.store()?;
     let mut rows: Vec<EventRow> = sqlx::query_as(concat!(
         "SELECT ",
@@ -451,7 +458,12 @@ pub(crate) async fn events(pool: &PgPool, room: RoomId, after: i64, limit: u32) 
     })
 }
 
-pub(crate) async fn mark_read(pool: &PgPool, room: RoomId, user: UserId, seq: i64) -> StoreResult<i64> {
+pub(crate) async fn mark_read(
+    pool: &PgPool,
+    room: RoomId,
+    user: UserId,
+    seq: i64,
+) -> StoreResult<i64> {
     // Reads `last_seq` without locking the room: writers are never blocked by readers.
     let marker: Option<i64> = sqlx::query_scalar(
         "UPDATE room_members AS m SET read_seq = GREATEST(m.read_seq, LEAST($3, r.last_seq)) \
@@ -465,6 +477,66 @@ pub(crate) async fn mark_read(pool: &PgPool, room: RoomId, user: UserId, seq: i6
     .await
     .store()?;
     marker.ok_or(StoreError::NotFound)
+}
+
+/// A search query as PostgreSQL is asked it: `websearch_to_tsquery('simple', websearch)` (which
+/// never fails on user input: quotes, `or` and `-` are its syntax, anything else is text), and,
+/// for search-as-you-type like the SQLite store, the query's last word also matched as a prefix
+/// (`to_tsquery('simple', prefix || ':*')`), AND-ed, or OR-ed after a trailing `or`.
+#[derive(Debug, PartialEq, Eq)]
+struct SearchQuery<'a> {
+    websearch: &'a str,
+    /// A run of Unicode alphanumerics only, so it cannot be tsquery syntax.
+    prefix: Option<&'a str>,
+    or_prefix: bool,
+}
+
+impl<'a> SearchQuery<'a> {
+    fn parse(query: &'a str) -> Self {
+        let whole = SearchQuery {
+            websearch: query,
+            prefix: None,
+            or_prefix: false,
+        };
+        let q = query.trim_end();
+        let start = q
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric())
+            .last()
+            .map(|(i, _)| i);
+        let Some(start) = start else {
+            return whole;
+        };
+        let (rest, last) = q.split_at(start);
+        // Inside an unclosed quote the word belongs to a phrase; after a token-initial '-' it is
+        // excluded: websearch_to_tsquery's meaning stands.
+        let in_phrase = rest.matches('"').count() % 2 == 1;
+        let negated = rest
+            .strip_suffix('-')
+            .is_some_and(|before| before.chars().next_back().is_none_or(char::is_whitespace));
+        if in_phrase || negated {
+            return whole;
+        }
+        let trimmed = rest.trim_end();
+        if trimmed.len() < rest.len() {
+            let lower = trimmed.to_ascii_lowercase();
+            if let Some(before) = lower.strip_suffix("or")
+                && before.chars().next_back().is_none_or(char::is_whitespace)
+            {
+                return SearchQuery {
+                    websearch: &trimmed[..before.len()],
+                    prefix: Some(last),
+                    or_prefix: true,
+                };
+            }
+        }
+        SearchQuery {
+            websearch: rest,
+            prefix: Some(last),
+            or_prefix: false,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -487,6 +559,7 @@ pub(crate) async fn search(
     }
     let options =
         format!("StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=30, MinWords=10");
+    let parsed = SearchQuery::parse(query);
     let mut conn = pool.acquire().await.store()?;
     // Rank and limit first; headlines (the costly part) only for the hits returned.
     let rows: Result<Vec<HitRow>, sqlx::Error> = sqlx::query_as(concat!(
@@ -494,7 +567,9 @@ pub(crate) async fn search(
         message_columns!(),
         ", ts_headline('simple', msg.body, hits.q, $5) AS snippet, hits.rank ",
         "FROM (SELECT x.id, q.q, ts_rank(x.search, q.q)::float8 AS rank, x.created_at ",
-        "FROM (SELECT websearch_to_tsquery('simple', $2) AS q) AS q ",
+        "FROM (SELECT CASE WHEN $6::text IS NULL THEN websearch_to_tsquery('simple', $2) ",
+        "WHEN $7 THEN websearch_to_tsquery('simple', $2) || to_tsquery('simple', $6 || ':*') ",
+        "ELSE websearch_to_tsquery('simple', $2) && to_tsquery('simple', $6 || ':*') END AS q) AS q ",
         "JOIN messages x ON x.search @@ q.q ",
         "JOIN room_members m ON m.room_id = x.room_id AND m.user_id = $1 ",
         "JOIN rooms r ON r.id = x.room_id AND r.deleted_at IS NULL ",
@@ -504,10 +579,12 @@ pub(crate) async fn search(
         "ORDER BY hits.rank DESC, hits.created_at DESC, hits.id DESC"
     ))
     .bind(user.as_uuid())
-    .bind(query)
+    .bind(parsed.websearch)
     .bind(room.map(|r| r.as_uuid()))
     .bind(i64::from(limit))
     .bind(options)
+    .bind(parsed.prefix)
+    .bind(parsed.or_prefix)
     .fetch_all(&mut *conn)
     .await;
     let rows = match rows {
@@ -537,3 +614,40 @@ pub(crate) async fn search(
         .collect())
 }
 
+#[cfg(test)]
+mod tests {
+    use super::SearchQuery;
+
+    fn parse(q: &str) -> (&str, Option<&str>, bool) {
+        let p = SearchQuery::parse(q);
+        (p.websearch, p.prefix, p.or_prefix)
+    }
+
+    #[test]
+    fn last_word_is_a_prefix() {
+        assert_eq!(parse("wonder"), ("", Some("wonder"), false));
+        assert_eq!(parse("weather tomor  "), ("weather ", Some("tomor"), false));
+        assert_eq!(parse("well-kno"), ("well-", Some("kno"), false));
+        assert_eq!(parse("été"), ("", Some("été"), false));
+        assert_eq!(parse("apple or ban"), ("apple ", Some("ban"), true));
+        assert_eq!(parse("apple OR ban"), ("apple ", Some("ban"), true));
+        assert_eq!(parse("or ban"), ("", Some("ban"), true));
+        assert_eq!(parse("color ban"), ("color ", Some("ban"), false));
+    }
+
+    #[test]
+    fn syntax_is_left_to_websearch() {
+        for q in [
+            "\"banana\"",
+            "\"lazy do",
+            "fox -cat",
+            "-cat",
+            "🎉",
+            "",
+            "  ",
+            "fox!",
+        ] {
+            assert_eq!(parse(q), (q, None, false), "{q:?}");
+        }
+    }
+}

@@ -9,9 +9,7 @@ use crate::history::{Tx, abort, event, fill, member_event, next_seq, record};
 use crate::rows::{InviteRow, MemberRow, MessageRow, RoomRow, dm_key};
 use chrono::{DateTime, Utc};
 use justus_core::event::{EventKind, RoomChanges, RoomEvent};
-use justus_core::room::{
-    Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP,
-};
+use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP};
 use justus_core::user::User;
 use justus_core::{RoomId, StoreError, StoreResult, UserId};
 use sqlx::{PgConnection, PgPool};
@@ -32,7 +30,11 @@ fn escape_like(s: &str) -> String {
     out
 }
 
-pub(crate) async fn search_users(pool: &PgPool, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
+pub(crate) async fn search_users(
+    pool: &PgPool,
+    prefix: &str,
+    limit: u32,
+) -> StoreResult<Vec<User>> {
     let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
     // COLLATE "C": byte order, the same "alphabetical" as SQLite's.
     let rows: Vec<crate::rows::UserRow> = sqlx::query_as(concat!(
@@ -67,7 +69,11 @@ pub(crate) async fn block_user(
     Ok(())
 }
 
-pub(crate) async fn unblock_user(pool: &PgPool, blocker: UserId, blocked: UserId) -> StoreResult<()> {
+pub(crate) async fn unblock_user(
+    pool: &PgPool,
+    blocker: UserId,
+    blocked: UserId,
+) -> StoreResult<()> {
     sqlx::query("DELETE FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2")
         .bind(blocker.as_uuid())
         .bind(blocked.as_uuid())
@@ -161,6 +167,19 @@ pub(crate) async fn create_group(pool: &PgPool, new: &NewGroup) -> StoreResult<(
     Ok((room.try_into()?, ev))
 }
 
+/// The live DM with this key, if any.
+async fn dm_by_key(pool: &PgPool, key: &str) -> StoreResult<Option<RoomRow>> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        room_columns!(),
+        " FROM rooms r WHERE r.dm_key = $1 AND r.deleted_at IS NULL"
+    ))
+    .bind(key)
+    .fetch_optional(pool)
+    .await
+    .store()
+}
+
 pub(crate) async fn open_dm(
     pool: &PgPool,
     id: RoomId,
@@ -169,49 +188,47 @@ pub(crate) async fn open_dm(
     now: DateTime<Utc>,
 ) -> StoreResult<(Room, bool, Vec<RoomEvent>)> {
     let key = dm_key(a, b);
+    if let Some(room) = dm_by_key(pool, &key).await? {
+        return Ok((room.try_into()?, false, Vec::new()));
+    }
+    // `a` opens the DM: their join is seq 1, the peer's seq 2, and each read marker starts at
+    // its own join event. A DM with oneself (as the SQLite store allows) has one member.
+    let participants: &[UserId] = if a == b { &[a] } else { &[a, b] };
+    let count = participants.len() as i64;
     let mut tx = pool.begin().await.store()?;
-    // A concurrent open of the same pair makes this wait for the other transaction; if it
-    // commits, ours does nothing and the room is re-read below.
+    // A concurrent open of the same pair makes this wait for the other transaction; if that
+    // commits, ours inserts nothing and the room is re-read below.
     let created: Option<RoomRow> = sqlx::query_as(concat!(
         "INSERT INTO rooms AS r (id, kind, created_by, created_at, last_seq, last_activity_at, ",
-        "member_count, dm_key) VALUES ($1, 'dm', $2, $3, 2, $3, 2, $4) ",
+        "member_count, dm_key) VALUES ($1, 'dm', $2, $3, $4, $3, $4, $5) ",
         "ON CONFLICT (dm_key) DO NOTHING RETURNING ",
         room_columns!()
     ))
     .bind(id.as_uuid())
     .bind(a.as_uuid())
     .bind(now)
+    .bind(count)
     .bind(&key)
     .fetch_optional(&mut *tx)
     .await
     .store()?;
-    if let Some(room) = created {
-        // Each participant's read marker starts at their own join event; `a` opened the DM.
-        insert_member(&mut tx, id, a, Role::Member, now, 1).await?;
-        insert_member(&mut tx, id, b, Role::Member, now, 2).await?;
-        let events = vec![
-            joined_event(id, 1, a, a, Role::Member, now),
-            joined_event(id, 2, a, b, Role::Member, now),
-        ];
-        for ev in &events {
-            record(&mut tx, ev).await?;
-        }
-        tx.commit().await.store()?;
-        return Ok((room.try_into()?, true, events));
+    let Some(room) = created else {
+        tx.rollback().await.store()?;
+        // Only a delete racing this call can make the DM vanish in between: worth a retry.
+        let room = dm_by_key(pool, &key)
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("DM deleted while opening it".into()))?;
+        return Ok((room.try_into()?, false, Vec::new()));
+    };
+    let mut events = Vec::with_capacity(participants.len());
+    for (seq, &user) in (1..).zip(participants) {
+        insert_member(&mut tx, id, user, Role::Member, now, seq).await?;
+        let ev = joined_event(id, seq, a, user, Role::Member, now);
+        record(&mut tx, &ev).await?;
+        events.push(ev);
     }
-    tx.rollback().await.store()?;
-    let room: Option<RoomRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        room_columns!(),
-        " FROM rooms r WHERE r.dm_key = $1 AND r.deleted_at IS NULL"
-    ))
-    .bind(&key)
-    .fetch_optional(pool)
-    .await
-    .store()?;
-    // Only a delete racing this call can make the DM vanish in between.
-    let room = room.ok_or_else(|| StoreError::Unavailable("DM deleted while opening it".into()))?;
-    Ok((room.try_into()?, false, Vec::new()))
+    tx.commit().await.store()?;
+    Ok((room.try_into()?, true, events))
 }
 
 pub(crate) async fn room(pool: &PgPool, id: RoomId) -> StoreResult<Room> {
@@ -314,10 +331,14 @@ pub(crate) async fn rooms_for_user(pool: &PgPool, user: UserId) -> StoreResult<V
         "(SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id ",
         "AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.deleted_at IS NULL ",
         "LIMIT $2) AS u) AS unread, ",
-        "(SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id ",
-        "AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.deleted_at IS NULL ",
-        "AND (x.mentions_room OR EXISTS (SELECT 1 FROM message_mentions mm ",
-        "WHERE mm.message_id = x.id AND mm.user_id = m.user_id)) LIMIT $2) AS u) AS mentions, ",
+        // Mentions: `@room` messages (partial index) and the member's own mentions (the
+        // (user_id, room_id, seq) index), each bounded by the read marker.
+        "(SELECT count(*) FROM (SELECT x.id FROM messages x WHERE x.room_id = r.id ",
+        "AND x.mentions_room AND x.seq > m.read_seq AND x.sender_id <> m.user_id ",
+        "AND x.deleted_at IS NULL ",
+        "UNION SELECT x.id FROM message_mentions mm JOIN messages x ON x.id = mm.message_id ",
+        "WHERE mm.user_id = m.user_id AND mm.room_id = r.id AND mm.seq > m.read_seq ",
+        "AND x.sender_id <> m.user_id AND x.deleted_at IS NULL LIMIT $2) AS u) AS mentions, ",
         "(SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.deleted_at IS NULL ",
         "ORDER BY x.seq DESC LIMIT 1) AS last_message_id ",
         "FROM room_members m JOIN rooms r ON r.id = m.room_id ",
@@ -371,7 +392,11 @@ pub(crate) async fn rooms_for_user(pool: &PgPool, user: UserId) -> StoreResult<V
 
 // --- membership -------------------------------------------------------------------------------
 
-pub(crate) async fn member(pool: &PgPool, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
+pub(crate) async fn member(
+    pool: &PgPool,
+    room: RoomId,
+    user: UserId,
+) -> StoreResult<Option<Member>> {
     let row: Option<MemberRow> = sqlx::query_as(concat!(
         "SELECT ",
         member_columns!(),
@@ -405,7 +430,7 @@ pub(crate) async fn members(pool: &PgPool, room: RoomId) -> StoreResult<Vec<Memb
 /// room's member count.
 async fn lock_for_join(tx: &mut Tx, room: RoomId, user: UserId) -> StoreResult<i64> {
     let count: Option<i64> = sqlx::query_scalar(
-        "SELECT member_count FROM rooms WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+        "SELECT member_count FROM rooms WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE",
     )
     .bind(room.as_uuid())
     .fetch_optional(&mut **tx)
@@ -512,7 +537,12 @@ pub(crate) async fn set_role(
 }
 
 /// Whether `user` was a member (and now has `role`).
-async fn update_role(conn: &mut PgConnection, room: RoomId, user: UserId, role: Role) -> StoreResult<bool> {
+async fn update_role(
+    conn: &mut PgConnection,
+    room: RoomId,
+    user: UserId,
+    role: Role,
+) -> StoreResult<bool> {
     let done = sqlx::query("UPDATE room_members SET role = $3 WHERE room_id = $1 AND user_id = $2")
         .bind(room.as_uuid())
         .bind(user.as_uuid())
@@ -645,12 +675,14 @@ pub(crate) async fn bans(pool: &PgPool, room: RoomId) -> StoreResult<Vec<UserId>
 }
 
 pub(crate) async fn is_banned(pool: &PgPool, room: RoomId, user: UserId) -> StoreResult<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2)")
-        .bind(room.as_uuid())
-        .bind(user.as_uuid())
-        .fetch_one(pool)
-        .await
-        .store()
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2)",
+    )
+    .bind(room.as_uuid())
+    .bind(user.as_uuid())
+    .fetch_one(pool)
+    .await
+    .store()
 }
 
 // --- invites ----------------------------------------------------------------------------------
@@ -703,7 +735,7 @@ pub(crate) async fn accept_invite(
     let row: Option<InviteRow> = sqlx::query_as(concat!(
         "SELECT ",
         invite_columns!(),
-        " FROM invites i WHERE i.code = $1 FOR UPDATE"
+        " FROM invites i WHERE i.code = $1 FOR NO KEY UPDATE"
     ))
     .bind(code)
     .fetch_optional(&mut *tx)

@@ -1,18 +1,27 @@
 //! PostgreSQL-specific behaviour beyond the shared conformance suite.
 
 use chrono::Duration;
+use justus_core::event::EventKind;
+use justus_core::message::{NewMessage, Page};
+use justus_core::room::{NewGroup, Role, Room};
 use justus_core::session::{NewSession, RefreshOutcome, RefreshPolicy, TokenHash};
-use justus_core::store::Store;
+use justus_core::store::{HIGHLIGHT_END, HIGHLIGHT_START, SendOutcome, Store};
 use justus_core::testing::{t0, user};
-use justus_core::{SessionId, StoreError};
+use justus_core::user::User;
+use justus_core::{MessageId, RoomId, SessionId, StoreError, UserId};
 use justus_store_postgres::PgStore;
 use justus_store_postgres::testing::fresh_database_url;
+use std::sync::Arc;
 
 /// A store on a fresh database, or `None` (skip) when there is no server and not on CI.
 async fn fresh() -> Option<PgStore> {
+    fresh_with(5).await
+}
+
+async fn fresh_with(max_connections: u32) -> Option<PgStore> {
     let url = fresh_database_url().await?;
     Some(
-        PgStore::connect(&url, 5)
+        PgStore::connect(&url, max_connections)
             .await
             .expect("connect to the test database"),
     )
@@ -79,4 +88,515 @@ async fn predecessor_and_successor_racing_serialise() {
             .count();
         assert_eq!((rotated, reused), (1, 1), "{outcomes:?}");
     }
+}
+
+// --- conversations ------------------------------------------------------------------------------
+
+async fn group(store: &PgStore, owner: &User, name: &str) -> Room {
+    let (room, ev) = store
+        .create_group(&NewGroup {
+            id: RoomId::new(),
+            name: name.into(),
+            topic: None,
+            owner: owner.id,
+            now: t0(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(ev.seq, 1);
+    room
+}
+
+fn new_message(room: RoomId, sender: UserId, client_id: &str, body: &str) -> NewMessage {
+    NewMessage {
+        id: MessageId::new(),
+        room_id: room,
+        sender_id: sender,
+        client_id: client_id.into(),
+        body: body.into(),
+        reply_to: None,
+        forwarded: None,
+        mentions: vec![],
+        mentions_room: false,
+        now: t0() + Duration::minutes(1),
+    }
+}
+
+/// 50 parallel sends to one room get exactly the seqs after the room's last one, and history
+/// has no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_sends_take_consecutive_seqs() {
+    let Some(store) = fresh_with(20).await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let owner = user(&*store, "owner").await;
+    let room = group(&store, &owner, "busy").await;
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let store = Arc::clone(&store);
+        let m = new_message(room.id, owner.id, &format!("c{i}"), &format!("message {i}"));
+        tasks.push(tokio::spawn(async move { store.send_message(&m).await }));
+    }
+    let mut seqs = Vec::new();
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            SendOutcome::Created(m, ev) => {
+                assert_eq!(m.seq, ev.seq);
+                seqs.push(m.seq);
+            }
+            other => panic!("expected Created, got {other:?}"),
+        }
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (2..52).collect::<Vec<i64>>());
+    let page = store.events(room.id, 0, 100).await.unwrap();
+    let event_seqs: Vec<i64> = page.events.iter().map(|e| e.seq).collect();
+    assert_eq!(event_seqs, (1..52).collect::<Vec<i64>>());
+    assert_eq!(store.room(room.id).await.unwrap().last_seq, 51);
+}
+
+/// 20 simultaneous sends with one client_id: one message, the same one for everybody, and the
+/// seqs of the losers are given back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicate_sends_create_one_message_without_gaps() {
+    let Some(store) = fresh_with(20).await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let owner = user(&*store, "owner").await;
+    let room = group(&store, &owner, "dupes").await;
+    for round in 0..5 {
+        let client_id = format!("same-{round}");
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let store = Arc::clone(&store);
+            let m = new_message(room.id, owner.id, &client_id, "hello");
+            tasks.push(tokio::spawn(async move { store.send_message(&m).await }));
+        }
+        let mut created = Vec::new();
+        let mut existing = Vec::new();
+        for t in tasks {
+            match t.await.unwrap().unwrap() {
+                SendOutcome::Created(m, _) => created.push(m),
+                SendOutcome::Existing(m) => existing.push(m),
+            }
+        }
+        assert_eq!(created.len(), 1, "round {round}");
+        assert_eq!(existing.len(), 19);
+        assert!(existing.iter().all(|m| *m == created[0]));
+        assert_eq!(created[0].seq, round + 2, "no seq lost to a duplicate");
+    }
+    let after = store
+        .send_message(&new_message(room.id, owner.id, "next", "next"))
+        .await
+        .unwrap();
+    let SendOutcome::Created(m, _) = after else {
+        panic!("expected Created")
+    };
+    assert_eq!(m.seq, 7);
+}
+
+/// Concurrent opens of the same DM, from both sides, make one room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_dm_opens_make_one_room() {
+    let Some(store) = fresh_with(20).await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let a = user(&*store, "alice").await;
+    let b = user(&*store, "bobby").await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = Arc::clone(&store);
+        let (x, y) = if i % 2 == 0 {
+            (a.id, b.id)
+        } else {
+            (b.id, a.id)
+        };
+        tasks.push(tokio::spawn(async move {
+            store.open_dm(RoomId::new(), x, y, t0()).await
+        }));
+    }
+    let mut rooms = Vec::new();
+    let mut created = 0;
+    for t in tasks {
+        let (room, was_created, events) = t.await.unwrap().unwrap();
+        if was_created {
+            created += 1;
+            assert_eq!(events.len(), 2);
+            assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+        } else {
+            assert!(events.is_empty());
+        }
+        rooms.push(room.id);
+    }
+    assert_eq!(created, 1);
+    rooms.dedup();
+    assert_eq!(rooms.len(), 1);
+    let members = store.members(rooms[0]).await.unwrap();
+    assert_eq!(members.len(), 2);
+    let summaries = store.rooms_for_user(a.id).await.unwrap();
+    assert_eq!(summaries.len(), 1);
+    assert_eq!(summaries[0].dm_peer, Some(b.id));
+    assert_eq!(summaries[0].room.member_count, 2);
+}
+
+/// A writer holding one room's lock does not hold up sends to another room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_do_not_serialise_on_each_other() {
+    let Some(store) = fresh().await else { return };
+    let owner = user(&store, "owner").await;
+    let busy = group(&store, &owner, "busy").await;
+    let other = group(&store, &owner, "other").await;
+    let mut tx = store.pool().begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE")
+        .bind(busy.id.as_uuid())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let sent = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        store.send_message(&new_message(other.id, owner.id, "c1", "hi")),
+    )
+    .await
+    .expect("a send to another room must not wait for this lock")
+    .unwrap();
+    assert!(matches!(sent, SendOutcome::Created(..)));
+    // And the locked room's writers do wait, then proceed once it is released.
+    let store2 = store.clone();
+    let owner_id = owner.id;
+    let busy_id = busy.id;
+    let waiting = tokio::spawn(async move {
+        store2
+            .send_message(&new_message(busy_id, owner_id, "c2", "hi"))
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished());
+    tx.rollback().await.unwrap();
+    let SendOutcome::Created(m, _) = waiting.await.unwrap().unwrap() else {
+        panic!("expected Created")
+    };
+    assert_eq!(m.seq, 2);
+}
+
+/// Whatever users type, search answers (possibly nothing) rather than failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_search_queries_do_not_fail() {
+    let Some(store) = fresh().await else { return };
+    let owner = user(&store, "owner").await;
+    let room = group(&store, &owner, "search").await;
+    store
+        .send_message(&new_message(
+            room.id,
+            owner.id,
+            "c1",
+            "the quick brown fox jumps over the lazy dog",
+        ))
+        .await
+        .unwrap();
+    for q in [
+        "\"",
+        "'",
+        "&",
+        "|",
+        "!",
+        "!!",
+        ":*",
+        "fox:*",
+        "(",
+        ")",
+        "\\",
+        "a & | b",
+        "-",
+        "--fox",
+        "\"unterminated",
+        "or",
+        "OR OR",
+        "\u{0}",
+        "fox\u{0}",
+        "<->",
+        "%",
+        "_",
+        "*",
+        "'; DROP TABLE messages; --",
+        " ",
+        "",
+    ] {
+        let hits = store.search(owner.id, q, None, 10).await;
+        assert!(hits.is_ok(), "{q:?}: {hits:?}");
+    }
+    let hits = store.search(owner.id, "FOX", None, 10).await.unwrap();
+    assert_eq!(hits.len(), 1);
+    assert!(
+        hits[0]
+            .snippet
+            .contains(&format!("{HIGHLIGHT_START}fox{HIGHLIGHT_END}")),
+        "{:?}",
+        hits[0].snippet
+    );
+    assert!(hits[0].rank > 0.0);
+    let hits = store
+        .search(owner.id, "\"lazy dog\" -cat", Some(room.id), 10)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    // Not a member: nothing.
+    let stranger = user(&store, "stranger").await;
+    assert!(
+        store
+            .search(stranger.id, "fox", None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A tour of the conversation methods, checking the details the schema rules fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversation_tour() {
+    let Some(store) = fresh().await else { return };
+    let owner = user(&store, "owner").await;
+    let bob = user(&store, "bobby").await;
+    let carol = user(&store, "carol").await;
+    let room = group(&store, &owner, "tour").await;
+    let at = |m: i64| t0() + Duration::minutes(m);
+
+    let (member, joined) = store
+        .add_member(room.id, bob.id, Role::Member, owner.id, 10, at(1))
+        .await
+        .unwrap();
+    assert_eq!((member.read_seq, joined.seq), (2, 2));
+    assert_eq!(joined.role, Some(Role::Member));
+    assert!(matches!(
+        store
+            .add_member(room.id, bob.id, Role::Member, owner.id, 10, at(1))
+            .await,
+        Err(StoreError::Conflict("member"))
+    ));
+    assert!(matches!(
+        store
+            .add_member(room.id, carol.id, Role::Member, owner.id, 2, at(1))
+            .await,
+        Err(StoreError::Conflict("room_full"))
+    ));
+
+    let mut m1 = new_message(room.id, bob.id, "b1", "hello @owner");
+    m1.mentions = vec![owner.id];
+    m1.now = at(2);
+    let SendOutcome::Created(msg, ev) = store.send_message(&m1).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(ev.seq, 3);
+    assert_eq!(ev.kind, EventKind::MessageCreated);
+    assert_eq!(ev.message.as_ref(), Some(&msg));
+    assert_eq!(msg.mentions, vec![owner.id]);
+    assert_eq!(store.message(room.id, msg.id).await.unwrap(), msg);
+
+    // Unread and mentions for the owner.
+    let summaries = store.rooms_for_user(owner.id).await.unwrap();
+    assert_eq!((summaries[0].unread, summaries[0].mentions), (1, 1));
+    assert_eq!(summaries[0].last_message.as_ref(), Some(&msg));
+    assert_eq!(summaries[0].my_role, Role::Owner);
+    assert_eq!(store.mark_read(room.id, owner.id, 1_000).await.unwrap(), 3);
+    assert_eq!(store.mark_read(room.id, owner.id, 1).await.unwrap(), 3);
+    let summaries = store.rooms_for_user(owner.id).await.unwrap();
+    assert_eq!((summaries[0].unread, summaries[0].mentions), (0, 0));
+
+    // Reactions: grouped, ordered, idempotent.
+    let r1 = store
+        .set_reaction(room.id, msg.id, owner.id, "👍", true, at(3))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r1.seq, r1.message.is_none()), (4, true));
+    assert!(
+        store
+            .set_reaction(room.id, msg.id, owner.id, "👍", true, at(3))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store
+        .set_reaction(room.id, msg.id, bob.id, "❤️", true, at(3))
+        .await
+        .unwrap();
+    store
+        .set_reaction(room.id, msg.id, bob.id, "👍", true, at(3))
+        .await
+        .unwrap();
+    let got = store.message(room.id, msg.id).await.unwrap();
+    assert_eq!(got.reactions.len(), 2);
+    assert_eq!(got.reactions[0].emoji, "👍");
+    assert_eq!(got.reactions[0].count, 2);
+    assert_eq!(got.reactions[0].users, vec![owner.id, bob.id]);
+    assert_eq!(got.reactions[1].emoji, "❤️");
+
+    // Edits keep history; pins; delete tombstones.
+    let (edited, ev) = store
+        .edit_message(room.id, msg.id, "hello again", &[], true, bob.id, at(4))
+        .await
+        .unwrap();
+    assert_eq!(ev.seq, 7);
+    assert_eq!(edited.body, "hello again");
+    assert!(edited.mentions.is_empty() && edited.mentions_room);
+    store
+        .edit_message(room.id, msg.id, "third", &[], false, bob.id, at(4))
+        .await
+        .unwrap();
+    let history = store.edit_history(room.id, msg.id).await.unwrap();
+    assert_eq!(
+        history,
+        vec![
+            ("hello @owner".to_owned(), at(4)),
+            ("hello again".to_owned(), at(4))
+        ]
+    );
+    let pin = store
+        .set_pinned(room.id, msg.id, true, owner.id, at(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(pin.message.as_ref().unwrap().pinned);
+    assert_eq!(store.pinned(room.id).await.unwrap().len(), 1);
+    let del = store
+        .delete_message(room.id, msg.id, bob.id, at(6))
+        .await
+        .unwrap();
+    let tomb = del.message.unwrap();
+    assert!(tomb.body.is_empty() && tomb.reactions.is_empty() && !tomb.pinned);
+    assert!(
+        store
+            .edit_history(room.id, msg.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store.delete_message(room.id, msg.id, bob.id, at(6)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.pinned(room.id).await.unwrap().is_empty());
+
+    // History replays the message's current (deleted) state.
+    let page = store.events(room.id, 0, 3).await.unwrap();
+    assert!(page.has_more);
+    assert_eq!(page.events.len(), 3);
+    let created = &page.events[2];
+    assert_eq!(created.kind, EventKind::MessageCreated);
+    assert_eq!(created.message.as_ref().map(|m| m.body.as_str()), Some(""));
+    let rest = store.events(room.id, 3, 100).await.unwrap();
+    assert!(!rest.has_more);
+    assert_eq!(
+        rest.events.last().map(|e| e.kind),
+        Some(EventKind::MessageDeleted)
+    );
+
+    // Pages.
+    for i in 0..5 {
+        let mut m = new_message(room.id, owner.id, &format!("p{i}"), &format!("page {i}"));
+        m.now = at(10 + i);
+        store.send_message(&m).await.unwrap();
+    }
+    let latest = store.messages(room.id, Page::Latest, 3).await.unwrap();
+    assert_eq!(
+        latest.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        vec!["page 2", "page 3", "page 4"]
+    );
+    let before = store
+        .messages(room.id, Page::Before(latest[0].seq), 10)
+        .await
+        .unwrap();
+    assert_eq!(before.len(), 3);
+    assert!(before.windows(2).all(|w| w[0].seq < w[1].seq));
+    let after = store
+        .messages(room.id, Page::After(before[0].seq), 2)
+        .await
+        .unwrap();
+    assert_eq!(after[0].seq, before[1].seq);
+
+    // Room updates, bans, kicks, invites.
+    let (renamed, ev) = store
+        .update_room(
+            room.id,
+            &justus_core::room::RoomPatch {
+                name: Some("renamed".into()),
+                topic: Some(None),
+                only_admins_post: None,
+            },
+            owner.id,
+            at(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.name.as_deref(), Some("renamed"));
+    let changes = ev.changes.clone().unwrap();
+    assert_eq!(changes.topic, Some(None));
+    let replayed = store.events(room.id, ev.seq - 1, 1).await.unwrap();
+    assert_eq!(replayed.events[0], ev);
+    store.ban(room.id, bob.id, owner.id, at(21)).await.unwrap();
+    assert!(store.member(room.id, bob.id).await.unwrap().is_none());
+    assert_eq!(store.room(room.id).await.unwrap().member_count, 1);
+    assert!(store.is_banned(room.id, bob.id).await.unwrap());
+    let invite = justus_core::room::Invite {
+        code: "join-us".into(),
+        room_id: room.id,
+        created_by: owner.id,
+        created_at: at(22),
+        expires_at: None,
+        max_uses: Some(1),
+        uses: 0,
+    };
+    store.create_invite(&invite).await.unwrap();
+    assert!(matches!(
+        store.accept_invite("join-us", bob.id, 10, at(23)).await,
+        Err(StoreError::Conflict("banned"))
+    ));
+    assert_eq!(store.invite("join-us").await.unwrap().uses, 0);
+    store
+        .accept_invite("join-us", carol.id, 10, at(23))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.accept_invite("join-us", carol.id, 10, at(23)).await,
+        Err(StoreError::Conflict("member"))
+    ));
+    store.unban(room.id, bob.id).await.unwrap();
+    assert!(matches!(
+        store.accept_invite("join-us", bob.id, 10, at(23)).await,
+        Err(StoreError::Conflict("invite_expired"))
+    ));
+    let evs = store
+        .transfer_ownership(room.id, owner.id, carol.id, at(24))
+        .await
+        .unwrap();
+    assert_eq!(evs.len(), 2);
+    assert_eq!(evs[1].seq, evs[0].seq + 1);
+    let members = store.members(room.id).await.unwrap();
+    assert_eq!(members[0].user_id, carol.id);
+    assert_eq!(members[0].role, Role::Owner);
+    let left = store
+        .remove_member(room.id, owner.id, owner.id, at(25))
+        .await
+        .unwrap();
+    assert_eq!(left.kind, EventKind::MemberLeft);
+    store.delete_room(room.id, carol.id, at(26)).await.unwrap();
+    assert!(matches!(
+        store.room(room.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.rooms_for_user(carol.id).await.unwrap().is_empty());
+
+    // Users: prefix search (LIKE wildcards are literal) and blocks.
+    let found = store.search_users("b", 10).await.unwrap();
+    assert_eq!(found.iter().map(|u| u.id).collect::<Vec<_>>(), vec![bob.id]);
+    assert!(store.search_users("_", 10).await.unwrap().is_empty());
+    assert!(store.search_users("%", 10).await.unwrap().is_empty());
+    store.block_user(bob.id, carol.id, at(1)).await.unwrap();
+    store.block_user(bob.id, carol.id, at(1)).await.unwrap();
+    assert!(store.is_blocked_between(carol.id, bob.id).await.unwrap());
+    assert_eq!(store.blocked_users(bob.id).await.unwrap(), vec![carol.id]);
+    store.unblock_user(bob.id, carol.id).await.unwrap();
+    assert!(!store.is_blocked_between(carol.id, bob.id).await.unwrap());
 }

@@ -19,7 +19,14 @@ macro_rules! store_conformance {
             update_profile, password_hash_update, session_lifecycle, refresh_rotates,
             refresh_reuse_revokes_family, refresh_grace_for_lost_response, refresh_expiry,
             revoke_sessions_except, concurrent_refresh_single_winner, unknown_ids_not_found,
-            // rooms.rs cases are appended here.
+            // rooms.rs
+            group_create, dm_open_idempotent, room_update_events, room_delete, unknown_rooms_not_found,
+            add_member_conflicts, set_role_and_transfer, remove_member_kinds, ban_and_unban, invites,
+            blocks, search_users_by_prefix, send_message_basics, send_idempotent, send_rejections,
+            concurrent_sends_gap_free, concurrent_same_client_id, message_paging, edit_message_history,
+            delete_message_tombstone, reactions, pins, events_feed, mark_read_forward_only,
+            room_list_unread_mentions, unread_count_capped, room_list_order_and_last, search_messages,
+            search_prefix, search_hostile_queries,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -32,4 +39,3 @@ macro_rules! store_conformance {
         )*
     };
 }
-

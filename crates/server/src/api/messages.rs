@@ -153,29 +153,57 @@ fn ids(room: &str, message: &str) -> ApiResult<(RoomId, MessageId)> {
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "`client_id_reused` with different content", body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 503, description = "Not persisted; retry with the same client_id", body = ErrorBody)))]
-pub async fn send_message(State(app): State<AppState>, auth: Auth, Path(id): Path<String>, ApiJson(req): ApiJson<SendMessage>) -> ApiResult<Response> {
+pub async fn send_message(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SendMessage>,
+) -> ApiResult<Response> {
     let room_id: RoomId = parse_id(&id, "room")?;
     let input = SendInput {
         client_id: req.client_id,
         body: req.body,
         reply_to: req.reply_to.map(MessageId),
-        forward_from: req.forward_from.map(|f| (RoomId(f.room_id), MessageId(f.message_id))),
+        forward_from: req
+            .forward_from
+            .map(|f| (RoomId(f.room_id), MessageId(f.message_id))),
     };
     let (message, created) = chat::messages::send(&app, auth.user_id, room_id, input).await?;
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(message)).into_response())
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(message),
+    )
+        .into_response())
 }
 
 /// A page of messages by seq (keyset): newest by default, or `before`/`after` a seq.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = MessagePage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_messages(State(app): State<AppState>, auth: Auth, Path(id): Path<String>, Query(q): Query<PageQuery>) -> ApiResult<Json<MessagePage>> {
+pub async fn list_messages(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<MessagePage>> {
     let room_id: RoomId = parse_id(&id, "room")?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_limit", "limit must be 1–200"));
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be 1–200",
+        ));
     }
     let page = match (q.before, q.after) {
-        (Some(_), Some(_)) => return Err(ApiError::bad_request("invalid_page", "use either before or after")),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "invalid_page",
+                "use either before or after",
+            ));
+        }
         (Some(b), None) => Page::Before(b),
         (None, Some(a)) => Page::After(a),
         (None, None) => Page::Latest,
@@ -200,16 +228,27 @@ pub async fn list_messages(State(app): State<AppState>, auth: Auth, Path(id): Pa
 #[utoipa::path(patch, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages", security(("bearer" = [])), request_body = EditMessage,
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path)),
     responses((status = 200, body = Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn edit_message(State(app): State<AppState>, auth: Auth, Path((room, msg)): Path<(String, String)>, ApiJson(req): ApiJson<EditMessage>) -> ApiResult<Json<Message>> {
+pub async fn edit_message(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((room, msg)): Path<(String, String)>,
+    ApiJson(req): ApiJson<EditMessage>,
+) -> ApiResult<Json<Message>> {
     let (room, msg) = ids(&room, &msg)?;
-    Ok(Json(chat::messages::edit(&app, auth.user_id, room, msg, &req.body).await?))
+    Ok(Json(
+        chat::messages::edit(&app, auth.user_id, room, msg, &req.body).await?,
+    ))
 }
 
 /// Delete a message (yours, or anyone's as an admin). Leaves a tombstone.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_message(State(app): State<AppState>, auth: Auth, Path((room, msg)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn delete_message(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((room, msg)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let (room, msg) = ids(&room, &msg)?;
     chat::messages::delete(&app, auth.user_id, room, msg).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -218,17 +257,30 @@ pub async fn delete_message(State(app): State<AppState>, auth: Auth, Path((room,
 /// Previous versions of an edited message.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/messages/{message_id}/history", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 200, body = EditHistory), (status = 404, body = ErrorBody)))]
-pub async fn edit_history(State(app): State<AppState>, auth: Auth, Path((room, msg)): Path<(String, String)>) -> ApiResult<Json<EditHistory>> {
+pub async fn edit_history(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((room, msg)): Path<(String, String)>,
+) -> ApiResult<Json<EditHistory>> {
     let (room, msg) = ids(&room, &msg)?;
     let edits = chat::messages::edit_history(&app, auth.user_id, room, msg).await?;
-    Ok(Json(EditHistory { edits: edits.into_iter().map(|(body, replaced_at)| EditEntry { body, replaced_at }).collect() }))
+    Ok(Json(EditHistory {
+        edits: edits
+            .into_iter()
+            .map(|(body, replaced_at)| EditEntry { body, replaced_at })
+            .collect(),
+    }))
 }
 
 /// React with an emoji (idempotent).
 #[utoipa::path(put, path = "/api/v1/rooms/{id}/messages/{message_id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path), ("emoji" = String, Path, description = "One emoji, URL-encoded")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, description = "`invalid_emoji`", body = ErrorBody)))]
-pub async fn add_reaction(State(app): State<AppState>, auth: Auth, Path((room, msg, emoji)): Path<(String, String, String)>) -> ApiResult<StatusCode> {
+pub async fn add_reaction(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((room, msg, emoji)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
     let (room, msg) = ids(&room, &msg)?;
     chat::messages::react(&app, auth.user_id, room, msg, &emoji, true).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -238,7 +290,11 @@ pub async fn add_reaction(State(app): State<AppState>, auth: Auth, Path((room, m
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path), ("emoji" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn remove_reaction(State(app): State<AppState>, auth: Auth, Path((room, msg, emoji)): Path<(String, String, String)>) -> ApiResult<StatusCode> {
+pub async fn remove_reaction(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((room, msg, emoji)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
     let (room, msg) = ids(&room, &msg)?;
     chat::messages::react(&app, auth.user_id, room, msg, &emoji, false).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -248,7 +304,11 @@ pub async fn remove_reaction(State(app): State<AppState>, auth: Auth, Path((room
 #[utoipa::path(put, path = "/api/v1/rooms/{id}/messages/{message_id}/pin", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`too_many_pins`", body = ErrorBody)))]
-pub async fn pin(State(app): State<AppState>, auth: Auth, Path((room, msg)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn pin(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((room, msg)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let (room, msg) = ids(&room, &msg)?;
     chat::messages::pin(&app, auth.user_id, room, msg, true).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -257,7 +317,11 @@ pub async fn pin(State(app): State<AppState>, auth: Auth, Path((room, msg)): Pat
 /// Unpin a message.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}/pin", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn unpin(State(app): State<AppState>, auth: Auth, Path((room, msg)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn unpin(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((room, msg)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let (room, msg) = ids(&room, &msg)?;
     chat::messages::pin(&app, auth.user_id, room, msg, false).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -266,27 +330,52 @@ pub async fn unpin(State(app): State<AppState>, auth: Auth, Path((room, msg)): P
 /// Pinned messages.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/pins", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = PinList), (status = 404, body = ErrorBody)))]
-pub async fn list_pins(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<PinList>> {
-    Ok(Json(PinList { messages: chat::messages::pinned(&app, auth.user_id, parse_id(&id, "room")?).await? }))
+pub async fn list_pins(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PinList>> {
+    Ok(Json(PinList {
+        messages: chat::messages::pinned(&app, auth.user_id, parse_id(&id, "room")?).await?,
+    }))
 }
 
 /// Catch-up: every change after `after`, in seq order (tombstones and edits included).
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/events", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), EventsQuery), responses((status = 200, body = EventsPage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn events(State(app): State<AppState>, auth: Auth, Path(id): Path<String>, Query(q): Query<EventsQuery>) -> ApiResult<Json<EventsPage>> {
+pub async fn events(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<Json<EventsPage>> {
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) || q.after < 0 {
-        return Err(ApiError::bad_request("invalid_page", "after must be ≥ 0 and limit 1–1000"));
+        return Err(ApiError::bad_request(
+            "invalid_page",
+            "after must be ≥ 0 and limit 1–1000",
+        ));
     }
-    let (page, last_seq) = chat::messages::events(&app, auth.user_id, parse_id(&id, "room")?, q.after, limit).await?;
-    Ok(Json(EventsPage { events: page.events, has_more: page.has_more, last_seq }))
+    let (page, last_seq) =
+        chat::messages::events(&app, auth.user_id, parse_id(&id, "room")?, q.after, limit).await?;
+    Ok(Json(EventsPage {
+        events: page.events,
+        has_more: page.has_more,
+        last_seq,
+    }))
 }
 
 /// Move your read marker forward (never backwards).
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/read", tag = "messages", security(("bearer" = [])), request_body = MarkRead,
     params(("id" = Uuid, Path)), responses((status = 200, body = ReadState), (status = 404, body = ErrorBody)))]
-pub async fn mark_read(State(app): State<AppState>, auth: Auth, Path(id): Path<String>, ApiJson(req): ApiJson<MarkRead>) -> ApiResult<Json<ReadState>> {
-    let read_seq = chat::messages::mark_read(&app, auth.user_id, parse_id(&id, "room")?, req.seq).await?;
+pub async fn mark_read(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<MarkRead>,
+) -> ApiResult<Json<ReadState>> {
+    let read_seq =
+        chat::messages::mark_read(&app, auth.user_id, parse_id(&id, "room")?, req.seq).await?;
     Ok(Json(ReadState { read_seq }))
 }
 
@@ -298,7 +387,10 @@ fn snippet_parts(snippet: &str) -> Vec<SnippetPart> {
     for c in snippet.chars() {
         if c == HIGHLIGHT_START || c == HIGHLIGHT_END {
             if !current.is_empty() {
-                parts.push(SnippetPart { text: std::mem::take(&mut current), highlight });
+                parts.push(SnippetPart {
+                    text: std::mem::take(&mut current),
+                    highlight,
+                });
             }
             highlight = c == HIGHLIGHT_START;
         } else {
@@ -306,7 +398,10 @@ fn snippet_parts(snippet: &str) -> Vec<SnippetPart> {
         }
     }
     if !current.is_empty() {
-        parts.push(SnippetPart { text: current, highlight });
+        parts.push(SnippetPart {
+            text: current,
+            highlight,
+        });
     }
     parts
 }
@@ -314,13 +409,22 @@ fn snippet_parts(snippet: &str) -> Vec<SnippetPart> {
 /// Full-text search over your rooms (ranked, with highlighted snippets).
 #[utoipa::path(get, path = "/api/v1/search", tag = "messages", security(("bearer" = [])),
     params(SearchQuery), responses((status = 200, body = SearchResults), (status = 400, description = "`query_too_long`", body = ErrorBody)))]
-pub async fn search(State(app): State<AppState>, auth: Auth, Query(q): Query<SearchQuery>) -> ApiResult<Json<SearchResults>> {
+pub async fn search(
+    State(app): State<AppState>,
+    auth: Auth,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<SearchResults>> {
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let hits = chat::messages::search(&app, auth.user_id, &q.q, q.room.map(RoomId), limit).await?;
     Ok(Json(SearchResults {
         results: hits
             .into_iter()
-            .map(|h| SearchResult { room_id: h.message.room_id.0, snippet: snippet_parts(&h.snippet), rank: h.rank, message: h.message })
+            .map(|h| SearchResult {
+                room_id: h.message.room_id.0,
+                snippet: snippet_parts(&h.snippet),
+                rank: h.rank,
+                message: h.message,
+            })
             .collect(),
     }))
 }
@@ -330,7 +434,13 @@ mod tests {
     #[test]
     fn snippets_split_into_text_parts() {
         let parts = super::snippet_parts("a \u{E000}cat\u{E001} <b>x</b>");
-        let got: Vec<(&str, bool)> = parts.iter().map(|p| (p.text.as_str(), p.highlight)).collect();
-        assert_eq!(got, vec![("a ", false), ("cat", true), (" <b>x</b>", false)]);
+        let got: Vec<(&str, bool)> = parts
+            .iter()
+            .map(|p| (p.text.as_str(), p.highlight))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("a ", false), ("cat", true), (" <b>x</b>", false)]
+        );
     }
 }

@@ -73,7 +73,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::block, users::unblock))
         .routes(routes!(rooms::list_rooms, rooms::create_room))
         .routes(routes!(rooms::open_dm))
-        .routes(routes!(rooms::get_room, rooms::patch_room, rooms::delete_room))
+        .routes(routes!(
+            rooms::get_room,
+            rooms::patch_room,
+            rooms::delete_room
+        ))
         .routes(routes!(rooms::list_members, rooms::add_member))
         .routes(routes!(rooms::set_role, rooms::remove_member))
         .routes(routes!(rooms::ban, rooms::list_bans))

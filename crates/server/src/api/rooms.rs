@@ -113,7 +113,11 @@ pub async fn list_rooms(State(app): State<AppState>, auth: Auth) -> ApiResult<Js
 /// Create a group; the caller becomes its owner.
 #[utoipa::path(post, path = "/api/v1/rooms", tag = "rooms", security(("bearer" = [])), request_body = CreateRoom,
     responses((status = 201, body = RoomView), (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
-pub async fn create_room(State(app): State<AppState>, auth: Auth, ApiJson(req): ApiJson<CreateRoom>) -> ApiResult<Response> {
+pub async fn create_room(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<CreateRoom>,
+) -> ApiResult<Response> {
     let name = parse_room_name(&req.name)?;
     let topic = req.topic.as_deref().map(parse_topic).transpose()?.flatten();
     let room = chat::rooms::create_group(&app, auth.user_id, name, topic).await?;
@@ -125,25 +129,48 @@ pub async fn create_room(State(app): State<AppState>, auth: Auth, ApiJson(req): 
 #[utoipa::path(post, path = "/api/v1/dms", tag = "rooms", security(("bearer" = [])), request_body = UserRef,
     responses((status = 201, body = RoomView), (status = 200, body = RoomView),
               (status = 403, description = "`blocked`", body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn open_dm(State(app): State<AppState>, auth: Auth, ApiJson(req): ApiJson<UserRef>) -> ApiResult<Response> {
+pub async fn open_dm(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<UserRef>,
+) -> ApiResult<Response> {
     let (room, created) = chat::rooms::open_dm(&app, auth.user_id, UserId(req.user_id)).await?;
     let view = summary_view(&app, chat::rooms::get(&app, auth.user_id, room.id).await?).await;
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view)).into_response())
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(view),
+    )
+        .into_response())
 }
 
 /// One room, with the caller's unread state.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}", tag = "rooms", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = RoomView), (status = 404, body = ErrorBody)))]
-pub async fn get_room(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<RoomView>> {
+pub async fn get_room(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RoomView>> {
     let id: RoomId = parse_id(&id, "room")?;
-    Ok(Json(summary_view(&app, chat::rooms::get(&app, auth.user_id, id).await?).await))
+    Ok(Json(
+        summary_view(&app, chat::rooms::get(&app, auth.user_id, id).await?).await,
+    ))
 }
 
 /// Rename, change the topic or the only-admins-post mode (admins).
 #[utoipa::path(patch, path = "/api/v1/rooms/{id}", tag = "rooms", security(("bearer" = [])), request_body = PatchRoom,
     params(("id" = Uuid, Path)),
     responses((status = 200, body = RoomView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn patch_room(State(app): State<AppState>, auth: Auth, Path(id): Path<String>, ApiJson(req): ApiJson<PatchRoom>) -> ApiResult<Json<RoomView>> {
+pub async fn patch_room(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<PatchRoom>,
+) -> ApiResult<Json<RoomView>> {
     let id: RoomId = parse_id(&id, "room")?;
     let patch = RoomPatch {
         name: req.name.as_deref().map(parse_room_name).transpose()?,
@@ -155,13 +182,19 @@ pub async fn patch_room(State(app): State<AppState>, auth: Auth, Path(id): Path<
         only_admins_post: req.only_admins_post,
     };
     chat::rooms::update(&app, auth.user_id, id, patch).await?;
-    Ok(Json(summary_view(&app, chat::rooms::get(&app, auth.user_id, id).await?).await))
+    Ok(Json(
+        summary_view(&app, chat::rooms::get(&app, auth.user_id, id).await?).await,
+    ))
 }
 
 /// Delete a group (owner).
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}", tag = "rooms", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_room(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete_room(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     chat::rooms::delete(&app, auth.user_id, parse_id(&id, "room")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -169,12 +202,21 @@ pub async fn delete_room(State(app): State<AppState>, auth: Auth, Path(id): Path
 /// Members with roles and read receipts.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/members", tag = "rooms", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
-pub async fn list_members(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<MemberList>> {
+pub async fn list_members(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MemberList>> {
     let members = chat::rooms::members(&app, auth.user_id, parse_id(&id, "room")?).await?;
     let mut out = Vec::with_capacity(members.len());
     for m in members {
         if let Ok(user) = app.store.user_by_id(m.user_id).await {
-            out.push(MemberView { user: PublicUser::from(&user), role: m.role, joined_at: m.joined_at, read_seq: m.read_seq });
+            out.push(MemberView {
+                user: PublicUser::from(&user),
+                role: m.role,
+                joined_at: m.joined_at,
+                read_seq: m.read_seq,
+            });
         }
     }
     Ok(Json(MemberList { members: out }))
@@ -185,8 +227,19 @@ pub async fn list_members(State(app): State<AppState>, auth: Auth, Path(id): Pat
     params(("id" = Uuid, Path)),
     responses((status = 201), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "`already_member` or `room_full`", body = ErrorBody)))]
-pub async fn add_member(State(app): State<AppState>, auth: Auth, Path(id): Path<String>, ApiJson(req): ApiJson<UserRef>) -> ApiResult<StatusCode> {
-    chat::rooms::add_member(&app, auth.user_id, parse_id(&id, "room")?, UserId(req.user_id)).await?;
+pub async fn add_member(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UserRef>,
+) -> ApiResult<StatusCode> {
+    chat::rooms::add_member(
+        &app,
+        auth.user_id,
+        parse_id(&id, "room")?,
+        UserId(req.user_id),
+    )
+    .await?;
     Ok(StatusCode::CREATED)
 }
 
@@ -194,8 +247,20 @@ pub async fn add_member(State(app): State<AppState>, auth: Auth, Path(id): Path<
 #[utoipa::path(patch, path = "/api/v1/rooms/{id}/members/{user_id}", tag = "rooms", security(("bearer" = [])), request_body = SetRole,
     params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn set_role(State(app): State<AppState>, auth: Auth, Path((id, user)): Path<(String, String)>, ApiJson(req): ApiJson<SetRole>) -> ApiResult<StatusCode> {
-    chat::rooms::set_role(&app, auth.user_id, parse_id(&id, "room")?, parse_id(&user, "user")?, req.role).await?;
+pub async fn set_role(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((id, user)): Path<(String, String)>,
+    ApiJson(req): ApiJson<SetRole>,
+) -> ApiResult<StatusCode> {
+    chat::rooms::set_role(
+        &app,
+        auth.user_id,
+        parse_id(&id, "room")?,
+        parse_id(&user, "user")?,
+        req.role,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -204,32 +269,69 @@ pub async fn set_role(State(app): State<AppState>, auth: Auth, Path((id, user)):
     params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "`owner_must_transfer`", body = ErrorBody)))]
-pub async fn remove_member(State(app): State<AppState>, auth: Auth, Path((id, user)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    chat::rooms::remove_member(&app, auth.user_id, parse_id(&id, "room")?, parse_id(&user, "user")?).await?;
+pub async fn remove_member(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((id, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    chat::rooms::remove_member(
+        &app,
+        auth.user_id,
+        parse_id(&id, "room")?,
+        parse_id(&user, "user")?,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ban a user (admins): removes them and keeps them out.
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/bans", tag = "rooms", security(("bearer" = [])), request_body = UserRef,
     params(("id" = Uuid, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn ban(State(app): State<AppState>, auth: Auth, Path(id): Path<String>, ApiJson(req): ApiJson<UserRef>) -> ApiResult<StatusCode> {
-    chat::rooms::ban(&app, auth.user_id, parse_id(&id, "room")?, UserId(req.user_id)).await?;
+pub async fn ban(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UserRef>,
+) -> ApiResult<StatusCode> {
+    chat::rooms::ban(
+        &app,
+        auth.user_id,
+        parse_id(&id, "room")?,
+        UserId(req.user_id),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Banned users (admins).
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/bans", tag = "rooms", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 200, body = BanList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_bans(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<BanList>> {
+pub async fn list_bans(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BanList>> {
     let bans = chat::rooms::bans(&app, auth.user_id, parse_id(&id, "room")?).await?;
-    Ok(Json(BanList { user_ids: bans.into_iter().map(|u| u.0).collect() }))
+    Ok(Json(BanList {
+        user_ids: bans.into_iter().map(|u| u.0).collect(),
+    }))
 }
 
 /// Lift a ban (admins).
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/bans/{user_id}", tag = "rooms", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("user_id" = Uuid, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn unban(State(app): State<AppState>, auth: Auth, Path((id, user)): Path<(String, String)>) -> ApiResult<StatusCode> {
-    chat::rooms::unban(&app, auth.user_id, parse_id(&id, "room")?, parse_id(&user, "user")?).await?;
+pub async fn unban(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((id, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    chat::rooms::unban(
+        &app,
+        auth.user_id,
+        parse_id(&id, "room")?,
+        parse_id(&user, "user")?,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -248,13 +350,22 @@ fn invite_view(i: &justus_core::room::Invite, room: &justus_core::room::Room) ->
 /// Create an invite code (admins).
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/invites", tag = "rooms", security(("bearer" = [])), request_body = CreateInvite,
     params(("id" = Uuid, Path)), responses((status = 201, body = InviteView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_invite(State(app): State<AppState>, auth: Auth, Path(id): Path<String>, ApiJson(req): ApiJson<CreateInvite>) -> ApiResult<Response> {
+pub async fn create_invite(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CreateInvite>,
+) -> ApiResult<Response> {
     let room_id: RoomId = parse_id(&id, "room")?;
     let expires = chat::rooms::parse_invite_expiry(req.expires_in)?;
     if req.max_uses.is_some_and(|m| !(1..=100_000).contains(&m)) {
-        return Err(ApiError::unprocessable("invalid_max_uses", "max_uses must be 1–100000").with_field("max_uses"));
+        return Err(
+            ApiError::unprocessable("invalid_max_uses", "max_uses must be 1–100000")
+                .with_field("max_uses"),
+        );
     }
-    let invite = chat::rooms::create_invite(&app, auth.user_id, room_id, expires, req.max_uses).await?;
+    let invite =
+        chat::rooms::create_invite(&app, auth.user_id, room_id, expires, req.max_uses).await?;
     let room = app.store.room(room_id).await?;
     Ok((StatusCode::CREATED, Json(invite_view(&invite, &room))).into_response())
 }
@@ -262,7 +373,11 @@ pub async fn create_invite(State(app): State<AppState>, auth: Auth, Path(id): Pa
 /// Preview an invite before accepting it.
 #[utoipa::path(get, path = "/api/v1/invites/{code}", tag = "rooms", security(("bearer" = [])),
     params(("code" = String, Path)), responses((status = 200, body = InviteView), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
-pub async fn get_invite(State(app): State<AppState>, _auth: Auth, Path(code): Path<String>) -> ApiResult<Json<InviteView>> {
+pub async fn get_invite(
+    State(app): State<AppState>,
+    _auth: Auth,
+    Path(code): Path<String>,
+) -> ApiResult<Json<InviteView>> {
     let (invite, room) = chat::rooms::invite_preview(&app, code.get(..64).unwrap_or(&code)).await?;
     Ok(Json(invite_view(&invite, &room)))
 }
@@ -272,10 +387,16 @@ pub async fn get_invite(State(app): State<AppState>, _auth: Auth, Path(code): Pa
     params(("code" = String, Path)),
     responses((status = 200, body = RoomView), (status = 403, description = "`banned`", body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "`room_full`", body = ErrorBody), (status = 410, description = "`invite_expired`", body = ErrorBody)))]
-pub async fn accept_invite(State(app): State<AppState>, auth: Auth, Path(code): Path<String>) -> ApiResult<Json<RoomView>> {
+pub async fn accept_invite(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+) -> ApiResult<Json<RoomView>> {
     if code.len() > 64 {
         return Err(ApiError::not_found("invite"));
     }
     let room = chat::rooms::accept_invite(&app, auth.user_id, &code).await?;
-    Ok(Json(summary_view(&app, chat::rooms::get(&app, auth.user_id, room.id).await?).await))
+    Ok(Json(
+        summary_view(&app, chat::rooms::get(&app, auth.user_id, room.id).await?).await,
+    ))
 }

@@ -10,10 +10,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use justus_core::user::{DisplayName, Email, Password, UserPatch};
 use justus_core::{StoreError, UserId};
-use uuid::Uuid;
 use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -162,14 +162,28 @@ pub struct UserList {
 /// Find users by username prefix (to start a DM).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(UserSearch),
     responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
-pub async fn search_users(State(app): State<AppState>, _auth: Auth, Query(q): Query<UserSearch>) -> ApiResult<Json<UserList>> {
+pub async fn search_users(
+    State(app): State<AppState>,
+    _auth: Auth,
+    Query(q): Query<UserSearch>,
+) -> ApiResult<Json<UserList>> {
     let prefix = q.search.trim().to_ascii_lowercase();
     // Only username characters can match; anything else finds nobody, without a query.
-    if prefix.is_empty() || prefix.len() > 32 || !prefix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.') {
+    if prefix.is_empty()
+        || prefix.len() > 32
+        || !prefix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+    {
         return Ok(Json(UserList { users: Vec::new() }));
     }
-    let users = app.store.search_users(&prefix, q.limit.unwrap_or(20).clamp(1, 50)).await?;
-    Ok(Json(UserList { users: users.iter().map(PublicUser::from).collect() }))
+    let users = app
+        .store
+        .search_users(&prefix, q.limit.unwrap_or(20).clamp(1, 50))
+        .await?;
+    Ok(Json(UserList {
+        users: users.iter().map(PublicUser::from).collect(),
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -182,13 +196,19 @@ pub struct BlockList {
     responses((status = 200, body = BlockList), (status = 401, body = ErrorBody)))]
 pub async fn list_blocks(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<BlockList>> {
     let ids = app.store.blocked_users(auth.user_id).await?;
-    Ok(Json(BlockList { user_ids: ids.into_iter().map(|u| u.0).collect() }))
+    Ok(Json(BlockList {
+        user_ids: ids.into_iter().map(|u| u.0).collect(),
+    }))
 }
 
 /// Block a user: neither of you can open or write in a DM with the other.
 #[utoipa::path(put, path = "/api/v1/users/{id}/block", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn block(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn block(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     chat::rooms::block(&app, auth.user_id, parse_id(&id, "user")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -196,7 +216,11 @@ pub async fn block(State(app): State<AppState>, auth: Auth, Path(id): Path<Strin
 /// Unblock a user.
 #[utoipa::path(delete, path = "/api/v1/users/{id}/block", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses((status = 204), (status = 400, body = ErrorBody)))]
-pub async fn unblock(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn unblock(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     chat::rooms::unblock(&app, auth.user_id, parse_id(&id, "user")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -88,8 +88,13 @@ where
 }
 
 /// Parses a path id, answering 400 `invalid_id` for anything that is not a UUID.
-pub fn parse_id<T: std::str::FromStr>(raw: &str, what: &'static str) -> Result<T, crate::error::ApiError> {
-    raw.parse().map_err(|_| crate::error::ApiError::bad_request("invalid_id", format!("{what} id must be a UUID")))
+pub fn parse_id<T: std::str::FromStr>(
+    raw: &str,
+    what: &'static str,
+) -> Result<T, crate::error::ApiError> {
+    raw.parse().map_err(|_| {
+        crate::error::ApiError::bad_request("invalid_id", format!("{what} id must be a UUID"))
+    })
 }
 
 /// A room as the caller sees it.

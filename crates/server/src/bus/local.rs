@@ -46,7 +46,11 @@ mod tests {
         let (a, b) = (Arc::new(Recorder::default()), Arc::new(Recorder::default()));
         bus.attach(a.clone());
         bus.attach(b.clone());
-        let msg = BusMessage::Ephemeral(Ephemeral::Typing { room_id: RoomId::new(), user_id: UserId::new(), active: true });
+        let msg = BusMessage::Ephemeral(Ephemeral::Typing {
+            room_id: RoomId::new(),
+            user_id: UserId::new(),
+            active: true,
+        });
         bus.publish(msg.clone());
         assert_eq!(a.0.lock().as_slice(), std::slice::from_ref(&msg));
         assert_eq!(b.0.lock().as_slice(), std::slice::from_ref(&msg));

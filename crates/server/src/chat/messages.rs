@@ -5,7 +5,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use justus_core::bus::{BusMessage, Ephemeral};
 use justus_core::event::EventPage;
-use justus_core::message::{Forwarded, Message, NewMessage, Page, parse_body, parse_client_id, parse_emoji, parse_mentions};
+use justus_core::message::{
+    Forwarded, Message, NewMessage, Page, parse_body, parse_client_id, parse_emoji, parse_mentions,
+};
 use justus_core::room::{Action, Member, Room, RoomKind, can};
 use justus_core::store::{SearchHit, SendOutcome};
 use justus_core::{MessageId, RoomId, StoreError, UserId};
@@ -27,11 +29,19 @@ const MAX_MENTIONS: usize = 20;
 async fn can_post(app: &App, room_id: RoomId, user: UserId) -> ApiResult<(Room, Member)> {
     let (room, member) = require(app, room_id, user, Action::Post).await?;
     if room.kind == RoomKind::Dm {
-        let peer = app.store.members(room_id).await?.into_iter().find(|m| m.user_id != user);
-        if let Some(peer) = peer {
-            if app.store.is_blocked_between(user, peer.user_id).await? {
-                return Err(ApiError::forbidden("blocked", "you cannot message this user"));
-            }
+        let peer = app
+            .store
+            .members(room_id)
+            .await?
+            .into_iter()
+            .find(|m| m.user_id != user);
+        if let Some(peer) = peer
+            && app.store.is_blocked_between(user, peer.user_id).await?
+        {
+            return Err(ApiError::forbidden(
+                "blocked",
+                "you cannot message this user",
+            ));
         }
     }
     Ok((room, member))
@@ -39,43 +49,75 @@ async fn can_post(app: &App, room_id: RoomId, user: UserId) -> ApiResult<(Room, 
 
 /// Resolves `@username`s in `body` to members of the room; `@room` counts only for those
 /// allowed to notify everyone (it stays plain text otherwise).
-async fn resolve_mentions(app: &App, room: &Room, member: &Member, body: &str) -> ApiResult<(Vec<UserId>, bool)> {
+async fn resolve_mentions(
+    app: &App,
+    room: &Room,
+    member: &Member,
+    body: &str,
+) -> ApiResult<(Vec<UserId>, bool)> {
     let parsed = parse_mentions(body);
     let mut ids = Vec::new();
     for name in parsed.usernames.iter().take(MAX_MENTIONS) {
-        if let Ok((user, _)) = app.store.user_by_login(name).await {
-            if user.id != member.user_id && app.store.member(room.id, user.id).await?.is_some() {
-                ids.push(user.id);
-            }
+        if let Ok((user, _)) = app.store.user_by_login(name).await
+            && user.id != member.user_id
+            && app.store.member(room.id, user.id).await?.is_some()
+        {
+            ids.push(user.id);
         }
     }
-    Ok((ids, parsed.room && can(room, member.role, Action::MentionRoom)))
+    Ok((
+        ids,
+        parsed.room && can(room, member.role, Action::MentionRoom),
+    ))
 }
 
 /// Sends a message: acknowledged (returned) only after commit; idempotent by `client_id`.
 /// Returns the message and whether it was created now (false: a retry of an earlier send).
-pub async fn send(app: &App, user: UserId, room_id: RoomId, input: SendInput) -> ApiResult<(Message, bool)> {
+pub async fn send(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    input: SendInput,
+) -> ApiResult<(Message, bool)> {
     let client_id = parse_client_id(&input.client_id)?;
     let (room, member) = can_post(app, room_id, user).await?;
     let max = app.config.message_max_chars as usize;
     let (body, forwarded) = match (input.body, input.forward_from) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::unprocessable("invalid_body", "send either a body or forward_from, not both"));
+            return Err(ApiError::unprocessable(
+                "invalid_body",
+                "send either a body or forward_from, not both",
+            ));
         }
         (Some(body), None) => (parse_body(&body, max)?, None),
         (None, Some((src_room, src_msg))) => {
             member_access(app, src_room, user).await?;
-            let src = app.store.message(src_room, src_msg).await.map_err(not_found("message"))?;
+            let src = app
+                .store
+                .message(src_room, src_msg)
+                .await
+                .map_err(not_found("message"))?;
             if src.deleted_at.is_some() {
                 return Err(ApiError::not_found("message"));
             }
-            let attribution = src.forwarded.clone().unwrap_or(Forwarded { sender_id: src.sender_id, sent_at: src.created_at });
+            let attribution = src.forwarded.clone().unwrap_or(Forwarded {
+                sender_id: src.sender_id,
+                sent_at: src.created_at,
+            });
             (src.body, Some(attribution))
         }
-        (None, None) => return Err(ApiError::unprocessable("required", "message must not be empty").with_field("body")),
+        (None, None) => {
+            return Err(
+                ApiError::unprocessable("required", "message must not be empty").with_field("body"),
+            );
+        }
     };
     if let Some(reply) = input.reply_to {
-        let target = app.store.message(room_id, reply).await.map_err(|_| reply_error())?;
+        let target = app
+            .store
+            .message(room_id, reply)
+            .await
+            .map_err(|_| reply_error())?;
         if target.deleted_at.is_some() {
             return Err(reply_error());
         }
@@ -120,17 +162,34 @@ pub async fn send(app: &App, user: UserId, room_id: RoomId, input: SendInput) ->
 }
 
 fn reply_error() -> ApiError {
-    ApiError::unprocessable("invalid_reply", "reply_to must be a live message in this room").with_field("reply_to")
+    ApiError::unprocessable(
+        "invalid_reply",
+        "reply_to must be a live message in this room",
+    )
+    .with_field("reply_to")
 }
 
-pub async fn edit(app: &App, user: UserId, room_id: RoomId, id: MessageId, body: &str) -> ApiResult<Message> {
+pub async fn edit(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    id: MessageId,
+    body: &str,
+) -> ApiResult<Message> {
     let (room, member) = member_access(app, room_id, user).await?;
-    let current = app.store.message(room_id, id).await.map_err(not_found("message"))?;
+    let current = app
+        .store
+        .message(room_id, id)
+        .await
+        .map_err(not_found("message"))?;
     if current.deleted_at.is_some() {
         return Err(ApiError::not_found("message"));
     }
     if current.sender_id != user {
-        return Err(ApiError::forbidden("forbidden", "you can only edit your own messages"));
+        return Err(ApiError::forbidden(
+            "forbidden",
+            "you can only edit your own messages",
+        ));
     }
     let body = parse_body(body, app.config.message_max_chars as usize)?;
     if body == current.body {
@@ -139,46 +198,94 @@ pub async fn edit(app: &App, user: UserId, room_id: RoomId, id: MessageId, body:
     let (mentions, mentions_room) = resolve_mentions(app, &room, &member, &body).await?;
     let (message, ev) = app
         .store
-        .edit_message(room_id, id, &body, &mentions, mentions_room, user, app.now())
+        .edit_message(
+            room_id,
+            id,
+            &body,
+            &mentions,
+            mentions_room,
+            user,
+            app.now(),
+        )
         .await
         .map_err(not_found("message"))?;
     app.publish_events([ev]);
     Ok(message)
 }
 
-pub async fn edit_history(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> ApiResult<Vec<(String, chrono::DateTime<chrono::Utc>)>> {
+pub async fn edit_history(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    id: MessageId,
+) -> ApiResult<Vec<(String, chrono::DateTime<chrono::Utc>)>> {
     member_access(app, room_id, user).await?;
-    app.store.edit_history(room_id, id).await.map_err(not_found("message"))
+    app.store
+        .edit_history(room_id, id)
+        .await
+        .map_err(not_found("message"))
 }
 
 pub async fn delete(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> ApiResult<()> {
     let (room, member) = member_access(app, room_id, user).await?;
-    let current = app.store.message(room_id, id).await.map_err(not_found("message"))?;
+    let current = app
+        .store
+        .message(room_id, id)
+        .await
+        .map_err(not_found("message"))?;
     if current.deleted_at.is_some() {
         return Err(ApiError::not_found("message"));
     }
     if current.sender_id != user && !can(&room, member.role, Action::DeleteOthersMessages) {
         return Err(forbidden(Action::DeleteOthersMessages));
     }
-    let ev = app.store.delete_message(room_id, id, user, app.now()).await.map_err(not_found("message"))?;
+    let ev = app
+        .store
+        .delete_message(room_id, id, user, app.now())
+        .await
+        .map_err(not_found("message"))?;
     app.publish_events([ev]);
     Ok(())
 }
 
-pub async fn react(app: &App, user: UserId, room_id: RoomId, id: MessageId, emoji: &str, add: bool) -> ApiResult<()> {
+pub async fn react(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    id: MessageId,
+    emoji: &str,
+    add: bool,
+) -> ApiResult<()> {
     let emoji = parse_emoji(emoji)?;
     require(app, room_id, user, Action::React).await?;
-    let ev = app.store.set_reaction(room_id, id, user, &emoji, add, app.now()).await.map_err(not_found("message"))?;
+    let ev = app
+        .store
+        .set_reaction(room_id, id, user, &emoji, add, app.now())
+        .await
+        .map_err(not_found("message"))?;
     app.publish_events(ev);
     Ok(())
 }
 
-pub async fn pin(app: &App, user: UserId, room_id: RoomId, id: MessageId, pinned: bool) -> ApiResult<()> {
+pub async fn pin(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    id: MessageId,
+    pinned: bool,
+) -> ApiResult<()> {
     require(app, room_id, user, Action::Pin).await?;
-    let ev = app.store.set_pinned(room_id, id, pinned, user, app.now()).await.map_err(|e| match e {
-        StoreError::Conflict("too_many_pins") => ApiError::conflict("too_many_pins", "a room can have at most 50 pinned messages"),
-        other => not_found("message")(other),
-    })?;
+    let ev = app
+        .store
+        .set_pinned(room_id, id, pinned, user, app.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict("too_many_pins") => ApiError::conflict(
+                "too_many_pins",
+                "a room can have at most 50 pinned messages",
+            ),
+            other => not_found("message")(other),
+        })?;
     app.publish_events(ev);
     Ok(())
 }
@@ -188,12 +295,24 @@ pub async fn pinned(app: &App, user: UserId, room_id: RoomId) -> ApiResult<Vec<M
     Ok(app.store.pinned(room_id).await?)
 }
 
-pub async fn list(app: &App, user: UserId, room_id: RoomId, page: Page, limit: u32) -> ApiResult<Vec<Message>> {
+pub async fn list(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    page: Page,
+    limit: u32,
+) -> ApiResult<Vec<Message>> {
     member_access(app, room_id, user).await?;
     Ok(app.store.messages(room_id, page, limit).await?)
 }
 
-pub async fn events(app: &App, user: UserId, room_id: RoomId, after: i64, limit: u32) -> ApiResult<(EventPage, i64)> {
+pub async fn events(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    after: i64,
+    limit: u32,
+) -> ApiResult<(EventPage, i64)> {
     let (room, _) = member_access(app, room_id, user).await?;
     let page = app.store.events(room_id, after, limit).await?;
     Ok((page, room.last_seq))
@@ -201,17 +320,40 @@ pub async fn events(app: &App, user: UserId, room_id: RoomId, after: i64, limit:
 
 pub async fn mark_read(app: &App, user: UserId, room_id: RoomId, seq: i64) -> ApiResult<i64> {
     member_access(app, room_id, user).await?;
-    let before = app.store.member(room_id, user).await?.map(|m| m.read_seq).unwrap_or(0);
-    let read = app.store.mark_read(room_id, user, seq).await.map_err(not_found("room"))?;
+    let before = app
+        .store
+        .member(room_id, user)
+        .await?
+        .map(|m| m.read_seq)
+        .unwrap_or(0);
+    let read = app
+        .store
+        .mark_read(room_id, user, seq)
+        .await
+        .map_err(not_found("room"))?;
     if read > before {
-        app.bus.publish(BusMessage::Ephemeral(Ephemeral::Receipt { room_id, user_id: user, seq: read }));
+        app.bus.publish(BusMessage::Ephemeral(Ephemeral::Receipt {
+            room_id,
+            user_id: user,
+            seq: read,
+        }));
     }
     Ok(read)
 }
 
-pub async fn search(app: &App, user: UserId, query: &str, room: Option<RoomId>, limit: u32) -> ApiResult<Vec<SearchHit>> {
+pub async fn search(
+    app: &App,
+    user: UserId,
+    query: &str,
+    room: Option<RoomId>,
+    limit: u32,
+) -> ApiResult<Vec<SearchHit>> {
     if query.chars().count() > 256 {
-        return Err(ApiError::bad_request("query_too_long", "search query must be at most 256 characters").with_field("q"));
+        return Err(ApiError::bad_request(
+            "query_too_long",
+            "search query must be at most 256 characters",
+        )
+        .with_field("q"));
     }
     if let Some(r) = room {
         member_access(app, r, user).await?;

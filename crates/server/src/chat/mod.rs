@@ -14,12 +14,21 @@ use justus_core::{RoomId, StoreError, UserId};
 /// same 404 as for a room that does not exist, so room ids leak nothing.
 pub async fn member_access(app: &App, room_id: RoomId, user: UserId) -> ApiResult<(Room, Member)> {
     let room = app.store.room(room_id).await.map_err(not_found("room"))?;
-    let member = app.store.member(room_id, user).await?.ok_or_else(|| ApiError::not_found("room"))?;
+    let member = app
+        .store
+        .member(room_id, user)
+        .await?
+        .ok_or_else(|| ApiError::not_found("room"))?;
     Ok((room, member))
 }
 
 /// `member_access` plus a permission.
-pub async fn require(app: &App, room_id: RoomId, user: UserId, action: Action) -> ApiResult<(Room, Member)> {
+pub async fn require(
+    app: &App,
+    room_id: RoomId,
+    user: UserId,
+    action: Action,
+) -> ApiResult<(Room, Member)> {
     let (room, member) = member_access(app, room_id, user).await?;
     if !can(&room, member.role, action) {
         return Err(forbidden(action));

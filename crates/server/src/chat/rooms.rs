@@ -8,18 +8,36 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use justus_core::bus::BusMessage;
 use justus_core::room::{
-    Action, Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, can, can_manage, can_set_role,
+    Action, Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, can,
+    can_manage, can_set_role,
 };
 use justus_core::{RoomId, StoreError, UserId};
 use rand::RngCore;
 
 fn membership(app: &App, room_id: RoomId, user_id: UserId, joined: bool) {
-    app.bus.publish(BusMessage::Membership { room_id, user_id, joined });
+    app.bus.publish(BusMessage::Membership {
+        room_id,
+        user_id,
+        joined,
+    });
 }
 
-pub async fn create_group(app: &App, user: UserId, name: String, topic: Option<String>) -> ApiResult<Room> {
-    let (room, ev) =
-        app.store.create_group(&NewGroup { id: RoomId::new(), name, topic, owner: user, now: app.now() }).await?;
+pub async fn create_group(
+    app: &App,
+    user: UserId,
+    name: String,
+    topic: Option<String>,
+) -> ApiResult<Room> {
+    let (room, ev) = app
+        .store
+        .create_group(&NewGroup {
+            id: RoomId::new(),
+            name,
+            topic,
+            owner: user,
+            now: app.now(),
+        })
+        .await?;
     membership(app, room.id, user, true);
     app.publish_events([ev]);
     Ok(room)
@@ -28,13 +46,35 @@ pub async fn create_group(app: &App, user: UserId, name: String, topic: Option<S
 /// Opens (or returns) the DM with `peer`. `bool` = newly created.
 pub async fn open_dm(app: &App, user: UserId, peer: UserId) -> ApiResult<(Room, bool)> {
     if user == peer {
-        return Err(ApiError::unprocessable("invalid_peer", "you cannot open a DM with yourself").with_field("user_id"));
+        return Err(
+            ApiError::unprocessable("invalid_peer", "you cannot open a DM with yourself")
+                .with_field("user_id"),
+        );
     }
-    app.store.user_by_id(peer).await.map_err(not_found("user"))?;
+    app.store
+        .user_by_id(peer)
+        .await
+        .map_err(not_found("user"))?;
     if app.store.is_blocked_between(user, peer).await? {
-        return Err(ApiError::forbidden("blocked", "you cannot message this user"));
+        // An existing DM stays readable; only a new one is refused.
+        let existing = app
+            .store
+            .rooms_for_user(user)
+            .await?
+            .into_iter()
+            .find(|s| s.dm_peer == Some(peer));
+        return match existing {
+            Some(s) => Ok((s.room, false)),
+            None => Err(ApiError::forbidden(
+                "blocked",
+                "you cannot message this user",
+            )),
+        };
     }
-    let (room, created, events) = app.store.open_dm(RoomId::new(), user, peer, app.now()).await?;
+    let (room, created, events) = app
+        .store
+        .open_dm(RoomId::new(), user, peer, app.now())
+        .await?;
     if created {
         membership(app, room.id, user, true);
         membership(app, room.id, peer, true);
@@ -63,7 +103,11 @@ pub async fn update(app: &App, user: UserId, room_id: RoomId, patch: RoomPatch) 
     if patch.is_empty() {
         return app.store.room(room_id).await.map_err(not_found("room"));
     }
-    let (room, ev) = app.store.update_room(room_id, &patch, user, app.now()).await.map_err(not_found("room"))?;
+    let (room, ev) = app
+        .store
+        .update_room(room_id, &patch, user, app.now())
+        .await
+        .map_err(not_found("room"))?;
     app.publish_events([ev]);
     Ok(room)
 }
@@ -71,7 +115,11 @@ pub async fn update(app: &App, user: UserId, room_id: RoomId, patch: RoomPatch) 
 pub async fn delete(app: &App, user: UserId, room_id: RoomId) -> ApiResult<()> {
     require(app, room_id, user, Action::DeleteRoom).await?;
     let members = app.store.members(room_id).await?;
-    let ev = app.store.delete_room(room_id, user, app.now()).await.map_err(not_found("room"))?;
+    let ev = app
+        .store
+        .delete_room(room_id, user, app.now())
+        .await
+        .map_err(not_found("room"))?;
     app.publish_events([ev]);
     for m in members {
         membership(app, room_id, m.user_id, false);
@@ -86,26 +134,47 @@ pub async fn members(app: &App, user: UserId, room_id: RoomId) -> ApiResult<Vec<
 
 fn join_error(e: StoreError) -> ApiError {
     match e {
-        StoreError::Conflict("member") => ApiError::conflict("already_member", "already a member of this room"),
-        StoreError::Conflict("banned") => ApiError::forbidden("banned", "banned from this room"),
-        StoreError::Conflict("room_full") => ApiError::conflict("room_full", "this room has reached its member limit"),
-        StoreError::Conflict("invite_expired") => {
-            ApiError::new(axum::http::StatusCode::GONE, "invite_expired", "this invite has expired or been used up")
+        StoreError::Conflict("member") => {
+            ApiError::conflict("already_member", "already a member of this room")
         }
+        StoreError::Conflict("banned") => ApiError::forbidden("banned", "banned from this room"),
+        StoreError::Conflict("room_full") => {
+            ApiError::conflict("room_full", "this room has reached its member limit")
+        }
+        StoreError::Conflict("invite_expired") => ApiError::new(
+            axum::http::StatusCode::GONE,
+            "invite_expired",
+            "this invite has expired or been used up",
+        ),
         StoreError::NotFound => ApiError::not_found("room"),
         other => other.into(),
     }
 }
 
-pub async fn add_member(app: &App, user: UserId, room_id: RoomId, target: UserId) -> ApiResult<Member> {
+pub async fn add_member(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    target: UserId,
+) -> ApiResult<Member> {
     require(app, room_id, user, Action::AddMember).await?;
-    app.store.user_by_id(target).await.map_err(not_found("user"))?;
+    app.store
+        .user_by_id(target)
+        .await
+        .map_err(not_found("user"))?;
     if app.store.is_blocked_between(user, target).await? {
         return Err(ApiError::forbidden("blocked", "you cannot add this user"));
     }
     let (member, ev) = app
         .store
-        .add_member(room_id, target, Role::Member, user, app.config.room_max_members, app.now())
+        .add_member(
+            room_id,
+            target,
+            Role::Member,
+            user,
+            app.config.room_max_members,
+            app.now(),
+        )
         .await
         .map_err(join_error)?;
     membership(app, room_id, target, true);
@@ -114,9 +183,19 @@ pub async fn add_member(app: &App, user: UserId, room_id: RoomId, target: UserId
 }
 
 /// Changes `target`'s role; `Role::Owner` transfers ownership (owner only).
-pub async fn set_role(app: &App, user: UserId, room_id: RoomId, target: UserId, role: Role) -> ApiResult<()> {
+pub async fn set_role(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    target: UserId,
+    role: Role,
+) -> ApiResult<()> {
     let (room, me) = member_access(app, room_id, user).await?;
-    let them = app.store.member(room_id, target).await?.ok_or_else(|| ApiError::not_found("member"))?;
+    let them = app
+        .store
+        .member(room_id, target)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
     if role == Role::Owner {
         if !can(&room, me.role, Action::TransferOwnership) {
             return Err(forbidden(Action::TransferOwnership));
@@ -124,7 +203,10 @@ pub async fn set_role(app: &App, user: UserId, room_id: RoomId, target: UserId, 
         if target == user {
             return Ok(());
         }
-        let events = app.store.transfer_ownership(room_id, user, target, app.now()).await?;
+        let events = app
+            .store
+            .transfer_ownership(room_id, user, target, app.now())
+            .await?;
         app.publish_events(events);
         return Ok(());
     }
@@ -134,22 +216,43 @@ pub async fn set_role(app: &App, user: UserId, room_id: RoomId, target: UserId, 
     if them.role == role {
         return Ok(());
     }
-    let ev = app.store.set_role(room_id, target, role, user, app.now()).await.map_err(not_found("member"))?;
+    let ev = app
+        .store
+        .set_role(room_id, target, role, user, app.now())
+        .await
+        .map_err(not_found("member"))?;
     app.publish_events([ev]);
     Ok(())
 }
 
 /// Leave (target = caller) or kick.
-pub async fn remove_member(app: &App, user: UserId, room_id: RoomId, target: UserId) -> ApiResult<()> {
+pub async fn remove_member(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    target: UserId,
+) -> ApiResult<()> {
     let (room, me) = member_access(app, room_id, user).await?;
     if target == user {
         if room.kind == RoomKind::Dm {
-            return Err(ApiError::forbidden("forbidden", "you cannot leave a DM; block the user instead"));
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "you cannot leave a DM; block the user instead",
+            ));
         }
         if me.role == Role::Owner {
-            let others = app.store.members(room_id).await?.into_iter().filter(|m| m.user_id != user).count();
+            let others = app
+                .store
+                .members(room_id)
+                .await?
+                .into_iter()
+                .filter(|m| m.user_id != user)
+                .count();
             if others > 0 {
-                return Err(ApiError::conflict("owner_must_transfer", "transfer ownership before leaving"));
+                return Err(ApiError::conflict(
+                    "owner_must_transfer",
+                    "transfer ownership before leaving",
+                ));
             }
             // The last member leaving ends the room.
             let ev = app.store.delete_room(room_id, user, app.now()).await?;
@@ -158,38 +261,55 @@ pub async fn remove_member(app: &App, user: UserId, room_id: RoomId, target: Use
             return Ok(());
         }
     } else {
-        let them = app.store.member(room_id, target).await?.ok_or_else(|| ApiError::not_found("member"))?;
+        let them = app
+            .store
+            .member(room_id, target)
+            .await?
+            .ok_or_else(|| ApiError::not_found("member"))?;
         if !can(&room, me.role, Action::Kick) || !can_manage(me.role, them.role) {
             return Err(forbidden(Action::Kick));
         }
     }
-    let ev = app.store.remove_member(room_id, target, user, app.now()).await.map_err(not_found("member"))?;
-    // Stop delivery before announcing, so the removed user's sockets do not get the rest.
-    membership(app, room_id, target, false);
+    let ev = app
+        .store
+        .remove_member(room_id, target, user, app.now())
+        .await
+        .map_err(not_found("member"))?;
+    // The removal is the last event the removed user's sockets get from this room.
     app.publish_events([ev]);
+    membership(app, room_id, target, false);
     Ok(())
 }
 
 pub async fn ban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> ApiResult<()> {
     let (_, me) = require(app, room_id, user, Action::Ban).await?;
     if target == user {
-        return Err(ApiError::unprocessable("invalid_target", "you cannot ban yourself"));
+        return Err(ApiError::unprocessable(
+            "invalid_target",
+            "you cannot ban yourself",
+        ));
     }
-    if let Some(them) = app.store.member(room_id, target).await? {
-        if !can_manage(me.role, them.role) {
-            return Err(forbidden(Action::Ban));
-        }
+    if let Some(them) = app.store.member(room_id, target).await?
+        && !can_manage(me.role, them.role)
+    {
+        return Err(forbidden(Action::Ban));
     }
-    app.store.user_by_id(target).await.map_err(not_found("user"))?;
+    app.store
+        .user_by_id(target)
+        .await
+        .map_err(not_found("user"))?;
     let ev = app.store.ban(room_id, target, user, app.now()).await?;
-    membership(app, room_id, target, false);
     app.publish_events([ev]);
+    membership(app, room_id, target, false);
     Ok(())
 }
 
 pub async fn unban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> ApiResult<()> {
     require(app, room_id, user, Action::Ban).await?;
-    app.store.unban(room_id, target).await.map_err(not_found("ban"))
+    app.store
+        .unban(room_id, target)
+        .await
+        .map_err(not_found("ban"))
 }
 
 pub async fn bans(app: &App, user: UserId, room_id: RoomId) -> ApiResult<Vec<UserId>> {
@@ -224,7 +344,11 @@ pub async fn create_invite(
 /// What an invite leads to, for a preview before accepting.
 pub async fn invite_preview(app: &App, code: &str) -> ApiResult<(Invite, Room)> {
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
-    let room = app.store.room(invite.room_id).await.map_err(not_found("invite"))?;
+    let room = app
+        .store
+        .room(invite.room_id)
+        .await
+        .map_err(not_found("invite"))?;
     if !invite.usable(app.now()) {
         return Err(join_error(StoreError::Conflict("invite_expired")));
     }
@@ -234,7 +358,11 @@ pub async fn invite_preview(app: &App, code: &str) -> ApiResult<(Invite, Room)> 
 /// Joins through an invite; joining a room one is already in just returns it.
 pub async fn accept_invite(app: &App, user: UserId, code: &str) -> ApiResult<Room> {
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
-    match app.store.accept_invite(code, user, app.config.room_max_members, app.now()).await {
+    match app
+        .store
+        .accept_invite(code, user, app.config.room_max_members, app.now())
+        .await
+    {
         Ok((_, ev)) => {
             membership(app, invite.room_id, user, true);
             app.publish_events([ev]);
@@ -243,22 +371,35 @@ pub async fn accept_invite(app: &App, user: UserId, code: &str) -> ApiResult<Roo
         Err(StoreError::NotFound) => return Err(ApiError::not_found("invite")),
         Err(e) => return Err(join_error(e)),
     }
-    app.store.room(invite.room_id).await.map_err(not_found("room"))
+    app.store
+        .room(invite.room_id)
+        .await
+        .map_err(not_found("room"))
 }
 
 pub fn parse_invite_expiry(seconds: Option<i64>) -> ApiResult<Option<Duration>> {
     match seconds {
         None => Ok(None),
         Some(s) if (60..=30 * 86400).contains(&s) => Ok(Some(Duration::seconds(s))),
-        Some(_) => Err(ApiError::unprocessable("invalid_expiry", "expires_in must be 60 s to 30 days").with_field("expires_in")),
+        Some(_) => Err(ApiError::unprocessable(
+            "invalid_expiry",
+            "expires_in must be 60 s to 30 days",
+        )
+        .with_field("expires_in")),
     }
 }
 
 pub async fn block(app: &App, user: UserId, target: UserId) -> ApiResult<()> {
     if user == target {
-        return Err(ApiError::unprocessable("invalid_target", "you cannot block yourself"));
+        return Err(ApiError::unprocessable(
+            "invalid_target",
+            "you cannot block yourself",
+        ));
     }
-    app.store.user_by_id(target).await.map_err(not_found("user"))?;
+    app.store
+        .user_by_id(target)
+        .await
+        .map_err(not_found("user"))?;
     Ok(app.store.block_user(user, target, app.now()).await?)
 }
 

@@ -5,7 +5,10 @@
 //! the order it sent them), while outgoing frames keep flowing: the in-flight request is a
 //! future polled by the same `select!`, and later requests wait in a small queue.
 
-use super::frames::{self, AuthReq, ClientFrame, EditReq, MessageRef, PresenceReq, ReactReq, ReadReq, SendReq, TypingReq};
+use super::frames::{
+    self, AuthReq, ClientFrame, EditReq, MessageRef, PresenceReq, ReactReq, ReadReq, SendReq,
+    TypingReq,
+};
 use super::hub::{CLOSE_SESSION_ENDED, PRESENCE_GRACE};
 use crate::api::wire::PublicUser;
 use crate::auth::jwt::TokenError;
@@ -44,7 +47,12 @@ type InFlight = Pin<Box<dyn Future<Output = (String, Reply)> + Send>>;
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     metrics::counter!("gateway_closes_total", "code" => code.to_string()).increment(1);
-    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await;
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
 }
 
 /// Who the socket is, once authenticated.
@@ -56,7 +64,8 @@ struct Identity {
 }
 
 fn verify(app: &AppState, d: Value) -> Result<Identity, (u16, &'static str)> {
-    let req: AuthReq = serde_json::from_value(d).map_err(|_| (CLOSE_AUTH_FAILED, "auth needs {\"token\": …}"))?;
+    let req: AuthReq =
+        serde_json::from_value(d).map_err(|_| (CLOSE_AUTH_FAILED, "auth needs {\"token\": …}"))?;
     let t = app.keys.verify(&req.token).map_err(|e| match e {
         TokenError::Expired => (CLOSE_TOKEN_EXPIRED, "token expired"),
         TokenError::Invalid => (CLOSE_AUTH_FAILED, "invalid token"),
@@ -64,7 +73,11 @@ fn verify(app: &AppState, d: Value) -> Result<Identity, (u16, &'static str)> {
     if app.revocations.is_revoked(t.session_id) {
         return Err((CLOSE_SESSION_ENDED, "session ended"));
     }
-    Ok(Identity { user: t.user_id, session: t.session_id, expires_at: t.expires_at })
+    Ok(Identity {
+        user: t.user_id,
+        session: t.session_id,
+        expires_at: t.expires_at,
+    })
 }
 
 fn expiry_instant(expires_at: i64) -> Instant {
@@ -77,7 +90,9 @@ pub async fn run(app: AppState, mut socket: WebSocket) {
     // 1. The first frame must be `auth`, in time.
     let first = match tokio::time::timeout(AUTH_DEADLINE, socket.recv()).await {
         Ok(Some(Ok(Message::Text(t)))) => t,
-        Ok(Some(Ok(_))) => return close(&mut socket, CLOSE_AUTH_FAILED, "first frame must be auth").await,
+        Ok(Some(Ok(_))) => {
+            return close(&mut socket, CLOSE_AUTH_FAILED, "first frame must be auth").await;
+        }
         Ok(_) => return,
         Err(_) => return close(&mut socket, CLOSE_AUTH_TIMEOUT, "no auth within 10 s").await,
     };
@@ -131,7 +146,13 @@ pub async fn run(app: AppState, mut socket: WebSocket) {
 async fn build_ready(app: &AppState, conn_id: u64, who: Identity) -> Result<Utf8Bytes, ApiError> {
     let user = app.store.user_by_id(who.user).await?;
     let summaries = app.store.rooms_for_user(who.user).await?;
-    app.hub.subscribe(conn_id, &summaries.iter().map(|s| (s.room.id, s.room.last_seq)).collect::<Vec<_>>());
+    app.hub.subscribe(
+        conn_id,
+        &summaries
+            .iter()
+            .map(|s| (s.room.id, s.room.last_seq))
+            .collect::<Vec<_>>(),
+    );
     let room_ids: Vec<RoomId> = summaries.iter().map(|s| s.room.id).collect();
     let rooms: Vec<Value> = summaries
         .iter()
@@ -169,7 +190,11 @@ async fn publish_presence(app: &AppState, user: UserId, status: &str) {
         Ok(r) => r.into_iter().map(|s| s.room.id).collect(),
         Err(_) => return,
     };
-    app.bus.publish(BusMessage::Ephemeral(Ephemeral::Presence { user_id: user, status: status.to_owned(), rooms }));
+    app.bus.publish(BusMessage::Ephemeral(Ephemeral::Presence {
+        user_id: user,
+        status: status.to_owned(),
+        rooms,
+    }));
 }
 
 async fn serve(
@@ -188,10 +213,10 @@ async fn serve(
     let mut strikes: u32 = 0;
 
     loop {
-        if in_flight.is_none() {
-            if let Some((id, op, d)) = queue.pop_front() {
-                in_flight = Some(dispatch(app.clone(), who.user, id, op, d));
-            }
+        if in_flight.is_none()
+            && let Some((id, op, d)) = queue.pop_front()
+        {
+            in_flight = Some(dispatch(app.clone(), who.user, id, op, d));
         }
         tokio::select! {
             biased;
@@ -289,38 +314,75 @@ fn handle_frame(
     queue: &mut VecDeque<(String, String, Value)>,
 ) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
     let frame: ClientFrame = match serde_json::from_str::<Value>(text) {
-        Err(_) => return Err(FrameError::Reply(frames::error(None, "invalid_json", "frame is not valid JSON"))),
+        Err(_) => {
+            return Err(FrameError::Reply(frames::error(
+                None,
+                "invalid_json",
+                "frame is not valid JSON",
+            )));
+        }
         Ok(v) => serde_json::from_value(v).map_err(|_| {
-            FrameError::Reply(frames::error(None, "invalid_frame", "a frame is an object with a string `op` and `id`"))
+            FrameError::Reply(frames::error(
+                None,
+                "invalid_frame",
+                "a frame is an object with a string `op` and `id`",
+            ))
         })?,
     };
     let Some(id) = frame.id.filter(|i| !i.is_empty() && i.len() <= 64) else {
-        return Err(FrameError::Reply(frames::error(None, "invalid_frame", "requests need an `id` of 1–64 characters")));
+        return Err(FrameError::Reply(frames::error(
+            None,
+            "invalid_frame",
+            "requests need an `id` of 1–64 characters",
+        )));
     };
     match frame.op.as_str() {
         "ping" => Ok(Some((frames::frame("ack", Some(&id), &json!({})), None))),
         "auth" => match verify(app, frame.d) {
             Ok(new) if new.user == who.user => {
-                *who = Identity { session: who.session, ..new };
-                Ok(Some((frames::frame("ack", Some(&id), &json!({"expires_at": new.expires_at})), Some(new.expires_at))))
+                *who = Identity {
+                    session: who.session,
+                    ..new
+                };
+                Ok(Some((
+                    frames::frame("ack", Some(&id), &json!({"expires_at": new.expires_at})),
+                    Some(new.expires_at),
+                )))
             }
-            Ok(_) => Err(FrameError::Close(CLOSE_AUTH_FAILED, "a socket cannot change user")),
+            Ok(_) => Err(FrameError::Close(
+                CLOSE_AUTH_FAILED,
+                "a socket cannot change user",
+            )),
             Err((code, reason)) => Err(FrameError::Close(code, reason)),
         },
         "send" | "edit" | "delete" | "react" | "read" | "typing" | "presence" => {
             if let Err(not_until) = app.gateway_limit.check_key(&who.user) {
-                let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
                 metrics::counter!("gateway_rate_limited_total").increment(1);
-                let d = frames::ErrorD { code: "rate_limited", message: "slow down", retry_after_ms: Some(wait.as_millis() as u64 + 1) };
+                let d = frames::ErrorD {
+                    code: "rate_limited",
+                    message: "slow down",
+                    retry_after_ms: Some(wait.as_millis() as u64 + 1),
+                };
                 return Err(FrameError::Reply(frames::frame("error", Some(&id), &d)));
             }
             if queue.len() >= MAX_QUEUED {
-                return Err(FrameError::Reply(frames::error(Some(&id), "rate_limited", "too many requests in flight")));
+                return Err(FrameError::Reply(frames::error(
+                    Some(&id),
+                    "rate_limited",
+                    "too many requests in flight",
+                )));
             }
             queue.push_back((id, frame.op, frame.d));
             Ok(None)
         }
-        _ => Err(FrameError::Reply(frames::error(Some(&id), "unknown_op", "unknown op"))),
+        _ => Err(FrameError::Reply(frames::error(
+            Some(&id),
+            "unknown_op",
+            "unknown op",
+        ))),
     }
 }
 
@@ -335,41 +397,71 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
             match op.as_str() {
                 "send" => {
                     let r: SendReq = serde_json::from_value(d).map_err(bad)?;
-                    let input = SendInput { client_id: r.client_id, body: Some(r.body), reply_to: r.reply_to.map(MessageId), forward_from: None };
-                    let (message, created) = chat::messages::send(&app, user, RoomId(r.room_id), input).await?;
+                    let input = SendInput {
+                        client_id: r.client_id,
+                        body: Some(r.body),
+                        reply_to: r.reply_to.map(MessageId),
+                        forward_from: None,
+                    };
+                    let (message, created) =
+                        chat::messages::send(&app, user, RoomId(r.room_id), input).await?;
                     Ok(json!({"message": message, "created": created}))
                 }
                 "edit" => {
                     let r: EditReq = serde_json::from_value(d).map_err(bad)?;
-                    let message = chat::messages::edit(&app, user, RoomId(r.room_id), MessageId(r.message_id), &r.body).await?;
+                    let message = chat::messages::edit(
+                        &app,
+                        user,
+                        RoomId(r.room_id),
+                        MessageId(r.message_id),
+                        &r.body,
+                    )
+                    .await?;
                     Ok(json!({"message": message}))
                 }
                 "delete" => {
                     let r: MessageRef = serde_json::from_value(d).map_err(bad)?;
-                    chat::messages::delete(&app, user, RoomId(r.room_id), MessageId(r.message_id)).await?;
+                    chat::messages::delete(&app, user, RoomId(r.room_id), MessageId(r.message_id))
+                        .await?;
                     Ok(json!({}))
                 }
                 "react" => {
                     let r: ReactReq = serde_json::from_value(d).map_err(bad)?;
-                    chat::messages::react(&app, user, RoomId(r.room_id), MessageId(r.message_id), &r.emoji, r.add).await?;
+                    chat::messages::react(
+                        &app,
+                        user,
+                        RoomId(r.room_id),
+                        MessageId(r.message_id),
+                        &r.emoji,
+                        r.add,
+                    )
+                    .await?;
                     Ok(json!({}))
                 }
                 "read" => {
                     let r: ReadReq = serde_json::from_value(d).map_err(bad)?;
-                    let read_seq = chat::messages::mark_read(&app, user, RoomId(r.room_id), r.seq).await?;
+                    let read_seq =
+                        chat::messages::mark_read(&app, user, RoomId(r.room_id), r.seq).await?;
                     Ok(json!({"read_seq": read_seq}))
                 }
                 "typing" => {
                     let r: TypingReq = serde_json::from_value(d).map_err(bad)?;
                     let room_id = RoomId(r.room_id);
                     chat::member_access(&app, room_id, user).await?;
-                    app.bus.publish(BusMessage::Ephemeral(Ephemeral::Typing { room_id, user_id: user, active: r.active }));
+                    app.bus.publish(BusMessage::Ephemeral(Ephemeral::Typing {
+                        room_id,
+                        user_id: user,
+                        active: r.active,
+                    }));
                     Ok(json!({}))
                 }
                 "presence" => {
                     let r: PresenceReq = serde_json::from_value(d).map_err(bad)?;
                     if !matches!(r.status.as_str(), "online" | "idle") {
-                        return Err(ApiError::unprocessable("invalid_status", "status must be online or idle"));
+                        return Err(ApiError::unprocessable(
+                            "invalid_status",
+                            "status must be online or idle",
+                        ));
                     }
                     app.hub.set_presence(user, Some(&r.status));
                     publish_presence(&app, user, &r.status).await;

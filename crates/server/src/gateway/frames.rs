@@ -84,7 +84,9 @@ struct Out<'a, T: Serialize> {
 pub fn frame<T: Serialize>(op: &str, id: Option<&str>, d: &T) -> Utf8Bytes {
     // Serialising our own types cannot fail; fall back to an error frame rather than panic.
     serde_json::to_string(&Out { op, id, d })
-        .unwrap_or_else(|_| r#"{"op":"error","d":{"code":"internal","message":"serialisation failed"}}"#.to_owned())
+        .unwrap_or_else(|_| {
+            r#"{"op":"error","d":{"code":"internal","message":"serialisation failed"}}"#.to_owned()
+        })
         .into()
 }
 
@@ -97,5 +99,13 @@ pub struct ErrorD<'a> {
 }
 
 pub fn error(id: Option<&str>, code: &str, message: &str) -> Utf8Bytes {
-    frame("error", id, &ErrorD { code, message, retry_after_ms: None })
+    frame(
+        "error",
+        id,
+        &ErrorD {
+            code,
+            message,
+            retry_after_ms: None,
+        },
+    )
 }

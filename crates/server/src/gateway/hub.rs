@@ -35,7 +35,9 @@ pub struct ConnShared {
 
 impl ConnShared {
     pub fn close(&self, code: u16) {
-        let _ = self.close_code.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
+        let _ = self
+            .close_code
+            .compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
         self.notify.notify_one();
     }
 }
@@ -84,11 +86,28 @@ pub const CLOSE_SESSION_ENDED: u16 = 4003;
 
 impl Hub {
     /// Registers a socket; returns its id and the shared close signal.
-    pub fn register(&self, user: UserId, session: SessionId, tx: mpsc::Sender<Utf8Bytes>) -> (ConnId, Arc<ConnShared>, usize) {
+    pub fn register(
+        &self,
+        user: UserId,
+        session: SessionId,
+        tx: mpsc::Sender<Utf8Bytes>,
+    ) -> (ConnId, Arc<ConnShared>, usize) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let shared = Arc::new(ConnShared { close_code: AtomicU16::new(0), notify: Notify::new() });
+        let shared = Arc::new(ConnShared {
+            close_code: AtomicU16::new(0),
+            notify: Notify::new(),
+        });
         let mut st = self.state.lock();
-        st.conns.insert(id, Conn { user, session, tx, shared: shared.clone(), rooms: HashSet::new() });
+        st.conns.insert(
+            id,
+            Conn {
+                user,
+                session,
+                tx,
+                shared: shared.clone(),
+                rooms: HashSet::new(),
+            },
+        );
         let set = st.users.entry(user).or_default();
         set.insert(id);
         let count = set.len();
@@ -99,7 +118,9 @@ impl Hub {
     /// Removes a socket; returns true when it was the user's last one.
     pub fn unregister(&self, id: ConnId) -> bool {
         let mut st = self.state.lock();
-        let Some(conn) = st.conns.remove(&id) else { return false };
+        let Some(conn) = st.conns.remove(&id) else {
+            return false;
+        };
         for room in &conn.rooms {
             if let Some(subs) = st.rooms.get_mut(room) {
                 subs.conns.remove(&id);
@@ -139,7 +160,11 @@ impl Hub {
 
     /// Whether a socket currently receives a room (for membership checks in tests and ops).
     pub fn is_subscribed(&self, id: ConnId, room: RoomId) -> bool {
-        self.state.lock().conns.get(&id).is_some_and(|c| c.rooms.contains(&room))
+        self.state
+            .lock()
+            .conns
+            .get(&id)
+            .is_some_and(|c| c.rooms.contains(&room))
     }
 
     pub fn sockets_of(&self, user: UserId) -> usize {
@@ -160,7 +185,10 @@ impl Hub {
 
     pub fn presence_of(&self, users: &[UserId]) -> Vec<(UserId, String)> {
         let st = self.state.lock();
-        users.iter().filter_map(|u| st.presence.get(u).map(|s| (*u, s.clone()))).collect()
+        users
+            .iter()
+            .filter_map(|u| st.presence.get(u).map(|s| (*u, s.clone())))
+            .collect()
     }
 
     pub fn is_online(&self, user: UserId) -> bool {
@@ -190,8 +218,15 @@ impl Hub {
         }
         let latest = st.published.entry(ev.room_id).or_insert(ev.seq);
         *latest = (*latest).max(ev.seq);
-        let State { rooms, conns, held_rooms, .. } = &mut *st;
-        let Some(subs) = rooms.get_mut(&ev.room_id) else { return };
+        let State {
+            rooms,
+            conns,
+            held_rooms,
+            ..
+        } = &mut *st;
+        let Some(subs) = rooms.get_mut(&ev.room_id) else {
+            return;
+        };
         let expected = subs.delivered.map(|d| d + 1);
         match expected {
             Some(next) if ev.seq < next => return, // already delivered (or in the snapshot)
@@ -216,14 +251,22 @@ impl Hub {
             subs.delivered = Some(seq);
         }
         flush_stale(subs, conns);
-        let lag = (chrono::Utc::now() - ev.created_at).num_microseconds().unwrap_or(0).max(0) as f64 / 1e6;
+        let lag = (chrono::Utc::now() - ev.created_at)
+            .num_microseconds()
+            .unwrap_or(0)
+            .max(0) as f64
+            / 1e6;
         metrics::histogram!("gateway_fanout_seconds").record(lag);
         metrics::histogram!("gateway_fanout_cpu_seconds").record(started.elapsed().as_secs_f64());
     }
 
     fn membership(&self, room: RoomId, user: UserId, joined: bool) {
         let mut st = self.state.lock();
-        let ids: Vec<ConnId> = st.users.get(&user).map(|s| s.iter().copied().collect()).unwrap_or_default();
+        let ids: Vec<ConnId> = st
+            .users
+            .get(&user)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
         for id in ids {
             if joined {
                 st.rooms.entry(room).or_default().conns.insert(id);
@@ -259,10 +302,11 @@ impl Hub {
         for room in rooms {
             if let Some(subs) = st.rooms.get(room) {
                 for id in &subs.conns {
-                    if let Some(c) = st.conns.get(id) {
-                        if c.user != user && seen.insert(*id) {
-                            offer(c, frame.clone());
-                        }
+                    if let Some(c) = st.conns.get(id)
+                        && c.user != user
+                        && seen.insert(*id)
+                    {
+                        offer(c, frame.clone());
                     }
                 }
             }
@@ -277,15 +321,26 @@ impl Hub {
         for room in rooms {
             if let Some(subs) = st.rooms.get(room) {
                 for id in &subs.conns {
-                    if let Some(c) = st.conns.get(id) {
-                        if c.user != me {
-                            users.insert(c.user);
-                        }
+                    if let Some(c) = st.conns.get(id)
+                        && c.user != me
+                    {
+                        users.insert(c.user);
                     }
                 }
             }
         }
-        users.into_iter().map(|u| (u, st.presence.get(&u).cloned().unwrap_or_else(|| "online".into()))).collect()
+        users
+            .into_iter()
+            .map(|u| {
+                (
+                    u,
+                    st.presence
+                        .get(&u)
+                        .cloned()
+                        .unwrap_or_else(|| "online".into()),
+                )
+            })
+            .collect()
     }
 
     /// The highest seq this process has seen published for each room (for `ready`: a commit
@@ -297,7 +352,12 @@ impl Hub {
     /// Flushes held events whose gap did not fill in time (called periodically).
     pub fn sweep(&self) {
         let mut st = self.state.lock();
-        let State { rooms, conns, held_rooms, .. } = &mut *st;
+        let State {
+            rooms,
+            conns,
+            held_rooms,
+            ..
+        } = &mut *st;
         held_rooms.retain(|room| match rooms.get_mut(room) {
             Some(subs) => {
                 flush_stale(subs, conns);
@@ -342,7 +402,10 @@ fn fan_out(subs: &RoomSubs, conns: &HashMap<ConnId, Conn>, frame: &Utf8Bytes) {
 
 /// Gives up on a gap that has not filled within HOLD: delivers what is held, in order.
 fn flush_stale(subs: &mut RoomSubs, conns: &HashMap<ConnId, Conn>) {
-    let stale = subs.held.first_key_value().is_some_and(|(_, (_, at))| at.elapsed() >= HOLD);
+    let stale = subs
+        .held
+        .first_key_value()
+        .is_some_and(|(_, (_, at))| at.elapsed() >= HOLD);
     if !stale {
         return;
     }

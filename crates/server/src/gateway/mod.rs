@@ -19,13 +19,27 @@ use axum::response::{IntoResponse, Response};
 pub const QUEUE_FRAMES: usize = 256;
 
 /// Upgrades to a WebSocket after checking the Origin (browsers only send one).
-pub async fn upgrade(State(app): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let same_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host);
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let same_host = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            == Some(host);
         if !same_host && !app.allowed_origins.iter().any(|o| o == origin) {
             metrics::counter!("gateway_rejected_total", "reason" => "origin").increment(1);
-            return crate::error::ApiError::forbidden("origin_not_allowed", "this origin may not open a gateway connection").into_response();
+            return crate::error::ApiError::forbidden(
+                "origin_not_allowed",
+                "this origin may not open a gateway connection",
+            )
+            .into_response();
         }
     }
     let max = app.config.gateway_max_frame_bytes as usize;
@@ -39,4 +53,3 @@ pub async fn upgrade(State(app): State<AppState>, headers: HeaderMap, ws: WebSoc
         .on_upgrade(move |socket| conn::run(app, socket))
         .into_response()
 }
-

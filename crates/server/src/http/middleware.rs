@@ -163,12 +163,26 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         .filter(|s| !s.trim().is_empty());
     let err = match status {
         StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "no such endpoint"),
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(status, "method_not_allowed", "method not allowed on this endpoint"),
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "payload_too_large", "request body is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(status, "unsupported_media_type", "unsupported content type"),
-        StatusCode::REQUEST_TIMEOUT => ApiError::new(status, "timeout", "the request took too long"),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            "method not allowed on this endpoint",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(status, "payload_too_large", "request body is too large")
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::new(status, "unsupported_media_type", "unsupported content type")
+        }
+        StatusCode::REQUEST_TIMEOUT => {
+            ApiError::new(status, "timeout", "the request took too long")
+        }
         s if s.is_server_error() => ApiError::new(s, "internal", "internal server error"),
-        s => ApiError::new(s, "bad_request", detail.unwrap_or_else(|| s.canonical_reason().unwrap_or("bad request").to_owned())),
+        s => ApiError::new(
+            s,
+            "bad_request",
+            detail.unwrap_or_else(|| s.canonical_reason().unwrap_or("bad request").to_owned()),
+        ),
     };
     let mut out = err.into_response();
     for (k, v) in &parts.headers {

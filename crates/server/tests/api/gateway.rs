@@ -21,17 +21,25 @@ impl Ws {
         Self::raw_with(app, None).await.expect("connect")
     }
 
-    async fn raw_with(app: &TestApp, rcvbuf: Option<usize>) -> Result<Stream, tokio_tungstenite::tungstenite::Error> {
+    async fn raw_with(
+        app: &TestApp,
+        rcvbuf: Option<usize>,
+    ) -> Result<Stream, tokio_tungstenite::tungstenite::Error> {
         let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
-        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
         if let Some(n) = rcvbuf {
             sock.set_recv_buffer_size(n).unwrap();
         }
         sock.set_nonblocking(true).unwrap();
         let tcp = tokio::net::TcpSocket::from_std_stream(sock.into());
         let stream = tcp.connect(addr).await.unwrap();
-        let req = format!("ws://{addr}/api/v1/ws").into_client_request().unwrap();
-        tokio_tungstenite::client_async(req, stream).await.map(|(s, _)| s)
+        let req = format!("ws://{addr}/api/v1/ws")
+            .into_client_request()
+            .unwrap();
+        tokio_tungstenite::client_async(req, stream)
+            .await
+            .map(|(s, _)| s)
     }
 
     /// Connects and authenticates; returns the socket and the `ready` payload.
@@ -42,27 +50,39 @@ impl Ws {
     async fn connect_with(app: &TestApp, token: &str, rcvbuf: Option<usize>) -> (Ws, Value) {
         let s = Self::raw_with(app, rcvbuf).await.expect("connect");
         let mut ws = Ws { s, next_id: 0 };
-        ws.send_json(json!({"op": "auth", "id": "auth", "d": {"token": token}})).await;
+        ws.send_json(json!({"op": "auth", "id": "auth", "d": {"token": token}}))
+            .await;
         let ready = ws.next_op("ready").await;
         (ws, ready["d"].clone())
     }
 
     pub async fn send_json(&mut self, v: Value) {
-        self.s.send(Message::Text(v.to_string().into())).await.expect("send frame");
+        self.s
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .expect("send frame");
     }
 
     /// The next JSON frame (pings skipped); panics after 5 s.
     pub async fn next(&mut self) -> Value {
-        self.next_within(Duration::from_secs(5)).await.expect("a frame within 5 s")
+        self.next_within(Duration::from_secs(5))
+            .await
+            .expect("a frame within 5 s")
     }
 
     pub async fn next_within(&mut self, d: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + d;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.s.next()).await.ok()??;
+            let msg = tokio::time::timeout_at(deadline, self.s.next())
+                .await
+                .ok()??;
             match msg {
-                Ok(Message::Text(t)) => return Some(serde_json::from_str(t.as_str()).expect("json frame")),
-                Ok(Message::Close(f)) => return Some(json!({"op": "__close", "code": f.map(|f| u16::from(f.code))})),
+                Ok(Message::Text(t)) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("json frame"));
+                }
+                Ok(Message::Close(f)) => {
+                    return Some(json!({"op": "__close", "code": f.map(|f| u16::from(f.code))}));
+                }
                 Ok(_) => continue,
                 Err(_) => return None,
             }
@@ -112,7 +132,10 @@ impl Ws {
     }
 }
 
-crate::both_backends!(messages_flow_in_order_and_retries_are_idempotent, reconnect_catches_up_exactly);
+crate::both_backends!(
+    messages_flow_in_order_and_retries_are_idempotent,
+    reconnect_catches_up_exactly
+);
 
 async fn messages_flow_in_order_and_retries_are_idempotent(app: TestApp) {
     let (a, _) = app.user("wanda").await;
@@ -122,7 +145,13 @@ async fn messages_flow_in_order_and_retries_are_idempotent(app: TestApp) {
     let (mut wa, ready_a) = Ws::connect(&app, &a).await;
     let (mut wb, ready_b) = Ws::connect(&app, &b).await;
     assert_eq!(ready_a["user"]["username"], "wanda");
-    let rb = ready_b["rooms"].as_array().unwrap().iter().find(|r| r["id"] == room.as_str()).unwrap().clone();
+    let rb = ready_b["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room.as_str())
+        .unwrap()
+        .clone();
     let mut have = rb["last_seq"].as_i64().unwrap();
     for i in 0..20 {
         let ack = wa.request("send", json!({"room_id": room, "client_id": format!("g-{i}"), "body": format!("hello {i}")})).await;
@@ -132,13 +161,27 @@ async fn messages_flow_in_order_and_retries_are_idempotent(app: TestApp) {
     for i in 0..20 {
         let ev = wb.next_op("event").await;
         assert_eq!(ev["d"]["type"], "message.created");
-        assert_eq!(ev["d"]["seq"].as_i64().unwrap(), have + 1, "in seq order, no gaps");
+        assert_eq!(
+            ev["d"]["seq"].as_i64().unwrap(),
+            have + 1,
+            "in seq order, no gaps"
+        );
         assert_eq!(ev["d"]["message"]["body"], format!("hello {i}"));
         have += 1;
     }
     // A retried send is the same message, announced once.
-    let first = wa.request("send", json!({"room_id": room, "client_id": "dup", "body": "once"})).await;
-    let again = wa.request("send", json!({"room_id": room, "client_id": "dup", "body": "once"})).await;
+    let first = wa
+        .request(
+            "send",
+            json!({"room_id": room, "client_id": "dup", "body": "once"}),
+        )
+        .await;
+    let again = wa
+        .request(
+            "send",
+            json!({"room_id": room, "client_id": "dup", "body": "once"}),
+        )
+        .await;
     assert_eq!(first["d"]["message"]["id"], again["d"]["message"]["id"]);
     assert_eq!(again["d"]["created"], false);
     let ev = wb.next_op("event").await;
@@ -146,11 +189,27 @@ async fn messages_flow_in_order_and_retries_are_idempotent(app: TestApp) {
     wb.silent_for(Duration::from_millis(300)).await;
     // REST and gateway are one path: a REST send reaches the socket too.
     app.say(&a, &room, "via rest").await;
-    assert_eq!(wb.next_op("event").await["d"]["message"]["body"], "via rest");
+    assert_eq!(
+        wb.next_op("event").await["d"]["message"]["body"],
+        "via rest"
+    );
     // Errors come back with the request id.
-    let err = wa.request("send", json!({"room_id": room, "client_id": "e", "body": "   "})).await;
-    assert_eq!((err["op"].as_str(), err["d"]["code"].as_str()), (Some("error"), Some("required")));
-    let err = wa.request("send", json!({"room_id": uuid::Uuid::now_v7(), "client_id": "e2", "body": "x"})).await;
+    let err = wa
+        .request(
+            "send",
+            json!({"room_id": room, "client_id": "e", "body": "   "}),
+        )
+        .await;
+    assert_eq!(
+        (err["op"].as_str(), err["d"]["code"].as_str()),
+        (Some("error"), Some("required"))
+    );
+    let err = wa
+        .request(
+            "send",
+            json!({"room_id": uuid::Uuid::now_v7(), "client_id": "e2", "body": "x"}),
+        )
+        .await;
     assert_eq!(err["d"]["code"], "not_found");
 }
 
@@ -161,29 +220,77 @@ async fn reconnect_catches_up_exactly(app: TestApp) {
     app.add(&a, &room, &b_id).await;
     let keep = app.say(&a, &room, "keep me").await;
     let (wb, ready) = Ws::connect(&app, &b).await;
-    let have = ready["rooms"].as_array().unwrap().iter().find(|r| r["id"] == room.as_str()).unwrap()["last_seq"].as_i64().unwrap();
+    let have = ready["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room.as_str())
+        .unwrap()["last_seq"]
+        .as_i64()
+        .unwrap();
     // Client state: the messages it has, by id.
     let mut local: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
-    for m in app.get(&format!("/api/v1/rooms/{room}/messages"), Some(&b)).await.body["messages"].as_array().unwrap() {
+    for m in app
+        .get(&format!("/api/v1/rooms/{room}/messages"), Some(&b))
+        .await
+        .body["messages"]
+        .as_array()
+        .unwrap()
+    {
         local.insert(m["id"].as_str().unwrap().to_owned(), m.clone());
     }
     drop(wb);
     // While away: creates, an edit, a delete and a reaction.
     let gone = app.say(&a, &room, "will vanish").await;
     let edited = app.say(&a, &room, "draft").await;
-    app.patch(&format!("/api/v1/rooms/{room}/messages/{}", edited["id"].as_str().unwrap()), Some(&a), json!({"body": "final"})).await;
-    app.delete(&format!("/api/v1/rooms/{room}/messages/{}", gone["id"].as_str().unwrap()), Some(&a)).await;
-    app.put(&format!("/api/v1/rooms/{room}/messages/{}/reactions/%F0%9F%8E%89", keep["id"].as_str().unwrap()), Some(&a)).await;
+    app.patch(
+        &format!(
+            "/api/v1/rooms/{room}/messages/{}",
+            edited["id"].as_str().unwrap()
+        ),
+        Some(&a),
+        json!({"body": "final"}),
+    )
+    .await;
+    app.delete(
+        &format!(
+            "/api/v1/rooms/{room}/messages/{}",
+            gone["id"].as_str().unwrap()
+        ),
+        Some(&a),
+    )
+    .await;
+    app.put(
+        &format!(
+            "/api/v1/rooms/{room}/messages/{}/reactions/%F0%9F%8E%89",
+            keep["id"].as_str().unwrap()
+        ),
+        Some(&a),
+    )
+    .await;
     for i in 0..120 {
         app.say(&a, &room, &format!("backlog {i}")).await;
     }
     let (_wb, ready) = Ws::connect(&app, &b).await;
-    let last = ready["rooms"].as_array().unwrap().iter().find(|r| r["id"] == room.as_str()).unwrap()["last_seq"].as_i64().unwrap();
+    let last = ready["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room.as_str())
+        .unwrap()["last_seq"]
+        .as_i64()
+        .unwrap();
     assert!(last > have);
     // The documented resume algorithm: page through /events after what we have.
     let mut after = have;
     loop {
-        let page = app.get(&format!("/api/v1/rooms/{room}/events?after={after}&limit=50"), Some(&b)).await.body;
+        let page = app
+            .get(
+                &format!("/api/v1/rooms/{room}/events?after={after}&limit=50"),
+                Some(&b),
+            )
+            .await
+            .body;
         for ev in page["events"].as_array().unwrap() {
             assert_eq!(ev["seq"].as_i64().unwrap(), after + 1, "gap-free");
             after += 1;
@@ -192,8 +299,22 @@ async fn reconnect_catches_up_exactly(app: TestApp) {
             }
             if ev["type"] == "reaction.added" {
                 let id = ev["message_id"].as_str().unwrap();
-                let fresh = app.get(&format!("/api/v1/rooms/{room}/messages?after={}", local[id]["seq"].as_i64().unwrap() - 1), Some(&b)).await;
-                let m = fresh.body["messages"].as_array().unwrap().iter().find(|m| m["id"] == id).unwrap().clone();
+                let fresh = app
+                    .get(
+                        &format!(
+                            "/api/v1/rooms/{room}/messages?after={}",
+                            local[id]["seq"].as_i64().unwrap() - 1
+                        ),
+                        Some(&b),
+                    )
+                    .await;
+                let m = fresh.body["messages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|m| m["id"] == id)
+                    .unwrap()
+                    .clone();
                 local.insert(id.to_owned(), m);
             }
         }
@@ -206,8 +327,13 @@ async fn reconnect_catches_up_exactly(app: TestApp) {
     let mut server = std::collections::BTreeMap::new();
     let mut before = None::<i64>;
     loop {
-        let q = before.map(|b| format!("?before={b}&limit=200")).unwrap_or_else(|| "?limit=200".into());
-        let page = app.get(&format!("/api/v1/rooms/{room}/messages{q}"), Some(&b)).await.body;
+        let q = before
+            .map(|b| format!("?before={b}&limit=200"))
+            .unwrap_or_else(|| "?limit=200".into());
+        let page = app
+            .get(&format!("/api/v1/rooms/{room}/messages{q}"), Some(&b))
+            .await
+            .body;
         let msgs = page["messages"].as_array().unwrap();
         for m in msgs {
             server.insert(m["id"].as_str().unwrap().to_owned(), m.clone());
@@ -235,22 +361,43 @@ async fn ephemeral_signals_reach_members_only() {
     let (mut wo, _) = Ws::connect(&app, &o).await;
     let (mut wb, _) = Ws::connect(&app, &b).await;
     let (mut wa, ready_a) = Ws::connect(&app, &a).await;
-    assert!(ready_a["presence"].as_array().unwrap().iter().any(|p| p["user_id"] == b_id.as_str()), "ready lists online peers");
+    assert!(
+        ready_a["presence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["user_id"] == b_id.as_str()),
+        "ready lists online peers"
+    );
     let p = wb.next_op("presence").await;
-    assert_eq!((p["d"]["status"].as_str(), p["d"]["user_id"].as_str().is_some()), (Some("online"), true));
-    assert_eq!(wa.request("typing", json!({"room_id": room, "active": true})).await["op"], "ack");
+    assert_eq!(
+        (
+            p["d"]["status"].as_str(),
+            p["d"]["user_id"].as_str().is_some()
+        ),
+        (Some("online"), true)
+    );
+    assert_eq!(
+        wa.request("typing", json!({"room_id": room, "active": true}))
+            .await["op"],
+        "ack"
+    );
     let t = wb.next_op("typing").await;
     assert_eq!(t["d"]["active"], true);
     let m = app.say(&c, &room, "read me").await;
     wb.next_op("event").await;
-    let ack = wa.request("read", json!({"room_id": room, "seq": m["seq"]})).await;
+    let ack = wa
+        .request("read", json!({"room_id": room, "seq": m["seq"]}))
+        .await;
     assert_eq!(ack["d"]["read_seq"], m["seq"]);
     let r = wb.next_op("receipt").await;
     assert_eq!(r["d"]["seq"], m["seq"]);
     // The outsider saw none of it.
     wo.silent_for(Duration::from_millis(500)).await;
     // Typing in a room you are not in is refused.
-    let err = wo.request("typing", json!({"room_id": room, "active": true})).await;
+    let err = wo
+        .request("typing", json!({"room_id": room, "active": true}))
+        .await;
     assert_eq!(err["d"]["code"], "not_found");
     drop(c);
 }
@@ -265,15 +412,28 @@ async fn kick_and_ban_stop_delivery_at_once() {
     let (mut wb, _) = Ws::connect(&app, &b).await;
     app.say(&a, &room, "before").await;
     assert_eq!(wb.next_op("event").await["d"]["message"]["body"], "before");
-    assert_eq!(app.delete(&format!("/api/v1/rooms/{room}/members/{b_id}"), Some(&a)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete(&format!("/api/v1/rooms/{room}/members/{b_id}"), Some(&a))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
     let kicked = wb.next_op("event").await;
-    assert_eq!(kicked["d"]["type"], "member.kicked", "the kick is the last thing they see");
+    assert_eq!(
+        kicked["d"]["type"], "member.kicked",
+        "the kick is the last thing they see"
+    );
     app.say(&a, &room, "after the kick").await;
     wb.silent_for(Duration::from_millis(500)).await;
     // Re-added users start receiving again; a ban stops it the same way.
     app.add(&a, &room, &b_id).await;
     assert_eq!(wb.next_op("event").await["d"]["type"], "member.joined");
-    app.post(&format!("/api/v1/rooms/{room}/bans"), Some(&a), json!({"user_id": b_id})).await;
+    app.post(
+        &format!("/api/v1/rooms/{room}/bans"),
+        Some(&a),
+        json!({"user_id": b_id}),
+    )
+    .await;
     assert_eq!(wb.next_op("event").await["d"]["type"], "member.banned");
     app.say(&a, &room, "after the ban").await;
     wb.silent_for(Duration::from_millis(500)).await;
@@ -299,15 +459,31 @@ async fn token_expiry_logout_and_reauth() {
     ws.silent_for(Duration::from_secs(3)).await;
     // A different user's token on the same socket is refused.
     let other = app.register("gustav").await;
-    ws.send_json(json!({"op": "auth", "id": "x", "d": {"token": token(&other)}})).await;
+    ws.send_json(json!({"op": "auth", "id": "x", "d": {"token": token(&other)}}))
+        .await;
     assert_eq!(ws.closed().await, Some(4002));
     // Logout closes the session's sockets with 4003.
     let (mut ws, _) = Ws::connect(&app, &token(&reg)).await;
-    assert_eq!(app.send(reqwest::Method::POST, "/api/v1/auth/logout", Some(&token(&reg)), None, &[]).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.send(
+            reqwest::Method::POST,
+            "/api/v1/auth/logout",
+            Some(&token(&reg)),
+            None,
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(ws.closed().await, Some(4003));
     // Bad tokens never get a `ready`.
-    let mut raw = Ws { s: Ws::raw(&app).await, next_id: 0 };
-    raw.send_json(json!({"op": "auth", "id": "1", "d": {"token": "garbage"}})).await;
+    let mut raw = Ws {
+        s: Ws::raw(&app).await,
+        next_id: 0,
+    };
+    raw.send_json(json!({"op": "auth", "id": "1", "d": {"token": "garbage"}}))
+        .await;
     assert_eq!(raw.closed().await, Some(4002));
 }
 
@@ -318,19 +494,28 @@ async fn hostile_frames_are_refused_as_documented() {
     let (mut ws, _) = Ws::connect(&app, &a).await;
     ws.s.send(Message::Text("{not json".into())).await.unwrap();
     assert_eq!(ws.next().await["d"]["code"], "invalid_json");
-    ws.send_json(json!({"op": "teleport", "id": "1", "d": {}})).await;
+    ws.send_json(json!({"op": "teleport", "id": "1", "d": {}}))
+        .await;
     let f = ws.next().await;
-    assert_eq!((f["id"].as_str(), f["d"]["code"].as_str()), (Some("1"), Some("unknown_op")));
+    assert_eq!(
+        (f["id"].as_str(), f["d"]["code"].as_str()),
+        (Some("1"), Some("unknown_op"))
+    );
     ws.send_json(json!({"op": "send"})).await;
     assert_eq!(ws.next().await["d"]["code"], "invalid_frame");
-    let f = ws.request("send", json!({"room_id": "nope", "body": 5})).await;
+    let f = ws
+        .request("send", json!({"room_id": "nope", "body": 5}))
+        .await;
     assert_eq!(f["d"]["code"], "invalid_frame");
-    ws.s.send(Message::Binary(vec![1, 2, 3].into())).await.unwrap();
+    ws.s.send(Message::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
     assert_eq!(ws.next().await["d"]["code"], "unsupported_frame");
     // A flood over the rate limit is answered with rate_limited and a retry hint.
     let mut limited = None;
     for i in 0..40 {
-        ws.send_json(json!({"op": "presence", "id": format!("f{i}"), "d": {"status": "online"}})).await;
+        ws.send_json(json!({"op": "presence", "id": format!("f{i}"), "d": {"status": "online"}}))
+            .await;
     }
     for _ in 0..40 {
         let f = ws.next().await;
@@ -353,24 +538,42 @@ async fn hostile_frames_are_refused_as_documented() {
     }
     assert_eq!(ws.closed().await, Some(4008));
     // No auth frame in time: 4001 (the deadline is 10 s).
-    let mut silent = Ws { s: Ws::raw(&app).await, next_id: 0 };
+    let mut silent = Ws {
+        s: Ws::raw(&app).await,
+        next_id: 0,
+    };
     assert_eq!(silent.closed().await, Some(4001));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_origin_is_refused_at_the_handshake() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.cors_origins = vec!["https://app.example.org".into()]).await.unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.cors_origins = vec!["https://app.example.org".into()]
+    })
+    .await
+    .unwrap();
     let addr = app.base.trim_start_matches("http://").to_owned();
-    let mut req = format!("ws://{addr}/api/v1/ws").into_client_request().unwrap();
-    req.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
-    let err = tokio_tungstenite::connect_async(req).await.expect_err("refused");
+    let mut req = format!("ws://{addr}/api/v1/ws")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    let err = tokio_tungstenite::connect_async(req)
+        .await
+        .expect_err("refused");
     match err {
         tokio_tungstenite::tungstenite::Error::Http(res) => assert_eq!(res.status(), 403),
         other => panic!("expected HTTP 403, got {other:?}"),
     }
-    let mut req = format!("ws://{addr}/api/v1/ws").into_client_request().unwrap();
-    req.headers_mut().insert("origin", "https://app.example.org".parse().unwrap());
-    assert!(tokio_tungstenite::connect_async(req).await.is_ok(), "allowed origin connects");
+    let mut req = format!("ws://{addr}/api/v1/ws")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("origin", "https://app.example.org".parse().unwrap());
+    assert!(
+        tokio_tungstenite::connect_async(req).await.is_ok(),
+        "allowed origin connects"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -391,10 +594,14 @@ async fn slow_reader_is_dropped_and_fast_reader_keeps_up() {
         let mut got = 0;
         let mut worst = Duration::ZERO;
         while got < n {
-            let f = ws_fast.next_within(Duration::from_secs(20)).await.expect("fast reader keeps receiving");
+            let f = ws_fast
+                .next_within(Duration::from_secs(20))
+                .await
+                .expect("fast reader keeps receiving");
             assert_ne!(f["op"], "__close", "the fast reader must not be dropped");
             if f["op"] == "event" && f["d"]["type"] == "message.created" {
-                let sent: chrono::DateTime<chrono::Utc> = f["d"]["created_at"].as_str().unwrap().parse().unwrap();
+                let sent: chrono::DateTime<chrono::Utc> =
+                    f["d"]["created_at"].as_str().unwrap().parse().unwrap();
                 worst = worst.max((chrono::Utc::now() - sent).to_std().unwrap_or_default());
                 got += 1;
             }
@@ -402,13 +609,26 @@ async fn slow_reader_is_dropped_and_fast_reader_keeps_up() {
         worst
     });
     for i in 0..n {
-        let r = app.post(&format!("/api/v1/rooms/{room}/messages"), Some(&a), json!({"client_id": format!("s{i}"), "body": body})).await;
+        let r = app
+            .post(
+                &format!("/api/v1/rooms/{room}/messages"),
+                Some(&a),
+                json!({"client_id": format!("s{i}"), "body": body}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
     let worst = reader.await.unwrap();
     // Not a speed assertion: a fast reader stuck behind a slow one would wait for seconds.
-    assert!(worst < Duration::from_secs(5), "fast reader delayed by {worst:?}");
-    assert_eq!(ws_slow.closed().await, Some(4009), "the laggard is told to resync");
+    assert!(
+        worst < Duration::from_secs(5),
+        "fast reader delayed by {worst:?}"
+    );
+    assert_eq!(
+        ws_slow.closed().await,
+        Some(4009),
+        "the laggard is told to resync"
+    );
     let metrics = app.get("/metrics", None).await.text;
     assert!(metrics.contains("gateway_lagging_disconnects_total"));
 }

@@ -148,26 +148,41 @@ impl TestApp {
     /// Registers a user and returns (access token, user id).
     pub async fn user(&self, name: &str) -> (String, String) {
         let auth = self.register(name).await;
-        (token(&auth), auth["user"]["id"].as_str().expect("id").to_owned())
+        (
+            token(&auth),
+            auth["user"]["id"].as_str().expect("id").to_owned(),
+        )
     }
 
     /// Creates a group owned by `owner`; returns its id.
     pub async fn group(&self, owner: &str, name: &str) -> String {
-        let r = self.post("/api/v1/rooms", Some(owner), json!({"name": name})).await;
+        let r = self
+            .post("/api/v1/rooms", Some(owner), json!({"name": name}))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "create group: {}", r.text);
         r.body["id"].as_str().expect("room id").to_owned()
     }
 
     /// Adds `user_id` to the room as `owner` (an admin or owner token).
     pub async fn add(&self, owner: &str, room: &str, user_id: &str) {
-        let r = self.post(&format!("/api/v1/rooms/{room}/members"), Some(owner), json!({"user_id": user_id})).await;
+        let r = self
+            .post(
+                &format!("/api/v1/rooms/{room}/members"),
+                Some(owner),
+                json!({"user_id": user_id}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "add member: {}", r.text);
     }
 
     /// Sends `body`; returns the message JSON.
     pub async fn say(&self, token: &str, room: &str, body: &str) -> Value {
         let r = self
-            .post(&format!("/api/v1/rooms/{room}/messages"), Some(token), json!({"client_id": uuid::Uuid::now_v7().to_string(), "body": body}))
+            .post(
+                &format!("/api/v1/rooms/{room}/messages"),
+                Some(token),
+                json!({"client_id": uuid::Uuid::now_v7().to_string(), "body": body}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "send: {}", r.text);
         r.body

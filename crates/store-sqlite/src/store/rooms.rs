@@ -354,6 +354,10 @@ pub(super) fn transfer_ownership(
     to: UserId,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<RoomEvent>> {
+    if from == to {
+        // Would leave the room without an owner (the PostgreSQL adapter refuses it the same way).
+        return Err(StoreError::Conflict("owner"));
+    }
     let promoted = role_changed(c, room, to, Role::Owner, from, now)?;
     let demoted = role_changed(c, room, from, Role::Admin, from, now)?;
     Ok(vec![promoted, demoted])
