@@ -14,7 +14,7 @@ use uuid::Uuid;
 pub(crate) type Tx = Transaction<'static, Postgres>;
 
 /// Rolls `tx` back (undoing any seq it took, so history stays gap-free) and fails with `err`.
-pub(crate) async fn abort<T>(tx: Tx, err: StoreError) -> StoreResult<T> {
+pub(crate) async fn abort<T>(tx: Transaction<'_, Postgres>, err: StoreError) -> StoreResult<T> {
     tx.rollback().await.store()?;
     Err(err)
 }

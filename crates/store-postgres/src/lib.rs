@@ -7,6 +7,11 @@
 //! Refresh-token rotation runs in one transaction that first locks the session row: the
 //! session is the token family, so its row lock serialises every refresh of the family (and
 //! always taking it first keeps the lock order deadlock-free).
+//!
+//! Conversations (`rooms.rs`, `messages.rs`, shared parts in `history.rs`): every history change
+//! takes its room's next seq with `UPDATE rooms … RETURNING last_seq` inside its transaction,
+//! so a room's writers serialise on that one row lock (other rooms are unaffected) and a write
+//! that fails or turns out to be a no-op rolls back, giving its seq back: seqs stay gap-free.
 #![forbid(unsafe_code)]
 
 #[macro_use]

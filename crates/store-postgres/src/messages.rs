@@ -50,12 +50,14 @@ pub(crate) async fn send_message(pool: &PgPool, new: &NewMessage) -> StoreResult
         return Ok(SendOutcome::Existing(existing));
     }
     let mut tx = sqlx::Acquire::begin(&mut *conn).await.store()?;
-    match insert_message(&mut tx, new).await? {
-        Some(created) => {
+    match insert_message(&mut tx, new).await {
+        // Rejected (not a member, bad reply): release the room's lock now.
+        Err(e) => abort(tx, e).await,
+        Ok(Some(created)) => {
             tx.commit().await.store()?;
             Ok(created)
         }
-        None => {
+        Ok(None) => {
             // A concurrent send with the same key committed first. Rolling back gives our
             // seq back (nobody else could take a seq of this room while we held its lock).
             tx.rollback().await.store()?;

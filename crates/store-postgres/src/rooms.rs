@@ -1,8 +1,9 @@
 //! Rooms, membership, bans, invites, and user search and blocks.
 //!
-//! Every history change takes the room's row lock first (through [`next_seq`], or `FOR UPDATE`
-//! where checks must precede the seq), so a room's writers are serialised and nothing else is.
-//! `accept_invite` locks its invite before the room; no path locks them the other way round.
+//! Every history change takes the room's row lock first (through [`next_seq`], or the same
+//! `FOR NO KEY UPDATE` lock where checks must precede the seq), so a room's writers are
+//! serialised and nothing else is. `accept_invite` locks its invite before the room; no path
+//! locks them the other way round.
 
 use crate::errors::MapErr;
 use crate::history::{Tx, abort, event, fill, member_event, next_seq, record};

@@ -600,3 +600,77 @@ async fn conversation_tour() {
     store.unblock_user(bob.id, carol.id).await.unwrap();
     assert!(!store.is_blocked_between(carol.id, bob.id).await.unwrap());
 }
+
+/// A DM with oneself (the SQLite store allows it too) has one member and one join event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dm_with_oneself() {
+    let Some(store) = fresh().await else { return };
+    let me = user(&store, "narcissus").await;
+    let (room, created, events) = store
+        .open_dm(RoomId::new(), me.id, me.id, t0())
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!((room.member_count, room.last_seq, events.len()), (1, 1, 1));
+    let (again, created, _) = store
+        .open_dm(RoomId::new(), me.id, me.id, t0())
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.id, room.id);
+    let list = store.rooms_for_user(me.id).await.unwrap();
+    assert_eq!(list[0].dm_peer, Some(me.id));
+}
+
+/// Search-as-you-type: the last word is also a prefix, and `or` before it keeps its meaning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_last_word_prefix() {
+    let Some(store) = fresh().await else { return };
+    let me = user(&store, "typist").await;
+    let room = group(&store, &me, "typing").await;
+    let send = |client: &'static str, body: &'static str| {
+        let m = new_message(room.id, me.id, client, body);
+        let store = &store;
+        async move {
+            match store.send_message(&m).await.unwrap() {
+                SendOutcome::Created(m, _) => m.id,
+                SendOutcome::Existing(_) => panic!("expected Created"),
+            }
+        }
+    };
+    let apple = send("c1", "apple pie").await;
+    let banana = send("c2", "banana bread").await;
+    let ids = |hits: Vec<justus_core::store::SearchHit>| {
+        let mut v: Vec<MessageId> = hits.into_iter().map(|h| h.message.id).collect();
+        v.sort();
+        v
+    };
+    let mut both = vec![apple, banana];
+    both.sort();
+    assert_eq!(
+        ids(store.search(me.id, "appl", None, 10).await.unwrap()),
+        vec![apple]
+    );
+    assert_eq!(
+        ids(store.search(me.id, "apple or ban", None, 10).await.unwrap()),
+        both
+    );
+    assert_eq!(
+        ids(store.search(me.id, "bread -appl", None, 10).await.unwrap()),
+        vec![banana]
+    );
+    assert!(
+        store
+            .search(me.id, "\"appl\"", None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "quoted: exact"
+    );
+    let hits = store.search(me.id, "ban", None, 10).await.unwrap();
+    assert!(
+        hits[0]
+            .snippet
+            .contains(&format!("{HIGHLIGHT_START}banana{HIGHLIGHT_END}"))
+    );
+}

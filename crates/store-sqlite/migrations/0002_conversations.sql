@@ -123,15 +123,29 @@ CREATE VIRTUAL TABLE messages_fts USING fts5 (
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
+-- The triggers do not write to `messages_fts` directly: FTS5 flushes its pending index to disk
+-- at every SAVEPOINT, and the writer opens one per job, which would cost a segment (and
+-- merging) per message. They queue the exact index changes instead, in order, and the writer
+-- applies the queue to `messages_fts` once per group, just before COMMIT (see `conn.rs`), so
+-- the index is in sync in every committed state. A job rolled back to its savepoint takes its
+-- queue rows with it. `cmd` is NULL for an insert and 'delete' for a removal (FTS5's command
+-- column); removals carry the indexed text, as external-content tables require.
+CREATE TABLE messages_fts_queue (
+    id        INTEGER PRIMARY KEY,
+    cmd       TEXT,
+    msg_rowid INTEGER NOT NULL,
+    body      TEXT NOT NULL
+) STRICT;
+
 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);
+    INSERT INTO messages_fts_queue (cmd, msg_rowid, body) VALUES (NULL, new.rowid, new.body);
 END;
 
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+    INSERT INTO messages_fts_queue (cmd, msg_rowid, body) VALUES ('delete', old.rowid, old.body);
 END;
 
 CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
-    INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);
+    INSERT INTO messages_fts_queue (cmd, msg_rowid, body) VALUES ('delete', old.rowid, old.body);
+    INSERT INTO messages_fts_queue (cmd, msg_rowid, body) VALUES (NULL, new.rowid, new.body);
 END;

@@ -43,6 +43,8 @@ type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
 /// Runs inside a savepoint; says whether to keep its changes, and how to answer the caller.
 type WriteJob = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+/// Runs on the writer after a group's jobs, before its COMMIT (see [`Threads::start`]).
+pub(crate) type BeforeCommit = fn(&Connection) -> rusqlite::Result<()>;
 
 pub(crate) struct Threads {
     writer: crossbeam_channel::Sender<WriteJob>,
@@ -101,7 +103,13 @@ fn gone() -> StoreError {
 }
 
 impl Threads {
-    pub(crate) fn start(path: &Path, opts: &SqliteOptions) -> StoreResult<Self> {
+    /// `before_commit` finishes every group's transaction (e.g. applies deferred index work); if
+    /// it fails, the whole group is rolled back and every caller gets the error.
+    pub(crate) fn start(
+        path: &Path,
+        opts: &SqliteOptions,
+        before_commit: BeforeCommit,
+    ) -> StoreResult<Self> {
         let mut writer_conn = Connection::open(path).map_err(map_err)?;
         configure(&writer_conn, opts, false).map_err(map_err)?;
         crate::migrate::run(&mut writer_conn).map_err(map_err)?;
@@ -110,7 +118,7 @@ impl Threads {
         let max_batch = opts.max_batch.max(1);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(writer_conn, wrx, max_batch))
+            .spawn(move || writer_loop(writer_conn, wrx, max_batch, before_commit))
             .map_err(|e| StoreError::Other(e.to_string()))?;
 
         let (rtx, rrx) = crossbeam_channel::unbounded::<ReadJob>();
@@ -176,7 +184,18 @@ impl Threads {
     }
 }
 
-fn writer_loop(conn: Connection, jobs: crossbeam_channel::Receiver<WriteJob>, max_batch: usize) {
+/// Runs a fixed statement through the statement cache (savepoints are per job: parsing them
+/// every time shows up in the profile).
+fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+fn writer_loop(
+    conn: Connection,
+    jobs: crossbeam_channel::Receiver<WriteJob>,
+    max_batch: usize,
+    before_commit: BeforeCommit,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     let mut completions: Vec<Completion> = Vec::with_capacity(max_batch);
     while let Ok(first) = jobs.recv() {
@@ -194,7 +213,7 @@ fn writer_loop(conn: Connection, jobs: crossbeam_channel::Receiver<WriteJob>, ma
             continue;
         }
         for job in batch.drain(..) {
-            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            if let Err(e) = exec_cached(&conn, "SAVEPOINT job") {
                 tracing::error!(error = %e, "sqlite savepoint failed");
                 continue;
             }
@@ -204,17 +223,21 @@ fn writer_loop(conn: Connection, jobs: crossbeam_channel::Receiver<WriteJob>, ma
                 Err(_) => (false, Box::new(|_| {}) as Completion),
             };
             let end = if keep {
-                "RELEASE job"
+                exec_cached(&conn, "RELEASE job")
             } else {
-                "ROLLBACK TO job; RELEASE job"
+                exec_cached(&conn, "ROLLBACK TO job")
+                    .and_then(|()| exec_cached(&conn, "RELEASE job"))
             };
-            if let Err(e) = conn.execute_batch(end) {
+            if let Err(e) = end {
                 tracing::error!(error = %e, "sqlite savepoint end failed");
             }
             completions.push(done);
         }
-        let commit = conn.execute_batch("COMMIT").map_err(map_err);
-        if commit.is_err() {
+        let commit = before_commit(&conn)
+            .and_then(|()| conn.execute_batch("COMMIT"))
+            .map_err(map_err);
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, "sqlite group commit failed");
             let _ = conn.execute_batch("ROLLBACK");
         }
         for done in completions.drain(..) {

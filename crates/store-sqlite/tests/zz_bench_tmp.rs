@@ -12,20 +12,47 @@ use std::time::Instant;
 async fn bench_sends() {
     for sync in [Synchronous::Normal, Synchronous::Full] {
         let dir = tempfile::tempdir().unwrap();
-        let opts = SqliteOptions { synchronous: sync, ..SqliteOptions::default() };
+        let opts = SqliteOptions {
+            synchronous: sync,
+            ..SqliteOptions::default()
+        };
         let store = Arc::new(SqliteStore::open(&dir.path().join("b.db"), &opts).unwrap());
         let now = chrono::Utc::now();
         let mut users = vec![];
         for i in 0..10 {
             let id = UserId::new();
-            store.create_user(&NewUser { id, username: Username::parse(&format!("user{i}")).unwrap(), display_name: DisplayName::parse("u").unwrap(), email: None, password_hash: "x".into(), now }).await.unwrap();
+            store
+                .create_user(&NewUser {
+                    id,
+                    username: Username::parse(&format!("user{i}")).unwrap(),
+                    display_name: DisplayName::parse("u").unwrap(),
+                    email: None,
+                    password_hash: "x".into(),
+                    now,
+                })
+                .await
+                .unwrap();
             users.push(id);
         }
         let mut rooms = vec![];
         for r in 0..10 {
             let id = RoomId::new();
-            store.create_group(&NewGroup { id, name: format!("r{r}"), topic: None, owner: users[0], now }).await.unwrap();
-            for u in &users[1..] { store.add_member(id, *u, Role::Member, *u, 100, now).await.unwrap(); }
+            store
+                .create_group(&NewGroup {
+                    id,
+                    name: format!("r{r}"),
+                    topic: None,
+                    owner: users[0],
+                    now,
+                })
+                .await
+                .unwrap();
+            for u in &users[1..] {
+                store
+                    .add_member(id, *u, Role::Member, *u, 100, now)
+                    .await
+                    .unwrap();
+            }
             rooms.push(id);
         }
         let tasks = 1000;
@@ -38,13 +65,31 @@ async fn bench_sends() {
             let sender = users[t % users.len()];
             hs.push(tokio::spawn(async move {
                 for i in 0..per {
-                    let m = NewMessage { id: MessageId::new(), room_id: room, sender_id: sender, client_id: format!("{t}-{i}"), body: format!("hello world message number {i} from task {t}"), reply_to: None, forwarded: None, mentions: vec![], mentions_room: false, now: chrono::Utc::now() };
+                    let m = NewMessage {
+                        id: MessageId::new(),
+                        room_id: room,
+                        sender_id: sender,
+                        client_id: format!("{t}-{i}"),
+                        body: format!("hello world message number {i} from task {t}"),
+                        reply_to: None,
+                        forwarded: None,
+                        mentions: vec![],
+                        mentions_room: false,
+                        now: chrono::Utc::now(),
+                    };
                     store.send_message(&m).await.unwrap();
                 }
             }));
         }
-        for h in hs { h.await.unwrap(); }
+        for h in hs {
+            h.await.unwrap();
+        }
         let el = start.elapsed();
-        println!("{sync:?}: {} sends in {:?} = {:.0}/s", tasks * per, el, (tasks * per) as f64 / el.as_secs_f64());
+        println!(
+            "{sync:?}: {} sends in {:?} = {:.0}/s",
+            tasks * per,
+            el,
+            (tasks * per) as f64 / el.as_secs_f64()
+        );
     }
 }

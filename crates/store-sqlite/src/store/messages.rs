@@ -358,6 +358,25 @@ pub(super) fn mark_read(c: &Connection, room: RoomId, user: UserId, seq: i64) ->
     .map_err(map_err)
 }
 
+/// Applies the queued full-text index changes (see the `messages_fts_queue` migration) in
+/// order: once per writer group, before its COMMIT.
+pub(crate) fn apply_search_queue(c: &Connection) -> rusqlite::Result<()> {
+    let pending: bool = c
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM messages_fts_queue)")?
+        .query_row([], |r| r.get(0))?;
+    if !pending {
+        return Ok(());
+    }
+    c.prepare_cached(
+        "INSERT INTO messages_fts (messages_fts, rowid, body) \
+         SELECT cmd, msg_rowid, body FROM messages_fts_queue ORDER BY id",
+    )?
+    .execute([])?;
+    c.prepare_cached("DELETE FROM messages_fts_queue")?
+        .execute([])
+        .map(drop)
+}
+
 /// Turns user input into an FTS5 query that cannot be syntax: its words (runs of Unicode
 /// alphanumerics), each quoted as a phrase, all required, the last one as a prefix.
 /// `None` when there is no word to look for.

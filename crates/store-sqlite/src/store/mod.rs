@@ -30,7 +30,7 @@ impl SqliteStore {
     pub fn open(path: &Path, opts: &SqliteOptions) -> StoreResult<Self> {
         open_dir_check(path)?;
         Ok(Self {
-            threads: Threads::start(path, opts)?,
+            threads: Threads::start(path, opts, messages::apply_search_queue)?,
         })
     }
 }
