@@ -16,6 +16,7 @@ pub mod secrets;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod web;
 
 use crate::auth::jwt::Keyring;
 use crate::auth::password::Passwords;

@@ -130,9 +130,17 @@ pub fn invite(r: &Row<'_>) -> rusqlite::Result<Invite> {
     })
 }
 
+/// The columns of a message row (alias `m`), as a literal for `concat!` in hot-path SQL.
+macro_rules! message_cols {
+    () => {
+        "m.id, m.room_id, m.seq, m.sender_id, m.client_id, m.body, m.reply_to, m.fwd_sender_id, \
+         m.fwd_sent_at, m.mentions_room, m.pinned_at, m.created_at, m.edited_at, m.deleted_at"
+    };
+}
+pub(crate) use message_cols;
+
 /// A message row without its reactions and mentions (see `store::load`).
-pub const MESSAGE_COLS: &str = "m.id, m.room_id, m.seq, m.sender_id, m.client_id, m.body, m.reply_to, \
-     m.fwd_sender_id, m.fwd_sent_at, m.mentions_room, m.pinned_at, m.created_at, m.edited_at, m.deleted_at";
+pub const MESSAGE_COLS: &str = message_cols!();
 /// Number of columns in [`MESSAGE_COLS`].
 pub const MESSAGE_NCOLS: usize = 14;
 

@@ -132,13 +132,7 @@ pub fn router(state: AppState) -> Router {
         .max_age(std::time::Duration::from_secs(600));
     api.merge(docs::router(spec_json))
         .route("/api/v1/ws", axum::routing::get(crate::gateway::upgrade))
-        .fallback(|| async {
-            crate::error::ApiError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                "not_found",
-                "no such endpoint",
-            )
-        })
+        .fallback(crate::web::serve)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes as usize))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -150,6 +144,7 @@ pub fn router(state: AppState) -> Router {
             crate::error::ApiError::internal().into_response()
         }))
         .layer(axum::middleware::from_fn(middleware::json_errors))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(middleware::observe))
         .with_state(state)
 }

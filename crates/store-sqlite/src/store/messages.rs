@@ -3,7 +3,7 @@
 use super::history::{insert_event, next_seq, record};
 use super::load;
 use crate::conn::map_err;
-use crate::rows::{self, MESSAGE_COLS, MESSAGE_NCOLS, ts};
+use crate::rows::{self, MESSAGE_COLS, MESSAGE_NCOLS, message_cols, ts};
 use chrono::{DateTime, Utc};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::message::{MAX_PINS, Message, NewMessage, Page};
@@ -18,8 +18,10 @@ const MAX_QUERY_WORDS: usize = 16;
 /// allocation, the message, its mentions and its event. Nothing is read back.
 pub(super) fn send_message(c: &Connection, new: &NewMessage) -> StoreResult<SendOutcome> {
     let existing = c
-        .prepare_cached(&format!(
-            "SELECT {MESSAGE_COLS} FROM messages m WHERE m.sender_id = ?1 AND m.client_id = ?2"
+        .prepare_cached(concat!(
+            "SELECT ",
+            message_cols!(),
+            " FROM messages m WHERE m.sender_id = ?1 AND m.client_id = ?2"
         ))
         .and_then(|mut st| {
             st.query_row(params![new.sender_id.0, new.client_id], rows::message)

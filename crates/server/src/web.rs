@@ -1,0 +1,65 @@
+//! The embedded web client (`web/dist`, built by `npm run build` in `web/`).
+//!
+//! Hashed files under `/assets/` are immutable and cached for a year; everything else
+//! (`index.html`, the service worker, the manifest) must be revalidated so a new release is
+//! picked up at once. Unknown paths that are not API paths get `index.html` (client-side
+//! routing). Responses carry an ETag; compression is applied by the router's layer.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use rust_embed::Embed;
+
+#[derive(Embed)]
+#[folder = "$CARGO_MANIFEST_DIR/../../web/dist/"]
+#[allow_missing = true]
+struct Dist;
+
+/// Paths that belong to the server, never to the web app.
+fn is_server_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/api" || matches!(path, "/health" | "/ready" | "/metrics")
+}
+
+pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path();
+    if is_server_path(path) {
+        return crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint").into_response();
+    }
+    let key = path.trim_start_matches('/');
+    let (key, file) = match Dist::get(key).filter(|_| !key.is_empty()) {
+        Some(f) => (key, f),
+        None => match Dist::get("index.html") {
+            Some(f) => ("index.html", f),
+            None => return not_built(),
+        },
+    };
+    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
+    let cache = if key.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache.to_owned())]).into_response();
+    }
+    let mut res = Response::new(Body::from(file.data.into_owned()));
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(file.metadata.mimetype()) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if key == "sw.js" {
+        // The service worker controls the whole origin.
+        h.insert("service-worker-allowed", HeaderValue::from_static("/"));
+    }
+    res
+}
+
+fn not_built() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        "JustUs is running, but this binary was built without the web client (web/dist was missing). \
+         Run `npm ci && npm run build` in web/ and rebuild. The API is at /api/v1 (docs: /api/docs).",
+    )
+        .into_response()
+}
