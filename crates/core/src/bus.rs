@@ -13,10 +13,22 @@ use std::sync::Arc;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Ephemeral {
-    Typing { room_id: RoomId, user_id: UserId, active: bool },
-    Receipt { room_id: RoomId, user_id: UserId, seq: i64 },
+    Typing {
+        room_id: RoomId,
+        user_id: UserId,
+        active: bool,
+    },
+    Receipt {
+        room_id: RoomId,
+        user_id: UserId,
+        seq: i64,
+    },
     /// `rooms`: the user's rooms, so every process can find the audience (members of those).
-    Presence { user_id: UserId, status: String, rooms: Vec<RoomId> },
+    Presence {
+        user_id: UserId,
+        status: String,
+        rooms: Vec<RoomId>,
+    },
 }
 
 /// Everything carried by the bus.
@@ -28,7 +40,11 @@ pub enum BusMessage {
     /// Sessions ended (logout, ban of an account, password change): close their sockets.
     SessionsRevoked(Vec<SessionId>),
     /// A user joined or left a room: sockets adjust their subscriptions.
-    Membership { room_id: RoomId, user_id: UserId, joined: bool },
+    Membership {
+        room_id: RoomId,
+        user_id: UserId,
+        joined: bool,
+    },
 }
 
 /// Receives everything published on the bus (from this process or, scaled out, others).

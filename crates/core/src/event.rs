@@ -140,7 +140,11 @@ pub struct RoomChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `Some(None)` = topic cleared (serialised as `"topic": null`).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "double_option"
+    )]
     pub topic: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only_admins_post: Option<bool>,
@@ -157,7 +161,13 @@ where
 
 impl RoomEvent {
     /// A bare event; builders below fill the kind-specific fields.
-    pub fn new(room_id: RoomId, seq: i64, kind: EventKind, actor_id: UserId, created_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        room_id: RoomId,
+        seq: i64,
+        kind: EventKind,
+        actor_id: UserId,
+        created_at: DateTime<Utc>,
+    ) -> Self {
         Self {
             room_id,
             seq,

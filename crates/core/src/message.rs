@@ -18,13 +18,25 @@ pub fn parse_body(raw: &str, max_chars: usize) -> Result<String, ValidationError
     let s = raw.replace("\r\n", "\n").replace('\r', "\n");
     let s = s.trim_end().trim_start_matches('\n');
     if s.trim().is_empty() {
-        return Err(ValidationError::new("body", "required", "message must not be empty"));
+        return Err(ValidationError::new(
+            "body",
+            "required",
+            "message must not be empty",
+        ));
     }
     if s.chars().count() > max_chars {
-        return Err(ValidationError::new("body", "too_long", format!("message must be at most {max_chars} characters")));
+        return Err(ValidationError::new(
+            "body",
+            "too_long",
+            format!("message must be at most {max_chars} characters"),
+        ));
     }
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ValidationError::new("body", "invalid_characters", "message contains control characters"));
+        return Err(ValidationError::new(
+            "body",
+            "invalid_characters",
+            "message contains control characters",
+        ));
     }
     Ok(s.to_owned())
 }
@@ -32,7 +44,11 @@ pub fn parse_body(raw: &str, max_chars: usize) -> Result<String, ValidationError
 /// Validates a client-chosen idempotency key: 1–64 printable ASCII characters.
 pub fn parse_client_id(raw: &str) -> Result<String, ValidationError> {
     if raw.is_empty() || raw.len() > MAX_CLIENT_ID || !raw.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ValidationError::new("client_id", "invalid_client_id", "client_id must be 1–64 printable ASCII characters"));
+        return Err(ValidationError::new(
+            "client_id",
+            "invalid_client_id",
+            "client_id must be 1–64 printable ASCII characters",
+        ));
     }
     Ok(raw.to_owned())
 }
@@ -42,7 +58,11 @@ pub fn parse_emoji(raw: &str) -> Result<String, ValidationError> {
     if raw.len() <= 64 && emojis::get(raw).is_some() {
         Ok(raw.to_owned())
     } else {
-        Err(ValidationError::new("emoji", "invalid_emoji", "reaction must be a single emoji"))
+        Err(ValidationError::new(
+            "emoji",
+            "invalid_emoji",
+            "reaction must be a single emoji",
+        ))
     }
 }
 
@@ -72,7 +92,13 @@ pub fn parse_mentions(body: &str) -> Mentions {
             let c = chars[i];
             if c == '`' {
                 in_code = !in_code;
-            } else if c == '@' && !in_code && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_' || chars[i - 1] == '.')) {
+            } else if c == '@'
+                && !in_code
+                && (i == 0
+                    || !(chars[i - 1].is_alphanumeric()
+                        || chars[i - 1] == '_'
+                        || chars[i - 1] == '.'))
+            {
                 let name: String = chars[i + 1..]
                     .iter()
                     .take_while(|c| c.is_ascii_alphanumeric() || **c == '_' || **c == '.')
@@ -153,7 +179,9 @@ impl NewMessage {
     /// Whether an existing message with the same `client_id` is the same send (a retry) rather
     /// than a different message reusing the key.
     pub fn same_content(&self, existing: &Message) -> bool {
-        existing.room_id == self.room_id && existing.body == self.body && existing.reply_to == self.reply_to
+        existing.room_id == self.room_id
+            && existing.body == self.body
+            && existing.reply_to == self.reply_to
     }
 }
 
@@ -177,10 +205,19 @@ mod tests {
         assert_eq!(parse_body("  hello  \n", 10).unwrap(), "  hello");
         assert_eq!(parse_body("a\r\nb", 10).unwrap(), "a\nb");
         assert_eq!(parse_body("   \n ", 10).unwrap_err().code, "required");
-        assert_eq!(parse_body(&"é".repeat(11), 10).unwrap_err().code, "too_long");
+        assert_eq!(
+            parse_body(&"é".repeat(11), 10).unwrap_err().code,
+            "too_long"
+        );
         assert!(parse_body(&"é".repeat(10), 10).is_ok());
-        assert_eq!(parse_body("bell\u{7}", 10).unwrap_err().code, "invalid_characters");
-        assert_eq!(parse_body("<script>alert(1)</script>", 100).unwrap(), "<script>alert(1)</script>");
+        assert_eq!(
+            parse_body("bell\u{7}", 10).unwrap_err().code,
+            "invalid_characters"
+        );
+        assert_eq!(
+            parse_body("<script>alert(1)</script>", 100).unwrap(),
+            "<script>alert(1)</script>"
+        );
     }
 
     #[test]

@@ -82,13 +82,25 @@ pub struct Room {
 pub fn parse_room_name(raw: &str) -> Result<String, ValidationError> {
     let s: String = raw.trim().nfc().collect();
     if s.is_empty() {
-        return Err(ValidationError::new("name", "required", "room name must not be empty"));
+        return Err(ValidationError::new(
+            "name",
+            "required",
+            "room name must not be empty",
+        ));
     }
     if s.chars().count() > 100 {
-        return Err(ValidationError::new("name", "too_long", "room name must be at most 100 characters"));
+        return Err(ValidationError::new(
+            "name",
+            "too_long",
+            "room name must be at most 100 characters",
+        ));
     }
     if s.chars().any(char::is_control) {
-        return Err(ValidationError::new("name", "invalid_characters", "room name must not contain control characters"));
+        return Err(ValidationError::new(
+            "name",
+            "invalid_characters",
+            "room name must not contain control characters",
+        ));
     }
     Ok(s)
 }
@@ -100,10 +112,18 @@ pub fn parse_topic(raw: &str) -> Result<Option<String>, ValidationError> {
         return Ok(None);
     }
     if s.chars().count() > 1000 {
-        return Err(ValidationError::new("topic", "too_long", "topic must be at most 1000 characters"));
+        return Err(ValidationError::new(
+            "topic",
+            "too_long",
+            "topic must be at most 1000 characters",
+        ));
     }
     if s.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ValidationError::new("topic", "invalid_characters", "topic must not contain control characters"));
+        return Err(ValidationError::new(
+            "topic",
+            "invalid_characters",
+            "topic must not contain control characters",
+        ));
     }
     Ok(Some(s))
 }
@@ -210,7 +230,9 @@ pub fn can(room: &Room, role: Role, action: Action) -> bool {
     match action {
         Read | React | Leave => true,
         Post => !room.only_admins_post || role >= Role::Admin,
-        Invite | AddMember | Kick | Ban | Pin | DeleteOthersMessages | EditRoom | MentionRoom => role >= Role::Admin,
+        Invite | AddMember | Kick | Ban | Pin | DeleteOthersMessages | EditRoom | MentionRoom => {
+            role >= Role::Admin
+        }
         ChangeRoles => role == Role::Owner,
         TransferOwnership | DeleteRoom => role == Role::Owner,
     }
@@ -265,7 +287,14 @@ mod tests {
     #[test]
     fn dms_are_unmanaged() {
         let dm = room(RoomKind::Dm, false);
-        for action in [Action::Invite, Action::Kick, Action::Ban, Action::EditRoom, Action::DeleteRoom, Action::Leave] {
+        for action in [
+            Action::Invite,
+            Action::Kick,
+            Action::Ban,
+            Action::EditRoom,
+            Action::DeleteRoom,
+            Action::Leave,
+        ] {
             assert!(!can(&dm, Role::Member, action), "{action:?}");
         }
         assert!(can(&dm, Role::Member, Action::Post));
@@ -279,8 +308,14 @@ mod tests {
         assert!(!can_manage(Role::Admin, Role::Owner));
         assert!(can_set_role(Role::Owner, Role::Member, Role::Admin));
         assert!(can_set_role(Role::Owner, Role::Admin, Role::Member));
-        assert!(!can_set_role(Role::Admin, Role::Member, Role::Admin), "admins cannot mint admins");
-        assert!(!can_set_role(Role::Owner, Role::Admin, Role::Owner), "ownership moves by transfer");
+        assert!(
+            !can_set_role(Role::Admin, Role::Member, Role::Admin),
+            "admins cannot mint admins"
+        );
+        assert!(
+            !can_set_role(Role::Owner, Role::Admin, Role::Owner),
+            "ownership moves by transfer"
+        );
     }
 
     #[test]

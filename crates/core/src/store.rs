@@ -85,7 +85,12 @@ pub trait Store: Send + Sync + 'static {
     /// Users whose username starts with `prefix` (lower-case), alphabetical, at most `limit`.
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>>;
     /// `blocker` blocks `blocked` (idempotent).
-    async fn block_user(&self, blocker: UserId, blocked: UserId, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn block_user(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Idempotent.
     async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<()>;
     /// Users `blocker` has blocked.
@@ -100,13 +105,30 @@ pub trait Store: Send + Sync + 'static {
     async fn create_group(&self, new: &NewGroup) -> StoreResult<(Room, RoomEvent)>;
     /// Returns the DM between `a` and `b`, creating it (both members, seq 1 and 2 their
     /// `member.joined`) if there is none. `bool` = created. Concurrent calls create one room.
-    async fn open_dm(&self, id: RoomId, a: UserId, b: UserId, now: DateTime<Utc>) -> StoreResult<(Room, bool, Vec<RoomEvent>)>;
+    async fn open_dm(
+        &self,
+        id: RoomId,
+        a: UserId,
+        b: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, bool, Vec<RoomEvent>)>;
     /// A live (not deleted) room; `NotFound` otherwise.
     async fn room(&self, id: RoomId) -> StoreResult<Room>;
     /// Applies the patch and records one `room.updated` event with the changed fields.
-    async fn update_room(&self, id: RoomId, patch: &RoomPatch, actor: UserId, now: DateTime<Utc>) -> StoreResult<(Room, RoomEvent)>;
+    async fn update_room(
+        &self,
+        id: RoomId,
+        patch: &RoomPatch,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, RoomEvent)>;
     /// Soft-deletes the room (it disappears for everyone) and records `room.deleted`.
-    async fn delete_room(&self, id: RoomId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    async fn delete_room(
+        &self,
+        id: RoomId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent>;
     /// The user's live rooms with unread state and last message, most recent activity first.
     async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomSummary>>;
 
@@ -120,16 +142,49 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict("member")` if already a member, `Conflict("banned")` if banned,
     /// `Conflict("room_full")` if the room has `max_members` already. The new member's read
     /// marker starts at the join event, so history before it is not unread.
-    async fn add_member(&self, room: RoomId, user: UserId, role: Role, actor: UserId, max_members: u32, now: DateTime<Utc>) -> StoreResult<(Member, RoomEvent)>;
+    async fn add_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        actor: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)>;
     /// Changes a member's role; records `member.role_changed`. `NotFound` if not a member.
-    async fn set_role(&self, room: RoomId, user: UserId, role: Role, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    async fn set_role(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent>;
     /// Makes `to` the owner and `from` an admin, atomically; two `member.role_changed` events.
-    async fn transfer_ownership(&self, room: RoomId, from: UserId, to: UserId, now: DateTime<Utc>) -> StoreResult<Vec<RoomEvent>>;
+    async fn transfer_ownership(
+        &self,
+        room: RoomId,
+        from: UserId,
+        to: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<RoomEvent>>;
     /// Removes a member: `member.left` when actor == user, else `member.kicked`. `NotFound` if not a member.
-    async fn remove_member(&self, room: RoomId, user: UserId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    async fn remove_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent>;
     /// Bans `user` (removing them if a member) and records `member.banned`. Idempotent ban
     /// of a non-member still records the ban (and the event).
-    async fn ban(&self, room: RoomId, user: UserId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    async fn ban(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent>;
     /// Lifts a ban; `NotFound` if there was none. Not history (no seq).
     async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()>;
     async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>>;
@@ -142,7 +197,13 @@ pub trait Store: Send + Sync + 'static {
     /// Atomically checks the invite is usable at `now`, joins `user` as a member (same errors as
     /// `add_member`, plus `Conflict("invite_expired")` when expired or used up) and counts the
     /// use. Joining a room one is already in is `Conflict("member")` and uses nothing.
-    async fn accept_invite(&self, code: &str, user: UserId, max_members: u32, now: DateTime<Utc>) -> StoreResult<(Member, RoomEvent)>;
+    async fn accept_invite(
+        &self,
+        code: &str,
+        user: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)>;
 
     // --- messages ----------------------------------------------------------------------------
 
@@ -158,18 +219,52 @@ pub trait Store: Send + Sync + 'static {
     async fn messages(&self, room: RoomId, page: Page, limit: u32) -> StoreResult<Vec<Message>>;
     /// Replaces the body (keeping the previous one in the edit history), sets `edited_at`,
     /// replaces mentions; records `message.edited`. `NotFound` for a deleted or foreign message.
-    async fn edit_message(&self, room: RoomId, id: MessageId, body: &str, mentions: &[UserId], mentions_room: bool, actor: UserId, now: DateTime<Utc>) -> StoreResult<(Message, RoomEvent)>;
+    async fn edit_message(
+        &self,
+        room: RoomId,
+        id: MessageId,
+        body: &str,
+        mentions: &[UserId],
+        mentions_room: bool,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Message, RoomEvent)>;
     /// Previous bodies of a message, oldest first, with the time each was replaced.
-    async fn edit_history(&self, room: RoomId, id: MessageId) -> StoreResult<Vec<(String, DateTime<Utc>)>>;
+    async fn edit_history(
+        &self,
+        room: RoomId,
+        id: MessageId,
+    ) -> StoreResult<Vec<(String, DateTime<Utc>)>>;
     /// Tombstones a message (body emptied, edit history, reactions, mentions and pin removed);
     /// records `message.deleted`. `NotFound` if already deleted or foreign.
-    async fn delete_message(&self, room: RoomId, id: MessageId, actor: UserId, now: DateTime<Utc>) -> StoreResult<RoomEvent>;
+    async fn delete_message(
+        &self,
+        room: RoomId,
+        id: MessageId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent>;
     /// Adds (`add`) or removes a reaction; `Ok(None)` when nothing changed (idempotent).
     /// `NotFound` for a deleted or foreign message.
-    async fn set_reaction(&self, room: RoomId, id: MessageId, user: UserId, emoji: &str, add: bool, now: DateTime<Utc>) -> StoreResult<Option<RoomEvent>>;
+    async fn set_reaction(
+        &self,
+        room: RoomId,
+        id: MessageId,
+        user: UserId,
+        emoji: &str,
+        add: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<RoomEvent>>;
     /// Pins or unpins; `Ok(None)` when nothing changed; `Conflict("too_many_pins")` past
     /// [`crate::message::MAX_PINS`]. `NotFound` for a deleted or foreign message.
-    async fn set_pinned(&self, room: RoomId, id: MessageId, pinned: bool, actor: UserId, now: DateTime<Utc>) -> StoreResult<Option<RoomEvent>>;
+    async fn set_pinned(
+        &self,
+        room: RoomId,
+        id: MessageId,
+        pinned: bool,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<RoomEvent>>;
     /// Pinned messages, most recently created first.
     async fn pinned(&self, room: RoomId) -> StoreResult<Vec<Message>>;
 
@@ -182,7 +277,13 @@ pub trait Store: Send + Sync + 'static {
     async fn mark_read(&self, room: RoomId, user: UserId, seq: i64) -> StoreResult<i64>;
     /// Full-text search over live messages of rooms `user` is currently a member of
     /// (optionally one room), best first.
-    async fn search(&self, user: UserId, query: &str, room: Option<RoomId>, limit: u32) -> StoreResult<Vec<SearchHit>>;
+    async fn search(
+        &self,
+        user: UserId,
+        query: &str,
+        room: Option<RoomId>,
+        limit: u32,
+    ) -> StoreResult<Vec<SearchHit>>;
 }
 
 /// Result of [`Store::send_message`].

@@ -23,7 +23,8 @@ fn is_server_path(path: &str) -> bool {
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     if is_server_path(path) {
-        return crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint").into_response();
+        return crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+            .into_response();
     }
     let key = path.trim_start_matches('/');
     let (key, file) = match Dist::get(key).filter(|_| !key.is_empty()) {
@@ -34,9 +35,24 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
         },
     };
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
-    let cache = if key.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache.to_owned())]).into_response();
+    let cache = if key.starts_with("assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::ETAG, etag),
+                (header::CACHE_CONTROL, cache.to_owned()),
+            ],
+        )
+            .into_response();
     }
     let mut res = Response::new(Body::from(file.data.into_owned()));
     let h = res.headers_mut();

@@ -75,6 +75,8 @@ CREATE TABLE messages (
     CONSTRAINT messages_sender_client_key UNIQUE (sender_id, client_id)
 ) STRICT;
 CREATE INDEX messages_pinned ON messages (room_id, seq) WHERE pinned_at IS NOT NULL;
+-- Unread `@room` mentions are counted through this (see rooms_for_user).
+CREATE INDEX messages_room_mentions ON messages (room_id, seq) WHERE mentions_room <> 0;
 
 CREATE TABLE message_mentions (
     message_id BLOB NOT NULL,

@@ -636,12 +636,19 @@ async fn slow_reader_is_dropped_and_fast_reader_keeps_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_user_socket_cap() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.gateway_max_sockets_per_user = 2).await.unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.gateway_max_sockets_per_user = 2)
+        .await
+        .unwrap();
     let (a, _) = app.user("lena").await;
     let (_w1, _) = Ws::connect(&app, &a).await;
     let (_w2, _) = Ws::connect(&app, &a).await;
-    let mut third = Ws { s: Ws::raw(&app).await, next_id: 0 };
-    third.send_json(json!({"op": "auth", "id": "1", "d": {"token": a}})).await;
+    let mut third = Ws {
+        s: Ws::raw(&app).await,
+        next_id: 0,
+    };
+    third
+        .send_json(json!({"op": "auth", "id": "1", "d": {"token": a}}))
+        .await;
     assert_eq!(third.closed().await, Some(4010));
     drop(_w1);
     // A slot frees up once a socket closes.

@@ -9,7 +9,10 @@ use justus_core::event::{EventKind, RoomEvent};
 use justus_core::message::{MAX_PINS, Message, NewMessage, Page};
 use justus_core::store::{HIGHLIGHT_END, HIGHLIGHT_START, SearchHit, SendOutcome};
 use justus_core::{MessageId, RoomId, StoreError, StoreResult, UserId};
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// At most this many words of a search query are used.
 const MAX_QUERY_WORDS: usize = 16;
@@ -411,38 +414,73 @@ pub(super) fn search(
     let Some(q) = fts_query(query) else {
         return Ok(Vec::new());
     };
-    let sql = format!(
-        "SELECT {MESSAGE_COLS}, \
-           snippet(messages_fts, 0, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 16), \
-           -bm25(messages_fts) \
-         FROM messages_fts \
-         JOIN messages m ON m.rowid = messages_fts.rowid \
-         JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = ?2 \
-         JOIN rooms r ON r.id = m.room_id \
-         WHERE messages_fts MATCH ?1 AND m.deleted_at IS NULL AND r.deleted_at IS NULL \
-           AND (?3 IS NULL OR m.room_id = ?3) \
-         ORDER BY bm25(messages_fts), m.seq DESC LIMIT ?4"
-    );
-    let mut st = c.prepare_cached(&sql).map_err(map_err)?;
-    let found: Vec<(Message, String, f64)> = st
+    // Three steps, so that only the hits returned pay for loading and snippets (SQLite would
+    // compute every selected column, snippet included, for every match before sorting):
+    // rank the matches, load the best messages, then build their snippets.
+    let mut st = c
+        .prepare_cached(
+            "SELECT m.rowid, -bm25(messages_fts) FROM messages_fts \
+             JOIN messages m ON m.rowid = messages_fts.rowid \
+             JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = ?2 \
+             JOIN rooms r ON r.id = m.room_id \
+             WHERE messages_fts MATCH ?1 AND m.deleted_at IS NULL AND r.deleted_at IS NULL \
+               AND (?3 IS NULL OR m.room_id = ?3) \
+             ORDER BY bm25(messages_fts), m.seq DESC LIMIT ?4",
+        )
+        .map_err(map_err)?;
+    let ranked: Vec<(i64, f64)> = st
         .query_map(
             params![q, user.0, room.map(|r| r.0), i64::from(limit)],
-            |r| {
-                Ok((
-                    rows::message(r)?,
-                    r.get(MESSAGE_NCOLS)?,
-                    r.get(MESSAGE_NCOLS + 1)?,
-                ))
-            },
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .and_then(|rows| rows.collect())
         .map_err(map_err)?;
-    let (mut messages, rest): (Vec<Message>, Vec<(String, f64)>) =
-        found.into_iter().map(|(m, s, r)| (m, (s, r))).unzip();
-    load::fill(c, &mut messages)?;
-    Ok(messages
+    if ranked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rowids = Rc::new(
+        ranked
+            .iter()
+            .map(|&(rowid, _)| Value::Integer(rowid))
+            .collect::<Vec<_>>(),
+    );
+
+    let mut messages: HashMap<i64, Message> = HashMap::with_capacity(ranked.len());
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS}, m.rowid FROM messages m WHERE m.rowid IN rarray(?1)"
+        ))
+        .map_err(map_err)?;
+    let mut rows = st.query([Rc::clone(&rowids)]).map_err(map_err)?;
+    while let Some(r) = rows.next().map_err(map_err)? {
+        let rowid: i64 = r.get(MESSAGE_NCOLS).map_err(map_err)?;
+        messages.insert(rowid, rows::message(r).map_err(map_err)?);
+    }
+
+    let mut snippets: HashMap<i64, String> = HashMap::with_capacity(ranked.len());
+    let mut st = c
+        .prepare_cached(&format!(
+            "SELECT rowid, snippet(messages_fts, 0, '{HIGHLIGHT_START}', '{HIGHLIGHT_END}', '…', 16) \
+             FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid IN rarray(?2)"
+        ))
+        .map_err(map_err)?;
+    let mut rows = st.query(params![q, rowids]).map_err(map_err)?;
+    while let Some(r) = rows.next().map_err(map_err)? {
+        snippets.insert(r.get(0).map_err(map_err)?, r.get(1).map_err(map_err)?);
+    }
+
+    let (mut found, ranks): (Vec<Message>, Vec<(String, f64)>) = ranked
         .into_iter()
-        .zip(rest)
+        .filter_map(|(rowid, rank)| {
+            let message = messages.remove(&rowid)?;
+            let snippet = snippets.remove(&rowid).unwrap_or_default();
+            Some((message, (snippet, rank)))
+        })
+        .unzip();
+    load::fill(c, &mut found)?;
+    Ok(found
+        .into_iter()
+        .zip(ranks)
         .map(|(message, (snippet, rank))| SearchHit {
             message,
             snippet,

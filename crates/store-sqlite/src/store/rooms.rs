@@ -186,14 +186,20 @@ pub(super) fn delete_room(
 
 pub(super) fn rooms_for_user(c: &Connection, user: UserId) -> StoreResult<Vec<RoomSummary>> {
     // Unread and mention counts stop at UNREAD_CAP: the LIMIT inside each count bounds the work.
+    // Mentions go through indexes only: the user's `message_mentions` rows, and the room's
+    // `@room` messages (partial index), deduplicated by the UNION.
     let sql = format!(
         "SELECT {ROOM_COLS}, m.role, m.read_seq, \
            (SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq \
               AND x.sender_id <> m.user_id AND x.deleted_at IS NULL LIMIT ?2)), \
-           (SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq \
-              AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
-              AND (x.mentions_room <> 0 OR EXISTS (SELECT 1 FROM message_mentions mm \
-                   WHERE mm.message_id = x.id AND mm.user_id = m.user_id)) LIMIT ?2)), \
+           (SELECT count(*) FROM ( \
+              SELECT mm.message_id FROM message_mentions mm JOIN messages x ON x.id = mm.message_id \
+               WHERE mm.user_id = m.user_id AND mm.room_id = r.id AND mm.seq > m.read_seq \
+                 AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
+              UNION \
+              SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.mentions_room <> 0 \
+                 AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
+              LIMIT ?2)), \
            (SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.deleted_at IS NULL \
               ORDER BY x.seq DESC LIMIT 1), \
            CASE WHEN r.kind = 'dm' THEN (SELECT o.user_id FROM room_members o \

@@ -1,0 +1,312 @@
+// End-to-end tests: a real justus (JUSTUS_BIN) and Debian Chromium driven by playwright-core.
+// Expects a built web/dist (npm run build). Serving: if BASE_URL is set it is used as is; else
+// if justus itself serves the web app it is used directly; else a tiny static server serves
+// web/dist and proxies /api (HTTP and WebSocket) to justus.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import { connect as netConnect, createServer as netServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, extname, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const dist = join(here, '..', 'dist');
+const artifacts = join(here, 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+const BIN = process.env.JUSTUS_BIN;
+if (!BIN) {
+  console.error('JUSTUS_BIN must point to the justus binary');
+  process.exit(2);
+}
+if (!existsSync(join(dist, 'index.html'))) {
+  console.error('web/dist is missing: run npm run build first');
+  process.exit(2);
+}
+
+const freePort = () => new Promise((res) => { const s = netServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startJustus() {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'justus-e2e-'));
+  const proc = spawn(BIN, [], {
+    env: { ...process.env, JUSTUS_BIND: `127.0.0.1:${port}`, JUSTUS_DATA_DIR: dataDir, REGISTER_PER_IP_PER_HOUR: '100000', LOG_FORMAT: 'json', JUSTUS_LOG: 'warn', GATEWAY_REQUESTS_PER_SECOND: '100' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try { if ((await fetch(url + '/health')).ok) return { url, proc, dataDir }; } catch { /* starting */ }
+    await sleep(100);
+  }
+  throw new Error('justus did not start');
+}
+
+const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.webmanifest': 'application/manifest+json', '.json': 'application/json', '.svg': 'image/svg+xml' };
+
+async function startStatic(api) {
+  const target = new URL(api);
+  const port = await freePort();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path.startsWith('/api/') || ['/health', '/ready', '/metrics'].includes(path)) {
+      // Keep Host as sent by the browser: the server compares it with Origin.
+      const p = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode, r.headers);
+        r.pipe(res);
+      });
+      p.on('error', () => { res.writeHead(502); res.end(); });
+      req.pipe(p);
+      return;
+    }
+    let file = normalize(join(dist, path));
+    if (!file.startsWith(dist) || !existsSync(file) || path === '/') file = join(dist, 'index.html');
+    try {
+      const body = readFileSync(file);
+      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': path.startsWith('/assets/') ? 'max-age=31536000, immutable' : 'no-cache' });
+      res.end(body);
+    } catch { res.writeHead(404); res.end(); }
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const up = netConnect(Number(target.port), target.hostname, () => {
+      up.write(`${req.method} ${req.url} HTTP/1.1\r\n` + Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`).join('\r\n') + '\r\n\r\n');
+      if (head.length) up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${port}`, server };
+}
+
+// ---------- test harness ----------
+const results = [];
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push([name, true]);
+    console.log(`ok - ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    results.push([name, false]);
+    console.log(`not ok - ${name}\n  ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n  ')}`);
+  }
+}
+function assert(c, msg) { if (!c) throw new Error('assertion failed: ' + msg); }
+
+const justus = await startJustus();
+let BASE_URL = process.env.BASE_URL;
+let staticSrv = null;
+if (!BASE_URL) {
+  const home = await (await fetch(justus.url + '/')).text().catch(() => '');
+  if (home.includes('<div id="app">')) BASE_URL = justus.url;
+  else { staticSrv = await startStatic(justus.url); BASE_URL = staticSrv.url; }
+}
+console.log(`# justus at ${justus.url}, app at ${BASE_URL}`);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+});
+
+const stamp = Date.now().toString(36).slice(-5);
+const uname = (n) => `${n}${stamp}`;
+const PASSWORD = 'correct horse battery staple';
+
+async function newUser(name, opts = {}) {
+  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1100, height: 760 } });
+  const page = await context.newPage();
+  page.on('dialog', (d) => d.accept());
+  page.on('pageerror', (e) => console.log(`  [${name} pageerror] ${e.message}`));
+  await page.goto(BASE_URL + '/');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Username').fill(uname(name));
+  await page.getByLabel('Display name (optional)').fill(name[0].toUpperCase() + name.slice(1));
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.locator('form').getByRole('button', { name: 'Create account' }).click();
+  await page.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
+  return { context, page, name, username: uname(name) };
+}
+
+async function openDm(a, b) {
+  await a.page.getByRole('button', { name: 'New message' }).click();
+  await a.page.getByLabel('Search users by username').fill(b.username);
+  await a.page.getByRole('button', { name: new RegExp(b.username) }).click();
+  await a.page.getByRole('heading', { level: 2 }).filter({ hasText: b.name[0].toUpperCase() + b.name.slice(1) }).waitFor();
+}
+
+async function openRoom(u, title) {
+  await u.page.getByTestId('room-item').filter({ hasText: title }).first().click();
+  await u.page.getByRole('heading', { level: 2 }).filter({ hasText: title }).waitFor();
+}
+
+async function send(u, text) {
+  const box = u.page.getByLabel('Message', { exact: true });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+const bodies = (u) => u.page.getByTestId('message-body').allInnerTexts();
+async function waitText(u, text, timeout = 15000) {
+  await u.page.getByTestId('message-body').filter({ hasText: text }).first().waitFor({ timeout });
+}
+async function shot(u, name) { await u.page.screenshot({ path: join(artifacts, name + '.png') }); }
+
+let alice, bob, carol;
+
+await test('two users register and exchange DMs in real time', async () => {
+  [alice, bob] = await Promise.all([newUser('alice'), newUser('bob')]);
+  await shot(alice, '01-empty-room-list');
+  await openDm(alice, bob);
+  await send(alice, 'hello **bob**');
+  await bob.page.getByTestId('room-item').filter({ hasText: 'Alice' }).waitFor();
+  await bob.page.getByTestId('unread').first().waitFor();
+  await openRoom(bob, 'Alice');
+  await waitText(bob, 'hello bob');
+  assert((await bob.page.locator('[data-testid=message-body] strong').first().innerText()) === 'bob', 'markdown bold');
+  await send(bob, 'hi alice, with a link https://example.com');
+  await waitText(alice, 'hi alice');
+  const link = alice.page.locator('[data-testid=message-body] a').first();
+  assert((await link.getAttribute('rel')) === 'noopener noreferrer', 'link rel');
+  await send(alice, '<img src=x onerror=alert(1)>');
+  await waitText(bob, '<img src=x');
+  assert((await bob.page.locator('[data-testid=message-body] img').count()) === 0, 'no HTML injection');
+  await alice.page.getByTestId('seen-by').filter({ hasText: 'Bob' }).waitFor({ timeout: 10000 });
+  await shot(alice, '02-dm');
+});
+
+await test('a group of three: edit, delete, reaction and reply are seen by the others', async () => {
+  carol = await newUser('carol');
+  await alice.page.getByRole('button', { name: 'New group' }).click();
+  await alice.page.getByLabel('Group name').fill('Trio');
+  await alice.page.getByRole('button', { name: 'Create group' }).click();
+  await alice.page.getByRole('heading', { level: 2 }).filter({ hasText: 'Trio' }).waitFor();
+  await alice.page.getByRole('button', { name: 'Members' }).click();
+  for (const u of [bob, carol]) {
+    await alice.page.getByLabel('Add a member by username').fill(u.username);
+    await alice.page.getByRole('button', { name: 'Add ' + u.username }).click();
+    await alice.page.locator('.members').filter({ hasText: '@' + u.username }).waitFor();
+  }
+  await shot(alice, '03-members');
+  await alice.page.getByRole('button', { name: 'Close panel' }).click();
+  await send(alice, 'first draft');
+  await send(alice, 'to be deleted');
+  for (const u of [bob, carol]) { await openRoom(u, 'Trio'); await waitText(u, 'to be deleted'); }
+  // Edit with Up in the composer (last own message), then delete the other.
+  const box = alice.page.getByLabel('Message', { exact: true });
+  await box.click();
+  await alice.page.getByTestId('message').filter({ hasText: 'first draft' }).hover();
+  await alice.page.getByTestId('message').filter({ hasText: 'first draft' }).getByRole('button', { name: 'Edit' }).click();
+  await box.fill('final text');
+  await box.press('Enter');
+  await alice.page.getByTestId('message').filter({ hasText: 'to be deleted' }).hover();
+  await alice.page.getByTestId('message').filter({ hasText: 'to be deleted' }).getByRole('button', { name: 'Delete' }).click();
+  // Bob reacts, Carol replies.
+  await waitText(bob, 'final text');
+  const msgB = bob.page.getByTestId('message').filter({ hasText: 'final text' });
+  await msgB.hover();
+  await msgB.getByRole('button', { name: 'React', exact: true }).click();
+  await msgB.getByRole('button', { name: 'React 👍' }).click();
+  await waitText(carol, 'final text');
+  const msgC = carol.page.getByTestId('message').filter({ hasText: 'final text' });
+  await msgC.hover();
+  await msgC.getByRole('button', { name: 'Reply' }).click();
+  await send(carol, 'replying to you');
+  for (const u of [alice, bob, carol]) {
+    await waitText(u, 'replying to you');
+    await u.page.getByTestId('reply-quote').filter({ hasText: 'final text' }).waitFor();
+    await u.page.getByTestId('message').filter({ hasText: 'final text' }).getByRole('button', { name: /👍 1/ }).waitFor();
+    await u.page.getByText('Message deleted').first().waitFor();
+    const all = await bodies(u);
+    assert(!all.some((b) => b.includes('first draft')), `${u.name} sees the edit`);
+    assert(!all.some((b) => b.includes('to be deleted')), `${u.name} sees the delete`);
+  }
+  await shot(carol, '04-group');
+});
+
+await test('offline: two messages written, page reloaded, delivered once and in order on reconnect', async () => {
+  await openRoom(bob, 'Alice');
+  await openRoom(alice, 'Bob');
+  // The service worker must control the page before going offline.
+  await bob.page.evaluate(async () => { await navigator.serviceWorker.ready; });
+  await bob.page.reload();
+  await bob.page.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor();
+  await bob.page.waitForFunction(() => !!navigator.serviceWorker.controller);
+  await openRoom(bob, 'Alice');
+  await bob.context.setOffline(true);
+  await bob.page.getByTestId('banner').filter({ hasText: 'Offline' }).waitFor();
+  await send(bob, 'offline one');
+  await send(bob, 'offline two');
+  await bob.page.getByTestId('banner').filter({ hasText: '2 messages waiting to send' }).waitFor();
+  await shot(bob, '05-offline');
+  await bob.page.reload();
+  await bob.page.getByTestId('banner').filter({ hasText: '2 messages waiting to send' }).waitFor({ timeout: 15000 });
+  await openRoom(bob, 'Alice');
+  await waitText(bob, 'offline two');
+  await bob.context.setOffline(false);
+  for (let i = 0; i < 40; i++) {
+    const b = await bob.page.getByTestId('banner').innerText();
+    if (b === 'Connected') break;
+    if (i % 5 === 0) console.log('  # bob banner: ' + b + ' ' + JSON.stringify(await bob.page.evaluate(() => window.__justus.state())));
+    await sleep(500);
+  }
+  await bob.page.getByTestId('banner').filter({ hasText: /^Connected$/ }).waitFor({ timeout: 5000 });
+  await waitText(alice, 'offline two');
+  await sleep(1500);
+  const all = (await bodies(alice)).filter((b) => b.startsWith('offline'));
+  assert(JSON.stringify(all) === JSON.stringify(['offline one', 'offline two']), 'exactly once, in order: ' + JSON.stringify(all));
+  // And after a reload from the server's history, still once.
+  await alice.page.reload();
+  await openRoom(alice, 'Bob');
+  await waitText(alice, 'offline two');
+  const again = (await bodies(alice)).filter((b) => b.startsWith('offline'));
+  assert(JSON.stringify(again) === JSON.stringify(['offline one', 'offline two']), 'server history: ' + JSON.stringify(again));
+});
+
+await test('the app shell loads offline after a first visit', async () => {
+  await bob.context.setOffline(true);
+  const p = await bob.context.newPage();
+  await p.goto(BASE_URL + '/');
+  await p.getByTestId('banner').filter({ hasText: 'Offline' }).waitFor({ timeout: 15000 });
+  await p.screenshot({ path: join(artifacts, '06-offline-shell.png') });
+  await p.close();
+  await bob.context.setOffline(false);
+});
+
+await test('the session survives an access-token expiry unnoticed', async () => {
+  await alice.page.evaluate(() => { window.__justus.expireAccessToken(); window.__justus.dropSocket(); });
+  await send(alice, 'after expiry');
+  await waitText(bob, 'after expiry');
+  await alice.page.getByTestId('banner').filter({ hasText: /^Connected$/ }).waitFor();
+  assert((await alice.page.getByRole('tab', { name: 'Log in' }).count()) === 0, 'still logged in');
+  // REST path too: open the members panel (GET /members) with an expired token.
+  await alice.page.evaluate(() => window.__justus.expireAccessToken());
+  await alice.page.getByRole('button', { name: 'Members' }).click();
+  await alice.page.locator('.members').filter({ hasText: '@' + bob.username }).waitFor();
+});
+
+await test('works at 360 px wide and logs out', async () => {
+  await alice.page.getByRole('button', { name: 'Close panel' }).click();
+  await alice.page.setViewportSize({ width: 360, height: 740 });
+  await shot(alice, '07-mobile-room');
+  await alice.page.getByRole('button', { name: 'Back to rooms' }).click();
+  await shot(alice, '08-mobile-list');
+  await alice.page.getByRole('button', { name: 'Settings' }).click();
+  await shot(alice, '09-settings');
+  await alice.page.getByRole('button', { name: 'Log out', exact: true }).click();
+  await alice.page.getByRole('tab', { name: 'Log in' }).waitFor();
+  await alice.page.reload();
+  await alice.page.getByRole('tab', { name: 'Log in' }).waitFor();
+});
+
+await browser.close().catch(() => {});
+staticSrv?.server.close();
+justus.proc.kill('SIGTERM');
+await sleep(300);
+rmSync(justus.dataDir, { recursive: true, force: true });
+const passed = results.filter((r) => r[1]).length;
+console.log(`${passed} passed, ${results.length - passed} failed`);
+process.exit(results.length === passed ? 0 : 1);

@@ -1,0 +1,55 @@
+import { createSignal, Match, onCleanup, onMount, Show, Switch } from 'solid-js';
+import type { Client } from './lib/client';
+import { useTick } from './ui/common/reactive';
+import { Banner } from './ui/common/Banner';
+import { AuthScreen } from './ui/auth/AuthScreen';
+import { Sidebar } from './ui/rooms/Sidebar';
+import { RoomView } from './ui/messages/RoomView';
+import { Panel } from './ui/rooms/Panel';
+import { Settings } from './ui/settings/Settings';
+import { Switcher } from './ui/rooms/Switcher';
+
+export function App(props: { client: Client }) {
+  const c = props.client;
+  const tick = useTick(c);
+  const [settings, setSettings] = createSignal(false);
+  const [panel, setPanel] = createSignal<string | null>(null);
+  const [switcher, setSwitcher] = createSignal(false);
+  const phase = () => (tick(), c.phase);
+  const current = () => (tick(), c.currentRoom);
+
+  onMount(() => {
+    const key = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k' && c.phase === 'app') {
+        e.preventDefault();
+        setSwitcher(true);
+      }
+    };
+    window.addEventListener('keydown', key);
+    onCleanup(() => window.removeEventListener('keydown', key));
+  });
+
+  return (
+    <Switch>
+      <Match when={phase() === 'loading'}><p class="loading" role="status">Loading…</p></Match>
+      <Match when={phase() === 'auth'}><AuthScreen client={c} /></Match>
+      <Match when={phase() === 'app'}>
+        <div class={'layout' + (current() || settings() ? ' has-room' : '')}>
+          <Sidebar client={c} tick={tick} onSettings={() => setSettings(true)} />
+          <main class="main">
+            <Banner client={c} tick={tick} />
+            <Show when={!settings()} fallback={<Settings client={c} onClose={() => setSettings(false)} />}>
+              <Show when={current()} keyed fallback={<p class="empty-main">Pick a conversation, or start one.</p>}>
+                {(id) => <RoomView client={c} tick={tick} roomId={id} onPanel={(p) => setPanel(panel() === p ? null : p)} />}
+              </Show>
+            </Show>
+          </main>
+          <Show when={panel() && current() && !settings()}>
+            <Panel client={c} tick={tick} roomId={current()!} kind={panel()!} onClose={() => setPanel(null)} />
+          </Show>
+        </div>
+        <Show when={switcher()}><Switcher client={c} onClose={() => setSwitcher(false)} /></Show>
+      </Match>
+    </Switch>
+  );
+}

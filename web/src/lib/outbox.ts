@@ -1,0 +1,199 @@
+// Messages waiting to be sent, kept in IndexedDB so they survive a reload or a browser restart.
+// Each keeps its client_id for life: every retry (REST or gateway) reuses it, and the server
+// answers a retry with the original message, so a message is delivered exactly once. Per room,
+// one send is in flight at a time and items go in the order they were written.
+import type { Message } from './types';
+import { tx } from './idb';
+
+export interface OutboxItem {
+  client_id: string;
+  room_id: string;
+  body: string;
+  reply_to?: string | null;
+  created_at: string;
+  /** Monotonic order of writing (ties in created_at are possible). */
+  order: number;
+  state: 'queued' | 'failed';
+  error?: string;
+}
+
+export interface OutboxStorage {
+  all(): Promise<OutboxItem[]>;
+  put(item: OutboxItem): Promise<void>;
+  delete(clientId: string): Promise<void>;
+}
+
+export class MemoryOutboxStorage implements OutboxStorage {
+  items = new Map<string, OutboxItem>();
+  async all() {
+    return [...this.items.values()].map((i) => ({ ...i }));
+  }
+  async put(item: OutboxItem) {
+    this.items.set(item.client_id, { ...item });
+  }
+  async delete(id: string) {
+    this.items.delete(id);
+  }
+}
+
+export class IdbOutboxStorage implements OutboxStorage {
+  async all(): Promise<OutboxItem[]> {
+    return ((await tx<OutboxItem[]>('outbox', 'readonly', (s) => s.getAll())) ?? []) as OutboxItem[];
+  }
+  async put(item: OutboxItem): Promise<void> {
+    await tx('outbox', 'readwrite', (s) => s.put(item));
+  }
+  async delete(clientId: string): Promise<void> {
+    await tx('outbox', 'readwrite', (s) => s.delete(clientId));
+  }
+}
+
+/** A send error that will not succeed by retrying (refused by the server). */
+export class PermanentSendError extends Error {}
+
+export interface OutboxHooks {
+  send(item: OutboxItem): Promise<Message>;
+  /** Whether it is worth trying now (connected or at least online). */
+  canSend?(): boolean;
+  onSent?(item: OutboxItem, m: Message): void;
+  onChange?(): void;
+}
+
+export function newClientId(): string {
+  const c = globalThis.crypto as Crypto | undefined;
+  if (c?.randomUUID) return c.randomUUID();
+  return 'c-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12);
+}
+
+export class Outbox {
+  private items = new Map<string, OutboxItem>();
+  private busy = new Map<string, Promise<void>>();
+  private order = 0;
+  private loaded: Promise<void> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly storage: OutboxStorage, private readonly hooks: OutboxHooks) {}
+
+  load(): Promise<void> {
+    if (!this.loaded) {
+      this.loaded = this.storage.all().then((all) => {
+        for (const i of all) {
+          this.items.set(i.client_id, i);
+          this.order = Math.max(this.order, i.order);
+        }
+        this.hooks.onChange?.();
+      });
+    }
+    return this.loaded;
+  }
+
+  /** Items for a room (or all), in writing order. */
+  list(roomId?: string): OutboxItem[] {
+    return [...this.items.values()]
+      .filter((i) => roomId === undefined || i.room_id === roomId)
+      .sort((a, b) => a.order - b.order);
+  }
+
+  get waiting(): number {
+    return this.items.size;
+  }
+
+  isSending(clientId: string): boolean {
+    const i = this.items.get(clientId);
+    return !!i && i.state === 'queued';
+  }
+
+  async enqueue(roomId: string, body: string, replyTo?: string | null): Promise<OutboxItem> {
+    await this.load();
+    const item: OutboxItem = {
+      client_id: newClientId(),
+      room_id: roomId,
+      body,
+      reply_to: replyTo ?? null,
+      created_at: new Date().toISOString(),
+      order: Math.max(++this.order, Date.now()),
+      state: 'queued',
+    };
+    this.order = item.order;
+    // Persist before the first attempt: a crash after this point still sends it later.
+    await this.storage.put(item);
+    this.items.set(item.client_id, item);
+    this.hooks.onChange?.();
+    void this.flush();
+    return item;
+  }
+
+  async retry(clientId: string): Promise<void> {
+    const i = this.items.get(clientId);
+    if (!i) return;
+    i.state = 'queued';
+    i.error = undefined;
+    await this.storage.put(i);
+    this.hooks.onChange?.();
+    void this.flush();
+  }
+
+  async discard(clientId: string): Promise<void> {
+    if (this.busy.size && this.items.get(clientId)?.state === 'queued') return;
+    this.items.delete(clientId);
+    await this.storage.delete(clientId);
+    this.hooks.onChange?.();
+  }
+
+  /** Send everything queued: rooms in parallel, each room strictly in order. */
+  async flush(): Promise<void> {
+    await this.load();
+    const rooms = new Set(this.list().filter((i) => i.state === 'queued').map((i) => i.room_id));
+    await Promise.all([...rooms].map((r) => this.flushRoom(r)));
+  }
+
+  /** One runner per room; it re-reads the queue after each send, so later items join it. */
+  private flushRoom(roomId: string): Promise<void> {
+    const running = this.busy.get(roomId);
+    if (running) return running;
+    const p = this.runRoom(roomId).finally(() => this.busy.delete(roomId));
+    this.busy.set(roomId, p);
+    return p;
+  }
+
+  private async runRoom(roomId: string): Promise<void> {
+    {
+      for (;;) {
+        if (this.hooks.canSend && !this.hooks.canSend()) return;
+        const next = this.list(roomId).find((i) => i.state === 'queued');
+        if (!next) return;
+        try {
+          const m = await this.hooks.send(next);
+          this.items.delete(next.client_id);
+          await this.storage.delete(next.client_id);
+          this.hooks.onSent?.(next, m);
+          this.hooks.onChange?.();
+        } catch (e) {
+          if (e instanceof PermanentSendError) {
+            next.state = 'failed';
+            next.error = e.message;
+            await this.storage.put(next);
+            this.hooks.onChange?.();
+            continue;
+          }
+          // Transient: keep it (and everything after it) queued; try again soon.
+          this.scheduleRetry();
+          return;
+        }
+      }
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.flush();
+    }, 3_000);
+  }
+
+  dispose(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+}

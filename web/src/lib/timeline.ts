@@ -1,0 +1,163 @@
+// One room's message list: server messages ordered by seq plus optimistic ones (from the
+// outbox) keyed by client_id, reconciled when the server's copy arrives (same sender and
+// client_id), whichever comes first: the ack or the message.created event.
+import type { Message, RoomEvent } from './types';
+import type { OutboxItem } from './outbox';
+
+export type SendState = 'sent' | 'sending' | 'failed';
+
+export interface TimelineItem {
+  key: string;
+  message: Message;
+  state: SendState;
+  error?: string;
+}
+
+export class Timeline {
+  private byId = new Map<string, Message>();
+  private order: Message[] = [];
+  private dirty = false;
+  /** Whether older messages exist on the server before the first one we hold. */
+  hasMoreBefore = true;
+  /** Whether the latest page has been loaded (or the cache provided it). */
+  loaded = false;
+
+  constructor(readonly roomId: string, private readonly me: () => string | null) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  messages(): Message[] {
+    if (this.dirty) {
+      this.order = [...this.byId.values()].sort((a, b) => a.seq - b.seq);
+      this.dirty = false;
+    }
+    return this.order;
+  }
+
+  get(id: string): Message | undefined {
+    return this.byId.get(id);
+  }
+
+  oldestSeq(): number | undefined {
+    return this.messages()[0]?.seq;
+  }
+
+  byClientId(clientId: string): Message | undefined {
+    const me = this.me();
+    for (const m of this.byId.values()) if (m.client_id === clientId && m.sender_id === me) return m;
+    return undefined;
+  }
+
+  /** Insert or replace with a newer state (events are applied in seq order, so later wins). */
+  upsert(m: Message): void {
+    this.byId.set(m.id, m);
+    this.dirty = true;
+  }
+
+  /** Insert only if absent (acks carry the creation state, which may be older than an edit). */
+  insertIfAbsent(m: Message): void {
+    if (!this.byId.has(m.id)) this.upsert(m);
+  }
+
+  /** A page of older (or latest) messages from GET /messages. */
+  addPage(msgs: Message[], hasMoreBefore: boolean): void {
+    for (const m of msgs) this.insertIfAbsent(m);
+    this.hasMoreBefore = hasMoreBefore;
+    this.loaded = true;
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.dirty = true;
+    this.loaded = false;
+    this.hasMoreBefore = true;
+  }
+
+  /** Apply a room event (already ordered by the sync engine). */
+  apply(ev: RoomEvent): void {
+    switch (ev.type) {
+      case 'message.created':
+      case 'message.edited':
+      case 'message.deleted':
+      case 'message.pinned':
+      case 'message.unpinned':
+        if (ev.message) {
+          if (ev.type === 'message.created' || this.byId.has(ev.message.id)) this.upsert(ev.message);
+        }
+        return;
+      case 'reaction.added':
+      case 'reaction.removed': {
+        const m = ev.message_id ? this.byId.get(ev.message_id) : undefined;
+        if (!m || !ev.emoji || !ev.user_id) return;
+        if (ev.message) {
+          this.upsert(ev.message);
+          return;
+        }
+        const reactions = m.reactions.map((r) => ({ ...r, users: [...r.users] }));
+        let r = reactions.find((x) => x.emoji === ev.emoji);
+        if (ev.type === 'reaction.added') {
+          if (!r) reactions.push((r = { emoji: ev.emoji, count: 0, users: [] }));
+          if (!r.users.includes(ev.user_id)) {
+            r.users.push(ev.user_id);
+            r.count++;
+          }
+        } else if (r) {
+          r.users = r.users.filter((u) => u !== ev.user_id);
+          r.count = Math.max(0, r.count - 1);
+        }
+        this.upsert({ ...m, reactions: reactions.filter((x) => x.count > 0) });
+        return;
+      }
+    }
+  }
+
+  /**
+   * The list to render: server messages, then outbox items not yet reconciled (an item whose
+   * client_id the server already knows is shown once, as the server's message).
+   */
+  items(outbox: OutboxItem[]): TimelineItem[] {
+    const out: TimelineItem[] = this.messages().map((m) => ({ key: m.id, message: m, state: 'sent' as const }));
+    const me = this.me() ?? '';
+    for (const o of outbox) {
+      if (this.byClientId(o.client_id)) continue;
+      out.push({
+        key: 'c:' + o.client_id,
+        state: o.state === 'failed' ? 'failed' : 'sending',
+        error: o.error,
+        message: {
+          id: 'c:' + o.client_id,
+          room_id: o.room_id,
+          seq: Number.MAX_SAFE_INTEGER,
+          sender_id: me,
+          client_id: o.client_id,
+          body: o.body,
+          reply_to: o.reply_to ?? null,
+          mentions: [],
+          mentions_room: false,
+          pinned: false,
+          reactions: [],
+          created_at: o.created_at,
+          edited_at: null,
+          deleted_at: null,
+        },
+      });
+    }
+    return out;
+  }
+
+  /** The last message I sent that can be edited (for Up in the composer). */
+  lastOwn(): Message | undefined {
+    const me = this.me();
+    const ms = this.messages();
+    for (let i = ms.length - 1; i >= 0; i--) if (ms[i].sender_id === me && !ms[i].deleted_at) return ms[i];
+    return undefined;
+  }
+
+  /** Recent messages for the cache. */
+  recent(n = 50): Message[] {
+    const ms = this.messages();
+    return ms.slice(Math.max(0, ms.length - n));
+  }
+}

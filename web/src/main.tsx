@@ -1,0 +1,45 @@
+import { render } from 'solid-js/web';
+import { App } from './App';
+import { Api } from './lib/api';
+import { Client } from './lib/client';
+import { IdbOutboxStorage } from './lib/outbox';
+import { IdbCache } from './lib/cache';
+import { applyTheme, loadPrefs } from './ui/settings/prefs';
+import './styles.css';
+
+applyTheme(loadPrefs().theme);
+
+const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/ws';
+let client!: Client;
+const api = new Api({ onLoggedOut: () => client?.sessionEnded() });
+client = new Client({ api, outboxStorage: new IdbOutboxStorage(), cache: new IdbCache(), wsUrl });
+
+window.addEventListener('online', () => client.setOnline(true));
+window.addEventListener('offline', () => client.setOnline(false));
+document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && client.focused());
+window.addEventListener('focus', () => client.focused());
+
+// Hooks for end-to-end tests (and debugging): no secrets are exposed, only actions.
+(window as unknown as { __justus: unknown }).__justus = {
+  expireAccessToken: () => api.dropAccessToken(),
+  dropSocket: () => client.gateway.drop(),
+  state: () => ({ conn: client.conn, waiting: client.outbox.waiting, phase: client.phase, online: navigator.onLine, outbox: client.outbox.list().map((i) => i.state + ':' + (i.error ?? '')) }),
+};
+
+render(() => <App client={client} />, document.getElementById('app')!);
+void client.start();
+
+// Invite links: /invite/<code> joins after login.
+const invite = /^\/invite\/([\w-]+)$/.exec(location.pathname);
+if (invite) {
+  const off = client.changes.subscribe(() => {
+    if (client.phase !== 'app') return;
+    off();
+    history.replaceState(null, '', '/');
+    client.acceptInvite(invite[1]).catch(() => {});
+  });
+}
+
+if ('serviceWorker' in navigator && import.meta.env.PROD) {
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
+}

@@ -1,0 +1,54 @@
+import { createSignal, Show } from 'solid-js';
+import type { Client } from '../../lib/client';
+
+export function AuthScreen(props: { client: Client }) {
+  const [mode, setMode] = createSignal<'login' | 'register'>('login');
+  const [error, setError] = createSignal('');
+  const [busy, setBusy] = createSignal(false);
+  let user!: HTMLInputElement, pass!: HTMLInputElement, display!: HTMLInputElement;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError('');
+    setBusy(true);
+    try {
+      if (mode() === 'login') await props.client.login(user.value.trim(), pass.value);
+      else await props.client.register(user.value.trim(), pass.value, display?.value.trim());
+    } catch (err) {
+      setError((err as Error).message || 'Something went wrong');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main class="auth">
+      <h1>JustUs</h1>
+      <div class="tabs" role="tablist" aria-label="Account">
+        <button role="tab" aria-selected={mode() === 'login'} onClick={() => setMode('login')}>Log in</button>
+        <button role="tab" aria-selected={mode() === 'register'} onClick={() => setMode('register')}>Create account</button>
+      </div>
+      <form onSubmit={submit} aria-label={mode() === 'login' ? 'Log in' : 'Create account'}>
+        <label>
+          {mode() === 'login' ? 'Username or email' : 'Username'}
+          <input ref={user} name="username" autocomplete="username" required autofocus />
+        </label>
+        <Show when={mode() === 'register'}>
+          <label>
+            Display name (optional)
+            <input ref={display} name="display_name" autocomplete="nickname" />
+          </label>
+        </Show>
+        <label>
+          Password
+          <input ref={pass} name="password" type="password" minLength={8} required
+            autocomplete={mode() === 'login' ? 'current-password' : 'new-password'} />
+        </label>
+        <Show when={error()}>
+          <p class="error" role="alert">{error()}</p>
+        </Show>
+        <button type="submit" class="primary" disabled={busy()}>
+          {mode() === 'login' ? 'Log in' : 'Create account'}
+        </button>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,73 @@
+import { createEffect, Show } from 'solid-js';
+import type { Client } from '../../lib/client';
+import { plain } from '../../lib/markdown';
+
+/** Enter sends, Shift+Enter adds a line, Up edits the last own message, Esc cancels. */
+export function Composer(props: {
+  client: Client;
+  roomId: string;
+  replyTo: string | null;
+  editing: string | null;
+  onCancel: () => void;
+  onEditLast: () => void;
+}) {
+  const c = props.client;
+  let ta!: HTMLTextAreaElement;
+  const editingMsg = () => (props.editing ? c.timeline(props.roomId).get(props.editing) : undefined);
+  const replyMsg = () => (props.replyTo ? c.timeline(props.roomId).get(props.replyTo) : undefined);
+
+  createEffect(() => {
+    const m = editingMsg();
+    if (m) {
+      ta.value = m.body;
+      ta.focus();
+    }
+  });
+  createEffect(() => {
+    if (props.replyTo) ta.focus();
+  });
+
+  const submit = async () => {
+    const body = ta.value.trim();
+    if (!body) return;
+    const ed = props.editing;
+    ta.value = '';
+    if (ed) {
+      c.setTyping(props.roomId, false);
+      props.onCancel();
+      await c.edit(props.roomId, ed, body).catch(() => {});
+      return;
+    }
+    const reply = props.replyTo;
+    props.onCancel();
+    await c.send(props.roomId, body, reply);
+  };
+
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      void submit();
+    } else if (e.key === 'Escape') {
+      if (props.editing) ta.value = '';
+      props.onCancel();
+    } else if (e.key === 'ArrowUp' && ta.value === '' && !props.editing) {
+      e.preventDefault();
+      props.onEditLast();
+    }
+  };
+
+  return (
+    <form class="composer" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+      <Show when={editingMsg() || replyMsg()}>
+        <div class="composer-ctx">
+          <span>{editingMsg() ? 'Editing message' : `Replying to ${c.displayName(replyMsg()!.sender_id)}: ${plain(replyMsg()!.body).slice(0, 60)}`}</span>
+          <button type="button" aria-label="Cancel" onClick={() => { if (props.editing) ta.value = ''; props.onCancel(); }}>✕</button>
+        </div>
+      </Show>
+      <label class="sr-only" for="composer-input">Message</label>
+      <textarea id="composer-input" ref={ta} rows={1} placeholder="Write a message…" aria-label="Message"
+        onKeyDown={onKey} onInput={() => c.setTyping(props.roomId, ta.value.length > 0)} />
+      <button type="submit" class="primary" aria-label={props.editing ? 'Save edit' : 'Send'}>{props.editing ? 'Save' : 'Send'}</button>
+    </form>
+  );
+}

@@ -1,0 +1,157 @@
+import { createMemo, createSignal, For, Show } from 'solid-js';
+import type { Client } from '../../lib/client';
+import type { TimelineItem } from '../../lib/timeline';
+import { Rooms } from '../../lib/rooms';
+import { VirtualList } from './VirtualList';
+import { Markdown } from './Markdown';
+import { QUICK_EMOJI } from './emoji';
+import { Composer } from '../composer/Composer';
+import { plain } from '../../lib/markdown';
+
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const day = (iso: string) => (iso ? iso.slice(0, 10) : '');
+
+export function RoomView(props: { client: Client; tick: () => number; roomId: string; onPanel: (p: string) => void }) {
+  const c = props.client;
+  const room = () => (props.tick(), c.rooms.get(props.roomId));
+  const items = createMemo(() => (props.tick(), c.items(props.roomId)));
+  const [replyTo, setReplyTo] = createSignal<string | null>(null);
+  const [editing, setEditing] = createSignal<string | null>(null);
+  const [picker, setPicker] = createSignal<string | null>(null);
+  let loadingOlder = false;
+
+  const lastOwnSent = createMemo(() => {
+    const it = items();
+    for (let i = it.length - 1; i >= 0; i--) if (it[i].message.sender_id === c.me?.id && it[i].state === 'sent') return it[i].message.id;
+    return null;
+  });
+
+  const nearTop = async () => {
+    if (loadingOlder) return;
+    const t = c.timeline(props.roomId);
+    if (!t.hasMoreBefore || !t.loaded) return;
+    loadingOlder = true;
+    try {
+      await c.loadOlder(props.roomId);
+    } catch {
+      /* offline */
+    } finally {
+      loadingOlder = false;
+    }
+  };
+
+  const row = (it: TimelineItem, i: number) => {
+    const m = it.message;
+    const prev = items()[i - 1]?.message;
+    const newDay = !prev || day(prev.created_at) !== day(m.created_at);
+    const grouped = !newDay && prev && prev.sender_id === m.sender_id && !m.reply_to &&
+      Date.parse(m.created_at) - Date.parse(prev.created_at) < 5 * 60_000;
+    const mine = m.sender_id === c.me?.id;
+    const replied = m.reply_to ? c.timeline(props.roomId).get(m.reply_to) : undefined;
+    return (
+      <div class="msg-wrap">
+        <Show when={newDay && m.created_at}>
+          <div class="day" role="separator">{dayFmt.format(new Date(m.created_at))}</div>
+        </Show>
+        <article class={'msg' + (grouped ? ' grouped' : '') + (mine ? ' mine' : '') + ' state-' + it.state}
+          data-testid="message" data-state={it.state} data-seq={m.seq} aria-label={`${c.displayName(m.sender_id)}: ${plain(m.body)}`}>
+          <Show when={!grouped}>
+            <header>
+              <span class="sender">{c.displayName(m.sender_id)}</span>
+              <time dateTime={m.created_at}>{m.created_at ? timeFmt.format(new Date(m.created_at)) : ''}</time>
+            </header>
+          </Show>
+          <Show when={m.reply_to}>
+            <div class="quote" data-testid="reply-quote">
+              ↪ {replied ? `${c.displayName(replied.sender_id)}: ${plain(replied.body).slice(0, 80)}` : 'a message'}
+            </div>
+          </Show>
+          <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
+            <div class="body" data-testid="message-body"><Markdown text={m.body} /></div>
+            <Show when={m.edited_at}><span class="edited">(edited)</span></Show>
+          </Show>
+          <Show when={m.reactions.length}>
+            <div class="reactions">
+              <For each={m.reactions}>
+                {(r) => {
+                  const mineR = r.users.includes(c.me?.id ?? '');
+                  return (
+                    <button class={'reaction' + (mineR ? ' on' : '')} aria-pressed={mineR}
+                      aria-label={`${r.emoji} ${r.count}, ${mineR ? 'remove' : 'add'} reaction`}
+                      onClick={() => c.react(props.roomId, m.id, r.emoji, !mineR)}>
+                      {r.emoji} {r.count}
+                    </button>
+                  );
+                }}
+              </For>
+            </div>
+          </Show>
+          <Show when={it.state === 'sending'}><span class="status">Sending…</span></Show>
+          <Show when={it.state === 'failed'}>
+            <span class="status failed" role="alert">Not sent{it.error ? `: ${it.error}` : ''}.
+              <button onClick={() => c.outbox.retry(m.client_id)}>Retry</button>
+              <button onClick={() => c.outbox.discard(m.client_id)}>Discard</button>
+            </span>
+          </Show>
+          <Show when={it.state === 'sent' && !m.deleted_at}>
+            <div class="actions" role="toolbar" aria-label="Message actions">
+              <button aria-label="Reply" title="Reply" onClick={() => setReplyTo(m.id)}>↩</button>
+              <button aria-label="React" title="React" aria-expanded={picker() === m.id}
+                onClick={() => setPicker(picker() === m.id ? null : m.id)}>☺</button>
+              <button aria-label={m.pinned ? 'Unpin' : 'Pin'} title={m.pinned ? 'Unpin' : 'Pin'}
+                onClick={() => c.pin(props.roomId, m.id, !m.pinned).catch(() => {})}>📌</button>
+              <Show when={mine}>
+                <button aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}>✎</button>
+                <button aria-label="Delete" title="Delete" onClick={() => {
+                  if (confirm('Delete this message?')) void c.remove(props.roomId, m.id);
+                }}>🗑</button>
+              </Show>
+            </div>
+          </Show>
+          <Show when={picker() === m.id}>
+            <div class="picker" role="group" aria-label="Pick a reaction">
+              <For each={QUICK_EMOJI}>
+                {(e) => <button aria-label={'React ' + e} onClick={() => { setPicker(null); void c.react(props.roomId, m.id, e, true); }}>{e}</button>}
+              </For>
+            </div>
+          </Show>
+          <Show when={lastOwnSent() === m.id}>
+            {(() => {
+              const seen = () => (props.tick(), c.seenBy(props.roomId, m.seq));
+              return <Show when={seen().length}><div class="seen" data-testid="seen-by">Seen by {seen().map((u) => u.display_name || u.username).join(', ')}</div></Show>;
+            })()}
+          </Show>
+        </article>
+      </div>
+    );
+  };
+
+  const typing = () => (props.tick(), c.typingIn(props.roomId));
+  const title = () => (room() ? Rooms.title(room()!) : '');
+  const canPost = () => { const r = room(); return !r || !r.only_admins_post || r.my_role !== 'member'; };
+
+  return (
+    <section class="room" aria-label={'Conversation: ' + title()}>
+      <header class="room-head">
+        <button class="back" aria-label="Back to rooms" onClick={() => c.openRoom(null)}>←</button>
+        <h2>{title()}</h2>
+        <Show when={room()?.topic}><span class="topic">{room()!.topic}</span></Show>
+        <div class="head-actions">
+          <button onClick={() => props.onPanel('search')} aria-label="Search messages">🔍</button>
+          <button onClick={() => props.onPanel('pins')} aria-label="Pinned messages">📌</button>
+          <button onClick={() => props.onPanel('members')} aria-label="Members">👥</button>
+        </div>
+      </header>
+      <VirtualList items={items()} key={(it) => it.key} row={row} onNearTop={nearTop} label={'Messages in ' + title()} />
+      <div class="typing" aria-live="polite">
+        <Show when={typing().length}>{typing().join(', ')} {typing().length === 1 ? 'is' : 'are'} typing…</Show>
+      </div>
+      <Show when={canPost()} fallback={<p class="readonly">Only admins can post here.</p>}>
+        <Composer client={c} roomId={props.roomId} replyTo={replyTo()} editing={editing()}
+          onCancel={() => { setReplyTo(null); setEditing(null); }}
+          onEditLast={() => { const m = c.timeline(props.roomId).lastOwn(); if (m) setEditing(m.id); }} />
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,134 @@
+import { createEffect, createMemo, createSignal, For, onCleanup, onMount, type JSX } from 'solid-js';
+
+/**
+ * A virtualised vertical list with variable row heights: only the rows in (and near) the
+ * viewport are in the DOM. Heights are measured as rows render. The first visible row is kept
+ * as an anchor so loading older rows or re-measuring never moves what the user is reading;
+ * at the bottom the list follows new rows.
+ */
+export function VirtualList<T>(props: {
+  items: T[];
+  key: (item: T) => string;
+  row: (item: T, index: number) => JSX.Element;
+  onNearTop?: () => void;
+  estimate?: number;
+  label: string;
+  ref?: (el: HTMLDivElement) => void;
+}) {
+  const est = props.estimate ?? 64;
+  const [heights, setHeights] = createSignal(new Map<string, number>(), { equals: false });
+  const [scrollTop, setScrollTop] = createSignal(0);
+  const [viewport, setViewport] = createSignal(600);
+  let el!: HTMLDivElement;
+  let atBottom = true;
+  let anchor: { key: string; delta: number } | null = null;
+
+  const offsets = createMemo(() => {
+    const h = heights();
+    const o = new Array<number>(props.items.length + 1);
+    o[0] = 0;
+    for (let i = 0; i < props.items.length; i++) o[i + 1] = o[i] + (h.get(props.key(props.items[i])) ?? est);
+    return o;
+  });
+  const indexOf = createMemo(() => new Map(props.items.map((it, i) => [props.key(it), i])));
+
+  const find = (y: number) => {
+    const o = offsets();
+    let lo = 0, hi = props.items.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (o[mid] <= y) lo = mid;
+      else hi = mid - 1;
+    }
+    return Math.max(0, lo);
+  };
+
+  const range = createMemo(() => {
+    const n = props.items.length;
+    if (!n) return [0, 0] as const;
+    const start = Math.max(0, find(scrollTop()) - 8);
+    const end = Math.min(n, find(scrollTop() + viewport()) + 9);
+    return [start, end] as const;
+  });
+  const visible = createMemo(() => {
+    const [s, e] = range();
+    return props.items.slice(s, e);
+  });
+
+  const ro = new ResizeObserver((entries) => {
+    const h = heights();
+    let changed = false;
+    for (const e of entries) {
+      const k = (e.target as HTMLElement).dataset.key!;
+      const v = Math.ceil((e.target as HTMLElement).offsetHeight);
+      if (v && h.get(k) !== v) {
+        h.set(k, v);
+        changed = true;
+      }
+    }
+    if (changed) setHeights(h);
+  });
+  onCleanup(() => ro.disconnect());
+
+  const rememberAnchor = () => {
+    const i = find(el.scrollTop);
+    const it = props.items[i];
+    anchor = it ? { key: props.key(it), delta: el.scrollTop - offsets()[i] } : null;
+  };
+
+  const onScroll = () => {
+    setScrollTop(el.scrollTop);
+    setViewport(el.clientHeight);
+    atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
+    rememberAnchor();
+    if (el.scrollTop < 300) props.onNearTop?.();
+  };
+
+  // After any change of items or heights: follow the bottom, or keep the anchor in place.
+  createEffect(() => {
+    const o = offsets();
+    const total = o[o.length - 1];
+    queueMicrotask(() => {
+      if (!el) return;
+      if (atBottom) {
+        el.scrollTop = total;
+      } else if (anchor) {
+        const i = indexOf().get(anchor.key);
+        if (i !== undefined) {
+          const want = offsets()[i] + anchor.delta;
+          if (Math.abs(el.scrollTop - want) > 1) el.scrollTop = want;
+        }
+      }
+      setScrollTop(el.scrollTop);
+      setViewport(el.clientHeight);
+      if (el.scrollTop < 300 && el.scrollHeight <= el.clientHeight + 300) props.onNearTop?.();
+    });
+  });
+
+  onMount(() => {
+    setViewport(el.clientHeight);
+    props.ref?.(el);
+  });
+
+  return (
+    <div ref={el} class="vlist" onScroll={onScroll} role="log" aria-label={props.label} aria-live="polite" tabindex="0">
+      <div class="vlist-inner" ref={(d) => createEffect(() => (d.style.height = offsets()[props.items.length] + 'px'))}>
+        <For each={visible()}>
+          {(item) => (
+            <div
+              class="vrow"
+              data-key={props.key(item)}
+              ref={(d) => {
+                ro.observe(d);
+                onCleanup(() => ro.unobserve(d));
+                createEffect(() => (d.style.transform = `translateY(${offsets()[indexOf().get(props.key(item)) ?? 0]}px)`));
+              }}
+            >
+              {props.row(item, indexOf().get(props.key(item)) ?? 0)}
+            </div>
+          )}
+        </For>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,97 @@
+import { createResource, createSignal, For, Show } from 'solid-js';
+import type { Client } from '../../lib/client';
+import type { Message, SearchResult } from '../../lib/types';
+import { plain } from '../../lib/markdown';
+
+export function Panel(props: { client: Client; tick: () => number; roomId: string; kind: string; onClose: () => void }) {
+  const c = props.client;
+  const [error, setError] = createSignal('');
+  const run = (fn: () => Promise<unknown>) => fn().catch((e) => setError((e as Error).message));
+  return (
+    <aside class="panel" aria-label={props.kind}>
+      <header><h3>{props.kind === 'members' ? 'Members' : props.kind === 'pins' ? 'Pinned' : 'Search'}</h3>
+        <button aria-label="Close panel" onClick={props.onClose}>✕</button></header>
+      <Show when={error()}><p class="error" role="alert">{error()}</p></Show>
+      <Show when={props.kind === 'members'}><Members client={c} tick={props.tick} roomId={props.roomId} run={run} /></Show>
+      <Show when={props.kind === 'pins'}><Pins client={c} roomId={props.roomId} /></Show>
+      <Show when={props.kind === 'search'}><Search client={c} roomId={props.roomId} /></Show>
+    </aside>
+  );
+}
+
+function Members(props: { client: Client; tick: () => number; roomId: string; run: (f: () => Promise<unknown>) => void }) {
+  const c = props.client;
+  const members = () => (props.tick(), c.members.get(props.roomId) ?? []);
+  const room = () => (props.tick(), c.rooms.get(props.roomId));
+  const myRole = () => room()?.my_role ?? 'member';
+  const rank = { member: 0, admin: 1, owner: 2 } as const;
+  const [invite, setInvite] = createSignal('');
+  return (
+    <div>
+      <ul class="members">
+        <For each={members()}>
+          {(m) => {
+            const me = m.user.id === c.me?.id;
+            const can = () => !me && rank[myRole()] > rank[m.role];
+            return (
+              <li>
+                <span>{m.user.display_name || m.user.username} <small>@{m.user.username} · {m.role}{c.presence.get(m.user.id) === 'online' ? ' · online' : ''}</small></span>
+                <Show when={room()?.kind === 'group'}>
+                  <span class="member-actions">
+                    <Show when={can() && m.role === 'member'}><button onClick={() => props.run(() => c.setRole(props.roomId, m.user.id, 'admin'))}>Promote</button></Show>
+                    <Show when={can() && m.role === 'admin' && myRole() === 'owner'}><button onClick={() => props.run(() => c.setRole(props.roomId, m.user.id, 'member'))}>Demote</button></Show>
+                    <Show when={!me && myRole() === 'owner'}><button onClick={() => confirm('Transfer ownership?') && props.run(() => c.setRole(props.roomId, m.user.id, 'owner'))}>Make owner</button></Show>
+                    <Show when={can()}><button onClick={() => props.run(() => c.kick(props.roomId, m.user.id))}>Kick</button>
+                      <button onClick={() => confirm('Ban this member?') && props.run(() => c.ban(props.roomId, m.user.id))}>Ban</button></Show>
+                  </span>
+                </Show>
+              </li>
+            );
+          }}
+        </For>
+      </ul>
+      <Show when={room()?.kind === 'group'}>
+        <Show when={myRole() !== 'member'}>
+          <button onClick={() => props.run(async () => { const i = await c.createInvite(props.roomId); setInvite(i.code); })}>Create invite</button>
+          <Show when={invite()}>
+            <p>Invite code: <code data-testid="invite-code">{invite()}</code><br />
+              Link: <code>{location.origin + '/invite/' + invite()}</code></p>
+          </Show>
+        </Show>
+        <AddMember client={c} roomId={props.roomId} run={props.run} />
+        <button class="danger" onClick={() => confirm('Leave this group?') && props.run(() => c.leave(props.roomId))}>Leave group</button>
+      </Show>
+    </div>
+  );
+}
+
+function AddMember(props: { client: Client; roomId: string; run: (f: () => Promise<unknown>) => void }) {
+  const [q, setQ] = createSignal('');
+  const [users] = createResource(q, (s) => (s ? props.client.searchUsers(s) : Promise.resolve([])));
+  return (
+    <div class="add-member">
+      <label>Add a member<input type="search" aria-label="Add a member by username" onInput={(e) => setQ(e.currentTarget.value.trim())} /></label>
+      <ul class="results"><For each={users() ?? []}>{(u) => <li><button onClick={() => props.run(() => props.client.addMember(props.roomId, u.id))}>Add {u.username}</button></li>}</For></ul>
+    </div>
+  );
+}
+
+function Pins(props: { client: Client; roomId: string }) {
+  const [pins] = createResource(() => props.roomId, (id) => props.client.pins(id));
+  return <ul class="pins"><For each={pins() ?? []} fallback={<li>No pinned messages.</li>}>{(m: Message) => <li><strong>{props.client.displayName(m.sender_id)}</strong>: {plain(m.body)}</li>}</For></ul>;
+}
+
+function Search(props: { client: Client; roomId: string }) {
+  const [q, setQ] = createSignal('');
+  const [res] = createResource(q, (s) => (s ? props.client.search(s, props.roomId) : Promise.resolve([] as SearchResult[])));
+  return (
+    <div>
+      <form onSubmit={(e) => { e.preventDefault(); setQ(String(new FormData(e.currentTarget).get('q')).trim()); }}>
+        <label>Search this room<input name="q" type="search" /></label>
+      </form>
+      <ul class="search-results">
+        <For each={res() ?? []}>{(r) => <li><strong>{props.client.displayName(r.message.sender_id)}</strong>: <For each={r.snippet}>{(p) => (p.highlight ? <mark>{p.text}</mark> : p.text)}</For></li>}</For>
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,92 @@
+import { createSignal, For, Show } from 'solid-js';
+import type { Client } from '../../lib/client';
+import type { PublicUser } from '../../lib/types';
+import { Rooms } from '../../lib/rooms';
+import { plain } from '../../lib/markdown';
+
+export function Sidebar(props: { client: Client; tick: () => number; onSettings: () => void }) {
+  const c = props.client;
+  const rooms = () => (props.tick(), c.rooms.list());
+  const [mode, setMode] = createSignal<'none' | 'dm' | 'group' | 'join'>('none');
+  const [results, setResults] = createSignal<PublicUser[]>([]);
+  const [error, setError] = createSignal('');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const search = (q: string) => {
+    clearTimeout(timer);
+    if (q.trim().length < 1) return setResults([]);
+    timer = setTimeout(async () => {
+      try {
+        setResults(await c.searchUsers(q.trim()));
+      } catch (e) {
+        setError((e as Error).message);
+      }
+    }, 200);
+  };
+  const act = async (fn: () => Promise<unknown>) => {
+    setError('');
+    try {
+      await fn();
+      setMode('none');
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  return (
+    <nav class="sidebar" aria-label="Rooms">
+      <header class="side-head">
+        <strong>JustUs</strong>
+        <button onClick={props.onSettings} aria-label="Settings">⚙</button>
+      </header>
+      <div class="side-actions">
+        <button onClick={() => setMode(mode() === 'dm' ? 'none' : 'dm')} aria-expanded={mode() === 'dm'}>New message</button>
+        <button onClick={() => setMode(mode() === 'group' ? 'none' : 'group')} aria-expanded={mode() === 'group'}>New group</button>
+        <button onClick={() => setMode(mode() === 'join' ? 'none' : 'join')} aria-expanded={mode() === 'join'}>Join</button>
+      </div>
+      <Show when={mode() === 'dm'}>
+        <div class="side-form">
+          <label>Find a person<input type="search" placeholder="username" aria-label="Search users by username"
+            onInput={(e) => search(e.currentTarget.value)} autofocus /></label>
+          <ul class="results" aria-label="People">
+            <For each={results()}>
+              {(u) => <li><button onClick={() => act(() => c.openDm(u.id))}>{u.display_name} <small>@{u.username}</small></button></li>}
+            </For>
+          </ul>
+        </div>
+      </Show>
+      <Show when={mode() === 'group'}>
+        <form class="side-form" onSubmit={(e) => { e.preventDefault(); const f = new FormData(e.currentTarget);
+          void act(() => c.createGroup(String(f.get('name')), String(f.get('topic') ?? ''))); }}>
+          <label>Group name<input name="name" required maxLength={100} autofocus /></label>
+          <label>Topic (optional)<input name="topic" /></label>
+          <button type="submit" class="primary">Create group</button>
+        </form>
+      </Show>
+      <Show when={mode() === 'join'}>
+        <form class="side-form" onSubmit={(e) => { e.preventDefault(); const f = new FormData(e.currentTarget);
+          const raw = String(f.get('code')).trim(); const code = raw.includes('/') ? raw.split(/[/#=]/).pop()! : raw;
+          void act(() => c.acceptInvite(code)); }}>
+          <label>Invite code or link<input name="code" required autofocus /></label>
+          <button type="submit" class="primary">Join</button>
+        </form>
+      </Show>
+      <Show when={error()}><p class="error" role="alert">{error()}</p></Show>
+      <ul class="room-list">
+        <For each={rooms()} fallback={<li class="empty">No conversations yet.</li>}>
+          {(r) => (
+            <li>
+              <button class={'room-item' + (c.currentRoom === r.id ? ' active' : '')} aria-current={c.currentRoom === r.id ? 'page' : undefined}
+                onClick={() => c.openRoom(r.id)} data-testid="room-item">
+                <span class="room-name">{Rooms.title(r)}</span>
+                <span class="preview">{r.last_message ? (r.last_message.deleted_at ? 'Message deleted' : plain(r.last_message.body).slice(0, 60)) : ''}</span>
+                <Show when={(r.mentions ?? 0) > 0}><span class="badge mention" aria-label={`${r.mentions} mentions`}>@{r.mentions}</span></Show>
+                <Show when={(r.unread ?? 0) > 0}><span class="badge" aria-label={`${r.unread} unread`} data-testid="unread">{r.unread}</span></Show>
+              </button>
+            </li>
+          )}
+        </For>
+      </ul>
+    </nav>
+  );
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { Timeline } from '../src/lib/timeline';
+import type { OutboxItem } from '../src/lib/outbox';
+import type { Message, RoomEvent } from '../src/lib/types';
+
+const m = (seq: number, o: Partial<Message> = {}): Message => ({
+  id: 'm' + seq, room_id: 'r', seq, sender_id: 'me', client_id: 'c' + seq, body: 'b' + seq, reply_to: null,
+  mentions: [], mentions_room: false, pinned: false, reactions: [], created_at: '2024-01-01T00:00:0' + (seq % 10) + 'Z',
+  edited_at: null, deleted_at: null, ...o,
+});
+const item = (cid: string, body: string, state: 'queued' | 'failed' = 'queued'): OutboxItem => ({
+  client_id: cid, room_id: 'r', body, created_at: '', order: 1, state,
+});
+const ev = (seq: number, type: RoomEvent['type'], o: Partial<RoomEvent> = {}): RoomEvent => ({
+  room_id: 'r', seq, type, actor_id: 'me', created_at: '', ...o,
+});
+
+describe('timeline reconciliation', () => {
+  it('shows an optimistic message once, then the server copy by client_id', () => {
+    const t = new Timeline('r', () => 'me');
+    t.addPage([m(1)], false);
+    const ob = [item('x', 'hello')];
+    let items = t.items(ob);
+    expect(items.map((i) => [i.message.body, i.state])).toEqual([['b1', 'sent'], ['hello', 'sending']]);
+    // The event arrives before the ack (and before the outbox forgets it): shown once.
+    t.apply(ev(2, 'message.created', { message: m(2, { client_id: 'x', body: 'hello' }) }));
+    items = t.items(ob);
+    expect(items.map((i) => [i.message.body, i.state])).toEqual([['b1', 'sent'], ['hello', 'sent']]);
+    // Then the ack: still once.
+    t.insertIfAbsent(m(2, { client_id: 'x', body: 'hello' }));
+    expect(t.items([]).length).toBe(2);
+  });
+
+  it("does not match another sender's client_id", () => {
+    const t = new Timeline('r', () => 'me');
+    t.apply(ev(1, 'message.created', { message: m(1, { client_id: 'x', sender_id: 'other' }) }));
+    expect(t.items([item('x', 'mine')]).length).toBe(2);
+  });
+
+  it('keeps failed items with their state', () => {
+    const t = new Timeline('r', () => 'me');
+    expect(t.items([item('y', 'oops', 'failed')])[0].state).toBe('failed');
+  });
+
+  it('an ack never overwrites a later edit', () => {
+    const t = new Timeline('r', () => 'me');
+    t.apply(ev(1, 'message.created', { message: m(1) }));
+    t.apply(ev(2, 'message.edited', { message: m(1, { body: 'edited', edited_at: 'x' }) }));
+    t.insertIfAbsent(m(1));
+    expect(t.get('m1')!.body).toBe('edited');
+  });
+
+  it('applies deletes, reactions and keeps seq order with older pages', () => {
+    const t = new Timeline('r', () => 'me');
+    t.addPage([m(5), m(6)], true);
+    t.addPage([m(3), m(4)], false);
+    expect(t.messages().map((x) => x.seq)).toEqual([3, 4, 5, 6]);
+    t.apply(ev(7, 'reaction.added', { message_id: 'm5', user_id: 'u', emoji: '👍' }));
+    t.apply(ev(8, 'reaction.added', { message_id: 'm5', user_id: 'v', emoji: '👍' }));
+    expect(t.get('m5')!.reactions).toEqual([{ emoji: '👍', count: 2, users: ['u', 'v'] }]);
+    t.apply(ev(9, 'reaction.removed', { message_id: 'm5', user_id: 'u', emoji: '👍' }));
+    expect(t.get('m5')!.reactions[0].count).toBe(1);
+    t.apply(ev(10, 'message.deleted', { message: m(6, { body: '', deleted_at: 'now' }) }));
+    expect(t.get('m6')!.deleted_at).toBe('now');
+    expect(t.lastOwn()!.seq).toBe(5);
+  });
+});
