@@ -1,7 +1,27 @@
 #!/usr/bin/env bash
 # The one test command (README): every suite in the repo.
-# PostgreSQL suites use TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
-# outside CI they are skipped with a loud line when no server answers; with CI=true they fail.
+#
+# - Rust: unit, conformance (SQLite + PostgreSQL) and HTTP/WebSocket integration tests.
+#   PostgreSQL suites use TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
+#   outside CI they are skipped with a loud line when no server answers; with CI=true they fail.
+# - Web: type check + build, vitest unit tests, and end-to-end tests in Chromium against a real
+#   justus. Without /usr/bin/chromium the e2e suite is skipped outside CI and fails with CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+
 cargo test --workspace --locked "$@"
+
+cd web
+npm ci --no-audit --no-fund --loglevel=error
+npm run build
+npm test
+if [ -x /usr/bin/chromium ]; then
+  cargo build -p justus-server --locked --quiet
+  JUSTUS_BIN="$target_dir/debug/justus" npm run e2e
+elif [ "${CI:-}" = "true" ]; then
+  echo "e2e: /usr/bin/chromium is missing (CI=true): failing" >&2
+  exit 1
+else
+  echo "e2e: SKIPPED — install Chromium (apt-get install chromium) to run the browser tests" >&2
+fi

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
 #[derive(Embed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../web/dist/"]
+#[folder = "../../web/dist/"]
 #[allow_missing = true]
 struct Dist;
 
