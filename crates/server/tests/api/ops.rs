@@ -159,23 +159,51 @@ async fn web_client_is_embedded_with_correct_caching() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let index = app.get("/", None).await;
     assert_eq!(index.status, StatusCode::OK);
-    assert!(index.text.contains("<div id=\"app\">"), "the web app is served at /");
+    assert!(
+        index.text.contains("<div id=\"app\">"),
+        "the web app is served at /"
+    );
     assert_eq!(index.headers["cache-control"], "no-cache");
     assert!(!index.text.contains("<script>"), "no inline script");
     // Client-side routes get the app; API paths never do.
-    assert!(app.get("/rooms/some-room", None).await.text.contains("<div id=\"app\">"));
+    assert!(
+        app.get("/rooms/some-room", None)
+            .await
+            .text
+            .contains("<div id=\"app\">")
+    );
     assert_eq!(app.get("/api/v1/nothing", None).await.code(), "not_found");
     // Hashed assets are immutable and revalidate by ETag.
-    let asset = index.text.split("src=\"").nth(1).and_then(|s| s.split('"').next()).expect("script src").to_owned();
+    let asset = index
+        .text
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("script src")
+        .to_owned();
     assert!(asset.starts_with("/assets/"), "{asset}");
     let js = app.get(&asset, None).await;
-    assert_eq!(js.headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(
+        js.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     let etag = js.headers["etag"].to_str().unwrap().to_owned();
-    let again = app.send(Method::GET, &asset, None, None, &[("if-none-match", &etag)]).await;
+    let again = app
+        .send(Method::GET, &asset, None, None, &[("if-none-match", &etag)])
+        .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     let sw = app.get("/sw.js", None).await;
     assert_eq!(sw.headers["cache-control"], "no-cache");
-    assert_eq!(app.get("/manifest.webmanifest", None).await.headers["content-type"], "application/manifest+json");
-    let gz = app.client.get(format!("{}{asset}", app.base)).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(
+        app.get("/manifest.webmanifest", None).await.headers["content-type"],
+        "application/manifest+json"
+    );
+    let gz = app
+        .client
+        .get(format!("{}{asset}", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gz.headers()["content-encoding"], "gzip", "compressed");
 }
