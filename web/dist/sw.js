@@ -1,10 +1,10 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'b28eb902d4da';
+const VERSION = '2791d263bbb8';
 const PRECACHE = [
-  "/assets/index-C3NWX1fy.js",
-  "/assets/index-CqnAboZI.css",
+  "/assets/index-C-GqMNaB.js",
+  "/assets/index-HbFijJSD.css",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

@@ -1,6 +1,6 @@
 // End-to-end tests: a real justus (JUSTUS_BIN) and Debian Chromium driven by playwright-core.
 // Expects a built web/dist (npm run build). Serving: if BASE_URL is set it is used as is; else
-// if justus itself serves the web app it is used directly; else a tiny static server serves
+// if justus serves this same build (index.html identical) it is used directly; else a tiny static server serves
 // web/dist and proxies /api (HTTP and WebSocket) to justus.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -101,8 +101,10 @@ const justus = await startJustus();
 let BASE_URL = process.env.BASE_URL;
 let staticSrv = null;
 if (!BASE_URL) {
+  // Use justus directly only if it serves this checkout's build (a binary built elsewhere embeds
+  // or reads another web/dist, which would silently test stale code).
   const home = await (await fetch(justus.url + '/')).text().catch(() => '');
-  if (home.includes('<div id="app">')) BASE_URL = justus.url;
+  if (home.includes('<div id="app">') && home === readFileSync(join(dist, 'index.html'), 'utf8')) BASE_URL = justus.url;
   else { staticSrv = await startStatic(justus.url); BASE_URL = staticSrv.url; }
 }
 console.log(`# justus at ${justus.url}, app at ${BASE_URL}`);
@@ -300,6 +302,83 @@ await test('works at 360 px wide and logs out', async () => {
   await alice.page.getByRole('tab', { name: 'Log in' }).waitFor();
   await alice.page.reload();
   await alice.page.getByRole('tab', { name: 'Log in' }).waitFor();
+});
+
+await test('icons are SVG; Escape closes the picker, panel, switcher and settings and focus returns to the opener', async () => {
+  const p = bob.page;
+  await openRoom(bob, 'Alice');
+  const focused = (loc) => loc.evaluate((el) => el === document.activeElement);
+  const members = p.getByRole('button', { name: 'Members' });
+  const svgs = await members.locator('svg').count();
+  assert(svgs === 1, 'header icon is an inline SVG: ' + svgs + ' ' + (await members.first().evaluate((el) => el.outerHTML)));
+  assert((await p.getByRole('button', { name: 'Settings' }).innerText()).trim() === '', 'no glyph text in icon buttons');
+  // Reaction picker.
+  const msg = p.getByTestId('message').filter({ hasText: 'offline two' });
+  await msg.hover();
+  const react = msg.getByRole('button', { name: 'React', exact: true });
+  await react.click();
+  await msg.getByRole('button', { name: 'React 👍' }).waitFor();
+  await p.keyboard.press('Escape');
+  await msg.getByRole('group', { name: 'Pick a reaction' }).waitFor({ state: 'detached' });
+  assert(await focused(react), 'focus back on React');
+  // Side panel.
+  await members.click();
+  await p.getByRole('button', { name: 'Close panel' }).waitFor();
+  await p.keyboard.press('Escape');
+  await p.getByRole('button', { name: 'Close panel' }).waitFor({ state: 'detached' });
+  assert(await focused(members), 'focus back on Members');
+  assert((await members.evaluate((el) => getComputedStyle(el).outlineStyle)) === 'solid', 'visible keyboard focus ring');
+  // Room switcher dialog.
+  await p.keyboard.press('Control+k');
+  await p.getByRole('dialog', { name: 'Switch room' }).waitFor();
+  await p.keyboard.press('Escape');
+  await p.getByRole('dialog', { name: 'Switch room' }).waitFor({ state: 'detached' });
+  assert(await focused(members), 'focus back after the switcher');
+  // Settings.
+  const gear = p.getByRole('button', { name: 'Settings' });
+  await gear.click();
+  await p.getByRole('heading', { name: 'Settings' }).waitFor();
+  await p.keyboard.press('Escape');
+  await p.getByRole('heading', { name: 'Settings' }).waitFor({ state: 'detached' });
+  assert(await focused(gear), 'focus back on Settings');
+});
+
+await test('every interactive element has an accessible name', async () => {
+  const p = bob.page;
+  const unnamed = () => p.evaluate(() => {
+    const sel = 'button, a[href], input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex="-1"]), [role=tab], [role=option]';
+    const name = (el) => (el.getAttribute('aria-label') || '').trim() ||
+      (el.getAttribute('aria-labelledby') || '').split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join('').trim() ||
+      [...(el.labels ?? [])].map((l) => l.textContent).join('').trim() ||
+      (el.matches('input, select, textarea') ? '' : el.textContent.trim()) || (el.getAttribute('title') || '').trim();
+    return [...document.querySelectorAll(sel)].filter((el) => el.getClientRects().length && !name(el)).map((el) => el.outerHTML.slice(0, 120));
+  });
+  await openRoom(bob, 'Alice');
+  const msg = p.getByTestId('message').filter({ hasText: 'offline two' });
+  await msg.hover();
+  await msg.getByRole('button', { name: 'React', exact: true }).click();
+  let bad = await unnamed();
+  assert(!bad.length, 'room view: ' + bad.join(' | '));
+  await p.keyboard.press('Escape');
+  for (const panel of ['Members', 'Pinned messages', 'Search messages']) {
+    await p.getByRole('button', { name: panel }).click();
+    await p.getByRole('button', { name: 'Close panel' }).waitFor();
+    bad = await unnamed();
+    assert(!bad.length, panel + ' panel: ' + bad.join(' | '));
+    await p.getByRole('button', { name: 'Close panel' }).click();
+  }
+  for (const form of ['New message', 'New group', 'Join']) {
+    await p.getByRole('button', { name: form, exact: true }).click();
+    bad = await unnamed();
+    assert(!bad.length, form + ' form: ' + bad.join(' | '));
+    await p.keyboard.press('Escape');
+    assert(await p.getByRole('button', { name: form, exact: true }).evaluate((el) => el === document.activeElement && el.getAttribute('aria-expanded') === 'false'), form + ': Escape closes, focus back');
+  }
+  await p.getByRole('button', { name: 'Settings' }).click();
+  await p.getByRole('heading', { name: 'Settings' }).waitFor();
+  bad = await unnamed();
+  assert(!bad.length, 'settings: ' + bad.join(' | '));
+  await p.keyboard.press('Escape');
 });
 
 await browser.close().catch(() => {});

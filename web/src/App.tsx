@@ -17,6 +17,12 @@ export function App(props: { client: Client }) {
   const [switcher, setSwitcher] = createSignal(false);
   const phase = () => (tick(), c.phase);
   const current = () => (tick(), c.currentRoom);
+  // Panels and settings give focus back to the control that opened them when they close.
+  let opener: HTMLElement | null = null;
+  const remember = () => { opener = document.activeElement as HTMLElement | null; };
+  const restore = () => { const o = opener; opener = null; queueMicrotask(() => { if (o?.isConnected) o.focus(); }); };
+  const openPanel = (p: string) => { if (panel() === p) { setPanel(null); return; } if (!panel()) remember(); setPanel(p); };
+  const closePanel = () => { setPanel(null); restore(); };
 
   onMount(() => {
     const key = (e: KeyboardEvent) => {
@@ -35,17 +41,17 @@ export function App(props: { client: Client }) {
       <Match when={phase() === 'auth'}><AuthScreen client={c} /></Match>
       <Match when={phase() === 'app'}>
         <div class={'layout' + (current() || settings() ? ' has-room' : '')}>
-          <Sidebar client={c} tick={tick} onSettings={() => setSettings(true)} />
+          <Sidebar client={c} tick={tick} onSettings={() => { remember(); setSettings(true); }} />
           <main class="main">
             <Banner client={c} tick={tick} />
-            <Show when={!settings()} fallback={<Settings client={c} onClose={() => setSettings(false)} />}>
+            <Show when={!settings()} fallback={<Settings client={c} onClose={() => { setSettings(false); restore(); }} />}>
               <Show when={current()} keyed fallback={<p class="empty-main">Pick a conversation, or start one.</p>}>
-                {(id) => <RoomView client={c} tick={tick} roomId={id} onPanel={(p) => setPanel(panel() === p ? null : p)} />}
+                {(id) => <RoomView client={c} tick={tick} roomId={id} onPanel={openPanel} />}
               </Show>
             </Show>
           </main>
           <Show when={panel() && current() && !settings()}>
-            <Panel client={c} tick={tick} roomId={current()!} kind={panel()!} onClose={() => setPanel(null)} />
+            <Panel client={c} tick={tick} roomId={current()!} kind={panel()!} onClose={closePanel} />
           </Show>
         </div>
         <Show when={switcher()}><Switcher client={c} onClose={() => setSwitcher(false)} /></Show>

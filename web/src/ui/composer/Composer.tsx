@@ -1,6 +1,7 @@
 import { createEffect, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { plain } from '../../lib/markdown';
+import { Icon } from '../common/Icon';
 
 /** Enter sends, Shift+Enter adds a line, Up edits the last own message, Esc cancels. */
 export function Composer(props: {
@@ -61,7 +62,7 @@ export function Composer(props: {
       <Show when={editingMsg() || replyMsg()}>
         <div class="composer-ctx">
           <span>{editingMsg() ? 'Editing message' : `Replying to ${c.displayName(replyMsg()!.sender_id)}: ${plain(replyMsg()!.body).slice(0, 60)}`}</span>
-          <button type="button" aria-label="Cancel" onClick={() => { if (props.editing) ta.value = ''; props.onCancel(); }}>✕</button>
+          <button type="button" aria-label={props.editing ? 'Cancel editing' : 'Cancel reply'} title="Cancel" onClick={() => { if (props.editing) ta.value = ''; props.onCancel(); }}><Icon name="close" size={14} /></button>
         </div>
       </Show>
       <label class="sr-only" for="composer-input">Message</label>

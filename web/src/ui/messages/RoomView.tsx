@@ -7,6 +7,7 @@ import { Markdown } from './Markdown';
 import { QUICK_EMOJI } from './emoji';
 import { Composer } from '../composer/Composer';
 import { plain } from '../../lib/markdown';
+import { Icon } from '../common/Icon';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -49,13 +50,17 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
       Date.parse(m.created_at) - Date.parse(prev.created_at) < 5 * 60_000;
     const mine = m.sender_id === c.me?.id;
     const replied = m.reply_to ? c.timeline(props.roomId).get(m.reply_to) : undefined;
+    let reactBtn: HTMLButtonElement | undefined;
+    // Close the reaction picker and give focus back to the button that opened it.
+    const closePicker = () => { setPicker(null); reactBtn?.focus(); };
     return (
       <div class="msg-wrap">
         <Show when={newDay && m.created_at}>
           <div class="day" role="separator">{dayFmt.format(new Date(m.created_at))}</div>
         </Show>
         <article class={'msg' + (grouped ? ' grouped' : '') + (mine ? ' mine' : '') + ' state-' + it.state}
-          data-testid="message" data-state={it.state} data-seq={m.seq} aria-label={`${c.displayName(m.sender_id)}: ${plain(m.body)}`}>
+          data-testid="message" data-state={it.state} data-seq={m.seq} aria-label={`${c.displayName(m.sender_id)}: ${plain(m.body)}`}
+          onKeyDown={(e) => { if (e.key === 'Escape' && picker() === m.id) { e.stopPropagation(); closePicker(); } }}>
           <Show when={!grouped}>
             <header>
               <span class="sender">{c.displayName(m.sender_id)}</span>
@@ -64,7 +69,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           </Show>
           <Show when={m.reply_to}>
             <div class="quote" data-testid="reply-quote">
-              ↪ {replied ? `${c.displayName(replied.sender_id)}: ${plain(replied.body).slice(0, 80)}` : 'a message'}
+              <Icon name="quote" size={14} /> {replied ? `${c.displayName(replied.sender_id)}: ${plain(replied.body).slice(0, 80)}` : 'a message'}
             </div>
           </Show>
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
@@ -96,23 +101,23 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           </Show>
           <Show when={it.state === 'sent' && !m.deleted_at}>
             <div class="actions" role="toolbar" aria-label="Message actions">
-              <button aria-label="Reply" title="Reply" onClick={() => setReplyTo(m.id)}>↩</button>
-              <button aria-label="React" title="React" aria-expanded={picker() === m.id}
-                onClick={() => setPicker(picker() === m.id ? null : m.id)}>☺</button>
+              <button aria-label="Reply" title="Reply" onClick={() => setReplyTo(m.id)}><Icon name="reply" /></button>
+              <button ref={reactBtn} aria-label="React" title="React" aria-expanded={picker() === m.id} aria-haspopup="true"
+                onClick={() => setPicker(picker() === m.id ? null : m.id)}><Icon name="react" /></button>
               <button aria-label={m.pinned ? 'Unpin' : 'Pin'} title={m.pinned ? 'Unpin' : 'Pin'}
-                onClick={() => c.pin(props.roomId, m.id, !m.pinned).catch(() => {})}>📌</button>
+                onClick={() => c.pin(props.roomId, m.id, !m.pinned).catch(() => {})}><Icon name="pin" /></button>
               <Show when={mine}>
-                <button aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}>✎</button>
+                <button aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}><Icon name="edit" /></button>
                 <button aria-label="Delete" title="Delete" onClick={() => {
                   if (confirm('Delete this message?')) void c.remove(props.roomId, m.id);
-                }}>🗑</button>
+                }}><Icon name="trash" /></button>
               </Show>
             </div>
           </Show>
           <Show when={picker() === m.id}>
-            <div class="picker" role="group" aria-label="Pick a reaction">
+            <div class="picker" role="group" aria-label="Pick a reaction" ref={(d) => queueMicrotask(() => d.querySelector('button')?.focus())}>
               <For each={QUICK_EMOJI}>
-                {(e) => <button aria-label={'React ' + e} onClick={() => { setPicker(null); void c.react(props.roomId, m.id, e, true); }}>{e}</button>}
+                {(e) => <button aria-label={'React ' + e} onClick={() => { closePicker(); void c.react(props.roomId, m.id, e, true); }}>{e}</button>}
               </For>
             </div>
           </Show>
@@ -134,13 +139,13 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
   return (
     <section class="room" aria-label={'Conversation: ' + title()}>
       <header class="room-head">
-        <button class="back" aria-label="Back to rooms" onClick={() => c.openRoom(null)}>←</button>
+        <button class="back" aria-label="Back to rooms" onClick={() => c.openRoom(null)}><Icon name="back" /></button>
         <h2>{title()}</h2>
         <Show when={room()?.topic}><span class="topic">{room()!.topic}</span></Show>
         <div class="head-actions">
-          <button onClick={() => props.onPanel('search')} aria-label="Search messages">🔍</button>
-          <button onClick={() => props.onPanel('pins')} aria-label="Pinned messages">📌</button>
-          <button onClick={() => props.onPanel('members')} aria-label="Members">👥</button>
+          <button onClick={() => props.onPanel('search')} aria-label="Search messages" title="Search messages"><Icon name="search" /></button>
+          <button onClick={() => props.onPanel('pins')} aria-label="Pinned messages" title="Pinned messages"><Icon name="pin" /></button>
+          <button onClick={() => props.onPanel('members')} aria-label="Members" title="Members"><Icon name="users" /></button>
         </div>
       </header>
       <VirtualList items={items()} key={(it) => it.key} row={row} onNearTop={nearTop} label={'Messages in ' + title()} />

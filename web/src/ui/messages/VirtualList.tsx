@@ -1,4 +1,5 @@
 import { createEffect, createMemo, createSignal, For, onCleanup, onMount, type JSX } from 'solid-js';
+import { anchorScrollTop, captureAnchor, computeOffsets, windowRange, type Anchor } from '../../lib/virtual';
 
 /**
  * A virtualised vertical list with variable row heights: only the rows in (and near) the
@@ -21,35 +22,12 @@ export function VirtualList<T>(props: {
   const [viewport, setViewport] = createSignal(600);
   let el!: HTMLDivElement;
   let atBottom = true;
-  let anchor: { key: string; delta: number } | null = null;
+  let anchor: Anchor | null = null;
 
-  const offsets = createMemo(() => {
-    const h = heights();
-    const o = new Array<number>(props.items.length + 1);
-    o[0] = 0;
-    for (let i = 0; i < props.items.length; i++) o[i + 1] = o[i] + (h.get(props.key(props.items[i])) ?? est);
-    return o;
-  });
-  const indexOf = createMemo(() => new Map(props.items.map((it, i) => [props.key(it), i])));
-
-  const find = (y: number) => {
-    const o = offsets();
-    let lo = 0, hi = props.items.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (o[mid] <= y) lo = mid;
-      else hi = mid - 1;
-    }
-    return Math.max(0, lo);
-  };
-
-  const range = createMemo(() => {
-    const n = props.items.length;
-    if (!n) return [0, 0] as const;
-    const start = Math.max(0, find(scrollTop()) - 8);
-    const end = Math.min(n, find(scrollTop() + viewport()) + 9);
-    return [start, end] as const;
-  });
+  const keys = createMemo(() => props.items.map(props.key));
+  const offsets = createMemo(() => computeOffsets(keys(), heights(), est));
+  const indexOf = createMemo(() => new Map(keys().map((k, i) => [k, i])));
+  const range = createMemo(() => windowRange(offsets(), scrollTop(), viewport()));
   const visible = createMemo(() => {
     const [s, e] = range();
     return props.items.slice(s, e);
@@ -71,9 +49,7 @@ export function VirtualList<T>(props: {
   onCleanup(() => ro.disconnect());
 
   const rememberAnchor = () => {
-    const i = find(el.scrollTop);
-    const it = props.items[i];
-    anchor = it ? { key: props.key(it), delta: el.scrollTop - offsets()[i] } : null;
+    anchor = captureAnchor(keys(), offsets(), el.scrollTop);
   };
 
   const onScroll = () => {
@@ -93,11 +69,8 @@ export function VirtualList<T>(props: {
       if (atBottom) {
         el.scrollTop = total;
       } else if (anchor) {
-        const i = indexOf().get(anchor.key);
-        if (i !== undefined) {
-          const want = offsets()[i] + anchor.delta;
-          if (Math.abs(el.scrollTop - want) > 1) el.scrollTop = want;
-        }
+        const want = anchorScrollTop(anchor, indexOf(), offsets());
+        if (want !== undefined && Math.abs(el.scrollTop - want) > 1) el.scrollTop = want;
       }
       setScrollTop(el.scrollTop);
       setViewport(el.clientHeight);

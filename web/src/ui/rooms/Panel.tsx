@@ -1,16 +1,20 @@
-import { createResource, createSignal, For, Show } from 'solid-js';
+import { createResource, createSignal, For, onMount, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import type { Message, SearchResult } from '../../lib/types';
 import { plain } from '../../lib/markdown';
+import { Icon } from '../common/Icon';
 
 export function Panel(props: { client: Client; tick: () => number; roomId: string; kind: string; onClose: () => void }) {
   const c = props.client;
   const [error, setError] = createSignal('');
   const run = (fn: () => Promise<unknown>) => fn().catch((e) => setError((e as Error).message));
+  const title = () => (props.kind === 'members' ? 'Members' : props.kind === 'pins' ? 'Pinned messages' : 'Search');
+  let close!: HTMLButtonElement;
+  onMount(() => close.focus());
   return (
-    <aside class="panel" aria-label={props.kind}>
-      <header><h3>{props.kind === 'members' ? 'Members' : props.kind === 'pins' ? 'Pinned' : 'Search'}</h3>
-        <button aria-label="Close panel" onClick={props.onClose}>✕</button></header>
+    <aside class="panel" aria-label={title()} onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); props.onClose(); } }}>
+      <header><h3>{title()}</h3>
+        <button ref={close} aria-label="Close panel" title="Close" onClick={props.onClose}><Icon name="close" /></button></header>
       <Show when={error()}><p class="error" role="alert">{error()}</p></Show>
       <Show when={props.kind === 'members'}><Members client={c} tick={props.tick} roomId={props.roomId} run={run} /></Show>
       <Show when={props.kind === 'pins'}><Pins client={c} roomId={props.roomId} /></Show>

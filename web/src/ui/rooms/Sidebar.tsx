@@ -3,6 +3,7 @@ import type { Client } from '../../lib/client';
 import type { PublicUser } from '../../lib/types';
 import { Rooms } from '../../lib/rooms';
 import { plain } from '../../lib/markdown';
+import { Icon } from '../common/Icon';
 
 export function Sidebar(props: { client: Client; tick: () => number; onSettings: () => void }) {
   const c = props.client;
@@ -23,6 +24,15 @@ export function Sidebar(props: { client: Client; tick: () => number; onSettings:
       }
     }, 200);
   };
+  // The three disclosure forms: Escape closes the open one and focus returns to its button.
+  const toggles: Record<string, HTMLButtonElement> = {};
+  const escape = (e: KeyboardEvent) => {
+    if (e.key !== 'Escape' || mode() === 'none') return;
+    e.stopPropagation();
+    const b = toggles[mode()];
+    setMode('none');
+    b?.focus();
+  };
   const act = async (fn: () => Promise<unknown>) => {
     setError('');
     try {
@@ -34,15 +44,15 @@ export function Sidebar(props: { client: Client; tick: () => number; onSettings:
   };
 
   return (
-    <nav class="sidebar" aria-label="Rooms">
+    <nav class="sidebar" aria-label="Rooms" onKeyDown={escape}>
       <header class="side-head">
         <strong>JustUs</strong>
-        <button onClick={props.onSettings} aria-label="Settings">⚙</button>
+        <button onClick={props.onSettings} aria-label="Settings" title="Settings"><Icon name="settings" /></button>
       </header>
       <div class="side-actions">
-        <button onClick={() => setMode(mode() === 'dm' ? 'none' : 'dm')} aria-expanded={mode() === 'dm'}>New message</button>
-        <button onClick={() => setMode(mode() === 'group' ? 'none' : 'group')} aria-expanded={mode() === 'group'}>New group</button>
-        <button onClick={() => setMode(mode() === 'join' ? 'none' : 'join')} aria-expanded={mode() === 'join'}>Join</button>
+        <button ref={(b) => (toggles.dm = b)} onClick={() => setMode(mode() === 'dm' ? 'none' : 'dm')} aria-expanded={mode() === 'dm'}>New message</button>
+        <button ref={(b) => (toggles.group = b)} onClick={() => setMode(mode() === 'group' ? 'none' : 'group')} aria-expanded={mode() === 'group'}>New group</button>
+        <button ref={(b) => (toggles.join = b)} onClick={() => setMode(mode() === 'join' ? 'none' : 'join')} aria-expanded={mode() === 'join'}>Join</button>
       </div>
       <Show when={mode() === 'dm'}>
         <div class="side-form">

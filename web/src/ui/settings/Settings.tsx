@@ -1,5 +1,6 @@
-import { createResource, createSignal, For, Show } from 'solid-js';
+import { createResource, createSignal, For, onMount, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
+import { Icon } from '../common/Icon';
 import { loadPrefs, savePrefs, type Prefs } from './prefs';
 
 export function Settings(props: { client: Client; onClose: () => void }) {
@@ -7,10 +8,12 @@ export function Settings(props: { client: Client; onClose: () => void }) {
   const [prefs, setPrefs] = createSignal<Prefs>(loadPrefs());
   const [sessions, { refetch }] = createResource(() => c.sessions().catch(() => []));
   const [error, setError] = createSignal('');
+  let heading!: HTMLHeadingElement;
+  onMount(() => heading.focus());
   const update = (p: Partial<Prefs>) => { const n = { ...prefs(), ...p }; setPrefs(n); savePrefs(n); };
   return (
-    <section class="settings" aria-label="Settings">
-      <header class="room-head"><button class="back" aria-label="Close settings" onClick={props.onClose}>←</button><h2>Settings</h2></header>
+    <section class="settings" aria-label="Settings" onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); props.onClose(); } }}>
+      <header class="room-head"><button class="back" aria-label="Close settings" onClick={props.onClose}><Icon name="back" /></button><h2 ref={heading} tabindex="-1">Settings</h2></header>
       <div class="settings-body">
         <Show when={error()}><p class="error" role="alert">{error()}</p></Show>
         <h3>Profile</h3>
