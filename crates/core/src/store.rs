@@ -34,6 +34,8 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a user with its password hash. `Conflict("username")` / `Conflict("email")`.
     async fn create_user(&self, new: &NewUser) -> StoreResult<User>;
     async fn user_by_id(&self, id: UserId) -> StoreResult<User>;
+    /// The users among `ids` that exist (unknown ids are skipped), in no particular order.
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// Finds an account by username or e-mail (both stored lower-case), with its password hash.
     async fn user_by_login(&self, login: &str) -> StoreResult<(User, String)>;
     async fn password_hash(&self, id: UserId) -> StoreResult<String>;

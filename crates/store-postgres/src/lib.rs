@@ -138,6 +138,23 @@ impl Store for PgStore {
         Ok(user.into())
     }
 
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<uuid::Uuid> = ids.iter().map(|u| u.as_uuid()).collect();
+        let rows: Vec<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u WHERE u.id = ANY($1)"
+        ))
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     async fn user_by_login(&self, login: &str) -> StoreResult<(User, String)> {
         // A username cannot contain '@' and an e-mail address must, so at most one row matches.
         let row: LoginRow = sqlx::query_as(concat!(

@@ -442,3 +442,23 @@ pub async fn unknown_ids_not_found(store: &dyn Store) {
         Err(StoreError::NotFound)
     ));
 }
+
+pub async fn users_by_ids_batch(store: &dyn Store) {
+    let a = user(store, "batch_a").await;
+    let b = user(store, "batch_b").await;
+    assert!(store.users_by_ids(&[]).await.unwrap().is_empty());
+    let mut got: Vec<UserId> = store
+        .users_by_ids(&[a.id, UserId::new(), b.id, a.id])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    got.sort();
+    got.dedup();
+    let mut want = vec![a.id, b.id];
+    want.sort();
+    assert_eq!(got, want, "unknown ids are skipped");
+    let found = store.users_by_ids(&[b.id]).await.unwrap();
+    assert_eq!(found, vec![b]);
+}

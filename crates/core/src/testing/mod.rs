@@ -18,7 +18,7 @@ macro_rules! store_conformance {
             user_roundtrip, username_unique_case_insensitive, email_unique, login_by_username_or_email,
             update_profile, password_hash_update, session_lifecycle, refresh_rotates,
             refresh_reuse_revokes_family, refresh_grace_for_lost_response, refresh_expiry,
-            revoke_sessions_except, concurrent_refresh_single_winner, unknown_ids_not_found,
+            revoke_sessions_except, concurrent_refresh_single_winner, unknown_ids_not_found, users_by_ids_batch,
             // rooms.rs
             group_create, dm_open_idempotent, room_update_events, room_delete, unknown_rooms_not_found,
             add_member_conflicts, set_role_and_transfer, remove_member_kinds, ban_and_unban, invites,

@@ -208,17 +208,26 @@ pub async fn list_members(
     Path(id): Path<String>,
 ) -> ApiResult<Json<MemberList>> {
     let members = chat::rooms::members(&app, auth.user_id, parse_id(&id, "room")?).await?;
-    let mut out = Vec::with_capacity(members.len());
-    for m in members {
-        if let Ok(user) = app.store.user_by_id(m.user_id).await {
-            out.push(MemberView {
-                user: PublicUser::from(&user),
+    // One query for every profile, not one per member.
+    let ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
+    let users: std::collections::HashMap<UserId, justus_core::user::User> = app
+        .store
+        .users_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let out = members
+        .into_iter()
+        .filter_map(|m| {
+            users.get(&m.user_id).map(|user| MemberView {
+                user: PublicUser::from(user),
                 role: m.role,
                 joined_at: m.joined_at,
                 read_seq: m.read_seq,
-            });
-        }
-    }
+            })
+        })
+        .collect();
     Ok(Json(MemberList { members: out }))
 }
 

@@ -80,6 +80,33 @@ impl Store for SqliteStore {
         self.threads.read(move |c| user_by_id(c, id)).await
     }
 
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<uuid::Uuid> = ids.iter().map(|u| u.0).collect();
+        self.threads
+            .read(move |c| {
+                let mut out = Vec::with_capacity(ids.len());
+                // Chunks stay far below SQLite's bound-parameter limit.
+                for chunk in ids.chunks(500) {
+                    let marks = vec!["?"; chunk.len()].join(",");
+                    let mut st = c
+                        .prepare(&format!(
+                            "SELECT {USER_COLS} FROM users u WHERE u.id IN ({marks})"
+                        ))
+                        .map_err(map_err)?;
+                    let rows = st
+                        .query_map(rusqlite::params_from_iter(chunk.iter()), rows::user)
+                        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                        .map_err(map_err)?;
+                    out.extend(rows);
+                }
+                Ok(out)
+            })
+            .await
+    }
+
     async fn user_by_login(&self, login: &str) -> StoreResult<(User, String)> {
         let login = login.to_lowercase();
         self.threads
