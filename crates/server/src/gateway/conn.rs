@@ -126,7 +126,7 @@ pub async fn run(app: AppState, mut socket: WebSocket) {
         publish_presence(&app, who.user, "online").await;
     }
     if socket.send(Message::Text(ready)).await.is_ok() {
-        serve(&app, &mut socket, &mut rx, &shared, conn_id, &mut who).await;
+        serve(&app, &mut socket, &mut rx, &shared, &mut who).await;
     }
 
     // 3. Clean up; presence goes offline only after a grace period without sockets.
@@ -202,7 +202,6 @@ async fn serve(
     socket: &mut WebSocket,
     rx: &mut mpsc::Receiver<Utf8Bytes>,
     shared: &super::hub::ConnShared,
-    _conn_id: u64,
     who: &mut Identity,
 ) {
     let mut queue: VecDeque<(String, String, Value)> = VecDeque::new();

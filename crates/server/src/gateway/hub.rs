@@ -158,19 +158,6 @@ impl Hub {
         }
     }
 
-    /// Whether a socket currently receives a room (for membership checks in tests and ops).
-    pub fn is_subscribed(&self, id: ConnId, room: RoomId) -> bool {
-        self.state
-            .lock()
-            .conns
-            .get(&id)
-            .is_some_and(|c| c.rooms.contains(&room))
-    }
-
-    pub fn sockets_of(&self, user: UserId) -> usize {
-        self.state.lock().users.get(&user).map_or(0, HashSet::len)
-    }
-
     pub fn set_presence(&self, user: UserId, status: Option<&str>) {
         let mut st = self.state.lock();
         match status {
@@ -183,30 +170,8 @@ impl Hub {
         }
     }
 
-    pub fn presence_of(&self, users: &[UserId]) -> Vec<(UserId, String)> {
-        let st = self.state.lock();
-        users
-            .iter()
-            .filter_map(|u| st.presence.get(u).map(|s| (*u, s.clone())))
-            .collect()
-    }
-
     pub fn is_online(&self, user: UserId) -> bool {
         self.state.lock().users.contains_key(&user)
-    }
-
-    /// Sends `frame` to the given users' sockets (presence fan-out).
-    pub fn send_to_users(&self, users: &HashSet<UserId>, frame: Utf8Bytes) {
-        let st = self.state.lock();
-        for user in users {
-            if let Some(ids) = st.users.get(user) {
-                for id in ids {
-                    if let Some(c) = st.conns.get(id) {
-                        offer(c, frame.clone());
-                    }
-                }
-            }
-        }
     }
 
     fn room_event(&self, ev: &RoomEvent) {
