@@ -108,6 +108,16 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace_seconds: u64,
 
+    // --- scale-out ---
+    /// `redis://…` to share fan-out, presence and rate limits between instances; unset for one instance.
+    #[arg(long = "redis-url", env = "REDIS_URL", value_name = "REDIS_URL", value_parser = parse_redis_url)]
+    pub redis_url: Option<Secret>,
+
+    /// Prefix of every Redis channel and key, so several deployments can share one Redis.
+    #[arg(long = "redis-prefix", env = "REDIS_PREFIX", value_name = "REDIS_PREFIX", default_value = "justus",
+          value_parser = parse_redis_prefix)]
+    pub redis_prefix: String,
+
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `justus_server=debug,info`.
     #[arg(
         long = "log",
@@ -216,6 +226,26 @@ fn parse_database_url(s: &str) -> Result<Secret, String> {
         other => Err(format!(
             "unsupported scheme `{other}` (expected postgres://; unset it for SQLite)"
         )),
+    }
+}
+
+fn parse_redis_url(s: &str) -> Result<Secret, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
+    match u.scheme() {
+        "redis" | "rediss" => Ok(Secret(s.to_owned())),
+        other => Err(format!("unsupported scheme `{other}` (expected redis://)")),
+    }
+}
+
+fn parse_redis_prefix(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("1–64 characters of letters, digits, `-`, `_`, `.`".into())
     }
 }
 

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod limits;
 pub mod secrets;
 pub mod state;
 pub mod storage;
@@ -39,6 +40,15 @@ pub struct Server {
 impl Server {
     /// Stops accepting, lets in-flight requests finish within the configured grace, then returns.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        // Sockets are told to reconnect elsewhere (4011) after their in-flight request is
+        // answered; wait briefly for them to go so no acknowledgement is cut off.
+        let hub = &self.state.hub;
+        if hub.close_all(gateway::hub::CLOSE_RESTARTING) > 0 {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+            while hub.socket_count() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -70,8 +80,17 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .unwrap_or_else(|| "justus".into());
     let keys = Keyring::new(&secrets, issuer)?;
     let passwords = Passwords::new().await?;
-    // In process until the scale-out issue adds Redis.
-    let bus: Arc<dyn justus_core::bus::Bus> = Arc::new(bus::LocalBus::default());
+    let (bus, shared_limits): (Arc<dyn justus_core::bus::Bus>, _) = match &config.redis_url {
+        Some(url) => (
+            bus::RedisBus::start(url.expose(), &config.redis_prefix, uuid::Uuid::now_v7())?,
+            Some(limits::RedisLimits::new(
+                url.expose(),
+                &config.redis_prefix,
+            )?),
+        ),
+        None => (Arc::new(bus::LocalBus::default()), None),
+    };
+    let limits = limits::Limits::new(&config, shared_limits);
     Ok(Arc::new(App::new(
         config,
         store,
@@ -79,7 +98,48 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         keys,
         passwords,
         telemetry::metrics_handle(),
+        limits,
     )))
+}
+
+/// Periodic work of the gateway: delivers events that waited too long for a gap to fill, and,
+/// when the bus is shared, beats (with this process's presence every few beats) and catches
+/// sockets up from the store when a peer process stops beating.
+async fn housekeeping(app: std::sync::Weak<App>) {
+    const TICK: std::time::Duration = std::time::Duration::from_millis(100);
+    const BEAT_EVERY: u32 = 20; // ticks: 2 s, well inside gateway::hub::PEER_TTL
+    const PRESENCE_EVERY: u32 = 5; // beats: 10 s
+    const SLOTS_EVERY: u32 = 200; // ticks: 20 s, well inside limits' slot TTL
+    let mut tick = tokio::time::interval(TICK);
+    let mut n: u32 = 0;
+    loop {
+        tick.tick().await;
+        let Some(app) = app.upgrade() else { break };
+        if app.hub.sweep() > 0 {
+            tokio::spawn(gateway::catchup::catch_up(
+                app.store.clone(),
+                app.hub.clone(),
+            ));
+        }
+        if app.bus.is_shared() && n.is_multiple_of(BEAT_EVERY) {
+            let up = app.bus.health() == justus_core::bus::BusHealth::Ok;
+            metrics::gauge!("bus_up").set(if up { 1.0 } else { 0.0 });
+            metrics::gauge!("bus_peers").set(app.hub.peer_count() as f64);
+            let presence = n
+                .is_multiple_of(BEAT_EVERY * PRESENCE_EVERY)
+                .then(|| app.hub.local_presence());
+            app.bus.publish(justus_core::bus::BusMessage::Heartbeat {
+                origin: app.instance,
+                presence,
+            });
+        }
+        if app.limits.is_shared() && n.is_multiple_of(SLOTS_EVERY) {
+            let slots = app.hub.socket_slots();
+            let app = app.clone();
+            tokio::spawn(async move { app.limits.sockets_alive(&slots).await });
+        }
+        n = n.wrapping_add(1);
+    }
 }
 
 /// Builds the app and serves it on `config.bind`.
@@ -91,18 +151,7 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .with_context(|| format!("cannot listen on {bind} (JUSTUS_BIND)"))?;
     let addr = listener.local_addr()?;
     let router = api::router(state.clone());
-    // Delivers events that waited too long for a gap to fill (see gateway::hub).
-    let hub = Arc::downgrade(&state.hub);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
-        loop {
-            tick.tick().await;
-            match hub.upgrade() {
-                Some(h) => h.sweep(),
-                None => break,
-            }
-        }
-    });
+    tokio::spawn(housekeeping(Arc::downgrade(&state)));
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

@@ -3,15 +3,11 @@
 use crate::auth::jwt::Keyring;
 use crate::auth::password::Passwords;
 use crate::auth::revocation::Revocations;
-use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use justus_core::bus::{Bus, BusMessage};
 use justus_core::event::RoomEvent;
 use justus_core::store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 pub type AppState = Arc<App>;
@@ -22,12 +18,12 @@ pub struct App {
     pub bus: Arc<dyn Bus>,
     pub keys: Keyring,
     pub passwords: Passwords,
-    pub throttle: LoginThrottle,
-    pub revocations: Revocations,
-    pub register_limit: DefaultKeyedRateLimiter<IpAddr>,
-    /// Gateway requests per user (burst 2×, sustained `GATEWAY_REQUESTS_PER_SECOND`).
-    pub gateway_limit: DefaultKeyedRateLimiter<justus_core::UserId>,
+    pub revocations: Arc<Revocations>,
+    /// Rate limits and caps (cluster-wide when Redis is configured).
+    pub limits: crate::limits::Limits,
     pub hub: Arc<crate::gateway::hub::Hub>,
+    /// This process, on the bus.
+    pub instance: justus_core::bus::InstanceId,
     pub metrics: PrometheusHandle,
     /// Origins allowed for CORS and cookie-authenticated requests (precomputed).
     pub allowed_origins: Vec<String>,
@@ -41,24 +37,29 @@ impl App {
         keys: Keyring,
         passwords: Passwords,
         metrics: PrometheusHandle,
+        limits: crate::limits::Limits,
     ) -> Self {
-        let per_hour = NonZeroU32::new(config.register_per_ip_per_hour).unwrap_or(NonZeroU32::MIN);
         let allowed_origins = config.allowed_origins();
-        let rps = NonZeroU32::new(config.gateway_requests_per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = rps.saturating_mul(NonZeroU32::new(2).unwrap_or(NonZeroU32::MIN));
-        let hub = Arc::new(crate::gateway::hub::Hub::default());
+        let instance = uuid::Uuid::now_v7();
+        let hub = Arc::new(crate::gateway::hub::Hub::new(instance));
+        hub.set_bus(Arc::downgrade(&bus));
         bus.attach(hub.clone());
+        let revocations = Arc::new(Revocations::default());
+        bus.attach(revocations.clone());
+        bus.attach(Arc::new(crate::gateway::catchup::CatchUp {
+            store: store.clone(),
+            hub: Arc::downgrade(&hub),
+        }));
         Self {
-            gateway_limit: RateLimiter::keyed(Quota::per_second(rps).allow_burst(burst)),
+            limits,
             hub,
-            register_limit: RateLimiter::keyed(Quota::per_hour(per_hour)),
+            instance,
             config,
             store,
             bus,
             keys,
             passwords,
-            throttle: LoginThrottle::default(),
-            revocations: Revocations::default(),
+            revocations,
             metrics,
             allowed_origins,
         }

@@ -245,15 +245,12 @@ pub async fn register(
         &req.password,
         &[username.as_str(), display_name.as_str(), email_local],
     )?;
-    if let Err(not_until) = app.register_limit.check_key(&ip) {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
+    if let Err(wait) = app.limits.register(ip).await {
         metrics::counter!("auth_registrations_total", "outcome" => "rate_limited").increment(1);
         return Err(ApiError::too_many(
             "rate_limited",
             "too many accounts created from this address; try later",
-            wait.as_secs(),
+            wait.as_secs_f64().ceil() as u64,
         ));
     }
     let hash = app.passwords.hash(password.expose()).await?;
@@ -317,7 +314,7 @@ pub async fn login(
             "wrong username, e-mail or password",
         ));
     }
-    if let Err(wait) = app.throttle.check(&account, ip) {
+    if let Err(wait) = app.limits.login_check(&account, ip).await {
         metrics::counter!("auth_throttled_total").increment(1);
         return Err(ApiError::too_many(
             "too_many_attempts",
@@ -335,14 +332,14 @@ pub async fn login(
         .verify(&req.password, found.as_ref().map(|(_, h)| h.as_str()))
         .await;
     let Some((user, _)) = found.filter(|_| ok) else {
-        app.throttle.record_failure(&account, ip);
+        app.limits.login_failed(&account, ip).await;
         metrics::counter!("auth_logins_total", "outcome" => "failure").increment(1);
         return Err(ApiError::unauthorized(
             "invalid_credentials",
             "wrong username, e-mail or password",
         ));
     };
-    app.throttle.record_success(&account, ip);
+    app.limits.login_succeeded(&account, ip).await;
     metrics::counter!("auth_logins_total", "outcome" => "success").increment(1);
     tracing::info!(user_id = %user.id, "login");
     start_session(

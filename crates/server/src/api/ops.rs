@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok`, `ready` or `unavailable`.
+    /// `ok` (liveness); `ready`, `degraded` (bus down, still serving) or `unavailable` (readiness).
     pub status: &'static str,
     /// Per-dependency result (readiness only).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -29,7 +29,9 @@ pub async fn health() -> Json<Health> {
     })
 }
 
-/// Readiness: every dependency answers (database now; Redis and storage as they arrive).
+/// Readiness: the database answers. The bus is reported but does not fail readiness: with Redis
+/// away every instance would be taken out of the load balancer at once, while sends still
+/// commit and clients converge by catch-up (`status` is `degraded`).
 #[utoipa::path(get, path = "/ready", tag = "ops",
     responses((status = 200, body = Health), (status = 503, description = "A dependency is down", body = Health)))]
 pub async fn ready(State(app): State<AppState>) -> Response {
@@ -41,6 +43,16 @@ pub async fn ready(State(app): State<AppState>) -> Response {
     };
     let ok = db == "ok";
     checks.insert("database", db);
+    let bus_ok = match app.bus.health() {
+        justus_core::bus::BusHealth::Ok => {
+            checks.insert("bus", "ok".to_owned());
+            true
+        }
+        justus_core::bus::BusHealth::Degraded(why) => {
+            checks.insert("bus", format!("degraded: {why}"));
+            false
+        }
+    };
     let status = if ok {
         StatusCode::OK
     } else {
@@ -49,7 +61,11 @@ pub async fn ready(State(app): State<AppState>) -> Response {
     (
         status,
         Json(Health {
-            status: if ok { "ready" } else { "unavailable" },
+            status: match (ok, bus_ok) {
+                (false, _) => "unavailable",
+                (true, false) => "degraded",
+                (true, true) => "ready",
+            },
             checks,
         }),
     )

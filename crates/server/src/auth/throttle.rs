@@ -8,7 +8,8 @@
 //! The per-account counter is what an attacker on other IPs could use to lock a user out, so
 //! (1) its cap is short, and (2) it is skipped for an (account, IP) pair that has logged in
 //! successfully before: the owner's usual network keeps working during an attack.
-//! Everything here is in process memory; the scale-out issue moves it to Redis.
+//! The rules and the decision are here; the counters live in process memory
+//! ([`LoginThrottle`]) or, scaled out, in Redis (`crate::limits`), which applies the same rules.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -16,15 +17,36 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Key {
+pub enum Key {
     AccountIp(String, IpAddr),
     Ip(IpAddr),
     Account(String),
 }
 
-struct Rule {
+pub struct Rule {
     free: u32,
     cap: Duration,
+}
+
+/// The counters that apply to an attempt on `account` from `ip`; the per-account one is left
+/// out when the pair is trusted (logged in successfully before).
+pub fn keys_for(account: &str, ip: IpAddr, trusted: bool) -> Vec<(Key, &'static Rule)> {
+    let mut keys = vec![
+        (Key::AccountIp(account.to_owned(), ip), &ACCOUNT_IP),
+        (Key::Ip(ip), &IP),
+    ];
+    if !trusted {
+        keys.push((Key::Account(account.to_owned()), &ACCOUNT));
+    }
+    keys
+}
+
+/// How long an attempt must still wait given a counter's failures and the time since its last.
+pub fn wait_for(rule: &Rule, failures: u32, since_last: Duration) -> Duration {
+    if since_last >= DECAY {
+        return Duration::ZERO;
+    }
+    delay(rule, failures).saturating_sub(since_last)
 }
 
 const ACCOUNT_IP: Rule = Rule {
@@ -39,8 +61,8 @@ const ACCOUNT: Rule = Rule {
     free: 20,
     cap: Duration::from_secs(60),
 };
-const DECAY: Duration = Duration::from_secs(15 * 60);
-const TRUST: Duration = Duration::from_secs(30 * 24 * 3600);
+pub const DECAY: Duration = Duration::from_secs(15 * 60);
+pub const TRUST: Duration = Duration::from_secs(30 * 24 * 3600);
 const MAX_ENTRIES: usize = 200_000;
 
 struct Entry {
@@ -64,19 +86,12 @@ fn delay(rule: &Rule, failures: u32) -> Duration {
 
 impl LoginThrottle {
     fn keys(&self, account: &str, ip: IpAddr) -> Vec<(Key, &'static Rule)> {
-        let mut keys = vec![
-            (Key::AccountIp(account.to_owned(), ip), &ACCOUNT_IP),
-            (Key::Ip(ip), &IP),
-        ];
         let trusted = self
             .trusted
             .lock()
             .get(&(account.to_owned(), ip))
             .is_some_and(|t| t.elapsed() < TRUST);
-        if !trusted {
-            keys.push((Key::Account(account.to_owned()), &ACCOUNT));
-        }
-        keys
+        keys_for(account, ip, trusted)
     }
 
     /// `Err(wait)` if an attempt for `account` from `ip` must wait; checked before the password.
@@ -90,11 +105,7 @@ impl LoginThrottle {
         let mut wait = Duration::ZERO;
         for (key, rule) in keys {
             if let Some(e) = map.get(&key) {
-                let since = now.duration_since(e.last);
-                if since >= DECAY {
-                    continue;
-                }
-                wait = wait.max(delay(rule, e.failures).saturating_sub(since));
+                wait = wait.max(wait_for(rule, e.failures, now.duration_since(e.last)));
             }
         }
         if wait.is_zero() { Ok(()) } else { Err(wait) }

@@ -9,7 +9,7 @@ use super::frames::{
     self, AuthReq, ClientFrame, EditReq, MessageRef, PresenceReq, ReactReq, ReadReq, SendReq,
     TypingReq,
 };
-use super::hub::{CLOSE_SESSION_ENDED, PRESENCE_GRACE};
+use super::hub::{CLOSE_RESTARTING, CLOSE_SESSION_ENDED, PRESENCE_GRACE};
 use crate::api::wire::PublicUser;
 use crate::auth::jwt::TokenError;
 use crate::chat;
@@ -109,7 +109,8 @@ pub async fn run(app: AppState, mut socket: WebSocket) {
     // 2. Register with the hub, enforce the per-user cap, subscribe, send `ready`.
     let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(super::QUEUE_FRAMES);
     let (conn_id, shared, count) = app.hub.register(who.user, who.session, tx);
-    if count > app.config.gateway_max_sockets_per_user as usize {
+    let slot = app.hub.slot(conn_id);
+    if !app.limits.socket_open(who.user, &slot, count).await {
         app.hub.unregister(conn_id);
         return close(&mut socket, CLOSE_TOO_MANY, "too many open sockets").await;
     }
@@ -118,6 +119,7 @@ pub async fn run(app: AppState, mut socket: WebSocket) {
         Err(e) => {
             tracing::warn!(error = ?e.code, "ready failed");
             app.hub.unregister(conn_id);
+            app.limits.socket_closed(who.user, &slot).await;
             return close(&mut socket, 1011, "try again").await;
         }
     };
@@ -130,6 +132,7 @@ pub async fn run(app: AppState, mut socket: WebSocket) {
     }
 
     // 3. Clean up; presence goes offline only after a grace period without sockets.
+    app.limits.socket_closed(who.user, &slot).await;
     if app.hub.unregister(conn_id) {
         let app = app.clone();
         let user = who.user;
@@ -194,6 +197,7 @@ async fn publish_presence(app: &AppState, user: UserId, status: &str) {
         user_id: user,
         status: status.to_owned(),
         rooms,
+        origin: app.instance,
     }));
 }
 
@@ -221,7 +225,16 @@ async fn serve(
             biased;
             () = shared.notify.notified() => {
                 let code = shared.close_code.load(Ordering::Acquire);
-                let reason = if code == CLOSE_SESSION_ENDED { "session ended" } else { "lagging: reconnect and resume" };
+                let reason = match code {
+                    CLOSE_SESSION_ENDED => "session ended",
+                    CLOSE_RESTARTING => "server restarting: reconnect and resume",
+                    _ => "lagging: reconnect and resume",
+                };
+                // A restart answers the request being processed first (its commit may be done).
+                if code == CLOSE_RESTARTING && let Some(pending) = in_flight.take() {
+                    let (id, reply) = pending.await;
+                    let _ = socket.send(Message::Text(reply_frame(&id, reply))).await;
+                }
                 return close(socket, code, reason).await;
             }
             Some(frame) = rx.recv() => {
@@ -231,11 +244,7 @@ async fn serve(
             }
             (id, reply) = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 in_flight = None;
-                let out = match reply {
-                    Ok(d) => frames::frame("ack", Some(&id), &d),
-                    Err(e) => frames::frame("error", Some(&id), &frames::ErrorD { code: e.code, message: &e.message, retry_after_ms: e.retry_after.map(|s| s * 1000) }),
-                };
-                if socket.send(Message::Text(out)).await.is_err() {
+                if socket.send(Message::Text(reply_frame(&id, reply))).await.is_err() {
                     return;
                 }
             }
@@ -267,7 +276,7 @@ async fn serve(
                         continue;
                     }
                 };
-                match handle_frame(app, who, &text, &mut queue) {
+                match handle_frame(app, who, &text, &mut queue).await {
                     Ok(Some(reply)) => {
                         strikes = 0;
                         if let Some(exp) = reply.1 { expiry = expiry_instant(exp); }
@@ -297,6 +306,21 @@ async fn serve(
     }
 }
 
+fn reply_frame(id: &str, reply: Reply) -> Utf8Bytes {
+    match reply {
+        Ok(d) => frames::frame("ack", Some(id), &d),
+        Err(e) => frames::frame(
+            "error",
+            Some(id),
+            &frames::ErrorD {
+                code: e.code,
+                message: &e.message,
+                retry_after_ms: e.retry_after.map(|s| s * 1000),
+            },
+        ),
+    }
+}
+
 enum FrameError {
     /// Answer with this error frame and count a strike.
     Reply(Utf8Bytes),
@@ -306,7 +330,7 @@ enum FrameError {
 /// Parses one text frame. Immediate answers (re-auth, ping, refusals) come back as `Ok(Some)`
 /// with a new token expiry for re-auth; requests that need work are queued.
 #[allow(clippy::type_complexity)]
-fn handle_frame(
+async fn handle_frame(
     app: &AppState,
     who: &mut Identity,
     text: &str,
@@ -355,10 +379,7 @@ fn handle_frame(
             Err((code, reason)) => Err(FrameError::Close(code, reason)),
         },
         "send" | "edit" | "delete" | "react" | "read" | "typing" | "presence" => {
-            if let Err(not_until) = app.gateway_limit.check_key(&who.user) {
-                let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                ));
+            if let Err(wait) = app.limits.gateway(who.user).await {
                 metrics::counter!("gateway_rate_limited_total").increment(1);
                 let d = frames::ErrorD {
                     code: "rate_limited",

@@ -90,6 +90,18 @@ pub fn frame<T: Serialize>(op: &str, id: Option<&str>, d: &T) -> Utf8Bytes {
         .into()
 }
 
+/// A server push whose payload is already JSON (events relayed from another process): the
+/// same bytes [`frame`] would produce for it.
+pub fn raw_frame(op: &str, d_json: &str) -> Utf8Bytes {
+    let mut out = String::with_capacity(d_json.len() + op.len() + 16);
+    out.push_str(r#"{"op":""#);
+    out.push_str(op); // ops are our own constants, never escaped characters
+    out.push_str(r#"","d":"#);
+    out.push_str(d_json);
+    out.push('}');
+    out.into()
+}
+
 #[derive(Serialize)]
 pub struct ErrorD<'a> {
     pub code: &'a str,
@@ -108,4 +120,19 @@ pub fn error(id: Option<&str>, code: &str, message: &str) -> Utf8Bytes {
             retry_after_ms: None,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_frame_matches_frame() {
+        let d = serde_json::json!({"room_id": "r", "seq": 7, "body": "h\"i"});
+        let json = serde_json::to_string(&d).expect("json");
+        assert_eq!(
+            frame("event", None, &d).as_str(),
+            raw_frame("event", &json).as_str()
+        );
+    }
 }

@@ -6,16 +6,23 @@
 //! the others. Events of a room are delivered in `seq` order: one that arrives ahead of a gap
 //! (two commits racing to publish) is held briefly until the gap fills, or flushed after
 //! [`HOLD`] so clients catch up by `seq`.
+//!
+//! Scaled out, the hub also tells the bus which rooms this process cares about (the first local
+//! subscriber subscribes the process to the room's channel, the last one leaving unsubscribes),
+//! and keeps the presence of users whose sockets live on other processes: learned from their
+//! presence signals and heartbeats, dropped when the process stops beating.
 
 use crate::gateway::frames;
 use axum::extract::ws::Utf8Bytes;
-use justus_core::bus::{BusMessage, BusSink, Ephemeral};
+use justus_core::bus::{
+    Bus, BusMessage, BusSink, EncodedEvent, Ephemeral, InstanceId, PresenceEntry,
+};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::{RoomId, SessionId, UserId};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc};
 
@@ -25,6 +32,10 @@ pub type ConnId = u64;
 const HOLD: Duration = Duration::from_millis(250);
 /// How long a user stays "online" after their last socket closed (hides reconnects).
 pub const PRESENCE_GRACE: Duration = Duration::from_secs(30);
+/// A peer process that has not sent a heartbeat for this long is dead: its users go offline
+/// and this process catches its sockets up from the store (the peer may have died between a
+/// commit and its publish).
+pub const PEER_TTL: Duration = Duration::from_secs(6);
 
 /// What the hub shares with a connection task.
 pub struct ConnShared {
@@ -70,21 +81,76 @@ struct State {
     published: HashMap<RoomId, i64>,
     /// Rooms holding events ahead of a gap (swept periodically).
     held_rooms: HashSet<RoomId>,
+    /// Users online on other processes: user → process → (status, rooms).
+    remote: HashMap<UserId, HashMap<InstanceId, (String, Vec<RoomId>)>>,
+    /// Other processes and when they last beat.
+    peers: HashMap<InstanceId, Instant>,
 }
 
 const PUBLISHED_CAP: usize = 200_000;
 
-#[derive(Default)]
 pub struct Hub {
+    instance: InstanceId,
     state: Mutex<State>,
     next_id: AtomicU64,
+    /// Told about room interest changes (set once at start-up; weak: the bus owns the hub).
+    bus: OnceLock<Weak<dyn Bus>>,
 }
 
 /// Closes with this code when the socket's queue overflows.
 pub const CLOSE_LAGGING: u16 = 4009;
 pub const CLOSE_SESSION_ENDED: u16 = 4003;
+/// Closes every socket with this code when the process shuts down: reconnect elsewhere.
+pub const CLOSE_RESTARTING: u16 = 4011;
 
 impl Hub {
+    pub fn new(instance: InstanceId) -> Self {
+        Self {
+            instance,
+            state: Mutex::new(State::default()),
+            next_id: AtomicU64::new(0),
+            bus: OnceLock::new(),
+        }
+    }
+
+    pub fn instance(&self) -> InstanceId {
+        self.instance
+    }
+
+    /// Connects the hub to the bus it reports room interest to.
+    pub fn set_bus(&self, bus: Weak<dyn Bus>) {
+        let _ = self.bus.set(bus);
+    }
+
+    fn interest(&self, room: RoomId, interested: bool) {
+        if let Some(bus) = self.bus.get().and_then(Weak::upgrade) {
+            bus.set_room_interest(room, interested);
+        }
+    }
+
+    /// Adds a socket to a room's subscribers (the caller holds the lock).
+    fn add_sub<'s>(&self, st: &'s mut State, room: RoomId, id: ConnId) -> &'s mut RoomSubs {
+        let created = !st.rooms.contains_key(&room);
+        if created {
+            self.interest(room, true);
+        }
+        let subs = st.rooms.entry(room).or_default();
+        subs.conns.insert(id);
+        subs
+    }
+
+    /// Removes a socket from a room's subscribers; forgets the room when it was the last.
+    fn remove_sub(&self, st: &mut State, room: RoomId, id: ConnId) {
+        if let Some(subs) = st.rooms.get_mut(&room) {
+            subs.conns.remove(&id);
+            if subs.conns.is_empty() {
+                st.rooms.remove(&room);
+                st.held_rooms.remove(&room);
+                self.interest(room, false);
+            }
+        }
+    }
+
     /// Registers a socket; returns its id and the shared close signal.
     pub fn register(
         &self,
@@ -122,12 +188,7 @@ impl Hub {
             return false;
         };
         for room in &conn.rooms {
-            if let Some(subs) = st.rooms.get_mut(room) {
-                subs.conns.remove(&id);
-                if subs.conns.is_empty() {
-                    st.rooms.remove(room);
-                }
-            }
+            self.remove_sub(&mut st, *room, id);
         }
         let last = match st.users.get_mut(&conn.user) {
             Some(set) => {
@@ -147,8 +208,7 @@ impl Hub {
     pub fn subscribe(&self, id: ConnId, rooms: &[(RoomId, i64)]) {
         let mut st = self.state.lock();
         for (room, last_seq) in rooms {
-            let subs = st.rooms.entry(*room).or_default();
-            subs.conns.insert(id);
+            let subs = self.add_sub(&mut st, *room, id);
             if subs.delivered.is_none() {
                 subs.delivered = Some(*last_seq);
             }
@@ -177,34 +237,51 @@ impl Hub {
     fn room_event(&self, ev: &RoomEvent) {
         let started = Instant::now();
         let frame = frames::frame("event", None, ev);
+        self.room_frame(ev.room_id, ev.seq, ev.created_at, frame, started);
+    }
+
+    fn relayed_event(&self, ev: &EncodedEvent) {
+        let started = Instant::now();
+        let frame = frames::raw_frame("event", &ev.json);
+        self.room_frame(ev.room_id, ev.seq, ev.created_at, frame, started);
+    }
+
+    fn room_frame(
+        &self,
+        room_id: RoomId,
+        seq: i64,
+        created_at: chrono::DateTime<chrono::Utc>,
+        frame: Utf8Bytes,
+        started: Instant,
+    ) {
         let mut st = self.state.lock();
         if st.published.len() >= PUBLISHED_CAP {
             st.published.clear();
         }
-        let latest = st.published.entry(ev.room_id).or_insert(ev.seq);
-        *latest = (*latest).max(ev.seq);
+        let latest = st.published.entry(room_id).or_insert(seq);
+        *latest = (*latest).max(seq);
         let State {
             rooms,
             conns,
             held_rooms,
             ..
         } = &mut *st;
-        let Some(subs) = rooms.get_mut(&ev.room_id) else {
+        let Some(subs) = rooms.get_mut(&room_id) else {
             return;
         };
         let expected = subs.delivered.map(|d| d + 1);
         match expected {
-            Some(next) if ev.seq < next => return, // already delivered (or in the snapshot)
-            Some(next) if ev.seq > next => {
-                subs.held.insert(ev.seq, (frame, Instant::now()));
-                held_rooms.insert(ev.room_id);
+            Some(next) if seq < next => return, // already delivered (or in the snapshot)
+            Some(next) if seq > next => {
+                subs.held.insert(seq, (frame, Instant::now()));
+                held_rooms.insert(room_id);
                 flush_stale(subs, conns);
                 return;
             }
             _ => {}
         }
         fan_out(subs, conns, &frame);
-        subs.delivered = Some(ev.seq);
+        subs.delivered = Some(seq);
         // Anything held that is now in order goes out too.
         while let Some(entry) = subs.held.first_entry() {
             let seq = *entry.key();
@@ -216,7 +293,7 @@ impl Hub {
             subs.delivered = Some(seq);
         }
         flush_stale(subs, conns);
-        let lag = (chrono::Utc::now() - ev.created_at)
+        let lag = (chrono::Utc::now() - created_at)
             .num_microseconds()
             .unwrap_or(0)
             .max(0) as f64
@@ -234,14 +311,12 @@ impl Hub {
             .unwrap_or_default();
         for id in ids {
             if joined {
-                st.rooms.entry(room).or_default().conns.insert(id);
+                self.add_sub(&mut st, room, id);
                 if let Some(c) = st.conns.get_mut(&id) {
                     c.rooms.insert(room);
                 }
             } else {
-                if let Some(subs) = st.rooms.get_mut(&room) {
-                    subs.conns.remove(&id);
-                }
+                self.remove_sub(&mut st, room, id);
                 if let Some(c) = st.conns.get_mut(&id) {
                     c.rooms.remove(&room);
                 }
@@ -294,7 +369,7 @@ impl Hub {
                 }
             }
         }
-        users
+        let mut peers: Vec<(UserId, String)> = users
             .into_iter()
             .map(|u| {
                 (
@@ -305,7 +380,156 @@ impl Hub {
                         .unwrap_or_else(|| "online".into()),
                 )
             })
+            .collect();
+        let wanted: HashSet<&RoomId> = rooms.iter().collect();
+        for (user, by_instance) in &st.remote {
+            if *user == me || st.users.contains_key(user) {
+                continue;
+            }
+            if let Some((status, _)) = by_instance
+                .values()
+                .find(|(_, rs)| rs.iter().any(|r| wanted.contains(r)))
+            {
+                peers.push((*user, status.clone()));
+            }
+        }
+        peers
+    }
+
+    /// This process's online users, their status and rooms: the presence part of a heartbeat.
+    pub fn local_presence(&self) -> Vec<PresenceEntry> {
+        let st = self.state.lock();
+        st.users
+            .iter()
+            .map(|(user, ids)| {
+                let rooms: HashSet<RoomId> = ids
+                    .iter()
+                    .filter_map(|id| st.conns.get(id))
+                    .flat_map(|c| c.rooms.iter().copied())
+                    .collect();
+                PresenceEntry {
+                    user_id: *user,
+                    status: st
+                        .presence
+                        .get(user)
+                        .cloned()
+                        .unwrap_or_else(|| "online".into()),
+                    rooms: rooms.into_iter().collect(),
+                }
+            })
             .collect()
+    }
+
+    /// Rooms with local subscribers and the last seq delivered to them: where a catch-up from
+    /// the store starts.
+    pub fn delivered_rooms(&self) -> Vec<(RoomId, i64)> {
+        let st = self.state.lock();
+        st.rooms
+            .iter()
+            .filter_map(|(room, subs)| subs.delivered.map(|d| (*room, d)))
+            .collect()
+    }
+
+    /// Every local socket as (user, cluster-wide slot name), for the socket cap.
+    pub fn socket_slots(&self) -> Vec<(UserId, String)> {
+        let st = self.state.lock();
+        st.conns
+            .iter()
+            .map(|(id, c)| (c.user, self.slot(*id)))
+            .collect()
+    }
+
+    /// The name of a socket's slot in the cluster-wide socket cap.
+    pub fn slot(&self, id: ConnId) -> String {
+        format!("{}:{id}", self.instance)
+    }
+
+    pub fn socket_count(&self) -> usize {
+        self.state.lock().conns.len()
+    }
+
+    /// Closes every socket (shutdown).
+    pub fn close_all(&self, code: u16) -> usize {
+        let st = self.state.lock();
+        for c in st.conns.values() {
+            c.shared.close(code);
+        }
+        st.conns.len()
+    }
+
+    /// Presence of a user on another process changed.
+    fn remote_presence(&self, user: UserId, status: &str, rooms: &[RoomId], origin: InstanceId) {
+        let frame = {
+            let mut st = self.state.lock();
+            st.peers.insert(origin, Instant::now());
+            if status == "offline" {
+                if let Some(by) = st.remote.get_mut(&user) {
+                    by.remove(&origin);
+                    if by.is_empty() {
+                        st.remote.remove(&user);
+                    }
+                }
+                // Still online here or on another process: nothing changed for viewers.
+                if st.users.contains_key(&user) || st.remote.contains_key(&user) {
+                    return;
+                }
+            } else {
+                st.remote
+                    .entry(user)
+                    .or_default()
+                    .insert(origin, (status.to_owned(), rooms.to_vec()));
+            }
+            presence_frame(user, status)
+        };
+        self.to_rooms_once(rooms, user, frame);
+    }
+
+    /// A peer's heartbeat: it is alive, and (when listed) exactly these users are online there.
+    fn heartbeat(&self, origin: InstanceId, presence: Option<Vec<PresenceEntry>>) {
+        if origin == self.instance {
+            return;
+        }
+        let mut gone = Vec::new();
+        let mut arrived = Vec::new();
+        {
+            let mut st = self.state.lock();
+            st.peers.insert(origin, Instant::now());
+            let Some(list) = presence else { return };
+            let listed: HashSet<UserId> = list.iter().map(|e| e.user_id).collect();
+            for (user, by) in st.remote.iter_mut() {
+                if !listed.contains(user)
+                    && let Some((_, rooms)) = by.remove(&origin)
+                {
+                    gone.push((*user, rooms));
+                }
+            }
+            st.remote.retain(|_, by| !by.is_empty());
+            for e in list {
+                let by = st.remote.entry(e.user_id).or_default();
+                if by
+                    .insert(origin, (e.status.clone(), e.rooms.clone()))
+                    .is_none()
+                {
+                    arrived.push(e);
+                }
+            }
+        }
+        for (user, rooms) in gone {
+            self.offline_if_gone(user, &rooms);
+        }
+        for e in arrived {
+            self.to_rooms_once(&e.rooms, e.user_id, presence_frame(e.user_id, &e.status));
+        }
+    }
+
+    fn offline_if_gone(&self, user: UserId, rooms: &[RoomId]) {
+        let online = {
+            let st = self.state.lock();
+            st.users.contains_key(&user) || st.remote.contains_key(&user)
+        };
+        if !online {
+            self.to_rooms_once(rooms, user, presence_frame(user, "offline"));
+        }
     }
 
     /// The highest seq this process has seen published for each room (for `ready`: a commit
@@ -314,8 +538,11 @@ impl Hub {
         self.state.lock().published.get(&room).copied()
     }
 
-    /// Flushes held events whose gap did not fill in time (called periodically).
-    pub fn sweep(&self) {
+    /// Flushes held events whose gap did not fill in time, and forgets peers that stopped
+    /// beating (their users go offline). Called periodically; returns how many peers were lost
+    /// (the caller then catches up from the store).
+    pub fn sweep(&self) -> usize {
+        let lost = self.expire_peers();
         let mut st = self.state.lock();
         let State {
             rooms,
@@ -330,6 +557,50 @@ impl Hub {
             }
             None => false,
         });
+        lost
+    }
+
+    fn expire_peers(&self) -> usize {
+        let mut gone = Vec::new();
+        let lost = {
+            let mut st = self.state.lock();
+            let dead: Vec<InstanceId> = st
+                .peers
+                .iter()
+                .filter(|(_, at)| at.elapsed() >= PEER_TTL)
+                .map(|(id, _)| *id)
+                .collect();
+            for peer in &dead {
+                st.peers.remove(peer);
+                for (user, by) in st.remote.iter_mut() {
+                    if let Some((_, rooms)) = by.remove(peer) {
+                        gone.push((*user, rooms));
+                    }
+                }
+            }
+            st.remote.retain(|_, by| !by.is_empty());
+            dead.len()
+        };
+        for (user, rooms) in gone {
+            self.offline_if_gone(user, &rooms);
+        }
+        if lost > 0 {
+            metrics::counter!("bus_peers_lost_total").increment(lost as u64);
+        }
+        lost
+    }
+
+    /// Other processes currently beating.
+    pub fn peer_count(&self) -> usize {
+        self.state.lock().peers.len()
+    }
+
+    fn forget_room(&self, room: RoomId) {
+        let mut st = self.state.lock();
+        if st.rooms.remove(&room).is_some() {
+            st.held_rooms.remove(&room);
+            self.interest(room, false);
+        }
     }
 
     fn end_sessions(&self, sessions: &[SessionId]) {
@@ -355,6 +626,14 @@ fn offer(c: &Conn, frame: Utf8Bytes) {
         }
         Err(mpsc::error::TrySendError::Closed(_)) => {}
     }
+}
+
+fn presence_frame(user: UserId, status: &str) -> Utf8Bytes {
+    frames::frame(
+        "presence",
+        None,
+        &serde_json::json!({"user_id": user, "status": status}),
+    )
 }
 
 fn fan_out(subs: &RoomSubs, conns: &HashMap<ConnId, Conn>, frame: &Utf8Bytes) {
@@ -387,7 +666,13 @@ impl BusSink for Hub {
             BusMessage::Event(ev) => {
                 self.room_event(&ev);
                 if ev.kind == EventKind::RoomDeleted {
-                    self.state.lock().rooms.remove(&ev.room_id);
+                    self.forget_room(ev.room_id);
+                }
+            }
+            BusMessage::Relayed(ev) => {
+                self.relayed_event(&ev);
+                if ev.kind == EventKind::RoomDeleted {
+                    self.forget_room(ev.room_id);
                 }
             }
             BusMessage::Ephemeral(e) => match &e {
@@ -399,11 +684,16 @@ impl BusSink for Hub {
                     *room_id,
                     frames::frame("receipt", None, &serde_json::json!({"room_id": room_id, "user_id": user_id, "seq": seq})),
                 ),
-                Ephemeral::Presence { user_id, status, rooms } => {
-                    let frame = frames::frame("presence", None, &serde_json::json!({"user_id": user_id, "status": status}));
-                    self.to_rooms_once(rooms, *user_id, frame);
+                Ephemeral::Presence { user_id, status, rooms, origin } => {
+                    if *origin == self.instance {
+                        self.to_rooms_once(rooms, *user_id, presence_frame(*user_id, status));
+                    } else {
+                        self.remote_presence(*user_id, status, rooms, *origin);
+                    }
                 }
             },
+            BusMessage::Heartbeat { origin, presence } => self.heartbeat(origin, presence),
+            BusMessage::Resync => {} // handled by gateway::catchup
             BusMessage::SessionsRevoked(ids) => self.end_sessions(&ids),
             BusMessage::Membership { room_id, user_id, joined } => self.membership(room_id, user_id, joined),
         }

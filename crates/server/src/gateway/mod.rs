@@ -5,7 +5,9 @@
 //! - `conn`: one task per socket: authentication, requests (via the same `chat` use cases as
 //!   REST), heartbeats, token expiry, backpressure.
 //! - `frames`: the wire shapes.
+//! - `catchup`: refills sockets from the store when the bus may have lost messages.
 
+pub mod catchup;
 pub mod conn;
 pub mod frames;
 pub mod hub;
