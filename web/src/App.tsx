@@ -8,6 +8,7 @@ import { RoomView } from './ui/messages/RoomView';
 import { Panel } from './ui/rooms/Panel';
 import { Settings } from './ui/settings/Settings';
 import { Switcher } from './ui/rooms/Switcher';
+import { ConfirmHost } from './ui/common/confirm';
 
 export function App(props: { client: Client }) {
   const c = props.client;
@@ -55,6 +56,7 @@ export function App(props: { client: Client }) {
           </Show>
         </div>
         <Show when={switcher()}><Switcher client={c} onClose={() => setSwitcher(false)} /></Show>
+        <ConfirmHost />
       </Match>
     </Switch>
   );

@@ -7,6 +7,13 @@ import { anchorScrollTop, captureAnchor, computeOffsets, windowRange, type Ancho
  * as an anchor so loading older rows or re-measuring never moves what the user is reading;
  * at the bottom the list follows new rows.
  */
+export interface VirtualListControl {
+  /** Put the row with this key at the top of the viewport; false if it is not in the list. */
+  scrollToKey: (key: string) => boolean;
+  /** Whether the top of that row is inside the viewport (reactive: tracks scrolling). */
+  inView: (key: string) => boolean;
+}
+
 export function VirtualList<T>(props: {
   items: T[];
   key: (item: T) => string;
@@ -15,6 +22,8 @@ export function VirtualList<T>(props: {
   estimate?: number;
   label: string;
   ref?: (el: HTMLDivElement) => void;
+  /** Receives the list's imperative handle (scroll a row to the top of the viewport). */
+  control?: (c: VirtualListControl) => void;
 }) {
   const est = props.estimate ?? 64;
   const [heights, setHeights] = createSignal(new Map<string, number>(), { equals: false });
@@ -81,6 +90,24 @@ export function VirtualList<T>(props: {
   onMount(() => {
     setViewport(el.clientHeight);
     props.ref?.(el);
+    props.control?.({
+      scrollToKey: (key) => {
+        const i = indexOf().get(key);
+        if (i === undefined) return false;
+        // Anchor on that row: re-measuring the rows around it will not move it.
+        atBottom = false;
+        anchor = { key, delta: 0 };
+        el.scrollTop = offsets()[i];
+        setScrollTop(el.scrollTop);
+        return true;
+      },
+      inView: (key) => {
+        const i = indexOf().get(key);
+        if (i === undefined) return false;
+        const top = offsets()[i];
+        return top >= scrollTop() - 1 && top < scrollTop() + viewport();
+      },
+    });
   });
 
   return (
