@@ -27,7 +27,8 @@ export function App(props: { client: Client }) {
 
   onMount(() => {
     const key = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k' && c.phase === 'app') {
+      // Not over another modal dialog (a pending confirmation keeps the focus trap).
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k' && c.phase === 'app' && !document.querySelector('[aria-modal="true"]')) {
         e.preventDefault();
         setSwitcher(true);
       }
