@@ -1,10 +1,10 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'c12a6d4f0d4f';
+const VERSION = 'ab4306bc0e9a';
 const PRECACHE = [
-  "/assets/index-BTiPNQFP.js",
   "/assets/index-CnIrqHfa.css",
+  "/assets/index-Q3Zotg3K.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

@@ -486,6 +486,22 @@ await test('notifications: opt-in asks permission; a hidden tab notifies for men
   await p.getByRole('heading', { level: 2 }).filter({ hasText: 'Trio' }).waitFor();
 });
 
+await test('rows are kept across updates: a focused message action keeps focus while messages arrive', async () => {
+  const p = bob.page;
+  const msg = p.getByTestId('message').filter({ hasText: 'a plain message for the trio' });
+  await msg.hover();
+  await msg.getByRole('button', { name: 'Pin', exact: true }).focus();
+  await p.evaluate(() => { document.activeElement.dataset.marker = 'kept'; });
+  await p.mouse.move(1, 1);
+  await openRoom(carol, 'Trio');
+  await send(carol, 'arriving while bob has focus');
+  await send(carol, 'and another one');
+  await waitText(bob, 'and another one');
+  await sleep(300);
+  const still = await p.evaluate(() => document.activeElement?.dataset.marker === 'kept' && document.activeElement.isConnected);
+  assert(still, 'focus stayed on the same Pin button: ' + (await p.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))));
+});
+
 // ---------- 10,000 messages in the real browser ----------
 async function rest(method, path, token, body) {
   const r = await fetch(justus.url + '/api/v1' + path, {

@@ -76,7 +76,10 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
     const grouped = !newDay && prev && prev.sender_id === m.sender_id && !m.reply_to &&
       Date.parse(m.created_at) - Date.parse(prev.created_at) < 5 * 60_000;
     const mine = m.sender_id === c.me?.id;
-    const replied = m.reply_to ? c.timeline(props.roomId).get(m.reply_to) : undefined;
+    // Rows are kept across updates (see \`same\` below): what can change without the message
+    // changing (names, the replied-to message) is read through the tick, so it stays current.
+    const name = (id: string) => (props.tick(), c.displayName(id));
+    const replied = () => (props.tick(), m.reply_to ? c.timeline(props.roomId).get(m.reply_to) : undefined);
     let reactBtn: HTMLButtonElement | undefined;
     // Close the reaction picker and give focus back to the button that opened it.
     const closePicker = () => { setPicker(null); reactBtn?.focus(); };
@@ -89,17 +92,17 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <div class="new-line" role="separator" data-testid="unread-line">New messages</div>
         </Show>
         <article class={'msg' + (grouped ? ' grouped' : '') + (mine ? ' mine' : '') + (confirming() === m.id ? ' keep-actions' : '') + ' state-' + it.state}
-          data-testid="message" data-id={m.id} data-state={it.state} data-seq={m.seq} aria-label={`${c.displayName(m.sender_id)}: ${plain(m.body)}`}
+          data-testid="message" data-id={m.id} data-state={it.state} data-seq={m.seq} aria-label={`${name(m.sender_id)}: ${plain(m.body)}`}
           onKeyDown={(e) => { if (e.key === 'Escape' && picker() === m.id) { e.stopPropagation(); closePicker(); } }}>
           <Show when={!grouped}>
             <header>
-              <span class="sender">{c.displayName(m.sender_id)}</span>
+              <span class="sender">{name(m.sender_id)}</span>
               <time dateTime={m.created_at}>{m.created_at ? timeFmt.format(new Date(m.created_at)) : ''}</time>
             </header>
           </Show>
           <Show when={m.reply_to}>
             <div class="quote" data-testid="reply-quote">
-              <Icon name="quote" size={14} /> {replied ? `${c.displayName(replied.sender_id)}: ${plain(replied.body).slice(0, 80)}` : 'a message'}
+              <Icon name="quote" size={14} /> {(() => { const r = replied(); return r ? `${name(r.sender_id)}: ${plain(r.body).slice(0, 80)}` : 'a message'; })()}
             </div>
           </Show>
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
@@ -166,6 +169,11 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
     );
   };
 
+  // A row is rebuilt only when its message, send state, or what its grouping/separators look at changes.
+  const sameRow = (a: TimelineItem, b: TimelineItem, pa: TimelineItem | undefined, pb: TimelineItem | undefined) =>
+    a.message === b.message && a.state === b.state && a.error === b.error &&
+    pa?.message.seq === pb?.message.seq && pa?.message.sender_id === pb?.message.sender_id && pa?.message.created_at === pb?.message.created_at;
+
   const typing = () => (props.tick(), c.typingIn(props.roomId));
   const title = () => (room() ? Rooms.title(room()!) : '');
   const canPost = () => { const r = room(); return !r || !r.only_admins_post || r.my_role !== 'member'; };
@@ -188,7 +196,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <button aria-label="Dismiss" title="Dismiss" onClick={() => setJumpDismissed(true)}><Icon name="close" /></button>
         </div>
       </Show>
-      <VirtualList items={items()} key={(it) => it.key} row={row} onNearTop={nearTop} label={'Messages in ' + title()}
+      <VirtualList items={items()} key={(it) => it.key} row={row} same={sameRow} onNearTop={nearTop} label={'Messages in ' + title()}
         control={setList} />
       <div class="typing" aria-live="polite">
         <Show when={typing().length}>{typing().join(', ')} {typing().length === 1 ? 'is' : 'are'} typing…</Show>

@@ -1,4 +1,4 @@
-import { createEffect, createMemo, createSignal, For, onCleanup, onMount, type JSX } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, onCleanup, onMount, untrack, type JSX } from 'solid-js';
 import { anchorScrollTop, captureAnchor, computeOffsets, windowRange, type Anchor } from '../../lib/virtual';
 
 /**
@@ -19,6 +19,11 @@ export function VirtualList<T>(props: {
   key: (item: T) => string;
   row: (item: T, index: number) => JSX.Element;
   onNearTop?: () => void;
+  /**
+   * Whether a row must be rebuilt: given the item and the one before it (old and new). Rows are
+   * keyed, so without a change here a row keeps its DOM (and focus) across list updates.
+   */
+  same?: (a: T, b: T, prevA: T | undefined, prevB: T | undefined) => boolean;
   estimate?: number;
   label: string;
   ref?: (el: HTMLDivElement) => void;
@@ -37,10 +42,12 @@ export function VirtualList<T>(props: {
   const offsets = createMemo(() => computeOffsets(keys(), heights(), est));
   const indexOf = createMemo(() => new Map(keys().map((k, i) => [k, i])));
   const range = createMemo(() => windowRange(offsets(), scrollTop(), viewport()));
+  // Keys (strings) drive <For>, so a row survives updates that replace item objects.
   const visible = createMemo(() => {
     const [s, e] = range();
-    return props.items.slice(s, e);
-  });
+    return keys().slice(s, e);
+  }, [] as string[], { equals: (a, b) => a.length === b.length && a.every((k, i) => k === b[i]) });
+  const same = props.same ?? ((a: T, b: T) => a === b);
 
   const ro = new ResizeObserver((entries) => {
     const h = heights();
@@ -114,19 +121,30 @@ export function VirtualList<T>(props: {
     <div ref={el} class="vlist" onScroll={onScroll} role="log" aria-label={props.label} aria-live="polite" tabindex="0">
       <div class="vlist-inner" ref={(d) => createEffect(() => (d.style.height = offsets()[props.items.length] + 'px'))}>
         <For each={visible()}>
-          {(item) => (
-            <div
-              class="vrow"
-              data-key={props.key(item)}
-              ref={(d) => {
-                ro.observe(d);
-                onCleanup(() => ro.unobserve(d));
-                createEffect(() => (d.style.transform = `translateY(${offsets()[indexOf().get(props.key(item)) ?? 0]}px)`));
-              }}
-            >
-              {props.row(item, indexOf().get(props.key(item)) ?? 0)}
-            </div>
-          )}
+          {(key) => {
+            type Slot = { item: T; prev: T | undefined; index: number } | undefined;
+            const slot = createMemo<Slot>(() => {
+              const i = indexOf().get(key);
+              return i === undefined ? undefined : { item: props.items[i], prev: props.items[i - 1], index: i };
+            }, undefined, { equals: (a, b) => !!a && !!b && same(a.item, b.item, a.prev, b.prev) });
+            return (
+              <div
+                class="vrow"
+                data-key={key}
+                ref={(d) => {
+                  ro.observe(d);
+                  onCleanup(() => ro.unobserve(d));
+                  createEffect(() => (d.style.transform = `translateY(${offsets()[indexOf().get(key) ?? 0]}px)`));
+                }}
+              >
+                {(() => {
+                  const s = slot();
+                  // Only the slot is tracked: what the row reads while rendering must not rebuild it.
+                  return s ? untrack(() => props.row(s.item, s.index)) : null;
+                })()}
+              </div>
+            );
+          }}
         </For>
       </div>
     </div>
