@@ -37,16 +37,28 @@ export function startNotifications(client: Client): void {
     if (!ok) return;
     const sender = client.displayName(m.sender_id);
     const title = room && room.kind === 'group' ? `${sender} in ${Rooms.title(room)}` : sender;
+    // One notification per room (tag): a burst replaces instead of stacking.
+    const opts = { body: plain(m.body).slice(0, 160), tag: roomId, icon: '/icons/icon-192.png', data: { roomId } };
     try {
-      // One notification per room (tag): a burst replaces instead of stacking.
-      const n = new Notification(title, { body: plain(m.body).slice(0, 160), tag: roomId, icon: '/icons/icon-192.png' });
+      const n = new Notification(title, opts);
       n.onclick = () => {
         window.focus();
         void client.openRoom(roomId);
         n.close();
       };
     } catch {
-      /* some platforms only allow notifications from a service worker: skip quietly */
+      // Mobile browsers only allow notifications through the service worker; its
+      // notificationclick handler posts { type: 'open-room' } back (see listenForOpenRoom).
+      void navigator.serviceWorker?.getRegistration().then((reg) => reg?.showNotification(title, opts)).catch(() => {});
     }
   };
+  listenForOpenRoom(client);
+}
+
+/** A click on a notification shown by the service worker opens that room here. */
+function listenForOpenRoom(client: Client): void {
+  navigator.serviceWorker?.addEventListener('message', (e: MessageEvent) => {
+    const d = e.data as { type?: unknown; roomId?: unknown } | null;
+    if (d?.type === 'open-room' && typeof d.roomId === 'string' && client.rooms.get(d.roomId)) void client.openRoom(d.roomId);
+  });
 }
