@@ -1,10 +1,10 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '2791d263bbb8';
+const VERSION = 'ded4586d5d90';
 const PRECACHE = [
-  "/assets/index-C-GqMNaB.js",
-  "/assets/index-HbFijJSD.css",
+  "/assets/index-CiYt3Rhd.js",
+  "/assets/index-CnIrqHfa.css",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",
@@ -40,4 +40,19 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   event.respondWith(caches.match(req, { cacheName: CACHE }).then((hit) => hit || fetch(req)));
+});
+
+// A click on a notification the page showed through this worker (mobile browsers allow no
+// other kind): focus an open window and tell it which room, or open the app.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const roomId = event.notification.data?.roomId;
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => {
+      const win = list[0];
+      if (!win) return self.clients.openWindow('/');
+      win.postMessage({ type: 'open-room', roomId });
+      return win.focus();
+    }),
+  );
 });

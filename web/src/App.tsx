@@ -8,6 +8,7 @@ import { RoomView } from './ui/messages/RoomView';
 import { Panel } from './ui/rooms/Panel';
 import { Settings } from './ui/settings/Settings';
 import { Switcher } from './ui/rooms/Switcher';
+import { ConfirmHost } from './ui/common/confirm';
 
 export function App(props: { client: Client }) {
   const c = props.client;
@@ -26,7 +27,8 @@ export function App(props: { client: Client }) {
 
   onMount(() => {
     const key = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k' && c.phase === 'app') {
+      // Not over another modal dialog (a pending confirmation keeps the focus trap).
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k' && c.phase === 'app' && !document.querySelector('[aria-modal="true"]')) {
         e.preventDefault();
         setSwitcher(true);
       }
@@ -55,6 +57,7 @@ export function App(props: { client: Client }) {
           </Show>
         </div>
         <Show when={switcher()}><Switcher client={c} onClose={() => setSwitcher(false)} /></Show>
+        <ConfirmHost />
       </Match>
     </Switch>
   );

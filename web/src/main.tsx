@@ -5,6 +5,7 @@ import { Client } from './lib/client';
 import { IdbOutboxStorage } from './lib/outbox';
 import { IdbCache } from './lib/cache';
 import { applyTheme, loadPrefs } from './ui/settings/prefs';
+import { startNotifications } from './ui/settings/notifications';
 import './styles.css';
 
 applyTheme(loadPrefs().theme);
@@ -13,6 +14,7 @@ const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.h
 let client!: Client;
 const api = new Api({ onLoggedOut: () => client?.sessionEnded() });
 client = new Client({ api, outboxStorage: new IdbOutboxStorage(), cache: new IdbCache(), wsUrl });
+startNotifications(client);
 
 window.addEventListener('online', () => client.setOnline(true));
 window.addEventListener('offline', () => client.setOnline(false));
@@ -23,6 +25,8 @@ window.addEventListener('focus', () => client.focused());
 (window as unknown as { __justus: unknown }).__justus = {
   expireAccessToken: () => api.dropAccessToken(),
   dropSocket: () => client.gateway.drop(),
+  openRoom: (id: string | null) => client.openRoom(id),
+  held: () => (client.currentRoom ? client.timeline(client.currentRoom).size : 0),
   state: () => ({ conn: client.conn, waiting: client.outbox.waiting, phase: client.phase, online: navigator.onLine, outbox: client.outbox.list().map((i) => i.state + ':' + (i.error ?? '')) }),
 };
 

@@ -33,3 +33,18 @@ self.addEventListener('fetch', (event) => {
   }
   event.respondWith(caches.match(req, { cacheName: CACHE }).then((hit) => hit || fetch(req)));
 });
+
+// A click on a notification the page showed through this worker (mobile browsers allow no
+// other kind): focus an open window and tell it which room, or open the app.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const roomId = event.notification.data?.roomId;
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => {
+      const win = list[0];
+      if (!win) return self.clients.openWindow('/');
+      win.postMessage({ type: 'open-room', roomId });
+      return win.focus();
+    }),
+  );
+});

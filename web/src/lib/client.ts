@@ -38,6 +38,10 @@ export class Client {
   readonly presence = new Map<string, string>();
   readonly members = new Map<string, MemberView[]>();
   currentRoom: string | null = null;
+  /** Per room: the first unread seq when the room was opened (the "new messages" line and the jump). */
+  readonly unreadFrom = new Map<string, number>();
+  /** Called for every live message from someone else (notifications decide what to do with it). */
+  onIncoming: ((roomId: string, m: Message) => void) | null = null;
   readonly api: Api;
   readonly gateway: Gateway;
   readonly sync: Sync;
@@ -250,6 +254,7 @@ export class Client {
     if (ev.type === 'message.created' && ev.message) {
       this.onTyping(ev.room_id, ev.message.sender_id, false);
       if (viewing) this.scheduleRead();
+      if (ev.message.sender_id !== this.me?.id) this.onIncoming?.(ev.room_id, ev.message);
     }
     if (ev.type.startsWith('member.') && this.members.has(ev.room_id)) this.loadMembers(ev.room_id).catch(() => {});
     if ((ev.type === 'room.deleted' || ((ev.type === 'member.kicked' || ev.type === 'member.banned' || ev.type === 'member.left') && ev.user_id === this.me?.id))) {
@@ -275,6 +280,12 @@ export class Client {
 
   async openRoom(roomId: string | null): Promise<void> {
     this.currentRoom = roomId;
+    if (roomId) {
+      // Remember where unread messages start before opening the room marks them read.
+      const r = this.rooms.get(roomId);
+      if (r && (r.unread ?? 0) > 0) this.unreadFrom.set(roomId, (r.read_seq ?? 0) + 1);
+      else this.unreadFrom.delete(roomId);
+    }
     this.emit();
     if (!roomId) return;
     const t = this.timeline(roomId);
@@ -307,6 +318,26 @@ export class Client {
     t.addPage(page.messages, page.has_more);
     this.emit();
     return page.messages.length;
+  }
+
+  /**
+   * Load older pages until the first unread message (as of opening the room) is held, and
+   * return its id (null when there is nothing unread). Pages are contiguous, so a jump over
+   * 1,000 unread messages costs five requests of 200; the list stays windowed.
+   */
+  async loadToFirstUnread(roomId: string): Promise<string | null> {
+    const target = this.unreadFrom.get(roomId);
+    if (target === undefined) return null;
+    const t = this.timeline(roomId);
+    for (;;) {
+      const oldest = t.oldestSeq();
+      if (!t.hasMoreBefore || oldest === undefined || oldest <= target) break;
+      const page = await this.api.get<MessagePage>(`/rooms/${roomId}/messages?before=${oldest}&limit=200`);
+      t.addPage(page.messages, page.has_more);
+      if (!page.messages.length) break;
+    }
+    this.emit();
+    return t.messages().find((m) => m.seq >= target)?.id ?? null;
   }
 
   async loadMembers(roomId: string): Promise<MemberView[]> {

@@ -2,12 +2,13 @@ import { createMemo, createSignal, For, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import type { TimelineItem } from '../../lib/timeline';
 import { Rooms } from '../../lib/rooms';
-import { VirtualList } from './VirtualList';
+import { VirtualList, type VirtualListControl } from './VirtualList';
 import { Markdown } from './Markdown';
 import { QUICK_EMOJI } from './emoji';
 import { Composer } from '../composer/Composer';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
+import { askConfirm } from '../common/confirm';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -20,7 +21,33 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
   const [replyTo, setReplyTo] = createSignal<string | null>(null);
   const [editing, setEditing] = createSignal<string | null>(null);
   const [picker, setPicker] = createSignal<string | null>(null);
+  const [confirming, setConfirming] = createSignal<string | null>(null);
   let loadingOlder = false;
+  const [list, setList] = createSignal<VirtualListControl>();
+  // Where unread messages started when the room was opened (fixed while the room stays open).
+  const unreadFrom = c.unreadFrom.get(props.roomId);
+  const [jumpDismissed, setJumpDismissed] = createSignal(unreadFrom === undefined);
+  const firstUnreadKey = createMemo(() => (unreadFrom === undefined ? undefined : items().find((it) => it.message.seq >= unreadFrom)?.key));
+  // Offer the jump only while the "New messages" line is not on screen.
+  const jumpShown = () => {
+    if (jumpDismissed()) return false;
+    const k = firstUnreadKey();
+    return !(k && list()?.inView(k));
+  };
+  const [jumping, setJumping] = createSignal(false);
+  const jump = async () => {
+    setJumping(true);
+    try {
+      const id = await c.loadToFirstUnread(props.roomId);
+      // Let the list render the loaded rows before scrolling to one of them.
+      await new Promise((r) => requestAnimationFrame(r));
+      if (id && list()?.scrollToKey(id)) setJumpDismissed(true);
+    } catch {
+      /* offline: the button stays */
+    } finally {
+      setJumping(false);
+    }
+  };
 
   const lastOwnSent = createMemo(() => {
     const it = items();
@@ -49,7 +76,10 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
     const grouped = !newDay && prev && prev.sender_id === m.sender_id && !m.reply_to &&
       Date.parse(m.created_at) - Date.parse(prev.created_at) < 5 * 60_000;
     const mine = m.sender_id === c.me?.id;
-    const replied = m.reply_to ? c.timeline(props.roomId).get(m.reply_to) : undefined;
+    // Rows are kept across updates (see \`same\` below): what can change without the message
+    // changing (names, the replied-to message) is read through the tick, so it stays current.
+    const name = (id: string) => (props.tick(), c.displayName(id));
+    const replied = () => (props.tick(), m.reply_to ? c.timeline(props.roomId).get(m.reply_to) : undefined);
     let reactBtn: HTMLButtonElement | undefined;
     // Close the reaction picker and give focus back to the button that opened it.
     const closePicker = () => { setPicker(null); reactBtn?.focus(); };
@@ -58,18 +88,21 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
         <Show when={newDay && m.created_at}>
           <div class="day" role="separator">{dayFmt.format(new Date(m.created_at))}</div>
         </Show>
-        <article class={'msg' + (grouped ? ' grouped' : '') + (mine ? ' mine' : '') + ' state-' + it.state}
-          data-testid="message" data-state={it.state} data-seq={m.seq} aria-label={`${c.displayName(m.sender_id)}: ${plain(m.body)}`}
+        <Show when={unreadFrom !== undefined && m.seq >= unreadFrom && (!prev || prev.seq < unreadFrom)}>
+          <div class="new-line" role="separator" data-testid="unread-line">New messages</div>
+        </Show>
+        <article class={'msg' + (grouped ? ' grouped' : '') + (mine ? ' mine' : '') + (confirming() === m.id ? ' keep-actions' : '') + ' state-' + it.state}
+          data-testid="message" data-id={m.id} data-state={it.state} data-seq={m.seq} aria-label={`${name(m.sender_id)}: ${plain(m.body)}`}
           onKeyDown={(e) => { if (e.key === 'Escape' && picker() === m.id) { e.stopPropagation(); closePicker(); } }}>
           <Show when={!grouped}>
             <header>
-              <span class="sender">{c.displayName(m.sender_id)}</span>
+              <span class="sender">{name(m.sender_id)}</span>
               <time dateTime={m.created_at}>{m.created_at ? timeFmt.format(new Date(m.created_at)) : ''}</time>
             </header>
           </Show>
           <Show when={m.reply_to}>
             <div class="quote" data-testid="reply-quote">
-              <Icon name="quote" size={14} /> {replied ? `${c.displayName(replied.sender_id)}: ${plain(replied.body).slice(0, 80)}` : 'a message'}
+              <Icon name="quote" size={14} /> {(() => { const r = replied(); return r ? `${name(r.sender_id)}: ${plain(r.body).slice(0, 80)}` : 'a message'; })()}
             </div>
           </Show>
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
@@ -109,7 +142,11 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
               <Show when={mine}>
                 <button aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}><Icon name="edit" /></button>
                 <button aria-label="Delete" title="Delete" onClick={() => {
-                  if (confirm('Delete this message?')) void c.remove(props.roomId, m.id);
+                  // Keep the toolbar shown while asking, so focus can come back to this button.
+                  setConfirming(m.id);
+                  void askConfirm({ title: 'Delete this message?', body: 'It is removed for everyone.', confirm: 'Delete', destructive: true,
+                    returnFocus: () => document.querySelector<HTMLElement>(`[data-id="${m.id}"] button[aria-label="Delete"]`) })
+                    .then((ok) => { setConfirming(null); if (ok) void c.remove(props.roomId, m.id); });
                 }}><Icon name="trash" /></button>
               </Show>
             </div>
@@ -132,6 +169,11 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
     );
   };
 
+  // A row is rebuilt only when its message, send state, or what its grouping/separators look at changes.
+  const sameRow = (a: TimelineItem, b: TimelineItem, pa: TimelineItem | undefined, pb: TimelineItem | undefined) =>
+    a.message === b.message && a.state === b.state && a.error === b.error &&
+    pa?.message.seq === pb?.message.seq && pa?.message.sender_id === pb?.message.sender_id && pa?.message.created_at === pb?.message.created_at;
+
   const typing = () => (props.tick(), c.typingIn(props.roomId));
   const title = () => (room() ? Rooms.title(room()!) : '');
   const canPost = () => { const r = room(); return !r || !r.only_admins_post || r.my_role !== 'member'; };
@@ -148,7 +190,14 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <button onClick={() => props.onPanel('members')} aria-label="Members" title="Members"><Icon name="users" /></button>
         </div>
       </header>
-      <VirtualList items={items()} key={(it) => it.key} row={row} onNearTop={nearTop} label={'Messages in ' + title()} />
+      <Show when={jumpShown()}>
+        <div class="jump-bar">
+          <button onClick={jump} disabled={jumping()}>{jumping() ? 'Loading…' : 'Jump to first unread'}</button>
+          <button aria-label="Dismiss" title="Dismiss" onClick={() => setJumpDismissed(true)}><Icon name="close" /></button>
+        </div>
+      </Show>
+      <VirtualList items={items()} key={(it) => it.key} row={row} same={sameRow} onNearTop={nearTop} label={'Messages in ' + title()}
+        control={setList} />
       <div class="typing" aria-live="polite">
         <Show when={typing().length}>{typing().join(', ')} {typing().length === 1 ? 'is' : 'are'} typing…</Show>
       </div>

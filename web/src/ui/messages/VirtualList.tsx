@@ -1,4 +1,4 @@
-import { createEffect, createMemo, createSignal, For, onCleanup, onMount, type JSX } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, onCleanup, onMount, untrack, type JSX } from 'solid-js';
 import { anchorScrollTop, captureAnchor, computeOffsets, windowRange, type Anchor } from '../../lib/virtual';
 
 /**
@@ -7,14 +7,28 @@ import { anchorScrollTop, captureAnchor, computeOffsets, windowRange, type Ancho
  * as an anchor so loading older rows or re-measuring never moves what the user is reading;
  * at the bottom the list follows new rows.
  */
+export interface VirtualListControl {
+  /** Put the row with this key at the top of the viewport; false if it is not in the list. */
+  scrollToKey: (key: string) => boolean;
+  /** Whether the top of that row is inside the viewport (reactive: tracks scrolling). */
+  inView: (key: string) => boolean;
+}
+
 export function VirtualList<T>(props: {
   items: T[];
   key: (item: T) => string;
   row: (item: T, index: number) => JSX.Element;
   onNearTop?: () => void;
+  /**
+   * Whether a row must be rebuilt: given the item and the one before it (old and new). Rows are
+   * keyed, so without a change here a row keeps its DOM (and focus) across list updates.
+   */
+  same?: (a: T, b: T, prevA: T | undefined, prevB: T | undefined) => boolean;
   estimate?: number;
   label: string;
   ref?: (el: HTMLDivElement) => void;
+  /** Receives the list's imperative handle (scroll a row to the top of the viewport). */
+  control?: (c: VirtualListControl) => void;
 }) {
   const est = props.estimate ?? 64;
   const [heights, setHeights] = createSignal(new Map<string, number>(), { equals: false });
@@ -28,10 +42,12 @@ export function VirtualList<T>(props: {
   const offsets = createMemo(() => computeOffsets(keys(), heights(), est));
   const indexOf = createMemo(() => new Map(keys().map((k, i) => [k, i])));
   const range = createMemo(() => windowRange(offsets(), scrollTop(), viewport()));
+  // Keys (strings) drive <For>, so a row survives updates that replace item objects.
   const visible = createMemo(() => {
     const [s, e] = range();
-    return props.items.slice(s, e);
-  });
+    return keys().slice(s, e);
+  }, [] as string[], { equals: (a, b) => a.length === b.length && a.every((k, i) => k === b[i]) });
+  const same = props.same ?? ((a: T, b: T) => a === b);
 
   const ro = new ResizeObserver((entries) => {
     const h = heights();
@@ -81,25 +97,54 @@ export function VirtualList<T>(props: {
   onMount(() => {
     setViewport(el.clientHeight);
     props.ref?.(el);
+    props.control?.({
+      scrollToKey: (key) => {
+        const i = indexOf().get(key);
+        if (i === undefined) return false;
+        // Anchor on that row: re-measuring the rows around it will not move it.
+        atBottom = false;
+        anchor = { key, delta: 0 };
+        el.scrollTop = offsets()[i];
+        setScrollTop(el.scrollTop);
+        return true;
+      },
+      inView: (key) => {
+        const i = indexOf().get(key);
+        if (i === undefined) return false;
+        const top = offsets()[i];
+        return top >= scrollTop() - 1 && top < scrollTop() + viewport();
+      },
+    });
   });
 
   return (
     <div ref={el} class="vlist" onScroll={onScroll} role="log" aria-label={props.label} aria-live="polite" tabindex="0">
       <div class="vlist-inner" ref={(d) => createEffect(() => (d.style.height = offsets()[props.items.length] + 'px'))}>
         <For each={visible()}>
-          {(item) => (
-            <div
-              class="vrow"
-              data-key={props.key(item)}
-              ref={(d) => {
-                ro.observe(d);
-                onCleanup(() => ro.unobserve(d));
-                createEffect(() => (d.style.transform = `translateY(${offsets()[indexOf().get(props.key(item)) ?? 0]}px)`));
-              }}
-            >
-              {props.row(item, indexOf().get(props.key(item)) ?? 0)}
-            </div>
-          )}
+          {(key) => {
+            type Slot = { item: T; prev: T | undefined; index: number } | undefined;
+            const slot = createMemo<Slot>(() => {
+              const i = indexOf().get(key);
+              return i === undefined ? undefined : { item: props.items[i], prev: props.items[i - 1], index: i };
+            }, undefined, { equals: (a, b) => !!a && !!b && same(a.item, b.item, a.prev, b.prev) });
+            return (
+              <div
+                class="vrow"
+                data-key={key}
+                ref={(d) => {
+                  ro.observe(d);
+                  onCleanup(() => ro.unobserve(d));
+                  createEffect(() => (d.style.transform = `translateY(${offsets()[indexOf().get(key) ?? 0]}px)`));
+                }}
+              >
+                {(() => {
+                  const s = slot();
+                  // Only the slot is tracked: what the row reads while rendering must not rebuild it.
+                  return s ? untrack(() => props.row(s.item, s.index)) : null;
+                })()}
+              </div>
+            );
+          }}
         </For>
       </div>
     </div>

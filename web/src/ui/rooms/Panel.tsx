@@ -3,6 +3,7 @@ import type { Client } from '../../lib/client';
 import type { Message, SearchResult } from '../../lib/types';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
+import { askConfirm } from '../common/confirm';
 
 export function Panel(props: { client: Client; tick: () => number; roomId: string; kind: string; onClose: () => void }) {
   const c = props.client;
@@ -44,9 +45,9 @@ function Members(props: { client: Client; tick: () => number; roomId: string; ru
                   <span class="member-actions">
                     <Show when={can() && m.role === 'member'}><button onClick={() => props.run(() => c.setRole(props.roomId, m.user.id, 'admin'))}>Promote</button></Show>
                     <Show when={can() && m.role === 'admin' && myRole() === 'owner'}><button onClick={() => props.run(() => c.setRole(props.roomId, m.user.id, 'member'))}>Demote</button></Show>
-                    <Show when={!me && myRole() === 'owner'}><button onClick={() => confirm('Transfer ownership?') && props.run(() => c.setRole(props.roomId, m.user.id, 'owner'))}>Make owner</button></Show>
+                    <Show when={!me && myRole() === 'owner'}><button onClick={() => void askConfirm({ title: 'Transfer ownership?', body: `${m.user.display_name || m.user.username} becomes the owner and you become an admin.`, confirm: 'Make owner', destructive: true }).then((ok) => ok && props.run(() => c.setRole(props.roomId, m.user.id, 'owner')))}>Make owner</button></Show>
                     <Show when={can()}><button onClick={() => props.run(() => c.kick(props.roomId, m.user.id))}>Kick</button>
-                      <button onClick={() => confirm('Ban this member?') && props.run(() => c.ban(props.roomId, m.user.id))}>Ban</button></Show>
+                      <button onClick={() => void askConfirm({ title: 'Ban this member?', body: `${m.user.display_name || m.user.username} is removed and cannot rejoin.`, confirm: 'Ban', destructive: true }).then((ok) => ok && props.run(() => c.ban(props.roomId, m.user.id)))}>Ban</button></Show>
                   </span>
                 </Show>
               </li>
@@ -63,7 +64,7 @@ function Members(props: { client: Client; tick: () => number; roomId: string; ru
           </Show>
         </Show>
         <AddMember client={c} roomId={props.roomId} run={props.run} />
-        <button class="danger" onClick={() => confirm('Leave this group?') && props.run(() => c.leave(props.roomId))}>Leave group</button>
+        <button class="danger" onClick={() => void askConfirm({ title: 'Leave this group?', confirm: 'Leave group', destructive: true }).then((ok) => ok && props.run(() => c.leave(props.roomId)))}>Leave group</button>
       </Show>
     </div>
   );

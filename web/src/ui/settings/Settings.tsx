@@ -1,7 +1,17 @@
 import { createResource, createSignal, For, onMount, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { Icon } from '../common/Icon';
-import { loadPrefs, savePrefs, type Prefs } from './prefs';
+import { askConfirm } from '../common/confirm';
+import { LANGUAGES, loadPrefs, persistPreferredLanguage, savePrefs, type Prefs } from './prefs';
+import { notificationPermission, requestNotificationPermission } from './notifications';
+
+const languageName = (code: string) => {
+  try {
+    return new Intl.DisplayNames(undefined, { type: 'language' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+};
 
 export function Settings(props: { client: Client; onClose: () => void }) {
   const c = props.client;
@@ -11,6 +21,27 @@ export function Settings(props: { client: Client; onClose: () => void }) {
   let heading!: HTMLHeadingElement;
   onMount(() => heading.focus());
   const update = (p: Partial<Prefs>) => { const n = { ...prefs(), ...p }; setPrefs(n); savePrefs(n); };
+  const [permission, setPermission] = createSignal(notificationPermission());
+  const [langSaved, setLangSaved] = createSignal(false);
+  // The browser asks for permission only when the user opts in, never on page load.
+  const setNotifications = async (v: Prefs['notifications']) => {
+    update({ notifications: v });
+    if (v !== 'none') setPermission(await requestNotificationPermission());
+  };
+  const setLanguage = async (lang: string) => {
+    setLangSaved(false);
+    try {
+      await persistPreferredLanguage(c, lang);
+      setPrefs({ ...prefs(), language: lang });
+      setLangSaved(true);
+    } catch (x) {
+      setError((x as Error).message);
+    }
+  };
+  const languages = () => {
+    const cur = prefs().language;
+    return LANGUAGES.includes(cur) ? LANGUAGES : [cur, ...LANGUAGES];
+  };
   return (
     <section class="settings" aria-label="Settings" onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); props.onClose(); } }}>
       <header class="room-head"><button class="back" aria-label="Close settings" onClick={props.onClose}><Icon name="back" /></button><h2 ref={heading} tabindex="-1">Settings</h2></header>
@@ -27,12 +58,29 @@ export function Settings(props: { client: Client; onClose: () => void }) {
             <option value="system">System</option><option value="light">Light</option><option value="dark">Dark</option>
           </select>
         </label>
-        <label>Preferred language<input value={prefs().language} onChange={(e) => update({ language: e.currentTarget.value })} /></label>
-        <label>Notifications (this device)
-          <select value={prefs().notifications} onChange={(e) => update({ notifications: e.currentTarget.value as Prefs['notifications'] })}>
-            <option value="all">All messages</option><option value="mentions">Mentions only</option><option value="none">None</option>
+        <h3>Language</h3>
+        <label>Preferred language for translations
+          <select value={prefs().language} onChange={(e) => void setLanguage(e.currentTarget.value)}>
+            <For each={languages()}>{(l) => <option value={l}>{languageName(l)}</option>}</For>
           </select>
         </label>
+        <p class="hint" role="status">{langSaved() ? 'Saved on this device.' : ''}</p>
+        <h3>Notifications</h3>
+        <label>Notify me about (this device)
+          <select value={prefs().notifications} onChange={(e) => void setNotifications(e.currentTarget.value as Prefs['notifications'])}>
+            <option value="all">All messages</option><option value="mentions">Mentions and direct messages</option><option value="none">Nothing</option>
+          </select>
+        </label>
+        <p class="hint" data-testid="notify-status">
+          <Show when={prefs().notifications !== 'none'} fallback="Notifications are off.">
+            <Show when={permission() === 'granted'}>Shown while JustUs is in a background tab.</Show>
+            <Show when={permission() === 'denied'}>Blocked by the browser: allow notifications for this site in its settings.</Show>
+            <Show when={permission() === 'unsupported'}>This browser cannot show notifications.</Show>
+            <Show when={permission() === 'default'}>
+              <button onClick={() => void requestNotificationPermission().then(setPermission)}>Allow notifications</button>
+            </Show>
+          </Show>
+        </p>
         <h3>Sessions</h3>
         <ul class="sessions">
           <For each={sessions() ?? []}>
@@ -45,7 +93,7 @@ export function Settings(props: { client: Client; onClose: () => void }) {
         </ul>
         <div class="row">
           <button onClick={() => c.logout(false)}>Log out</button>
-          <button class="danger" onClick={() => confirm('Log out on all devices?') && c.logout(true)}>Log out everywhere</button>
+          <button class="danger" onClick={() => void askConfirm({ title: 'Log out on all devices?', body: 'Every session, including this one, is ended.', confirm: 'Log out everywhere', destructive: true }).then((ok) => { if (ok) void c.logout(true); })}>Log out everywhere</button>
         </div>
       </div>
     </section>
