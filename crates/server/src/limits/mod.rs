@@ -2,8 +2,9 @@
 //! so N instances do not multiply them.
 //!
 //! Every check goes to Redis when it is configured. If Redis fails, the check falls back to
-//! this process's own counters (counted in `limits_fallbacks_total`): limits get looser by at
-//! most the number of instances for the duration of the outage, and nobody is locked out by it.
+//! this process's own counters (counted in `limits_fallbacks_total`), and so do the checks of
+//! the next second, so an outage costs requests no timeouts: limits get looser by at most the
+//! number of instances for the duration of the outage, and nobody is locked out by it.
 
 mod redis;
 
@@ -13,7 +14,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use justus_core::UserId;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 pub use self::redis::RedisLimits;
 
@@ -29,7 +31,13 @@ pub struct Limits {
     gateway_quota: (u32, Duration),
     max_sockets: u32,
     shared: Option<RedisLimits>,
+    /// After a Redis failure, checks stay local until this many ms after `started`.
+    local_until_ms: AtomicU64,
+    started: Instant,
 }
+
+/// How long checks stay local after a Redis failure.
+const LOCAL_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
@@ -55,7 +63,24 @@ impl Limits {
             gateway_quota: (rps.saturating_mul(2), Duration::from_secs(1) / rps),
             max_sockets: config.gateway_max_sockets_per_user,
             shared,
+            local_until_ms: AtomicU64::new(0),
+            started: Instant::now(),
         }
+    }
+
+    /// Redis, unless it failed within the last second.
+    fn redis(&self) -> Option<&RedisLimits> {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.shared
+            .as_ref()
+            .filter(|_| now >= self.local_until_ms.load(Ordering::Relaxed))
+    }
+
+    fn fallback(&self, what: &'static str, e: &::redis::RedisError) {
+        let until = (self.started.elapsed() + LOCAL_AFTER_FAILURE).as_millis() as u64;
+        self.local_until_ms.store(until, Ordering::Relaxed);
+        metrics::counter!("limits_fallbacks_total", "limit" => what).increment(1);
+        tracing::debug!(error = %e, limit = what, "redis limits unavailable; using this process's counters");
     }
 
     pub fn is_shared(&self) -> bool {
@@ -64,11 +89,11 @@ impl Limits {
 
     /// Accounts created from one address (per hour).
     pub async fn register(&self, ip: IpAddr) -> Limited {
-        if let Some(r) = &self.shared {
+        if let Some(r) = self.redis() {
             let (burst, every) = self.register_quota;
             match r.gcra(&format!("reg:{ip}"), every, burst).await {
                 Ok(outcome) => return outcome,
-                Err(e) => fallback("register", &e),
+                Err(e) => self.fallback("register", &e),
             }
         }
         self.register.check_key(&ip).map_err(wait)
@@ -76,11 +101,11 @@ impl Limits {
 
     /// Gateway requests of one user, over all their sockets.
     pub async fn gateway(&self, user: UserId) -> Limited {
-        if let Some(r) = &self.shared {
+        if let Some(r) = self.redis() {
             let (burst, every) = self.gateway_quota;
             match r.gcra(&format!("gw:{user}"), every, burst).await {
                 Ok(outcome) => return outcome,
-                Err(e) => fallback("gateway", &e),
+                Err(e) => self.fallback("gateway", &e),
             }
         }
         self.gateway.check_key(&user).map_err(wait)
@@ -88,30 +113,30 @@ impl Limits {
 
     /// Whether a login attempt must wait (checked before the password).
     pub async fn login_check(&self, account: &str, ip: IpAddr) -> Limited {
-        if let Some(r) = &self.shared {
+        if let Some(r) = self.redis() {
             match r.login_check(account, ip).await {
                 Ok(outcome) => return outcome,
-                Err(e) => fallback("login", &e),
+                Err(e) => self.fallback("login", &e),
             }
         }
         self.login.check(account, ip)
     }
 
     pub async fn login_failed(&self, account: &str, ip: IpAddr) {
-        if let Some(r) = &self.shared {
+        if let Some(r) = self.redis() {
             match r.login_failed(account, ip).await {
                 Ok(()) => return,
-                Err(e) => fallback("login", &e),
+                Err(e) => self.fallback("login", &e),
             }
         }
         self.login.record_failure(account, ip);
     }
 
     pub async fn login_succeeded(&self, account: &str, ip: IpAddr) {
-        if let Some(r) = &self.shared {
+        if let Some(r) = self.redis() {
             match r.login_succeeded(account, ip).await {
                 Ok(()) => return,
-                Err(e) => fallback("login", &e),
+                Err(e) => self.fallback("login", &e),
             }
         }
         self.login.record_success(account, ip);
@@ -121,34 +146,29 @@ impl Limits {
     /// `local_count` is the user's sockets on this process including the new one (the only
     /// count there is without Redis).
     pub async fn socket_open(&self, user: UserId, slot: &str, local_count: usize) -> bool {
-        if let Some(r) = &self.shared {
+        if let Some(r) = self.redis() {
             match r.socket_open(user, slot, self.max_sockets).await {
                 Ok(ok) => return ok,
-                Err(e) => fallback("sockets", &e),
+                Err(e) => self.fallback("sockets", &e),
             }
         }
         local_count <= self.max_sockets as usize
     }
 
     pub async fn socket_closed(&self, user: UserId, slot: &str) {
-        if let Some(r) = &self.shared
+        if let Some(r) = self.redis()
             && let Err(e) = r.socket_closed(user, slot).await
         {
-            fallback("sockets", &e);
+            self.fallback("sockets", &e);
         }
     }
 
     /// Keeps this process's socket slots alive (a dead process's slots expire on their own).
     pub async fn sockets_alive(&self, slots: &[(UserId, String)]) {
-        if let Some(r) = &self.shared
+        if let Some(r) = self.redis()
             && let Err(e) = r.sockets_alive(slots).await
         {
-            fallback("sockets", &e);
+            self.fallback("sockets", &e);
         }
     }
-}
-
-fn fallback(what: &'static str, e: &::redis::RedisError) {
-    metrics::counter!("limits_fallbacks_total", "limit" => what).increment(1);
-    tracing::debug!(error = %e, limit = what, "redis limits unavailable; using this process's counters");
 }
