@@ -3,7 +3,8 @@
 //! - Publishing delivers to this process's hub at once, then hands the encoded message to one
 //!   publisher task that pipelines `PUBLISH`es over a single multiplexed connection. A full
 //!   queue or a Redis error drops the message (counted): the database is the truth and other
-//!   processes catch up (see [`BusMessage::Resync`]).
+//!   processes catch up (see [`BusMessage::Resync`]): once publishing works again, the process
+//!   announces that it dropped messages, and every peer refills its sockets from the store.
 //! - One subscriber connection per process (never per socket) listens to the shared channel and
 //!   to the channels of the rooms that have local sockets; the hub reports those as they change
 //!   (reference counting lives in the hub's subscriber sets). After a reconnect it resubscribes
@@ -97,6 +98,11 @@ impl Bus for RedisBus {
             && self.out.try_send(encoded).is_err()
         {
             metrics::counter!("bus_errors_total", "op" => "publish_queue_full").increment(1);
+            // Peers will be told to catch up once publishing flows again.
+            self.shared
+                .publish_error
+                .lock()
+                .get_or_insert_with(|| "publish queue full".into());
         }
         self.shared.deliver(msg);
     }
@@ -132,6 +138,14 @@ async fn publisher(
     let mut batch = Vec::with_capacity(PUBLISH_BATCH);
     while rx.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
         let mut pipe = redis::pipe();
+        let dropped_before = shared.publish_error.lock().is_some();
+        if dropped_before {
+            pipe.publish(
+                wire::all_channel(&shared.prefix),
+                wire::resync(shared.instance),
+            )
+            .ignore();
+        }
         for (route, payload) in batch.drain(..) {
             let channel = match route {
                 Route::Room(room) => wire::room_channel(&shared.prefix, room),

@@ -33,6 +33,8 @@ enum Out<'a> {
     Heartbeat {
         presence: Option<&'a [PresenceEntry]>,
     },
+    /// The sender dropped messages (Redis was unreachable): peers should catch up.
+    Resync,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,7 @@ enum In<'a> {
     Heartbeat {
         presence: Option<Vec<PresenceEntry>>,
     },
+    Resync,
 }
 
 /// The routing fields of an event's JSON.
@@ -122,6 +125,15 @@ pub fn encode(origin: InstanceId, msg: &BusMessage) -> Option<(Route, String)> {
     Some((route, json))
 }
 
+/// The announcement a process publishes after it had to drop messages.
+pub fn resync(origin: InstanceId) -> String {
+    serde_json::to_string(&OutEnvelope {
+        o: origin,
+        m: Out::Resync,
+    })
+    .unwrap_or_default()
+}
+
 /// Decodes a message from another process. `None` for garbage (counted by the caller).
 pub fn decode(payload: &str) -> Option<(InstanceId, BusMessage)> {
     let env: InEnvelope<'_> = serde_json::from_str(payload).ok()?;
@@ -151,6 +163,7 @@ pub fn decode(payload: &str) -> Option<(InstanceId, BusMessage)> {
             origin: env.o,
             presence,
         },
+        In::Resync => BusMessage::Resync,
     };
     Some((env.o, msg))
 }
@@ -240,6 +253,8 @@ mod tests {
             Some(Route::Room(room))
         );
         assert_eq!(encode(InstanceId::now_v7(), &BusMessage::Resync), None);
+        let origin = InstanceId::now_v7();
+        assert_eq!(decode(&resync(origin)), Some((origin, BusMessage::Resync)));
     }
 
     #[test]

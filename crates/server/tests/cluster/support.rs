@@ -546,27 +546,28 @@ impl Client {
                     }
                 }
             }
-            Some("event") => {
-                let d = &v["d"];
-                let (Some(room), Some(seq)) = (d["room_id"].as_str(), d["seq"].as_i64()) else {
-                    return true;
-                };
-                let last = self.last(room);
-                self.view
-                    .entry(room.to_owned())
-                    .or_default()
-                    .insert(seq, key(d));
-                if seq > last + 1 {
-                    // A gap: fill it from history, like the web client.
-                    let room = room.to_owned();
-                    if let Some((base, _)) = self.pick(live) {
-                        self.catch_up(&base, &room).await;
-                    }
-                }
-            }
+            Some("event") => self.apply_event(live, &v["d"]).await,
             _ => {}
         }
         true
+    }
+
+    /// Records an event; a `seq` gap is filled from history, like the web client does.
+    async fn apply_event(&mut self, live: &Live, d: &Value) {
+        let (Some(room), Some(seq)) = (d["room_id"].as_str(), d["seq"].as_i64()) else {
+            return;
+        };
+        let last = self.last(room);
+        self.view
+            .entry(room.to_owned())
+            .or_default()
+            .insert(seq, key(d));
+        if seq > last + 1 {
+            let room = room.to_owned();
+            if let Some((base, _)) = self.pick(live) {
+                self.catch_up(&base, &room).await;
+            }
+        }
     }
 
     /// Runs until nothing is pending (reconnecting as needed) or `deadline`.
@@ -628,19 +629,12 @@ impl Client {
             };
             let v: Value = serde_json::from_str(&t).unwrap_or(Value::Null);
             if v["op"] == "event" {
-                let d = &v["d"];
-                if let (Some(room), Some(seq)) = (d["room_id"].as_str(), d["seq"].as_i64()) {
-                    self.view
-                        .entry(room.to_owned())
-                        .or_default()
-                        .insert(seq, key(d));
-                }
+                self.apply_event(live, &v["d"]).await;
             }
             if pred(&v) {
                 return Some(v);
             }
         }
-        let _ = live;
         None
     }
 
