@@ -5,7 +5,7 @@
 //! message notices the `seq` gap and catches up from `/events`.
 
 use crate::event::RoomEvent;
-use crate::ids::{RoomId, SessionId, UserId};
+use crate::ids::{MessageId, RoomId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -22,6 +22,14 @@ pub enum Ephemeral {
         room_id: RoomId,
         user_id: UserId,
         seq: i64,
+    },
+    /// A piece of the assistant's streamed reply to message `message_id`, numbered from 0
+    /// (the committed `message.edited` event carries the final text).
+    AiDelta {
+        room_id: RoomId,
+        message_id: MessageId,
+        index: u32,
+        delta: String,
     },
     /// `rooms`: the user's rooms, so every process can find the audience (members of those).
     Presence {
