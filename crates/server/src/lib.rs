@@ -4,6 +4,7 @@
 //! works, for tests); `main.rs` adds signal handling and the one line users see.
 #![forbid(unsafe_code)]
 
+pub mod ai;
 pub mod api;
 pub mod auth;
 pub mod bus;
@@ -72,14 +73,18 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let passwords = Passwords::new().await?;
     // In process until the scale-out issue adds Redis.
     let bus: Arc<dyn justus_core::bus::Bus> = Arc::new(bus::LocalBus::default());
-    Ok(Arc::new(App::new(
+    let mut app = App::new(
         config,
         store,
         bus,
         keys,
         passwords,
         telemetry::metrics_handle(),
-    )))
+    );
+    app.ai = ai::AiService::from_config(&app.config)?;
+    let state = Arc::new(app);
+    ai::assistant::start(&state);
+    Ok(state)
 }
 
 /// Builds the app and serves it on `config.bind`.
