@@ -338,7 +338,7 @@ async fn redacted_request_bodies(backend: Backend) {
         assert!(!wire.contains(raw), "{raw} reached the provider: {wire}");
     }
     let expected_data = "<data>\n{\"text\":\"Mail [EMAIL_1] or call [PHONE_1]. Card [CARD_1], IBAN [IBAN_1], \
-server [IP_1], key [SECRET_1], token [SECRET_2], AWS [SECRET_3], jwt [SECRET_4]. Thanks!\"}\n</data>";
+server [IP_1], key [SECRET_2], token [SECRET_3], AWS [SECRET_4], jwt [SECRET_1]. Thanks!\"}\n</data>";
     assert_eq!(body["messages"][1], json!({"role": "user", "content": expected_data}));
     assert_eq!(body["messages"].as_array().unwrap().len(), 2);
     assert_eq!(body["messages"][0]["role"], "system");
@@ -436,7 +436,8 @@ async fn translation_cached_single_flight_and_edit_invalidates(backend: Backend)
     let r = translate(&app, &bob, &room, &uuid::Uuid::now_v7().to_string(), "de").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = translate(&app, &bob, &room, "not-an-id", "de").await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert_eq!(r.code(), "invalid_id");
     let r = app
         .post(&format!("/api/v1/rooms/{room}/messages/{id}/translate"), Some(&bob), json!({"lang": "de", "x": 1}))
         .await;
@@ -612,7 +613,7 @@ async fn budgets_enforced(backend: Backend) {
     let Some((app, fake)) = setup(backend, |c| {
         c.ai_user_requests_per_day = 0;
         c.ai_user_tokens_per_day = 20; // the fake charges 15 per call
-        c.ai_room_requests_per_day = 4;
+        c.ai_room_requests_per_day = 3;
         c.ai_room_tokens_per_day = 0;
     })
     .await else { return };
@@ -631,13 +632,12 @@ async fn budgets_enforced(backend: Backend) {
     assert!(r.headers.contains_key("retry-after"));
     // Cached answers cost nothing and are still served.
     assert_eq!(translate(&app, &bob, &room, &ids[0], "de").await.status, StatusCode::OK);
-    // alice: the room allows 4 requests a day; 2 are used.
+    // alice: the room allows 3 requests a day; 2 are used (bob's refusal counted nothing).
     assert_eq!(translate(&app, &alice, &room, &ids[3], "de").await.status, StatusCode::OK);
-    assert_eq!(translate(&app, &alice, &room, &ids[4], "de").await.status, StatusCode::OK);
-    let r = translate(&app, &alice, &room, &ids[5], "de").await;
+    let r = translate(&app, &alice, &room, &ids[4], "de").await;
     assert_eq!(r.code(), "ai_budget_exceeded");
     assert!(r.body["error"]["message"].as_str().unwrap().contains("room"), "{}", r.text);
-    assert_eq!(fake.count(), 4);
+    assert_eq!(fake.count(), 3);
     // The assistant reports the refusal in place instead of calling.
     let asking = app.say(&alice, &room, "@ai hello?").await;
     let mut body = String::new();
@@ -652,7 +652,7 @@ async fn budgets_enforced(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(body.contains("budget"), "{body:?}");
-    assert_eq!(fake.count(), 4);
+    assert_eq!(fake.count(), 3);
     let metrics = app.get("/metrics", None).await.text;
     assert!(metrics.contains("ai_budget_refusals_total{scope=\"room\",resource=\"requests\"}"), "{metrics}");
 }
