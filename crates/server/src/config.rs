@@ -136,7 +136,12 @@ pub struct Config {
     pub ai_api_key: Option<Secret>,
 
     /// Model name passed to the provider.
-    #[arg(long = "ai-model", env = "AI_MODEL", value_name = "AI_MODEL", default_value = "gpt-4o-mini")]
+    #[arg(
+        long = "ai-model",
+        env = "AI_MODEL",
+        value_name = "AI_MODEL",
+        default_value = "gpt-4o-mini"
+    )]
     pub ai_model: String,
 
     /// Seconds one provider attempt may take (whole answer, streamed or not).
@@ -165,19 +170,39 @@ pub struct Config {
     pub ai_queue_size: u32,
 
     /// AI requests per user per UTC day (0 = unlimited).
-    #[arg(long = "ai-user-requests-per-day", env = "AI_USER_REQUESTS_PER_DAY", value_name = "AI_USER_REQUESTS_PER_DAY", default_value_t = 200)]
+    #[arg(
+        long = "ai-user-requests-per-day",
+        env = "AI_USER_REQUESTS_PER_DAY",
+        value_name = "AI_USER_REQUESTS_PER_DAY",
+        default_value_t = 200
+    )]
     pub ai_user_requests_per_day: u64,
 
     /// AI tokens (prompt + completion) per user per UTC day (0 = unlimited).
-    #[arg(long = "ai-user-tokens-per-day", env = "AI_USER_TOKENS_PER_DAY", value_name = "AI_USER_TOKENS_PER_DAY", default_value_t = 200_000)]
+    #[arg(
+        long = "ai-user-tokens-per-day",
+        env = "AI_USER_TOKENS_PER_DAY",
+        value_name = "AI_USER_TOKENS_PER_DAY",
+        default_value_t = 200_000
+    )]
     pub ai_user_tokens_per_day: u64,
 
     /// AI requests per room per UTC day (0 = unlimited).
-    #[arg(long = "ai-room-requests-per-day", env = "AI_ROOM_REQUESTS_PER_DAY", value_name = "AI_ROOM_REQUESTS_PER_DAY", default_value_t = 1000)]
+    #[arg(
+        long = "ai-room-requests-per-day",
+        env = "AI_ROOM_REQUESTS_PER_DAY",
+        value_name = "AI_ROOM_REQUESTS_PER_DAY",
+        default_value_t = 1000
+    )]
     pub ai_room_requests_per_day: u64,
 
     /// AI tokens per room per UTC day (0 = unlimited).
-    #[arg(long = "ai-room-tokens-per-day", env = "AI_ROOM_TOKENS_PER_DAY", value_name = "AI_ROOM_TOKENS_PER_DAY", default_value_t = 1_000_000)]
+    #[arg(
+        long = "ai-room-tokens-per-day",
+        env = "AI_ROOM_TOKENS_PER_DAY",
+        value_name = "AI_ROOM_TOKENS_PER_DAY",
+        default_value_t = 1_000_000
+    )]
     pub ai_room_tokens_per_day: u64,
 
     /// Consecutive failed attempts that open the circuit breaker.

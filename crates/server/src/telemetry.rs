@@ -49,7 +49,9 @@ pub fn metrics_handle() -> PrometheusHandle {
                 // AI calls take seconds, not milliseconds.
                 .and_then(|b| {
                     b.set_buckets_for_metric(
-                        metrics_exporter_prometheus::Matcher::Full("ai_call_duration_seconds".into()),
+                        metrics_exporter_prometheus::Matcher::Full(
+                            "ai_call_duration_seconds".into(),
+                        ),
                         &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 60.0, 120.0],
                     )
                 })
@@ -95,11 +97,23 @@ fn describe() {
         "AI request latency (retries included) by feature"
     );
     metrics::describe_counter!("ai_tokens_total", "AI tokens used, by feature and kind");
-    metrics::describe_counter!("ai_budget_refusals_total", "AI requests refused by a daily budget");
+    metrics::describe_counter!(
+        "ai_budget_refusals_total",
+        "AI requests refused by a daily budget"
+    );
     metrics::describe_counter!("ai_retries_total", "AI provider attempts retried");
-    metrics::describe_gauge!("ai_breaker_state", "AI circuit breaker: 0 closed, 1 half-open, 2 open");
-    metrics::describe_gauge!("ai_queue_depth", "AI requests admitted (waiting or running)");
-    metrics::describe_counter!("ai_translation_cache_total", "Translation cache hits and misses");
+    metrics::describe_gauge!(
+        "ai_breaker_state",
+        "AI circuit breaker: 0 closed, 1 half-open, 2 open"
+    );
+    metrics::describe_gauge!(
+        "ai_queue_depth",
+        "AI requests admitted (waiting or running)"
+    );
+    metrics::describe_counter!(
+        "ai_translation_cache_total",
+        "Translation cache hits and misses"
+    );
 }
 
 struct JsonLines;

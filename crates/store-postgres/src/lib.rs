@@ -16,8 +16,8 @@
 
 #[macro_use]
 mod rows;
-mod errors;
 mod ai;
+mod errors;
 mod history;
 mod messages;
 mod rooms;

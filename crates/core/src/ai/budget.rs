@@ -118,7 +118,10 @@ mod tests {
     fn requests_then_tokens_then_reset() {
         let user = BudgetScope::User(UserId::new());
         let room = BudgetScope::Room(RoomId::new());
-        let lim = |r, t| BudgetLimits { requests_per_day: r, tokens_per_day: t };
+        let lim = |r, t| BudgetLimits {
+            requests_per_day: r,
+            tokens_per_day: t,
+        };
         let mut l = BudgetLedger::new();
         let scopes = [(user, lim(2, 0)), (room, lim(0, 100))];
         assert!(l.admit(&scopes, at(1)).is_ok());
@@ -129,7 +132,9 @@ mod tests {
         assert_eq!(l.used(room, at(3)), (2, 0));
         l.charge_tokens(&[user, room], 150, at(3));
         let other_user = BudgetScope::User(UserId::new());
-        let r = l.admit(&[(other_user, lim(5, 0)), (room, lim(0, 100))], at(4)).unwrap_err();
+        let r = l
+            .admit(&[(other_user, lim(5, 0)), (room, lim(0, 100))], at(4))
+            .unwrap_err();
         assert_eq!((r.scope, r.resource), (room, "tokens"));
         assert_eq!(l.used(other_user, at(4)), (0, 0));
         // Next UTC day: fresh.

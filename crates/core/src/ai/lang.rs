@@ -69,7 +69,17 @@ mod tests {
         ] {
             assert_eq!(parse_language_tag(i).unwrap(), o);
         }
-        for bad in ["", "e", "english", "en-", "en--US", "en-US-US-x", "1en", "en US", "de-<script>"] {
+        for bad in [
+            "",
+            "e",
+            "english",
+            "en-",
+            "en--US",
+            "en-US-US-x",
+            "1en",
+            "en US",
+            "de-<script>",
+        ] {
             assert!(parse_language_tag(bad).is_err(), "{bad}");
         }
     }

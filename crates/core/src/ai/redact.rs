@@ -91,13 +91,14 @@ static KEYS: LazyLock<Regex> = LazyLock::new(|| {
 });
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| re(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"));
-static IBAN: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b"));
+static IBAN: LazyLock<Regex> = LazyLock::new(|| re(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b"));
 static CARD: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:[0-9][ -]?){12,18}[0-9]\b"));
 static IPV6: LazyLock<Regex> =
     LazyLock::new(|| re(r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[0-9A-Za-z]+)?"));
 static IPV4: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\b")
+    re(
+        r"\b(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\b",
+    )
 });
 static PHONE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:\+|\b)[0-9](?:[0-9]|[ .\-]|\([0-9]{1,4}\)){5,20}[0-9]\b"));
@@ -252,7 +253,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(r("mail bob.smith+x@example.co.uk now"), "mail [EMAIL_1] now");
+        assert_eq!(
+            r("mail bob.smith+x@example.co.uk now"),
+            "mail [EMAIL_1] now"
+        );
     }
 
     #[test]
@@ -260,7 +264,10 @@ mod tests {
         assert_eq!(r("call +1 (415) 555-0132 today"), "call [PHONE_1] today");
         assert_eq!(r("or 030 1234567"), "or [PHONE_1]");
         // Short numbers and dates stay.
-        assert_eq!(r("room 42 on 2026-11-25 at 12:30"), "room 42 on 2026-11-25 at 12:30");
+        assert_eq!(
+            r("room 42 on 2026-11-25 at 12:30"),
+            "room 42 on 2026-11-25 at 12:30"
+        );
     }
 
     #[test]
@@ -302,7 +309,9 @@ mod tests {
         );
         assert_eq!(r("aws AKIAIOSFODNN7EXAMPLE"), "aws [SECRET_1]");
         assert_eq!(
-            r("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            r(
+                "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+            ),
             "jwt [SECRET_1]"
         );
         assert_eq!(

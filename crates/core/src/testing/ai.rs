@@ -22,7 +22,10 @@ async fn ai_group(store: &dyn Store, owner: UserId) -> RoomId {
 pub async fn ai_room_switch(store: &dyn Store) {
     let owner = user(store, "aiowner").await;
     let room = ai_group(store, owner.id).await;
-    assert!(!store.room_ai_enabled(room).await.unwrap(), "off by default");
+    assert!(
+        !store.room_ai_enabled(room).await.unwrap(),
+        "off by default"
+    );
     store
         .set_room_ai_enabled(room, true, owner.id, t0())
         .await
@@ -48,7 +51,9 @@ pub async fn ai_room_switch(store: &dyn Store) {
     let unknown = RoomId::new();
     assert!(!store.room_ai_enabled(unknown).await.unwrap());
     assert!(matches!(
-        store.set_room_ai_enabled(unknown, true, owner.id, t0()).await,
+        store
+            .set_room_ai_enabled(unknown, true, owner.id, t0())
+            .await,
         Err(StoreError::NotFound)
     ));
     // A deleted room cannot be switched.

@@ -61,7 +61,11 @@ pub async fn bot_id(app: &App) -> ApiResult<UserId> {
             match app.store.create_user(&new).await {
                 Ok(u) => Ok(u.id),
                 // Another instance created it first.
-                Err(StoreError::Conflict(_)) => app.store.user_by_login(BOT_USERNAME).await.map(|(u, _)| u.id),
+                Err(StoreError::Conflict(_)) => app
+                    .store
+                    .user_by_login(BOT_USERNAME)
+                    .await
+                    .map(|(u, _)| u.id),
                 Err(e) => Err(e),
             }
         })
@@ -114,12 +118,14 @@ struct GatewaySink<'a> {
 impl DeltaSink for GatewaySink<'_> {
     fn delta(&self, text: &str) {
         let index = self.next.fetch_add(1, Ordering::Relaxed);
-        self.app.bus.publish(BusMessage::Ephemeral(Ephemeral::AiDelta {
-            room_id: self.room_id,
-            message_id: self.message_id,
-            index,
-            delta: text.to_owned(),
-        }));
+        self.app
+            .bus
+            .publish(BusMessage::Ephemeral(Ephemeral::AiDelta {
+                room_id: self.room_id,
+                message_id: self.message_id,
+                index,
+                delta: text.to_owned(),
+            }));
     }
 }
 

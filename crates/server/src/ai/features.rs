@@ -23,7 +23,11 @@ pub fn service(app: &App) -> ApiResult<Arc<AiService>> {
 }
 
 /// Member of a room that has AI on.
-async fn ai_room(app: &App, user: UserId, room_id: RoomId) -> ApiResult<(Arc<AiService>, Room, Member)> {
+async fn ai_room(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+) -> ApiResult<(Arc<AiService>, Room, Member)> {
     let ai = service(app)?;
     let (room, member) = member_access(app, room_id, user).await?;
     if !app.store.room_ai_enabled(room_id).await? {
@@ -55,8 +59,9 @@ impl SingleFlight {
     }
 
     fn release(&self, key: &str) {
-        // Only the map and the finishing caller hold it: nobody else is waiting.
-        self.0.remove_if(key, |_, v| Arc::strong_count(v) <= 2);
+        // Called after the finishing caller dropped its handle: only the map holds it, so
+        // nobody is waiting (the shard lock keeps new waiters out while we look).
+        self.0.remove_if(key, |_, v| Arc::strong_count(v) == 1);
     }
 }
 
@@ -68,16 +73,30 @@ pub struct Translation {
     pub cached: bool,
 }
 
-/// Translates a message into `lang` for a reader.
+/// Translates a message into `lang` for a reader (default: the reader's preferred language).
 pub async fn translate(
     app: &App,
     user: UserId,
     room_id: RoomId,
     message_id: MessageId,
-    lang: &str,
+    lang: Option<&str>,
 ) -> ApiResult<Translation> {
     let (ai, _, _) = ai_room(app, user, room_id).await?;
-    let lang = parse_language_tag(lang).map_err(|e| ApiError::from(e).with_field("lang"))?;
+    let lang = match lang {
+        Some(l) => parse_language_tag(l).map_err(|e| ApiError::from(e).with_field("lang"))?,
+        None => app
+            .store
+            .ai_prefs(user)
+            .await?
+            .preferred_language
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "no_language",
+                    "give `lang`, or set a preferred language first (PATCH /users/me)",
+                )
+                .with_field("lang")
+            })?,
+    };
     let message = app
         .store
         .message(room_id, message_id)
@@ -137,13 +156,20 @@ async fn names(app: &App, messages: &[Message]) -> ApiResult<HashMap<UserId, Str
 }
 
 /// Live messages quoted for a prompt, redacted through `map`.
-pub async fn quote(app: &App, messages: &[Message], map: &mut RedactionMap) -> ApiResult<Vec<Quoted>> {
+pub async fn quote(
+    app: &App,
+    messages: &[Message],
+    map: &mut RedactionMap,
+) -> ApiResult<Vec<Quoted>> {
     let names = names(app, messages).await?;
     Ok(messages
         .iter()
         .filter(|m| m.deleted_at.is_none())
         .map(|m| Quoted {
-            author: names.get(&m.sender_id).cloned().unwrap_or_else(|| "someone".into()),
+            author: names
+                .get(&m.sender_id)
+                .cloned()
+                .unwrap_or_else(|| "someone".into()),
             text: redact(&m.body, map),
         })
         .collect())
@@ -243,7 +269,12 @@ pub async fn room_enabled(app: &App, user: UserId, room_id: RoomId) -> ApiResult
 
 /// Switches AI on or off for a room (admins). The assistant joins as a member when it is
 /// switched on and leaves when it is switched off, so everyone sees who can read along.
-pub async fn set_room_enabled(app: &App, user: UserId, room_id: RoomId, enabled: bool) -> ApiResult<()> {
+pub async fn set_room_enabled(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    enabled: bool,
+) -> ApiResult<()> {
     service(app)?;
     require(app, room_id, user, Action::EditRoom).await?;
     let was = app.store.room_ai_enabled(room_id).await?;

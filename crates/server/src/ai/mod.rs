@@ -49,7 +49,9 @@ impl AiFailure {
             AiFailure::Provider(AiError::CircuitOpen) => {
                 "The AI provider is failing; AI is paused for a short while.".into()
             }
-            AiFailure::Provider(AiError::Timeout) => "The AI provider did not answer in time.".into(),
+            AiFailure::Provider(AiError::Timeout) => {
+                "The AI provider did not answer in time.".into()
+            }
             AiFailure::Provider(AiError::RateLimited { .. }) => {
                 "The AI provider is rate limiting us; try again later.".into()
             }
@@ -86,7 +88,9 @@ impl From<AiFailure> for ApiError {
                 retry_after: Some(10),
                 ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ai_rate_limited", msg)
             },
-            AiFailure::Provider(_) => ApiError::new(StatusCode::BAD_GATEWAY, "ai_upstream_error", msg),
+            AiFailure::Provider(_) => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "ai_upstream_error", msg)
+            }
         }
     }
 }
@@ -190,7 +194,8 @@ impl AiService {
             Err(AiFailure::Budget { .. }) => "budget_exceeded",
             Err(AiFailure::Provider(e)) => e.outcome(),
         };
-        metrics::counter!("ai_calls_total", "feature" => feature, "outcome" => outcome).increment(1);
+        metrics::counter!("ai_calls_total", "feature" => feature, "outcome" => outcome)
+            .increment(1);
         if !matches!(result, Err(AiFailure::Busy | AiFailure::Budget { .. })) {
             metrics::histogram!("ai_call_duration_seconds", "feature" => feature)
                 .record(started.elapsed().as_secs_f64());
@@ -227,11 +232,7 @@ impl AiService {
                     resource: r.resource,
                 }
             })?;
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| AiFailure::Busy)?;
+        let _slot = self.slots.acquire().await.map_err(|_| AiFailure::Busy)?;
         let mut attempt = 0u32;
         loop {
             if !self.breaker_acquire() {

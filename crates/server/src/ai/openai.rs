@@ -66,7 +66,10 @@ impl OpenAiCompatible {
         req: &ChatRequest,
         sink: Option<&dyn DeltaSink>,
     ) -> Result<Completion, AiError> {
-        let mut http = self.client.post(&self.endpoint).json(&self.body(req, sink.is_some()));
+        let mut http = self
+            .client
+            .post(&self.endpoint)
+            .json(&self.body(req, sink.is_some()));
         if let Some(key) = &self.api_key {
             http = http.bearer_auth(key);
         }
@@ -296,8 +299,11 @@ mod tests {
         let mut p = SseParser::default();
         assert!(p.push(b"data: {not json}\n", &sink).is_err());
         let mut p = SseParser::default();
-        p.push(b"data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n", &sink)
-            .unwrap();
+        p.push(
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n",
+            &sink,
+        )
+        .unwrap();
         assert!(matches!(p.finish(&sink), Err(AiError::BadResponse(_))));
     }
 }

@@ -73,7 +73,11 @@ pub struct RoomAi {
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/ai", tag = "ai", security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = RoomAi), (status = 404, description = "`ai_disabled` or `not_found`", body = ErrorBody)))]
-pub async fn room_ai(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<RoomAi>> {
+pub async fn room_ai(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RoomAi>> {
     let room: RoomId = parse_id(&id, "room")?;
     let ai_enabled = features::room_enabled(&app, auth.user_id, room).await?;
     Ok(Json(RoomAi {
@@ -85,8 +89,9 @@ pub async fn room_ai(State(app): State<AppState>, auth: Auth, Path(id): Path<Str
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TranslateReq {
-    /// Target language (BCP-47), e.g. `de`, `pt-BR`.
-    pub lang: String,
+    /// Target language (BCP-47), e.g. `de`, `pt-BR`. Omitted: the caller's preferred language
+    /// (422 `no_language` if they have none).
+    pub lang: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -107,7 +112,7 @@ const AI_ERRORS: &str = "`ai_not_enabled` (403), `ai_budget_exceeded` (429), `ai
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path)), request_body = TranslateReq,
     responses((status = 200, body = TranslationView),
               (status = 404, description = "`ai_disabled`, or room/message `not_found`", body = ErrorBody),
-              (status = 422, description = "`invalid_language`", body = ErrorBody),
+              (status = 422, description = "`invalid_language`, `no_language`", body = ErrorBody),
               (status = 403, description = AI_ERRORS, body = ErrorBody)))]
 pub async fn translate(
     State(app): State<AppState>,
@@ -117,7 +122,7 @@ pub async fn translate(
 ) -> ApiResult<Json<TranslationView>> {
     let room: RoomId = parse_id(&id, "room")?;
     let msg: MessageId = parse_id(&message_id, "message")?;
-    let t = features::translate(&app, auth.user_id, room, msg, &req.lang).await?;
+    let t = features::translate(&app, auth.user_id, room, msg, req.lang.as_deref()).await?;
     Ok(Json(TranslationView {
         message_id: t.message_id.0,
         lang: t.lang,
@@ -141,7 +146,11 @@ pub struct SummaryView {
     params(("id" = Uuid, Path)),
     responses((status = 200, body = SummaryView), (status = 404, description = "`ai_disabled` or `not_found`", body = ErrorBody),
               (status = 403, description = AI_ERRORS, body = ErrorBody)))]
-pub async fn summary(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<SummaryView>> {
+pub async fn summary(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SummaryView>> {
     let room: RoomId = parse_id(&id, "room")?;
     let c = features::catch_up(&app, auth.user_id, room).await?;
     Ok(Json(SummaryView {
@@ -164,7 +173,11 @@ pub struct SuggestionsView {
     params(("id" = Uuid, Path)),
     responses((status = 200, body = SuggestionsView), (status = 404, description = "`ai_disabled` or `not_found`", body = ErrorBody),
               (status = 403, description = AI_ERRORS, body = ErrorBody)))]
-pub async fn suggestions(State(app): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<SuggestionsView>> {
+pub async fn suggestions(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SuggestionsView>> {
     let room: RoomId = parse_id(&id, "room")?;
     let s = features::suggestions(&app, auth.user_id, room).await?;
     Ok(Json(SuggestionsView {
