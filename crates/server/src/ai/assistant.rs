@@ -152,10 +152,29 @@ async fn answer(app: &App, asking: Message) -> ApiResult<()> {
         }
     }
     let n = prompt::context_size(&asking.body, ai.context_messages, 200);
-    let context = app
-        .store
-        .messages(room_id, Page::Before(asking.seq), n)
-        .await?;
+    // "…my unread messages": what the asker had not read when asking; else the last N.
+    let unread_from = if asking.body.to_lowercase().contains("unread") {
+        app.store
+            .member(room_id, asking.sender_id)
+            .await?
+            .map(|m| m.read_seq)
+    } else {
+        None
+    };
+    let context: Vec<Message> = match unread_from {
+        Some(read_seq) => app
+            .store
+            .messages(room_id, Page::After(read_seq), n)
+            .await?
+            .into_iter()
+            .filter(|m| m.seq < asking.seq)
+            .collect(),
+        None => {
+            app.store
+                .messages(room_id, Page::Before(asking.seq), n)
+                .await?
+        }
+    };
     let reply = NewMessage {
         id: MessageId::new(),
         room_id,

@@ -307,7 +307,8 @@ pub async fn set_room_enabled(
             Err(e) => return Err(e.into()),
         }
     } else {
-        match app.store.remove_member(room_id, bot, user, app.now()).await {
+        // The bot leaves on its own (`member.left`): nobody was kicked.
+        match app.store.remove_member(room_id, bot, bot, app.now()).await {
             Ok(ev) => {
                 app.publish_events([ev]);
                 crate::chat::rooms::publish_membership(app, room_id, bot, false);
