@@ -30,6 +30,7 @@ pub enum Reply {
 #[derive(Default)]
 struct FakeState {
     requests: Mutex<Vec<Value>>,
+    auth_headers: Mutex<Vec<Option<String>>>,
     script: Mutex<VecDeque<Reply>>,
     default_delay: Mutex<Duration>,
 }
@@ -68,6 +69,10 @@ impl FakeAi {
         self.state.requests.lock().unwrap().clone()
     }
 
+    pub fn auth_headers(&self) -> Vec<Option<String>> {
+        self.state.auth_headers.lock().unwrap().clone()
+    }
+
     pub fn count(&self) -> usize {
         self.state.requests.lock().unwrap().len()
     }
@@ -85,7 +90,17 @@ fn default_text(body: &Value) -> String {
     }
 }
 
-async fn completions(State(st): State<Arc<FakeState>>, body: axum::body::Bytes) -> Response {
+async fn completions(
+    State(st): State<Arc<FakeState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    st.auth_headers.lock().unwrap().push(
+        headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from),
+    );
     let body: Value = serde_json::from_slice(&body).expect("provider got JSON");
     st.requests.lock().unwrap().push(body.clone());
     let delay = *st.default_delay.lock().unwrap();
@@ -396,7 +411,11 @@ const RAW: &[&str] = &[
 ];
 
 async fn redacted_request_bodies(backend: Backend) {
-    let Some((app, fake)) = setup(backend, |_| {}).await else {
+    let Some((app, fake)) = setup(backend, |c| {
+        c.ai_api_key = Some(justus_server::config::Secret::new("test-key-123"));
+    })
+    .await
+    else {
         return;
     };
     let (alice, bob, _, room) = ai_room(&app).await;
@@ -423,6 +442,10 @@ server [IP_1], key [SECRET_2], token [SECRET_3], AWS [SECRET_4], jwt [SECRET_1].
     assert_eq!(body["temperature"], 0.0);
     assert_eq!(body["max_tokens"], 1024);
     assert!(body.get("stream").is_none());
+    assert_eq!(
+        fake.auth_headers(),
+        vec![Some("Bearer test-key-123".to_owned())]
+    );
     // The answer's placeholders are restored for readers (who can read the original anyway).
     assert_eq!(r.body["text"], "Hallo Welt jane.doe@example.com");
 
