@@ -7,7 +7,7 @@
 //! with [`BusMessage::Resync`] and catches its sockets up from the store itself.
 
 use crate::event::{EventKind, RoomEvent};
-use crate::ids::{RoomId, SessionId, UserId};
+use crate::ids::{MessageId, RoomId, SessionId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -29,6 +29,14 @@ pub enum Ephemeral {
         room_id: RoomId,
         user_id: UserId,
         seq: i64,
+    },
+    /// A piece of the assistant's streamed reply to message `message_id`, numbered from 0
+    /// (the committed `message.edited` event carries the final text).
+    AiDelta {
+        room_id: RoomId,
+        message_id: MessageId,
+        index: u32,
+        delta: String,
     },
     /// `rooms`: the user's rooms, so every process can find the audience (members of those).
     /// `origin`: the process holding the user's sockets (a user may be online on several).

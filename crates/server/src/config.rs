@@ -130,6 +130,105 @@ pub struct Config {
     /// Log format: `json` (one object per line) or `pretty` (for a terminal).
     #[arg(long = "log-format", env = "LOG_FORMAT", value_name = "LOG_FORMAT", default_value = "json", value_parser = ["json", "pretty"])]
     pub log_format: String,
+
+    // --- ai ----------------------------------------------------------------------------------
+    /// AI provider: `openai` (any OpenAI-compatible chat-completions API: OpenAI, Gemini's
+    /// OpenAI endpoint, Ollama, vLLM, llama.cpp). Unset: AI is off.
+    #[arg(long = "ai-provider", env = "AI_PROVIDER", value_name = "AI_PROVIDER", value_parser = ["openai"])]
+    pub ai_provider: Option<String>,
+
+    /// Base URL of the provider's API (`…/chat/completions` is appended).
+    #[arg(long = "ai-base-url", env = "AI_BASE_URL", value_name = "AI_BASE_URL", default_value = "https://api.openai.com/v1", value_parser = parse_ai_base_url)]
+    pub ai_base_url: url::Url,
+
+    /// API key, sent as a bearer token (optional for local servers such as Ollama).
+    #[arg(long = "ai-api-key", env = "AI_API_KEY", value_name = "AI_API_KEY", value_parser = parse_secret)]
+    pub ai_api_key: Option<Secret>,
+
+    /// Model name passed to the provider.
+    #[arg(
+        long = "ai-model",
+        env = "AI_MODEL",
+        value_name = "AI_MODEL",
+        default_value = "gpt-4o-mini"
+    )]
+    pub ai_model: String,
+
+    /// Seconds one provider attempt may take (whole answer, streamed or not).
+    #[arg(long = "ai-timeout-seconds", env = "AI_TIMEOUT_SECONDS", value_name = "AI_TIMEOUT_SECONDS", default_value_t = 30.0,
+          value_parser = parse_ai_timeout)]
+    pub ai_timeout_seconds: f64,
+
+    /// Extra attempts after a timeout, 429 or 5xx (with exponential backoff and jitter).
+    #[arg(long = "ai-max-retries", env = "AI_MAX_RETRIES", value_name = "AI_MAX_RETRIES", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub ai_max_retries: u32,
+
+    /// First retry delay in milliseconds (doubles per attempt, full jitter; Retry-After wins).
+    #[arg(long = "ai-retry-base-ms", env = "AI_RETRY_BASE_MS", value_name = "AI_RETRY_BASE_MS", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub ai_retry_base_ms: u64,
+
+    /// Provider calls in flight at once.
+    #[arg(long = "ai-concurrency", env = "AI_CONCURRENCY", value_name = "AI_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub ai_concurrency: u32,
+
+    /// AI requests allowed to wait for a free slot; more are refused with `ai_busy` (503).
+    #[arg(long = "ai-queue-size", env = "AI_QUEUE_SIZE", value_name = "AI_QUEUE_SIZE", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub ai_queue_size: u32,
+
+    /// AI requests per user per UTC day (0 = unlimited).
+    #[arg(
+        long = "ai-user-requests-per-day",
+        env = "AI_USER_REQUESTS_PER_DAY",
+        value_name = "AI_USER_REQUESTS_PER_DAY",
+        default_value_t = 200
+    )]
+    pub ai_user_requests_per_day: u64,
+
+    /// AI tokens (prompt + completion) per user per UTC day (0 = unlimited).
+    #[arg(
+        long = "ai-user-tokens-per-day",
+        env = "AI_USER_TOKENS_PER_DAY",
+        value_name = "AI_USER_TOKENS_PER_DAY",
+        default_value_t = 200_000
+    )]
+    pub ai_user_tokens_per_day: u64,
+
+    /// AI requests per room per UTC day (0 = unlimited).
+    #[arg(
+        long = "ai-room-requests-per-day",
+        env = "AI_ROOM_REQUESTS_PER_DAY",
+        value_name = "AI_ROOM_REQUESTS_PER_DAY",
+        default_value_t = 1000
+    )]
+    pub ai_room_requests_per_day: u64,
+
+    /// AI tokens per room per UTC day (0 = unlimited).
+    #[arg(
+        long = "ai-room-tokens-per-day",
+        env = "AI_ROOM_TOKENS_PER_DAY",
+        value_name = "AI_ROOM_TOKENS_PER_DAY",
+        default_value_t = 1_000_000
+    )]
+    pub ai_room_tokens_per_day: u64,
+
+    /// Consecutive failed attempts that open the circuit breaker.
+    #[arg(long = "ai-breaker-failures", env = "AI_BREAKER_FAILURES", value_name = "AI_BREAKER_FAILURES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub ai_breaker_failures: u32,
+
+    /// Seconds the breaker stays open before one trial call.
+    #[arg(long = "ai-breaker-open-seconds", env = "AI_BREAKER_OPEN_SECONDS", value_name = "AI_BREAKER_OPEN_SECONDS", default_value_t = 30.0,
+          value_parser = parse_ai_timeout)]
+    pub ai_breaker_open_seconds: f64,
+
+    /// Recent messages given to the assistant and to catch-me-up (at most).
+    #[arg(long = "ai-context-messages", env = "AI_CONTEXT_MESSAGES", value_name = "AI_CONTEXT_MESSAGES", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub ai_context_messages: u32,
 }
 
 impl Config {
@@ -183,6 +282,8 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("ai_provider", &self.ai_provider)
+            .field("ai_api_key", &self.ai_api_key.as_ref().map(|_| "<set>"))
             .finish_non_exhaustive()
     }
 }
@@ -275,6 +376,25 @@ fn parse_net(s: &str) -> Result<IpNet, String> {
         .map_err(|_| format!("`{s}` is not an IP address or CIDR"))
 }
 
+fn parse_ai_base_url(s: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err("must be an http(s) URL with a host".into());
+    }
+    Ok(u)
+}
+
+fn parse_secret(s: &str) -> Result<Secret, String> {
+    Ok(Secret(s.to_owned()))
+}
+
+fn parse_ai_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.01..=3600.0).contains(&v) => Ok(v),
+        _ => Err("expected seconds between 0.01 and 3600".into()),
+    }
+}
+
 fn parse_jwt_secret(s: &str) -> Result<Secret, String> {
     if s.len() < 32 {
         return Err("must be at least 32 bytes".into());
@@ -306,6 +426,9 @@ mod tests {
             (vec!["--jwt-secret", "short"], "JWT_SECRET"),
             (vec!["--cors-origins", "https://a.org/path"], "CORS_ORIGINS"),
             (vec!["--trusted-proxies", "10.0.0.0/33"], "TRUSTED_PROXIES"),
+            (vec!["--ai-provider", "skynet"], "AI_PROVIDER"),
+            (vec!["--ai-base-url", "ftp://x"], "AI_BASE_URL"),
+            (vec!["--ai-timeout-seconds", "0"], "AI_TIMEOUT_SECONDS"),
         ] {
             let err = parse(&args).expect_err("should fail").to_string();
             assert!(err.contains(needle), "{err}");

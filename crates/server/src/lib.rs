@@ -4,6 +4,7 @@
 //! works, for tests); `main.rs` adds signal handling and the one line users see.
 #![forbid(unsafe_code)]
 
+pub mod ai;
 pub mod api;
 pub mod auth;
 pub mod bus;
@@ -91,7 +92,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         None => (Arc::new(bus::LocalBus::default()), None),
     };
     let limits = limits::Limits::new(&config, shared_limits);
-    Ok(Arc::new(App::new(
+    let mut app = App::new(
         config,
         store,
         bus,
@@ -99,7 +100,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         passwords,
         telemetry::metrics_handle(),
         limits,
-    )))
+    );
+    app.ai = ai::AiService::from_config(&app.config)?;
+    let state = Arc::new(app);
+    ai::assistant::start(&state);
+    Ok(state)
 }
 
 /// Periodic work of the gateway: delivers events that waited too long for a gap to fill, and,

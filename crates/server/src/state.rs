@@ -27,6 +27,8 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// Origins allowed for CORS and cookie-authenticated requests (precomputed).
     pub allowed_origins: Vec<String>,
+    /// Opt-in AI; `None` when no provider is configured (set by `build_state`).
+    pub ai: Option<Arc<crate::ai::AiService>>,
 }
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
             revocations,
             metrics,
             allowed_origins,
+            ai: None,
         }
     }
 

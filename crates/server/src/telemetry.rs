@@ -46,6 +46,15 @@ pub fn metrics_handle() -> PrometheusHandle {
                 .set_buckets(&[
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                 ])
+                // AI calls take seconds, not milliseconds.
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        metrics_exporter_prometheus::Matcher::Full(
+                            "ai_call_duration_seconds".into(),
+                        ),
+                        &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 60.0, 120.0],
+                    )
+                })
                 .map(|b| b.build_recorder())
                 .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
             let handle = recorder.handle();
@@ -81,6 +90,30 @@ fn describe() {
     metrics::describe_counter!("store_errors_total", "Database errors by kind");
     metrics::describe_gauge!("db_pool_connections", "Open database connections");
     metrics::describe_gauge!("db_pool_idle_connections", "Idle database connections");
+    metrics::describe_counter!("ai_calls_total", "AI requests by feature and outcome");
+    metrics::describe_histogram!(
+        "ai_call_duration_seconds",
+        metrics::Unit::Seconds,
+        "AI request latency (retries included) by feature"
+    );
+    metrics::describe_counter!("ai_tokens_total", "AI tokens used, by feature and kind");
+    metrics::describe_counter!(
+        "ai_budget_refusals_total",
+        "AI requests refused by a daily budget"
+    );
+    metrics::describe_counter!("ai_retries_total", "AI provider attempts retried");
+    metrics::describe_gauge!(
+        "ai_breaker_state",
+        "AI circuit breaker: 0 closed, 1 half-open, 2 open"
+    );
+    metrics::describe_gauge!(
+        "ai_queue_depth",
+        "AI requests admitted (waiting or running)"
+    );
+    metrics::describe_counter!(
+        "ai_translation_cache_total",
+        "Translation cache hits and misses"
+    );
 }
 
 struct JsonLines;

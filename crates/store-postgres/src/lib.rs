@@ -16,6 +16,7 @@
 
 #[macro_use]
 mod rows;
+mod ai;
 mod errors;
 mod history;
 mod messages;
@@ -26,6 +27,7 @@ pub mod testing;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use errors::MapErr;
+use justus_core::ai::AiPrefs;
 use justus_core::event::{EventPage, RoomEvent};
 use justus_core::message::{Message, NewMessage, Page};
 use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
@@ -674,6 +676,55 @@ impl Store for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<SearchHit>> {
         messages::search(&self.pool, user, query, room, limit).await
+    }
+
+    // --- ai ----------------------------------------------------------------------------------
+
+    async fn room_ai_enabled(&self, room: RoomId) -> StoreResult<bool> {
+        ai::room_ai_enabled(&self.pool, room).await
+    }
+
+    async fn set_room_ai_enabled(
+        &self,
+        room: RoomId,
+        enabled: bool,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        ai::set_room_ai_enabled(&self.pool, room, enabled, actor, now).await
+    }
+
+    async fn ai_prefs(&self, user: UserId) -> StoreResult<AiPrefs> {
+        ai::ai_prefs(&self.pool, user).await
+    }
+
+    async fn set_ai_prefs(
+        &self,
+        user: UserId,
+        prefs: &AiPrefs,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        ai::set_ai_prefs(&self.pool, user, prefs, now).await
+    }
+
+    async fn translation(
+        &self,
+        message: MessageId,
+        version: i64,
+        lang: &str,
+    ) -> StoreResult<Option<String>> {
+        ai::translation(&self.pool, message, version, lang).await
+    }
+
+    async fn put_translation(
+        &self,
+        message: MessageId,
+        version: i64,
+        lang: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        ai::put_translation(&self.pool, message, version, lang, text, now).await
     }
 }
 

@@ -2,21 +2,24 @@
 
 use rusqlite::Connection;
 
-/// Every migration, in order. Index + 1 is the schema version it produces.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/0001_accounts.sql"),
-    include_str!("../migrations/0002_conversations.sql"),
+/// Every migration with the schema version it produces, ascending. Numbers come from the file
+/// names; a gap (a number assigned to a feature branch not merged yet) is allowed — each
+/// migration runs once when the database is below its number.
+const MIGRATIONS: &[(usize, &str)] = &[
+    (1, include_str!("../migrations/0001_accounts.sql")),
+    (2, include_str!("../migrations/0002_conversations.sql")),
+    (4, include_str!("../migrations/0004_ai.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {
     let current: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.pragma_update(None, "user_version", *version as i64)?;
         tx.commit()?;
-        tracing::info!(version = i + 1, "sqlite migration applied");
+        tracing::info!(version, "sqlite migration applied");
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The HTTP API: one module per resource, all wired in [`router`].
 
+pub mod ai;
 pub mod auth;
 pub mod docs;
 pub mod messages;
@@ -33,6 +34,7 @@ use utoipa_axum::routes;
         (name = "rooms", description = "DMs and groups, members, roles, bans, invites"),
         (name = "messages", description = "Messages, reactions, pins, catch-up, read state, search"),
         (name = "ops", description = "Health, readiness and metrics"),
+        (name = "ai", description = "Opt-in AI: capabilities, translation, catch-me-up, smart replies"),
     )
 )]
 struct ApiDoc;
@@ -97,6 +99,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::health))
         .routes(routes!(ops::ready))
         .routes(routes!(ops::metrics))
+        .routes(routes!(ai::client_config))
+        .routes(routes!(ai::room_ai))
+        .routes(routes!(ai::translate))
+        .routes(routes!(ai::summary))
+        .routes(routes!(ai::suggestions))
 }
 
 /// The generated OpenAPI document.

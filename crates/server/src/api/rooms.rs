@@ -32,6 +32,8 @@ pub struct PatchRoom {
     #[schema(value_type = Option<String>)]
     pub topic: Option<Option<String>>,
     pub only_admins_post: Option<bool>,
+    /// Opt-in AI for this room (admins; 404 `ai_disabled` when the server has no provider).
+    pub ai_enabled: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -181,6 +183,9 @@ pub async fn patch_room(
         },
         only_admins_post: req.only_admins_post,
     };
+    if let Some(on) = req.ai_enabled {
+        crate::ai::features::set_room_enabled(&app, auth.user_id, id, on).await?;
+    }
     chat::rooms::update(&app, auth.user_id, id, patch).await?;
     Ok(Json(
         summary_view(&app, chat::rooms::get(&app, auth.user_id, id).await?).await,

@@ -23,6 +23,12 @@ pub struct PatchMe {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
+    /// AI: preferred language (BCP-47, e.g. `de`, `pt-BR`), or `null` to clear it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub preferred_language: Option<Option<String>>,
+    /// AI: translate incoming messages into the preferred language automatically.
+    pub auto_translate: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -37,7 +43,9 @@ pub struct ChangePassword {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
     let user = app.store.user_by_id(auth.user_id).await?;
-    Ok(Json(Me::from(&user)))
+    let mut me = Me::from(&user);
+    me.ai = Some(app.store.ai_prefs(auth.user_id).await?.into());
+    Ok(Json(me))
 }
 
 /// Update display name and/or e-mail.
@@ -49,6 +57,12 @@ pub async fn patch_me(
     auth: Auth,
     ApiJson(req): ApiJson<PatchMe>,
 ) -> ApiResult<Json<Me>> {
+    // Validated before anything is written, so a bad tag changes nothing.
+    if let Some(Some(lang)) = &req.preferred_language
+        && !lang.trim().is_empty()
+    {
+        justus_core::ai::parse_language_tag(lang)?;
+    }
     let patch = UserPatch {
         display_name: req
             .display_name
@@ -73,7 +87,20 @@ pub async fn patch_me(
             }
             other => other.into(),
         })?;
-    Ok(Json(Me::from(&user)))
+    let prefs = if req.preferred_language.is_some() || req.auto_translate.is_some() {
+        crate::ai::features::update_prefs(
+            &app,
+            auth.user_id,
+            req.preferred_language,
+            req.auto_translate,
+        )
+        .await?
+    } else {
+        app.store.ai_prefs(auth.user_id).await?
+    };
+    let mut me = Me::from(&user);
+    me.ai = Some(prefs.into());
+    Ok(Json(me))
 }
 
 /// Change the password. Needs the current one; ends every other session.

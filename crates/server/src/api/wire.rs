@@ -18,6 +18,9 @@ pub struct Me {
     pub email: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// AI preferences (in `GET/PATCH /users/me`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai: Option<crate::api::ai::AiPrefsView>,
 }
 
 impl From<&User> for Me {
@@ -29,6 +32,7 @@ impl From<&User> for Me {
             email: u.email.as_ref().map(|e| e.as_str().to_owned()),
             created_at: u.created_at,
             updated_at: u.updated_at,
+            ai: None,
         }
     }
 }

@@ -94,9 +94,9 @@ pub fn encode(origin: InstanceId, msg: &BusMessage) -> Option<(Route, String)> {
         BusMessage::Relayed(_) | BusMessage::Resync => return None,
         BusMessage::Ephemeral(e) => {
             let route = match e {
-                Ephemeral::Typing { room_id, .. } | Ephemeral::Receipt { room_id, .. } => {
-                    Route::Room(*room_id)
-                }
+                Ephemeral::Typing { room_id, .. }
+                | Ephemeral::Receipt { room_id, .. }
+                | Ephemeral::AiDelta { room_id, .. } => Route::Room(*room_id),
                 Ephemeral::Presence { .. } => Route::All,
             };
             (route, Out::Ephemeral(e))

@@ -150,6 +150,8 @@ pub async fn send(
         SendOutcome::Created(message, event) => {
             metrics::counter!("messages_persisted_total").increment(1);
             app.publish_events([event]);
+            // Never awaits: the assistant works off the send path.
+            crate::ai::assistant::on_message_created(app, &message);
             Ok((message, true))
         }
         SendOutcome::Existing(existing) if new.same_content(&existing) => Ok((existing, false)),

@@ -14,6 +14,11 @@ use justus_core::room::{
 use justus_core::{RoomId, StoreError, UserId};
 use rand::RngCore;
 
+/// Tells the gateway a user joined or left (their sockets adjust their subscriptions).
+pub(crate) fn publish_membership(app: &App, room_id: RoomId, user_id: UserId, joined: bool) {
+    membership(app, room_id, user_id, joined);
+}
+
 fn membership(app: &App, room_id: RoomId, user_id: UserId, joined: bool) {
     app.bus.publish(BusMessage::Membership {
         room_id,

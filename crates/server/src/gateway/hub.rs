@@ -680,6 +680,10 @@ impl BusSink for Hub {
                     *room_id,
                     frames::frame("typing", None, &serde_json::json!({"room_id": room_id, "user_id": user_id, "active": active})),
                 ),
+                Ephemeral::AiDelta { room_id, message_id, index, delta } => self.ephemeral_to_room(
+                    *room_id,
+                    frames::frame("ai.delta", None, &serde_json::json!({"room_id": room_id, "message_id": message_id, "index": index, "delta": delta})),
+                ),
                 Ephemeral::Receipt { room_id, user_id, seq } => self.ephemeral_to_room(
                     *room_id,
                     frames::frame("receipt", None, &serde_json::json!({"room_id": room_id, "user_id": user_id, "seq": seq})),

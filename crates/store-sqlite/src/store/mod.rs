@@ -1,6 +1,7 @@
 //! `Store` implementation for SQLite.
 
 mod accounts;
+mod ai;
 mod history;
 mod load;
 mod messages;
@@ -11,6 +12,7 @@ use crate::rows::{self, SESSION_COLS, USER_COLS, ts};
 use accounts::{insert_token, refresh_tx, session_by_id, user_by_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use justus_core::ai::AiPrefs;
 use justus_core::event::{EventPage, RoomEvent};
 use justus_core::message::{Message, NewMessage, Page};
 use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
@@ -608,6 +610,68 @@ impl Store for SqliteStore {
         let query = query.to_owned();
         self.threads
             .read(move |c| messages::search(c, user, &query, room, limit))
+            .await
+    }
+
+    // --- ai ----------------------------------------------------------------------------------
+
+    async fn room_ai_enabled(&self, room: RoomId) -> StoreResult<bool> {
+        self.threads
+            .read(move |c| ai::room_ai_enabled(c, room))
+            .await
+    }
+
+    async fn set_room_ai_enabled(
+        &self,
+        room: RoomId,
+        enabled: bool,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.threads
+            .write(move |c| ai::set_room_ai_enabled(c, room, enabled, actor, now))
+            .await
+    }
+
+    async fn ai_prefs(&self, user: UserId) -> StoreResult<AiPrefs> {
+        self.threads.read(move |c| ai::ai_prefs(c, user)).await
+    }
+
+    async fn set_ai_prefs(
+        &self,
+        user: UserId,
+        prefs: &AiPrefs,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let prefs = prefs.clone();
+        self.threads
+            .write(move |c| ai::set_ai_prefs(c, user, &prefs, now))
+            .await
+    }
+
+    async fn translation(
+        &self,
+        message: MessageId,
+        version: i64,
+        lang: &str,
+    ) -> StoreResult<Option<String>> {
+        let lang = lang.to_owned();
+        self.threads
+            .read(move |c| ai::translation(c, message, version, &lang))
+            .await
+    }
+
+    async fn put_translation(
+        &self,
+        message: MessageId,
+        version: i64,
+        lang: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (lang, text) = (lang.to_owned(), text.to_owned());
+        self.threads
+            .write(move |c| ai::put_translation(c, message, version, &lang, &text, now))
             .await
     }
 }
