@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "justus-bench", version, about = "Benchmarks for JustUs over its own protocol.")]
+#[command(
+    name = "justus-bench",
+    version,
+    about = "Benchmarks for JustUs over its own protocol."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -209,7 +213,16 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Value> {
         Scenario::IdleMemory {
             connections,
             connect_concurrency,
-        } => idle::run(&api, *connections, g.sockets_per_user, *connect_concurrency, pid).await,
+        } => {
+            idle::run(
+                &api,
+                *connections,
+                g.sockets_per_user,
+                *connect_concurrency,
+                pid,
+            )
+            .await
+        }
         Scenario::ConnectStorm {
             connections,
             rooms,
@@ -281,7 +294,11 @@ pub fn summary(name: &str, r: &Value) -> String {
     let f = |v: &Value| v.as_f64().map_or("-".into(), |x| format!("{x:.2}"));
     match name {
         "fanout" => {
-            let s = if r["saturation"].is_null() { &r["result"] } else { &r["saturation"] };
+            let s = if r["saturation"].is_null() {
+                &r["result"]
+            } else {
+                &r["saturation"]
+            };
             format!(
                 "fanout: {} deliveries/s, p50 {} ms, p99 {} ms, max {} ms, lost {}, dup {}, server CPU-s/M {}",
                 f(&s["deliveries_per_s"]),
@@ -295,7 +312,10 @@ pub fn summary(name: &str, r: &Value) -> String {
         }
         "idle-memory" => format!(
             "idle-memory: {} sockets, {} KiB/socket (RSS {} → {} KiB)",
-            r["connections"], f(&r["kib_per_socket"]), r["rss_before_kib"], r["rss_after_kib"]
+            r["connections"],
+            f(&r["kib_per_socket"]),
+            r["rss_before_kib"],
+            r["rss_after_kib"]
         ),
         "connect-storm" => format!(
             "connect-storm: {} connects/s; all {} resumed in {} s",

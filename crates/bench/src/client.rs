@@ -116,7 +116,11 @@ impl Api {
 
     /// Opens a gateway socket from `source` (None: the kernel's choice), authenticates and
     /// returns it with the `ready` payload.
-    pub async fn connect(&self, token: &str, source: Option<IpAddr>) -> anyhow::Result<(Ws, Value)> {
+    pub async fn connect(
+        &self,
+        token: &str,
+        source: Option<IpAddr>,
+    ) -> anyhow::Result<(Ws, Value)> {
         let sock = TcpSocket::new_v4()?;
         if let Some(ip) = source {
             sock.bind(SocketAddr::new(ip, 0))?;
@@ -203,7 +207,10 @@ pub fn event_room_seq(frame: &str) -> Option<(String, i64)> {
     if v["op"] != "event" {
         return None;
     }
-    Some((v["d"]["room_id"].as_str()?.to_owned(), v["d"]["seq"].as_i64()?))
+    Some((
+        v["d"]["room_id"].as_str()?.to_owned(),
+        v["d"]["seq"].as_i64()?,
+    ))
 }
 
 #[cfg(test)]
@@ -214,7 +221,8 @@ mod tests {
     fn payload_roundtrip() {
         let f = send_frame(1, "r", 2, 3, 4, 5);
         assert!(f.contains("B|2|3|4|5"));
-        let ev = r#"{"op":"event","d":{"room_id":"r","seq":9,"message":{"body":"B|2|3|4|5","x":1}}}"#;
+        let ev =
+            r#"{"op":"event","d":{"room_id":"r","seq":9,"message":{"body":"B|2|3|4|5","x":1}}}"#;
         assert_eq!(
             parse_payload(ev),
             Some(Payload {

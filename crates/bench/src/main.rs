@@ -17,7 +17,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let nofile = justus_bench::sys::raise_nofile();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -58,7 +61,14 @@ fn serve() -> ExitCode {
     let config = match <justus_server::config::Config as clap::Parser>::try_parse_from(["justus"]) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("{}", e.render().to_string().lines().next().unwrap_or("bad config"));
+            eprintln!(
+                "{}",
+                e.render()
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("bad config")
+            );
             return ExitCode::from(2);
         }
     };
@@ -66,7 +76,10 @@ fn serve() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

@@ -16,11 +16,18 @@ fn bench(args: &[&str]) -> Value {
         .output()
         .expect("run justus-bench");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "justus-bench {args:?} failed:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "justus-bench {args:?} failed:\n{stderr}"
+    );
     // The one-line summary goes to stderr, the JSON object to stdout.
-    assert!(stderr.lines().any(|l| l.contains(':')), "no summary line: {stderr}");
+    assert!(
+        stderr.lines().any(|l| l.contains(':')),
+        "no summary line: {stderr}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+    let v: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
     assert!(v["machine"]["nproc"].as_u64().unwrap_or(0) >= 1, "{v}");
     v["report"].clone()
 }
@@ -32,9 +39,25 @@ fn num(v: &Value) -> f64 {
 #[test]
 fn fanout_delivers_everything_once() {
     let r = bench(&[
-        "fanout", "--spawn", "--sockets-per-user", "10", "--connections", "20", "--rooms", "2",
-        "--senders", "2", "--rate", "20", "--duration", "1", "--find-saturation", "--max-steps", "2",
-        "--p99-limit-ms", "100000",
+        "fanout",
+        "--spawn",
+        "--sockets-per-user",
+        "10",
+        "--connections",
+        "20",
+        "--rooms",
+        "2",
+        "--senders",
+        "2",
+        "--rate",
+        "20",
+        "--duration",
+        "1",
+        "--find-saturation",
+        "--max-steps",
+        "2",
+        "--p99-limit-ms",
+        "100000",
     ]);
     let steps = r["steps"].as_array().expect("steps");
     assert_eq!(steps.len(), 2, "{r}");
@@ -43,7 +66,10 @@ fn fanout_delivers_everything_once() {
         assert_eq!(s["send_errors"], 0, "{s}");
         assert_eq!(s["lost"], 0, "{s}");
         assert_eq!(s["duplicates"], 0, "{s}");
-        assert!(num(&s["delivered"]) >= 10.0 * num(&s["acked"]), "each message reaches 10 sockets: {s}");
+        assert!(
+            num(&s["delivered"]) >= 10.0 * num(&s["acked"]),
+            "each message reaches 10 sockets: {s}"
+        );
         assert_eq!(s["latency"]["count"], s["delivered"], "{s}");
         assert!(num(&s["deliveries_per_s"]) > 0.0, "{s}");
         assert!(num(&s["server"]["server_rss_kib"]) > 0.0, "{s}");
@@ -54,7 +80,14 @@ fn fanout_delivers_everything_once() {
 
 #[test]
 fn idle_memory_reports_rss() {
-    let r = bench(&["idle-memory", "--spawn", "--sockets-per-user", "10", "--connections", "40"]);
+    let r = bench(&[
+        "idle-memory",
+        "--spawn",
+        "--sockets-per-user",
+        "10",
+        "--connections",
+        "40",
+    ]);
     assert_eq!(r["alive"], 40, "{r}");
     assert!(num(&r["rss_after_kib"]) > 0.0, "{r}");
     assert!(num(&r["kib_per_socket"]).is_finite(), "{r}");
@@ -63,8 +96,16 @@ fn idle_memory_reports_rss() {
 #[test]
 fn connect_storm_reconnects_and_resumes_all() {
     let r = bench(&[
-        "connect-storm", "--spawn", "--sockets-per-user", "10", "--connections", "40", "--rooms", "4",
-        "--timeout", "30",
+        "connect-storm",
+        "--spawn",
+        "--sockets-per-user",
+        "10",
+        "--connections",
+        "40",
+        "--rooms",
+        "4",
+        "--timeout",
+        "30",
     ]);
     assert!(num(&r["connects_per_s"]) > 0.0, "{r}");
     assert_eq!(r["reconnect"]["resumed"], 40, "{r}");
@@ -74,8 +115,18 @@ fn connect_storm_reconnects_and_resumes_all() {
 
 fn durable(backend: &str) {
     let r = bench(&[
-        "durable-sends", "--spawn", "--backend", backend, "--senders", "4", "--rooms", "2", "--window", "2",
-        "--duration", "1",
+        "durable-sends",
+        "--spawn",
+        "--backend",
+        backend,
+        "--senders",
+        "4",
+        "--rooms",
+        "2",
+        "--window",
+        "2",
+        "--duration",
+        "1",
     ]);
     assert!(num(&r["acked"]) > 0.0, "{r}");
     assert_eq!(r["errors"], 0, "{r}");
@@ -96,15 +147,29 @@ fn durable_sends_sqlite_normal() {
 #[tokio::test]
 async fn durable_sends_postgres() {
     // Fails under CI=true when PostgreSQL is unreachable; outside CI, skips loudly.
-    if justus_store_postgres::testing::fresh_database_url().await.is_none() {
+    if justus_store_postgres::testing::fresh_database_url()
+        .await
+        .is_none()
+    {
         return;
     }
-    tokio::task::spawn_blocking(|| durable("postgres")).await.expect("join");
+    tokio::task::spawn_blocking(|| durable("postgres"))
+        .await
+        .expect("join");
 }
 
 #[test]
 fn history_seeds_and_pages() {
-    let r = bench(&["history", "--spawn", "--messages", "1000", "--rooms", "2", "--queries", "20"]);
+    let r = bench(&[
+        "history",
+        "--spawn",
+        "--messages",
+        "1000",
+        "--rooms",
+        "2",
+        "--queries",
+        "20",
+    ]);
     assert_eq!(r["messages"], 1000, "{r}");
     assert_eq!(r["cold_after_restart"], true, "{r}");
     for pass in ["cold", "warm"] {
@@ -139,8 +204,25 @@ fn cross_instance_runs_against_two_urls() {
     let url = line.trim().rsplit(' ').next().expect("url").to_owned();
     let pid = server.id().to_string();
     let r = bench(&[
-        "cross-instance", "--url", &url, "--url", &url, "--server-pid", &pid, "--sockets-per-user", "10",
-        "--connections", "10", "--rooms", "2", "--senders", "2", "--rate", "10", "--duration", "1",
+        "cross-instance",
+        "--url",
+        &url,
+        "--url",
+        &url,
+        "--server-pid",
+        &pid,
+        "--sockets-per-user",
+        "10",
+        "--connections",
+        "10",
+        "--rooms",
+        "2",
+        "--senders",
+        "2",
+        "--rate",
+        "10",
+        "--duration",
+        "1",
     ]);
     let _ = server.kill();
     let _ = server.wait();

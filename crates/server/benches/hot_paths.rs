@@ -65,7 +65,12 @@ fn permissions(c: &mut Criterion) {
         only_admins_post: true,
         member_count: 100,
     };
-    let actions = [Action::Post, Action::Kick, Action::MentionRoom, Action::DeleteRoom];
+    let actions = [
+        Action::Post,
+        Action::Kick,
+        Action::MentionRoom,
+        Action::DeleteRoom,
+    ];
     let roles = [Role::Member, Role::Admin, Role::Owner];
     c.bench_function("permission_check_12", |b| {
         b.iter(|| {
@@ -84,12 +89,17 @@ fn bodies(c: &mut Criterion) {
     c.bench_function("parse_body_markdown", |b| {
         b.iter(|| parse_body(black_box(BODY), 4000))
     });
-    c.bench_function("parse_mentions", |b| b.iter(|| parse_mentions(black_box(BODY))));
+    c.bench_function("parse_mentions", |b| {
+        b.iter(|| parse_mentions(black_box(BODY)))
+    });
 }
 
 fn tokens(c: &mut Criterion) {
-    let keys = Keyring::new(&[b"bench-secret-bench-secret-bench-secret-01".to_vec()], "justus".into())
-        .expect("keyring");
+    let keys = Keyring::new(
+        &[b"bench-secret-bench-secret-bench-secret-01".to_vec()],
+        "justus".into(),
+    )
+    .expect("keyring");
     let (token, _) = keys
         .issue(UserId::new(), SessionId::new(), Utc::now().timestamp())
         .expect("issue");

@@ -103,7 +103,17 @@ pub async fn run(
     let tasks: Vec<_> = sockets
         .into_iter()
         .enumerate()
-        .map(|(i, (ws, room))| tokio::spawn(sender(ws, room, i as u32, window, None, until, totals.clone())))
+        .map(|(i, (ws, room))| {
+            tokio::spawn(sender(
+                ws,
+                room,
+                i as u32,
+                window,
+                None,
+                until,
+                totals.clone(),
+            ))
+        })
         .collect();
     let mut failed = 0;
     for task in tasks {

@@ -63,7 +63,10 @@ pub struct Setup {
 
 /// Provisions rooms and opens every socket: receivers on `recv`, senders on `send`.
 pub async fn setup(send: &Api, recv: &Api, p: &Params) -> anyhow::Result<Setup> {
-    anyhow::ensure!(p.rooms >= 1 && p.connections >= p.rooms, "need connections ≥ rooms ≥ 1");
+    anyhow::ensure!(
+        p.rooms >= 1 && p.connections >= p.rooms,
+        "need connections ≥ rooms ≥ 1"
+    );
     anyhow::ensure!(p.senders >= 1, "need at least one sender");
     let per_room: Vec<usize> = (0..p.rooms)
         .map(|r| p.connections / p.rooms + usize::from(r < p.connections % p.rooms))
@@ -82,7 +85,11 @@ pub async fn setup(send: &Api, recv: &Api, p: &Params) -> anyhow::Result<Setup> 
     let mut plan = Vec::with_capacity(p.connections);
     for (r, room) in rooms.iter().enumerate() {
         for j in 0..per_room[r] {
-            plan.push(room.members[(j / spu).min(room.members.len() - 1)].token.clone());
+            plan.push(
+                room.members[(j / spu).min(room.members.len() - 1)]
+                    .token
+                    .clone(),
+            );
         }
     }
     let total = plan.len() + p.senders;
@@ -105,7 +112,10 @@ pub async fn setup(send: &Api, recv: &Api, p: &Params) -> anyhow::Result<Setup> 
     for s in 0..p.senders {
         let room = s % p.rooms;
         let (ws, _) = send
-            .connect(&rooms[room].owner.token, client::source_for(p.connections + s, total))
+            .connect(
+                &rooms[room].owner.token,
+                client::source_for(p.connections + s, total),
+            )
             .await
             .context("connecting senders")?;
         let (sink, stream) = ws.split();
@@ -150,17 +160,12 @@ async fn receive(mut ws: Ws, shared: Arc<Shared>, idx: usize) {
         bits[w] |= 1 << b;
         step.delivered.fetch_add(1, Relaxed);
         step.last_delivery_ns.fetch_max(now, Relaxed);
-        step.lat
-            .record_us(idx, now.saturating_sub(pl.t_ns) / 1000);
+        step.lat.record_us(idx, now.saturating_sub(pl.t_ns) / 1000);
     }
     shared.closed.fetch_add(1, Relaxed);
 }
 
-async fn read_acks(
-    mut stream: futures::stream::SplitStream<Ws>,
-    shared: Arc<Shared>,
-    room: usize,
-) {
+async fn read_acks(mut stream: futures::stream::SplitStream<Ws>, shared: Arc<Shared>, room: usize) {
     while let Some(Ok(msg)) = stream.next().await {
         let Message::Text(t) = msg else { continue };
         let t = t.as_str();
@@ -202,29 +207,44 @@ async fn run_step(
     let start_ns = stats::now_ns();
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
     let n_senders = setup.senders.len();
-    let tasks = setup.senders.drain(..).enumerate().map(|(s, (room, mut sink))| {
-        let room_id = setup.rooms[room].id.clone();
-        let shared = shared.clone();
-        async move {
-            let mut tick = tokio::time::interval(interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let deadline = Instant::now() + duration;
-            let mut seq = 0u64;
-            let mut result = Ok(());
-            while Instant::now() < deadline {
-                tick.tick().await;
-                let frame = client::send_frame(0, &room_id, step_no as u32, s as u32, seq, stats::now_ns())
-                    .replacen(r#""id":"0""#, &format!(r#""id":"{step_no}.{seq}""#), 1);
-                if let Err(e) = sink.send(Message::text(frame)).await {
-                    result = Err(e);
-                    break;
+    let tasks = setup
+        .senders
+        .drain(..)
+        .enumerate()
+        .map(|(s, (room, mut sink))| {
+            let room_id = setup.rooms[room].id.clone();
+            let shared = shared.clone();
+            async move {
+                let mut tick = tokio::time::interval(interval);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                let deadline = Instant::now() + duration;
+                let mut seq = 0u64;
+                let mut result = Ok(());
+                while Instant::now() < deadline {
+                    tick.tick().await;
+                    let frame = client::send_frame(
+                        0,
+                        &room_id,
+                        step_no as u32,
+                        s as u32,
+                        seq,
+                        stats::now_ns(),
+                    )
+                    .replacen(
+                        r#""id":"0""#,
+                        &format!(r#""id":"{step_no}.{seq}""#),
+                        1,
+                    );
+                    if let Err(e) = sink.send(Message::text(frame)).await {
+                        result = Err(e);
+                        break;
+                    }
+                    shared.steps[step_no].sent.fetch_add(1, Relaxed);
+                    seq += 1;
                 }
-                shared.steps[step_no].sent.fetch_add(1, Relaxed);
-                seq += 1;
+                ((room, sink), result)
             }
-            ((room, sink), result)
-        }
-    });
+        });
     let joined = futures::future::join_all(tasks).await;
     for (pair, r) in joined {
         r.context("sender socket failed")?;
@@ -240,7 +260,10 @@ async fn run_step(
         let acked = step.acked.load(Relaxed) + step.errors.load(Relaxed);
         let now = step.delivered.load(Relaxed);
         let expected = expected(setup, step_no);
-        if (acked >= sent && now >= expected) || (acked >= sent && now == last) || Instant::now() > drain_deadline {
+        if (acked >= sent && now >= expected)
+            || (acked >= sent && now == last)
+            || Instant::now() > drain_deadline
+        {
             break;
         }
         last = now;
@@ -249,8 +272,8 @@ async fn run_step(
     let delivered = step.delivered.load(Relaxed);
     let expected = expected(setup, step_no);
     let h = step.lat.merged();
-    let active_secs = (step.last_delivery_ns.load(Relaxed).saturating_sub(start_ns) as f64 / 1e9)
-        .max(send_secs);
+    let active_secs =
+        (step.last_delivery_ns.load(Relaxed).saturating_sub(start_ns) as f64 / 1e9).max(send_secs);
     let cpu = match (before, after) {
         (Some(b), Some(a)) => json!({
             "server_cpu_seconds": a.cpu_seconds - b.cpu_seconds,
@@ -295,7 +318,11 @@ pub async fn run(send: &Api, recv: &Api, p: &Params, pid: Option<u32>) -> anyhow
     let setup_secs = t.elapsed().as_secs_f64();
     let mut steps = Vec::new();
     let mut rate = p.rate;
-    let max_steps = if p.find_saturation { p.max_steps.clamp(1, MAX_STEPS) } else { 1 };
+    let max_steps = if p.find_saturation {
+        p.max_steps.clamp(1, MAX_STEPS)
+    } else {
+        1
+    };
     let mut saturation: Option<Value> = None;
     for i in 0..max_steps {
         let r = run_step(&mut setup, i, rate, p.duration, pid).await?;

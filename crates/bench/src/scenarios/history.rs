@@ -83,8 +83,16 @@ async fn pass(
         // Room seqs start after the owner's room.created/member events; positions are approximate.
         let pos = 1 + rng.below(per_room.max(1) as u64) as i64;
         for (path, h, key) in [
-            (format!("/api/v1/rooms/{}/messages?before={pos}&limit=50", room.id), &mut before_h, "messages"),
-            (format!("/api/v1/rooms/{}/events?after={pos}&limit=200", room.id), &mut after_h, "events"),
+            (
+                format!("/api/v1/rooms/{}/messages?before={pos}&limit=50", room.id),
+                &mut before_h,
+                "messages",
+            ),
+            (
+                format!("/api/v1/rooms/{}/events?after={pos}&limit=200", room.id),
+                &mut after_h,
+                "events",
+            ),
         ] {
             let t = Instant::now();
             let (status, v) = api.get(&path, &room.owner.token).await?;

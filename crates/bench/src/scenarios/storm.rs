@@ -50,21 +50,26 @@ pub async fn run(
         .map(|i| {
             let room = &setup[i % rooms_n];
             let j = i / rooms_n;
-            room.members[(j / spu).min(room.members.len() - 1)].token.clone()
+            room.members[(j / spu).min(room.members.len() - 1)]
+                .token
+                .clone()
         })
         .collect();
     // Phase 1: the connect rate.
     let mut lat = stats::histogram();
     let t = Instant::now();
-    let results: Vec<anyhow::Result<(client::Ws, Value, u64)>> = stream::iter(tokens.iter().enumerate())
-        .map(|(i, token)| async move {
-            let t = Instant::now();
-            let (ws, ready) = api.connect(token, client::source_for(i, connections)).await?;
-            Ok((ws, ready, t.elapsed().as_micros() as u64))
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+    let results: Vec<anyhow::Result<(client::Ws, Value, u64)>> =
+        stream::iter(tokens.iter().enumerate())
+            .map(|(i, token)| async move {
+                let t = Instant::now();
+                let (ws, ready) = api
+                    .connect(token, client::source_for(i, connections))
+                    .await?;
+                Ok((ws, ready, t.elapsed().as_micros() as u64))
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
     let connect_secs = t.elapsed().as_secs_f64();
     let mut sockets = Vec::with_capacity(connections);
     for r in results {
@@ -80,7 +85,8 @@ pub async fn run(
         "connect_latency": stats::summary(&lat),
     });
     if !target.can_restart() {
-        out["reconnect"] = json!({"skipped": "needs --spawn (the server has no admin way to close all sockets)"});
+        out["reconnect"] =
+            json!({"skipped": "needs --spawn (the server has no admin way to close all sockets)"});
         return Ok(out);
     }
     // Phase 2: every socket watches for the close, then reconnects and resumes.
@@ -95,7 +101,17 @@ pub async fn run(
         let api = api.clone();
         let counters = counters.clone();
         let gate = gate.clone();
-        tasks.push(tokio::spawn(resume_one(api, ws, have, token, i, connections, counters, gate, timeout)));
+        tasks.push(tokio::spawn(resume_one(
+            api,
+            ws,
+            have,
+            token,
+            i,
+            connections,
+            counters,
+            gate,
+            timeout,
+        )));
     }
     let t = Instant::now();
     target.restart().await?;
@@ -161,7 +177,10 @@ async fn resume_one(
                     while last > after {
                         counters.catchup_fetches.fetch_add(1, Relaxed);
                         let Ok((200, page)) = api
-                            .get(&format!("/api/v1/rooms/{room}/events?after={after}&limit=1000"), &token)
+                            .get(
+                                &format!("/api/v1/rooms/{room}/events?after={after}&limit=1000"),
+                                &token,
+                            )
                             .await
                         else {
                             counters.failures.fetch_add(1, Relaxed);
