@@ -260,10 +260,8 @@ async fn run_step(
         let acked = step.acked.load(Relaxed) + step.errors.load(Relaxed);
         let now = step.delivered.load(Relaxed);
         let expected = expected(setup, step_no);
-        if (acked >= sent && now >= expected)
-            || (acked >= sent && now == last)
-            || Instant::now() > drain_deadline
-        {
+        // All acked, and every delivery arrived or deliveries stopped coming.
+        if (acked >= sent && (now >= expected || now == last)) || Instant::now() > drain_deadline {
             break;
         }
         last = now;
