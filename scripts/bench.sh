@@ -31,6 +31,10 @@ for s in "${scenarios[@]}"; do
     fanout)
       run fanout fanout "${common[@]}" --connections 5000 --rooms 50 --senders 50 --rate 5 \
         --duration 4 --find-saturation --max-steps 6 ;;
+    fanout-max)
+      # Throughput ceiling: one step offered well past saturation (latency ignored).
+      run fanout-max fanout "${common[@]}" --connections 5000 --rooms 50 --senders 50 --rate 40 \
+        --duration 5 ;;
     idle-memory)
       run idle-memory idle-memory "${common[@]}" --connections 10000 ;;
     connect-storm)
