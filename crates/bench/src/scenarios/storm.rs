@@ -58,14 +58,15 @@ pub async fn run(
     // Phase 1: the connect rate.
     let mut lat = stats::histogram();
     let t = Instant::now();
-    let results: Vec<anyhow::Result<(client::Ws, Value, u64)>> =
+    // Completion order is not submission order: each result carries its own token.
+    let results: Vec<anyhow::Result<(client::Ws, Value, u64, String)>> =
         stream::iter(tokens.iter().enumerate())
             .map(|(i, token)| async move {
                 let t = Instant::now();
                 let (ws, ready) = api
                     .connect(token, client::source_for(i, connections))
                     .await?;
-                Ok((ws, ready, t.elapsed().as_micros() as u64))
+                Ok((ws, ready, t.elapsed().as_micros() as u64, token.clone()))
             })
             .buffer_unordered(concurrency.max(1))
             .collect()
@@ -73,9 +74,9 @@ pub async fn run(
     let connect_secs = t.elapsed().as_secs_f64();
     let mut sockets = Vec::with_capacity(connections);
     for r in results {
-        let (ws, ready, us) = r?;
+        let (ws, ready, us, token) = r?;
         lat.saturating_record(us.max(1));
-        sockets.push((ws, have_from_ready(&ready)));
+        sockets.push((ws, have_from_ready(&ready), token));
     }
     let mut out = json!({
         "connections": connections,
@@ -97,7 +98,7 @@ pub async fn run(
     });
     let gate = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut tasks = Vec::with_capacity(connections);
-    for (i, ((ws, have), token)) in sockets.into_iter().zip(tokens).enumerate() {
+    for (i, (ws, have, token)) in sockets.into_iter().enumerate() {
         let api = api.clone();
         let counters = counters.clone();
         let gate = gate.clone();
