@@ -359,6 +359,8 @@ pub fn envelope(cli: &Cli, report: Value, nofile: u64) -> Value {
         "backend": format!("{:?}", cli.global.backend),
         "spawned": cli.global.spawn,
         "nofile_limit": nofile,
+        // The bench's own CPU time: a saturated bench would make server figures meaningless.
+        "bench_cpu_seconds": crate::sys::sample(std::process::id()).map(|s| s.cpu_seconds).ok(),
         "report": report,
     })
 }
