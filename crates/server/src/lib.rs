@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod media;
 pub mod secrets;
 pub mod state;
 pub mod storage;
@@ -70,6 +71,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .unwrap_or_else(|| "justus".into());
     let keys = Keyring::new(&secrets, issuer)?;
     let passwords = Passwords::new().await?;
+    let media = media::MediaService::from_config(
+        &config,
+        secrets.first().map(Vec::as_slice).unwrap_or_default(),
+    )?;
     // In process until the scale-out issue adds Redis.
     let bus: Arc<dyn justus_core::bus::Bus> = Arc::new(bus::LocalBus::default());
     Ok(Arc::new(App::new(
@@ -79,6 +84,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         keys,
         passwords,
         telemetry::metrics_handle(),
+        media,
     )))
 }
 
@@ -103,6 +109,11 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
             }
         }
     });
+    // Removes uploads never attached within MEDIA_UNATTACHED_TTL_SECONDS.
+    let sweep_every = std::time::Duration::from_secs(
+        state.config.media_unattached_ttl_seconds.clamp(1, 3600),
+    );
+    media::sweep::spawn(Arc::downgrade(&state), sweep_every);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

@@ -31,6 +31,8 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// Origins allowed for CORS and cookie-authenticated requests (precomputed).
     pub allowed_origins: Vec<String>,
+    /// Uploads: storage, scanner, URL signing, limits.
+    pub media: crate::media::MediaService,
 }
 
 impl App {
@@ -41,6 +43,7 @@ impl App {
         keys: Keyring,
         passwords: Passwords,
         metrics: PrometheusHandle,
+        media: crate::media::MediaService,
     ) -> Self {
         let per_hour = NonZeroU32::new(config.register_per_ip_per_hour).unwrap_or(NonZeroU32::MIN);
         let allowed_origins = config.allowed_origins();
@@ -61,6 +64,7 @@ impl App {
             revocations: Revocations::default(),
             metrics,
             allowed_origins,
+            media,
         }
     }
 

@@ -18,6 +18,7 @@
 mod rows;
 mod errors;
 mod history;
+mod media;
 mod messages;
 mod rooms;
 #[cfg(feature = "testing")]
@@ -34,7 +35,8 @@ use justus_core::session::{
 };
 use justus_core::store::{PoolStats, SearchHit, SendOutcome, Store};
 use justus_core::user::{NewUser, User, UserPatch};
-use justus_core::{MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
+use justus_core::media::Media;
+use justus_core::{MediaId, MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
 use rows::{LoginRow, SessionRow, TokenRow, UserRow};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
@@ -674,6 +676,45 @@ impl Store for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<SearchHit>> {
         messages::search(&self.pool, user, query, room, limit).await
+    }
+
+    // --- media -------------------------------------------------------------------------------
+
+    async fn create_media(&self, m: &Media) -> StoreResult<()> {
+        media::create(&self.pool, m).await
+    }
+
+    async fn media(&self, id: MediaId) -> StoreResult<Media> {
+        media::by_id(&self.pool, id).await
+    }
+
+    async fn media_owned_by(&self, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>> {
+        media::owned_by(&self.pool, owner, ids).await
+    }
+
+    async fn media_usage(&self, owner: UserId) -> StoreResult<i64> {
+        media::usage(&self.pool, owner).await
+    }
+
+    async fn media_visible_to(&self, id: MediaId, user: UserId) -> StoreResult<bool> {
+        media::visible_to(&self.pool, id, user).await
+    }
+
+    async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.store()?;
+        media::mark_attached(&mut conn, id, now).await
+    }
+
+    async fn unattached_media(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Media>> {
+        media::unattached(&self.pool, cutoff, limit).await
+    }
+
+    async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool> {
+        media::delete_unattached(&self.pool, id).await
     }
 }
 

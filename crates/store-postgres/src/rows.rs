@@ -321,6 +321,7 @@ impl MessageRow {
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted_at: self.deleted_at,
+            attachments: Vec::new(),
         }
     }
 }

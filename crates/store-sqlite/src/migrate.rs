@@ -6,6 +6,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_accounts.sql"),
     include_str!("../migrations/0002_conversations.sql"),
+    include_str!("../migrations/0003_media.sql"),
 ];
 
 pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -4,9 +4,11 @@
 //! empty store; the macro expands to one `#[tokio::test]` per case, so failures name the case.
 
 mod accounts;
+mod media;
 mod rooms;
 
 pub use accounts::*;
+pub use media::*;
 pub use rooms::*;
 
 /// Expands to one test per conformance case. `$make` is an async expression returning
@@ -27,6 +29,8 @@ macro_rules! store_conformance {
             delete_message_tombstone, reactions, pins, events_feed, mark_read_forward_only,
             room_list_unread_mentions, unread_count_capped, room_list_order_and_last, search_messages,
             search_prefix, search_hostile_queries,
+            // media.rs
+            media_roundtrip, media_attachments_and_visibility, media_unattached_sweep,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

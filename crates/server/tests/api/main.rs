@@ -7,6 +7,7 @@ mod authz;
 mod conversations;
 mod gateway;
 mod hygiene;
+mod media;
 mod ops;
 mod sessions;
 mod tokens;
