@@ -292,7 +292,7 @@ pub(crate) struct MessageRow {
     pinned_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     edited_at: Option<DateTime<Utc>>,
-    deleted_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl MessageRow {

@@ -39,8 +39,14 @@ pub async fn ready(State(app): State<AppState>) -> Response {
         Ok(Err(e)) => format!("error: {e}"),
         Err(_) => "error: timed out".to_owned(),
     };
-    let ok = db == "ok";
+    let storage = match tokio::time::timeout(Duration::from_secs(2), app.media.store.ping()).await {
+        Ok(Ok(())) => "ok".to_owned(),
+        Ok(Err(e)) => format!("error: {e}"),
+        Err(_) => "error: timed out".to_owned(),
+    };
+    let ok = db == "ok" && storage == "ok";
     checks.insert("database", db);
+    checks.insert("storage", storage);
     let status = if ok {
         StatusCode::OK
     } else {

@@ -124,7 +124,7 @@ impl Variant {
 /// Counts a refused upload by reason and turns it into the API error.
 pub fn rejected(r: Rejection) -> ApiError {
     metrics::counter!("media_rejections_total", "reason" => r.code()).increment(1);
-    let status = match r {
+    let status = match &r {
         Rejection::UnsupportedType { .. } | Rejection::ExtensionMismatch { .. } => {
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         }
