@@ -70,28 +70,116 @@ pub const TEXT: &str = "text/plain";
 /// The allowlist. AVIF is not here yet: we re-encode every image to strip metadata and have no
 /// AVIF decoder, so it is refused rather than stored with its metadata.
 const ALLOWED: &[Allowed] = &[
-    Allowed { mime: "image/jpeg", kind: MediaKind::Image, exts: &["jpg", "jpeg", "jfif"] },
-    Allowed { mime: "image/png", kind: MediaKind::Image, exts: &["png"] },
-    Allowed { mime: "image/webp", kind: MediaKind::Image, exts: &["webp"] },
-    Allowed { mime: "image/gif", kind: MediaKind::Image, exts: &["gif"] },
-    Allowed { mime: "audio/ogg", kind: MediaKind::Audio, exts: &["ogg", "oga", "opus"] },
-    Allowed { mime: "audio/opus", kind: MediaKind::Audio, exts: &["opus", "ogg", "oga"] },
-    Allowed { mime: "audio/mpeg", kind: MediaKind::Audio, exts: &["mp3"] },
-    Allowed { mime: "audio/m4a", kind: MediaKind::Audio, exts: &["m4a"] },
-    Allowed { mime: "audio/x-m4a", kind: MediaKind::Audio, exts: &["m4a"] },
-    Allowed { mime: "video/mp4", kind: MediaKind::Video, exts: &["mp4", "m4v"] },
-    Allowed { mime: "video/webm", kind: MediaKind::Video, exts: &["webm"] },
-    Allowed { mime: "application/pdf", kind: MediaKind::File, exts: &["pdf"] },
-    Allowed { mime: DOCX, kind: MediaKind::File, exts: &["docx"] },
-    Allowed { mime: XLSX, kind: MediaKind::File, exts: &["xlsx"] },
-    Allowed { mime: PPTX, kind: MediaKind::File, exts: &["pptx"] },
-    Allowed { mime: ODT, kind: MediaKind::File, exts: &["odt"] },
-    Allowed { mime: ODS, kind: MediaKind::File, exts: &["ods"] },
-    Allowed { mime: ODP, kind: MediaKind::File, exts: &["odp"] },
-    Allowed { mime: "application/msword", kind: MediaKind::File, exts: &["doc"] },
-    Allowed { mime: "application/vnd.ms-excel", kind: MediaKind::File, exts: &["xls"] },
-    Allowed { mime: "application/vnd.ms-powerpoint", kind: MediaKind::File, exts: &["ppt"] },
-    Allowed { mime: ZIP, kind: MediaKind::File, exts: &["zip"] },
+    Allowed {
+        mime: "image/jpeg",
+        kind: MediaKind::Image,
+        exts: &["jpg", "jpeg", "jfif"],
+    },
+    Allowed {
+        mime: "image/png",
+        kind: MediaKind::Image,
+        exts: &["png"],
+    },
+    Allowed {
+        mime: "image/webp",
+        kind: MediaKind::Image,
+        exts: &["webp"],
+    },
+    Allowed {
+        mime: "image/gif",
+        kind: MediaKind::Image,
+        exts: &["gif"],
+    },
+    Allowed {
+        mime: "audio/ogg",
+        kind: MediaKind::Audio,
+        exts: &["ogg", "oga", "opus"],
+    },
+    Allowed {
+        mime: "audio/opus",
+        kind: MediaKind::Audio,
+        exts: &["opus", "ogg", "oga"],
+    },
+    Allowed {
+        mime: "audio/mpeg",
+        kind: MediaKind::Audio,
+        exts: &["mp3"],
+    },
+    Allowed {
+        mime: "audio/m4a",
+        kind: MediaKind::Audio,
+        exts: &["m4a"],
+    },
+    Allowed {
+        mime: "audio/x-m4a",
+        kind: MediaKind::Audio,
+        exts: &["m4a"],
+    },
+    Allowed {
+        mime: "video/mp4",
+        kind: MediaKind::Video,
+        exts: &["mp4", "m4v"],
+    },
+    Allowed {
+        mime: "video/webm",
+        kind: MediaKind::Video,
+        exts: &["webm"],
+    },
+    Allowed {
+        mime: "application/pdf",
+        kind: MediaKind::File,
+        exts: &["pdf"],
+    },
+    Allowed {
+        mime: DOCX,
+        kind: MediaKind::File,
+        exts: &["docx"],
+    },
+    Allowed {
+        mime: XLSX,
+        kind: MediaKind::File,
+        exts: &["xlsx"],
+    },
+    Allowed {
+        mime: PPTX,
+        kind: MediaKind::File,
+        exts: &["pptx"],
+    },
+    Allowed {
+        mime: ODT,
+        kind: MediaKind::File,
+        exts: &["odt"],
+    },
+    Allowed {
+        mime: ODS,
+        kind: MediaKind::File,
+        exts: &["ods"],
+    },
+    Allowed {
+        mime: ODP,
+        kind: MediaKind::File,
+        exts: &["odp"],
+    },
+    Allowed {
+        mime: "application/msword",
+        kind: MediaKind::File,
+        exts: &["doc"],
+    },
+    Allowed {
+        mime: "application/vnd.ms-excel",
+        kind: MediaKind::File,
+        exts: &["xls"],
+    },
+    Allowed {
+        mime: "application/vnd.ms-powerpoint",
+        kind: MediaKind::File,
+        exts: &["ppt"],
+    },
+    Allowed {
+        mime: ZIP,
+        kind: MediaKind::File,
+        exts: &["zip"],
+    },
 ];
 
 /// Office formats that are ZIP containers: a sniffer that only sees "zip" is told the truth by
@@ -538,7 +626,12 @@ mod tests {
             "extension_mismatch"
         );
         // SVG, executables, AVIF: not on the list.
-        for mime in ["image/svg+xml", "application/x-executable", "image/avif", "text/html"] {
+        for mime in [
+            "image/svg+xml",
+            "application/x-executable",
+            "image/avif",
+            "text/html",
+        ] {
             assert_eq!(
                 decide(Some(mime), b"", "x.svg").unwrap_err().code(),
                 "unsupported_media_type"
@@ -557,7 +650,11 @@ mod tests {
         assert!(d.is_zip_container());
         assert_eq!(d.mime, DOCX);
         assert!(decide(Some(ZIP), b"", "a.zip").unwrap().is_zip_container());
-        assert!(!decide(Some("application/pdf"), b"", "a.pdf").unwrap().is_zip_container());
+        assert!(
+            !decide(Some("application/pdf"), b"", "a.pdf")
+                .unwrap()
+                .is_zip_container()
+        );
         assert_eq!(
             decide(Some("video/webm"), b"", "voice.weba").unwrap().kind,
             MediaKind::Audio

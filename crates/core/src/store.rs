@@ -306,11 +306,7 @@ pub trait Store: Send + Sync + 'static {
     /// Marks an upload as used (e.g. as an avatar) so the sweeper keeps it. Idempotent.
     async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()>;
     /// Uploads never attached and created before `cutoff`, oldest first, at most `limit`.
-    async fn unattached_media(
-        &self,
-        cutoff: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Media>>;
+    async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>>;
     /// Forgets an upload if it is still unattached; `false` when it was attached meanwhile
     /// (or is gone), so the caller keeps its bytes.
     async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool>;

@@ -110,9 +110,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         }
     });
     // Removes uploads never attached within MEDIA_UNATTACHED_TTL_SECONDS.
-    let sweep_every = std::time::Duration::from_secs(
-        state.config.media_unattached_ttl_seconds.clamp(1, 3600),
-    );
+    let sweep_every =
+        std::time::Duration::from_secs(state.config.media_unattached_ttl_seconds.clamp(1, 3600));
     media::sweep::spawn(Arc::downgrade(&state), sweep_every);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

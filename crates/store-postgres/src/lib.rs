@@ -28,6 +28,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use errors::MapErr;
 use justus_core::event::{EventPage, RoomEvent};
+use justus_core::media::Media;
 use justus_core::message::{Message, NewMessage, Page};
 use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
 use justus_core::session::{
@@ -35,7 +36,6 @@ use justus_core::session::{
 };
 use justus_core::store::{PoolStats, SearchHit, SendOutcome, Store};
 use justus_core::user::{NewUser, User, UserPatch};
-use justus_core::media::Media;
 use justus_core::{MediaId, MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
 use rows::{LoginRow, SessionRow, TokenRow, UserRow};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -705,11 +705,7 @@ impl Store for PgStore {
         media::mark_attached(&mut *conn, id, now).await
     }
 
-    async fn unattached_media(
-        &self,
-        cutoff: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Media>> {
+    async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>> {
         media::unattached(&self.pool, cutoff, limit).await
     }
 

@@ -75,12 +75,13 @@ pub(crate) async fn create(pool: &PgPool, m: &Media) -> StoreResult<()> {
 }
 
 pub(crate) async fn by_id(pool: &PgPool, id: MediaId) -> StoreResult<Media> {
-    let row: Option<MediaRow> =
-        sqlx::query_as(&format!("SELECT {MEDIA_COLS} FROM media md WHERE md.id = $1"))
-            .bind(id.as_uuid())
-            .fetch_optional(pool)
-            .await
-            .store()?;
+    let row: Option<MediaRow> = sqlx::query_as(&format!(
+        "SELECT {MEDIA_COLS} FROM media md WHERE md.id = $1"
+    ))
+    .bind(id.as_uuid())
+    .fetch_optional(pool)
+    .await
+    .store()?;
     row.map(Media::from).ok_or(StoreError::NotFound)
 }
 
@@ -130,12 +131,13 @@ pub(crate) async fn mark_attached(
     id: MediaId,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let done = sqlx::query("UPDATE media SET attached_at = COALESCE(attached_at, $2) WHERE id = $1")
-        .bind(id.as_uuid())
-        .bind(now)
-        .execute(conn)
-        .await
-        .store()?;
+    let done =
+        sqlx::query("UPDATE media SET attached_at = COALESCE(attached_at, $2) WHERE id = $1")
+            .bind(id.as_uuid())
+            .bind(now)
+            .execute(conn)
+            .await
+            .store()?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }

@@ -177,7 +177,12 @@ pub async fn media_attachments_and_visibility(store: &dyn Store) {
     let tomb = store.message(room, sent.id).await.unwrap();
     assert!(tomb.attachments.is_empty());
     // Unknown media is visible to nobody.
-    assert!(!store.media_visible_to(MediaId::new(), ada.id).await.unwrap());
+    assert!(
+        !store
+            .media_visible_to(MediaId::new(), ada.id)
+            .await
+            .unwrap()
+    );
 }
 
 pub async fn media_unattached_sweep(store: &dyn Store) {
@@ -210,7 +215,11 @@ pub async fn media_unattached_sweep(store: &dyn Store) {
         .into_iter()
         .map(|m| m.id)
         .collect();
-    assert_eq!(stale, vec![older.id, old.id], "oldest first, only unattached");
+    assert_eq!(
+        stale,
+        vec![older.id, old.id],
+        "oldest first, only unattached"
+    );
     assert_eq!(store.unattached_media(at(50), 1).await.unwrap().len(), 1);
 
     assert!(store.delete_unattached_media(older.id).await.unwrap());

@@ -85,14 +85,23 @@ async fn visible_media(app: &App, user: justus_core::UserId, id: &str) -> ApiRes
 
 /// A redirect (302) to a short-lived URL of the object, or its JSON form when the client
 /// prefers `application/json` (browsers cannot follow an authorised redirect into `<img>`).
-async fn redirect(app: &App, media: &Media, variant: Variant, headers: &HeaderMap) -> ApiResult<Response> {
+async fn redirect(
+    app: &App,
+    media: &Media,
+    variant: Variant,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
     let svc = &app.media;
     let expires = app.now() + chrono::Duration::seconds(svc.url_ttl.as_secs() as i64);
     let key = variant.key(media.id);
-    let url = match svc.store.presigned_get(&key, svc.url_ttl).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot presign a media URL");
-        ApiError::unavailable("media storage is unavailable; retry shortly")
-    })? {
+    let url = match svc
+        .store
+        .presigned_get(&key, svc.url_ttl)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot presign a media URL");
+            ApiError::unavailable("media storage is unavailable; retry shortly")
+        })? {
         Some(url) => url,
         None => {
             let object = format!("{}/{}", media.id, variant.as_string());
@@ -244,20 +253,32 @@ pub async fn serve_file(
         let h = &mut parts.headers;
         h.insert(
             header::CONTENT_TYPE,
-            HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+            HeaderValue::from_str(mime)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
         );
-        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        h.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; media-src 'self'"),
+            HeaderValue::from_static(
+                "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
+            ),
         );
-        h.insert(header::CONTENT_DISPOSITION, content_disposition(inline, &media.name));
+        h.insert(
+            header::CONTENT_DISPOSITION,
+            content_disposition(inline, &media.name),
+        );
         h.insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, max-age=300"),
         );
         // Range responses must reach the client as they are.
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("identity"));
+        h.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
     }
     Ok(Response::from_parts(parts, Body::new(body)))
 }

@@ -5,12 +5,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use justus_core::bus::{BusMessage, Ephemeral};
 use justus_core::event::EventPage;
+use justus_core::media::{Attachment, MAX_ATTACHMENTS};
 use justus_core::message::{
     Forwarded, Message, NewMessage, Page, parse_body, parse_client_id, parse_emoji, parse_mentions,
 };
 use justus_core::room::{Action, Member, Room, RoomKind, can};
 use justus_core::store::{SearchHit, SendOutcome};
-use justus_core::media::{Attachment, MAX_ATTACHMENTS};
 use justus_core::{MediaId, MessageId, RoomId, StoreError, UserId};
 
 /// A send request, from REST or the gateway.

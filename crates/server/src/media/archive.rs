@@ -15,10 +15,7 @@ const EOCD_SEARCH: u64 = EOCD_MIN + 65_535;
 /// every central-directory entry: a tiny file can claim millions of entries.
 fn eocd_entries(path: &Path) -> Result<u64, Rejection> {
     let mut f = std::fs::File::open(path).map_err(|_| Rejection::InvalidArchive)?;
-    let len = f
-        .metadata()
-        .map_err(|_| Rejection::InvalidArchive)?
-        .len();
+    let len = f.metadata().map_err(|_| Rejection::InvalidArchive)?.len();
     if len < EOCD_MIN {
         return Err(Rejection::InvalidArchive);
     }
@@ -32,7 +29,9 @@ fn eocd_entries(path: &Path) -> Result<u64, Rejection> {
         .windows(4)
         .rposition(|w| w == EOCD_SIG)
         .ok_or(Rejection::InvalidArchive)?;
-    let rec = tail.get(at..at + EOCD_MIN as usize).ok_or(Rejection::InvalidArchive)?;
+    let rec = tail
+        .get(at..at + EOCD_MIN as usize)
+        .ok_or(Rejection::InvalidArchive)?;
     // Total entries in the central directory (0xFFFF means "see the ZIP64 record": many).
     Ok(u64::from(u16::from_le_bytes([rec[10], rec[11]])))
 }

@@ -40,7 +40,10 @@ fn format_of(mime: &str) -> Option<ImageFormat> {
     }
 }
 
-fn reader(path: &Path, format: ImageFormat) -> Result<ImageReader<BufReader<std::fs::File>>, Rejection> {
+fn reader(
+    path: &Path,
+    format: ImageFormat,
+) -> Result<ImageReader<BufReader<std::fs::File>>, Rejection> {
     let f = std::fs::File::open(path).map_err(|_| Rejection::InvalidImage)?;
     let mut r = ImageReader::new(BufReader::new(f));
     r.set_format(format);

@@ -128,9 +128,9 @@ pub fn rejected(r: Rejection) -> ApiError {
         Rejection::UnsupportedType { .. } | Rejection::ExtensionMismatch { .. } => {
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         }
-        Rejection::TooLarge { .. } | Rejection::BodyTooLarge { .. } | Rejection::QuotaExceeded { .. } => {
-            StatusCode::PAYLOAD_TOO_LARGE
-        }
+        Rejection::TooLarge { .. }
+        | Rejection::BodyTooLarge { .. }
+        | Rejection::QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         Rejection::ImageTooLarge { .. }
         | Rejection::InvalidImage
         | Rejection::ArchiveTooLarge

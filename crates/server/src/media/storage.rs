@@ -85,7 +85,17 @@ mod tests {
     fn keys() {
         assert!(valid_key("0190c0de-0000-7000-8000-000000000000/original"));
         assert!(valid_key("abc/w320.webp"));
-        for bad in ["", "../x", "a/../b", "/abs", "a//b", "A/b", "a/.hidden", "a\\b", "a/b\0"] {
+        for bad in [
+            "",
+            "../x",
+            "a/../b",
+            "/abs",
+            "a//b",
+            "A/b",
+            "a/.hidden",
+            "a\\b",
+            "a/b\0",
+        ] {
             assert!(!valid_key(bad), "{bad:?}");
         }
     }

@@ -106,7 +106,9 @@ async fn receive(svc: &MediaService, field: &mut Field<'_>, used: u64) -> ApiRes
         Some(d) => d,
         None => {
             if head.is_empty() {
-                return Err(ApiError::unprocessable("empty_file", "the file is empty").with_field("file"));
+                return Err(
+                    ApiError::unprocessable("empty_file", "the file is empty").with_field("file")
+                );
             }
             let d = sniff(&head, &name)?;
             limit = svc.limits.for_kind(d.kind);

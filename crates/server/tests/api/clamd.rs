@@ -23,9 +23,15 @@ fn clamd_bin() -> Option<PathBuf> {
         return Some(p);
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("clamd not found at {} (CI=true): install clamav-daemon", p.display());
+        panic!(
+            "clamd not found at {} (CI=true): install clamav-daemon",
+            p.display()
+        );
     }
-    eprintln!("clamd tests: SKIPPED — {} missing (apt-get install clamav-daemon)", p.display());
+    eprintln!(
+        "clamd tests: SKIPPED — {} missing (apt-get install clamav-daemon)",
+        p.display()
+    );
     None
 }
 
@@ -98,7 +104,8 @@ async fn start_clamd(bin: &Path) -> Clamd {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !ping(port).await {
         if let Ok(Some(status)) = clamd.child.try_wait() {
-            let log = std::fs::read_to_string(clamd._dir.path().join("clamd.log")).unwrap_or_default();
+            let log =
+                std::fs::read_to_string(clamd._dir.path().join("clamd.log")).unwrap_or_default();
             panic!("clamd exited ({status}): {log}");
         }
         assert!(Instant::now() < deadline, "clamd did not come up");
@@ -124,7 +131,13 @@ fn objects(app: &TestApp) -> usize {
         std::fs::read_dir(p)
             .map(|rd| {
                 rd.flatten()
-                    .map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 })
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            count(&e.path())
+                        } else {
+                            1
+                        }
+                    })
                     .sum()
             })
             .unwrap_or(0)
@@ -155,7 +168,10 @@ async fn clamd_scans_uploads_fail_closed() {
     assert_eq!(objects(&app), 1);
 
     let metrics = app.get("/metrics", None).await.text;
-    assert!(metrics.contains("media_scans_total{result=\"infected\"}"), "{metrics}");
+    assert!(
+        metrics.contains("media_scans_total{result=\"infected\"}"),
+        "{metrics}"
+    );
     assert!(metrics.contains("media_scans_total{result=\"clean\"}"));
 
     // clamd stops: uploads fail closed.

@@ -270,7 +270,11 @@ fn assert_clean_image(bytes: &[u8]) -> (u32, u32) {
 fn assert_error(r: &Resp, status: StatusCode, code: &str) {
     assert_eq!(r.status, status, "{}", r.text);
     assert_eq!(r.code(), code, "{}", r.text);
-    assert!(r.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
 }
 
 // --- tests ---------------------------------------------------------------------------------------
@@ -294,7 +298,10 @@ async fn image_upload_strips_metadata(app: TestApp) {
     assert_eq!(m["mime"], "image/jpeg");
     assert_eq!(m["name"], "holiday.JPG");
     // Orientation applied: the stored image is upright (portrait).
-    assert_eq!((m["width"].as_i64(), m["height"].as_i64()), (Some(900), Some(1600)));
+    assert_eq!(
+        (m["width"].as_i64(), m["height"].as_i64()),
+        (Some(900), Some(1600))
+    );
     assert!(m["blurhash"].as_str().is_some_and(|b| b.len() >= 6));
     let id = m["id"].as_str().unwrap().to_owned();
 
@@ -304,8 +311,18 @@ async fn image_upload_strips_metadata(app: TestApp) {
     assert_eq!(f.status, StatusCode::OK);
     assert_eq!(f.headers["content-type"], "image/jpeg");
     assert_eq!(f.headers["x-content-type-options"], "nosniff");
-    assert!(f.headers["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
-    assert!(f.headers["content-disposition"].to_str().unwrap().starts_with("inline"));
+    assert!(
+        f.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    assert!(
+        f.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
     assert_eq!(assert_clean_image(&f.bytes), (900, 1600));
 
     for (size, want) in [(320u32, (180, 320)), (1280, (720, 1280))] {
@@ -316,7 +333,9 @@ async fn image_upload_strips_metadata(app: TestApp) {
         assert_eq!(assert_clean_image(&t.bytes), want, "thumbnail {size}");
     }
     assert_eq!(
-        app.get(&format!("/api/v1/media/{id}/thumbnails/999"), Some(&ada)).await.status,
+        app.get(&format!("/api/v1/media/{id}/thumbnails/999"), Some(&ada))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 
@@ -325,11 +344,22 @@ async fn image_upload_strips_metadata(app: TestApp) {
     assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
     assert_eq!(part.bytes.len(), 100);
     assert_eq!(part.bytes[..], f.bytes[..100]);
-    assert!(part.headers["content-range"].to_str().unwrap().starts_with("bytes 0-99/"));
+    assert!(
+        part.headers["content-range"]
+            .to_str()
+            .unwrap()
+            .starts_with("bytes 0-99/")
+    );
 
     // The JSON form of the redirect.
     let r = app
-        .send(reqwest::Method::GET, &format!("/api/v1/media/{id}"), Some(&ada), None, &[("accept", "application/json")])
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/media/{id}"),
+            Some(&ada),
+            None,
+            &[("accept", "application/json")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.body["url"].as_str().unwrap().contains("signature="));
@@ -337,19 +367,33 @@ async fn image_upload_strips_metadata(app: TestApp) {
 
     // PNG (any size) and GIF (served as a still PNG) are re-encoded too.
     let p = upload_ok(&app, &ada, "shot.png", &png(40, 30)).await;
-    assert_eq!((p["mime"].as_str(), p["width"].as_i64()), (Some("image/png"), Some(40)));
+    assert_eq!(
+        (p["mime"].as_str(), p["width"].as_i64()),
+        (Some("image/png"), Some(40))
+    );
     let mut gif = Vec::new();
     image::DynamicImage::ImageRgb8(gradient(16, 16))
         .write_to(&mut Cursor::new(&mut gif), image::ImageFormat::Gif)
         .unwrap();
     let g = upload_ok(&app, &ada, "anim.gif", &gif).await;
     assert_eq!(g["kind"], "image");
-    let url = signed_url(&app, &ada, &format!("/api/v1/media/{}", g["id"].as_str().unwrap())).await;
-    assert_eq!(assert_clean_image(&fetch(&app, &url, None).await.bytes), (16, 16));
+    let url = signed_url(
+        &app,
+        &ada,
+        &format!("/api/v1/media/{}", g["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(
+        assert_clean_image(&fetch(&app, &url, None).await.bytes),
+        (16, 16)
+    );
 
     // Metrics count uploads by kind.
     let metrics = app.get("/metrics", None).await.text;
-    assert!(metrics.contains("media_uploads_total{kind=\"image\"}"), "{metrics}");
+    assert!(
+        metrics.contains("media_uploads_total{kind=\"image\"}"),
+        "{metrics}"
+    );
 }
 
 async fn hostile_files_rejected(app: TestApp) {
@@ -364,22 +408,39 @@ async fn hostile_files_rejected(app: TestApp) {
     // HTML named .png.
     let html = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>";
     let r = upload(&app, &ada, "cat.png", html).await;
-    assert_error(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert_error(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
     // …or as .txt (HTML is never plain text).
     let r = upload(&app, &ada, "notes.txt", html).await;
-    assert_error(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert_error(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    );
 
     // SVG with a script, as .svg and as .png.
     let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
     for name in ["logo.svg", "logo.png"] {
         let r = upload(&app, &ada, name, svg).await;
-        assert_error(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+        assert_error(
+            &r,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        );
     }
 
     // A real PNG with the wrong extension.
     let r = upload(&app, &ada, "report.pdf", &png(8, 8)).await;
     assert_error(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "extension_mismatch");
-    assert!(r.body["error"]["message"].as_str().unwrap().contains("image/png"));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("image/png")
+    );
 
     // JPEG/HTML polyglot: a valid JPEG with HTML in a comment segment and after the image.
     let jpeg = jpeg_with_exif(64, 64, 1);
@@ -391,10 +452,18 @@ async fn hostile_files_rejected(app: TestApp) {
     poly.extend_from_slice(&jpeg[2..]);
     poly.extend_from_slice(payload);
     let m = upload_ok(&app, &ada, "poly.jpg", &poly).await;
-    let url = signed_url(&app, &ada, &format!("/api/v1/media/{}", m["id"].as_str().unwrap())).await;
+    let url = signed_url(
+        &app,
+        &ada,
+        &format!("/api/v1/media/{}", m["id"].as_str().unwrap()),
+    )
+    .await;
     let f = fetch(&app, &url, None).await;
     assert_eq!(f.headers["content-type"], "image/jpeg");
-    assert!(!contains(&f.bytes, b"<script"), "the HTML payload was served");
+    assert!(
+        !contains(&f.bytes, b"<script"),
+        "the HTML payload was served"
+    );
     assert_clean_image(&f.bytes);
 
     // Path traversal and NUL bytes in the name: display text only.
@@ -408,19 +477,34 @@ async fn hostile_files_rejected(app: TestApp) {
         assert_error(&r, StatusCode::BAD_REQUEST, "invalid_multipart");
     }
     assert_eq!(stored_objects(&app).len(), objects_before);
-    let r = upload_raw(&app, &ada, multipart_body(b"..\\..\\win.ini.png", &png(4, 4)), BOUNDARY).await;
+    let r = upload_raw(
+        &app,
+        &ada,
+        multipart_body(b"..\\..\\win.ini.png", &png(4, 4)),
+        BOUNDARY,
+    )
+    .await;
     assert_eq!(r.body["name"], "win.ini.png", "{}", r.text);
     // Objects are stored under server-chosen keys only.
     for p in stored_objects(&app) {
-        let rel = p.strip_prefix(data_dir(&app).join("media/objects")).unwrap();
+        let rel = p
+            .strip_prefix(data_dir(&app).join("media/objects"))
+            .unwrap();
         let rel = rel.to_str().unwrap();
-        assert!(!rel.contains("passwd") && !rel.contains("evil") && !rel.contains(".."), "{rel}");
+        assert!(
+            !rel.contains("passwd") && !rel.contains("evil") && !rel.contains(".."),
+            "{rel}"
+        );
     }
     assert!(!data_dir(&app).join("etc").exists());
 
     // Rejections are counted by reason.
     let metrics = app.get("/metrics", None).await.text;
-    for reason in ["image_too_large", "unsupported_media_type", "extension_mismatch"] {
+    for reason in [
+        "image_too_large",
+        "unsupported_media_type",
+        "extension_mismatch",
+    ] {
         assert!(
             metrics.contains(&format!("media_rejections_total{{reason=\"{reason}\"}}")),
             "{reason}"
@@ -431,14 +515,28 @@ async fn hostile_files_rejected(app: TestApp) {
 async fn cut_and_malformed_uploads_store_nothing(app: TestApp) {
     let (ada, _) = app.user("ada").await;
     // Wrong boundary in the Content-Type.
-    let r = upload_raw(&app, &ada, multipart_body(b"a.png", &png(4, 4)), "not-the-boundary").await;
+    let r = upload_raw(
+        &app,
+        &ada,
+        multipart_body(b"a.png", &png(4, 4)),
+        "not-the-boundary",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
-    assert!(matches!(r.code(), "invalid_multipart" | "missing_file"), "{}", r.text);
+    assert!(
+        matches!(r.code(), "invalid_multipart" | "missing_file"),
+        "{}",
+        r.text
+    );
     // Not multipart at all.
-    let r = app.post("/api/v1/media", Some(&ada), json!({"file": "x"})).await;
+    let r = app
+        .post("/api/v1/media", Some(&ada), json!({"file": "x"}))
+        .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "invalid_multipart");
     // No `file` part.
-    let body = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--{BOUNDARY}--\r\n");
+    let body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--{BOUNDARY}--\r\n"
+    );
     let r = upload_raw(&app, &ada, body.into_bytes(), BOUNDARY).await;
     assert_error(&r, StatusCode::BAD_REQUEST, "missing_file");
     // Empty file.
@@ -464,7 +562,11 @@ async fn cut_and_malformed_uploads_store_nothing(app: TestApp) {
     drop(sock);
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
-    assert!(stored_objects(&app).is_empty(), "{:?}", stored_objects(&app));
+    assert!(
+        stored_objects(&app).is_empty(),
+        "{:?}",
+        stored_objects(&app)
+    );
     assert!(temp_files(&app).is_empty(), "{:?}", temp_files(&app));
     // And the quota counts nothing: a later upload still works.
     upload_ok(&app, &ada, "after.png", &png(4, 4)).await;
@@ -481,9 +583,16 @@ async fn access_control_and_signed_urls(app: TestApp) {
     let path = format!("/api/v1/media/{id}");
 
     // Not posted yet: only the uploader.
-    assert_eq!(app.get(&path, Some(&bob)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&path, Some(&bob)).await.status,
+        StatusCode::NOT_FOUND
+    );
     let r = app
-        .post(&format!("/api/v1/rooms/{room}/messages"), Some(&ada), json!({"client_id": "c1", "body": "cat", "attachments": [id]}))
+        .post(
+            &format!("/api/v1/rooms/{room}/messages"),
+            Some(&ada),
+            json!({"client_id": "c1", "body": "cat", "attachments": [id]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     // A member of the room may read it; an outsider may not (and cannot tell it exists).
@@ -491,36 +600,89 @@ async fn access_control_and_signed_urls(app: TestApp) {
     let outsider = app.get(&path, Some(&eve)).await;
     assert_error(&outsider, StatusCode::NOT_FOUND, "not_found");
     assert_eq!(
-        app.get(&format!("/api/v1/media/{}", uuid::Uuid::now_v7()), Some(&eve)).await.code(),
+        app.get(
+            &format!("/api/v1/media/{}", uuid::Uuid::now_v7()),
+            Some(&eve)
+        )
+        .await
+        .code(),
         outsider.code()
     );
     assert_eq!(app.get(&path, None).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get("/api/v1/media/not-a-uuid", Some(&ada)).await.status.as_u16() / 100, 4);
+    assert_eq!(
+        app.get("/api/v1/media/not-a-uuid", Some(&ada))
+            .await
+            .status
+            .as_u16()
+            / 100,
+        4
+    );
 
     // A former member loses access.
-    let r = app.delete(&format!("/api/v1/rooms/{room}/members/{bob_id}"), Some(&bob)).await;
+    let r = app
+        .delete(
+            &format!("/api/v1/rooms/{room}/members/{bob_id}"),
+            Some(&bob),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    assert_eq!(app.get(&path, Some(&bob)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&path, Some(&bob)).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Signed URLs: valid → 200; tampered or expired → 403.
     let url = signed_url(&app, &ada, &path).await;
     assert_eq!(fetch(&app, &url, None).await.status, StatusCode::OK);
     let (base, query) = url.split_once('?').unwrap();
-    let params: Vec<(&str, &str)> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
-    let expires: i64 = params.iter().find(|(k, _)| *k == "expires").unwrap().1.parse().unwrap();
+    let params: Vec<(&str, &str)> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let expires: i64 = params
+        .iter()
+        .find(|(k, _)| *k == "expires")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
     let sig = params.iter().find(|(k, _)| *k == "signature").unwrap().1;
     let flipped: String = sig
         .chars()
         .enumerate()
-        .map(|(i, c)| if i == 0 { if c == 'a' { 'b' } else { 'a' } } else { c })
+        .map(|(i, c)| {
+            if i == 0 {
+                if c == 'a' { 'b' } else { 'a' }
+            } else {
+                c
+            }
+        })
         .collect();
     let other = upload_ok(&app, &ada, "other.png", &png(8, 8)).await;
     let other_id = other["id"].as_str().unwrap();
     for (tampered, why) in [
-        (format!("{base}?expires={expires}&signature={flipped}"), "signature"),
-        (format!("{base}?expires={}&signature={sig}", expires + 3600), "expiry"),
-        (format!("{}?expires={expires}&signature={sig}", base.replace(&id, other_id)), "object"),
-        (format!("{}?expires={expires}&signature={sig}", base.replace("original", "w320")), "variant"),
+        (
+            format!("{base}?expires={expires}&signature={flipped}"),
+            "signature",
+        ),
+        (
+            format!("{base}?expires={}&signature={sig}", expires + 3600),
+            "expiry",
+        ),
+        (
+            format!(
+                "{}?expires={expires}&signature={sig}",
+                base.replace(&id, other_id)
+            ),
+            "object",
+        ),
+        (
+            format!(
+                "{}?expires={expires}&signature={sig}",
+                base.replace("original", "w320")
+            ),
+            "variant",
+        ),
         (format!("{base}?expires={expires}&signature=zz"), "garbage"),
     ] {
         let f = fetch(&app, &tampered, None).await;
@@ -534,14 +696,20 @@ async fn access_control_and_signed_urls(app: TestApp) {
     let signer = justus_server::media::signing::UrlSigner::new(TEST_SECRET.as_bytes());
     let past = chrono::Utc::now().timestamp() - 10;
     let object = format!("{id}/original");
-    let expired = format!("/api/v1/media/files/{object}?expires={past}&signature={}", signer.sign(&object, past));
+    let expired = format!(
+        "/api/v1/media/files/{object}?expires={past}&signature={}",
+        signer.sign(&object, past)
+    );
     let f = fetch(&app, &expired, None).await;
     assert_eq!(f.status, StatusCode::FORBIDDEN);
     let body: Value = serde_json::from_slice(&f.bytes).unwrap();
     assert_eq!(body["error"]["code"], "signature_expired");
     // The same signer with a future expiry works, proving the expired one failed on time only.
     let future = chrono::Utc::now().timestamp() + 60;
-    let fresh = format!("/api/v1/media/files/{object}?expires={future}&signature={}", signer.sign(&object, future));
+    let fresh = format!(
+        "/api/v1/media/files/{object}?expires={future}&signature={}",
+        signer.sign(&object, future)
+    );
     assert_eq!(fetch(&app, &fresh, None).await.status, StatusCode::OK);
 }
 
@@ -562,14 +730,38 @@ async fn attachments_on_messages(app: TestApp) {
     };
     let url = format!("/api/v1/rooms/{room}/messages");
     // Someone else's upload → 403.
-    let r = app.post(&url, Some(&ada), send("c0", json!([theirs["id"]]), Some("x"))).await;
+    let r = app
+        .post(
+            &url,
+            Some(&ada),
+            send("c0", json!([theirs["id"]]), Some("x")),
+        )
+        .await;
     assert_error(&r, StatusCode::FORBIDDEN, "attachment_forbidden");
-    let r = app.post(&url, Some(&ada), send("c0", json!([uuid::Uuid::now_v7()]), Some("x"))).await;
+    let r = app
+        .post(
+            &url,
+            Some(&ada),
+            send("c0", json!([uuid::Uuid::now_v7()]), Some("x")),
+        )
+        .await;
     assert_error(&r, StatusCode::FORBIDDEN, "attachment_forbidden");
-    let r = app.post(&url, Some(&ada), send("c0", json!([a["id"], a["id"]]), Some("x"))).await;
+    let r = app
+        .post(
+            &url,
+            Some(&ada),
+            send("c0", json!([a["id"], a["id"]]), Some("x")),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Attachments only (no body), in order, as objects.
-    let r = app.post(&url, Some(&ada), send("c1", json!([b["id"], a["id"]]), None)).await;
+    let r = app
+        .post(
+            &url,
+            Some(&ada),
+            send("c1", json!([b["id"], a["id"]]), None),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let atts = r.body["attachments"].as_array().unwrap();
     assert_eq!(atts.len(), 2);
@@ -590,19 +782,43 @@ async fn attachments_on_messages(app: TestApp) {
     assert_eq!(with["attachments"], r.body["attachments"]);
     assert_eq!(msgs.last().unwrap()["attachments"], json!([]));
     // A retry with the same client_id returns the original (200).
-    let again = app.post(&url, Some(&ada), send("c1", json!([b["id"], a["id"]]), None)).await;
+    let again = app
+        .post(
+            &url,
+            Some(&ada),
+            send("c1", json!([b["id"], a["id"]]), None),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
     // The reader can now download; a text file comes as an attachment download.
-    let got = signed_url(&app, &bob, &format!("/api/v1/media/{}", b["id"].as_str().unwrap())).await;
+    let got = signed_url(
+        &app,
+        &bob,
+        &format!("/api/v1/media/{}", b["id"].as_str().unwrap()),
+    )
+    .await;
     let f = fetch(&app, &got, None).await;
     assert_eq!(f.bytes, b"hello");
     assert_eq!(f.headers["content-type"], "text/plain");
-    assert!(f.headers["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    assert!(
+        f.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
     // Deleting the message withdraws access for the others.
     let mid = r.body["id"].as_str().unwrap();
-    assert_eq!(app.delete(&format!("{url}/{mid}"), Some(&ada)).await.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        app.get(&format!("/api/v1/media/{}", b["id"].as_str().unwrap()), Some(&bob)).await.status,
+        app.delete(&format!("{url}/{mid}"), Some(&ada)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/media/{}", b["id"].as_str().unwrap()),
+            Some(&bob)
+        )
+        .await
+        .status,
         StatusCode::NOT_FOUND
     );
 }
@@ -610,15 +826,37 @@ async fn attachments_on_messages(app: TestApp) {
 async fn files_archives_and_limits(app: TestApp) {
     let (ada, _) = app.user("ada").await;
     // A small ZIP is fine, served as a download.
-    let z = upload_ok(&app, &ada, "bundle.zip", &zip_of(&[("a.txt", 10), ("b.txt", 20)])).await;
-    assert_eq!((z["kind"].as_str(), z["mime"].as_str()), (Some("file"), Some("application/zip")));
-    let url = signed_url(&app, &ada, &format!("/api/v1/media/{}", z["id"].as_str().unwrap())).await;
+    let z = upload_ok(
+        &app,
+        &ada,
+        "bundle.zip",
+        &zip_of(&[("a.txt", 10), ("b.txt", 20)]),
+    )
+    .await;
+    assert_eq!(
+        (z["kind"].as_str(), z["mime"].as_str()),
+        (Some("file"), Some("application/zip"))
+    );
+    let url = signed_url(
+        &app,
+        &ada,
+        &format!("/api/v1/media/{}", z["id"].as_str().unwrap()),
+    )
+    .await;
     let f = fetch(&app, &url, None).await;
     assert_eq!(f.headers["content-type"], "application/zip");
-    assert!(f.headers["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    assert!(
+        f.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
     // A PDF.
     let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
-    assert_eq!(upload_ok(&app, &ada, "doc.pdf", pdf).await["mime"], "application/pdf");
+    assert_eq!(
+        upload_ok(&app, &ada, "doc.pdf", pdf).await["mime"],
+        "application/pdf"
+    );
     // Garbage with a .zip extension is not a ZIP.
     let r = upload(&app, &ada, "x.zip", b"PK\x03\x04 not really a zip at all").await;
     assert_eq!(r.status.as_u16() / 100, 4, "{}", r.text);
@@ -627,7 +865,8 @@ async fn files_archives_and_limits(app: TestApp) {
 /// Uploads never attached are removed (record and bytes) once older than the TTL; attached
 /// ones stay.
 async fn unattached_uploads_swept(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, |c| c.media_unattached_ttl_seconds = 1).await else {
+    let Some(app) = TestApp::spawn_with(backend, |c| c.media_unattached_ttl_seconds = 1).await
+    else {
         return;
     };
     let (ada, _) = app.user("ada").await;
@@ -635,21 +874,47 @@ async fn unattached_uploads_swept(backend: Backend) {
     let kept = upload_ok(&app, &ada, "kept.png", &png(8, 8)).await;
     let lost = upload_ok(&app, &ada, "lost.txt", b"bye").await;
     let r = app
-        .post(&format!("/api/v1/rooms/{room}/messages"), Some(&ada), json!({"client_id": "k", "attachments": [kept["id"]]}))
+        .post(
+            &format!("/api/v1/rooms/{room}/messages"),
+            Some(&ada),
+            json!({"client_id": "k", "attachments": [kept["id"]]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     // The background job runs every second here; run a pass ourselves as well.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let state = app._server.state.clone();
-    justus_server::media::sweep::sweep_once(&state).await.unwrap();
+    justus_server::media::sweep::sweep_once(&state)
+        .await
+        .unwrap();
     let lost_path = format!("/api/v1/media/{}", lost["id"].as_str().unwrap());
-    assert_eq!(app.get(&lost_path, Some(&ada)).await.status, StatusCode::NOT_FOUND);
-    signed_url(&app, &ada, &format!("/api/v1/media/{}", kept["id"].as_str().unwrap())).await;
+    assert_eq!(
+        app.get(&lost_path, Some(&ada)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    signed_url(
+        &app,
+        &ada,
+        &format!("/api/v1/media/{}", kept["id"].as_str().unwrap()),
+    )
+    .await;
     let left = stored_objects(&app);
-    assert_eq!(left.len(), 3, "the kept image and its two thumbnails: {left:?}");
-    assert!(left.iter().all(|p| p.to_str().unwrap().contains(kept["id"].as_str().unwrap())));
+    assert_eq!(
+        left.len(),
+        3,
+        "the kept image and its two thumbnails: {left:?}"
+    );
+    assert!(
+        left.iter()
+            .all(|p| p.to_str().unwrap().contains(kept["id"].as_str().unwrap()))
+    );
     // A second pass finds nothing.
-    assert_eq!(justus_server::media::sweep::sweep_once(&state).await.unwrap(), 0);
+    assert_eq!(
+        justus_server::media::sweep::sweep_once(&state)
+            .await
+            .unwrap(),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -681,7 +946,9 @@ async fn limits_and_quota_sqlite() {
         image::Rgb([v[0], v[1], v[2]])
     });
     let mut big = Vec::new();
-    noisy.write_to(&mut Cursor::new(&mut big), image::ImageFormat::Png).unwrap();
+    noisy
+        .write_to(&mut Cursor::new(&mut big), image::ImageFormat::Png)
+        .unwrap();
     assert!(big.len() > 64 * 1024);
     let r = upload(&app, &ada, "big.png", &big).await;
     assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "file_too_large");
@@ -689,14 +956,26 @@ async fn limits_and_quota_sqlite() {
     upload_ok(&app, &ada, "log.txt", &vec![b'a'; 100 * 1024]).await;
 
     // Zip bombs: too much data, or too many entries, by the central directory.
-    let r = upload(&app, &ada, "bomb.zip", &zip_of(&[("zeros", 8 * 1024 * 1024)])).await;
+    let r = upload(
+        &app,
+        &ada,
+        "bomb.zip",
+        &zip_of(&[("zeros", 8 * 1024 * 1024)]),
+    )
+    .await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "archive_too_large");
     let many: Vec<(String, usize)> = (0..11).map(|i| (format!("f{i}"), 1)).collect();
     let many: Vec<(&str, usize)> = many.iter().map(|(n, s)| (n.as_str(), *s)).collect();
     let r = upload(&app, &ada, "many.zip", &zip_of(&many)).await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "archive_too_large");
     // Office documents are ZIP containers: same checks.
-    let r = upload(&app, &ada, "bomb.docx", &zip_of(&[("word/document.xml", 8 * 1024 * 1024)])).await;
+    let r = upload(
+        &app,
+        &ada,
+        "bomb.docx",
+        &zip_of(&[("word/document.xml", 8 * 1024 * 1024)]),
+    )
+    .await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "archive_too_large");
 
     // Quota: 3 MiB in total.

@@ -68,10 +68,12 @@ pub(super) fn create(c: &Connection, m: &Media) -> StoreResult<()> {
 }
 
 pub(super) fn by_id(c: &Connection, id: MediaId) -> StoreResult<Media> {
-    c.prepare_cached(&format!("SELECT {MEDIA_COLS} FROM media md WHERE md.id = ?1"))
-        .and_then(|mut st| st.query_row([id.0], media_row).optional())
-        .map_err(map_err)?
-        .ok_or(StoreError::NotFound)
+    c.prepare_cached(&format!(
+        "SELECT {MEDIA_COLS} FROM media md WHERE md.id = ?1"
+    ))
+    .and_then(|mut st| st.query_row([id.0], media_row).optional())
+    .map_err(map_err)?
+    .ok_or(StoreError::NotFound)
 }
 
 pub(super) fn owned_by(c: &Connection, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>> {
@@ -109,9 +111,7 @@ pub(super) fn visible_to(c: &Connection, id: MediaId, user: UserId) -> StoreResu
 
 pub(super) fn mark_attached(c: &Connection, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
     let n = c
-        .prepare_cached(
-            "UPDATE media SET attached_at = COALESCE(attached_at, ?2) WHERE id = ?1",
-        )
+        .prepare_cached("UPDATE media SET attached_at = COALESCE(attached_at, ?2) WHERE id = ?1")
         .and_then(|mut st| st.execute(params![id.0, ts(now)]))
         .map_err(map_err)?;
     if n == 0 {

@@ -13,12 +13,12 @@ use accounts::{insert_token, refresh_tx, session_by_id, user_by_id};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use justus_core::event::{EventPage, RoomEvent};
+use justus_core::media::Media;
 use justus_core::message::{Message, NewMessage, Page};
 use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
 use justus_core::session::{NewSession, RefreshOutcome, RefreshPolicy, Session, TokenHash};
 use justus_core::store::{SearchHit, SendOutcome, Store};
 use justus_core::user::{NewUser, User, UserPatch};
-use justus_core::media::Media;
 use justus_core::{MediaId, MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
 use rusqlite::params;
 use std::path::Path;
@@ -647,11 +647,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn unattached_media(
-        &self,
-        cutoff: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Media>> {
+    async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>> {
         self.threads
             .read(move |c| media::unattached(c, cutoff, limit))
             .await
