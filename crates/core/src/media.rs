@@ -427,7 +427,7 @@ pub fn decide(sniffed: Option<&str>, head: &[u8], name: &str) -> Result<Decided,
     {
         return Ok(Decided {
             kind: MediaKind::File,
-            mime: *mime,
+            mime,
         });
     }
     // Voice notes recorded in browsers are WebM; `.weba` marks audio-only WebM.

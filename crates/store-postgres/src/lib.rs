@@ -702,7 +702,7 @@ impl Store for PgStore {
 
     async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.store()?;
-        media::mark_attached(&mut *conn, id, now).await
+        media::mark_attached(&mut conn, id, now).await
     }
 
     async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>> {

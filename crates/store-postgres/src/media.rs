@@ -188,7 +188,7 @@ pub(crate) async fn insert_attachments(
         .execute(&mut **tx)
         .await
         .store()?;
-        mark_attached(&mut **tx, a.id, new.now).await?;
+        mark_attached(tx, a.id, new.now).await?;
     }
     Ok(())
 }
