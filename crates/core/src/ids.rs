@@ -66,3 +66,7 @@ id_type!(
     /// A message.
     MessageId
 );
+id_type!(
+    /// An uploaded file (media object).
+    MediaId
+);

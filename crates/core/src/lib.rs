@@ -10,6 +10,7 @@ pub mod bus;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod media;
 pub mod message;
 pub mod room;
 pub mod session;
@@ -20,4 +21,4 @@ pub mod user;
 pub mod testing;
 
 pub use error::{StoreError, StoreResult, ValidationError};
-pub use ids::{MessageId, RoomId, SessionId, UserId};
+pub use ids::{MediaId, MessageId, RoomId, SessionId, UserId};

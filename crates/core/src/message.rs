@@ -2,6 +2,7 @@
 
 use crate::error::ValidationError;
 use crate::ids::{MessageId, RoomId, UserId};
+use crate::media::Attachment;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -157,6 +158,8 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Files posted with the message, in the order given (empty for tombstones).
+    pub attachments: Vec<Attachment>,
 }
 
 /// Input for a new message. Validation and permission checks have been done by the caller;
@@ -173,6 +176,8 @@ pub struct NewMessage {
     pub mentions: Vec<UserId>,
     pub mentions_room: bool,
     pub now: DateTime<Utc>,
+    /// Uploads of the sender, already checked to be theirs; the store links them.
+    pub attachments: Vec<Attachment>,
 }
 
 impl NewMessage {
@@ -182,6 +187,11 @@ impl NewMessage {
         existing.room_id == self.room_id
             && existing.body == self.body
             && existing.reply_to == self.reply_to
+            && existing
+                .attachments
+                .iter()
+                .map(|a| a.id)
+                .eq(self.attachments.iter().map(|a| a.id))
     }
 }
 

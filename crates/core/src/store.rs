@@ -4,7 +4,8 @@
 use crate::ai::AiPrefs;
 use crate::error::StoreResult;
 use crate::event::{EventPage, RoomEvent};
-use crate::ids::{MessageId, RoomId, SessionId, UserId};
+use crate::ids::{MediaId, MessageId, RoomId, SessionId, UserId};
+use crate::media::Media;
 use crate::message::{Message, NewMessage, Page};
 use crate::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
 use crate::session::{NewSession, RefreshOutcome, RefreshPolicy, Session, TokenHash};
@@ -215,6 +216,7 @@ pub trait Store: Send + Sync + 'static {
     /// untouched as `SendOutcome::Existing` (the caller decides whether it is a retry or a
     /// conflicting reuse). `NotFound` if the sender is not a member of the live room (re-checked
     /// inside the transaction), or `reply_to` is not a live message of the same room.
+    /// `new.attachments` are linked to the message (in order) and marked attached.
     async fn send_message(&self, new: &NewMessage) -> StoreResult<SendOutcome>;
     /// A message of `room` (tombstones included); `NotFound` if it is in another room.
     async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message>;
@@ -325,6 +327,28 @@ pub trait Store: Send + Sync + 'static {
         text: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+
+    // --- media -------------------------------------------------------------------------------
+
+    /// Records an upload (its bytes are already in the media store). `Conflict("media")` if the
+    /// id exists.
+    async fn create_media(&self, media: &Media) -> StoreResult<()>;
+    /// `NotFound` if unknown (or swept).
+    async fn media(&self, id: MediaId) -> StoreResult<Media>;
+    /// Uploads of `owner` among `ids` (unknown or foreign ids are left out), in no order.
+    async fn media_owned_by(&self, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>>;
+    /// Total bytes of `owner`'s recorded uploads, for the quota.
+    async fn media_usage(&self, owner: UserId) -> StoreResult<i64>;
+    /// Whether `user` may read the upload: they uploaded it, or they are a member of a live
+    /// room where a live (not deleted) message carries it.
+    async fn media_visible_to(&self, id: MediaId, user: UserId) -> StoreResult<bool>;
+    /// Marks an upload as used (e.g. as an avatar) so the sweeper keeps it. Idempotent.
+    async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Uploads never attached and created before `cutoff`, oldest first, at most `limit`.
+    async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>>;
+    /// Forgets an upload if it is still unattached; `false` when it was attached meanwhile
+    /// (or is gone), so the caller keeps its bytes.
+    async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool>;
 }
 
 /// Result of [`Store::send_message`].

@@ -30,6 +30,7 @@ fn message(body: &str) -> Message {
         created_at: Utc::now(),
         edited_at: None,
         deleted_at: None,
+        attachments: vec![],
     }
 }
 

@@ -229,6 +229,70 @@ pub struct Config {
     #[arg(long = "ai-context-messages", env = "AI_CONTEXT_MESSAGES", value_name = "AI_CONTEXT_MESSAGES", default_value_t = 50,
           value_parser = clap::value_parser!(u32).range(1..=500))]
     pub ai_context_messages: u32,
+    // --- media ---------------------------------------------------------------------------------
+    /// Largest image upload, in bytes.
+    #[arg(long = "media-max-image-bytes", env = "MEDIA_MAX_IMAGE_BYTES", value_name = "MEDIA_MAX_IMAGE_BYTES", default_value_t = 20 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub media_max_image_bytes: u64,
+
+    /// Largest audio upload (voice notes included), in bytes.
+    #[arg(long = "media-max-audio-bytes", env = "MEDIA_MAX_AUDIO_BYTES", value_name = "MEDIA_MAX_AUDIO_BYTES", default_value_t = 20 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub media_max_audio_bytes: u64,
+
+    /// Largest video upload, in bytes.
+    #[arg(long = "media-max-video-bytes", env = "MEDIA_MAX_VIDEO_BYTES", value_name = "MEDIA_MAX_VIDEO_BYTES", default_value_t = 100 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub media_max_video_bytes: u64,
+
+    /// Largest upload of any other allowed file (PDF, text, Office, ZIP), in bytes.
+    #[arg(long = "media-max-file-bytes", env = "MEDIA_MAX_FILE_BYTES", value_name = "MEDIA_MAX_FILE_BYTES", default_value_t = 50 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub media_max_file_bytes: u64,
+
+    /// Bytes of uploads one user may keep stored.
+    #[arg(long = "media-quota-bytes", env = "MEDIA_QUOTA_BYTES", value_name = "MEDIA_QUOTA_BYTES", default_value_t = 1024 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub media_quota_bytes: u64,
+
+    /// Largest image area accepted, in pixels (checked from the header before decoding).
+    #[arg(long = "media-max-pixels", env = "MEDIA_MAX_PIXELS", value_name = "MEDIA_MAX_PIXELS", default_value_t = 50_000_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub media_max_pixels: u64,
+
+    /// Longest image side accepted, in pixels.
+    #[arg(long = "media-max-side", env = "MEDIA_MAX_SIDE", value_name = "MEDIA_MAX_SIDE", default_value_t = 16_384,
+          value_parser = clap::value_parser!(u32).range(1..=65_535))]
+    pub media_max_side: u32,
+
+    /// Most entries a ZIP (or Office document) may list.
+    #[arg(long = "media-archive-max-entries", env = "MEDIA_ARCHIVE_MAX_ENTRIES", value_name = "MEDIA_ARCHIVE_MAX_ENTRIES", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub media_archive_max_entries: u64,
+
+    /// Most bytes a ZIP (or Office document) may expand to, by its central directory.
+    #[arg(long = "media-archive-max-uncompressed-bytes", env = "MEDIA_ARCHIVE_MAX_UNCOMPRESSED_BYTES", value_name = "MEDIA_ARCHIVE_MAX_UNCOMPRESSED_BYTES",
+          default_value_t = 1024 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub media_archive_max_uncompressed_bytes: u64,
+
+    /// How long a signed media URL stays valid, in seconds.
+    #[arg(long = "media-url-ttl-seconds", env = "MEDIA_URL_TTL_SECONDS", value_name = "MEDIA_URL_TTL_SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(5..=86_400))]
+    pub media_url_ttl_seconds: u64,
+
+    /// Uploads never attached to a message (or used as an avatar) are deleted after this many seconds.
+    #[arg(long = "media-unattached-ttl-seconds", env = "MEDIA_UNATTACHED_TTL_SECONDS", value_name = "MEDIA_UNATTACHED_TTL_SECONDS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub media_unattached_ttl_seconds: u64,
+
+    /// ClamAV daemon to scan every upload with, e.g. `tcp://127.0.0.1:3310`. Unset: no scanning.
+    #[arg(long = "clamav-url", env = "CLAMAV_URL", value_name = "CLAMAV_URL", value_parser = parse_clamav_url)]
+    pub clamav_url: Option<String>,
+
+    /// Seconds one scan may take before the upload fails (503, fail closed).
+    #[arg(long = "clamav-timeout-seconds", env = "CLAMAV_TIMEOUT_SECONDS", value_name = "CLAMAV_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub clamav_timeout_seconds: u64,
 }
 
 impl Config {
@@ -392,6 +456,15 @@ fn parse_ai_timeout(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if (0.01..=3600.0).contains(&v) => Ok(v),
         _ => Err("expected seconds between 0.01 and 3600".into()),
+    }
+}
+
+/// `tcp://host:port` → `host:port`.
+fn parse_clamav_url(s: &str) -> Result<String, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
+    match (u.scheme(), u.host_str(), u.port()) {
+        ("tcp", Some(host), Some(port)) => Ok(format!("{host}:{port}")),
+        _ => Err("must look like tcp://host:3310".into()),
     }
 }
 

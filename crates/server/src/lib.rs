@@ -14,6 +14,7 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod limits;
+pub mod media;
 pub mod secrets;
 pub mod state;
 pub mod storage;
@@ -81,6 +82,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .unwrap_or_else(|| "justus".into());
     let keys = Keyring::new(&secrets, issuer)?;
     let passwords = Passwords::new().await?;
+    let media = media::MediaService::from_config(
+        &config,
+        secrets.first().map(Vec::as_slice).unwrap_or_default(),
+    )?;
     let (bus, shared_limits): (Arc<dyn justus_core::bus::Bus>, _) = match &config.redis_url {
         Some(url) => (
             bus::RedisBus::start(url.expose(), &config.redis_prefix, uuid::Uuid::now_v7())?,
@@ -100,6 +105,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         passwords,
         telemetry::metrics_handle(),
         limits,
+        media,
     );
     app.ai = ai::AiService::from_config(&app.config)?;
     let state = Arc::new(app);
@@ -157,6 +163,10 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let addr = listener.local_addr()?;
     let router = api::router(state.clone());
     tokio::spawn(housekeeping(Arc::downgrade(&state)));
+    // Removes uploads never attached within MEDIA_UNATTACHED_TTL_SECONDS.
+    let sweep_every =
+        std::time::Duration::from_secs(state.config.media_unattached_ttl_seconds.clamp(1, 3600));
+    media::sweep::spawn(Arc::downgrade(&state), sweep_every);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

@@ -29,9 +29,12 @@ pub struct App {
     pub allowed_origins: Vec<String>,
     /// Opt-in AI; `None` when no provider is configured (set by `build_state`).
     pub ai: Option<Arc<crate::ai::AiService>>,
+    /// Uploads: storage, scanner, URL signing, limits.
+    pub media: crate::media::MediaService,
 }
 
 impl App {
+    #[allow(clippy::too_many_arguments)] // start-up wiring: one argument per subsystem
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
@@ -40,6 +43,7 @@ impl App {
         passwords: Passwords,
         metrics: PrometheusHandle,
         limits: crate::limits::Limits,
+        media: crate::media::MediaService,
     ) -> Self {
         let allowed_origins = config.allowed_origins();
         let instance = uuid::Uuid::now_v7();
@@ -65,6 +69,7 @@ impl App {
             metrics,
             allowed_origins,
             ai: None,
+            media,
         }
     }
 

@@ -12,6 +12,7 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("invites_pkey", "invite"),
     ("rooms_dm_key_key", "dm"),
     ("messages_sender_id_client_id_key", "client_id"),
+    ("media_pkey", "media"),
 ];
 
 /// SQLSTATE foreign_key_violation: a write referred to a row (user, room, message) that does

@@ -173,14 +173,23 @@ pub(crate) async fn fill(
     for (message, user) in mention_rows {
         mentions.entry(message).or_default().push(UserId(user));
     }
+    // Tombstones carry no attachments.
+    let live: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| r.deleted_at.is_none())
+        .map(|r| r.id)
+        .collect();
+    let mut attachments = crate::media::attachments_of(conn, &live).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
             let id = r.id;
-            r.into_message(
+            let mut m = r.into_message(
                 mentions.remove(&id).unwrap_or_default(),
                 reactions.remove(&id).unwrap_or_default(),
-            )
+            );
+            m.attachments = attachments.remove(&id).unwrap_or_default();
+            m
         })
         .collect())
 }

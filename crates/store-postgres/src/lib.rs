@@ -19,6 +19,7 @@ mod rows;
 mod ai;
 mod errors;
 mod history;
+mod media;
 mod messages;
 mod rooms;
 #[cfg(feature = "testing")]
@@ -29,6 +30,7 @@ use chrono::{DateTime, Utc};
 use errors::MapErr;
 use justus_core::ai::AiPrefs;
 use justus_core::event::{EventPage, RoomEvent};
+use justus_core::media::Media;
 use justus_core::message::{Message, NewMessage, Page};
 use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
 use justus_core::session::{
@@ -36,7 +38,7 @@ use justus_core::session::{
 };
 use justus_core::store::{PoolStats, SearchHit, SendOutcome, Store};
 use justus_core::user::{NewUser, User, UserPatch};
-use justus_core::{MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
+use justus_core::{MediaId, MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
 use rows::{LoginRow, SessionRow, TokenRow, UserRow};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
@@ -725,6 +727,41 @@ impl Store for PgStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         ai::put_translation(&self.pool, message, version, lang, text, now).await
+    }
+
+    // --- media -------------------------------------------------------------------------------
+
+    async fn create_media(&self, m: &Media) -> StoreResult<()> {
+        media::create(&self.pool, m).await
+    }
+
+    async fn media(&self, id: MediaId) -> StoreResult<Media> {
+        media::by_id(&self.pool, id).await
+    }
+
+    async fn media_owned_by(&self, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>> {
+        media::owned_by(&self.pool, owner, ids).await
+    }
+
+    async fn media_usage(&self, owner: UserId) -> StoreResult<i64> {
+        media::usage(&self.pool, owner).await
+    }
+
+    async fn media_visible_to(&self, id: MediaId, user: UserId) -> StoreResult<bool> {
+        media::visible_to(&self.pool, id, user).await
+    }
+
+    async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.store()?;
+        media::mark_attached(&mut conn, id, now).await
+    }
+
+    async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>> {
+        media::unattached(&self.pool, cutoff, limit).await
+    }
+
+    async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool> {
+        media::delete_unattached(&self.pool, id).await
     }
 }
 

@@ -128,7 +128,9 @@ async fn insert_message(
     };
     let mentions = normalised(&new.mentions);
     insert_mentions(tx, new.id, new.room_id, seq, &mentions).await?;
-    let message = row.into_message(mentions, Vec::new());
+    crate::media::insert_attachments(tx, new).await?;
+    let mut message = row.into_message(mentions, Vec::new());
+    message.attachments = new.attachments.clone();
     let ev = message_event(
         seq,
         EventKind::MessageCreated,

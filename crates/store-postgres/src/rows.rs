@@ -292,7 +292,7 @@ pub(crate) struct MessageRow {
     pinned_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     edited_at: Option<DateTime<Utc>>,
-    deleted_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl MessageRow {
@@ -321,6 +321,7 @@ impl MessageRow {
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted_at: self.deleted_at,
+            attachments: Vec::new(),
         }
     }
 }

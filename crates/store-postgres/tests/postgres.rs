@@ -119,6 +119,7 @@ fn new_message(room: RoomId, sender: UserId, client_id: &str, body: &str) -> New
         mentions: vec![],
         mentions_room: false,
         now: t0() + Duration::minutes(1),
+        attachments: vec![],
     }
 }
 

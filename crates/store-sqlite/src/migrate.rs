@@ -2,12 +2,13 @@
 
 use rusqlite::Connection;
 
-/// Every migration with the schema version it produces, ascending. Numbers come from the file
-/// names; a gap (a number assigned to a feature branch not merged yet) is allowed — each
-/// migration runs once when the database is below its number.
+/// Every migration with the schema version it produces (from its file name), ascending and
+/// without gaps on `main`; each runs once, in its own transaction, when the database is below
+/// its number.
 const MIGRATIONS: &[(usize, &str)] = &[
     (1, include_str!("../migrations/0001_accounts.sql")),
     (2, include_str!("../migrations/0002_conversations.sql")),
+    (3, include_str!("../migrations/0003_media.sql")),
     (4, include_str!("../migrations/0004_ai.sql")),
 ];
 

@@ -169,6 +169,7 @@ pub fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
         created_at: from_ts(r.get(11)?),
         edited_at: r.get::<_, Option<i64>>(12)?.map(from_ts),
         deleted_at: r.get::<_, Option<i64>>(13)?.map(from_ts),
+        attachments: Vec::new(),
     })
 }
 

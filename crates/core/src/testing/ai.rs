@@ -98,6 +98,7 @@ pub async fn translation_cache(store: &dyn Store) {
         forwarded: None,
         mentions: Vec::new(),
         mentions_room: false,
+        attachments: Vec::new(),
         now: t0(),
     };
     let msg = match store.send_message(&new).await.unwrap() {

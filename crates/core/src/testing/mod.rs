@@ -5,10 +5,12 @@
 
 mod accounts;
 mod ai;
+mod media;
 mod rooms;
 
 pub use accounts::*;
 pub use ai::*;
+pub use media::*;
 pub use rooms::*;
 
 /// Expands to one test per conformance case. `$make` is an async expression returning
@@ -31,6 +33,8 @@ macro_rules! store_conformance {
             search_prefix, search_hostile_queries,
             // ai.rs
             ai_room_switch, ai_prefs_roundtrip, translation_cache,
+            // media.rs
+            media_roundtrip, media_attachments_and_visibility, media_unattached_sweep,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

@@ -104,6 +104,7 @@ fn new_msg(room: RoomId, sender: UserId, body: &str, now: DateTime<Utc>) -> NewM
         mentions: Vec::new(),
         mentions_room: false,
         now,
+        attachments: Vec::new(),
     }
 }
 

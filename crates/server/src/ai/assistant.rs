@@ -186,6 +186,7 @@ async fn answer(app: &App, asking: Message) -> ApiResult<()> {
         forwarded: None,
         mentions: Vec::new(),
         mentions_room: false,
+        attachments: Vec::new(),
         now: app.now(),
     };
     let reply = match app.store.send_message(&reply).await? {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use justus_core::event::RoomEvent;
 use justus_core::message::{Message, Page};
 use justus_core::store::{HIGHLIGHT_END, HIGHLIGHT_START};
-use justus_core::{MessageId, RoomId};
+use justus_core::{MediaId, MessageId, RoomId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -37,6 +37,10 @@ pub struct SendMessage {
     pub reply_to: Option<Uuid>,
     /// Forward a message from another room you belong to (body and attribution are copied).
     pub forward_from: Option<ForwardRef>,
+    /// Ids of your own uploads (`POST /api/v1/media`), at most 10, in display order. With
+    /// attachments the body may be omitted. Someone else's upload → 403 `attachment_forbidden`.
+    #[serde(default)]
+    pub attachments: Vec<Uuid>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -167,6 +171,7 @@ pub async fn send_message(
         forward_from: req
             .forward_from
             .map(|f| (RoomId(f.room_id), MessageId(f.message_id))),
+        attachments: req.attachments.into_iter().map(MediaId).collect(),
     };
     let (message, created) = chat::messages::send(&app, auth.user_id, room_id, input).await?;
     Ok((

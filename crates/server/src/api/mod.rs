@@ -3,6 +3,7 @@
 pub mod ai;
 pub mod auth;
 pub mod docs;
+pub mod media;
 pub mod messages;
 pub mod ops;
 pub mod rooms;
@@ -35,6 +36,7 @@ use utoipa_axum::routes;
         (name = "messages", description = "Messages, reactions, pins, catch-up, read state, search"),
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "ai", description = "Opt-in AI: capabilities, translation, catch-me-up, smart replies"),
+        (name = "media", description = "Uploads, authorised downloads through short-lived signed URLs"),
     )
 )]
 struct ApiDoc;
@@ -104,6 +106,18 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ai::translate))
         .routes(routes!(ai::summary))
         .routes(routes!(ai::suggestions))
+        .merge(media_routes())
+}
+
+/// Media routes. The upload route lifts the global body limit: uploads are streamed to disk
+/// and the per-kind limits (and the largest of them for the body) are enforced while streaming.
+fn media_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(media::upload))
+        .layer(DefaultBodyLimit::disable())
+        .routes(routes!(media::get_media))
+        .routes(routes!(media::get_thumbnail))
+        .routes(routes!(media::serve_file))
 }
 
 /// The generated OpenAPI document.

@@ -41,7 +41,12 @@ pub async fn ready(State(app): State<AppState>) -> Response {
         Ok(Err(e)) => format!("error: {e}"),
         Err(_) => "error: timed out".to_owned(),
     };
-    let ok = db == "ok";
+    let storage = match tokio::time::timeout(Duration::from_secs(2), app.media.store.ping()).await {
+        Ok(Ok(())) => "ok".to_owned(),
+        Ok(Err(e)) => format!("error: {e}"),
+        Err(_) => "error: timed out".to_owned(),
+    };
+    let ok = db == "ok" && storage == "ok";
     checks.insert("database", db);
     let bus_ok = match app.bus.health() {
         justus_core::bus::BusHealth::Ok => {
@@ -53,6 +58,7 @@ pub async fn ready(State(app): State<AppState>) -> Response {
             false
         }
     };
+    checks.insert("storage", storage);
     let status = if ok {
         StatusCode::OK
     } else {

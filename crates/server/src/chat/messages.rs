@@ -5,12 +5,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use justus_core::bus::{BusMessage, Ephemeral};
 use justus_core::event::EventPage;
+use justus_core::media::{Attachment, MAX_ATTACHMENTS};
 use justus_core::message::{
     Forwarded, Message, NewMessage, Page, parse_body, parse_client_id, parse_emoji, parse_mentions,
 };
 use justus_core::room::{Action, Member, Room, RoomKind, can};
 use justus_core::store::{SearchHit, SendOutcome};
-use justus_core::{MessageId, RoomId, StoreError, UserId};
+use justus_core::{MediaId, MessageId, RoomId, StoreError, UserId};
 
 /// A send request, from REST or the gateway.
 #[derive(Clone, Debug)]
@@ -20,6 +21,8 @@ pub struct SendInput {
     pub reply_to: Option<MessageId>,
     /// Forward this message (from a room the caller is in) instead of writing a body.
     pub forward_from: Option<(RoomId, MessageId)>,
+    /// The caller's own uploads to attach, in order (at most `MAX_ATTACHMENTS`).
+    pub attachments: Vec<MediaId>,
 }
 
 /// Most users one message can notify by name.
@@ -81,8 +84,14 @@ pub async fn send(
 ) -> ApiResult<(Message, bool)> {
     let client_id = parse_client_id(&input.client_id)?;
     let (room, member) = can_post(app, room_id, user).await?;
+    let attachments = own_attachments(app, user, &input.attachments).await?;
     let max = app.config.message_max_chars as usize;
-    let (body, forwarded) = match (input.body, input.forward_from) {
+    let body = match input.body {
+        // A message may be only its attachments.
+        Some(b) if !attachments.is_empty() && b.trim().is_empty() => None,
+        other => other,
+    };
+    let (body, forwarded) = match (body, input.forward_from) {
         (Some(_), Some(_)) => {
             return Err(ApiError::unprocessable(
                 "invalid_body",
@@ -106,6 +115,7 @@ pub async fn send(
             });
             (src.body, Some(attribution))
         }
+        (None, None) if !attachments.is_empty() => (String::new(), None),
         (None, None) => {
             return Err(
                 ApiError::unprocessable("required", "message must not be empty").with_field("body"),
@@ -134,6 +144,7 @@ pub async fn send(
         mentions,
         mentions_room,
         now: app.now(),
+        attachments,
     };
     let outcome = app.store.send_message(&new).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::not_found("room"),
@@ -161,6 +172,45 @@ pub async fn send(
         )
         .with_field("client_id")),
     }
+}
+
+/// Resolves attachment ids to the caller's own uploads, in the order given. Anyone else's (or
+/// an unknown id) → 403: a message cannot borrow a file its sender could not read.
+async fn own_attachments(app: &App, user: UserId, ids: &[MediaId]) -> ApiResult<Vec<Attachment>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    if ids.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::unprocessable(
+            "too_many_attachments",
+            format!("a message may carry at most {MAX_ATTACHMENTS} attachments"),
+        )
+        .with_field("attachments"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !ids.iter().all(|id| seen.insert(*id)) {
+        return Err(ApiError::unprocessable(
+            "duplicate_attachment",
+            "the same upload is attached twice",
+        )
+        .with_field("attachments"));
+    }
+    let owned = app.store.media_owned_by(user, ids).await?;
+    ids.iter()
+        .map(|id| {
+            owned
+                .iter()
+                .find(|m| m.id == *id)
+                .map(|m| m.attachment())
+                .ok_or_else(|| {
+                    ApiError::forbidden(
+                        "attachment_forbidden",
+                        "you can only attach your own uploads",
+                    )
+                    .with_field("attachments")
+                })
+        })
+        .collect()
 }
 
 fn reply_error() -> ApiError {

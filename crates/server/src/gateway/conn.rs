@@ -422,6 +422,11 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
                         body: Some(r.body),
                         reply_to: r.reply_to.map(MessageId),
                         forward_from: None,
+                        attachments: r
+                            .attachments
+                            .into_iter()
+                            .map(justus_core::MediaId)
+                            .collect(),
                     };
                     let (message, created) =
                         chat::messages::send(&app, user, RoomId(r.room_id), input).await?;

@@ -24,8 +24,12 @@ pub struct AuthReq {
 pub struct SendReq {
     pub room_id: uuid::Uuid,
     pub client_id: String,
+    #[serde(default)]
     pub body: String,
     pub reply_to: Option<uuid::Uuid>,
+    /// Ids of the sender's own uploads (see `POST /api/v1/media`).
+    #[serde(default)]
+    pub attachments: Vec<uuid::Uuid>,
 }
 
 #[derive(Deserialize)]

@@ -116,5 +116,5 @@ pub(super) fn fill(c: &Connection, messages: &mut [Message]) -> StoreResult<()> 
                 .push(UserId(r.get(1).map_err(map_err)?));
         }
     }
-    Ok(())
+    super::media::fill(c, messages)
 }

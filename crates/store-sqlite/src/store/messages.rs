@@ -69,6 +69,7 @@ pub(super) fn send_message(c: &Connection, new: &NewMessage) -> StoreResult<Send
     })
     .map_err(map_err)?;
     let mentions = insert_mentions(c, new.id, new.room_id, seq, &new.mentions)?;
+    super::media::insert_attachments(c, new)?;
     let message = Message {
         id: new.id,
         room_id: new.room_id,
@@ -85,6 +86,7 @@ pub(super) fn send_message(c: &Connection, new: &NewMessage) -> StoreResult<Send
         created_at: new.now,
         edited_at: None,
         deleted_at: None,
+        attachments: new.attachments.clone(),
     };
     let mut ev = RoomEvent::new(
         new.room_id,

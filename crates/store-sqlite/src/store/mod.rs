@@ -4,6 +4,7 @@ mod accounts;
 mod ai;
 mod history;
 mod load;
+mod media;
 mod messages;
 mod rooms;
 
@@ -14,12 +15,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use justus_core::ai::AiPrefs;
 use justus_core::event::{EventPage, RoomEvent};
+use justus_core::media::Media;
 use justus_core::message::{Message, NewMessage, Page};
 use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
 use justus_core::session::{NewSession, RefreshOutcome, RefreshPolicy, Session, TokenHash};
 use justus_core::store::{SearchHit, SendOutcome, Store};
 use justus_core::user::{NewUser, User, UserPatch};
-use justus_core::{MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
+use justus_core::{MediaId, MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
 use rusqlite::params;
 use std::path::Path;
 
@@ -672,6 +674,52 @@ impl Store for SqliteStore {
         let (lang, text) = (lang.to_owned(), text.to_owned());
         self.threads
             .write(move |c| ai::put_translation(c, message, version, &lang, &text, now))
+            .await
+    }
+
+    // --- media -------------------------------------------------------------------------------
+
+    async fn create_media(&self, m: &Media) -> StoreResult<()> {
+        let m = m.clone();
+        self.threads.write(move |c| media::create(c, &m)).await
+    }
+
+    async fn media(&self, id: MediaId) -> StoreResult<Media> {
+        self.threads.read(move |c| media::by_id(c, id)).await
+    }
+
+    async fn media_owned_by(&self, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>> {
+        let ids = ids.to_vec();
+        self.threads
+            .read(move |c| media::owned_by(c, owner, &ids))
+            .await
+    }
+
+    async fn media_usage(&self, owner: UserId) -> StoreResult<i64> {
+        self.threads.read(move |c| media::usage(c, owner)).await
+    }
+
+    async fn media_visible_to(&self, id: MediaId, user: UserId) -> StoreResult<bool> {
+        self.threads
+            .read(move |c| media::visible_to(c, id, user))
+            .await
+    }
+
+    async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
+        self.threads
+            .write(move |c| media::mark_attached(c, id, now))
+            .await
+    }
+
+    async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>> {
+        self.threads
+            .read(move |c| media::unattached(c, cutoff, limit))
+            .await
+    }
+
+    async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool> {
+        self.threads
+            .write(move |c| media::delete_unattached(c, id))
             .await
     }
 }

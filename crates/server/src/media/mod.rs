@@ -1,0 +1,141 @@
+//! Media: uploads (streamed, sniffed, checked, scanned, cleaned), storage, signed URLs and the
+//! sweeper of unused uploads. The rules live in `justus_core::media`; this is the machinery.
+//!
+//! - `upload.rs`: the `POST /api/v1/media` pipeline.
+//! - `images.rs`: pixel-flood check, decode, orientation, re-encode, thumbnails, blurhash.
+//! - `archive.rs`: zip-bomb check from the central directory.
+//! - `scan.rs`: the clamd scanner.
+//! - `storage.rs`: the local-directory media store.
+//! - `signing.rs`: HMAC-signed, expiring URLs for the local store.
+//! - `sweep.rs`: deletes uploads never attached.
+
+pub mod archive;
+pub mod images;
+pub mod scan;
+pub mod signing;
+pub mod storage;
+pub mod sweep;
+pub mod upload;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use anyhow::Context;
+use axum::http::StatusCode;
+use justus_core::MediaId;
+use justus_core::media::{MediaLimits, MediaStore, Rejection, Scanner, storage_key, thumb_key};
+use signing::UrlSigner;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything the media endpoints need, built once from config.
+pub struct MediaService {
+    pub store: Arc<dyn MediaStore>,
+    pub scanner: Option<Arc<dyn Scanner>>,
+    pub signer: UrlSigner,
+    pub limits: MediaLimits,
+    /// Uploads are streamed here (same file system as the local store).
+    pub tmp_dir: PathBuf,
+    pub url_ttl: Duration,
+}
+
+pub fn limits(config: &Config) -> MediaLimits {
+    MediaLimits {
+        image_bytes: config.media_max_image_bytes,
+        audio_bytes: config.media_max_audio_bytes,
+        video_bytes: config.media_max_video_bytes,
+        file_bytes: config.media_max_file_bytes,
+        quota_bytes: config.media_quota_bytes,
+        max_pixels: config.media_max_pixels,
+        max_side: config.media_max_side,
+        archive_max_entries: config.media_archive_max_entries,
+        archive_max_uncompressed: config.media_archive_max_uncompressed_bytes,
+    }
+}
+
+impl MediaService {
+    /// `secret` signs local media URLs (a key is derived from it).
+    pub fn from_config(config: &Config, secret: &[u8]) -> anyhow::Result<Self> {
+        let root = config.data_dir.join("media");
+        let tmp_dir = root.join("tmp");
+        std::fs::create_dir_all(&tmp_dir)
+            .with_context(|| format!("cannot create {}", tmp_dir.display()))?;
+        let store: Arc<dyn MediaStore> = Arc::new(
+            storage::LocalMediaStore::new(root.join("objects"))
+                .with_context(|| format!("cannot create {}", root.display()))?,
+        );
+        let scanner: Option<Arc<dyn Scanner>> = match &config.clamav_url {
+            Some(addr) => {
+                tracing::info!(clamd = %addr, "virus scanning of uploads is on (clamd)");
+                Some(Arc::new(scan::ClamdScanner::new(
+                    addr.clone(),
+                    Duration::from_secs(config.clamav_timeout_seconds),
+                )))
+            }
+            None => {
+                tracing::info!("virus scanning of uploads is off (set CLAMAV_URL to enable)");
+                None
+            }
+        };
+        Ok(Self {
+            store,
+            scanner,
+            signer: UrlSigner::new(secret),
+            limits: limits(config),
+            tmp_dir,
+            url_ttl: Duration::from_secs(config.media_url_ttl_seconds),
+        })
+    }
+}
+
+/// Which stored object of an upload a URL points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    Original,
+    Thumb(u32),
+}
+
+impl Variant {
+    pub fn parse(s: &str) -> Option<Self> {
+        if s == "original" {
+            return Some(Variant::Original);
+        }
+        let size: u32 = s.strip_prefix('w')?.parse().ok()?;
+        justus_core::media::THUMB_SIZES
+            .contains(&size)
+            .then_some(Variant::Thumb(size))
+    }
+
+    pub fn as_string(self) -> String {
+        match self {
+            Variant::Original => "original".into(),
+            Variant::Thumb(size) => format!("w{size}"),
+        }
+    }
+
+    pub fn key(self, id: MediaId) -> String {
+        match self {
+            Variant::Original => storage_key(id),
+            Variant::Thumb(size) => thumb_key(id, size),
+        }
+    }
+}
+
+/// Counts a refused upload by reason and turns it into the API error.
+pub fn rejected(r: Rejection) -> ApiError {
+    metrics::counter!("media_rejections_total", "reason" => r.code()).increment(1);
+    let status = match &r {
+        Rejection::UnsupportedType { .. } | Rejection::ExtensionMismatch { .. } => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
+        Rejection::TooLarge { .. }
+        | Rejection::BodyTooLarge { .. }
+        | Rejection::QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        Rejection::ImageTooLarge { .. }
+        | Rejection::InvalidImage
+        | Rejection::ArchiveTooLarge
+        | Rejection::InvalidArchive
+        | Rejection::Infected => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, r.code(), r.message()).with_field("file")
+}

@@ -1,0 +1,311 @@
+//! The upload pipeline of `POST /api/v1/media`:
+//!
+//! 1. stream the `file` part to a temp file (never whole in memory), sniffing the type from the
+//!    first bytes and enforcing that kind's size limit and the quota while bytes arrive;
+//! 2. scan it (clamd, when configured; fail closed);
+//! 3. check it by kind: images are decoded under limits and re-encoded (metadata stripped,
+//!    thumbnails, blurhash); ZIP containers are checked for bombs;
+//! 4. store the bytes under server-chosen keys, then record the upload.
+//!
+//! Any failure before step 4 leaves nothing behind: temp files delete themselves when dropped.
+
+use super::{MediaService, images, rejected};
+use crate::error::{ApiError, ApiResult};
+use crate::state::App;
+use axum::extract::Multipart;
+use axum::extract::multipart::{Field, MultipartError};
+use axum::http::StatusCode;
+use justus_core::media::{
+    Media, MediaKind, Rejection, ScanVerdict, decide, sanitize_file_name, storage_key, thumb_key,
+};
+use justus_core::{MediaId, UserId};
+use std::path::{Path, PathBuf};
+use tempfile::NamedTempFile;
+use tokio::io::AsyncWriteExt;
+
+/// Bytes buffered before the type is decided (enough for every sniffer signature we use,
+/// Office documents included).
+const SNIFF_BYTES: usize = 8192;
+/// Parts other than `file` tolerated (and skipped) before it.
+const MAX_OTHER_PARTS: usize = 4;
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the upload is larger than any allowed file",
+        );
+    }
+    ApiError::bad_request(
+        "invalid_multipart",
+        format!("the multipart body could not be read: {}", e.body_text()),
+    )
+}
+
+fn internal(what: &'static str) -> impl FnOnce(std::io::Error) -> ApiError {
+    move |e| {
+        tracing::error!(error = %e, "media upload: {what}");
+        ApiError::internal()
+    }
+}
+
+/// What streaming produced: the temp file, its size and the decided type.
+struct Received {
+    file: NamedTempFile,
+    size: u64,
+    kind: MediaKind,
+    mime: &'static str,
+    name: String,
+}
+
+async fn receive(svc: &MediaService, field: &mut Field<'_>, used: u64) -> ApiResult<Received> {
+    let name = sanitize_file_name(field.file_name().unwrap_or(""));
+    let tmp = NamedTempFile::new_in(&svc.tmp_dir).map_err(internal("temp file"))?;
+    let mut out = tokio::fs::File::from_std(tmp.reopen().map_err(internal("temp file"))?);
+    let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
+    let mut decided = None;
+    let mut size: u64 = 0;
+    let mut limit = svc.limits.largest();
+    let check = |size: u64, limit: u64, decided: &Option<justus_core::media::Decided>| {
+        if let Some(d) = decided
+            && size > limit
+        {
+            return Err(rejected(Rejection::TooLarge {
+                kind: d.kind,
+                limit,
+            }));
+        }
+        if size > svc.limits.largest() {
+            return Err(rejected(Rejection::BodyTooLarge {
+                limit: svc.limits.largest(),
+            }));
+        }
+        svc.limits.check_quota(used, size).map_err(rejected)
+    };
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        size += chunk.len() as u64;
+        if decided.is_some() {
+            check(size, limit, &decided)?;
+            out.write_all(&chunk).await.map_err(internal("write"))?;
+            continue;
+        }
+        head.extend_from_slice(&chunk);
+        if head.len() >= SNIFF_BYTES {
+            let d = sniff(&head, &name)?;
+            limit = svc.limits.for_kind(d.kind);
+            decided = Some(d);
+            check(size, limit, &decided)?;
+            out.write_all(&head).await.map_err(internal("write"))?;
+            head = Vec::new();
+        } else {
+            check(size, limit, &decided)?;
+        }
+    }
+    let d = match decided {
+        Some(d) => d,
+        None => {
+            if head.is_empty() {
+                return Err(
+                    ApiError::unprocessable("empty_file", "the file is empty").with_field("file")
+                );
+            }
+            let d = sniff(&head, &name)?;
+            limit = svc.limits.for_kind(d.kind);
+            let decided = Some(d.clone());
+            check(size, limit, &decided)?;
+            out.write_all(&head).await.map_err(internal("write"))?;
+            d
+        }
+    };
+    out.flush().await.map_err(internal("flush"))?;
+    drop(out);
+    Ok(Received {
+        file: tmp,
+        size,
+        kind: d.kind,
+        mime: d.mime,
+        name,
+    })
+}
+
+fn sniff(head: &[u8], name: &str) -> ApiResult<justus_core::media::Decided> {
+    let sniffed = infer::get(head).map(|t| t.mime_type());
+    decide(sniffed, head, name).map_err(rejected)
+}
+
+/// Stored objects of an upload, removed again if recording it fails.
+struct Stored<'a> {
+    svc: &'a MediaService,
+    keys: Vec<String>,
+    keep: bool,
+}
+
+impl Stored<'_> {
+    async fn put(&mut self, key: String, path: &Path) -> ApiResult<()> {
+        self.svc.store.put(&key, path).await.map_err(|e| {
+            tracing::error!(error = %e, "media store put failed");
+            metrics::counter!("media_store_errors_total").increment(1);
+            ApiError::unavailable("media storage is unavailable; retry shortly")
+        })?;
+        self.keys.push(key);
+        Ok(())
+    }
+
+    async fn rollback(self) {
+        if self.keep {
+            return;
+        }
+        for key in &self.keys {
+            if let Err(e) = self.svc.store.delete(key).await {
+                tracing::warn!(error = %e, "cannot remove an orphaned media object");
+            }
+        }
+    }
+}
+
+/// Runs the whole pipeline for one `multipart/form-data` body; returns the recorded upload.
+pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiResult<Media> {
+    let svc = &app.media;
+    let mut skipped = 0;
+    let mut field = loop {
+        match multipart.next_field().await.map_err(multipart_error)? {
+            Some(f) if f.name() == Some("file") => break f,
+            // Other parts are ignored, but only a few: the body limit is lifted for uploads.
+            Some(_) if skipped < MAX_OTHER_PARTS => skipped += 1,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_multipart",
+                    "too many parts before the `file` part",
+                ));
+            }
+            None => {
+                return Err(ApiError::bad_request(
+                    "missing_file",
+                    "send the file in a multipart field named `file`",
+                )
+                .with_field("file"));
+            }
+        }
+    };
+    let used = u64::try_from(app.store.media_usage(owner).await?).unwrap_or(0);
+    let received = receive(svc, &mut field, used).await?;
+    drop(field);
+
+    if let Some(scanner) = &svc.scanner {
+        match scanner.scan(received.file.path()).await {
+            Ok(ScanVerdict::Clean) => {
+                metrics::counter!("media_scans_total", "result" => "clean").increment(1);
+            }
+            Ok(ScanVerdict::Infected(what)) => {
+                metrics::counter!("media_scans_total", "result" => "infected").increment(1);
+                tracing::warn!(signature = %what, user_id = %owner, "infected upload refused");
+                return Err(rejected(Rejection::Infected));
+            }
+            Err(e) => {
+                metrics::counter!("media_scans_total", "result" => "error").increment(1);
+                tracing::error!(error = %e, "virus scan failed; upload refused (fail closed)");
+                return Err(ApiError::unavailable(
+                    "the virus scanner is unavailable; the upload was not stored, retry later",
+                ));
+            }
+        }
+    }
+
+    let id = MediaId::new();
+    let mut media = Media {
+        id,
+        owner_id: owner,
+        kind: received.kind,
+        mime: received.mime.to_owned(),
+        size: i64::try_from(received.size).unwrap_or(i64::MAX),
+        name: received.name.clone(),
+        width: None,
+        height: None,
+        duration_ms: None,
+        blurhash: None,
+        has_thumbs: false,
+        created_at: app.now(),
+        attached_at: None,
+    };
+    let mut stored = Stored {
+        svc,
+        keys: Vec::new(),
+        keep: false,
+    };
+    let result = store_checked(app, &mut media, received, &mut stored).await;
+    if result.is_ok() {
+        stored.keep = true;
+    }
+    stored.rollback().await;
+    result?;
+    metrics::counter!("media_uploads_total", "kind" => media.kind.as_str()).increment(1);
+    metrics::counter!("media_upload_bytes_total").increment(received_size(&media));
+    Ok(media)
+}
+
+fn received_size(m: &Media) -> u64 {
+    u64::try_from(m.size).unwrap_or(0)
+}
+
+async fn store_checked(
+    app: &App,
+    media: &mut Media,
+    received: Received,
+    stored: &mut Stored<'_>,
+) -> ApiResult<()> {
+    let svc = &app.media;
+    let limits = svc.limits.clone();
+    let tmp_dir: PathBuf = svc.tmp_dir.clone();
+    let path = received.file.path().to_path_buf();
+    match received.kind {
+        MediaKind::Image => {
+            let mime = received.mime;
+            let img = tokio::task::spawn_blocking(move || {
+                images::process(&path, mime, &limits, &tmp_dir)
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "image task failed");
+                ApiError::internal()
+            })?
+            .map_err(rejected)?;
+            media.mime = img.mime.to_owned();
+            media.width = i32::try_from(img.width).ok();
+            media.height = i32::try_from(img.height).ok();
+            media.blurhash = img.blurhash.clone();
+            media.size = img
+                .file
+                .as_file()
+                .metadata()
+                .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX))
+                .map_err(internal("stat"))?;
+            stored.put(storage_key(media.id), img.file.path()).await?;
+            for (size, thumb) in &img.thumbs {
+                stored.put(thumb_key(media.id, *size), thumb.path()).await?;
+            }
+            media.has_thumbs = !img.thumbs.is_empty();
+        }
+        kind => {
+            let is_zip = justus_core::media::Decided {
+                kind,
+                mime: received.mime,
+            }
+            .is_zip_container();
+            if is_zip {
+                tokio::task::spawn_blocking(move || super::archive::check_zip(&path, &limits))
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "archive task failed");
+                        ApiError::internal()
+                    })?
+                    .map_err(rejected)?;
+            }
+            stored
+                .put(storage_key(media.id), received.file.path())
+                .await?;
+        }
+    }
+    app.store.create_media(media).await?;
+    Ok(())
+}

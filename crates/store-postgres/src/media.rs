@@ -1,0 +1,227 @@
+//! Media records, message attachments and the visibility rule for uploads.
+
+use crate::errors::MapErr;
+use chrono::{DateTime, Utc};
+use justus_core::media::{Attachment, Media, MediaKind};
+use justus_core::message::NewMessage;
+use justus_core::{MediaId, StoreError, StoreResult, UserId};
+use sqlx::{PgConnection, PgPool};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+const MEDIA_COLS: &str = "md.id, md.owner_id, md.kind, md.mime, md.size, md.name, md.width, md.height, \
+     md.duration_ms, md.blurhash, md.has_thumbs, md.created_at, md.attached_at";
+
+#[derive(sqlx::FromRow)]
+struct MediaRow {
+    id: Uuid,
+    owner_id: Uuid,
+    kind: String,
+    mime: String,
+    size: i64,
+    name: String,
+    width: Option<i32>,
+    height: Option<i32>,
+    duration_ms: Option<i64>,
+    blurhash: Option<String>,
+    has_thumbs: bool,
+    created_at: DateTime<Utc>,
+    attached_at: Option<DateTime<Utc>>,
+}
+
+impl From<MediaRow> for Media {
+    fn from(r: MediaRow) -> Self {
+        Media {
+            id: MediaId(r.id),
+            owner_id: UserId(r.owner_id),
+            kind: MediaKind::parse(&r.kind).unwrap_or(MediaKind::File),
+            mime: r.mime,
+            size: r.size,
+            name: r.name,
+            width: r.width,
+            height: r.height,
+            duration_ms: r.duration_ms,
+            blurhash: r.blurhash,
+            has_thumbs: r.has_thumbs,
+            created_at: r.created_at,
+            attached_at: r.attached_at,
+        }
+    }
+}
+
+pub(crate) async fn create(pool: &PgPool, m: &Media) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
+         blurhash, has_thumbs, created_at, attached_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(m.id.as_uuid())
+    .bind(m.owner_id.as_uuid())
+    .bind(m.kind.as_str())
+    .bind(&m.mime)
+    .bind(m.size)
+    .bind(&m.name)
+    .bind(m.width)
+    .bind(m.height)
+    .bind(m.duration_ms)
+    .bind(&m.blurhash)
+    .bind(m.has_thumbs)
+    .bind(m.created_at)
+    .bind(m.attached_at)
+    .execute(pool)
+    .await
+    .store()?;
+    Ok(())
+}
+
+pub(crate) async fn by_id(pool: &PgPool, id: MediaId) -> StoreResult<Media> {
+    let row: Option<MediaRow> = sqlx::query_as(&format!(
+        "SELECT {MEDIA_COLS} FROM media md WHERE md.id = $1"
+    ))
+    .bind(id.as_uuid())
+    .fetch_optional(pool)
+    .await
+    .store()?;
+    row.map(Media::from).ok_or(StoreError::NotFound)
+}
+
+pub(crate) async fn owned_by(
+    pool: &PgPool,
+    owner: UserId,
+    ids: &[MediaId],
+) -> StoreResult<Vec<Media>> {
+    let ids: Vec<Uuid> = ids.iter().map(|m| m.as_uuid()).collect();
+    let rows: Vec<MediaRow> = sqlx::query_as(&format!(
+        "SELECT {MEDIA_COLS} FROM media md WHERE md.owner_id = $1 AND md.id = ANY($2)"
+    ))
+    .bind(owner.as_uuid())
+    .bind(&ids)
+    .fetch_all(pool)
+    .await
+    .store()?;
+    Ok(rows.into_iter().map(Media::from).collect())
+}
+
+pub(crate) async fn usage(pool: &PgPool, owner: UserId) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT COALESCE(SUM(size), 0)::bigint FROM media WHERE owner_id = $1")
+        .bind(owner.as_uuid())
+        .fetch_one(pool)
+        .await
+        .store()
+}
+
+pub(crate) async fn visible_to(pool: &PgPool, id: MediaId, user: UserId) -> StoreResult<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM media WHERE id = $1 AND owner_id = $2) \
+         OR EXISTS (SELECT 1 FROM message_attachments a \
+             JOIN room_members rm ON rm.room_id = a.room_id AND rm.user_id = $2 \
+             JOIN rooms r ON r.id = a.room_id AND r.deleted_at IS NULL \
+             JOIN messages m ON m.id = a.message_id AND m.deleted_at IS NULL \
+             WHERE a.media_id = $1)",
+    )
+    .bind(id.as_uuid())
+    .bind(user.as_uuid())
+    .fetch_one(pool)
+    .await
+    .store()
+}
+
+pub(crate) async fn mark_attached(
+    conn: &mut PgConnection,
+    id: MediaId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let done =
+        sqlx::query("UPDATE media SET attached_at = COALESCE(attached_at, $2) WHERE id = $1")
+            .bind(id.as_uuid())
+            .bind(now)
+            .execute(conn)
+            .await
+            .store()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub(crate) async fn unattached(
+    pool: &PgPool,
+    cutoff: DateTime<Utc>,
+    limit: u32,
+) -> StoreResult<Vec<Media>> {
+    let rows: Vec<MediaRow> = sqlx::query_as(&format!(
+        "SELECT {MEDIA_COLS} FROM media md WHERE md.attached_at IS NULL AND md.created_at < $1 \
+         ORDER BY md.created_at LIMIT $2"
+    ))
+    .bind(cutoff)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .store()?;
+    Ok(rows.into_iter().map(Media::from).collect())
+}
+
+pub(crate) async fn delete_unattached(pool: &PgPool, id: MediaId) -> StoreResult<bool> {
+    // Attachment rows exist only with attached_at set (same transaction): checking it suffices.
+    let done = sqlx::query("DELETE FROM media WHERE id = $1 AND attached_at IS NULL")
+        .bind(id.as_uuid())
+        .execute(pool)
+        .await
+        .store()?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Links a new message's attachments and marks them used (inside `send_message`'s transaction).
+pub(crate) async fn insert_attachments(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    new: &NewMessage,
+) -> StoreResult<()> {
+    for (pos, a) in new.attachments.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO message_attachments (message_id, position, media_id, room_id) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(new.id.as_uuid())
+        .bind(pos as i32)
+        .bind(a.id.as_uuid())
+        .bind(new.room_id.as_uuid())
+        .execute(&mut **tx)
+        .await
+        .store()?;
+        mark_attached(tx, a.id, new.now).await?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AttachmentRow {
+    message_id: Uuid,
+    #[sqlx(flatten)]
+    media: MediaRow,
+}
+
+/// Attachments of the messages `ids`, in position order, one query for the batch.
+pub(crate) async fn attachments_of(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> StoreResult<HashMap<Uuid, Vec<Attachment>>> {
+    let mut out: HashMap<Uuid, Vec<Attachment>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<AttachmentRow> = sqlx::query_as(&format!(
+        "SELECT a.message_id, {MEDIA_COLS} FROM message_attachments a \
+         JOIN media md ON md.id = a.media_id \
+         WHERE a.message_id = ANY($1) ORDER BY a.message_id, a.position"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await
+    .store()?;
+    for r in rows {
+        out.entry(r.message_id)
+            .or_default()
+            .push(Media::from(r.media).attachment());
+    }
+    Ok(out)
+}
