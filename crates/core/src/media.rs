@@ -536,6 +536,15 @@ pub struct Attachment {
 
 // --- ports -----------------------------------------------------------------------------------
 
+/// Response headers an object must be served with, wherever it is served from: the sniffed
+/// type, and `attachment` unless the kind may be shown inline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServeHeaders {
+    pub content_type: String,
+    pub content_disposition: String,
+    pub cache_control: String,
+}
+
 /// Failure of a [`MediaStore`] or [`Scanner`] call; the caller treats both as "unavailable".
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{0}")]
@@ -549,8 +558,14 @@ pub trait MediaStore: Send + Sync + 'static {
     /// Removes `key`; a missing object is not an error.
     async fn delete(&self, key: &str) -> Result<(), PortError>;
     /// A URL the client may fetch `key` from directly for `ttl` (S3 presigned GET), or `None`
-    /// when the server serves the bytes itself (see [`MediaStore::local_path`]).
-    async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, PortError>;
+    /// when the server serves the bytes itself (see [`MediaStore::local_path`]). The URL must
+    /// make the store answer with `headers`, so a direct fetch keeps the serving rules.
+    async fn presigned_get(
+        &self,
+        key: &str,
+        ttl: Duration,
+        headers: &ServeHeaders,
+    ) -> Result<Option<String>, PortError>;
     /// For stores on the local file system: where `key` lives.
     fn local_path(&self, key: &str) -> Option<std::path::PathBuf>;
     /// Cheap reachability check, for readiness.

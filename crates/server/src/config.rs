@@ -185,6 +185,30 @@ pub struct Config {
     #[arg(long = "clamav-timeout-seconds", env = "CLAMAV_TIMEOUT_SECONDS", value_name = "CLAMAV_TIMEOUT_SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub clamav_timeout_seconds: u64,
+
+    // --- S3 media storage ---
+    /// Bucket to store media in. Set: media goes to S3 (needed when several instances share
+    /// uploads); unset: the local directory under `DATA_DIR/media`.
+    #[arg(long = "s3-bucket", env = "S3_BUCKET", value_name = "S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// S3-compatible endpoint, e.g. `http://127.0.0.1:9000` (MinIO, Garage…). Set: path-style
+    /// requests, and `http://` is allowed. Unset: AWS, virtual-hosted style.
+    #[arg(long = "s3-endpoint", env = "S3_ENDPOINT", value_name = "S3_ENDPOINT", value_parser = parse_s3_endpoint)]
+    pub s3_endpoint: Option<url::Url>,
+
+    /// Region the bucket lives in (signed into every request).
+    #[arg(long = "s3-region", env = "S3_REGION", value_name = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// Access key id. Unset: taken from the usual AWS sources (env, instance profile).
+    #[arg(long = "s3-access-key-id", env = "S3_ACCESS_KEY_ID", value_name = "S3_ACCESS_KEY_ID", value_parser = parse_secret)]
+    pub s3_access_key_id: Option<Secret>,
+
+    /// Secret access key (never logged).
+    #[arg(long = "s3-secret-access-key", env = "S3_SECRET_ACCESS_KEY", value_name = "S3_SECRET_ACCESS_KEY", value_parser = parse_secret,
+          hide_env_values = true)]
+    pub s3_secret_access_key: Option<Secret>,
 }
 
 impl Config {
@@ -311,6 +335,21 @@ fn parse_net(s: &str) -> Result<IpNet, String> {
 }
 
 /// `tcp://host:port` → `host:port`.
+fn parse_s3_endpoint(s: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+    match u.scheme() {
+        "http" | "https" if u.host().is_some() => Ok(u),
+        _ => Err("must be an http:// or https:// URL with a host".into()),
+    }
+}
+
+fn parse_secret(s: &str) -> Result<Secret, String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(Secret(s.to_owned()))
+}
+
 fn parse_clamav_url(s: &str) -> Result<String, String> {
     let u = url::Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
     match (u.scheme(), u.host_str(), u.port()) {

@@ -6,11 +6,13 @@
 //! - `archive.rs`: zip-bomb check from the central directory.
 //! - `scan.rs`: the clamd scanner.
 //! - `storage.rs`: the local-directory media store.
+//! - `s3.rs`: the S3 media store (when `S3_BUCKET` is set), presigned GET URLs.
 //! - `signing.rs`: HMAC-signed, expiring URLs for the local store.
 //! - `sweep.rs`: deletes uploads never attached.
 
 pub mod archive;
 pub mod images;
+pub mod s3;
 pub mod scan;
 pub mod signing;
 pub mod storage;
@@ -60,10 +62,17 @@ impl MediaService {
         let tmp_dir = root.join("tmp");
         std::fs::create_dir_all(&tmp_dir)
             .with_context(|| format!("cannot create {}", tmp_dir.display()))?;
-        let store: Arc<dyn MediaStore> = Arc::new(
-            storage::LocalMediaStore::new(root.join("objects"))
-                .with_context(|| format!("cannot create {}", root.display()))?,
-        );
+        let store: Arc<dyn MediaStore> = match &config.s3_bucket {
+            Some(bucket) => {
+                tracing::info!(bucket = %bucket, endpoint = ?config.s3_endpoint.as_ref().map(|u| u.as_str()),
+                    "media is stored in S3");
+                Arc::new(s3::S3MediaStore::from_config(config, bucket)?)
+            }
+            None => Arc::new(
+                storage::LocalMediaStore::new(root.join("objects"))
+                    .with_context(|| format!("cannot create {}", root.display()))?,
+            ),
+        };
         let scanner: Option<Arc<dyn Scanner>> = match &config.clamav_url {
             Some(addr) => {
                 tracing::info!(clamd = %addr, "virus scanning of uploads is on (clamd)");
