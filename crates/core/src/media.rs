@@ -554,7 +554,9 @@ pub struct PortError(pub String);
 #[async_trait]
 pub trait MediaStore: Send + Sync + 'static {
     /// Stores the file at `file` under `key` (server-chosen), replacing any previous object.
-    async fn put(&self, key: &str, file: &Path) -> Result<(), PortError>;
+    /// Stores that serve objects themselves (S3) record `headers` with the object, so even a
+    /// fetch that bypasses the presigned response headers gets the safe type and disposition.
+    async fn put(&self, key: &str, file: &Path, headers: &ServeHeaders) -> Result<(), PortError>;
     /// Removes `key`; a missing object is not an error.
     async fn delete(&self, key: &str) -> Result<(), PortError>;
     /// A URL the client may fetch `key` from directly for `ttl` (S3 presigned GET), or `None`

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use justus_core::MediaId;
-use justus_core::media::{Attachment, Media, ServeHeaders};
+use justus_core::media::{Attachment, Media};
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
 use utoipa::{IntoParams, ToSchema};
@@ -94,7 +94,7 @@ async fn redirect(
     let svc = &app.media;
     let expires = app.now() + chrono::Duration::seconds(svc.url_ttl.as_secs() as i64);
     let key = variant.key(media.id);
-    let serve = serve_headers(media, variant);
+    let serve = crate::media::serve_headers(media, variant);
     let url = match svc
         .store
         .presigned_get(&key, svc.url_ttl, &serve)
@@ -170,24 +170,8 @@ pub async fn get_thumbnail(
     redirect(&app, &media, variant, &headers).await
 }
 
-/// Type, disposition and caching of a stored object, for the local path and presigned URLs.
-fn serve_headers(media: &Media, variant: Variant) -> ServeHeaders {
-    let (mime, inline) = match variant {
-        Variant::Original => (media.mime.as_str(), media.kind.inline()),
-        Variant::Thumb(_) => ("image/webp", true),
-    };
-    ServeHeaders {
-        content_type: mime.to_owned(),
-        content_disposition: content_disposition(inline, &media.name)
-            .to_str()
-            .unwrap_or("attachment")
-            .to_owned(),
-        cache_control: "private, max-age=300".to_owned(),
-    }
-}
-
 /// `filename*` (RFC 6266/8187) with an ASCII fallback.
-fn content_disposition(inline: bool, name: &str) -> HeaderValue {
+pub(crate) fn content_disposition(inline: bool, name: &str) -> HeaderValue {
     let fallback: String = name
         .chars()
         .map(|c| {

@@ -24,7 +24,9 @@ use crate::error::ApiError;
 use anyhow::Context;
 use axum::http::StatusCode;
 use justus_core::MediaId;
-use justus_core::media::{MediaLimits, MediaStore, Rejection, Scanner, storage_key, thumb_key};
+use justus_core::media::{
+    Media, MediaLimits, MediaStore, Rejection, Scanner, ServeHeaders, storage_key, thumb_key,
+};
 use signing::UrlSigner;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -127,6 +129,22 @@ impl Variant {
             Variant::Original => storage_key(id),
             Variant::Thumb(size) => thumb_key(id, size),
         }
+    }
+}
+
+/// Type, disposition and caching of a stored object, for the local path and presigned URLs.
+pub fn serve_headers(media: &Media, variant: Variant) -> ServeHeaders {
+    let (mime, inline) = match variant {
+        Variant::Original => (media.mime.as_str(), media.kind.inline()),
+        Variant::Thumb(_) => ("image/webp", true),
+    };
+    ServeHeaders {
+        content_type: mime.to_owned(),
+        content_disposition: crate::api::media::content_disposition(inline, &media.name)
+            .to_str()
+            .unwrap_or("attachment")
+            .to_owned(),
+        cache_control: "private, max-age=300".to_owned(),
     }
 }
 

@@ -2,7 +2,9 @@
 //! `object_store`. Clients fetch objects straight from the bucket with presigned GET URLs; the
 //! URL carries `response-content-type` / `response-content-disposition` /
 //! `response-cache-control` (signed, so they cannot be altered), which makes S3 answer with the
-//! same type and disposition the local serving path sets.
+//! same type and disposition the local serving path sets. The same headers are also stored with
+//! each object at PUT, for S3-compatible servers that ignore the `response-*` overrides (s3s-fs
+//! does) and for anything that reads the bucket without our URLs.
 
 use super::storage::valid_key;
 use crate::config::Config;
@@ -13,7 +15,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::buffered::BufWriter;
 use object_store::path::Path as ObjectPath;
 use object_store::signer::{SignedUrlOptions, Signer};
-use object_store::{ClientOptions, ObjectStore, ObjectStoreExt};
+use object_store::{Attribute, Attributes, ClientOptions, ObjectStore, ObjectStoreExt};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,13 +73,20 @@ fn s3(e: impl std::fmt::Display) -> PortError {
 
 #[async_trait]
 impl MediaStore for S3MediaStore {
-    async fn put(&self, key: &str, file: &Path) -> Result<(), PortError> {
+    async fn put(&self, key: &str, file: &Path, headers: &ServeHeaders) -> Result<(), PortError> {
         let path = self.path(key)?;
+        let mut attributes = Attributes::new();
+        attributes.insert(Attribute::ContentType, headers.content_type.clone().into());
+        attributes.insert(
+            Attribute::ContentDisposition,
+            headers.content_disposition.clone().into(),
+        );
+        attributes.insert(Attribute::CacheControl, headers.cache_control.clone().into());
         // Small files go up in one PUT, large ones as a multipart upload, without holding the
         // whole file in memory.
         let mut src = tokio::fs::File::open(file).await.map_err(s3)?;
         let store: Arc<dyn ObjectStore> = self.store.clone();
-        let mut dest = BufWriter::new(store, path);
+        let mut dest = BufWriter::new(store, path).with_attributes(attributes);
         if let Err(e) = tokio::io::copy(&mut src, &mut dest).await {
             let _ = dest.abort().await;
             return Err(s3(e));

@@ -44,7 +44,8 @@ fn io(e: std::io::Error) -> PortError {
 
 #[async_trait]
 impl MediaStore for LocalMediaStore {
-    async fn put(&self, key: &str, file: &Path) -> Result<(), PortError> {
+    /// `headers` are applied when the file is served (`api::media::serve_file`), not stored.
+    async fn put(&self, key: &str, file: &Path, _headers: &ServeHeaders) -> Result<(), PortError> {
         let dest = self.path(key)?;
         if let Some(dir) = dest.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(io)?;
