@@ -198,7 +198,12 @@ pub struct Config {
     pub s3_endpoint: Option<url::Url>,
 
     /// Region the bucket lives in (signed into every request).
-    #[arg(long = "s3-region", env = "S3_REGION", value_name = "S3_REGION", default_value = "us-east-1")]
+    #[arg(
+        long = "s3-region",
+        env = "S3_REGION",
+        value_name = "S3_REGION",
+        default_value = "us-east-1"
+    )]
     pub s3_region: String,
 
     /// Access key id. Unset: taken from the usual AWS sources (env, instance profile).

@@ -81,7 +81,10 @@ impl MediaStore for S3MediaStore {
             Attribute::ContentDisposition,
             headers.content_disposition.clone().into(),
         );
-        attributes.insert(Attribute::CacheControl, headers.cache_control.clone().into());
+        attributes.insert(
+            Attribute::CacheControl,
+            headers.cache_control.clone().into(),
+        );
         // Small files go up in one PUT, large ones as a multipart upload, without holding the
         // whole file in memory.
         let mut src = tokio::fs::File::open(file).await.map_err(s3)?;

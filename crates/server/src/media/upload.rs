@@ -16,8 +16,8 @@ use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::http::StatusCode;
 use justus_core::media::{
-    Media, MediaKind, Rejection, ScanVerdict, ServeHeaders, decide, sanitize_file_name, storage_key,
-    thumb_key,
+    Media, MediaKind, Rejection, ScanVerdict, ServeHeaders, decide, sanitize_file_name,
+    storage_key, thumb_key,
 };
 use justus_core::{MediaId, UserId};
 use std::path::{Path, PathBuf};
@@ -281,12 +281,12 @@ async fn store_checked(
                 .metadata()
                 .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX))
                 .map_err(internal("stat"))?;
-            let original = super::serve_headers(&media, Variant::Original);
+            let original = super::serve_headers(media, Variant::Original);
             stored
                 .put(storage_key(media.id), img.file.path(), &original)
                 .await?;
             for (size, thumb) in &img.thumbs {
-                let headers = super::serve_headers(&media, Variant::Thumb(*size));
+                let headers = super::serve_headers(media, Variant::Thumb(*size));
                 stored
                     .put(thumb_key(media.id, *size), thumb.path(), &headers)
                     .await?;
@@ -308,7 +308,7 @@ async fn store_checked(
                     })?
                     .map_err(rejected)?;
             }
-            let headers = super::serve_headers(&media, Variant::Original);
+            let headers = super::serve_headers(media, Variant::Original);
             stored
                 .put(storage_key(media.id), received.file.path(), &headers)
                 .await?;

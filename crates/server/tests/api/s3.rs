@@ -8,8 +8,8 @@
 //! path. Without it the test is skipped outside CI and fails with `CI=true`.
 
 use crate::helpers::*;
-use justus_server::config::{Config, Secret};
 use futures::StreamExt;
+use justus_server::config::{Config, Secret};
 use object_store::aws::AmazonS3Builder;
 use object_store::{ClientOptions, ObjectStore};
 use reqwest::StatusCode;
@@ -166,7 +166,10 @@ async fn presigned(app: &TestApp, s3s: &S3s, token: &str, path: &str) -> String 
     url
 }
 
-async fn fetch(url: &str, range: Option<&str>) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+async fn fetch(
+    url: &str,
+    range: Option<&str>,
+) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
     let mut req = reqwest::Client::new().get(url);
     if let Some(r) = range {
         req = req.header("range", r);
@@ -215,7 +218,12 @@ async fn media_in_s3_with_presigned_urls() {
     want.sort();
     assert_eq!(keys, want);
     assert!(
-        !app._server.state.config.data_dir.join("media/objects").exists(),
+        !app._server
+            .state
+            .config
+            .data_dir
+            .join("media/objects")
+            .exists(),
         "no local objects with S3"
     );
 
@@ -250,12 +258,19 @@ async fn media_in_s3_with_presigned_urls() {
     // Tampering: another signature, another object, or an inline disposition → 403.
     let sig_at = url.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
     let mut bad = url.clone();
-    let flipped = if &bad[sig_at..sig_at + 1] == "0" { "1" } else { "0" };
+    let flipped = if &bad[sig_at..sig_at + 1] == "0" {
+        "1"
+    } else {
+        "0"
+    };
     bad.replace_range(sig_at..sig_at + 1, flipped);
     assert_eq!(fetch(&bad, None).await.0, StatusCode::FORBIDDEN);
     let other = url.replace(&pdf_id, &img_id);
     assert_eq!(fetch(&other, None).await.0, StatusCode::FORBIDDEN);
-    let inline = url.replace("response-content-disposition=attachment", "response-content-disposition=inline");
+    let inline = url.replace(
+        "response-content-disposition=attachment",
+        "response-content-disposition=inline",
+    );
     assert_ne!(inline, url);
     assert_eq!(fetch(&inline, None).await.0, StatusCode::FORBIDDEN);
     let unsigned = url[..url.find('?').unwrap()].to_owned();
@@ -279,7 +294,9 @@ async fn media_in_s3_with_presigned_urls() {
 
     // Someone else still gets 404 from us, before any URL is made.
     let (bob, _) = app.user("bob").await;
-    let r = app.get(&format!("/api/v1/media/{pdf_id}"), Some(&bob)).await;
+    let r = app
+        .get(&format!("/api/v1/media/{pdf_id}"), Some(&bob))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
@@ -308,7 +325,10 @@ async fn s3_urls_expire_and_sweep_deletes_objects() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 
     let url = presigned(&app, &s3s, &ada, &format!("/api/v1/media/{kept_id}")).await;
-    assert!(url.contains("X-Amz-Expires=1&") || url.ends_with("X-Amz-Expires=1"), "{url}");
+    assert!(
+        url.contains("X-Amz-Expires=1&") || url.ends_with("X-Amz-Expires=1"),
+        "{url}"
+    );
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(fetch(&url, None).await.0, StatusCode::FORBIDDEN, "expired");
     // A fresh one works.
@@ -317,14 +337,22 @@ async fn s3_urls_expire_and_sweep_deletes_objects() {
 
     // The unattached upload is swept: gone from the bucket; the kept one stays.
     let state = app._server.state.clone();
-    justus_server::media::sweep::sweep_once(&state).await.unwrap();
+    justus_server::media::sweep::sweep_once(&state)
+        .await
+        .unwrap();
     assert_eq!(
-        app.get(&format!("/api/v1/media/{lost_id}"), Some(&ada)).await.status,
+        app.get(&format!("/api/v1/media/{lost_id}"), Some(&ada))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     let keys = s3s.keys().await;
     assert!(keys.iter().all(|k| k.starts_with(&kept_id)), "{keys:?}");
-    assert_eq!(keys.len(), 3, "the kept image and its two thumbnails: {keys:?}");
+    assert_eq!(
+        keys.len(),
+        3,
+        "the kept image and its two thumbnails: {keys:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
