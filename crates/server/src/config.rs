@@ -417,6 +417,42 @@ mod tests {
     }
 
     #[test]
+    fn s3_settings() {
+        let c = parse(&[]).unwrap();
+        assert!(c.s3_bucket.is_none(), "local storage by default");
+        assert_eq!(c.s3_region, "us-east-1");
+        let c = parse(&[
+            "--s3-bucket",
+            "media",
+            "--s3-endpoint",
+            "http://minio:9000",
+            "--s3-access-key-id",
+            "AKIDEXAMPLE",
+            "--s3-secret-access-key",
+            "wJalrXUtnFEMI-very-secret",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.s3_endpoint.as_ref().map(|u| u.as_str()),
+            Some("http://minio:9000/")
+        );
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains("very-secret") && !dbg.contains("AKIDEXAMPLE"),
+            "{dbg}"
+        );
+        for args in [
+            vec!["--s3-endpoint", "ftp://minio:9000"],
+            vec!["--s3-endpoint", "minio:9000"],
+            vec!["--s3-endpoint", "http://"],
+            vec!["--s3-secret-access-key", ""],
+        ] {
+            let err = parse(&args).expect_err("should fail").to_string();
+            assert!(err.contains("S3_"), "{err}");
+        }
+    }
+
+    #[test]
     fn origins() {
         let c = parse(&[
             "--public-url",

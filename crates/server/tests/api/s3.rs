@@ -376,3 +376,31 @@ async fn ready_fails_without_the_bucket() {
         StatusCode::SERVICE_UNAVAILABLE
     );
 }
+
+/// Above `object_store`'s 10 MB buffer the upload goes up as a multipart upload; the object
+/// arrives whole and keeps its stored headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_upload_goes_up_in_parts() {
+    let Some(bin) = s3s_bin() else { return };
+    let s3s = start_s3s(&bin).await;
+    let app = spawn_app(&s3s, BUCKET, |_| {}).await;
+    let (ada, _) = app.user("ada").await;
+    let content: Vec<u8> = (0..11 * 1024 * 1024u32)
+        .map(|i| b"abcdefghijklmnopqrstuvwxyz \n"[(i % 28) as usize])
+        .collect();
+    let up = upload_ok(&app, &ada, "big.txt", &content).await;
+    let id = up["id"].as_str().unwrap().to_owned();
+    assert_eq!(s3s.keys().await, vec![format!("{id}/original")]);
+    let url = presigned(&app, &s3s, &ada, &format!("/api/v1/media/{id}")).await;
+    let (status, headers, bytes) = fetch(&url, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bytes.len(), content.len());
+    assert!(bytes == content, "same bytes");
+    assert_eq!(headers["content-type"], up["mime"].as_str().unwrap());
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+}
