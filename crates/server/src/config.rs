@@ -206,7 +206,7 @@ pub struct Config {
     )]
     pub s3_region: String,
 
-    /// Access key id. Unset: taken from the usual AWS sources (env, instance profile).
+    /// Access key id. Unset (with the secret): EC2 instance-profile credentials.
     #[arg(long = "s3-access-key-id", env = "S3_ACCESS_KEY_ID", value_name = "S3_ACCESS_KEY_ID", value_parser = parse_secret)]
     pub s3_access_key_id: Option<Secret>,
 
