@@ -43,6 +43,9 @@ impl S3MediaStore {
                 .with_endpoint(endpoint.as_str().trim_end_matches('/'))
                 .with_virtual_hosted_style_request(false);
         }
+        if config.s3_access_key_id.is_some() != config.s3_secret_access_key.is_some() {
+            anyhow::bail!("set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither");
+        }
         if let Some(id) = &config.s3_access_key_id {
             builder = builder.with_access_key_id(id.expose());
         }
@@ -142,5 +145,26 @@ impl MediaStore for S3MediaStore {
                 self.bucket
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::S3MediaStore;
+    use crate::config::{Config, Secret};
+
+    #[test]
+    fn keys_come_in_pairs() {
+        let mut c = Config::defaults();
+        c.s3_bucket = Some("media".into());
+        c.s3_access_key_id = Some(Secret::new("AKIDEXAMPLE"));
+        let err = S3MediaStore::from_config(&c, "media")
+            .err()
+            .expect("half a key pair is refused")
+            .to_string();
+        assert!(err.contains("S3_SECRET_ACCESS_KEY"), "{err}");
+        c.s3_secret_access_key = Some(Secret::new("secret"));
+        c.s3_endpoint = Some("http://127.0.0.1:9".parse().unwrap());
+        assert!(S3MediaStore::from_config(&c, "media").is_ok());
     }
 }
