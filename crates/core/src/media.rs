@@ -536,6 +536,15 @@ pub struct Attachment {
 
 // --- ports -----------------------------------------------------------------------------------
 
+/// Response headers an object must be served with, wherever it is served from: the sniffed
+/// type, and `attachment` unless the kind may be shown inline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServeHeaders {
+    pub content_type: String,
+    pub content_disposition: String,
+    pub cache_control: String,
+}
+
 /// Failure of a [`MediaStore`] or [`Scanner`] call; the caller treats both as "unavailable".
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{0}")]
@@ -545,12 +554,20 @@ pub struct PortError(pub String);
 #[async_trait]
 pub trait MediaStore: Send + Sync + 'static {
     /// Stores the file at `file` under `key` (server-chosen), replacing any previous object.
-    async fn put(&self, key: &str, file: &Path) -> Result<(), PortError>;
+    /// Stores that serve objects themselves (S3) record `headers` with the object, so even a
+    /// fetch that bypasses the presigned response headers gets the safe type and disposition.
+    async fn put(&self, key: &str, file: &Path, headers: &ServeHeaders) -> Result<(), PortError>;
     /// Removes `key`; a missing object is not an error.
     async fn delete(&self, key: &str) -> Result<(), PortError>;
     /// A URL the client may fetch `key` from directly for `ttl` (S3 presigned GET), or `None`
-    /// when the server serves the bytes itself (see [`MediaStore::local_path`]).
-    async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<Option<String>, PortError>;
+    /// when the server serves the bytes itself (see [`MediaStore::local_path`]). The URL must
+    /// make the store answer with `headers`, so a direct fetch keeps the serving rules.
+    async fn presigned_get(
+        &self,
+        key: &str,
+        ttl: Duration,
+        headers: &ServeHeaders,
+    ) -> Result<Option<String>, PortError>;
     /// For stores on the local file system: where `key` lives.
     fn local_path(&self, key: &str) -> Option<std::path::PathBuf>;
     /// Cheap reachability check, for readiness.

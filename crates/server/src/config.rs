@@ -293,6 +293,35 @@ pub struct Config {
     #[arg(long = "clamav-timeout-seconds", env = "CLAMAV_TIMEOUT_SECONDS", value_name = "CLAMAV_TIMEOUT_SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub clamav_timeout_seconds: u64,
+
+    // --- S3 media storage ---
+    /// Bucket to store media in. Set: media goes to S3 (needed when several instances share
+    /// uploads); unset: the local directory under `DATA_DIR/media`.
+    #[arg(long = "s3-bucket", env = "S3_BUCKET", value_name = "S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// S3-compatible endpoint, e.g. `http://127.0.0.1:9000` (MinIO, Garage…). Set: path-style
+    /// requests, and `http://` is allowed. Unset: AWS, virtual-hosted style.
+    #[arg(long = "s3-endpoint", env = "S3_ENDPOINT", value_name = "S3_ENDPOINT", value_parser = parse_s3_endpoint)]
+    pub s3_endpoint: Option<url::Url>,
+
+    /// Region the bucket lives in (signed into every request).
+    #[arg(
+        long = "s3-region",
+        env = "S3_REGION",
+        value_name = "S3_REGION",
+        default_value = "us-east-1"
+    )]
+    pub s3_region: String,
+
+    /// Access key id. Unset (with the secret): EC2 instance-profile credentials.
+    #[arg(long = "s3-access-key-id", env = "S3_ACCESS_KEY_ID", value_name = "S3_ACCESS_KEY_ID", value_parser = parse_secret)]
+    pub s3_access_key_id: Option<Secret>,
+
+    /// Secret access key (never logged).
+    #[arg(long = "s3-secret-access-key", env = "S3_SECRET_ACCESS_KEY", value_name = "S3_SECRET_ACCESS_KEY", value_parser = parse_secret,
+          hide_env_values = true)]
+    pub s3_secret_access_key: Option<Secret>,
 }
 
 impl Config {
@@ -448,15 +477,26 @@ fn parse_ai_base_url(s: &str) -> Result<url::Url, String> {
     Ok(u)
 }
 
-fn parse_secret(s: &str) -> Result<Secret, String> {
-    Ok(Secret(s.to_owned()))
-}
-
 fn parse_ai_timeout(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if (0.01..=3600.0).contains(&v) => Ok(v),
         _ => Err("expected seconds between 0.01 and 3600".into()),
     }
+}
+
+fn parse_s3_endpoint(s: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+    match u.scheme() {
+        "http" | "https" if u.host().is_some() => Ok(u),
+        _ => Err("must be an http:// or https:// URL with a host".into()),
+    }
+}
+
+fn parse_secret(s: &str) -> Result<Secret, String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(Secret(s.to_owned()))
 }
 
 /// `tcp://host:port` → `host:port`.
@@ -522,6 +562,42 @@ mod tests {
             !dbg.contains("hunter2") && !dbg.contains("ssssssss"),
             "{dbg}"
         );
+    }
+
+    #[test]
+    fn s3_settings() {
+        let c = parse(&[]).unwrap();
+        assert!(c.s3_bucket.is_none(), "local storage by default");
+        assert_eq!(c.s3_region, "us-east-1");
+        let c = parse(&[
+            "--s3-bucket",
+            "media",
+            "--s3-endpoint",
+            "http://minio:9000",
+            "--s3-access-key-id",
+            "AKIDEXAMPLE",
+            "--s3-secret-access-key",
+            "wJalrXUtnFEMI-very-secret",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.s3_endpoint.as_ref().map(|u| u.as_str()),
+            Some("http://minio:9000/")
+        );
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains("very-secret") && !dbg.contains("AKIDEXAMPLE"),
+            "{dbg}"
+        );
+        for args in [
+            vec!["--s3-endpoint", "ftp://minio:9000"],
+            vec!["--s3-endpoint", "minio:9000"],
+            vec!["--s3-endpoint", "http://"],
+            vec!["--s3-secret-access-key", ""],
+        ] {
+            let err = parse(&args).expect_err("should fail").to_string();
+            assert!(err.contains("S3_"), "{err}");
+        }
     }
 
     #[test]

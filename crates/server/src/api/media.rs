@@ -94,9 +94,10 @@ async fn redirect(
     let svc = &app.media;
     let expires = app.now() + chrono::Duration::seconds(svc.url_ttl.as_secs() as i64);
     let key = variant.key(media.id);
+    let serve = crate::media::serve_headers(media, variant);
     let url = match svc
         .store
-        .presigned_get(&key, svc.url_ttl)
+        .presigned_get(&key, svc.url_ttl, &serve)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "cannot presign a media URL");
@@ -170,7 +171,7 @@ pub async fn get_thumbnail(
 }
 
 /// `filename*` (RFC 6266/8187) with an ASCII fallback.
-fn content_disposition(inline: bool, name: &str) -> HeaderValue {
+pub(crate) fn content_disposition(inline: bool, name: &str) -> HeaderValue {
     let fallback: String = name
         .chars()
         .map(|c| {

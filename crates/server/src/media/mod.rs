@@ -6,11 +6,13 @@
 //! - `archive.rs`: zip-bomb check from the central directory.
 //! - `scan.rs`: the clamd scanner.
 //! - `storage.rs`: the local-directory media store.
+//! - `s3.rs`: the S3 media store (when `S3_BUCKET` is set), presigned GET URLs.
 //! - `signing.rs`: HMAC-signed, expiring URLs for the local store.
 //! - `sweep.rs`: deletes uploads never attached.
 
 pub mod archive;
 pub mod images;
+pub mod s3;
 pub mod scan;
 pub mod signing;
 pub mod storage;
@@ -22,7 +24,9 @@ use crate::error::ApiError;
 use anyhow::Context;
 use axum::http::StatusCode;
 use justus_core::MediaId;
-use justus_core::media::{MediaLimits, MediaStore, Rejection, Scanner, storage_key, thumb_key};
+use justus_core::media::{
+    Media, MediaLimits, MediaStore, Rejection, Scanner, ServeHeaders, storage_key, thumb_key,
+};
 use signing::UrlSigner;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,10 +64,17 @@ impl MediaService {
         let tmp_dir = root.join("tmp");
         std::fs::create_dir_all(&tmp_dir)
             .with_context(|| format!("cannot create {}", tmp_dir.display()))?;
-        let store: Arc<dyn MediaStore> = Arc::new(
-            storage::LocalMediaStore::new(root.join("objects"))
-                .with_context(|| format!("cannot create {}", root.display()))?,
-        );
+        let store: Arc<dyn MediaStore> = match &config.s3_bucket {
+            Some(bucket) => {
+                tracing::info!(bucket = %bucket, endpoint = ?config.s3_endpoint.as_ref().map(|u| u.as_str()),
+                    "media is stored in S3");
+                Arc::new(s3::S3MediaStore::from_config(config, bucket)?)
+            }
+            None => Arc::new(
+                storage::LocalMediaStore::new(root.join("objects"))
+                    .with_context(|| format!("cannot create {}", root.display()))?,
+            ),
+        };
         let scanner: Option<Arc<dyn Scanner>> = match &config.clamav_url {
             Some(addr) => {
                 tracing::info!(clamd = %addr, "virus scanning of uploads is on (clamd)");
@@ -118,6 +129,22 @@ impl Variant {
             Variant::Original => storage_key(id),
             Variant::Thumb(size) => thumb_key(id, size),
         }
+    }
+}
+
+/// Type, disposition and caching of a stored object, for the local path and presigned URLs.
+pub fn serve_headers(media: &Media, variant: Variant) -> ServeHeaders {
+    let (mime, inline) = match variant {
+        Variant::Original => (media.mime.as_str(), media.kind.inline()),
+        Variant::Thumb(_) => ("image/webp", true),
+    };
+    ServeHeaders {
+        content_type: mime.to_owned(),
+        content_disposition: crate::api::media::content_disposition(inline, &media.name)
+            .to_str()
+            .unwrap_or("attachment")
+            .to_owned(),
+        cache_control: "private, max-age=300".to_owned(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! refused before it can touch the file system.
 
 use async_trait::async_trait;
-use justus_core::media::{MediaStore, PortError};
+use justus_core::media::{MediaStore, PortError, ServeHeaders};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ impl LocalMediaStore {
 }
 
 /// `segment(/segment)*` of `[a-z0-9-.]`, no segment starting with a dot.
-fn valid_key(key: &str) -> bool {
+pub(crate) fn valid_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 200
         && key.split('/').all(|seg| {
@@ -44,7 +44,8 @@ fn io(e: std::io::Error) -> PortError {
 
 #[async_trait]
 impl MediaStore for LocalMediaStore {
-    async fn put(&self, key: &str, file: &Path) -> Result<(), PortError> {
+    /// `headers` are applied when the file is served (`api::media::serve_file`), not stored.
+    async fn put(&self, key: &str, file: &Path, _headers: &ServeHeaders) -> Result<(), PortError> {
         let dest = self.path(key)?;
         if let Some(dir) = dest.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(io)?;
@@ -64,7 +65,12 @@ impl MediaStore for LocalMediaStore {
         }
     }
 
-    async fn presigned_get(&self, _key: &str, _ttl: Duration) -> Result<Option<String>, PortError> {
+    async fn presigned_get(
+        &self,
+        _key: &str,
+        _ttl: Duration,
+        _headers: &ServeHeaders,
+    ) -> Result<Option<String>, PortError> {
         Ok(None)
     }
 

@@ -9,14 +9,15 @@
 //!
 //! Any failure before step 4 leaves nothing behind: temp files delete themselves when dropped.
 
-use super::{MediaService, images, rejected};
+use super::{MediaService, Variant, images, rejected};
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::http::StatusCode;
 use justus_core::media::{
-    Media, MediaKind, Rejection, ScanVerdict, decide, sanitize_file_name, storage_key, thumb_key,
+    Media, MediaKind, Rejection, ScanVerdict, ServeHeaders, decide, sanitize_file_name,
+    storage_key, thumb_key,
 };
 use justus_core::{MediaId, UserId};
 use std::path::{Path, PathBuf};
@@ -142,8 +143,8 @@ struct Stored<'a> {
 }
 
 impl Stored<'_> {
-    async fn put(&mut self, key: String, path: &Path) -> ApiResult<()> {
-        self.svc.store.put(&key, path).await.map_err(|e| {
+    async fn put(&mut self, key: String, path: &Path, headers: &ServeHeaders) -> ApiResult<()> {
+        self.svc.store.put(&key, path, headers).await.map_err(|e| {
             tracing::error!(error = %e, "media store put failed");
             metrics::counter!("media_store_errors_total").increment(1);
             ApiError::unavailable("media storage is unavailable; retry shortly")
@@ -280,9 +281,15 @@ async fn store_checked(
                 .metadata()
                 .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX))
                 .map_err(internal("stat"))?;
-            stored.put(storage_key(media.id), img.file.path()).await?;
+            let original = super::serve_headers(media, Variant::Original);
+            stored
+                .put(storage_key(media.id), img.file.path(), &original)
+                .await?;
             for (size, thumb) in &img.thumbs {
-                stored.put(thumb_key(media.id, *size), thumb.path()).await?;
+                let headers = super::serve_headers(media, Variant::Thumb(*size));
+                stored
+                    .put(thumb_key(media.id, *size), thumb.path(), &headers)
+                    .await?;
             }
             media.has_thumbs = !img.thumbs.is_empty();
         }
@@ -301,8 +308,9 @@ async fn store_checked(
                     })?
                     .map_err(rejected)?;
             }
+            let headers = super::serve_headers(media, Variant::Original);
             stored
-                .put(storage_key(media.id), received.file.path())
+                .put(storage_key(media.id), received.file.path(), &headers)
                 .await?;
         }
     }

@@ -11,5 +11,6 @@ mod gateway;
 mod hygiene;
 mod media;
 mod ops;
+mod s3;
 mod sessions;
 mod tokens;
