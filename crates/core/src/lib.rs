@@ -5,6 +5,7 @@
 //! implement. No crate in this dependency tree performs I/O; time is passed in as a value.
 #![forbid(unsafe_code)]
 
+pub mod avatar;
 pub mod bus;
 pub mod error;
 pub mod event;

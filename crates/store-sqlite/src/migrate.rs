@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_accounts.sql"),
     include_str!("../migrations/0002_conversations.sql"),
     include_str!("../migrations/0003_media.sql"),
+    include_str!("../migrations/0005_avatars.sql"),
 ];
 
 pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -4,10 +4,12 @@
 //! empty store; the macro expands to one `#[tokio::test]` per case, so failures name the case.
 
 mod accounts;
+mod avatars;
 mod media;
 mod rooms;
 
 pub use accounts::*;
+pub use avatars::*;
 pub use media::*;
 pub use rooms::*;
 
@@ -31,6 +33,8 @@ macro_rules! store_conformance {
             search_prefix, search_hostile_queries,
             // media.rs
             media_roundtrip, media_attachments_and_visibility, media_unattached_sweep,
+            // avatars.rs
+            user_avatar_set_replace_clear, room_avatar_events,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
