@@ -18,6 +18,9 @@ pub struct Me {
     pub email: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The avatar's media id (a 512×512 WebP); fetch it from `/api/v1/users/{id}/avatar`.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub avatar: Option<Uuid>,
 }
 
 impl From<&User> for Me {
@@ -29,6 +32,7 @@ impl From<&User> for Me {
             email: u.email.as_ref().map(|e| e.as_str().to_owned()),
             created_at: u.created_at,
             updated_at: u.updated_at,
+            avatar: u.avatar.map(|a| a.0),
         }
     }
 }
@@ -39,6 +43,9 @@ pub struct PublicUser {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
+    /// The avatar's media id (a 512×512 WebP); fetch it from `/api/v1/users/{id}/avatar`.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub avatar: Option<Uuid>,
 }
 
 impl From<&User> for PublicUser {
@@ -47,6 +54,7 @@ impl From<&User> for PublicUser {
             id: u.id.0,
             username: u.username.as_str().to_owned(),
             display_name: u.display_name.as_str().to_owned(),
+            avatar: u.avatar.map(|a| a.0),
         }
     }
 }
@@ -111,6 +119,10 @@ pub struct RoomView {
     pub last_activity_at: DateTime<Utc>,
     pub only_admins_post: bool,
     pub member_count: i64,
+    /// Groups: the avatar's media id (a 512×512 WebP); fetch it from
+    /// `/api/v1/rooms/{id}/avatar`.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub avatar: Option<Uuid>,
     /// The caller's state (present in lists and single-room reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_role: Option<justus_core::room::Role>,
@@ -142,6 +154,7 @@ impl RoomView {
             last_activity_at: r.last_activity_at,
             only_admins_post: r.only_admins_post,
             member_count: r.member_count,
+            avatar: r.avatar.map(|a| a.0),
             my_role: None,
             read_seq: None,
             unread: None,

@@ -8,8 +8,10 @@
 //! - `storage.rs`: the local-directory media store.
 //! - `signing.rs`: HMAC-signed, expiring URLs for the local store.
 //! - `sweep.rs`: deletes uploads never attached.
+//! - `avatar.rs`: user and group avatars cut from image uploads.
 
 pub mod archive;
+pub mod avatar;
 pub mod images;
 pub mod scan;
 pub mod signing;
