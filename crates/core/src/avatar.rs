@@ -63,7 +63,10 @@ mod tests {
 
     #[test]
     fn default_is_the_centred_largest_square() {
-        assert_eq!(Crop::resolve(None, 400, 200).unwrap(), crop(100, 0, 200, 200));
+        assert_eq!(
+            Crop::resolve(None, 400, 200).unwrap(),
+            crop(100, 0, 200, 200)
+        );
         assert_eq!(Crop::resolve(None, 30, 90).unwrap(), crop(0, 30, 30, 30));
         assert_eq!(Crop::resolve(None, 7, 7).unwrap(), crop(0, 0, 7, 7));
     }

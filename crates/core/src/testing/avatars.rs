@@ -39,25 +39,39 @@ pub async fn user_avatar_set_replace_clear(store: &dyn Store) {
     let first = avatar_media(store, ada.id).await;
     let second = avatar_media(store, ada.id).await;
 
-    let u = store.set_user_avatar(ada.id, Some(first), at(1)).await.unwrap();
+    let u = store
+        .set_user_avatar(ada.id, Some(first), at(1))
+        .await
+        .unwrap();
     assert_eq!((u.avatar, u.updated_at), (Some(first), at(1)));
     assert_eq!(store.user_by_id(ada.id).await.unwrap().avatar, Some(first));
 
-    let u = store.set_user_avatar(ada.id, Some(second), at(2)).await.unwrap();
+    let u = store
+        .set_user_avatar(ada.id, Some(second), at(2))
+        .await
+        .unwrap();
     assert_eq!(u.avatar, Some(second));
     // Every read path carries it.
-    assert_eq!(store.users_by_ids(&[ada.id]).await.unwrap()[0].avatar, Some(second));
+    assert_eq!(
+        store.users_by_ids(&[ada.id]).await.unwrap()[0].avatar,
+        Some(second)
+    );
     let login = new_user("ada");
     let (by_login, _) = store.user_by_login(login.username.as_str()).await.unwrap();
     assert_eq!(by_login.avatar, Some(second));
-    assert_eq!(store.search_users("ad", 5).await.unwrap()[0].avatar, Some(second));
+    assert_eq!(
+        store.search_users("ad", 5).await.unwrap()[0].avatar,
+        Some(second)
+    );
 
     let u = store.set_user_avatar(ada.id, None, at(3)).await.unwrap();
     assert_eq!(u.avatar, None);
     assert_eq!(store.user_by_id(ada.id).await.unwrap().avatar, None);
 
     assert!(matches!(
-        store.set_user_avatar(UserId::new(), Some(first), at(4)).await,
+        store
+            .set_user_avatar(UserId::new(), Some(first), at(4))
+            .await,
         Err(StoreError::NotFound)
     ));
 }
@@ -111,7 +125,9 @@ pub async fn room_avatar_events(store: &dyn Store) {
 
     store.delete_room(room.id, owner.id, at(7)).await.unwrap();
     assert!(matches!(
-        store.set_room_avatar(room.id, Some(pic), owner.id, at(8)).await,
+        store
+            .set_room_avatar(room.id, Some(pic), owner.id, at(8))
+            .await,
         Err(StoreError::NotFound)
     ));
 }

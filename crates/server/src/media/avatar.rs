@@ -88,15 +88,14 @@ pub async fn create(
         ApiError::unavailable("avatar processing is unavailable")
     })?;
     let (limits, tmp_dir, mime) = (svc.limits.clone(), svc.tmp_dir.clone(), src.mime.clone());
-    let file = tokio::task::spawn_blocking(move || {
-        images::avatar(&path, &mime, &limits, crop, &tmp_dir)
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "avatar task failed");
-        ApiError::internal()
-    })?
-    .map_err(rejected)?;
+    let file =
+        tokio::task::spawn_blocking(move || images::avatar(&path, &mime, &limits, crop, &tmp_dir))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "avatar task failed");
+                ApiError::internal()
+            })?
+            .map_err(rejected)?;
     let size = file
         .as_file()
         .metadata()
@@ -141,8 +140,11 @@ pub async fn create(
 }
 
 fn not_image() -> ApiError {
-    ApiError::unprocessable("avatar_not_image", "an avatar must be made from an image upload")
-        .with_field("avatar")
+    ApiError::unprocessable(
+        "avatar_not_image",
+        "an avatar must be made from an image upload",
+    )
+    .with_field("avatar")
 }
 
 /// Applies `change` to the caller's profile.

@@ -131,7 +131,11 @@ pub fn avatar(
 }
 
 /// Header check, then a decode under limits, with the EXIF orientation applied.
-fn decode(path: &Path, format: ImageFormat, limits: &MediaLimits) -> Result<DynamicImage, Rejection> {
+fn decode(
+    path: &Path,
+    format: ImageFormat,
+    limits: &MediaLimits,
+) -> Result<DynamicImage, Rejection> {
     // 1. Header only: refuse floods before a single pixel buffer is allocated.
     let (w, h) = reader(path, format)?
         .into_dimensions()

@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod authz;
+mod avatars;
 mod clamd;
 mod conversations;
 mod gateway;
