@@ -115,6 +115,9 @@ async fn user_avatar_set_crop_replace_remove(app: TestApp) {
         app.get("/api/v1/users/me", Some(&bob)).await.body["avatar"],
         Value::Null
     );
+    // And the gateway's `ready`.
+    let (_ws, ready) = crate::gateway::Ws::connect(&app, &ada).await;
+    assert_eq!(ready["user"]["avatar"], first.as_str(), "{ready}");
 
     // Default crop: the centred square of a 400×200 image is half red, half blue.
     let r = app
@@ -282,6 +285,15 @@ async fn room_avatars(app: TestApp) {
         .unwrap()
         .clone();
     assert_eq!(listed["avatar"], avatar.as_str());
+    let (_ws, ready) = crate::gateway::Ws::connect(&app, &bob).await;
+    let in_ready = ready["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(in_ready["avatar"], avatar.as_str(), "{ready}");
     let events = app
         .get(
             &format!("/api/v1/rooms/{room}/events?after={seq}"),
