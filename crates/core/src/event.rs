@@ -148,6 +148,14 @@ pub struct RoomChanges {
     pub topic: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only_admins_post: Option<bool>,
+    /// The new avatar's media id; `Some(None)` = removed (`"avatar": null`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "double_option"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub avatar: Option<Option<crate::ids::MediaId>>,
 }
 
 /// Distinguishes an absent field (`None`) from `null` (`Some(None)`).

@@ -76,6 +76,8 @@ pub struct Room {
     /// Only admins and the owner may post.
     pub only_admins_post: bool,
     pub member_count: i64,
+    /// Groups only: the room picture, a 512×512 WebP media record (see [`crate::avatar`]).
+    pub avatar: Option<crate::ids::MediaId>,
 }
 
 /// Room name: 1–100 characters, NFC, trimmed, no control characters. Display text only.
@@ -267,6 +269,7 @@ mod tests {
             last_activity_at: Utc::now(),
             only_admins_post,
             member_count: 2,
+            avatar: None,
         }
     }
 

@@ -349,6 +349,25 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets an upload if it is still unattached; `false` when it was attached meanwhile
     /// (or is gone), so the caller keeps its bytes.
     async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool>;
+
+    // --- avatars -----------------------------------------------------------------------------
+
+    /// Sets (or with `None` removes) the user's avatar and bumps `updated_at`.
+    async fn set_user_avatar(
+        &self,
+        user: UserId,
+        avatar: Option<MediaId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User>;
+    /// Sets (or removes) a room's avatar and records one `room.updated` event whose changes
+    /// carry `avatar`. `NotFound` for a deleted room.
+    async fn set_room_avatar(
+        &self,
+        room: RoomId,
+        avatar: Option<MediaId>,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, RoomEvent)>;
 }
 
 /// Result of [`Store::send_message`].

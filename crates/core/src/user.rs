@@ -228,6 +228,8 @@ pub struct User {
     pub email: Option<Email>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The profile picture: a 512×512 WebP media record (see [`crate::avatar`]).
+    pub avatar: Option<crate::ids::MediaId>,
 }
 
 /// What the store needs to create an account. The password is already hashed.

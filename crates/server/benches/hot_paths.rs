@@ -65,6 +65,7 @@ fn permissions(c: &mut Criterion) {
         last_activity_at: Utc::now(),
         only_admins_post: true,
         member_count: 100,
+        avatar: None,
     };
     let actions = [
         Action::Post,

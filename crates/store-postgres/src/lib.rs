@@ -17,6 +17,7 @@
 #[macro_use]
 mod rows;
 mod ai;
+mod avatars;
 mod errors;
 mod history;
 mod media;
@@ -762,6 +763,27 @@ impl Store for PgStore {
 
     async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool> {
         media::delete_unattached(&self.pool, id).await
+    }
+
+    // --- avatars -----------------------------------------------------------------------------
+
+    async fn set_user_avatar(
+        &self,
+        user: UserId,
+        avatar: Option<MediaId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        avatars::set_user_avatar(&self.pool, user, avatar, now).await
+    }
+
+    async fn set_room_avatar(
+        &self,
+        room: RoomId,
+        avatar: Option<MediaId>,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, RoomEvent)> {
+        avatars::set_room_avatar(&self.pool, room, avatar, actor, now).await
     }
 }
 

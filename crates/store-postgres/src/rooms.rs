@@ -279,6 +279,7 @@ pub(crate) async fn update_room(
         name: patch.name.clone(),
         topic: patch.topic.clone(),
         only_admins_post: patch.only_admins_post,
+        avatar: None,
     });
     record(&mut tx, &ev).await?;
     tx.commit().await.store()?;

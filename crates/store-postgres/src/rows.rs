@@ -6,7 +6,7 @@ use justus_core::message::{Forwarded, Message, Reaction};
 use justus_core::room::{Invite, Member, Role, Room, RoomKind};
 use justus_core::session::{RefreshRecord, Session, TokenHash};
 use justus_core::user::{DisplayName, Email, User, Username};
-use justus_core::{MessageId, RoomId, SessionId, StoreError, UserId};
+use justus_core::{MediaId, MessageId, RoomId, SessionId, StoreError, UserId};
 use uuid::Uuid;
 
 // Column lists matching the row structs, as macros so queries can be `concat!`-ed literals.
@@ -14,7 +14,7 @@ use uuid::Uuid;
 /// The columns of [`UserRow`], for `users` aliased as `u`.
 macro_rules! user_columns {
     () => {
-        "u.id, u.username, u.email, u.display_name, u.created_at, u.updated_at"
+        "u.id, u.username, u.email, u.display_name, u.created_at, u.updated_at, u.avatar"
     };
 }
 
@@ -40,6 +40,7 @@ pub(crate) struct UserRow {
     display_name: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    avatar: Option<Uuid>,
 }
 
 impl From<UserRow> for User {
@@ -52,6 +53,7 @@ impl From<UserRow> for User {
             email: r.email.map(Email::from_trusted),
             created_at: r.created_at,
             updated_at: r.updated_at,
+            avatar: r.avatar.map(MediaId),
         }
     }
 }
@@ -131,7 +133,7 @@ fn token_hash(bytes: &[u8]) -> Result<TokenHash, StoreError> {
 macro_rules! room_columns {
     () => {
         "r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
-         r.last_activity_at, r.only_admins_post, r.member_count, r.dm_key"
+         r.last_activity_at, r.only_admins_post, r.member_count, r.dm_key, r.avatar"
     };
 }
 
@@ -187,6 +189,7 @@ pub(crate) struct RoomRow {
     only_admins_post: bool,
     member_count: i64,
     pub dm_key: Option<String>,
+    avatar: Option<Uuid>,
 }
 
 impl TryFrom<RoomRow> for Room {
@@ -203,6 +206,7 @@ impl TryFrom<RoomRow> for Room {
             last_activity_at: r.last_activity_at,
             only_admins_post: r.only_admins_post,
             member_count: r.member_count,
+            avatar: r.avatar.map(MediaId),
         })
     }
 }

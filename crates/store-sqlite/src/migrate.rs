@@ -10,6 +10,7 @@ const MIGRATIONS: &[(usize, &str)] = &[
     (2, include_str!("../migrations/0002_conversations.sql")),
     (3, include_str!("../migrations/0003_media.sql")),
     (4, include_str!("../migrations/0004_ai.sql")),
+    (5, include_str!("../migrations/0005_avatars.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -6,7 +6,7 @@ use justus_core::message::{Forwarded, Message};
 use justus_core::room::{Invite, Member, Role, Room, RoomKind};
 use justus_core::session::{RefreshRecord, Session, TokenHash};
 use justus_core::user::{DisplayName, Email, User, Username};
-use justus_core::{MessageId, RoomId, SessionId, UserId};
+use justus_core::{MediaId, MessageId, RoomId, SessionId, UserId};
 use rusqlite::Row;
 use uuid::Uuid;
 
@@ -19,7 +19,8 @@ pub fn from_ts(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
-pub const USER_COLS: &str = "u.id, u.username, u.email, u.display_name, u.created_at, u.updated_at";
+pub const USER_COLS: &str =
+    "u.id, u.username, u.email, u.display_name, u.created_at, u.updated_at, u.avatar";
 
 pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -29,6 +30,7 @@ pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
         display_name: DisplayName::from_trusted(r.get(3)?),
         created_at: from_ts(r.get(4)?),
         updated_at: from_ts(r.get(5)?),
+        avatar: r.get::<_, Option<Uuid>>(6)?.map(MediaId),
     })
 }
 
@@ -84,9 +86,9 @@ fn role_at(r: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
 }
 
 pub const ROOM_COLS: &str = "r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
-     r.last_activity_at, r.only_admins_post, r.member_count";
+     r.last_activity_at, r.only_admins_post, r.member_count, r.avatar";
 /// Number of columns in [`ROOM_COLS`].
-pub const ROOM_NCOLS: usize = 10;
+pub const ROOM_NCOLS: usize = 11;
 
 pub fn room(r: &Row<'_>) -> rusqlite::Result<Room> {
     let kind: String = r.get(1)?;
@@ -101,6 +103,7 @@ pub fn room(r: &Row<'_>) -> rusqlite::Result<Room> {
         last_activity_at: from_ts(r.get(7)?),
         only_admins_post: r.get(8)?,
         member_count: r.get(9)?,
+        avatar: r.get::<_, Option<Uuid>>(10)?.map(MediaId),
     })
 }
 

@@ -5,11 +5,13 @@
 
 mod accounts;
 mod ai;
+mod avatars;
 mod media;
 mod rooms;
 
 pub use accounts::*;
 pub use ai::*;
+pub use avatars::*;
 pub use media::*;
 pub use rooms::*;
 
@@ -35,6 +37,8 @@ macro_rules! store_conformance {
             ai_room_switch, ai_prefs_roundtrip, translation_cache,
             // media.rs
             media_roundtrip, media_attachments_and_visibility, media_unattached_sweep,
+            // avatars.rs
+            user_avatar_set_replace_clear, room_avatar_events,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {

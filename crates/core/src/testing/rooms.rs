@@ -334,6 +334,7 @@ pub async fn room_update_events(store: &dyn Store) {
             name: Some("After".into()),
             topic: Some(Some("A topic".into())),
             only_admins_post: None,
+            avatar: None,
         })
     );
     assert_eq!(store.room(room.id).await.unwrap(), updated);

@@ -170,6 +170,58 @@ pub async fn get_thumbnail(
     redirect(&app, &media, variant, &headers).await
 }
 
+/// A user's avatar (512×512 WebP), for any signed-in user. Same answers as
+/// `GET /api/v1/media/{id}`.
+#[utoipa::path(get, path = "/api/v1/users/{id}/avatar", tag = "users", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 302, description = "Location: the signed URL"), (status = 200, description = "With `Accept: application/json`", body = SignedUrl),
+              (status = 404, description = "Unknown user, or no avatar", body = ErrorBody)))]
+pub async fn user_avatar(
+    State(app): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id: justus_core::UserId = parse_id(&id, "user")?;
+    let user = app
+        .store
+        .user_by_id(id)
+        .await
+        .map_err(|_| ApiError::not_found("user"))?;
+    avatar_redirect(&app, user.avatar, &headers).await
+}
+
+/// A group's avatar (512×512 WebP), for its members (others: 404). Same answers as
+/// `GET /api/v1/media/{id}`.
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/avatar", tag = "rooms", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 302, description = "Location: the signed URL"), (status = 200, description = "With `Accept: application/json`", body = SignedUrl),
+              (status = 404, description = "Unknown room, not a member, or no avatar", body = ErrorBody)))]
+pub async fn room_avatar(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id: justus_core::RoomId = parse_id(&id, "room")?;
+    let (room, _) = crate::chat::member_access(&app, id, auth.user_id).await?;
+    avatar_redirect(&app, room.avatar, &headers).await
+}
+
+async fn avatar_redirect(
+    app: &App,
+    avatar: Option<MediaId>,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let id = avatar.ok_or_else(|| ApiError::not_found("avatar"))?;
+    let media = app
+        .store
+        .media(id)
+        .await
+        .map_err(|_| ApiError::not_found("avatar"))?;
+    redirect(app, &media, Variant::Original, headers).await
+}
+
 /// `filename*` (RFC 6266/8187) with an ASCII fallback.
 pub(crate) fn content_disposition(inline: bool, name: &str) -> HeaderValue {
     let fallback: String = name

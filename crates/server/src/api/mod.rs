@@ -118,6 +118,8 @@ fn media_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(media::get_media))
         .routes(routes!(media::get_thumbnail))
         .routes(routes!(media::serve_file))
+        .routes(routes!(media::user_avatar))
+        .routes(routes!(media::room_avatar))
 }
 
 /// The generated OpenAPI document.

@@ -4,6 +4,7 @@ use crate::api::wire::{PublicUser, RoomView, double_option, parse_id};
 use crate::chat;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, Auth};
+use crate::media::avatar::AvatarChange;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -34,6 +35,13 @@ pub struct PatchRoom {
     pub only_admins_post: Option<bool>,
     /// Opt-in AI for this room (admins; 404 `ai_disabled` when the server has no provider).
     pub ai_enabled: Option<bool>,
+    /// Groups: the id of one of your own image uploads to make the room avatar from (cropped,
+    /// scaled to a 512×512 WebP), or `null` to remove it. DMs have none (422).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub avatar: Option<Option<String>>,
+    /// Pixels of the uploaded image to use; default: the centred largest square.
+    pub avatar_crop: Option<justus_core::avatar::Crop>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -163,10 +171,13 @@ pub async fn get_room(
     ))
 }
 
-/// Rename, change the topic or the only-admins-post mode (admins).
+/// Rename, change the topic, the only-admins-post mode or the avatar (admins).
 #[utoipa::path(patch, path = "/api/v1/rooms/{id}", tag = "rooms", security(("bearer" = [])), request_body = PatchRoom,
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = RoomView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RoomView),
+              (status = 403, description = "Not an admin; `media_not_owned`: the avatar is not your upload", body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 422, description = "Validation; `dm_has_no_avatar`, `avatar_not_image`, `invalid_crop`, `invalid_image`", body = ErrorBody)))]
 pub async fn patch_room(
     State(app): State<AppState>,
     auth: Auth,
@@ -185,6 +196,11 @@ pub async fn patch_room(
     };
     if let Some(on) = req.ai_enabled {
         crate::ai::features::set_room_enabled(&app, auth.user_id, id, on).await?;
+    }
+    let avatar = AvatarChange::from_request(req.avatar, req.avatar_crop)?;
+    if let Some(change) = avatar {
+        // Before the other changes apply, so a refused avatar changes nothing.
+        crate::media::avatar::set_for_room(&app, auth.user_id, id, change).await?;
     }
     chat::rooms::update(&app, auth.user_id, id, patch).await?;
     Ok(Json(

@@ -4,6 +4,7 @@ use crate::api::wire::{Me, PublicUser, double_option, parse_id};
 use crate::chat;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, Auth};
+use crate::media::avatar::AvatarChange;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -29,6 +30,13 @@ pub struct PatchMe {
     pub preferred_language: Option<Option<String>>,
     /// AI: translate incoming messages into the preferred language automatically.
     pub auto_translate: Option<bool>,
+    /// The id of one of your own image uploads to make your avatar from (cropped, scaled to a
+    /// 512×512 WebP), or `null` to remove it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub avatar: Option<Option<String>>,
+    /// Pixels of the uploaded image to use; default: the centred largest square.
+    pub avatar_crop: Option<justus_core::avatar::Crop>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -48,10 +56,12 @@ pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> 
     Ok(Json(me))
 }
 
-/// Update display name and/or e-mail.
+/// Update display name, e-mail and/or avatar.
 #[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])), request_body = PatchMe,
     responses((status = 200, body = Me), (status = 409, description = "`email_taken`", body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
+              (status = 403, description = "`media_not_owned`: the avatar is not your upload", body = ErrorBody),
+              (status = 422, description = "Validation; `avatar_not_image`, `invalid_crop`, `invalid_image`", body = ErrorBody),
+              (status = 401, body = ErrorBody)))]
 pub async fn patch_me(
     State(app): State<AppState>,
     auth: Auth,
@@ -76,6 +86,10 @@ pub async fn patch_me(
             Some(Some(e)) => Some(Some(Email::parse(&e)?)),
         },
     };
+    let avatar = AvatarChange::from_request(req.avatar, req.avatar_crop)?;
+    if let Some(change) = avatar {
+        crate::media::avatar::set_for_user(&app, auth.user_id, change).await?;
+    }
     let user = app
         .store
         .update_user(auth.user_id, &patch, app.now())

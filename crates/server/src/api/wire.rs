@@ -21,6 +21,9 @@ pub struct Me {
     /// AI preferences (in `GET/PATCH /users/me`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ai: Option<crate::api::ai::AiPrefsView>,
+    /// The avatar's media id (a 512×512 WebP); fetch it from `/api/v1/users/{id}/avatar`.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub avatar: Option<Uuid>,
 }
 
 impl From<&User> for Me {
@@ -33,6 +36,7 @@ impl From<&User> for Me {
             created_at: u.created_at,
             updated_at: u.updated_at,
             ai: None,
+            avatar: u.avatar.map(|a| a.0),
         }
     }
 }
@@ -43,6 +47,9 @@ pub struct PublicUser {
     pub id: Uuid,
     pub username: String,
     pub display_name: String,
+    /// The avatar's media id (a 512×512 WebP); fetch it from `/api/v1/users/{id}/avatar`.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub avatar: Option<Uuid>,
 }
 
 impl From<&User> for PublicUser {
@@ -51,6 +58,7 @@ impl From<&User> for PublicUser {
             id: u.id.0,
             username: u.username.as_str().to_owned(),
             display_name: u.display_name.as_str().to_owned(),
+            avatar: u.avatar.map(|a| a.0),
         }
     }
 }
@@ -115,6 +123,10 @@ pub struct RoomView {
     pub last_activity_at: DateTime<Utc>,
     pub only_admins_post: bool,
     pub member_count: i64,
+    /// Groups: the avatar's media id (a 512×512 WebP); fetch it from
+    /// `/api/v1/rooms/{id}/avatar`.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub avatar: Option<Uuid>,
     /// The caller's state (present in lists and single-room reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_role: Option<justus_core::room::Role>,
@@ -146,6 +158,7 @@ impl RoomView {
             last_activity_at: r.last_activity_at,
             only_admins_post: r.only_admins_post,
             member_count: r.member_count,
+            avatar: r.avatar.map(|a| a.0),
             my_role: None,
             read_seq: None,
             unread: None,

@@ -165,7 +165,7 @@ async fn build_ready(app: &AppState, conn_id: u64, who: Identity) -> Result<Utf8
             json!({
                 "id": s.room.id, "kind": s.room.kind, "name": s.room.name, "last_seq": last_seq,
                 "read_seq": s.read_seq, "unread": s.unread, "mentions": s.mentions, "my_role": s.my_role,
-                "dm_peer": s.dm_peer,
+                "dm_peer": s.dm_peer, "avatar": s.room.avatar,
             })
         })
         .collect();

@@ -8,7 +8,9 @@
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPEncoder;
+use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use justus_core::avatar::{AVATAR_SIDE, Crop};
 use justus_core::media::{MediaLimits, Rejection, THUMB_SIZES};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
@@ -61,27 +63,7 @@ pub fn process(
     let format = format_of(mime).ok_or(Rejection::UnsupportedType {
         detected: Some(mime.to_owned()),
     })?;
-    // 1. Header only: refuse floods before a single pixel buffer is allocated.
-    let (w, h) = reader(path, format)?
-        .into_dimensions()
-        .map_err(|_| Rejection::InvalidImage)?;
-    limits.check_dimensions(w, h)?;
-
-    // 2. Decode under limits (a lying header cannot make the decoder allocate more).
-    let mut lim = Limits::default();
-    lim.max_image_width = Some(limits.max_side);
-    lim.max_image_height = Some(limits.max_side);
-    // RGBA16 of the largest allowed image, plus slack for the decoder's own buffers.
-    lim.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20));
-    let mut r = reader(path, format)?;
-    r.limits(lim);
-    let mut decoder = r.into_decoder().map_err(|_| Rejection::InvalidImage)?;
-    let orientation = decoder.orientation().ok();
-    // GIFs: the first frame, as a still (animations are not re-encoded yet).
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| Rejection::InvalidImage)?;
-    if let Some(o) = orientation {
-        img.apply_orientation(o);
-    }
+    let img = decode(path, format, limits)?;
 
     // 3. Re-encode: pixels only. JPEG stays JPEG; everything else becomes PNG (lossless).
     let (out_mime, file) = match format {
@@ -123,6 +105,60 @@ pub fn process(
         blurhash,
         thumbs,
     })
+}
+
+/// An avatar: `crop` (pixels of the stored image, already checked to lie inside it) cut from
+/// the image at `path`, filled (centre-cropped, never stretched) to [`AVATAR_SIDE`]² and
+/// written as a lossless WebP of pixels only.
+pub fn avatar(
+    path: &Path,
+    mime: &str,
+    limits: &MediaLimits,
+    crop: Crop,
+    tmp_dir: &Path,
+) -> Result<NamedTempFile, Rejection> {
+    let format = format_of(mime).ok_or(Rejection::UnsupportedType {
+        detected: Some(mime.to_owned()),
+    })?;
+    let img = decode(path, format, limits)?;
+    let square = img
+        .crop_imm(crop.x, crop.y, crop.width, crop.height)
+        .resize_to_fill(AVATAR_SIDE, AVATAR_SIDE, FilterType::Lanczos3);
+    let rgba = DynamicImage::ImageRgba8(square.to_rgba8());
+    encode(tmp_dir, |w| {
+        rgba.write_with_encoder(WebPEncoder::new_lossless(w))
+    })
+}
+
+/// Header check, then a decode under limits, with the EXIF orientation applied.
+fn decode(
+    path: &Path,
+    format: ImageFormat,
+    limits: &MediaLimits,
+) -> Result<DynamicImage, Rejection> {
+    // 1. Header only: refuse floods before a single pixel buffer is allocated.
+    let (w, h) = reader(path, format)?
+        .into_dimensions()
+        .map_err(|_| Rejection::InvalidImage)?;
+    limits.check_dimensions(w, h)?;
+
+    // 2. Decode under limits (a lying header cannot make the decoder allocate more).
+    let mut lim = Limits::default();
+    lim.max_image_width = Some(limits.max_side);
+    lim.max_image_height = Some(limits.max_side);
+    // RGBA16 of the largest allowed image, plus slack for the decoder's own buffers.
+    lim.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20));
+    let mut r = reader(path, format)?;
+    r.limits(lim);
+    let mut decoder = r.into_decoder().map_err(|_| Rejection::InvalidImage)?;
+    let orientation = decoder.orientation().ok();
+    // GIFs: the first frame, as a still (animations are not re-encoded yet).
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| Rejection::InvalidImage)?;
+    if let Some(o) = orientation {
+        img.apply_orientation(o);
+    }
+
+    Ok(img)
 }
 
 fn encode(

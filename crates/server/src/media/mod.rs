@@ -9,8 +9,10 @@
 //! - `s3.rs`: the S3 media store (when `S3_BUCKET` is set), presigned GET URLs.
 //! - `signing.rs`: HMAC-signed, expiring URLs for the local store.
 //! - `sweep.rs`: deletes uploads never attached.
+//! - `avatar.rs`: user and group avatars cut from image uploads.
 
 pub mod archive;
+pub mod avatar;
 pub mod images;
 pub mod s3;
 pub mod scan;

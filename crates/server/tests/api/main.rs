@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod ai;
 mod authz;
+mod avatars;
 mod clamd;
 mod conversations;
 mod gateway;

@@ -69,7 +69,7 @@ fn gradient(w: u32, h: u32) -> image::RgbImage {
 }
 
 /// A JPEG `w`×`h` whose APP1 carries [`exif_payload`].
-fn jpeg_with_exif(w: u32, h: u32, orientation: u16) -> Vec<u8> {
+pub(crate) fn jpeg_with_exif(w: u32, h: u32, orientation: u16) -> Vec<u8> {
     let mut plain = Vec::new();
     gradient(w, h)
         .write_to(&mut Cursor::new(&mut plain), image::ImageFormat::Jpeg)
@@ -179,7 +179,7 @@ async fn upload_raw(app: &TestApp, token: &str, body: Vec<u8>, boundary: &str) -
     .await
 }
 
-async fn upload(app: &TestApp, token: &str, name: &str, content: &[u8]) -> Resp {
+pub(crate) async fn upload(app: &TestApp, token: &str, name: &str, content: &[u8]) -> Resp {
     upload_raw(
         app,
         token,
@@ -189,7 +189,7 @@ async fn upload(app: &TestApp, token: &str, name: &str, content: &[u8]) -> Resp 
     .await
 }
 
-async fn upload_ok(app: &TestApp, token: &str, name: &str, content: &[u8]) -> Value {
+pub(crate) async fn upload_ok(app: &TestApp, token: &str, name: &str, content: &[u8]) -> Value {
     let r = upload(app, token, name, content).await;
     assert_eq!(r.status, StatusCode::CREATED, "upload {name}: {}", r.text);
     r.body
@@ -202,13 +202,13 @@ async fn signed_url(app: &TestApp, token: &str, path: &str) -> String {
     r.headers["location"].to_str().unwrap().to_owned()
 }
 
-struct Fetched {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    bytes: Vec<u8>,
+pub(crate) struct Fetched {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) bytes: Vec<u8>,
 }
 
-async fn fetch(app: &TestApp, url: &str, range: Option<&str>) -> Fetched {
+pub(crate) async fn fetch(app: &TestApp, url: &str, range: Option<&str>) -> Fetched {
     let mut req = app.client.get(format!("{}{}", app.base, url));
     if let Some(r) = range {
         req = req.header("range", r);
@@ -255,7 +255,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Decodes a served image and asserts it carries no EXIF at all (and no trace of the GPS
 /// values); returns its dimensions.
-fn assert_clean_image(bytes: &[u8]) -> (u32, u32) {
+pub(crate) fn assert_clean_image(bytes: &[u8]) -> (u32, u32) {
     let mut decoder = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .unwrap()
@@ -267,7 +267,7 @@ fn assert_clean_image(bytes: &[u8]) -> (u32, u32) {
     decoder.dimensions()
 }
 
-fn assert_error(r: &Resp, status: StatusCode, code: &str) {
+pub(crate) fn assert_error(r: &Resp, status: StatusCode, code: &str) {
     assert_eq!(r.status, status, "{}", r.text);
     assert_eq!(r.code(), code, "{}", r.text);
     assert!(

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod ai;
+mod avatars;
 mod history;
 mod load;
 mod media;
@@ -75,6 +76,7 @@ impl Store for SqliteStore {
                     email: new.email,
                     created_at: new.now,
                     updated_at: new.now,
+                    avatar: None,
                 })
             })
             .await
@@ -119,7 +121,7 @@ impl Store for SqliteStore {
                     "SELECT {USER_COLS}, cr.password_hash FROM users u JOIN credentials cr ON cr.user_id = u.id \
                      WHERE u.username = ?1 OR u.email = ?1 LIMIT 1"
                 ))
-                .and_then(|mut st| st.query_row([login], |r| Ok((rows::user(r)?, r.get(6)?))))
+                .and_then(|mut st| st.query_row([login], |r| Ok((rows::user(r)?, r.get(7)?))))
                 .map_err(map_err)
             })
             .await
@@ -720,6 +722,31 @@ impl Store for SqliteStore {
     async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool> {
         self.threads
             .write(move |c| media::delete_unattached(c, id))
+            .await
+    }
+
+    // --- avatars -----------------------------------------------------------------------------
+
+    async fn set_user_avatar(
+        &self,
+        user: UserId,
+        avatar: Option<MediaId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        self.threads
+            .write(move |c| avatars::set_user_avatar(c, user, avatar, now))
+            .await
+    }
+
+    async fn set_room_avatar(
+        &self,
+        room: RoomId,
+        avatar: Option<MediaId>,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, RoomEvent)> {
+        self.threads
+            .write(move |c| avatars::set_room_avatar(c, room, avatar, actor, now))
             .await
     }
 }

@@ -147,6 +147,7 @@ pub(super) fn update_room(
         name: patch.name.clone(),
         topic: patch.topic.clone(),
         only_admins_post: patch.only_admins_post,
+        avatar: None,
     };
     let ev = record(c, id, EventKind::RoomUpdated, actor, now, |e| {
         e.changes = Some(changes);

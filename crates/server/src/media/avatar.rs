@@ -1,0 +1,202 @@
+//! Avatars: a square cut from one of the caller's own image uploads, scaled to a 512×512 WebP
+//! and stored as a media record of its own (kind image, already attached so the sweeper keeps
+//! it), then referenced from the user or the group. The source upload is marked attached too.
+
+use super::images;
+use super::rejected;
+use crate::chat::{forbidden, member_access};
+use crate::error::{ApiError, ApiResult};
+use crate::state::App;
+use justus_core::avatar::{AVATAR_SIDE, Crop};
+use justus_core::media::{Media, MediaKind, storage_key};
+use justus_core::room::{Action, Room, RoomKind, can};
+use justus_core::user::User;
+use justus_core::{MediaId, RoomId, StoreError, UserId};
+
+/// What a PATCH asked for: absent, `null` (remove), or a source upload with an optional crop.
+pub enum AvatarChange {
+    Remove,
+    Set { source: MediaId, crop: Option<Crop> },
+}
+
+impl AvatarChange {
+    /// From the PATCH fields `avatar` (absent / `null` / id) and `avatar_crop`.
+    pub fn from_request(
+        avatar: Option<Option<String>>,
+        crop: Option<Crop>,
+    ) -> ApiResult<Option<Self>> {
+        let bad_crop = || {
+            ApiError::unprocessable("invalid_crop", "`avatar_crop` needs a new `avatar` with it")
+                .with_field("avatar_crop")
+        };
+        match avatar {
+            None if crop.is_some() => Err(bad_crop()),
+            None => Ok(None),
+            Some(None) if crop.is_some() => Err(bad_crop()),
+            Some(None) => Ok(Some(Self::Remove)),
+            Some(Some(id)) => {
+                let source = id.parse().map_err(|_| {
+                    ApiError::unprocessable("invalid_id", "avatar must be a media id (UUID)")
+                        .with_field("avatar")
+                })?;
+                Ok(Some(Self::Set { source, crop }))
+            }
+        }
+    }
+}
+
+/// Makes the avatar record from `source` (which must be `owner`'s own image upload) and
+/// returns its id.
+pub async fn create(
+    app: &App,
+    owner: UserId,
+    source: MediaId,
+    crop: Option<Crop>,
+) -> ApiResult<MediaId> {
+    let not_yours = || {
+        ApiError::forbidden(
+            "media_not_owned",
+            "the avatar must be one of your own uploads",
+        )
+        .with_field("avatar")
+    };
+    // Unknown and someone else's answer alike: ids cannot be probed.
+    let src = match app.store.media(source).await {
+        Ok(m) => m,
+        Err(StoreError::NotFound) => return Err(not_yours()),
+        Err(e) => return Err(e.into()),
+    };
+    if src.owner_id != owner {
+        return Err(not_yours());
+    }
+    let (Some(w), Some(h)) = (src.width, src.height) else {
+        return Err(not_image());
+    };
+    if src.kind != MediaKind::Image {
+        return Err(not_image());
+    }
+    let crop = Crop::resolve(
+        crop,
+        u32::try_from(w).unwrap_or(0),
+        u32::try_from(h).unwrap_or(0),
+    )
+    .map_err(|e| ApiError::from(e).with_field("avatar_crop"))?;
+
+    let svc = &app.media;
+    let path = svc.store.local_path(&storage_key(src.id)).ok_or_else(|| {
+        tracing::error!("avatars need the source image on the local media store");
+        ApiError::unavailable("avatar processing is unavailable")
+    })?;
+    let (limits, tmp_dir, mime) = (svc.limits.clone(), svc.tmp_dir.clone(), src.mime.clone());
+    let file =
+        tokio::task::spawn_blocking(move || images::avatar(&path, &mime, &limits, crop, &tmp_dir))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "avatar task failed");
+                ApiError::internal()
+            })?
+            .map_err(rejected)?;
+    let size = file
+        .as_file()
+        .metadata()
+        .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX))
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot stat an avatar");
+            ApiError::internal()
+        })?;
+
+    let now = app.now();
+    let side = i32::try_from(AVATAR_SIDE).unwrap_or(i32::MAX);
+    let media = Media {
+        id: MediaId::new(),
+        owner_id: owner,
+        kind: MediaKind::Image,
+        mime: "image/webp".into(),
+        size,
+        name: "avatar.webp".into(),
+        width: Some(side),
+        height: Some(side),
+        duration_ms: None,
+        blurhash: None,
+        has_thumbs: false,
+        created_at: now,
+        attached_at: Some(now),
+    };
+    let key = storage_key(media.id);
+    let headers = super::serve_headers(&media, super::Variant::Original);
+    svc.store
+        .put(&key, file.path(), &headers)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot store an avatar");
+            ApiError::unavailable("media storage is unavailable; retry shortly")
+        })?;
+    if let Err(e) = app.store.create_media(&media).await {
+        if let Err(e) = svc.store.delete(&key).await {
+            tracing::warn!(error = %e, "cannot remove an orphaned avatar object");
+        }
+        return Err(e.into());
+    }
+    // The source was used: the sweeper must keep it (the user may crop it again later).
+    app.store.mark_media_attached(src.id, now).await?;
+    metrics::counter!("media_avatars_total").increment(1);
+    Ok(media.id)
+}
+
+fn not_image() -> ApiError {
+    ApiError::unprocessable(
+        "avatar_not_image",
+        "an avatar must be made from an image upload",
+    )
+    .with_field("avatar")
+}
+
+/// Applies `change` to the caller's profile.
+pub async fn set_for_user(app: &App, user: UserId, change: AvatarChange) -> ApiResult<User> {
+    let avatar = match change {
+        AvatarChange::Remove => None,
+        AvatarChange::Set { source, crop } => Some(create(app, user, source, crop).await?),
+    };
+    Ok(app.store.set_user_avatar(user, avatar, app.now()).await?)
+}
+
+/// Checks that `user` may change the group avatar of `room_id` (members only, else 404; DMs
+/// 422; admins and the owner, else 403).
+pub async fn check_room(app: &App, user: UserId, room_id: RoomId) -> ApiResult<Room> {
+    let (room, member) = member_access(app, room_id, user).await?;
+    if room.kind == RoomKind::Dm {
+        return Err(ApiError::unprocessable(
+            "dm_has_no_avatar",
+            "direct messages have no group avatar",
+        )
+        .with_field("avatar"));
+    }
+    if !can(&room, member.role, Action::EditRoom) {
+        return Err(forbidden(Action::EditRoom));
+    }
+    Ok(room)
+}
+
+/// Applies `change` to a group (after [`check_room`]) and publishes the `room.updated` event.
+pub async fn set_for_room(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    change: AvatarChange,
+) -> ApiResult<Room> {
+    check_room(app, user, room_id).await?;
+    let avatar = match change {
+        AvatarChange::Remove => None,
+        AvatarChange::Set { source, crop } => Some(create(app, user, source, crop).await?),
+    };
+    let (room, ev) = app
+        .store
+        .set_room_avatar(room_id, avatar, user, app.now())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("room"),
+            other => other.into(),
+        })?;
+    app.publish_events([ev]);
+    Ok(room)
+}
