@@ -463,7 +463,7 @@ await test('notifications: opt-in asks permission; a hidden tab notifies for men
   await p.getByLabel('Notify me about (this device)').selectOption('mentions');
   await p.getByTestId('notify-status').filter({ hasText: 'background tab' }).waitFor();
   await p.getByLabel('Preferred language for translations').selectOption('de');
-  await p.getByText('Saved on this device.').waitFor();
+  await p.getByText('Saved.', { exact: true }).waitFor();
   assert((await p.evaluate(() => JSON.parse(localStorage.getItem('justus.prefs')).language)) === 'de', 'language stored');
   await shot(carol, '12-settings-notifications');
   await p.keyboard.press('Escape');

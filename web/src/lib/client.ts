@@ -42,6 +42,10 @@ export class Client {
   readonly unreadFrom = new Map<string, number>();
   /** Called for every live message from someone else (notifications decide what to do with it). */
   onIncoming: ((roomId: string, m: Message) => void) | null = null;
+  /** Called for every `ai.delta` frame (lib/ai.ts assembles them). */
+  onAiDelta: ((d: unknown) => void) | null = null;
+  /** Rooms whose read marker must not move yet (catch-me-up summarises what is unread). */
+  readonly holdRead = new Set<string>();
   readonly api: Api;
   readonly gateway: Gateway;
   readonly sync: Sync;
@@ -96,6 +100,7 @@ export class Client {
           this.emit();
         },
         onLoggedOut: () => void this.loggedOut(),
+        onAiDelta: (d) => this.onAiDelta?.(d),
       },
     );
     this.outbox = new Outbox(deps.outboxStorage, {
@@ -509,7 +514,7 @@ export class Client {
     if (this.readTimer) clearTimeout(this.readTimer);
     this.readTimer = setTimeout(() => {
       const id = this.currentRoom;
-      if (!id || !this.visible()) return;
+      if (!id || !this.visible() || this.holdRead.has(id)) return;
       const t = this.timelines.get(id);
       const last = t?.messages().at(-1)?.seq ?? 0;
       const r = this.rooms.get(id);
