@@ -27,7 +27,3 @@ export function aiErrorMessage(e: unknown): string {
   return 'The AI request failed.';
 }
 
-/** Whether trying again later may help (as opposed to a refusal such as AI being off). */
-export function aiErrorRetryable(e: unknown): boolean {
-  return e instanceof ApiError && (e.transient || e.code === 'ai_busy' || e.code === 'ai_timeout');
-}
