@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, extname, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startFakeAi } from './fake-ai.mjs';
+import { aiTests } from './ai.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -32,7 +34,7 @@ async function startJustus() {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'justus-e2e-'));
   const proc = spawn(BIN, [], {
-    env: { ...process.env, JUSTUS_BIND: `127.0.0.1:${port}`, JUSTUS_DATA_DIR: dataDir, REGISTER_PER_IP_PER_HOUR: '100000', LOG_FORMAT: 'json', JUSTUS_LOG: 'warn', GATEWAY_REQUESTS_PER_SECOND: '100' },
+    env: { ...process.env, JUSTUS_BIND: `127.0.0.1:${port}`, JUSTUS_DATA_DIR: dataDir, REGISTER_PER_IP_PER_HOUR: '100000', LOG_FORMAT: 'json', JUSTUS_LOG: 'warn', GATEWAY_REQUESTS_PER_SECOND: '100', ...fakeAi.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -97,6 +99,8 @@ async function test(name, fn) {
 }
 function assert(c, msg) { if (!c) throw new Error('assertion failed: ' + msg); }
 
+// AI for the whole run goes to a fake OpenAI-compatible provider (rooms keep AI off unless a test switches it on).
+const fakeAi = await startFakeAi();
 const justus = await startJustus();
 let BASE_URL = process.env.BASE_URL;
 let staticSrv = null;
@@ -614,7 +618,10 @@ await test('10,000 messages: windowed DOM, jump to first unread, older pages kee
   await context.close();
 });
 
+await aiTests({ test, assert, newUser, send, waitText, openRoom, messageAction, shot, sleep, fakeAi });
+
 await browser.close().catch(() => {});
+fakeAi.close();
 staticSrv?.server.close();
 justus.proc.kill('SIGTERM');
 await sleep(300);
