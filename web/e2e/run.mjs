@@ -87,6 +87,8 @@ async function startStatic(api) {
 // ---------- test harness ----------
 const results = [];
 async function test(name, fn) {
+  // E2E_ONLY=<text>: run only the tests whose name contains it (the AI tests need no others).
+  if (process.env.E2E_ONLY && !name.includes(process.env.E2E_ONLY)) return;
   const t0 = Date.now();
   try {
     await fn();

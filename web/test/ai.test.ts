@@ -279,3 +279,13 @@ describe('AiService', () => {
     expect((await ai.suggestions('r')).suggestions).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('AI styles', () => {
+  it('use only theme variables (their pairs are checked by contrast.test.ts)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const css = readFileSync(new URL('../src/ui/ai/ai.css', import.meta.url), 'utf8');
+    expect(css.match(/#[0-9a-fA-F]{3,8}\b/g)).toBeNull();
+    const colours = [...css.matchAll(/(?:^|[\s;{])(color|background):\s*([^;}]+)/g)].map((m) => m[2].trim());
+    for (const c of colours) expect(c).toMatch(/^(var\(--(fg|muted|accent|accent-fg|danger|bg|bg2)\)|transparent)$/);
+  });
+});

@@ -25,6 +25,7 @@ export function CatchUp(props: { client: Client; tick: () => number; roomId: str
   };
 
   onMount(() => {
+    void ai.load();
     if (!hadUnread) return;
     // Hold before the room's read timer runs; let go at once if AI turns out to be off here.
     c.holdRead.add(props.roomId);
