@@ -58,7 +58,7 @@ export async function aiTests(h) {
     await p.getByRole('button', { name: 'Settings' }).click();
     await p.getByLabel('Preferred language for translations').selectOption('fr');
     await p.getByText('Saved.', { exact: true }).waitFor();
-    await p.getByRole('button', { name: 'Close settings' }).click();
+    await p.keyboard.press('Escape'); // the back button shows on narrow screens only
     await openRoom(eli, ROOM);
     await send(dora, 'guten morgen team');
     await waitText(eli, 'guten morgen team');
@@ -87,7 +87,7 @@ export async function aiTests(h) {
     await p.getByRole('button', { name: 'Settings' }).click();
     await p.waitForFunction(() => document.querySelector('select')?.closest('.settings') && [...document.querySelectorAll('.settings select')].some((s) => s.value === 'fr'));
     assert(await p.getByRole('switch', { name: /Translate messages into my preferred language automatically/ }).isChecked(), 'auto-translate read from the server');
-    await p.getByRole('button', { name: 'Close settings' }).click();
+    await p.keyboard.press('Escape'); // the back button shows on narrow screens only
     await openRoom(eli, ROOM);
     await send(dora, 'bis morgen');
     await p.getByTestId('message').filter({ hasText: 'bis morgen' }).getByTestId('translation').filter({ hasText: '[fr] BIS MORGEN' }).waitFor();

@@ -41,7 +41,7 @@ export async function startFakeAi() {
       let body;
       try { body = JSON.parse(raw); } catch { res.writeHead(400); res.end(); return; }
       const a = answer(body);
-      state.calls.push({ kind: a.kind, stream: !!body.stream, auth: req.headers.authorization });
+      state.calls.push({ kind: a.kind, stream: !!body.stream, auth: req.headers.authorization, data: data(body) });
       if (state.mode === 'fail') {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: 'fake outage' } }));

@@ -148,8 +148,9 @@ export class AiService {
   async setRoomEnabled(roomId: string, on: boolean): Promise<void> {
     await this.c.api.patch(`/rooms/${roomId}`, { ai_enabled: on });
     this.roomAi.set(roomId, on);
+    // The assistant joined or left: the member list is what the room's AI state follows.
+    await this.c.loadMembers(roomId).catch(() => {});
     this.c.emit();
-    this.c.loadMembers(roomId).catch(() => {});
   }
 
   /** The assistant's user id, once it is known (it is a member of rooms with AI on). */

@@ -52,6 +52,8 @@ export class Client {
   readonly outbox: Outbox;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
   private readTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Per room: the highest seq this client told the server it read. */
+  private readSent = new Map<string, number>();
   private lastTypingSent = new Map<string, number>();
   private isOnline: () => boolean;
 
@@ -519,10 +521,13 @@ export class Client {
       const last = t?.messages().at(-1)?.seq ?? 0;
       const r = this.rooms.get(id);
       if (!r || last === 0) return;
-      const wasUnread = (r.unread ?? 0) > 0 || (r.read_seq ?? 0) < last;
+      // Sending moves the local marker to the own message at once, but not the server's: a
+      // message from someone else just before it must still be reported read.
+      const wasUnread = (r.unread ?? 0) > 0 || (r.read_seq ?? 0) < last || (this.readSent.get(id) ?? 0) < last;
       this.rooms.markRead(id, last);
       this.emit();
       if (!wasUnread) return;
+      this.readSent.set(id, last);
       const req = this.gateway.connected
         ? this.gateway.request('read', { room_id: id, seq: last })
         : this.api.post(`/rooms/${id}/read`, { seq: last });

@@ -11,18 +11,22 @@ export function RoomAiSwitch(props: { client: Client; tick: () => number; roomId
   const ai = aiFor(c);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal('');
+  // The wanted state while the switch is in flight (the member list catches up after it).
+  const [pending, setPending] = createSignal<boolean | null>(null);
   onMount(() => void ai.load().then(() => ai.refreshRoom(props.roomId)).catch(() => {}));
   const shown = () => (props.tick(), ai.enabled);
-  const on = () => (props.tick(), ai.roomEnabled(props.roomId) === true);
+  const on = () => pending() ?? (props.tick(), ai.roomEnabled(props.roomId) === true);
   const admin = () => (props.tick(), (c.rooms.get(props.roomId)?.my_role ?? 'member') !== 'member');
   const toggle = async (v: boolean) => {
     setBusy(true);
+    setPending(v);
     setError('');
     try {
       await ai.setRoomEnabled(props.roomId, v);
     } catch (e) {
       setError(aiErrorMessage(e));
     } finally {
+      setPending(null);
       setBusy(false);
     }
   };
