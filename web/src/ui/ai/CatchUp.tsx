@@ -1,7 +1,7 @@
 // "Catch me up": a private summary of the room's unread messages. The summary covers what the
 // server still counts as unread, so while it is on offer the room's read marker is held
 // (Client.holdRead) and moved only once the summary was shown or the offer dismissed.
-import { createSignal, onCleanup, onMount, Show } from 'solid-js';
+import { createEffect, createSignal, onCleanup, onMount, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { aiFor, type Summary } from '../../lib/ai';
 import { aiErrorMessage } from '../../lib/aiErrors';
@@ -17,7 +17,6 @@ export function CatchUp(props: { client: Client; tick: () => number; roomId: str
   const [result, setResult] = createSignal<Summary | null>(null);
   const [error, setError] = createSignal('');
   let panel: HTMLElement | undefined;
-  let button: HTMLButtonElement | undefined;
 
   const release = (markRead: boolean) => {
     if (!c.holdRead.delete(props.roomId)) return;
@@ -61,12 +60,20 @@ export function CatchUp(props: { client: Client; tick: () => number; roomId: str
     setError('');
     release(true);
   };
+  // Writing in the room means reading it: stop offering and let the marker move.
+  const ownAtOpen = c.timeline(props.roomId).lastOwn()?.seq ?? 0;
+  createEffect(() => {
+    props.tick();
+    if (!offer()) return;
+    // Also when an admin switched AI off meanwhile: there is nothing to offer any more.
+    if ((c.timeline(props.roomId).lastOwn()?.seq ?? 0) > ownAtOpen || ai.roomEnabled(props.roomId) === false) dismiss();
+  });
 
   return (
     <>
-      <Show when={offer() && (props.tick(), ai.roomEnabled(props.roomId) !== false)}>
+      <Show when={offer()}>
         <div class="jump-bar" role="group" aria-label="Catch up with AI">
-          <button ref={button} onClick={run} disabled={busy()} data-testid="catch-up">{busy() ? 'Summarising…' : 'Catch me up'}</button>
+          <button onClick={run} disabled={busy()} data-testid="catch-up">{busy() ? 'Summarising…' : 'Catch me up'}</button>
           <button aria-label="Not now" title="Not now" onClick={dismiss}><Icon name="close" /></button>
         </div>
         <Show when={error()}><p class="ai-error" role="alert" data-testid="catch-up-error" style={{ margin: '4px 8px' }}>{error()}</p></Show>
