@@ -42,6 +42,14 @@ describe('ai.delta assembly', () => {
     expect(s.size).toBe(1);
   });
 
+  it('keeps only the newest streams', () => {
+    const s = new AiStreams(2);
+    for (const id of ['a', 'b', 'c']) s.add(d(0, id, id));
+    expect(s.size).toBe(2);
+    expect(s.preview('a')).toBeUndefined();
+    expect(s.preview('c')).toBe('c');
+  });
+
   it('the final edit replaces the preview', () => {
     const placeholder = { body: AI_PLACEHOLDER, edited_at: null, deleted_at: null };
     expect(botBody(placeholder, undefined)).toEqual({ text: '', streaming: true });

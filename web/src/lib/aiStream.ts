@@ -22,11 +22,18 @@ interface Stream {
 export class AiStreams {
   private streams = new Map<string, Stream>();
 
+  constructor(private readonly max = 20) {}
+
   /** Adds one frame. Returns true when the visible preview changed. */
   add(d: AiDelta): boolean {
     if (!d || typeof d.message_id !== 'string' || !Number.isInteger(d.index) || d.index < 0 || typeof d.delta !== 'string') return false;
     let s = this.streams.get(d.message_id);
-    if (!s) this.streams.set(d.message_id, (s = { parts: new Map(), text: '', next: 0 }));
+    if (!s) {
+      this.streams.set(d.message_id, (s = { parts: new Map(), text: '', next: 0 }));
+      // Streams are settled when their message is shown edited; ones never shown are dropped
+      // oldest first, so a long session keeps only a few.
+      while (this.streams.size > this.max) this.streams.delete(this.streams.keys().next().value!);
+    }
     if (d.index < s.next || s.parts.has(d.index)) return false; // a duplicate
     s.parts.set(d.index, d.delta);
     let changed = false;
