@@ -140,7 +140,14 @@ export async function aiTests(h) {
     const chips = p.getByTestId('smart-reply');
     await chips.first().waitFor();
     assert((await chips.count()) === 3, 'three suggestions');
-    await shot(eli, 'ai-05-smart-replies');
+    // At 360 px the chips wrap inside the screen and stay usable.
+    await p.setViewportSize({ width: 360, height: 740 });
+    for (let i = 0; i < 3; i++) {
+      const b = await chips.nth(i).boundingBox();
+      assert(b && b.x >= 0 && b.x + b.width <= 360 && b.height >= 24, `chip ${i} fits at 360 px: ` + JSON.stringify(b));
+    }
+    await shot(eli, 'ai-05-smart-replies-360');
+    await p.setViewportSize({ width: 1100, height: 760 });
     await chips.filter({ hasText: 'On my way' }).click();
     assert((await composer(eli).inputValue()) === 'On my way', 'composer filled');
     assert(await composer(eli).evaluate((el) => el === document.activeElement), 'composer focused');
