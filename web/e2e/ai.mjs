@@ -49,6 +49,7 @@ export async function aiTests(h) {
       assert(s.left === 0, 'no streaming preview after the edit');
     }
     assert((await botMessages(eli).getByTestId('reply-quote').filter({ hasText: '@ai summarise' }).count()) === 1, 'the reply quotes the question');
+    assert((await botMessages(eli).locator('.edited').count()) === 0, 'the final answer is not marked edited');
     assert(fakeAi.state.calls.some((c) => c.kind === 'assistant' && c.stream && c.auth === 'Bearer test'), 'streamed provider call with the key');
     await shot(eli, 'ai-02-assistant');
   });

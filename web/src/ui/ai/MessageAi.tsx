@@ -47,6 +47,11 @@ export function AiBody(props: RowProps & { children: JSX.Element }) {
   );
 }
 
+/** Whether to mark a message "(edited)": not the assistant's, whose final answer is an edit. */
+export function showsEdited(client: Client, m: Message): boolean {
+  return !!m.edited_at && !aiFor(client).isBot(m.sender_id);
+}
+
 /** Whether the Translate action applies to a message. */
 function translatable(props: RowProps): boolean {
   const ai = aiFor(props.client);

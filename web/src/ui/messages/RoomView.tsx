@@ -9,7 +9,7 @@ import { Composer } from '../composer/Composer';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
-import { AiBadge, AiBody, TranslateButton, TranslationBlock } from '../ai/MessageAi';
+import { AiBadge, AiBody, showsEdited, TranslateButton, TranslationBlock } from '../ai/MessageAi';
 import { CatchUp } from '../ai/CatchUp';
 import { SmartReplies } from '../ai/SmartReplies';
 
@@ -111,7 +111,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
             <div class="body" data-testid="message-body"><AiBody client={c} tick={props.tick} roomId={props.roomId} message={m}><Markdown text={m.body} /></AiBody></div>
             <TranslationBlock client={c} tick={props.tick} roomId={props.roomId} message={m} />
-            <Show when={m.edited_at}><span class="edited">(edited)</span></Show>
+            <Show when={(props.tick(), showsEdited(c, m))}><span class="edited">(edited)</span></Show>
           </Show>
           <Show when={m.reactions.length}>
             <div class="reactions">
