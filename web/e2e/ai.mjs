@@ -156,6 +156,38 @@ export async function aiTests(h) {
     await composer(eli).fill('');
   });
 
+  await test('AI: when the server says AI is off (GET /api/v1/config), every AI control is hidden', async () => {
+    const fay = await newUser('fay');
+    const p = fay.page;
+    await fay.context.route('**/api/v1/config', (r) => r.fulfill({ json: { ai: { enabled: false, features: [] } } }));
+    await p.reload();
+    await p.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
+    await dora.page.getByRole('button', { name: 'Members' }).click();
+    await dora.page.getByLabel('Add a member by username').fill(fay.username);
+    await dora.page.getByRole('button', { name: 'Add ' + fay.username }).click();
+    await dora.page.locator('.members').filter({ hasText: '@' + fay.username }).waitFor();
+    await dora.page.getByRole('button', { name: 'Close panel' }).click();
+    await send(dora, 'hallo fay');
+    await p.getByTestId('room-item').filter({ hasText: ROOM }).getByTestId('unread').waitFor();
+    await openRoom(fay, ROOM);
+    await waitText(fay, 'hallo fay');
+    await sleep(500);
+    assert((await p.getByTestId('smart-replies').count()) === 0, 'no smart replies');
+    assert((await p.getByTestId('catch-up').count()) === 0, 'no catch-up offer');
+    const m = p.getByTestId('message').filter({ hasText: 'hallo fay' });
+    await m.hover();
+    await m.getByRole('button', { name: 'Reply', exact: true }).waitFor();
+    assert((await m.getByRole('button', { name: 'Translate', exact: true }).count()) === 0, 'no Translate');
+    await p.getByRole('button', { name: 'Members' }).click();
+    await p.locator('.members').filter({ hasText: '@' + fay.username }).waitFor();
+    assert((await p.getByRole('switch').count()) === 0 && (await p.getByTestId('room-ai-state').count()) === 0, 'no room AI switch or state');
+    await p.getByRole('button', { name: 'Close panel' }).click();
+    await p.getByRole('button', { name: 'Settings' }).click();
+    await p.getByLabel('Preferred language for translations').waitFor();
+    assert((await p.getByRole('switch').count()) === 0, 'no auto-translate switch');
+    await fay.context.close();
+  });
+
   await test('AI: a failing provider shows in place and never blocks sending; AI off hides the controls', async () => {
     const p = eli.page;
     fakeAi.state.mode = 'fail';
