@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, extname, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startFakeAi } from './fake-ai.mjs';
+import { aiTests } from './ai.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -32,7 +34,7 @@ async function startJustus() {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'justus-e2e-'));
   const proc = spawn(BIN, [], {
-    env: { ...process.env, JUSTUS_BIND: `127.0.0.1:${port}`, JUSTUS_DATA_DIR: dataDir, REGISTER_PER_IP_PER_HOUR: '100000', LOG_FORMAT: 'json', JUSTUS_LOG: 'warn', GATEWAY_REQUESTS_PER_SECOND: '100' },
+    env: { ...process.env, JUSTUS_BIND: `127.0.0.1:${port}`, JUSTUS_DATA_DIR: dataDir, REGISTER_PER_IP_PER_HOUR: '100000', LOG_FORMAT: 'json', JUSTUS_LOG: 'warn', GATEWAY_REQUESTS_PER_SECOND: '100', ...fakeAi.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -85,6 +87,8 @@ async function startStatic(api) {
 // ---------- test harness ----------
 const results = [];
 async function test(name, fn) {
+  // E2E_ONLY=<text>: run only the tests whose name contains it (the AI tests need no others).
+  if (process.env.E2E_ONLY && !name.includes(process.env.E2E_ONLY)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -97,6 +101,8 @@ async function test(name, fn) {
 }
 function assert(c, msg) { if (!c) throw new Error('assertion failed: ' + msg); }
 
+// AI for the whole run goes to a fake OpenAI-compatible provider (rooms keep AI off unless a test switches it on).
+const fakeAi = await startFakeAi();
 const justus = await startJustus();
 let BASE_URL = process.env.BASE_URL;
 let staticSrv = null;
@@ -463,7 +469,7 @@ await test('notifications: opt-in asks permission; a hidden tab notifies for men
   await p.getByLabel('Notify me about (this device)').selectOption('mentions');
   await p.getByTestId('notify-status').filter({ hasText: 'background tab' }).waitFor();
   await p.getByLabel('Preferred language for translations').selectOption('de');
-  await p.getByText('Saved on this device.').waitFor();
+  await p.getByText('Saved.', { exact: true }).waitFor();
   assert((await p.evaluate(() => JSON.parse(localStorage.getItem('justus.prefs')).language)) === 'de', 'language stored');
   await shot(carol, '12-settings-notifications');
   await p.keyboard.press('Escape');
@@ -628,7 +634,10 @@ await test('10,000 messages: windowed DOM, jump to first unread, older pages kee
   await context.close();
 });
 
+await aiTests({ test, assert, newUser, send, waitText, openRoom, messageAction, shot, sleep, fakeAi });
+
 await browser.close().catch(() => {});
+fakeAi.close();
 staticSrv?.server.close();
 justus.proc.kill('SIGTERM');
 await sleep(300);

@@ -42,12 +42,18 @@ export class Client {
   readonly unreadFrom = new Map<string, number>();
   /** Called for every live message from someone else (notifications decide what to do with it). */
   onIncoming: ((roomId: string, m: Message) => void) | null = null;
+  /** Called for every `ai.delta` frame (lib/ai.ts assembles them). */
+  onAiDelta: ((d: unknown) => void) | null = null;
+  /** Rooms whose read marker must not move yet (catch-me-up summarises what is unread). */
+  readonly holdRead = new Set<string>();
   readonly api: Api;
   readonly gateway: Gateway;
   readonly sync: Sync;
   readonly outbox: Outbox;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
   private readTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Per room: the highest seq this client told the server it read. */
+  private readSent = new Map<string, number>();
   private lastTypingSent = new Map<string, number>();
   private isOnline: () => boolean;
 
@@ -96,6 +102,7 @@ export class Client {
           this.emit();
         },
         onLoggedOut: () => void this.loggedOut(),
+        onAiDelta: (d) => this.onAiDelta?.(d),
       },
     );
     this.outbox = new Outbox(deps.outboxStorage, {
@@ -509,15 +516,18 @@ export class Client {
     if (this.readTimer) clearTimeout(this.readTimer);
     this.readTimer = setTimeout(() => {
       const id = this.currentRoom;
-      if (!id || !this.visible()) return;
+      if (!id || !this.visible() || this.holdRead.has(id)) return;
       const t = this.timelines.get(id);
       const last = t?.messages().at(-1)?.seq ?? 0;
       const r = this.rooms.get(id);
       if (!r || last === 0) return;
-      const wasUnread = (r.unread ?? 0) > 0 || (r.read_seq ?? 0) < last;
+      // Sending moves the local marker to the own message at once, but not the server's: a
+      // message from someone else just before it must still be reported read.
+      const wasUnread = (r.unread ?? 0) > 0 || (r.read_seq ?? 0) < last || (this.readSent.get(id) ?? 0) < last;
       this.rooms.markRead(id, last);
       this.emit();
       if (!wasUnread) return;
+      this.readSent.set(id, last);
       const req = this.gateway.connected
         ? this.gateway.request('read', { room_id: id, seq: last })
         : this.api.post(`/rooms/${id}/read`, { seq: last });

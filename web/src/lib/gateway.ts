@@ -19,6 +19,8 @@ export interface GatewayHandlers {
   onTyping?(d: { room_id: string; user_id: string; active: boolean }): void;
   onReceipt?(d: { room_id: string; user_id: string; seq: number }): void;
   onPresence?(d: { user_id: string; status: string }): void;
+  /** The assistant's streamed reply (`ai.delta`, docs/protocol.md). */
+  onAiDelta?(d: unknown): void;
   onState?(s: ConnState): void;
   /** 4003: the session ended. */
   onLoggedOut?(): void;
@@ -214,6 +216,9 @@ export class Gateway {
           return;
         case 'presence':
           this.h.onPresence?.(f.d);
+          return;
+        case 'ai.delta':
+          this.h.onAiDelta?.(f.d);
           return;
       }
     };

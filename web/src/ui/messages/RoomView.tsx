@@ -9,6 +9,9 @@ import { Composer } from '../composer/Composer';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
+import { AiBadge, AiBody, showsEdited, TranslateButton, TranslationBlock } from '../ai/MessageAi';
+import { CatchUp } from '../ai/CatchUp';
+import { SmartReplies } from '../ai/SmartReplies';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -96,7 +99,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           onKeyDown={(e) => { if (e.key === 'Escape' && picker() === m.id) { e.stopPropagation(); closePicker(); } }}>
           <Show when={!grouped}>
             <header>
-              <span class="sender">{name(m.sender_id)}</span>
+              <span class="sender">{name(m.sender_id)}<AiBadge client={c} tick={props.tick} userId={m.sender_id} /></span>
               <time dateTime={m.created_at}>{m.created_at ? timeFmt.format(new Date(m.created_at)) : ''}</time>
             </header>
           </Show>
@@ -106,8 +109,9 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
             </div>
           </Show>
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
-            <div class="body" data-testid="message-body"><Markdown text={m.body} /></div>
-            <Show when={m.edited_at}><span class="edited">(edited)</span></Show>
+            <div class="body" data-testid="message-body"><AiBody client={c} tick={props.tick} roomId={props.roomId} message={m}><Markdown text={m.body} /></AiBody></div>
+            <TranslationBlock client={c} tick={props.tick} roomId={props.roomId} message={m} />
+            <Show when={(props.tick(), showsEdited(c, m))}><span class="edited">(edited)</span></Show>
           </Show>
           <Show when={m.reactions.length}>
             <div class="reactions">
@@ -135,6 +139,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <Show when={it.state === 'sent' && !m.deleted_at}>
             <div class="actions" role="toolbar" aria-label="Message actions">
               <button aria-label="Reply" title="Reply" onClick={() => setReplyTo(m.id)}><Icon name="reply" /></button>
+              <TranslateButton client={c} tick={props.tick} roomId={props.roomId} message={m} />
               <button ref={reactBtn} aria-label="React" title="React" aria-expanded={picker() === m.id} aria-haspopup="true"
                 onClick={() => setPicker(picker() === m.id ? null : m.id)}><Icon name="react" /></button>
               <button aria-label={m.pinned ? 'Unpin' : 'Pin'} title={m.pinned ? 'Unpin' : 'Pin'}
@@ -196,12 +201,14 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <button aria-label="Dismiss" title="Dismiss" onClick={() => setJumpDismissed(true)}><Icon name="close" /></button>
         </div>
       </Show>
+      <CatchUp client={c} tick={props.tick} roomId={props.roomId} />
       <VirtualList items={items()} key={(it) => it.key} row={row} same={sameRow} onNearTop={nearTop} label={'Messages in ' + title()}
         control={setList} />
       <div class="typing" aria-live="polite">
         <Show when={typing().length}>{typing().join(', ')} {typing().length === 1 ? 'is' : 'are'} typing…</Show>
       </div>
       <Show when={canPost()} fallback={<p class="readonly">Only admins can post here.</p>}>
+        <SmartReplies client={c} tick={props.tick} roomId={props.roomId} />
         <Composer client={c} roomId={props.roomId} replyTo={replyTo()} editing={editing()}
           onCancel={() => { setReplyTo(null); setEditing(null); }}
           onEditLast={() => { const m = c.timeline(props.roomId).lastOwn(); if (m) setEditing(m.id); }} />

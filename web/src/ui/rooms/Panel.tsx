@@ -4,6 +4,7 @@ import type { Message, SearchResult } from '../../lib/types';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
+import { RoomAiSwitch } from '../ai/RoomAiSwitch';
 
 export function Panel(props: { client: Client; tick: () => number; roomId: string; kind: string; onClose: () => void }) {
   const c = props.client;
@@ -55,6 +56,7 @@ function Members(props: { client: Client; tick: () => number; roomId: string; ru
           }}
         </For>
       </ul>
+      <RoomAiSwitch client={c} tick={props.tick} roomId={props.roomId} />
       <Show when={room()?.kind === 'group'}>
         <Show when={myRole() !== 'member'}>
           <button onClick={() => props.run(async () => { const i = await c.createInvite(props.roomId); setInvite(i.code); })}>Create invite</button>

@@ -2,7 +2,8 @@ import { createResource, createSignal, For, onMount, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
-import { LANGUAGES, loadPrefs, persistPreferredLanguage, savePrefs, type Prefs } from './prefs';
+import { LANGUAGES, loadPreferredLanguage, loadPrefs, persistPreferredLanguage, savePrefs, type Prefs } from './prefs';
+import { AiSettings } from '../ai/AiSettings';
 import { notificationPermission, requestNotificationPermission } from './notifications';
 
 const languageName = (code: string) => {
@@ -20,6 +21,7 @@ export function Settings(props: { client: Client; onClose: () => void }) {
   const [error, setError] = createSignal('');
   let heading!: HTMLHeadingElement;
   onMount(() => heading.focus());
+  onMount(() => void loadPreferredLanguage(c).then((l) => { if (l) setPrefs({ ...prefs(), language: l }); }, () => {}));
   const update = (p: Partial<Prefs>) => { const n = { ...prefs(), ...p }; setPrefs(n); savePrefs(n); };
   const [permission, setPermission] = createSignal(notificationPermission());
   const [langSaved, setLangSaved] = createSignal(false);
@@ -64,7 +66,8 @@ export function Settings(props: { client: Client; onClose: () => void }) {
             <For each={languages()}>{(l) => <option value={l}>{languageName(l)}</option>}</For>
           </select>
         </label>
-        <p class="hint" role="status">{langSaved() ? 'Saved on this device.' : ''}</p>
+        <p class="hint" role="status">{langSaved() ? 'Saved.' : ''}</p>
+        <AiSettings client={c} />
         <h3>Notifications</h3>
         <label>Notify me about (this device)
           <select value={prefs().notifications} onChange={(e) => void setNotifications(e.currentTarget.value as Prefs['notifications'])}>

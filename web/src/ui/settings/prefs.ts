@@ -1,6 +1,7 @@
-// Local preferences (this device only).
+// Preferences: local ones (this device) and the preferred language (on the server).
 import type { Client } from '../../lib/client';
 import type { NotifyPref } from '../../lib/notify';
+import { aiFor } from '../../lib/ai';
 
 export type Theme = 'system' | 'light' | 'dark';
 export interface Prefs { theme: Theme; language: string; notifications: NotifyPref }
@@ -21,12 +22,20 @@ export function applyTheme(t: Theme): void {
 }
 
 /**
- * The one place the preferred language (for translation) is persisted. For now it is stored
- * on this device; when the server accepts `preferred_language` in `PATCH /users/me`, send it
- * there instead (`client.api.patch('/users/me', { preferred_language })`) and read it from `me`.
+ * The one place the preferred language (for translation) is persisted: on the server
+ * (`PATCH /users/me` `preferred_language`, read back from `me.ai`), so every device and the
+ * server's translate default agree; a copy stays on this device for offline display.
  */
-export async function persistPreferredLanguage(_client: Client, language: string): Promise<void> {
+export async function persistPreferredLanguage(client: Client, language: string): Promise<void> {
+  await aiFor(client).setPrefs({ preferred_language: language });
   savePrefs({ ...loadPrefs(), language });
+}
+
+/** The preferred language stored on the server (null when none was chosen yet). */
+export async function loadPreferredLanguage(client: Client): Promise<string | null> {
+  const ai = aiFor(client);
+  await ai.load();
+  return ai.prefs.preferred_language;
 }
 
 /** Languages offered for translation (BCP 47); names are shown in the user's own locale. */
