@@ -9,6 +9,9 @@ import { Composer } from '../composer/Composer';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
+import { Attachments } from '../media/Attachments';
+import { uploadQueue, useDrop } from '../media/ComposerMedia';
+import { mediaFor } from '../../lib/media';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -107,6 +110,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           </Show>
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
             <div class="body" data-testid="message-body"><Markdown text={m.body} /></div>
+            <Show when={m.attachments?.length}><Attachments svc={mediaFor(c.api)} items={m.attachments!} /></Show>
             <Show when={m.edited_at}><span class="edited">(edited)</span></Show>
           </Show>
           <Show when={m.reactions.length}>
@@ -177,9 +181,11 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
   const typing = () => (props.tick(), c.typingIn(props.roomId));
   const title = () => (room() ? Rooms.title(room()!) : '');
   const canPost = () => { const r = room(); return !r || !r.only_admins_post || r.my_role !== 'member'; };
+  const drop = useDrop((files) => uploadQueue(c, props.roomId).add(files), () => canPost() && (props.tick(), c.online));
 
   return (
-    <section class="room" aria-label={'Conversation: ' + title()}>
+    <section class="room" aria-label={'Conversation: ' + title()} {...drop.handlers}>
+      <Show when={drop.over()}><div class="drop-hint">{canPost() && c.online ? 'Drop files to attach' : 'Files need a connection'}</div></Show>
       <header class="room-head">
         <button class="back" aria-label="Back to rooms" onClick={() => c.openRoom(null)}><Icon name="back" /></button>
         <h2>{title()}</h2>
