@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, extname, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { mediaTests } from './media.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -85,6 +86,7 @@ async function startStatic(api) {
 // ---------- test harness ----------
 const results = [];
 async function test(name, fn) {
+  if (process.env.E2E_ONLY && !name.startsWith(process.env.E2E_ONLY)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -613,6 +615,8 @@ await test('10,000 messages: windowed DOM, jump to first unread, older pages kee
   assert(f.frames === 120 && f.maxRows <= MAX_ROWS, 'frames kept coming with a bounded DOM: ' + JSON.stringify(f));
   await context.close();
 });
+
+await mediaTests({ test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL });
 
 await browser.close().catch(() => {});
 staticSrv?.server.close();

@@ -27,6 +27,7 @@ const signPow = (v: number, e: number) => Math.sign(v) * Math.pow(Math.abs(v), e
 /** Whether `hash` is a well-formed BlurHash (length agrees with its component count). */
 export function isBlurhash(hash: string | null | undefined): hash is string {
   if (!hash || hash.length < 6) return false;
+  for (const ch of hash) if (!CHARS.includes(ch)) return false;
   try {
     const size = decode83(hash[0]);
     return hash.length === 4 + 2 * ((size % 9) + 1) * (Math.floor(size / 9) + 1);

@@ -1,0 +1,180 @@
+// E2E for media (called from run.mjs): uploads by file picker and paste with visible progress,
+// thumbnails on both screens, the lightbox (Escape, focus return), a PDF file card that downloads
+// as an attachment, cancelling an upload mid-way, the server's error for an unsupported file,
+// and the offline explanation on the attach button.
+import { deflateSync, crc32 } from 'node:zlib';
+
+/** A PNG of w×h RGB pixels: a gradient, or noise (incompressible, for slow uploads). */
+export function makePng(w, h, noise = false) {
+  const row = w * 3 + 1;
+  const raw = Buffer.alloc(row * h);
+  let s = 12345;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = y * row + 1 + x * 3;
+      if (noise) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        raw[o] = s >>> 24; raw[o + 1] = (s >>> 16) & 255; raw[o + 2] = (s >>> 8) & 255;
+      } else {
+        raw[o] = (x * 255) / w; raw[o + 1] = (y * 255) / h; raw[o + 2] = 160;
+      }
+    }
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: noise ? 0 : 6 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A small valid one-page PDF. */
+function makePdf() {
+  const objs = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offs = [];
+  objs.forEach((o, i) => { offs.push(out.length); out += `${i + 1} 0 obj\n${o}\nendobj\n`; });
+  const xref = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n` + offs.map((o) => String(o).padStart(10, '0') + ' 00000 n \n').join('');
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+/** Slow this page's uploads down (bytes per second), or undo it with 0. */
+async function throttleUploads(page, bytesPerSecond) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond || -1 });
+  return cdp;
+}
+
+export async function mediaTests(h) {
+  const { test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL } = h;
+  let ann, ben;
+  const fileInput = (u) => u.page.getByTestId('file-input');
+  const chips = (u) => u.page.getByTestId('upload-chip');
+  const sendBtn = (u) => u.page.getByRole('button', { name: 'Send', exact: true });
+  const imgLoaded = async (u, n) => {
+    await u.page.waitForFunction((n) => {
+      const imgs = [...document.querySelectorAll('[data-testid=attachment-image] img')];
+      return imgs.length >= n && imgs.slice(0, n).every((i) => i.complete && i.naturalWidth > 0);
+    }, n, { timeout: 20000 });
+  };
+
+  await test('media: an image by the file picker and by paste shows progress, then the thumbnail on both screens; the lightbox closes with Escape and focus returns', async () => {
+    [ann, ben] = await Promise.all([newUser('ann'), newUser('ben')]);
+    await openDm(ann, ben);
+    await send(ann, 'photos coming');
+    await openRoom(ben, 'Ann');
+    await waitText(ben, 'photos coming');
+
+    // ~1.2 MB of noise at 400 KB/s: the progress bar is on screen for a few seconds.
+    const cdp = await throttleUploads(ann.page, 400 * 1024);
+    await fileInput(ann).setInputFiles({ name: 'noise.png', mimeType: 'image/png', buffer: makePng(640, 640, true) });
+    await ann.page.getByTestId('upload-progress').first().waitFor({ timeout: 5000 });
+    const v = Number(await ann.page.getByTestId('upload-progress').first().getAttribute('value'));
+    await shot(ann, 'media-01-progress');
+    await ann.page.locator('[data-testid=upload-chip][data-state=done]').waitFor({ timeout: 30000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    console.log(`  # progress seen at ${v}%`);
+    // Only an attachment, no text.
+    await sendBtn(ann).click();
+    await chips(ann).first().waitFor({ state: 'detached', timeout: 5000 });
+    await imgLoaded(ann, 1);
+    await imgLoaded(ben, 1);
+
+    // Paste: an image on the clipboard goes to the queue; the caption goes with it.
+    const b64 = makePng(400, 300).toString('base64');
+    await ann.page.getByLabel('Message', { exact: true }).focus();
+    await ann.page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'image.png', { type: 'image/png' }));
+      document.getElementById('composer-input').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, b64);
+    await ann.page.locator('[data-testid=upload-chip][data-state=done]').waitFor({ timeout: 20000 });
+    await send(ann, 'a pasted gradient');
+    await waitText(ben, 'a pasted gradient');
+    await imgLoaded(ben, 2);
+    await shot(ben, 'media-02-thumbnails');
+    const msg = ben.page.getByTestId('message').filter({ hasText: 'a pasted gradient' });
+    const thumb = msg.getByTestId('attachment-image');
+    const box = await thumb.boundingBox();
+    assert(box && Math.abs(box.width / box.height - 4 / 3) < 0.05, 'thumbnail keeps the aspect ratio: ' + JSON.stringify(box));
+
+    await thumb.focus();
+    await thumb.press('Enter');
+    const dialog = ben.page.getByRole('dialog', { name: 'Image viewer' });
+    await dialog.waitFor();
+    await ben.page.waitForFunction(() => { const i = document.querySelector('[data-testid=lightbox] img'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 15000 });
+    await shot(ben, 'media-03-lightbox');
+    // Focus stays inside while tabbing.
+    for (let i = 0; i < 4; i++) await ben.page.keyboard.press('Tab');
+    assert(await ben.page.evaluate(() => !!document.activeElement?.closest('.lightbox')), 'focus trapped in the lightbox');
+    await ben.page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await ben.page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'attachment-image', null, { timeout: 3000 });
+  });
+
+  await test('media: a PDF shows as a file card whose link downloads with Content-Disposition attachment', async () => {
+    await fileInput(ann).setInputFiles({ name: 'report.pdf', mimeType: 'application/pdf', buffer: makePdf() });
+    await ann.page.locator('[data-testid=upload-chip][data-state=done]').waitFor({ timeout: 20000 });
+    await send(ann, 'the report');
+    await waitText(ben, 'the report');
+    const link = ben.page.getByTestId('message').filter({ hasText: 'the report' }).getByTestId('attachment-download');
+    await ben.page.waitForFunction(() => { const a = [...document.querySelectorAll('[data-testid=attachment-download]')].pop(); return a && a.getAttribute('href') !== '#'; });
+    assert((await link.innerText()).includes('report.pdf'), 'file name shown');
+    const href = await link.getAttribute('href');
+    const res = await fetch(new URL(href, BASE_URL));
+    const cd = res.headers.get('content-disposition') ?? '';
+    assert(res.status === 200 && cd.startsWith('attachment'), `downloads as an attachment: ${res.status} ${cd}`);
+    assert(res.headers.get('content-type')?.startsWith('application/pdf'), 'PDF type');
+    const [download] = await Promise.all([ben.page.waitForEvent('download', { timeout: 10000 }), link.click()]);
+    assert(download.suggestedFilename().endsWith('.pdf'), 'browser downloads it: ' + download.suggestedFilename());
+  });
+
+  await test('media: cancelling an upload mid-way posts nothing', async () => {
+    const before = await ben.page.getByTestId('message').count();
+    const cdp = await throttleUploads(ann.page, 100 * 1024);
+    await fileInput(ann).setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: makePng(800, 800, true) });
+    await ann.page.getByTestId('upload-progress').first().waitFor({ timeout: 5000 });
+    await ann.page.getByRole('button', { name: 'Cancel upload of big.png' }).click();
+    await chips(ann).first().waitFor({ state: 'detached', timeout: 3000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    // Send with nothing typed: nothing goes out.
+    await sendBtn(ann).click();
+    await ann.page.waitForTimeout(1500);
+    assert((await ben.page.getByTestId('message').count()) === before, 'no message posted');
+    assert((await ann.page.locator('[data-state=sending]').count()) === 0, 'nothing queued');
+  });
+
+  await test("media: an unsupported file shows the server's error in place", async () => {
+    const exe = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00', 'latin1'), Buffer.alloc(400)]);
+    await fileInput(ann).setInputFiles({ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: exe });
+    const err = ann.page.getByTestId('upload-error');
+    await err.waitFor({ timeout: 10000 });
+    const text = await err.innerText();
+    console.log(`  # server said: ${text}`);
+    assert(text.length > 5 && text !== 'upload failed', 'a clear error: ' + text);
+    await shot(ann, 'media-04-error');
+    await ann.page.getByRole('button', { name: 'Remove setup.exe' }).click();
+    await chips(ann).first().waitFor({ state: 'detached', timeout: 3000 });
+  });
+
+  await test('media: offline, the attach button explains that files need a connection; text still queues', async () => {
+    await ann.context.setOffline(true);
+    await ann.page.getByRole('button', { name: /Attach files/ }).click();
+    await ann.page.getByRole('status').filter({ hasText: 'Files need a connection' }).first().waitFor({ timeout: 3000 });
+    await send(ann, 'queued while offline');
+    await ann.page.locator('[data-state=sending]').first().waitFor({ timeout: 3000 });
+    await ann.context.setOffline(false);
+    await waitText(ben, 'queued while offline', 30000);
+  });
+}
