@@ -272,3 +272,37 @@ describe('attachments in the outbox', () => {
     ob.dispose();
   });
 });
+
+describe('avatars', () => {
+  it('finds the avatar field in the OpenAPI schemas, or none', async () => {
+    const { avatarFieldOf, avatarSupport, resetAvatarSupport } = await import('../src/lib/mediaAvatar');
+    const doc = { components: { schemas: { PatchMe: { properties: { display_name: {}, avatar_media_id: {} } }, PatchRoom: { properties: { name: {} } } } } };
+    expect(avatarFieldOf(doc, 'PatchMe')).toBe('avatar_media_id');
+    expect(avatarFieldOf(doc, 'PatchRoom')).toBeNull();
+    expect(avatarFieldOf({}, 'PatchMe')).toBeNull();
+    resetAvatarSupport();
+    const ok = (async () => new Response(JSON.stringify(doc))) as unknown as typeof fetch;
+    expect(await avatarSupport('', ok)).toEqual({ user: 'avatar_media_id', room: null });
+    resetAvatarSupport();
+    const down = (async () => { throw new TypeError('offline'); }) as unknown as typeof fetch;
+    expect(await avatarSupport('', down)).toEqual({ user: null, room: null });
+    resetAvatarSupport();
+  });
+  it('crop: starts centred, never leaves empty corners, zooms around the centre', async () => {
+    const { clampCrop, cropRect, initialCrop, zoomTo } = await import('../src/lib/mediaAvatar');
+    const c = initialCrop(400, 200, 100);
+    // Landscape: the height fills the square, the middle 200×200 is shown.
+    expect(cropRect(c)).toEqual({ sx: 100, sy: 0, size: 200 });
+    const panned = clampCrop({ ...c, x: 50, y: -30 });
+    expect(cropRect(panned)).toEqual({ sx: 0, sy: 0, size: 200 });
+    const far = clampCrop({ ...c, x: -1000 });
+    expect(cropRect(far).sx + cropRect(far).size).toBeCloseTo(400);
+    const z = zoomTo(c, 2);
+    const r = cropRect(z);
+    expect(r.size).toBeCloseTo(100);
+    expect(r.sx + r.size / 2).toBeCloseTo(200);
+    expect(r.sy + r.size / 2).toBeCloseTo(100);
+    expect(zoomTo(c, 0.2).zoom).toBe(1);
+    expect(zoomTo(c, 50).zoom).toBe(8);
+  });
+});

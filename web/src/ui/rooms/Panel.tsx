@@ -1,3 +1,4 @@
+import { AvatarSetting } from '../media/AvatarSetting';
 import { createResource, createSignal, For, onMount, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import type { Message, SearchResult } from '../../lib/types';
@@ -33,6 +34,7 @@ function Members(props: { client: Client; tick: () => number; roomId: string; ru
   const [invite, setInvite] = createSignal('');
   return (
     <div>
+      <Show when={room()?.kind === 'group' && myRole() !== 'member'}><AvatarSetting client={c} target="room" roomId={props.roomId} /></Show>
       <ul class="members">
         <For each={members()}>
           {(m) => {
