@@ -306,3 +306,13 @@ describe('avatars', () => {
     expect(zoomTo(c, 50).zoom).toBe(8);
   });
 });
+
+describe('attachmentSummary', () => {
+  it('names what was sent', async () => {
+    const { attachmentSummary } = await import('../src/lib/media');
+    expect(attachmentSummary(undefined)).toBe('');
+    expect(attachmentSummary([media('cat')])).toBe('Photo: cat.png');
+    expect(attachmentSummary([{ ...media('r'), kind: 'file', name: 'r.pdf' }])).toBe('File: r.pdf');
+    expect(attachmentSummary([media('a'), media('b')])).toBe('2 attachments: a.png, b.png');
+  });
+});

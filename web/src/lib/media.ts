@@ -363,3 +363,13 @@ export function mediaFor(api: Api): MediaService {
   if (!s) services.set(api, (s = new MediaService({ api })));
   return s;
 }
+
+/** A short text for attachments (room list preview, a message's accessible name): "Photo", "2 files: a.pdf, b.zip". */
+export function attachmentSummary(items: Media[] | undefined): string {
+  if (!items?.length) return '';
+  if (items.length === 1) {
+    const m = items[0];
+    return m.kind === 'image' ? `Photo: ${m.name}` : m.kind === 'audio' ? `Audio: ${m.name}` : m.kind === 'video' ? `Video: ${m.name}` : `File: ${m.name}`;
+  }
+  return `${items.length} attachments: ${items.map((m) => m.name).join(', ')}`;
+}

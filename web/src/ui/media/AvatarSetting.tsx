@@ -42,7 +42,7 @@ export function AvatarSetting(props: { client: Client; target: 'user' | 'room'; 
   return (
     <Show when={field()}>
       <div class="avatar-setting">
-        <input ref={input} type="file" accept="image/jpeg,image/png,image/webp,image/gif" class="sr-only" tabindex="-1" aria-hidden="true" onChange={() => void chosen()} />
+        <input ref={input} type="file" accept="image/jpeg,image/png,image/webp,image/gif" class="media-file-input" aria-label="Choose a picture" onChange={() => void chosen()} />
         <button type="button" onClick={() => input.click()}>{label}…</button>
         <Show when={status()}><span class="att-meta" role="status">{status()}</span></Show>
         <Show when={file()}>

@@ -69,7 +69,7 @@ export function AttachControls(props: { client: Client; online: () => boolean; q
   };
   return (
     <div class="composer-media">
-      <input ref={input} type="file" multiple accept={ACCEPT} class="sr-only" tabindex="-1" aria-hidden="true" data-testid="file-input"
+      <input ref={input} type="file" multiple accept={ACCEPT} class="media-file-input" aria-label="Choose files to attach" data-testid="file-input"
         onChange={() => { props.queue.add([...(input.files ?? [])]); input.value = ''; }} />
       <button type="button" class="icon-btn" aria-label={props.online() ? 'Attach files' : 'Attach files (needs a connection)'}
         title={props.online() ? 'Attach files' : offlineNote} aria-disabled={!props.online()} onClick={pick}>

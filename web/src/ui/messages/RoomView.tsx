@@ -11,7 +11,7 @@ import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
 import { Attachments } from '../media/Attachments';
 import { uploadQueue, useDrop } from '../media/ComposerMedia';
-import { mediaFor } from '../../lib/media';
+import { attachmentSummary, mediaFor } from '../../lib/media';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -95,7 +95,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <div class="new-line" role="separator" data-testid="unread-line">New messages</div>
         </Show>
         <article class={'msg' + (grouped ? ' grouped' : '') + (mine ? ' mine' : '') + (confirming() === m.id ? ' keep-actions' : '') + ' state-' + it.state}
-          data-testid="message" data-id={m.id} data-state={it.state} data-seq={m.seq} aria-label={`${name(m.sender_id)}: ${plain(m.body)}`}
+          data-testid="message" data-id={m.id} data-state={it.state} data-seq={m.seq} aria-label={`${name(m.sender_id)}: ${[plain(m.body), attachmentSummary(m.attachments)].filter(Boolean).join(' ')}`}
           onKeyDown={(e) => { if (e.key === 'Escape' && picker() === m.id) { e.stopPropagation(); closePicker(); } }}>
           <Show when={!grouped}>
             <header>
