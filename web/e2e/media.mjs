@@ -3,6 +3,7 @@
 // as an attachment, cancelling an upload mid-way, the server's error for an unsupported file,
 // and the offline explanation on the attach button.
 import { deflateSync, crc32 } from 'node:zlib';
+import { chromium } from 'playwright-core';
 
 /** A PNG of w×h RGB pixels: a gradient, or noise (incompressible, for slow uploads). */
 export function makePng(w, h, noise = false) {
@@ -56,7 +57,7 @@ async function throttleUploads(page, bytesPerSecond) {
 }
 
 export async function mediaTests(h) {
-  const { test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL } = h;
+  const { test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL, PASSWORD } = h;
   let ann, ben;
   const fileInput = (u) => u.page.getByTestId('file-input');
   const chips = (u) => u.page.getByTestId('upload-chip');
@@ -176,5 +177,37 @@ export async function mediaTests(h) {
     await ann.page.locator('[data-state=sending]').first().waitFor({ timeout: 3000 });
     await ann.context.setOffline(false);
     await waitText(ben, 'queued while offline', 30000);
+  });
+
+  await test('media: a voice note is recorded with a running clock, sent as a .weba attachment and plays on the other side', async () => {
+    // Its own browser: a fake microphone, permission granted without a prompt.
+    const vb = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    });
+    try {
+      const page = await (await vb.newContext({ viewport: { width: 1100, height: 760 } })).newPage();
+      page.on('pageerror', (e) => console.log(`  [ann/voice pageerror] ${e.message}`));
+      await page.goto(BASE_URL + '/');
+      await page.getByLabel('Username or email').fill(ann.username);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.locator('form').getByRole('button', { name: 'Log in' }).click();
+      await page.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
+      await page.getByTestId('room-item').filter({ hasText: 'Ben' }).first().click();
+      await page.getByRole('button', { name: 'Record a voice note' }).click();
+      const stop = page.getByRole('button', { name: 'Stop and attach voice note' });
+      await page.waitForFunction(() => document.querySelector('.rec-time')?.textContent === '0:02', null, { timeout: 10000 });
+      await stop.click();
+      const chip = page.locator('[data-testid=upload-chip][data-state=done]');
+      await chip.waitFor({ timeout: 20000 });
+      assert(/voice-.*\.weba/.test(await chip.innerText()), 'named .weba: ' + (await chip.innerText()));
+      await page.getByLabel('Message', { exact: true }).press('Enter');
+      const audio = ben.page.getByTestId('attachment-audio').last();
+      await audio.waitFor({ timeout: 15000 });
+      await ben.page.waitForFunction(() => { const a = [...document.querySelectorAll('[data-testid=attachment-audio] audio')].pop(); return a && a.readyState >= 1; }, null, { timeout: 15000 });
+      await shot(ben, 'media-05-voice-note');
+    } finally {
+      await vb.close().catch(() => {});
+    }
   });
 }

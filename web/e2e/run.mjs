@@ -616,7 +616,7 @@ await test('10,000 messages: windowed DOM, jump to first unread, older pages kee
   await context.close();
 });
 
-await mediaTests({ test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL });
+await mediaTests({ test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL, PASSWORD });
 
 await browser.close().catch(() => {});
 staticSrv?.server.close();
