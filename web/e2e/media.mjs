@@ -79,8 +79,12 @@ export async function mediaTests(h) {
     // ~1.2 MB of noise at 400 KB/s: the progress bar is on screen for a few seconds.
     const cdp = await throttleUploads(ann.page, 400 * 1024);
     await fileInput(ann).setInputFiles({ name: 'noise.png', mimeType: 'image/png', buffer: makePng(640, 640, true) });
-    await ann.page.getByTestId('upload-progress').first().waitFor({ timeout: 5000 });
-    const v = Number(await ann.page.getByTestId('upload-progress').first().getAttribute('value'));
+    // The bar moves: a value strictly between 0 and 100 is on screen at some point.
+    const v = await (await ann.page.waitForFunction(() => {
+      const p = document.querySelector('progress[data-testid=upload-progress]');
+      const v = p ? Number(p.getAttribute('value')) : 0;
+      return v > 0 && v < 100 ? v : null;
+    }, null, { timeout: 10000, polling: 50 })).jsonValue();
     await shot(ann, 'media-01-progress');
     await ann.page.locator('[data-testid=upload-chip][data-state=done]').waitFor({ timeout: 30000 });
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
@@ -171,7 +175,10 @@ export async function mediaTests(h) {
 
   await test('media: offline, the attach button explains that files need a connection; text still queues', async () => {
     await ann.context.setOffline(true);
-    await ann.page.getByRole('button', { name: /Attach files/ }).click();
+    // aria-disabled (not disabled): it stays focusable and says why when activated.
+    const attach = ann.page.getByRole('button', { name: 'Attach files (needs a connection)' });
+    await attach.focus();
+    await ann.page.keyboard.press('Enter');
     await ann.page.getByRole('status').filter({ hasText: 'Files need a connection' }).first().waitFor({ timeout: 3000 });
     await send(ann, 'queued while offline');
     await ann.page.locator('[data-state=sending]').first().waitFor({ timeout: 3000 });
