@@ -217,4 +217,21 @@ export async function mediaTests(h) {
       await vb.close().catch(() => {});
     }
   });
+
+  await test('media: at 360 px wide thumbnails, file cards and the attach controls fit', async () => {
+    await ben.page.setViewportSize({ width: 360, height: 740 });
+    try {
+      await ben.page.getByRole('button', { name: 'Attach files' }).waitFor();
+      await ben.page.waitForTimeout(300);
+      const overflow = await ben.page.evaluate(() => [...document.querySelectorAll('.att-image, .att-file, .att-player, .composer-media button')]
+        .filter((el) => el.getClientRects().length)
+        .map((el) => el.getBoundingClientRect())
+        .filter((r) => r.right > window.innerWidth + 0.5 || r.left < -0.5).length);
+      assert(overflow === 0, `${overflow} media elements overflow at 360 px`);
+      assert(await ben.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scroll');
+      await shot(ben, 'media-06-360px');
+    } finally {
+      await ben.page.setViewportSize({ width: 1100, height: 760 });
+    }
+  });
 }

@@ -110,11 +110,11 @@ export function UploadChips(props: { queue: UploadQueue; items: UploadItem[] }) 
               <Show when={it.state === 'processing'}>
                 <progress aria-label={`Checking ${it.name}`} data-testid="upload-progress" />
               </Show>
-              <Show when={it.state === 'failed'}><span class="chip-error" role="alert" data-testid="upload-error">{it.error}</span></Show>
               <button type="button" class="icon-btn" onClick={() => props.queue.remove(it.key)}
                 aria-label={(it.state === 'uploading' || it.state === 'processing' ? 'Cancel upload of ' : 'Remove ') + it.name}>
                 <MIcon name="close" size={14} />
               </button>
+              <Show when={it.state === 'failed'}><span class="chip-error" role="alert" data-testid="upload-error">{it.error}</span></Show>
             </li>
           )}
         </For>
