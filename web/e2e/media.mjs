@@ -218,6 +218,31 @@ export async function mediaTests(h) {
     }
   });
 
+  await test('media: two images in one message; the lightbox steps between them with the arrow keys', async () => {
+    await fileInput(ann).setInputFiles([
+      { name: 'one.png', mimeType: 'image/png', buffer: makePng(300, 200) },
+      { name: 'two.png', mimeType: 'image/png', buffer: makePng(200, 300) },
+    ]);
+    await ann.page.waitForFunction(() => document.querySelectorAll('[data-testid=upload-chip][data-state=done]').length === 2, null, { timeout: 20000 });
+    await send(ann, 'two pics');
+    await waitText(ben, 'two pics');
+    const thumbs = ben.page.getByTestId('message').filter({ hasText: 'two pics' }).getByTestId('attachment-image');
+    assert((await thumbs.count()) === 2, 'two thumbnails');
+    // The server's blurhash is drawn under each thumbnail as the placeholder.
+    assert((await thumbs.locator('canvas.att-blur').count()) === 2, 'blurhash placeholders');
+    await thumbs.first().click();
+    const title = ben.page.locator('.lightbox-title');
+    await title.filter({ hasText: 'one.png (1 of 2)' }).waitFor();
+    await ben.page.keyboard.press('ArrowRight');
+    await title.filter({ hasText: 'two.png (2 of 2)' }).waitFor();
+    await ben.page.keyboard.press('ArrowRight');
+    await title.filter({ hasText: 'one.png (1 of 2)' }).waitFor();
+    await ben.page.keyboard.press('ArrowLeft');
+    await title.filter({ hasText: 'two.png (2 of 2)' }).waitFor();
+    await ben.page.keyboard.press('Escape');
+    await ben.page.getByRole('dialog', { name: 'Image viewer' }).waitFor({ state: 'detached' });
+  });
+
   await test('media: at 360 px wide thumbnails, file cards and the attach controls fit', async () => {
     await ben.page.setViewportSize({ width: 360, height: 740 });
     try {
