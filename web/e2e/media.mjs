@@ -86,12 +86,12 @@ export async function mediaTests(h) {
       return v > 0 && v < 100 ? v : null;
     }, null, { timeout: 10000, polling: 50 })).jsonValue();
     await shot(ann, 'media-01-progress');
-    await ann.page.locator('[data-testid=upload-chip][data-state=done]').waitFor({ timeout: 30000 });
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     console.log(`  # progress seen at ${v}%`);
-    // Only an attachment, no text.
+    // Only an attachment, no text; Send pressed mid-upload goes out once the upload is in.
     await sendBtn(ann).click();
-    await chips(ann).first().waitFor({ state: 'detached', timeout: 5000 });
+    await ann.page.getByRole('status').filter({ hasText: 'Sending when the uploads finish' }).waitFor({ timeout: 3000 });
+    await chips(ann).first().waitFor({ state: 'detached', timeout: 30000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     await imgLoaded(ann, 1);
     await imgLoaded(ben, 1);
 

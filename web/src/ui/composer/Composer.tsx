@@ -24,6 +24,15 @@ export function Composer(props: {
   const tick = useTick(c);
   const online = () => (tick(), c.online);
   const [hint, setHint] = createSignal('');
+  // Send pressed while files were still uploading: send once they are all in (unless one failed).
+  const [sendWhenReady, setSendWhenReady] = createSignal(false);
+  createEffect(() => {
+    const items = uploads();
+    if (!sendWhenReady() || items.some((i) => i.state === 'uploading' || i.state === 'processing')) return;
+    setSendWhenReady(false);
+    if (items.some((i) => i.state === 'failed')) setHint('A file was not accepted: remove it, then send.');
+    else void submit();
+  });
 
   createEffect(() => {
     const m = editingMsg();
@@ -39,7 +48,10 @@ export function Composer(props: {
   const submit = async () => {
     const body = ta.value.trim();
     const ed = props.editing;
-    if (!ed && queue.busy) return setHint('Waiting for uploads to finish…');
+    if (!ed && queue.busy) {
+      setSendWhenReady(true);
+      return setHint('Sending when the uploads finish…');
+    }
     setHint('');
     const attachments = ed ? [] : queue.ready;
     if (!body && !attachments.length) return;
