@@ -13,7 +13,8 @@ type Recorder = typeof import('./VoiceRecorder').default;
 const [recorder, setRecorder] = createSignal<Recorder>();
 
 export function uploadQueue(c: Client, roomId: string): UploadQueue {
-  return mediaFor(c.api).queue(roomId);
+  // Per account and room: chips never carry over to someone who signs in next on this tab.
+  return mediaFor(c.api).queue(`${c.me?.id ?? ''}/${roomId}`);
 }
 
 /** The queue's items as a signal (re-read on every change). */
