@@ -2,6 +2,7 @@ import { createSignal, For, onMount, Show } from 'solid-js';
 import { fitBox, formatSize, type Media, type MediaService, type Variant } from '../../lib/media';
 import { decodeBlurhash, isBlurhash } from '../../lib/mediaBlurhash';
 import { MIcon } from './icons';
+import './media.css';
 
 /**
  * A signed URL as a signal: from the cache at once when there is one, else fetched. `retry()`

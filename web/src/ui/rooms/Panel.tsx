@@ -1,10 +1,10 @@
-import { AvatarSetting } from '../media/AvatarSetting';
 import { createResource, createSignal, For, onMount, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import type { Message, SearchResult } from '../../lib/types';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
+import { AvatarSetting } from '../media/AvatarSetting';
 
 export function Panel(props: { client: Client; tick: () => number; roomId: string; kind: string; onClose: () => void }) {
   const c = props.client;

@@ -1,10 +1,10 @@
-import { attachmentSummary } from '../../lib/media';
 import { createSignal, For, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import type { PublicUser } from '../../lib/types';
 import { Rooms } from '../../lib/rooms';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
+import { attachmentSummary } from '../../lib/media';
 
 export function Sidebar(props: { client: Client; tick: () => number; onSettings: () => void }) {
   const c = props.client;
