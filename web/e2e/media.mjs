@@ -243,6 +243,29 @@ export async function mediaTests(h) {
     await ben.page.getByRole('dialog', { name: 'Image viewer' }).waitFor({ state: 'detached' });
   });
 
+  await test('media: a file dropped onto the room is uploaded and sent', async () => {
+    const b64 = makePng(120, 90).toString('base64');
+    await ann.page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+      const room = document.querySelector('section.room');
+      for (const type of ['dragenter', 'dragover']) room.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+      window.__dropHint = !!document.querySelector('.drop-hint');
+      room.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, b64);
+    assert(await ann.page.evaluate(() => window.__dropHint), 'the drop hint shows while dragging');
+    assert((await ann.page.locator('.drop-hint').count()) === 0, 'the hint goes after the drop');
+    await ann.page.locator('[data-testid=upload-chip][data-state=done]').filter({ hasText: 'dropped.png' }).waitFor({ timeout: 20000 });
+    await send(ann, 'dropped in');
+    await waitText(ben, 'dropped in');
+    await ben.page.waitForFunction(() => {
+      const m = [...document.querySelectorAll('[data-testid=message]')].find((e) => e.textContent.includes('dropped in'));
+      const i = m?.querySelector('[data-testid=attachment-image] img');
+      return i && i.complete && i.naturalWidth > 0;
+    }, null, { timeout: 15000 });
+  });
+
   await test('media: at 360 px wide thumbnails, file cards and the attach controls fit', async () => {
     await ben.page.setViewportSize({ width: 360, height: 740 });
     try {
