@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startFakeAi } from './fake-ai.mjs';
 import { aiTests } from './ai.mjs';
+import { mediaTests } from './media.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -87,7 +88,7 @@ async function startStatic(api) {
 // ---------- test harness ----------
 const results = [];
 async function test(name, fn) {
-  // E2E_ONLY=<text>: run only the tests whose name contains it (the AI tests need no others).
+  // E2E_ONLY=<text>: run only the tests whose name contains it (e.g. `AI:` or `media`).
   if (process.env.E2E_ONLY && !name.includes(process.env.E2E_ONLY)) return;
   const t0 = Date.now();
   try {
@@ -635,6 +636,7 @@ await test('10,000 messages: windowed DOM, jump to first unread, older pages kee
 });
 
 await aiTests({ test, assert, newUser, send, waitText, openRoom, messageAction, shot, sleep, fakeAi });
+await mediaTests({ test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL, PASSWORD });
 
 await browser.close().catch(() => {});
 fakeAi.close();

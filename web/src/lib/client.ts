@@ -10,7 +10,7 @@ import { Rooms } from './rooms';
 import type { CacheStore } from './cache';
 import { Emitter } from './emitter';
 import type {
-  EventsPage, InviteView, Me, MemberView, Message, MessagePage, PublicUser, Ready, Room, RoomEvent,
+  EventsPage, InviteView, Me, Media, MemberView, Message, MessagePage, PublicUser, Ready, Room, RoomEvent,
   SearchResult, SessionView,
 } from './types';
 
@@ -409,13 +409,16 @@ export class Client {
   // ---------- messages ----------
 
   /** Queue a message: it shows at once (sending) and is delivered exactly once. */
-  async send(roomId: string, body: string, replyTo?: string | null): Promise<OutboxItem> {
+  async send(roomId: string, body: string, replyTo?: string | null, attachments?: Media[]): Promise<OutboxItem> {
     this.setTyping(roomId, false);
-    return this.outbox.enqueue(roomId, body, replyTo);
+    return this.outbox.enqueue(roomId, body, replyTo, attachments);
   }
 
   private async sendNow(item: OutboxItem): Promise<Message> {
-    const d = { room_id: item.room_id, client_id: item.client_id, body: item.body, reply_to: item.reply_to ?? undefined };
+    const ids = item.attachments?.map((a) => a.id);
+    // With attachments the body may be left out (a photo alone).
+    const d = { room_id: item.room_id, client_id: item.client_id, body: ids?.length && !item.body ? undefined : item.body,
+      reply_to: item.reply_to ?? undefined, attachments: ids?.length ? ids : undefined };
     try {
       if (this.gateway.connected) {
         const ack = await this.gateway.request<{ message: Message }>('send', d);

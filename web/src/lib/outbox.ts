@@ -2,7 +2,7 @@
 // Each keeps its client_id for life: every retry (REST or gateway) reuses it, and the server
 // answers a retry with the original message, so a message is delivered exactly once. Per room,
 // one send is in flight at a time and items go in the order they were written.
-import type { Message } from './types';
+import type { Media, Message } from './types';
 import { tx } from './idb';
 
 export interface OutboxItem {
@@ -10,6 +10,8 @@ export interface OutboxItem {
   room_id: string;
   body: string;
   reply_to?: string | null;
+  /** Already uploaded (an upload needs the network; the message itself can wait). */
+  attachments?: Media[];
   created_at: string;
   /** Monotonic order of writing (ties in created_at are possible). */
   order: number;
@@ -103,13 +105,14 @@ export class Outbox {
     return !!i && i.state === 'queued';
   }
 
-  async enqueue(roomId: string, body: string, replyTo?: string | null): Promise<OutboxItem> {
+  async enqueue(roomId: string, body: string, replyTo?: string | null, attachments?: Media[]): Promise<OutboxItem> {
     await this.load();
     const item: OutboxItem = {
       client_id: newClientId(),
       room_id: roomId,
       body,
       reply_to: replyTo ?? null,
+      ...(attachments?.length ? { attachments } : {}),
       created_at: new Date().toISOString(),
       order: Math.max(++this.order, Date.now()),
       state: 'queued',

@@ -141,6 +141,7 @@ export class Timeline {
           created_at: o.created_at,
           edited_at: null,
           deleted_at: null,
+          attachments: o.attachments ?? [],
         },
       });
     }

@@ -38,6 +38,21 @@ export interface Message {
   created_at: string;
   edited_at: string | null;
   deleted_at: string | null;
+  /** Uploaded files, in the order sent (absent from servers without media). */
+  attachments?: Media[];
+}
+
+/** An uploaded file (POST /api/v1/media), as carried in `Message.attachments`. */
+export interface Media {
+  id: string;
+  kind: 'image' | 'audio' | 'video' | 'file';
+  mime: string;
+  name: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  blurhash: string | null;
+  duration_ms: number | null;
 }
 
 export interface Room {

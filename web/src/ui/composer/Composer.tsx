@@ -1,7 +1,9 @@
-import { createEffect, Show } from 'solid-js';
+import { createEffect, createSignal, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
+import { useTick } from '../common/reactive';
+import { AttachControls, pastedFiles, uploadQueue, UploadChips, useUploads } from '../media/ComposerMedia';
 
 /** Enter sends, Shift+Enter adds a line, Up edits the last own message, Esc cancels. */
 export function Composer(props: {
@@ -16,6 +18,21 @@ export function Composer(props: {
   let ta!: HTMLTextAreaElement;
   const editingMsg = () => (props.editing ? c.timeline(props.roomId).get(props.editing) : undefined);
   const replyMsg = () => (props.replyTo ? c.timeline(props.roomId).get(props.replyTo) : undefined);
+  // Attachments: uploaded as soon as they are added; their ids go with the next message.
+  const queue = uploadQueue(c, props.roomId);
+  const uploads = useUploads(queue);
+  const tick = useTick(c);
+  const online = () => (tick(), c.online);
+  const [hint, setHint] = createSignal('');
+  // Send pressed while files were still uploading: send once they are all in (unless one failed).
+  const [sendWhenReady, setSendWhenReady] = createSignal(false);
+  createEffect(() => {
+    const items = uploads();
+    if (!sendWhenReady() || items.some((i) => i.state === 'uploading' || i.state === 'processing')) return;
+    setSendWhenReady(false);
+    if (items.some((i) => i.state === 'failed')) setHint('A file was not accepted: remove it, then send.');
+    else void submit();
+  });
 
   createEffect(() => {
     const m = editingMsg();
@@ -30,8 +47,14 @@ export function Composer(props: {
 
   const submit = async () => {
     const body = ta.value.trim();
-    if (!body) return;
     const ed = props.editing;
+    if (!ed && queue.busy) {
+      setSendWhenReady(true);
+      return setHint('Sending when the uploads finish…');
+    }
+    setHint('');
+    const attachments = ed ? [] : queue.ready;
+    if (!body && !attachments.length) return;
     ta.value = '';
     if (ed) {
       c.setTyping(props.roomId, false);
@@ -41,7 +64,8 @@ export function Composer(props: {
     }
     const reply = props.replyTo;
     props.onCancel();
-    await c.send(props.roomId, body, reply);
+    queue.take();
+    await c.send(props.roomId, body, reply, attachments);
   };
 
   const onKey = (e: KeyboardEvent) => {
@@ -65,10 +89,14 @@ export function Composer(props: {
           <button type="button" aria-label={props.editing ? 'Cancel editing' : 'Cancel reply'} title="Cancel" onClick={() => { if (props.editing) ta.value = ''; props.onCancel(); }}><Icon name="close" size={14} /></button>
         </div>
       </Show>
+      <UploadChips queue={queue} items={uploads()} />
       <label class="sr-only" for="composer-input">Message</label>
       <textarea id="composer-input" ref={ta} rows={1} placeholder="Write a message…" aria-label="Message"
-        onKeyDown={onKey} onInput={() => c.setTyping(props.roomId, ta.value.length > 0)} />
+        onKeyDown={onKey} onInput={() => c.setTyping(props.roomId, ta.value.length > 0)}
+        onPaste={(e) => { const f = pastedFiles(e); if (f.length) { if (online()) queue.add(f); else setHint('Files need a connection; text messages still queue while offline.'); } }} />
       <button type="submit" class="primary" aria-label={props.editing ? 'Save edit' : 'Send'}>{props.editing ? 'Save' : 'Send'}</button>
+      <AttachControls client={c} online={online} queue={queue} />
+      <Show when={hint()}><span class="media-note" role="status">{hint()}</span></Show>
     </form>
   );
 }

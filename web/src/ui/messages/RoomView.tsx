@@ -12,6 +12,9 @@ import { askConfirm } from '../common/confirm';
 import { AiBadge, AiBody, showsEdited, TranslateButton, TranslationBlock } from '../ai/MessageAi';
 import { CatchUp } from '../ai/CatchUp';
 import { SmartReplies } from '../ai/SmartReplies';
+import { Attachments } from '../media/Attachments';
+import { uploadQueue, useDrop } from '../media/ComposerMedia';
+import { attachmentSummary, mediaFor } from '../../lib/media';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -95,7 +98,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <div class="new-line" role="separator" data-testid="unread-line">New messages</div>
         </Show>
         <article class={'msg' + (grouped ? ' grouped' : '') + (mine ? ' mine' : '') + (confirming() === m.id ? ' keep-actions' : '') + ' state-' + it.state}
-          data-testid="message" data-id={m.id} data-state={it.state} data-seq={m.seq} aria-label={`${name(m.sender_id)}: ${plain(m.body)}`}
+          data-testid="message" data-id={m.id} data-state={it.state} data-seq={m.seq} aria-label={`${name(m.sender_id)}: ${[plain(m.body), attachmentSummary(m.attachments)].filter(Boolean).join(' ')}`}
           onKeyDown={(e) => { if (e.key === 'Escape' && picker() === m.id) { e.stopPropagation(); closePicker(); } }}>
           <Show when={!grouped}>
             <header>
@@ -111,6 +114,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
             <div class="body" data-testid="message-body"><AiBody client={c} tick={props.tick} roomId={props.roomId} message={m}><Markdown text={m.body} /></AiBody></div>
             <TranslationBlock client={c} tick={props.tick} roomId={props.roomId} message={m} />
+            <Show when={m.attachments?.length}><Attachments svc={mediaFor(c.api)} items={m.attachments!} /></Show>
             <Show when={(props.tick(), showsEdited(c, m))}><span class="edited">(edited)</span></Show>
           </Show>
           <Show when={m.reactions.length}>
@@ -182,9 +186,11 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
   const typing = () => (props.tick(), c.typingIn(props.roomId));
   const title = () => (room() ? Rooms.title(room()!) : '');
   const canPost = () => { const r = room(); return !r || !r.only_admins_post || r.my_role !== 'member'; };
+  const drop = useDrop((files) => uploadQueue(c, props.roomId).add(files), () => canPost() && (props.tick(), c.online));
 
   return (
-    <section class="room" aria-label={'Conversation: ' + title()}>
+    <section class="room" aria-label={'Conversation: ' + title()} {...drop.handlers}>
+      <Show when={drop.over()}><div class="drop-hint">{canPost() && c.online ? 'Drop files to attach' : 'Files need a connection'}</div></Show>
       <header class="room-head">
         <button class="back" aria-label="Back to rooms" onClick={() => c.openRoom(null)}><Icon name="back" /></button>
         <h2>{title()}</h2>

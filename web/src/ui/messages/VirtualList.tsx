@@ -96,6 +96,13 @@ export function VirtualList<T>(props: {
 
   onMount(() => {
     setViewport(el.clientHeight);
+    // The list shrinks when the composer grows (upload chips, reply bar): stay at the bottom.
+    const vro = new ResizeObserver(() => {
+      setViewport(el.clientHeight);
+      if (atBottom) el.scrollTop = el.scrollHeight;
+    });
+    vro.observe(el);
+    onCleanup(() => vro.disconnect());
     props.ref?.(el);
     props.control?.({
       scrollToKey: (key) => {

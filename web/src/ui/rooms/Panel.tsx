@@ -5,6 +5,7 @@ import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
 import { RoomAiSwitch } from '../ai/RoomAiSwitch';
+import { AvatarSetting } from '../media/AvatarSetting';
 
 export function Panel(props: { client: Client; tick: () => number; roomId: string; kind: string; onClose: () => void }) {
   const c = props.client;
@@ -34,6 +35,7 @@ function Members(props: { client: Client; tick: () => number; roomId: string; ru
   const [invite, setInvite] = createSignal('');
   return (
     <div>
+      <Show when={room()?.kind === 'group' && myRole() !== 'member'}><AvatarSetting client={c} target="room" roomId={props.roomId} /></Show>
       <ul class="members">
         <For each={members()}>
           {(m) => {

@@ -4,6 +4,7 @@ import type { PublicUser } from '../../lib/types';
 import { Rooms } from '../../lib/rooms';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
+import { attachmentSummary } from '../../lib/media';
 
 export function Sidebar(props: { client: Client; tick: () => number; onSettings: () => void }) {
   const c = props.client;
@@ -89,7 +90,7 @@ export function Sidebar(props: { client: Client; tick: () => number; onSettings:
               <button class={'room-item' + (c.currentRoom === r.id ? ' active' : '')} aria-current={c.currentRoom === r.id ? 'page' : undefined}
                 onClick={() => c.openRoom(r.id)} data-testid="room-item">
                 <span class="room-name">{Rooms.title(r)}</span>
-                <span class="preview">{r.last_message ? (r.last_message.deleted_at ? 'Message deleted' : plain(r.last_message.body).slice(0, 60)) : ''}</span>
+                <span class="preview">{r.last_message ? (r.last_message.deleted_at ? 'Message deleted' : plain(r.last_message.body).slice(0, 60) || attachmentSummary(r.last_message.attachments)) : ''}</span>
                 <Show when={(r.mentions ?? 0) > 0}><span class="badge mention" aria-label={`${r.mentions} mentions`}>@{r.mentions}</span></Show>
                 <Show when={(r.unread ?? 0) > 0}><span class="badge" aria-label={`${r.unread} unread`} data-testid="unread">{r.unread}</span></Show>
               </button>

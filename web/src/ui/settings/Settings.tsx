@@ -5,6 +5,7 @@ import { askConfirm } from '../common/confirm';
 import { LANGUAGES, loadPreferredLanguage, loadPrefs, persistPreferredLanguage, savePrefs, type Prefs } from './prefs';
 import { AiSettings } from '../ai/AiSettings';
 import { notificationPermission, requestNotificationPermission } from './notifications';
+import { AvatarSetting } from '../media/AvatarSetting';
 
 const languageName = (code: string) => {
   try {
@@ -54,6 +55,7 @@ export function Settings(props: { client: Client; onClose: () => void }) {
           <label>Display name<input name="dn" value={c.me?.display_name ?? ''} /></label>
           <button type="submit">Save</button>
         </form>
+        <AvatarSetting client={c} target="user" />
         <h3>Appearance</h3>
         <label>Theme
           <select value={prefs().theme} onChange={(e) => update({ theme: e.currentTarget.value as Prefs['theme'] })}>
