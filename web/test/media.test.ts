@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Api } from '../src/lib/api';
 import { ApiError } from '../src/lib/api';
-import { fitBox, formatSize, MAX_ATTACHMENTS, MediaService, UploadCancelled, UploadQueue, type Media, type XhrLike } from '../src/lib/media';
+import { declareDuration, fitBox, formatSize, MAX_ATTACHMENTS, MediaService, UploadCancelled, UploadQueue, type Media, type XhrLike } from '../src/lib/media';
 import { decodeBlurhash, isBlurhash } from '../src/lib/mediaBlurhash';
 import { formatElapsed } from '../src/lib/mediaRecorder';
 
@@ -83,6 +83,19 @@ describe('helpers', () => {
 });
 
 describe('MediaService.upload', () => {
+  it('declares the length of a recording before the file, and nothing for other files', async () => {
+    const svc = new MediaService({ api: fakeApi(), xhr: () => new FakeXhr() });
+    const voice = new Blob(['ogg'], { type: 'audio/webm' });
+    declareDuration(voice, 4200.4);
+    void svc.upload(voice, 'voice.weba');
+    await tick();
+    const parts = [...FakeXhr.last.body!.keys()];
+    expect(parts).toEqual(['duration_ms', 'file']);
+    expect(FakeXhr.last.body!.get('duration_ms')).toBe('4200');
+    void svc.upload(new Blob(['abc'], { type: 'image/png' }), 'a.png');
+    await tick();
+    expect([...FakeXhr.last.body!.keys()]).toEqual(['file']);
+  });
   it('posts multipart with the token, reports progress, resolves the media', async () => {
     const svc = new MediaService({ api: fakeApi(), xhr: () => new FakeXhr() });
     const seen: number[] = [];

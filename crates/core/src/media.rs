@@ -570,6 +570,9 @@ pub trait MediaStore: Send + Sync + 'static {
     ) -> Result<Option<String>, PortError>;
     /// For stores on the local file system: where `key` lives.
     fn local_path(&self, key: &str) -> Option<std::path::PathBuf>;
+    /// Copies the object `key` into the local file `dest` (created or replaced), for server-side
+    /// processing of stored uploads (avatars) whatever the store.
+    async fn fetch_to(&self, key: &str, dest: &Path) -> Result<(), PortError>;
     /// Cheap reachability check, for readiness.
     async fn ping(&self) -> Result<(), PortError>;
 }

@@ -5,6 +5,15 @@ import { ApiError, type Api } from './api';
 import { Emitter } from './emitter';
 import type { Media } from './types';
 
+
+/** Durations of recordings made here (voice notes), sent with their upload. */
+const declaredDurations = new WeakMap<Blob, number>();
+
+/** Remembers how long a recording is, so its upload declares `duration_ms`. */
+export function declareDuration(file: Blob, ms: number): void {
+  if (Number.isFinite(ms) && ms >= 0) declaredDurations.set(file, ms);
+}
+
 export type { Media };
 
 /** What the server accepts (docs/protocol.md "Media"); checked again, authoritatively, by the server. */
@@ -146,6 +155,9 @@ export class MediaService {
         reject(new UploadCancelled());
       };
       const form = new FormData();
+      // Recordings declare their length (the server keeps it for audio/video, display only).
+      const ms = declaredDurations.get(file);
+      if (ms !== undefined) form.append('duration_ms', String(Math.round(ms)));
       form.append('file', file, name);
       xhr.send(form);
     });

@@ -83,10 +83,29 @@ pub async fn create(
     .map_err(|e| ApiError::from(e).with_field("avatar_crop"))?;
 
     let svc = &app.media;
-    let path = svc.store.local_path(&storage_key(src.id)).ok_or_else(|| {
-        tracing::error!("avatars need the source image on the local media store");
-        ApiError::unavailable("avatar processing is unavailable")
-    })?;
+    // Local stores hand out the file itself; others (S3) are copied into a temp file first.
+    let _fetched: Option<tempfile::TempPath>;
+    let path = match svc.store.local_path(&storage_key(src.id)) {
+        Some(p) => p,
+        None => {
+            let tmp = tempfile::NamedTempFile::new_in(&svc.tmp_dir)
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cannot create an avatar temp file");
+                    ApiError::internal()
+                })?
+                .into_temp_path();
+            svc.store
+                .fetch_to(&storage_key(src.id), &tmp)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cannot fetch an avatar source");
+                    ApiError::unavailable("media storage is unavailable; retry shortly")
+                })?;
+            let p = tmp.to_path_buf();
+            _fetched = Some(tmp);
+            p
+        }
+    };
     let (limits, tmp_dir, mime) = (svc.limits.clone(), svc.tmp_dir.clone(), src.mime.clone());
     let file =
         tokio::task::spawn_blocking(move || images::avatar(&path, &mime, &limits, crop, &tmp_dir))

@@ -134,6 +134,23 @@ impl MediaStore for S3MediaStore {
         None
     }
 
+    async fn fetch_to(&self, key: &str, dest: &Path) -> Result<(), PortError> {
+        use tokio::io::AsyncWriteExt;
+        let got = self.store.get(&self.path(key)?).await.map_err(s3)?;
+        let mut out = tokio::fs::File::create(dest)
+            .await
+            .map_err(|e| PortError(format!("cannot create {}: {e}", dest.display())))?;
+        let mut body = got.into_stream();
+        while let Some(chunk) = body.next().await {
+            out.write_all(&chunk.map_err(s3)?)
+                .await
+                .map_err(|e| PortError(format!("cannot write {}: {e}", dest.display())))?;
+        }
+        out.flush()
+            .await
+            .map_err(|e| PortError(format!("cannot write {}: {e}", dest.display())))
+    }
+
     /// Lists (at most) one key of the bucket: fails when the bucket is missing, the endpoint
     /// unreachable or the credentials wrong.
     async fn ping(&self) -> Result<(), PortError> {

@@ -74,6 +74,16 @@ impl MediaStore for LocalMediaStore {
         Ok(None)
     }
 
+    async fn fetch_to(&self, key: &str, dest: &Path) -> Result<(), PortError> {
+        let src = self
+            .local_path(key)
+            .ok_or_else(|| PortError(format!("invalid media key {key:?}")))?;
+        tokio::fs::copy(&src, dest)
+            .await
+            .map(|_| ())
+            .map_err(|e| PortError(format!("local media store: cannot read {key}: {e}")))
+    }
+
     fn local_path(&self, key: &str) -> Option<PathBuf> {
         self.path(key).ok()
     }

@@ -165,13 +165,44 @@ impl Stored<'_> {
     }
 }
 
+/// Longest duration a client may declare for a recording (a day), in milliseconds.
+const MAX_DURATION_MS: i64 = 24 * 3600 * 1000;
+
+/// Reads the optional `duration_ms` part (a few digits, read with a bound).
+async fn read_duration(mut f: axum::extract::multipart::Field<'_>) -> ApiResult<i64> {
+    let invalid = || {
+        ApiError::unprocessable(
+            "invalid_duration",
+            "`duration_ms` must be a whole number of milliseconds up to a day",
+        )
+        .with_field("duration_ms")
+    };
+    let mut text = Vec::new();
+    while let Some(chunk) = f.chunk().await.map_err(multipart_error)? {
+        text.extend_from_slice(&chunk);
+        if text.len() > 16 {
+            return Err(invalid());
+        }
+    }
+    std::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .filter(|ms| (0..=MAX_DURATION_MS).contains(ms))
+        .ok_or_else(invalid)
+}
+
 /// Runs the whole pipeline for one `multipart/form-data` body; returns the recorded upload.
 pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiResult<Media> {
     let svc = &app.media;
     let mut skipped = 0;
+    let mut declared_duration = None;
     let mut field = loop {
         match multipart.next_field().await.map_err(multipart_error)? {
             Some(f) if f.name() == Some("file") => break f,
+            Some(f) if f.name() == Some("duration_ms") && skipped < MAX_OTHER_PARTS => {
+                skipped += 1;
+                declared_duration = Some(read_duration(f).await?);
+            }
             // Other parts are ignored, but only a few: the body limit is lifted for uploads.
             Some(_) if skipped < MAX_OTHER_PARTS => skipped += 1,
             Some(_) => {
@@ -223,7 +254,9 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiRe
         name: received.name.clone(),
         width: None,
         height: None,
-        duration_ms: None,
+        // Declared by the recording client (voice notes); display only, audio/video only.
+        duration_ms: declared_duration
+            .filter(|_| matches!(received.kind, MediaKind::Audio | MediaKind::Video)),
         blurhash: None,
         has_thumbs: false,
         created_at: app.now(),

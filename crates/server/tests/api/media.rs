@@ -986,3 +986,56 @@ async fn limits_and_quota_sqlite() {
     assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded");
     assert!(temp_files(&app).is_empty());
 }
+
+// --- voice notes ---------------------------------------------------------------------------
+
+/// A minimal audio-only WebM header (EBML, doc type `webm`): enough for type sniffing.
+fn webm_audio() -> Vec<u8> {
+    let mut v = vec![
+        0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81, 0x01, 0x42, 0xF2,
+        0x81, 0x04, 0x42, 0xF3, 0x81, 0x08, 0x42, 0x82, 0x84, b'w', b'e', b'b', b'm', 0x42, 0x87,
+        0x81, 0x04, 0x42, 0x85, 0x81, 0x02,
+    ];
+    v.resize(2048, 0);
+    v
+}
+
+async fn upload_with_duration(app: &TestApp, token: &str, name: &str, duration: &str) -> Resp {
+    let form = reqwest::multipart::Form::new()
+        .text("duration_ms", duration.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(webm_audio()).file_name(name.to_owned()),
+        );
+    TestApp::finish(
+        app.client
+            .post(format!("{}/api/v1/media", app.base))
+            .bearer_auth(token)
+            .multipart(form),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_notes_keep_their_declared_duration() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let (ada, _) = app.user("ada").await;
+    let r = upload_with_duration(&app, &ada, "voice-1.weba", "4200").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["kind"], "audio");
+    assert_eq!(r.body["mime"], "audio/webm");
+    assert_eq!(r.body["duration_ms"], 4200);
+    // Without the part, no duration; a bad one is refused before anything is stored.
+    let plain = upload_ok(&app, &ada, "voice-2.weba", &webm_audio()).await;
+    assert!(plain["duration_ms"].is_null());
+    for bad in ["-1", "abc", "86400001", "12345678901234567890"] {
+        let r = upload_with_duration(&app, &ada, "voice-3.weba", bad).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.text
+        );
+        assert_eq!(r.code(), "invalid_duration");
+    }
+}

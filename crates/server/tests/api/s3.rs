@@ -404,3 +404,32 @@ async fn large_upload_goes_up_in_parts() {
             .starts_with("attachment;")
     );
 }
+
+/// Avatars are cut from uploads kept in S3 too: the source is fetched from the bucket, the
+/// 512×512 WebP goes back into it, and the avatar URL is a presigned one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avatars_from_uploads_in_s3() {
+    let Some(bin) = s3s_bin() else { return };
+    let s3s = start_s3s(&bin).await;
+    let app = spawn_app(&s3s, BUCKET, |_| {}).await;
+    let (ada, ada_id) = app.user("ada").await;
+    let img = upload_ok(&app, &ada, "face.png", &png(120, 80)).await;
+    let r = app
+        .patch(
+            "/api/v1/users/me",
+            Some(&ada),
+            serde_json::json!({"avatar": img["id"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let avatar = r.body["avatar"].as_str().expect("avatar id").to_owned();
+    assert!(
+        s3s.keys().await.contains(&format!("{avatar}/original")),
+        "the avatar object is in the bucket"
+    );
+    let url = presigned(&app, &s3s, &ada, &format!("/api/v1/users/{ada_id}/avatar")).await;
+    let (status, _, bytes) = fetch(&url, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let decoded = image::load_from_memory(&bytes).expect("a decodable image");
+    assert_eq!((decoded.width(), decoded.height()), (512, 512));
+}

@@ -2,6 +2,7 @@
 import { createSignal, onCleanup, onMount } from 'solid-js';
 import { formatElapsed, VoiceRecording } from '../../lib/mediaRecorder';
 import { MIcon } from './icons';
+import { declareDuration } from '../../lib/media';
 
 export default function VoiceRecorder(props: { onDone: (f: File | null) => void; onError: (message: string) => void }) {
   const rec = new VoiceRecording();
@@ -18,8 +19,11 @@ export default function VoiceRecorder(props: { onDone: (f: File | null) => void;
       () => props.onError('The microphone is not available (permission refused or no device).'));
   });
   const stop = async () => {
+    const ms = rec.elapsedMs;
     const { blob, name } = await rec.stop();
-    props.onDone(new File([blob], name, { type: 'audio/webm' }));
+    const file = new File([blob], name, { type: 'audio/webm' });
+    declareDuration(file, ms);
+    props.onDone(file);
   };
   return (
     <div class="recorder" role="group" aria-label="Voice note">
