@@ -581,18 +581,21 @@ async fn postgres_restart_never_acks_falsely_and_recovers_within_5s() {
         tokio::spawn(async move {
             let mut acked = Vec::new();
             let mut failed = 0u32;
+            let mut slowest = Duration::ZERO;
             let mut first_ok_after_fail: Option<Instant> = None;
             let mut seen_fail = false;
             let mut i = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 i += 1;
                 let cid = uuid::Uuid::now_v7().to_string();
+                let sent_at = Instant::now();
                 let res = http()
                     .post(format!("{base}/api/v1/rooms/{room}/messages"))
                     .bearer_auth(&token)
                     .json(&json!({"client_id": cid, "body": format!("pg {i}")}))
                     .send()
                     .await;
+                slowest = slowest.max(sent_at.elapsed());
                 match res {
                     Ok(r) if r.status() == StatusCode::CREATED => {
                         acked.push(cid);
@@ -615,7 +618,7 @@ async fn postgres_restart_never_acks_falsely_and_recovers_within_5s() {
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            (acked, failed, first_ok_after_fail)
+            (acked, failed, first_ok_after_fail, slowest)
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -649,8 +652,13 @@ async fn postgres_restart_never_acks_falsely_and_recovers_within_5s() {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let (acked, failed, _) = sender.await.expect("sender");
-    assert!(failed > 0, "the restart was noticed by the sender");
+    let (acked, failed, _, slowest) = sender.await.expect("sender");
+    // A send during the outage is either refused (5xx) or held until PostgreSQL is back (the
+    // pool waits for a connection); both are fine, a quick success throughout is not possible.
+    assert!(
+        failed > 0 || slowest >= Duration::from_millis(1000),
+        "the restart was noticed by the sender (refused {failed}, slowest {slowest:?})"
+    );
     // No false acknowledgement: everything acknowledged is in the database.
     let h = history(&base, &token, &room).await;
     let stored: HashSet<&str> = h.values().map(|(_, _, cid)| cid.as_str()).collect();
