@@ -346,6 +346,12 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// The instances clients may connect to (the harness swaps them as it kills and restarts).
 pub type Live = Arc<parking_lot::RwLock<Vec<Option<(String, String)>>>>; // (http base, ws url)
 
+/// A gateway `send` whose request id is its `client_id`, so a retry is the same request.
+fn send_frame(client_id: &str, room: &str, body: &str) -> String {
+    json!({"op": "send", "id": client_id, "d": {"room_id": room, "client_id": client_id, "body": body}})
+        .to_string()
+}
+
 pub struct Client {
     pub name: String,
     pub token: String,
@@ -463,10 +469,7 @@ impl Client {
         let frames: Vec<String> = self
             .pending
             .iter()
-            .map(|(cid, (room, body))| {
-                json!({"op": "send", "id": cid, "d": {"room_id": room, "client_id": cid, "body": body}})
-                    .to_string()
-            })
+            .map(|(cid, (room, body))| send_frame(cid, room, body))
             .collect();
         for f in frames {
             let Some(ws) = self.ws.as_mut() else {
@@ -486,8 +489,7 @@ impl Client {
         self.pending
             .insert(cid.clone(), (room.to_owned(), body.to_owned()));
         if let Some(ws) = self.ws.as_mut() {
-            let f = json!({"op": "send", "id": cid, "d": {"room_id": room, "client_id": cid, "body": body}})
-                .to_string();
+            let f = send_frame(&cid, room, body);
             if ws.send(Message::Text(f.into())).await.is_err() {
                 self.ws = None;
             }
@@ -538,7 +540,7 @@ impl Client {
                     && let Some((room, body)) = self.pending.get(id).cloned()
                 {
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    let f = json!({"op": "send", "id": id, "d": {"room_id": room, "client_id": id, "body": body}}).to_string();
+                    let f = send_frame(id, &room, &body);
                     if let Some(ws) = self.ws.as_mut()
                         && ws.send(Message::Text(f.into())).await.is_err()
                     {
