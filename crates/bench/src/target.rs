@@ -64,14 +64,31 @@ impl Target {
 
     /// SIGTERM, wait for exit, start again on the same port and data dir.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.while_stopped(|| ()).await
+    }
+
+    /// Stops the spawned server (SIGTERM, wait for exit), runs `f`, then starts the server
+    /// again on the same port and data dir.
+    pub async fn while_stopped<T>(&mut self, f: impl FnOnce() -> T) -> anyhow::Result<T> {
         let Target::Spawned(s) = self else {
             bail!("restart needs --spawn");
         };
         s.stop().await?;
+        let out = f();
         let (child, port) = start_child(&s.spec, s.dir.path(), s.port).await?;
         s.child = child;
         s.port = port;
-        Ok(())
+        Ok(out)
+    }
+
+    /// The spawned server's database file when it runs on the embedded SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match self {
+            Target::Spawned(s) if !s.spec.env.iter().any(|(k, _)| k == "DATABASE_URL") => {
+                Some(s.dir.path().join("justus.db"))
+            }
+            _ => None,
+        }
     }
 
     pub async fn stop(self) {

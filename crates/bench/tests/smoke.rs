@@ -182,6 +182,39 @@ fn history_seeds_and_pages() {
     }
 }
 
+#[test]
+fn history_bulk_seed_two_rounds() {
+    let r = bench(&[
+        "history",
+        "--spawn",
+        "--seed",
+        "bulk",
+        "--messages",
+        "20000",
+        "--rooms",
+        "2",
+        "--queries",
+        "20",
+        "--rounds",
+        "2",
+    ]);
+    assert_eq!(r["messages"], 20000, "{r}");
+    assert_eq!(r["seed"], "bulk", "{r}");
+    assert_eq!(r["rounds"].as_array().map(Vec::len), Some(2), "{r}");
+    for round in r["rounds"].as_array().into_iter().flatten() {
+        for pass in ["cold", "warm"] {
+            assert_eq!(round[pass]["non_200"], 0, "{r}");
+            // 20 pages of up to 50 messages and 20 of up to 200 events at random positions
+            // in 10k seqs: nearly all full.
+            assert!(num(&round[pass]["items"]) >= 2_000.0, "{r}");
+        }
+    }
+    assert!(
+        num(&r["median_of_rounds"]["warm"]["messages_before"]["p99_ms"]) > 0.0,
+        "{r}"
+    );
+}
+
 /// Cross-instance needs two instances sharing a database and Redis; here both URLs name one
 /// instance, which exercises the scenario end to end (and should add ~nothing).
 #[test]

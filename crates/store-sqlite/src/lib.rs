@@ -6,6 +6,7 @@
 //! lets readers run while the writer commits. See `docs/ARCHITECTURE.md`.
 #![forbid(unsafe_code)]
 
+pub mod bulk;
 mod conn;
 mod migrate;
 mod rows;

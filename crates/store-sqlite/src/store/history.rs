@@ -37,7 +37,7 @@ pub(super) fn record(
     Ok(ev)
 }
 
-pub(super) fn insert_event(c: &Connection, ev: &RoomEvent) -> StoreResult<()> {
+pub(crate) fn insert_event(c: &Connection, ev: &RoomEvent) -> StoreResult<()> {
     let changes = ev
         .changes
         .as_ref()

@@ -9,6 +9,9 @@ mod media;
 mod messages;
 mod rooms;
 
+pub(crate) use history::insert_event;
+pub(crate) use messages::apply_search_queue;
+
 use crate::conn::{SqliteOptions, Threads, map_err, open_dir_check};
 use crate::rows::{self, SESSION_COLS, USER_COLS, ts};
 use accounts::{insert_token, refresh_tx, session_by_id, user_by_id};
