@@ -26,6 +26,7 @@ use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::state::{App, AppState};
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -45,7 +46,7 @@ impl Server {
         // Sockets are told to reconnect elsewhere (4011) after their in-flight request is
         // answered; wait briefly for them to go so no acknowledgement is cut off.
         let hub = &self.state.hub;
-        if hub.close_all(gateway::hub::CLOSE_RESTARTING) > 0 {
+        if hub.drain() > 0 {
             let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
             while hub.socket_count() > 0 && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -161,6 +162,13 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .await
         .with_context(|| format!("cannot listen on {bind} (JUSTUS_BIND)"))?;
     let addr = listener.local_addr()?;
+    // Chat frames are small and latency-bound: without TCP_NODELAY, Nagle holds a frame
+    // written while an earlier one is unacknowledged until the peer's delayed ACK (~40 ms).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let router = api::router(state.clone());
     tokio::spawn(housekeeping(Arc::downgrade(&state)));
     // Removes uploads never attached within MEDIA_UNATTACHED_TTL_SECONDS.

@@ -46,7 +46,12 @@ pub async fn ready(State(app): State<AppState>) -> Response {
         Ok(Err(e)) => format!("error: {e}"),
         Err(_) => "error: timed out".to_owned(),
     };
-    let ok = db == "ok" && storage == "ok";
+    // A draining process (shutting down) must leave load-balancer rotation at once.
+    let draining = app.hub.is_draining();
+    if draining {
+        checks.insert("gateway", "draining".to_owned());
+    }
+    let ok = db == "ok" && storage == "ok" && !draining;
     checks.insert("database", db);
     let bus_ok = match app.bus.health() {
         justus_core::bus::BusHealth::Ok => {

@@ -10,6 +10,7 @@ use super::frames::{
     TypingReq,
 };
 use super::hub::{CLOSE_RESTARTING, CLOSE_SESSION_ENDED, PRESENCE_GRACE};
+use super::outbox::Outbox;
 use crate::api::wire::PublicUser;
 use crate::auth::jwt::TokenError;
 use crate::chat;
@@ -17,6 +18,7 @@ use crate::chat::messages::SendInput;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
 use justus_core::bus::{BusMessage, Ephemeral};
 use justus_core::{MessageId, RoomId, SessionId, UserId};
 use serde_json::{Value, json};
@@ -25,7 +27,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 const AUTH_DEADLINE: Duration = Duration::from_secs(10);
@@ -33,6 +34,8 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 /// Requests waiting behind the one in flight.
 const MAX_QUEUED: usize = 32;
+/// Queued outgoing frames written before one flush.
+const MAX_BATCH: usize = 64;
 /// Refused or malformed frames in a row before the socket is closed for abuse.
 const ABUSE_LIMIT: u32 = 50;
 
@@ -42,7 +45,8 @@ pub const CLOSE_TOKEN_EXPIRED: u16 = 4004;
 pub const CLOSE_POLICY: u16 = 4008;
 pub const CLOSE_TOO_MANY: u16 = 4010;
 
-type Reply = Result<Value, ApiError>;
+/// A request's outcome: its finished `ack` frame, or the error to answer with.
+type Reply = Result<Utf8Bytes, ApiError>;
 type InFlight = Pin<Box<dyn Future<Output = (String, Reply)> + Send>>;
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
@@ -87,55 +91,98 @@ fn expiry_instant(expires_at: i64) -> Instant {
 
 pub async fn run(app: AppState, mut socket: WebSocket) {
     metrics::counter!("gateway_connects_total").increment(1);
-    // 1. The first frame must be `auth`, in time.
+    // Opening and closing run once and are boxed: inline, their state would enlarge the
+    // future every socket keeps for its whole life (docs/performance.md, idle memory).
+    let Some(mut open) = Box::pin(open(&app, &mut socket)).await else {
+        return;
+    };
+    if socket
+        .send(Message::Text(std::mem::take(&mut open.ready)))
+        .await
+        .is_ok()
+        && let Some((code, reason)) = serve(&app, &mut socket, &open.shared, &mut open.who).await
+    {
+        Box::pin(close(&mut socket, code, reason)).await;
+    }
+    Box::pin(finish(app, open)).await;
+}
+
+/// A socket that passed `auth` and is registered with the hub.
+struct Open {
+    who: Identity,
+    conn_id: u64,
+    slot: String,
+    shared: std::sync::Arc<super::hub::ConnShared>,
+    /// The `ready` frame, until sent.
+    ready: Utf8Bytes,
+}
+
+/// Authenticates (the first frame must be `auth`, in time), registers with the hub, enforces
+/// the per-user cap, subscribes and builds `ready`. `None` once the socket has been closed.
+async fn open(app: &AppState, socket: &mut WebSocket) -> Option<Open> {
     let first = match tokio::time::timeout(AUTH_DEADLINE, socket.recv()).await {
         Ok(Some(Ok(Message::Text(t)))) => t,
         Ok(Some(Ok(_))) => {
-            return close(&mut socket, CLOSE_AUTH_FAILED, "first frame must be auth").await;
+            close(socket, CLOSE_AUTH_FAILED, "first frame must be auth").await;
+            return None;
         }
-        Ok(_) => return,
-        Err(_) => return close(&mut socket, CLOSE_AUTH_TIMEOUT, "no auth within 10 s").await,
+        Ok(_) => return None,
+        Err(_) => {
+            close(socket, CLOSE_AUTH_TIMEOUT, "no auth within 10 s").await;
+            return None;
+        }
     };
     let frame = match serde_json::from_str::<ClientFrame>(first.as_str()) {
         Ok(f) if f.op == "auth" => f,
-        _ => return close(&mut socket, CLOSE_AUTH_FAILED, "first frame must be auth").await,
+        _ => {
+            close(socket, CLOSE_AUTH_FAILED, "first frame must be auth").await;
+            return None;
+        }
     };
-    let mut who = match verify(&app, frame.d) {
+    let who = match verify(app, frame.d) {
         Ok(w) => w,
-        Err((code, reason)) => return close(&mut socket, code, reason).await,
+        Err((code, reason)) => {
+            close(socket, code, reason).await;
+            return None;
+        }
     };
     tracing::Span::current().record("user_id", tracing::field::display(who.user));
 
-    // 2. Register with the hub, enforce the per-user cap, subscribe, send `ready`.
-    let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(super::QUEUE_FRAMES);
-    let (conn_id, shared, count) = app.hub.register(who.user, who.session, tx);
+    let (conn_id, shared, count) = app.hub.register(who.user, who.session);
     let slot = app.hub.slot(conn_id);
     if !app.limits.socket_open(who.user, &slot, count).await {
         app.hub.unregister(conn_id);
-        return close(&mut socket, CLOSE_TOO_MANY, "too many open sockets").await;
+        close(socket, CLOSE_TOO_MANY, "too many open sockets").await;
+        return None;
     }
-    let ready = match build_ready(&app, conn_id, who).await {
+    let (ready, rooms) = match build_ready(app, conn_id, who).await {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = ?e.code, "ready failed");
             app.hub.unregister(conn_id);
             app.limits.socket_closed(who.user, &slot).await;
-            return close(&mut socket, 1011, "try again").await;
+            close(socket, 1011, "try again").await;
+            return None;
         }
     };
     if count == 1 {
         app.hub.set_presence(who.user, Some("online"));
-        publish_presence(&app, who.user, "online").await;
+        publish_presence_in(app, who.user, "online", rooms);
     }
-    if socket.send(Message::Text(ready)).await.is_ok() {
-        serve(&app, &mut socket, &mut rx, &shared, &mut who).await;
-    }
+    Some(Open {
+        who,
+        conn_id,
+        slot,
+        shared,
+        ready,
+    })
+}
 
-    // 3. Clean up; presence goes offline only after a grace period without sockets.
-    app.limits.socket_closed(who.user, &slot).await;
-    if app.hub.unregister(conn_id) {
-        let app = app.clone();
-        let user = who.user;
+/// Unregisters; presence goes offline only after a grace period without sockets.
+async fn finish(app: AppState, open: Open) {
+    let user = open.who.user;
+    app.limits.socket_closed(user, &open.slot).await;
+    if app.hub.unregister(open.conn_id) {
         tokio::spawn(async move {
             tokio::time::sleep(PRESENCE_GRACE).await;
             if !app.hub.is_online(user) {
@@ -146,7 +193,12 @@ pub async fn run(app: AppState, mut socket: WebSocket) {
     }
 }
 
-async fn build_ready(app: &AppState, conn_id: u64, who: Identity) -> Result<Utf8Bytes, ApiError> {
+/// The `ready` frame, and the user's rooms (for the presence it may announce).
+async fn build_ready(
+    app: &AppState,
+    conn_id: u64,
+    who: Identity,
+) -> Result<(Utf8Bytes, Vec<RoomId>), ApiError> {
     let user = app.store.user_by_id(who.user).await?;
     let summaries = app.store.rooms_for_user(who.user).await?;
     app.hub.subscribe(
@@ -175,7 +227,7 @@ async fn build_ready(app: &AppState, conn_id: u64, who: Identity) -> Result<Utf8
         .into_iter()
         .map(|(u, s)| json!({"user_id": u, "status": s}))
         .collect();
-    Ok(frames::frame(
+    let frame = frames::frame(
         "ready",
         None,
         &json!({
@@ -185,14 +237,24 @@ async fn build_ready(app: &AppState, conn_id: u64, who: Identity) -> Result<Utf8
             "rooms": rooms,
             "presence": presence,
         }),
-    ))
+    );
+    Ok((frame, room_ids))
 }
 
 async fn publish_presence(app: &AppState, user: UserId, status: &str) {
-    let rooms = match app.store.rooms_for_user(user).await {
-        Ok(r) => r.into_iter().map(|s| s.room.id).collect(),
-        Err(_) => return,
-    };
+    match app.store.rooms_for_user(user).await {
+        Ok(r) => publish_presence_in(
+            app,
+            user,
+            status,
+            r.into_iter().map(|s| s.room.id).collect(),
+        ),
+        Err(e) => tracing::debug!(error = %e, "presence not published"),
+    }
+}
+
+/// Announces `status` to the members of `rooms` on every instance.
+fn publish_presence_in(app: &AppState, user: UserId, status: &str, rooms: Vec<RoomId>) {
     app.bus.publish(BusMessage::Ephemeral(Ephemeral::Presence {
         user_id: user,
         status: status.to_owned(),
@@ -201,17 +263,19 @@ async fn publish_presence(app: &AppState, user: UserId, status: &str) {
     }));
 }
 
+/// Serves an open socket until it ends; returns the close frame to send, if any.
 async fn serve(
     app: &AppState,
     socket: &mut WebSocket,
-    rx: &mut mpsc::Receiver<Utf8Bytes>,
     shared: &super::hub::ConnShared,
     who: &mut Identity,
-) {
+) -> Option<(u16, &'static str)> {
     let mut queue: VecDeque<(String, String, Value)> = VecDeque::new();
     let mut in_flight: Option<InFlight> = None;
     let mut last_seen = Instant::now();
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + HEARTBEAT, HEARTBEAT);
+    // One timer for both the heartbeat and token expiry (an `Interval` would be a second,
+    // separately allocated timer per socket).
+    let mut next_ping = Instant::now() + HEARTBEAT;
     let mut expiry = expiry_instant(who.expires_at);
     let mut strikes: u32 = 0;
 
@@ -235,17 +299,17 @@ async fn serve(
                     let (id, reply) = pending.await;
                     let _ = socket.send(Message::Text(reply_frame(&id, reply))).await;
                 }
-                return close(socket, code, reason).await;
+                return Some((code, reason));
             }
-            Some(frame) = rx.recv() => {
-                if socket.send(Message::Text(frame)).await.is_err() {
-                    return;
+            frame = shared.outbox.next() => {
+                if send_queued(socket, &shared.outbox, frame).await.is_err() {
+                    return None;
                 }
             }
             (id, reply) = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 in_flight = None;
                 if socket.send(Message::Text(reply_frame(&id, reply))).await.is_err() {
-                    return;
+                    return None;
                 }
             }
             incoming = socket.recv() => {
@@ -255,60 +319,93 @@ async fn serve(
                         // Oversized frames surface here as a capacity error.
                         if e.to_string().to_lowercase().contains("too long") || e.to_string().to_lowercase().contains("capacity") {
                             metrics::counter!("gateway_frames_refused_total", "reason" => "too_big").increment(1);
-                            return close(socket, 1009, "frame too big").await;
+                            return Some((1009, "frame too big"));
                         }
-                        return;
+                        return None;
                     }
-                    None => return,
+                    None => return None,
                 };
                 last_seen = Instant::now();
                 metrics::counter!("gateway_frames_in_total").increment(1);
                 let text = match msg {
                     Message::Text(t) => t,
-                    Message::Close(_) => return,
+                    Message::Close(_) => return None,
                     Message::Ping(_) | Message::Pong(_) => continue,
                     Message::Binary(_) => {
                         strikes += 1;
                         if socket.send(Message::Text(frames::error(None, "unsupported_frame", "only JSON text frames are accepted"))).await.is_err() {
-                            return;
+                            return None;
                         }
-                        if strikes >= ABUSE_LIMIT { return close(socket, CLOSE_POLICY, "too many bad frames").await; }
+                        if strikes >= ABUSE_LIMIT { return Some((CLOSE_POLICY, "too many bad frames")); }
                         continue;
                     }
                 };
-                match handle_frame(app, who, &text, &mut queue).await {
+                // Boxed: a request's parsing state need not live in every socket's future.
+                match Box::pin(handle_frame(app, who, &text, &mut queue)).await {
                     Ok(Some(reply)) => {
                         strikes = 0;
                         if let Some(exp) = reply.1 { expiry = expiry_instant(exp); }
-                        if socket.send(Message::Text(reply.0)).await.is_err() { return; }
+                        if socket.send(Message::Text(reply.0)).await.is_err() { return None; }
                     }
                     Ok(None) => strikes = 0,
                     Err(FrameError::Reply(out)) => {
                         strikes += 1;
-                        if socket.send(Message::Text(out)).await.is_err() { return; }
-                        if strikes >= ABUSE_LIMIT { return close(socket, CLOSE_POLICY, "too many bad frames").await; }
+                        if socket.send(Message::Text(out)).await.is_err() { return None; }
+                        if strikes >= ABUSE_LIMIT { return Some((CLOSE_POLICY, "too many bad frames")); }
                     }
-                    Err(FrameError::Close(code, reason)) => return close(socket, code, reason).await,
+                    Err(FrameError::Close(code, reason)) => return Some((code, reason)),
                 }
             }
-            _ = heartbeat.tick() => {
+            () = sleep_until(next_ping.min(expiry)) => {
+                if Instant::now() >= expiry {
+                    return Some((CLOSE_TOKEN_EXPIRED, "token expired"));
+                }
                 if last_seen.elapsed() >= IDLE_TIMEOUT {
-                    return close(socket, 1001, "idle").await;
+                    return Some((1001, "idle"));
                 }
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
-                    return;
+                    return None;
                 }
-            }
-            () = sleep_until(expiry) => {
-                return close(socket, CLOSE_TOKEN_EXPIRED, "token expired").await;
+                next_ping = Instant::now() + HEARTBEAT;
             }
         }
     }
 }
 
+/// Writes `first` and every frame already queued behind it, then flushes once: a burst of
+/// fan-out costs one `write` syscall instead of one per frame (needs a non-zero
+/// `write_buffer_size`, see `gateway::upgrade`). Never waits for frames not yet queued.
+async fn send_queued(
+    socket: &mut WebSocket,
+    outbox: &Outbox,
+    first: Utf8Bytes,
+) -> Result<(), axum::Error> {
+    socket.feed(Message::Text(first)).await?;
+    for _ in 1..MAX_BATCH {
+        match outbox.try_next() {
+            Some(frame) => socket.feed(Message::Text(frame)).await?,
+            None => break,
+        }
+    }
+    socket.flush().await
+}
+
+/// The `d` of a send or edit `ack`, serialised straight from the message (no `Value` copy:
+/// this runs once per message sent).
+#[derive(serde::Serialize)]
+struct MessageAck<'a> {
+    message: &'a justus_core::message::Message,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<bool>,
+}
+
+fn ack<T: serde::Serialize>(id: &str, d: &T) -> Utf8Bytes {
+    frames::frame("ack", Some(id), d)
+}
+
 fn reply_frame(id: &str, reply: Reply) -> Utf8Bytes {
     match reply {
-        Ok(d) => frames::frame("ack", Some(id), &d),
+        Ok(frame) => frame,
         Err(e) => frames::frame(
             "error",
             Some(id),
@@ -336,22 +433,18 @@ async fn handle_frame(
     text: &str,
     queue: &mut VecDeque<(String, String, Value)>,
 ) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
-    let frame: ClientFrame = match serde_json::from_str::<Value>(text) {
-        Err(_) => {
-            return Err(FrameError::Reply(frames::error(
-                None,
-                "invalid_json",
-                "frame is not valid JSON",
-            )));
-        }
-        Ok(v) => serde_json::from_value(v).map_err(|_| {
-            FrameError::Reply(frames::error(
+    // One pass: a syntax error is bad JSON, anything else that fails is a bad frame shape.
+    let frame: ClientFrame = serde_json::from_str(text).map_err(|e| {
+        FrameError::Reply(if e.is_data() {
+            frames::error(
                 None,
                 "invalid_frame",
                 "a frame is an object with a string `op` and `id`",
-            ))
-        })?,
-    };
+            )
+        } else {
+            frames::error(None, "invalid_json", "frame is not valid JSON")
+        })
+    })?;
     let Some(id) = frame.id.filter(|i| !i.is_empty() && i.len() <= 64) else {
         return Err(FrameError::Reply(frames::error(
             None,
@@ -430,7 +523,13 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
                     };
                     let (message, created) =
                         chat::messages::send(&app, user, RoomId(r.room_id), input).await?;
-                    Ok(json!({"message": message, "created": created}))
+                    Ok(ack(
+                        &id,
+                        &MessageAck {
+                            message: &message,
+                            created: Some(created),
+                        },
+                    ))
                 }
                 "edit" => {
                     let r: EditReq = serde_json::from_value(d).map_err(bad)?;
@@ -442,13 +541,19 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
                         &r.body,
                     )
                     .await?;
-                    Ok(json!({"message": message}))
+                    Ok(ack(
+                        &id,
+                        &MessageAck {
+                            message: &message,
+                            created: None,
+                        },
+                    ))
                 }
                 "delete" => {
                     let r: MessageRef = serde_json::from_value(d).map_err(bad)?;
                     chat::messages::delete(&app, user, RoomId(r.room_id), MessageId(r.message_id))
                         .await?;
-                    Ok(json!({}))
+                    Ok(ack(&id, &json!({})))
                 }
                 "react" => {
                     let r: ReactReq = serde_json::from_value(d).map_err(bad)?;
@@ -461,13 +566,13 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
                         r.add,
                     )
                     .await?;
-                    Ok(json!({}))
+                    Ok(ack(&id, &json!({})))
                 }
                 "read" => {
                     let r: ReadReq = serde_json::from_value(d).map_err(bad)?;
                     let read_seq =
                         chat::messages::mark_read(&app, user, RoomId(r.room_id), r.seq).await?;
-                    Ok(json!({"read_seq": read_seq}))
+                    Ok(ack(&id, &json!({"read_seq": read_seq})))
                 }
                 "typing" => {
                     let r: TypingReq = serde_json::from_value(d).map_err(bad)?;
@@ -478,7 +583,7 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
                         user_id: user,
                         active: r.active,
                     }));
-                    Ok(json!({}))
+                    Ok(ack(&id, &json!({})))
                 }
                 "presence" => {
                     let r: PresenceReq = serde_json::from_value(d).map_err(bad)?;
@@ -490,7 +595,7 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
                     }
                     app.hub.set_presence(user, Some(&r.status));
                     publish_presence(&app, user, &r.status).await;
-                    Ok(json!({}))
+                    Ok(ack(&id, &json!({})))
                 }
                 _ => Err(ApiError::bad_request("unknown_op", "unknown op")),
             }
@@ -498,4 +603,24 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
         .await;
         (id, reply)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every socket's task holds this future for its whole life, so its size is memory per
+    /// idle socket (docs/performance.md). Rare, large awaits are boxed to keep it small.
+    #[test]
+    fn socket_task_future_stays_small() {
+        fn future_size<F, Fut>(_: F) -> usize
+        where
+            F: FnOnce(AppState, WebSocket) -> Fut,
+        {
+            std::mem::size_of::<Fut>()
+        }
+        let bytes = future_size(run);
+        println!("socket task future: {bytes} bytes");
+        assert!(bytes <= 2048, "socket task future grew to {bytes} bytes");
+    }
 }

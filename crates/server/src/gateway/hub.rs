@@ -12,6 +12,7 @@
 //! and keeps the presence of users whose sockets live on other processes: learned from their
 //! presence signals and heartbeats, dropped when the process stops beating.
 
+use super::outbox::Outbox;
 use crate::gateway::frames;
 use axum::extract::ws::Utf8Bytes;
 use justus_core::bus::{
@@ -21,10 +22,10 @@ use justus_core::event::{EventKind, RoomEvent};
 use justus_core::{RoomId, SessionId, UserId};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 pub type ConnId = u64;
 
@@ -42,6 +43,8 @@ pub struct ConnShared {
     /// A close code set by the hub (lagging, session ended); 0 = none.
     pub close_code: AtomicU16,
     pub notify: Notify,
+    /// Frames waiting to be written to the socket.
+    pub outbox: Outbox,
 }
 
 impl ConnShared {
@@ -56,7 +59,6 @@ impl ConnShared {
 struct Conn {
     user: UserId,
     session: SessionId,
-    tx: mpsc::Sender<Utf8Bytes>,
     shared: Arc<ConnShared>,
     rooms: HashSet<RoomId>,
 }
@@ -93,6 +95,8 @@ pub struct Hub {
     instance: InstanceId,
     state: Mutex<State>,
     next_id: AtomicU64,
+    /// Set at shutdown: no new socket is accepted while the open ones are told to leave.
+    draining: AtomicBool,
     /// Told about room interest changes (set once at start-up; weak: the bus owns the hub).
     bus: OnceLock<Weak<dyn Bus>>,
 }
@@ -109,6 +113,7 @@ impl Hub {
             instance,
             state: Mutex::new(State::default()),
             next_id: AtomicU64::new(0),
+            draining: AtomicBool::new(false),
             bus: OnceLock::new(),
         }
     }
@@ -151,17 +156,14 @@ impl Hub {
         }
     }
 
-    /// Registers a socket; returns its id and the shared close signal.
-    pub fn register(
-        &self,
-        user: UserId,
-        session: SessionId,
-        tx: mpsc::Sender<Utf8Bytes>,
-    ) -> (ConnId, Arc<ConnShared>, usize) {
+    /// Registers a socket; returns its id, what it shares with the hub (close signal and
+    /// outgoing queue) and the user's local socket count.
+    pub fn register(&self, user: UserId, session: SessionId) -> (ConnId, Arc<ConnShared>, usize) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let shared = Arc::new(ConnShared {
             close_code: AtomicU16::new(0),
             notify: Notify::new(),
+            outbox: Outbox::new(super::QUEUE_FRAMES),
         });
         let mut st = self.state.lock();
         st.conns.insert(
@@ -169,7 +171,6 @@ impl Hub {
             Conn {
                 user,
                 session,
-                tx,
                 shared: shared.clone(),
                 rooms: HashSet::new(),
             },
@@ -448,7 +449,19 @@ impl Hub {
         self.state.lock().conns.len()
     }
 
-    /// Closes every socket (shutdown).
+    /// Shutdown: refuses new sockets from now on and tells every open one to reconnect
+    /// elsewhere (4011). Without the refusal, clients reconnect to this very process while it
+    /// waits for its sockets to go, and the wait never ends early.
+    pub fn drain(&self) -> usize {
+        self.draining.store(true, Ordering::Release);
+        self.close_all(CLOSE_RESTARTING)
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+
+    /// Closes every socket.
     pub fn close_all(&self, code: u16) -> usize {
         let st = self.state.lock();
         for c in st.conns.values() {
@@ -615,17 +628,23 @@ impl Hub {
 
 /// Offers a frame to one socket; a full queue means the reader is lagging: close it.
 fn offer(c: &Conn, frame: Utf8Bytes) {
-    match c.tx.try_send(frame) {
-        Ok(()) => metrics::counter!("gateway_frames_out_total").increment(1),
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            if c.shared.close_code.load(Ordering::Acquire) == 0 {
-                metrics::counter!("gateway_queue_drops_total").increment(1);
-                metrics::counter!("gateway_lagging_disconnects_total").increment(1);
-            }
-            c.shared.close(CLOSE_LAGGING);
-        }
-        Err(mpsc::error::TrySendError::Closed(_)) => {}
+    if try_offer(c, frame) {
+        metrics::counter!("gateway_frames_out_total").increment(1);
     }
+}
+
+/// [`offer`] without counting: fan-out updates the counter once per room, not once per
+/// recipient (each update is a registry lookup).
+fn try_offer(c: &Conn, frame: Utf8Bytes) -> bool {
+    if c.shared.outbox.offer(frame).is_ok() {
+        return true;
+    }
+    if c.shared.close_code.load(Ordering::Acquire) == 0 {
+        metrics::counter!("gateway_queue_drops_total").increment(1);
+        metrics::counter!("gateway_lagging_disconnects_total").increment(1);
+    }
+    c.shared.close(CLOSE_LAGGING);
+    false
 }
 
 fn presence_frame(user: UserId, status: &str) -> Utf8Bytes {
@@ -637,11 +656,15 @@ fn presence_frame(user: UserId, status: &str) -> Utf8Bytes {
 }
 
 fn fan_out(subs: &RoomSubs, conns: &HashMap<ConnId, Conn>, frame: &Utf8Bytes) {
+    let mut sent = 0u64;
     for id in &subs.conns {
-        if let Some(c) = conns.get(id) {
-            offer(c, frame.clone());
+        if let Some(c) = conns.get(id)
+            && try_offer(c, frame.clone())
+        {
+            sent += 1;
         }
     }
+    metrics::counter!("gateway_frames_out_total").increment(sent);
 }
 
 /// Gives up on a gap that has not filled within HOLD: delivers what is held, in order.

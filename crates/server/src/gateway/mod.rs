@@ -4,6 +4,7 @@
 //!   serialising each event once and sharing the bytes between recipients.
 //! - `conn`: one task per socket: authentication, requests (via the same `chat` use cases as
 //!   REST), heartbeats, token expiry, backpressure.
+//! - `outbox`: each socket's outgoing queue (allocates nothing while idle).
 //! - `frames`: the wire shapes.
 //! - `catchup`: refills sockets from the store when the bus may have lost messages.
 
@@ -11,6 +12,7 @@ pub mod catchup;
 pub mod conn;
 pub mod frames;
 pub mod hub;
+pub mod outbox;
 
 use crate::state::AppState;
 use axum::extract::{State, WebSocketUpgrade};
@@ -19,6 +21,10 @@ use axum::response::{IntoResponse, Response};
 
 /// Largest outgoing queue per socket before the socket is dropped as lagging.
 pub const QUEUE_FRAMES: usize = 256;
+/// Bytes of queued frames gathered into one socket write. tungstenite keeps its write
+/// buffer's capacity, so a socket that once had a burst holds about this much more.
+const WRITE_BATCH_BYTES: usize = 8 * 1024;
+const READ_BUFFER_BYTES: usize = 512;
 
 /// Upgrades to a WebSocket after checking the Origin (browsers only send one).
 pub async fn upgrade(
@@ -44,12 +50,23 @@ pub async fn upgrade(
             .into_response();
         }
     }
+    if app.hub.is_draining() {
+        metrics::counter!("gateway_rejected_total", "reason" => "draining").increment(1);
+        return crate::error::ApiError::unavailable(
+            "server restarting: reconnect to another instance",
+        )
+        .into_response();
+    }
     let max = app.config.gateway_max_frame_bytes as usize;
     ws.max_message_size(max)
         .max_frame_size(max)
         // tungstenite's defaults (128 KiB write buffer, 64 MiB messages) are far too generous.
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        // Allocated per socket for its whole life: client frames are small JSON, and a larger
+        // one grows the buffer as needed (the frame size limit is separate).
+        .read_buffer_size(READ_BUFFER_BYTES)
+        // Frames fed in a burst (`conn::send_queued`) collect up to this much before a write;
+        // `send` still flushes every frame at once.
+        .write_buffer_size(WRITE_BATCH_BYTES)
         .max_write_buffer_size(max * 4)
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
         .on_upgrade(move |socket| conn::run(app, socket))

@@ -103,7 +103,9 @@ impl Limits {
     pub async fn gateway(&self, user: UserId) -> Limited {
         if let Some(r) = self.redis() {
             let (burst, every) = self.gateway_quota;
-            match r.gcra(&format!("gw:{user}"), every, burst).await {
+            // Boxed: a Redis call's future is large and would otherwise sit inline in every
+            // socket task's state (see docs/performance.md, idle memory).
+            match Box::pin(r.gcra(&format!("gw:{user}"), every, burst)).await {
                 Ok(outcome) => return outcome,
                 Err(e) => self.fallback("gateway", &e),
             }
@@ -147,7 +149,7 @@ impl Limits {
     /// count there is without Redis).
     pub async fn socket_open(&self, user: UserId, slot: &str, local_count: usize) -> bool {
         if let Some(r) = self.redis() {
-            match r.socket_open(user, slot, self.max_sockets).await {
+            match Box::pin(r.socket_open(user, slot, self.max_sockets)).await {
                 Ok(ok) => return ok,
                 Err(e) => self.fallback("sockets", &e),
             }
@@ -157,7 +159,7 @@ impl Limits {
 
     pub async fn socket_closed(&self, user: UserId, slot: &str) {
         if let Some(r) = self.redis()
-            && let Err(e) = r.socket_closed(user, slot).await
+            && let Err(e) = Box::pin(r.socket_closed(user, slot)).await
         {
             self.fallback("sockets", &e);
         }

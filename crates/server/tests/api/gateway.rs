@@ -488,6 +488,40 @@ async fn token_expiry_logout_and_reauth() {
     assert_eq!(raw.closed().await, Some(4002));
 }
 
+/// Shutdown drains: open sockets get 4011, and until the process is gone it refuses new
+/// sockets and leaves readiness, so clients reconnect to another instance instead of to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_closes_with_4011_and_refuses_new_sockets() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (a, _) = app.user("dora").await;
+    let (mut ws, _) = Ws::connect(&app, &a).await;
+    assert_eq!(app.get("/ready", None).await.status, StatusCode::OK);
+    assert_eq!(app._server.state.hub.drain(), 1);
+    assert_eq!(ws.closed().await, Some(4011));
+    match Ws::raw_with(&app, None).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(resp.headers().contains_key("retry-after"), "{resp:?}");
+        }
+        other => panic!(
+            "a draining server must refuse the upgrade: {:?}",
+            other.map(|_| ())
+        ),
+    }
+    let ready = app.get("/ready", None).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        ready.body["checks"]["gateway"], "draining",
+        "{}",
+        ready.text
+    );
+    // REST keeps answering while in-flight work finishes.
+    assert_eq!(
+        app.get("/api/v1/users/me", Some(&a)).await.status,
+        StatusCode::OK
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_frames_are_refused_as_documented() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
