@@ -31,6 +31,11 @@ for s in "${scenarios[@]}"; do
     fanout)
       run fanout fanout "${common[@]}" --connections 5000 --rooms 50 --senders 50 --rate 5 \
         --duration 4 --find-saturation --max-steps 6 ;;
+    fanout-half)
+      # p99 at half of saturation: the search above saturated at 37.5k deliveries/s
+      # (rate 7.5), so half is rate 3.75 (docs/performance.md).
+      run fanout-half fanout "${common[@]}" --connections 5000 --rooms 50 --senders 50 \
+        --rate "${HALF_RATE:-3.75}" --duration 8 ;;
     fanout-max)
       # Throughput ceiling: one step offered well past saturation (latency ignored).
       run fanout-max fanout "${common[@]}" --connections 5000 --rooms 50 --senders 50 --rate 40 \
@@ -45,7 +50,12 @@ for s in "${scenarios[@]}"; do
           --window 4 --duration 10
       done ;;
     history)
-      run history history "${common[@]}" --messages 100000 --rooms 10 --queries 500 ;;
+      # 10M messages appended straight to the stopped server's SQLite file (minutes, not an
+      # hour through the gateway); the three rounds on one seed are the three runs.
+      RUNS=1 run history history "${common[@]}" --seed bulk --messages 10000000 --rooms 10 \
+        --queries 500 --rounds 3 --drop-caches ;;
+    history-gateway)
+      run history-gateway history "${common[@]}" --messages 100000 --rooms 10 --queries 500 ;;
     *) echo "unknown scenario $s" >&2; exit 2 ;;
   esac
 done

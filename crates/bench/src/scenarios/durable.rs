@@ -97,6 +97,8 @@ pub async fn run(
         sockets.push((ws, room.id.clone()));
     }
     let totals = Arc::new(Totals::default());
+    // Profiling scripts wait for this line to start counting (scripts/profile.sh).
+    eprintln!("durable-sends: provisioned, measuring for {:?}", duration);
     let before = pid.map(crate::sys::sample).transpose()?;
     let t = Instant::now();
     let until = t + duration;

@@ -214,8 +214,13 @@ async fn run_step(
         .map(|(s, (room, mut sink))| {
             let room_id = setup.rooms[room].id.clone();
             let shared = shared.clone();
+            // Senders are spread evenly over one interval: started together, all S sends
+            // of a tick would arrive as one burst of S × room-size deliveries, and the
+            // figure would be the time to drain that burst, not latency at the offered rate.
+            let phase = interval.mul_f64(s as f64 / n_senders.max(1) as f64);
             async move {
-                let mut tick = tokio::time::interval(interval);
+                let mut tick =
+                    tokio::time::interval_at(tokio::time::Instant::now() + phase, interval);
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
                 let deadline = Instant::now() + duration;
                 let mut seq = 0u64;
@@ -314,6 +319,8 @@ pub async fn run(send: &Api, recv: &Api, p: &Params, pid: Option<u32>) -> anyhow
     let t = Instant::now();
     let mut setup = setup(send, recv, p).await?;
     let setup_secs = t.elapsed().as_secs_f64();
+    // Profiling scripts wait for this line to start counting (scripts/profile.sh).
+    eprintln!("fanout: provisioned, measuring");
     let mut steps = Vec::new();
     let mut rate = p.rate;
     let max_steps = if p.find_saturation {

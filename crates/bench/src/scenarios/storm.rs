@@ -55,6 +55,7 @@ pub async fn run(
                 .clone()
         })
         .collect();
+    eprintln!("connect-storm: provisioned, measuring");
     // Phase 1: the connect rate.
     let mut lat = stats::histogram();
     let t = Instant::now();
