@@ -140,6 +140,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// The membership of `user` in a live room, if any.
     async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>>;
+    /// [`Store::room`] and [`Store::member`] together: every room-scoped request asks both, so an
+    /// adapter may answer in one round trip (SQLite: one reader job).
+    async fn room_and_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> StoreResult<(Room, Option<Member>)> {
+        let r = self.room(room).await?;
+        Ok((r, self.member(room, user).await?))
+    }
     /// All members of a room, owner first then by join time.
     async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>>;
     /// Adds `user` with `role`; records `member.joined` (actor = who added them, or themselves).

@@ -27,6 +27,7 @@ macro_rules! store_conformance {
             revoke_sessions_except, concurrent_refresh_single_winner, unknown_ids_not_found, users_by_ids_batch,
             // rooms.rs
             group_create, dm_open_idempotent, room_update_events, room_delete, unknown_rooms_not_found,
+            room_and_member_matches_parts,
             add_member_conflicts, set_role_and_transfer, remove_member_kinds, ban_and_unban, invites,
             blocks, search_users_by_prefix, send_message_basics, send_idempotent, send_rejections,
             concurrent_sends_gap_free, concurrent_same_client_id, message_paging, edit_message_history,

@@ -80,6 +80,20 @@ async fn group_at(store: &dyn Store, owner: UserId, name: &str, now: DateTime<Ut
     store.create_group(&new).await.expect("create group").0
 }
 
+/// `room_and_member` answers exactly what `room` and `member` answer apart.
+pub async fn room_and_member_matches_parts(store: &dyn Store) {
+    let owner = user(store, "ram_owner").await;
+    let outsider = user(store, "ram_outsider").await;
+    let room = group(store, owner.id, "both at once").await;
+    let (r, m) = store.room_and_member(room.id, owner.id).await.unwrap();
+    assert_eq!(r, store.room(room.id).await.unwrap());
+    assert_eq!(m, store.member(room.id, owner.id).await.unwrap());
+    assert_eq!(m.map(|m| m.role), Some(Role::Owner));
+    let (r, m) = store.room_and_member(room.id, outsider.id).await.unwrap();
+    assert_eq!(r.id, room.id);
+    assert_eq!(m, None);
+}
+
 async fn group(store: &dyn Store, owner: UserId, name: &str) -> Room {
     group_at(store, owner, name, t0()).await
 }
@@ -434,6 +448,7 @@ pub async fn unknown_rooms_not_found(store: &dyn Store) {
     let ghost = RoomId::new();
     not_found(store.room(ghost).await);
     assert_eq!(store.member(ghost, u.id).await.unwrap(), None);
+    not_found(store.room_and_member(ghost, u.id).await);
     not_found(
         store
             .update_room(

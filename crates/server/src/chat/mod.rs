@@ -13,12 +13,12 @@ use justus_core::{RoomId, StoreError, UserId};
 /// A room the caller is a member of. Non-members (never joined, left, kicked, banned) get the
 /// same 404 as for a room that does not exist, so room ids leak nothing.
 pub async fn member_access(app: &App, room_id: RoomId, user: UserId) -> ApiResult<(Room, Member)> {
-    let room = app.store.room(room_id).await.map_err(not_found("room"))?;
-    let member = app
+    let (room, member) = app
         .store
-        .member(room_id, user)
-        .await?
-        .ok_or_else(|| ApiError::not_found("room"))?;
+        .room_and_member(room_id, user)
+        .await
+        .map_err(not_found("room"))?;
+    let member = member.ok_or_else(|| ApiError::not_found("room"))?;
     Ok((room, member))
 }
 

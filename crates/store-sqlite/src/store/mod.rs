@@ -392,6 +392,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn room_and_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> StoreResult<(Room, Option<Member>)> {
+        // One reader job: a thread hand-off saved on every room-scoped request.
+        self.threads
+            .read(move |c| Ok((rooms::room(c, room)?, rooms::member(c, room, user)?)))
+            .await
+    }
+
     async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
         self.threads.read(move |c| rooms::members(c, room)).await
     }
