@@ -52,15 +52,14 @@ pub async fn run(target: &mut Target, p: &Params) -> anyhow::Result<Value> {
         .and_then(|p| std::fs::metadata(p).ok())
         .map(|m| m.len());
     let mut rounds = Vec::new();
-    let mut restarted = false;
+    let restarted = target.can_restart();
     let mut dropped = false;
     for round in 0..p.rounds.max(1) {
-        if target.can_restart() {
+        if restarted {
             let drop_caches = p.drop_caches;
             dropped = target
                 .while_stopped(|| drop_caches && drop_os_cache())
                 .await?;
-            restarted = true;
         }
         let api = Api::new(&target.url()).await?;
         let seed = 7 + round as u64;

@@ -93,13 +93,10 @@ pub async fn run(app: AppState, mut socket: WebSocket) {
     metrics::counter!("gateway_connects_total").increment(1);
     // Opening and closing run once and are boxed: inline, their state would enlarge the
     // future every socket keeps for its whole life (docs/performance.md, idle memory).
-    let Some(mut open) = Box::pin(open(&app, &mut socket)).await else {
+    let Some((mut open, ready)) = Box::pin(open(&app, &mut socket)).await else {
         return;
     };
-    if socket
-        .send(Message::Text(std::mem::take(&mut open.ready)))
-        .await
-        .is_ok()
+    if socket.send(Message::Text(ready)).await.is_ok()
         && let Some((code, reason)) = serve(&app, &mut socket, &open.shared, &mut open.who).await
     {
         Box::pin(close(&mut socket, code, reason)).await;
@@ -111,15 +108,13 @@ pub async fn run(app: AppState, mut socket: WebSocket) {
 struct Open {
     who: Identity,
     conn_id: u64,
-    slot: String,
     shared: std::sync::Arc<super::hub::ConnShared>,
-    /// The `ready` frame, until sent.
-    ready: Utf8Bytes,
 }
 
 /// Authenticates (the first frame must be `auth`, in time), registers with the hub, enforces
-/// the per-user cap, subscribes and builds `ready`. `None` once the socket has been closed.
-async fn open(app: &AppState, socket: &mut WebSocket) -> Option<Open> {
+/// the per-user cap, subscribes and builds `ready` (returned to send). `None` once the socket
+/// has been closed.
+async fn open(app: &AppState, socket: &mut WebSocket) -> Option<(Open, Utf8Bytes)> {
     let first = match tokio::time::timeout(AUTH_DEADLINE, socket.recv()).await {
         Ok(Some(Ok(Message::Text(t)))) => t,
         Ok(Some(Ok(_))) => {
@@ -169,19 +164,22 @@ async fn open(app: &AppState, socket: &mut WebSocket) -> Option<Open> {
         app.hub.set_presence(who.user, Some("online"));
         publish_presence_in(app, who.user, "online", rooms);
     }
-    Some(Open {
-        who,
-        conn_id,
-        slot,
-        shared,
+    Some((
+        Open {
+            who,
+            conn_id,
+            shared,
+        },
         ready,
-    })
+    ))
 }
 
 /// Unregisters; presence goes offline only after a grace period without sockets.
 async fn finish(app: AppState, open: Open) {
     let user = open.who.user;
-    app.limits.socket_closed(user, &open.slot).await;
+    app.limits
+        .socket_closed(user, &app.hub.slot(open.conn_id))
+        .await;
     if app.hub.unregister(open.conn_id) {
         tokio::spawn(async move {
             tokio::time::sleep(PRESENCE_GRACE).await;
@@ -340,8 +338,7 @@ async fn serve(
                         continue;
                     }
                 };
-                // Boxed: a request's parsing state need not live in every socket's future.
-                match Box::pin(handle_frame(app, who, &text, &mut queue)).await {
+                match handle_frame(app, who, &text, &mut queue).await {
                     Ok(Some(reply)) => {
                         strikes = 0;
                         if let Some(exp) = reply.1 { expiry = expiry_instant(exp); }
