@@ -81,6 +81,10 @@ fn describe() {
         "auth_throttled_total",
         "Login attempts refused by throttling"
     );
+    metrics::describe_counter!(
+        "auth_password_hashes_total",
+        "Argon2 runs by op (hash, verify); unknown accounts verify against a dummy"
+    );
     metrics::describe_counter!("auth_registrations_total", "Registrations by outcome");
     metrics::describe_counter!("auth_refresh_total", "Refresh-token exchanges by outcome");
     metrics::describe_counter!(

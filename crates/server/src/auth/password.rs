@@ -2,19 +2,23 @@
 //!
 //! Hashing is CPU- and memory-heavy, so it runs on the blocking pool behind a semaphore that
 //! bounds concurrent hashes (and so memory: 19 MiB each). Unknown accounts are verified
-//! against a dummy hash so they cost the same time as a wrong password.
+//! against a dummy hash so they cost the same time as a wrong password. Every Argon2 run is
+//! counted (`auth_password_hashes_total`), so the login path's CPU cost is observable and tests
+//! can check that unknown accounts pay it without timing anything.
 
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Semaphore;
 
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
     dummy: Arc<str>,
+    runs: Arc<AtomicU64>,
 }
 
 fn argon2() -> Argon2<'static> {
@@ -54,12 +58,24 @@ impl Passwords {
         Ok(Self {
             permits: Arc::new(Semaphore::new(permits)),
             dummy: dummy.into(),
+            runs: Arc::default(),
         })
+    }
+
+    /// Argon2 hashes and verifications this instance has run (the dummy's included).
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, op: &'static str) {
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("auth_password_hashes_total", "op" => op).increment(1);
     }
 
     pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
         let _permit = self.permits.acquire().await?;
         let password = password.to_owned();
+        self.count("hash");
         tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
     }
 
@@ -74,9 +90,46 @@ impl Passwords {
             Some(h) => (h.to_owned(), true),
             None => (self.dummy.to_string(), false),
         };
+        self.count("verify");
         let ok = tokio::task::spawn_blocking(move || verify_blocking(&password, &target))
             .await
             .unwrap_or(false);
         ok && real
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(hash: &str) -> String {
+        let parsed = PasswordHash::new(hash).expect("a PHC string");
+        format!(
+            "{} {:?} {}",
+            parsed.algorithm, parsed.version, parsed.params
+        )
+    }
+
+    #[tokio::test]
+    async fn dummy_costs_what_a_real_hash_costs_and_never_matches() {
+        let passwords = Passwords::new().await.expect("dummy hash");
+        let real = passwords.hash("a real passphrase").await.expect("hash");
+        // Same algorithm, version and m/t/p: verifying against the dummy is the same work.
+        assert_eq!(params(&passwords.dummy), params(&real));
+        assert!(
+            params(&real).contains("m=19456,t=2,p=1"),
+            "{}",
+            params(&real)
+        );
+
+        assert!(passwords.verify("a real passphrase", Some(&real)).await);
+        assert!(!passwords.verify("wrong", Some(&real)).await);
+        // Even the dummy's own password is refused when there is no account.
+        assert!(
+            !passwords
+                .verify("justus-dummy-password-for-timing", None)
+                .await
+        );
+        assert_eq!(passwords.runs(), 4, "one hash and three verifications");
     }
 }

@@ -27,12 +27,13 @@ pub enum Reply {
     Slow(Duration, String),
 }
 
-#[derive(Default)]
 struct FakeState {
     requests: Mutex<Vec<Value>>,
     auth_headers: Mutex<Vec<Option<String>>>,
     script: Mutex<VecDeque<Reply>>,
     default_delay: Mutex<Duration>,
+    /// While false, every request waits before answering (see `hold`).
+    open: tokio::sync::watch::Sender<bool>,
 }
 
 pub struct FakeAi {
@@ -42,7 +43,13 @@ pub struct FakeAi {
 
 impl FakeAi {
     pub async fn start() -> FakeAi {
-        let state = Arc::new(FakeState::default());
+        let state = Arc::new(FakeState {
+            requests: Mutex::default(),
+            auth_headers: Mutex::default(),
+            script: Mutex::default(),
+            default_delay: Mutex::default(),
+            open: tokio::sync::watch::Sender::new(true),
+        });
         let app = axum::Router::new()
             .route("/v1/chat/completions", axum::routing::post(completions))
             .with_state(state.clone());
@@ -63,6 +70,16 @@ impl FakeAi {
 
     pub fn delay_all(&self, d: Duration) {
         *self.state.default_delay.lock().unwrap() = d;
+    }
+
+    /// Holds every request (already received ones included) until `release`, so a test can
+    /// show that chat goes on while the provider has not answered, without timing anything.
+    pub fn hold(&self) {
+        self.state.open.send_replace(false);
+    }
+
+    pub fn release(&self) {
+        self.state.open.send_replace(true);
     }
 
     pub fn requests(&self) -> Vec<Value> {
@@ -113,6 +130,7 @@ async fn completions(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let _ = st.open.subscribe().wait_for(|open| *open).await;
     let stream = body["stream"] == true;
     let text = match reply {
         Reply::Status(code, retry_after) => {
@@ -614,21 +632,35 @@ async fn assistant_streams_reply_in_order_without_delaying_sends(backend: Backen
     app.say(&alice, &room, "we ship on friday, bob writes the notes")
         .await;
     let (mut ws, _) = Ws::connect(&app, &bob).await;
-    fake.delay_all(Duration::from_millis(800));
     let deltas: Vec<String> = ["Action ", "items: ", "bob ", "writes ", "the ", "notes."]
         .into_iter()
         .map(String::from)
         .collect();
     fake.script([Reply::Deltas(deltas.clone())]);
-    let started = Instant::now();
-    let asking = app.say(&alice, &room, "@ai list the action items").await;
-    let ack = started.elapsed();
-    assert!(
-        ack < Duration::from_millis(500),
-        "send waited for AI: {ack:?}"
-    );
-    // Other sends flow while the assistant works.
-    app.say(&bob, &room, "meanwhile, hi").await;
+    // The provider answers nothing until released: the send must be acknowledged anyway,
+    // and other sends must flow, while the assistant's request is pending.
+    fake.hold();
+    let asking = tokio::time::timeout(
+        Duration::from_secs(10),
+        app.say(&alice, &room, "@ai list the action items"),
+    )
+    .await
+    .expect("the question's send waited for the AI provider");
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        app.say(&bob, &room, "meanwhile, hi"),
+    )
+    .await
+    .expect("another send waited for the AI provider");
+    let reached = async {
+        while fake.count() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), reached)
+        .await
+        .expect("the assistant called the provider");
+    fake.release();
     let mut reply_id = None;
     let mut got = Vec::new();
     let final_body = loop {
