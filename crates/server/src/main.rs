@@ -6,6 +6,7 @@ use justus_server::config::Config;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    return_large_blocks_to_os();
     if let Err(e) = dotenvy::dotenv()
         && !e.not_found()
     {
@@ -49,6 +50,21 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Every password hash allocates 19 MiB (Argon2, `auth::password`). glibc raises its mmap
+/// threshold to the size of the first such block freed, so later ones come from per-thread
+/// arenas and stay resident: 100 logins left ~860 MB RSS on an idle server. A fixed threshold
+/// keeps blocks of 1 MiB and more in their own mappings, returned to the OS on free. An
+/// operator's `MALLOC_MMAP_THRESHOLD_` wins.
+fn return_large_blocks_to_os() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+        // SAFETY: mallopt only changes allocator tuning; called before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
         }
     }
 }

@@ -60,6 +60,35 @@ pub async fn fresh_database_url() -> Option<String> {
     Some(with_database(&admin_url, &name))
 }
 
+/// Simulates a database outage for the test database at `url`: while `down`, it refuses new
+/// connections and its open ones are ended; `down = false` lets connections in again.
+/// Panics if the admin connection fails, or if `url` does not name one of our test databases.
+pub async fn set_outage(url: &str, down: bool) {
+    let name = url
+        .split('?')
+        .next()
+        .and_then(|base| base.rsplit('/').next())
+        .filter(|name| created_at(name).is_some())
+        .unwrap_or_else(|| panic!("not a test database URL: {url}"));
+    let admin_url =
+        std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned());
+    let mut conn = PgConnection::connect(&admin_url)
+        .await
+        .expect("admin connection");
+    // The name is ours (digits and hex only, checked above), so it can be spliced in.
+    conn.execute(format!(r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS {}"#, !down).as_str())
+        .await
+        .expect("ALTER DATABASE");
+    if down {
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(name)
+            .execute(&mut conn)
+            .await
+            .expect("end open connections");
+    }
+    let _ = conn.close().await;
+}
+
 fn unreachable(why: &str) -> Option<String> {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!(

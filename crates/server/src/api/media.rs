@@ -187,7 +187,7 @@ pub async fn user_avatar(
         .store
         .user_by_id(id)
         .await
-        .map_err(|_| ApiError::not_found("user"))?;
+        .map_err(crate::chat::not_found("user"))?;
     avatar_redirect(&app, user.avatar, &headers).await
 }
 
@@ -218,7 +218,7 @@ async fn avatar_redirect(
         .store
         .media(id)
         .await
-        .map_err(|_| ApiError::not_found("avatar"))?;
+        .map_err(crate::chat::not_found("avatar"))?;
     redirect(app, &media, Variant::Original, headers).await
 }
 

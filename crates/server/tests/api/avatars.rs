@@ -13,6 +13,40 @@ crate::both_backends!(
     room_avatars,
 );
 
+/// A database failure is the server's, not a missing avatar: a 404 would tell clients the user
+/// or picture is gone. Outages are simulated on PostgreSQL, whose connections can be refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avatar_lookup_in_a_database_outage_is_a_server_error() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let (ada, ada_id) = app.user("ada").await;
+    let path = format!("/api/v1/users/{ada_id}/avatar");
+    let r = app.get(&path, Some(&ada)).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+    let url = app
+        ._server
+        .state
+        .config
+        .database_url
+        .as_ref()
+        .expect("a PostgreSQL app")
+        .expose()
+        .to_owned();
+    justus_store_postgres::testing::set_outage(&url, true).await;
+    let r = app.get(&path, Some(&ada)).await;
+    justus_store_postgres::testing::set_outage(&url, false).await;
+    assert!(r.status.is_server_error(), "{} {}", r.status, r.text);
+    assert!(
+        ["unavailable", "internal"].contains(&r.code()),
+        "{}",
+        r.text
+    );
+    // Back to the truth once the database is.
+    let r = app.get(&path, Some(&ada)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+}
+
 const RED: [u8; 3] = [220, 20, 20];
 const BLUE: [u8; 3] = [20, 20, 220];
 
