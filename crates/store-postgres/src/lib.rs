@@ -510,6 +510,13 @@ impl Store for PgStore {
     async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
         rooms::member(&self.pool, room, user).await
     }
+    async fn room_and_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> StoreResult<(Room, Option<Member>)> {
+        rooms::room_and_member(&self.pool, room, user).await
+    }
     async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
         rooms::members(&self.pool, room).await
     }

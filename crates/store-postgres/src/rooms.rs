@@ -7,7 +7,7 @@
 
 use crate::errors::MapErr;
 use crate::history::{Tx, abort, event, fill, member_event, next_seq, record};
-use crate::rows::{InviteRow, MemberRow, MessageRow, RoomRow, dm_key};
+use crate::rows::{InviteRow, MemberRow, MessageRow, RoomMemberRow, RoomRow, dm_key};
 use chrono::{DateTime, Utc};
 use justus_core::event::{EventKind, RoomChanges, RoomEvent};
 use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP};
@@ -393,6 +393,29 @@ pub(crate) async fn rooms_for_user(pool: &PgPool, user: UserId) -> StoreResult<V
 }
 
 // --- membership -------------------------------------------------------------------------------
+
+/// The room and `user`'s membership in one round trip (every room-scoped request needs both).
+pub(crate) async fn room_and_member(
+    pool: &PgPool,
+    room: RoomId,
+    user: UserId,
+) -> StoreResult<(Room, Option<Member>)> {
+    let row: Option<RoomMemberRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        room_columns!(),
+        ", m.role, m.joined_at, m.read_seq FROM rooms r ",
+        "LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $2 ",
+        "WHERE r.id = $1 AND r.deleted_at IS NULL"
+    ))
+    .bind(room.as_uuid())
+    .bind(user.as_uuid())
+    .fetch_optional(pool)
+    .await
+    .store()?;
+    let row = row.ok_or(StoreError::NotFound)?;
+    let member = row.member(user.0)?;
+    Ok((row.room.try_into()?, member))
+}
 
 pub(crate) async fn member(
     pool: &PgPool,

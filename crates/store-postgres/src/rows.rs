@@ -234,6 +234,35 @@ pub(crate) fn dm_key(a: UserId, b: UserId) -> String {
     )
 }
 
+/// A room with the caller's membership, if any (`room_columns!` plus `m.role`, `m.joined_at`,
+/// `m.read_seq` from a LEFT JOIN on `room_members m`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct RoomMemberRow {
+    #[sqlx(flatten)]
+    pub room: RoomRow,
+    pub role: Option<String>,
+    pub joined_at: Option<DateTime<Utc>>,
+    pub read_seq: Option<i64>,
+}
+
+impl RoomMemberRow {
+    /// The member part, for `user`; `None` when the LEFT JOIN found no membership.
+    pub fn member(&self, user: Uuid) -> Result<Option<Member>, StoreError> {
+        let (Some(role), Some(joined_at), Some(read_seq)) =
+            (&self.role, self.joined_at, self.read_seq)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Member {
+            room_id: RoomId(self.room.id),
+            user_id: UserId(user),
+            role: parse_role(role)?,
+            joined_at,
+            read_seq,
+        }))
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct MemberRow {
     room_id: Uuid,

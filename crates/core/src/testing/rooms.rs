@@ -92,6 +92,24 @@ pub async fn room_and_member_matches_parts(store: &dyn Store) {
     let (r, m) = store.room_and_member(room.id, outsider.id).await.unwrap();
     assert_eq!(r.id, room.id);
     assert_eq!(m, None);
+    // A plain member, with its own join time and read marker.
+    let joined = join(store, room.id, outsider.id, t0() + Duration::seconds(5)).await;
+    let (_, m) = store.room_and_member(room.id, outsider.id).await.unwrap();
+    assert_eq!(m, Some(joined));
+    assert_eq!(m, store.member(room.id, outsider.id).await.unwrap());
+    // Unknown and deleted rooms are not found, whoever asks.
+    assert!(matches!(
+        store.room_and_member(RoomId::new(), owner.id).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .delete_room(room.id, owner.id, t0() + Duration::seconds(9))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.room_and_member(room.id, owner.id).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn group(store: &dyn Store, owner: UserId, name: &str) -> Room {
