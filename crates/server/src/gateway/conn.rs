@@ -91,6 +91,7 @@ fn expiry_instant(expires_at: i64) -> Instant {
 
 /// The socket's task. Not an `async fn`: one moves its arguments into locals, so the future
 /// would hold the 368-byte `WebSocket` twice (rust-lang/rust#62958); the block captures it once.
+#[allow(clippy::manual_async_fn)] // deliberately not `async fn`, see above
 pub fn run(app: AppState, mut socket: WebSocket) -> impl Future<Output = ()> + Send {
     async move {
         metrics::counter!("gateway_connects_total").increment(1);
