@@ -403,7 +403,7 @@ pub(crate) async fn room_and_member(
     let row: Option<RoomMemberRow> = sqlx::query_as(concat!(
         "SELECT ",
         room_columns!(),
-        ", m.role, m.joined_at, m.read_seq FROM rooms r ",
+        ", m.user_id, m.role, m.joined_at, m.read_seq FROM rooms r ",
         "LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $2 ",
         "WHERE r.id = $1 AND r.deleted_at IS NULL"
     ))
@@ -412,9 +412,7 @@ pub(crate) async fn room_and_member(
     .fetch_optional(pool)
     .await
     .store()?;
-    let row = row.ok_or(StoreError::NotFound)?;
-    let member = row.member(user.0)?;
-    Ok((row.room.try_into()?, member))
+    row.ok_or(StoreError::NotFound)?.try_into()
 }
 
 pub(crate) async fn member(

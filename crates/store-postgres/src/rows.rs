@@ -234,32 +234,36 @@ pub(crate) fn dm_key(a: UserId, b: UserId) -> String {
     )
 }
 
-/// A room with the caller's membership, if any (`room_columns!` plus `m.role`, `m.joined_at`,
-/// `m.read_seq` from a LEFT JOIN on `room_members m`).
+/// A room with the caller's membership, if any (`room_columns!` plus `m.user_id`, `m.role`,
+/// `m.joined_at`, `m.read_seq` from a LEFT JOIN on `room_members m`).
 #[derive(sqlx::FromRow)]
 pub(crate) struct RoomMemberRow {
     #[sqlx(flatten)]
-    pub room: RoomRow,
-    pub role: Option<String>,
-    pub joined_at: Option<DateTime<Utc>>,
-    pub read_seq: Option<i64>,
+    room: RoomRow,
+    user_id: Option<Uuid>,
+    role: Option<String>,
+    joined_at: Option<DateTime<Utc>>,
+    read_seq: Option<i64>,
 }
 
-impl RoomMemberRow {
-    /// The member part, for `user`; `None` when the LEFT JOIN found no membership.
-    pub fn member(&self, user: Uuid) -> Result<Option<Member>, StoreError> {
-        let (Some(role), Some(joined_at), Some(read_seq)) =
-            (&self.role, self.joined_at, self.read_seq)
-        else {
-            return Ok(None);
+impl TryFrom<RoomMemberRow> for (Room, Option<Member>) {
+    type Error = StoreError;
+    fn try_from(r: RoomMemberRow) -> Result<Self, StoreError> {
+        // The LEFT JOIN found a membership exactly when its NOT NULL columns are present.
+        let member = match (r.user_id, r.role, r.joined_at, r.read_seq) {
+            (Some(user_id), Some(role), Some(joined_at), Some(read_seq)) => Some(
+                MemberRow {
+                    room_id: r.room.id,
+                    user_id,
+                    role,
+                    joined_at,
+                    read_seq,
+                }
+                .try_into()?,
+            ),
+            _ => None,
         };
-        Ok(Some(Member {
-            room_id: RoomId(self.room.id),
-            user_id: UserId(user),
-            role: parse_role(role)?,
-            joined_at,
-            read_seq,
-        }))
+        Ok((r.room.try_into()?, member))
     }
 }
 

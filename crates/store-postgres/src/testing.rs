@@ -30,8 +30,7 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 /// the caller can skip; with `CI=true` it panics instead, since a CI run must not skip silently.
 /// Panics if the server is reachable but the database cannot be created.
 pub async fn fresh_database_url() -> Option<String> {
-    let admin_url =
-        std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned());
+    let admin_url = admin_url();
     let mut conn =
         match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect(&admin_url)).await {
             Ok(Ok(conn)) => conn,
@@ -70,9 +69,7 @@ pub async fn set_outage(url: &str, down: bool) {
         .and_then(|base| base.rsplit('/').next())
         .filter(|name| created_at(name).is_some())
         .unwrap_or_else(|| panic!("not a test database URL: {url}"));
-    let admin_url =
-        std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned());
-    let mut conn = PgConnection::connect(&admin_url)
+    let mut conn = PgConnection::connect(&admin_url())
         .await
         .expect("admin connection");
     // The name is ours (digits and hex only, checked above), so it can be spliced in.
@@ -87,6 +84,11 @@ pub async fn set_outage(url: &str, down: bool) {
             .expect("end open connections");
     }
     let _ = conn.close().await;
+}
+
+/// The server's maintenance database, from `TEST_POSTGRES_URL`.
+fn admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES_URL.to_owned())
 }
 
 fn unreachable(why: &str) -> Option<String> {
