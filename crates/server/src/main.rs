@@ -56,7 +56,7 @@ fn main() -> ExitCode {
 
 /// Every password hash allocates 19 MiB (Argon2, `auth::password`). glibc raises its mmap
 /// threshold to the size of the first such block freed, so later ones come from per-thread
-/// arenas and stay resident: 100 logins left ~860 MB RSS on an idle server. A fixed threshold
+/// arenas and stay resident: 100 sign-ups left ~860 MB RSS on an idle server. A fixed threshold
 /// keeps blocks of 1 MiB and more in their own mappings, returned to the OS on free. An
 /// operator's `MALLOC_MMAP_THRESHOLD_` wins.
 fn return_large_blocks_to_os() {
