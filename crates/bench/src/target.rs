@@ -9,9 +9,6 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// Fixed secret so tokens stay valid across a restart of a spawned server.
-const SPAWN_JWT_SECRET: &str = "justus-bench-secret-justus-bench-secret-0123";
-
 /// How to start a server child.
 #[derive(Clone, Debug)]
 pub struct SpawnSpec {
@@ -159,7 +156,10 @@ async fn start_child(
     };
     cmd.env("JUSTUS_BIND", format!("127.0.0.1:{port}"))
         .env("JUSTUS_DATA_DIR", dir)
-        .env("JWT_SECRET", SPAWN_JWT_SECRET)
+        // The server generates its secret into the data dir, which a restart reuses, so
+        // tokens stay valid across it.
+        .env_remove("JWT_SECRET")
+        .env_remove("JWT_PREVIOUS_SECRETS")
         .env("REGISTER_PER_IP_PER_HOUR", "100000000")
         .env(
             "GATEWAY_MAX_SOCKETS_PER_USER",

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod media;
 pub mod message;
 pub mod room;
+pub mod secret;
 pub mod session;
 pub mod store;
 pub mod user;

@@ -90,6 +90,13 @@ pub enum RefreshDecision {
     Expired,
 }
 
+impl Session {
+    /// Not revoked and within its absolute and idle expiry: its tokens may be used.
+    pub fn is_live(&self, now: DateTime<Utc>, policy: &RefreshPolicy) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at && now - self.last_used_at < policy.idle
+    }
+}
+
 /// Decides the fate of a presented token. `successor` is the token that replaced it, if any.
 pub fn decide_refresh(
     session: &Session,
@@ -98,10 +105,7 @@ pub fn decide_refresh(
     now: DateTime<Utc>,
     policy: &RefreshPolicy,
 ) -> RefreshDecision {
-    if session.revoked_at.is_some()
-        || now >= session.expires_at
-        || now - session.last_used_at >= policy.idle
-    {
+    if !session.is_live(now, policy) {
         return RefreshDecision::Expired;
     }
     match token.replaced_at {

@@ -154,6 +154,12 @@ impl Password {
     pub const MIN: usize = 8;
     pub const MAX: usize = 256;
 
+    /// The one form passwords are hashed and verified in (NFC): the same password typed where
+    /// accents compose differently (NFD on macOS file names, some keyboards) always matches.
+    pub fn normalize(raw: &str) -> String {
+        raw.nfc().collect()
+    }
+
     /// Checks only the length, for verifying a presented password (login, re-authentication):
     /// an over-long input is refused before it reaches the hasher.
     pub fn check_length(raw: &str) -> Result<(), ValidationError> {
@@ -171,7 +177,7 @@ impl Password {
     /// Applies the full policy for a password being set. `context` holds the account's own
     /// words (username, display name, e-mail) which must not make up the password.
     pub fn parse_new(raw: &str, context: &[&str]) -> Result<Self, ValidationError> {
-        let s: String = raw.nfc().collect();
+        let s = Self::normalize(raw);
         let len = s.chars().count();
         if len < Self::MIN {
             return Err(ValidationError::new(

@@ -60,12 +60,13 @@ pub struct Config {
     #[arg(long = "trusted-proxies", env = "TRUSTED_PROXIES", value_name = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
 
-    /// Token signing secret (≥ 32 bytes). Unset: generated once and kept in the data dir (0600).
-    #[arg(long = "jwt-secret", env = "JWT_SECRET", value_name = "JWT_SECRET", value_parser = parse_jwt_secret)]
+    /// Token signing secret (≥ 32 random bytes, e.g. `openssl rand -base64 48`; published or
+    /// guessable values are refused). Unset: generated once and kept in the data dir (0600).
+    #[arg(long = "jwt-secret", env = "JWT_SECRET", value_name = "JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
 
     /// Retired signing secrets (comma-separated), still accepted for verification during a rotation.
-    #[arg(long = "jwt-previous-secrets", env = "JWT_PREVIOUS_SECRETS", value_name = "JWT_PREVIOUS_SECRETS", value_delimiter = ',', value_parser = parse_jwt_secret)]
+    #[arg(long = "jwt-previous-secrets", env = "JWT_PREVIOUS_SECRETS", value_name = "JWT_PREVIOUS_SECRETS", value_delimiter = ',', value_parser = parse_secret, hide_env_values = true)]
     pub jwt_previous_secrets: Vec<Secret>,
 
     /// Largest accepted JSON request body, in bytes.
@@ -98,10 +99,16 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub gateway_max_sockets_per_user: u32,
 
-    /// Gateway requests per second per user (sustained); bursts of twice this are allowed.
+    /// Requests that change something, per user per second (sustained), over the gateway and
+    /// REST together; bursts of twice this are allowed.
     #[arg(long = "gateway-requests-per-second", env = "GATEWAY_REQUESTS_PER_SECOND", value_name = "GATEWAY_REQUESTS_PER_SECOND", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub gateway_requests_per_second: u32,
+
+    /// Searches (messages and people) per user per minute; bursts of up to 10.
+    #[arg(long = "search-requests-per-minute", env = "SEARCH_REQUESTS_PER_MINUTE", value_name = "SEARCH_REQUESTS_PER_MINUTE", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub search_requests_per_minute: u32,
 
     /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
     #[arg(long = "shutdown-grace-seconds", env = "SHUTDOWN_GRACE_SECONDS", value_name = "SHUTDOWN_GRACE_SECONDS", default_value_t = 10,
@@ -352,6 +359,16 @@ impl Config {
         v
     }
 
+    /// The origin signed media URLs point at when media is kept in S3 (the endpoint, or AWS's
+    /// virtual-hosted bucket host); `None` for local media, served from our own origin.
+    pub fn media_origin(&self) -> Option<String> {
+        let bucket = self.s3_bucket.as_ref()?;
+        Some(match &self.s3_endpoint {
+            Some(u) => u.origin().ascii_serialization(),
+            None => format!("https://{bucket}.s3.{}.amazonaws.com", self.s3_region),
+        })
+    }
+
     /// The URL printed at start-up.
     pub fn display_url(&self, bound: SocketAddr) -> String {
         match &self.public_url {
@@ -508,13 +525,6 @@ fn parse_clamav_url(s: &str) -> Result<String, String> {
     }
 }
 
-fn parse_jwt_secret(s: &str) -> Result<Secret, String> {
-    if s.len() < 32 {
-        return Err("must be at least 32 bytes".into());
-    }
-    Ok(Secret(s.to_owned()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -536,7 +546,6 @@ mod tests {
         for (args, needle) in [
             (vec!["--bind", "nope"], "JUSTUS_BIND"),
             (vec!["--database-url", "mysql://x"], "DATABASE_URL"),
-            (vec!["--jwt-secret", "short"], "JWT_SECRET"),
             (vec!["--cors-origins", "https://a.org/path"], "CORS_ORIGINS"),
             (vec!["--trusted-proxies", "10.0.0.0/33"], "TRUSTED_PROXIES"),
             (vec!["--ai-provider", "skynet"], "AI_PROVIDER"),

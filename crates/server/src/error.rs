@@ -94,6 +94,10 @@ impl ApiError {
             ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
         }
     }
+    /// `429 rate_limited` after a limit refused the request; `wait` becomes `Retry-After`.
+    pub fn rate_limited(message: impl Into<Cow<'static, str>>, wait: std::time::Duration) -> Self {
+        Self::too_many("rate_limited", message, wait.as_secs_f64().ceil() as u64)
+    }
     pub fn unavailable(message: impl Into<Cow<'static, str>>) -> Self {
         Self {
             retry_after: Some(1),
@@ -147,6 +151,10 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
+/// The error code of a response, for middleware that reports on errors (`auth::audit`).
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
@@ -158,6 +166,7 @@ impl IntoResponse for ApiError {
             },
         };
         let mut res = (self.status, axum::Json(body)).into_response();
+        res.extensions_mut().insert(ErrorCode(self.code));
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {

@@ -82,6 +82,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         .map(|u| u.as_str().trim_end_matches('/').to_owned())
         .unwrap_or_else(|| "justus".into());
     let keys = Keyring::new(&secrets, issuer)?;
+    let devices =
+        auth::device::DeviceTokens::new(secrets.first().map(Vec::as_slice).unwrap_or_default());
     let passwords = Passwords::new().await?;
     let media = media::MediaService::from_config(
         &config,
@@ -103,6 +105,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         store,
         bus,
         keys,
+        devices,
         passwords,
         telemetry::metrics_handle(),
         limits,
@@ -122,6 +125,7 @@ async fn housekeeping(app: std::sync::Weak<App>) {
     const BEAT_EVERY: u32 = 20; // ticks: 2 s, well inside gateway::hub::PEER_TTL
     const PRESENCE_EVERY: u32 = 5; // beats: 10 s
     const SLOTS_EVERY: u32 = 200; // ticks: 20 s, well inside limits' slot TTL
+    const PRUNE_EVERY: u32 = 100; // ticks: 10 s
     let mut tick = tokio::time::interval(TICK);
     let mut n: u32 = 0;
     loop {
@@ -149,6 +153,11 @@ async fn housekeeping(app: std::sync::Weak<App>) {
             let slots = app.hub.socket_slots();
             let app = app.clone();
             tokio::spawn(async move { app.limits.sockets_alive(&slots).await });
+        }
+        if n.is_multiple_of(PRUNE_EVERY) {
+            // Rate-limit and throttle state that has decayed; a scan, off the request path.
+            let app = app.clone();
+            tokio::task::spawn_blocking(move || app.limits.prune());
         }
         n = n.wrapping_add(1);
     }

@@ -31,6 +31,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The value is never echoed: a refused secret may still be a real one.
+    if let Err(e) = justus_server::secrets::check_configured(&config) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     if let Err(e) = justus_server::telemetry::init_logging(&config.log, &config.log_format) {
         eprintln!("error: {e}");
         return ExitCode::from(2);

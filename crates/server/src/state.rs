@@ -2,7 +2,7 @@
 
 use crate::auth::jwt::Keyring;
 use crate::auth::password::Passwords;
-use crate::auth::revocation::Revocations;
+use crate::auth::sessions::Sessions;
 use crate::config::Config;
 use justus_core::bus::{Bus, BusMessage};
 use justus_core::event::RoomEvent;
@@ -17,8 +17,11 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
     pub keys: Keyring,
+    /// Device tokens handed out at login (exempt their holder from others' failures).
+    pub devices: crate::auth::device::DeviceTokens,
     pub passwords: Passwords,
-    pub revocations: Arc<Revocations>,
+    /// Which sessions are live (access tokens are checked against it).
+    pub sessions: Arc<Sessions>,
     /// Rate limits and caps (cluster-wide when Redis is configured).
     pub limits: crate::limits::Limits,
     pub hub: Arc<crate::gateway::hub::Hub>,
@@ -27,6 +30,8 @@ pub struct App {
     pub metrics: PrometheusHandle,
     /// Origins allowed for CORS and cookie-authenticated requests (precomputed).
     pub allowed_origins: Vec<String>,
+    /// The Content-Security-Policy header (precomputed: it names the S3 media origin).
+    pub csp: axum::http::HeaderValue,
     /// Opt-in AI; `None` when no provider is configured (set by `build_state`).
     pub ai: Option<Arc<crate::ai::AiService>>,
     /// Uploads: storage, scanner, URL signing, limits.
@@ -40,18 +45,21 @@ impl App {
         store: Arc<dyn Store>,
         bus: Arc<dyn Bus>,
         keys: Keyring,
+        devices: crate::auth::device::DeviceTokens,
         passwords: Passwords,
         metrics: PrometheusHandle,
         limits: crate::limits::Limits,
         media: crate::media::MediaService,
     ) -> Self {
         let allowed_origins = config.allowed_origins();
+        let csp =
+            crate::http::middleware::content_security_policy(config.media_origin().as_deref());
         let instance = uuid::Uuid::now_v7();
         let hub = Arc::new(crate::gateway::hub::Hub::new(instance));
         hub.set_bus(Arc::downgrade(&bus));
         bus.attach(hub.clone());
-        let revocations = Arc::new(Revocations::default());
-        bus.attach(revocations.clone());
+        let sessions = Arc::new(Sessions::default());
+        bus.attach(sessions.clone());
         bus.attach(Arc::new(crate::gateway::catchup::CatchUp {
             store: store.clone(),
             hub: Arc::downgrade(&hub),
@@ -64,10 +72,12 @@ impl App {
             store,
             bus,
             keys,
+            devices,
             passwords,
-            revocations,
+            sessions,
             metrics,
             allowed_origins,
+            csp,
             ai: None,
             media,
         }
@@ -80,7 +90,7 @@ impl App {
     /// Ends sessions now: their access tokens stop working and their sockets close (4003).
     pub fn end_sessions(&self, ids: &[justus_core::SessionId]) {
         for id in ids {
-            self.revocations.revoke(*id);
+            self.sessions.revoke(*id);
         }
         if !ids.is_empty() {
             self.bus.publish(BusMessage::SessionsRevoked(ids.to_vec()));

@@ -9,6 +9,7 @@ fn justus() -> Command {
     for var in [
         "DATABASE_URL",
         "JWT_SECRET",
+        "JWT_PREVIOUS_SECRETS",
         "JUSTUS_BIND",
         "JUSTUS_DATA_DIR",
         "PUBLIC_URL",
@@ -36,6 +37,70 @@ fn bad_setting_stops_startup_with_one_line() {
         assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
         assert!(err.contains(var), "names the setting: {err}");
     }
+}
+
+/// A signing secret that was ever published (the old compose fallback, a test constant) or that
+/// a person made up would let anyone mint tokens: start-up refuses it, without echoing it.
+#[test]
+fn published_or_guessable_signing_secret_stops_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value, why) in [
+        (
+            "JWT_SECRET",
+            "change-me-change-me-change-me-change-me-0123",
+            "published",
+        ),
+        (
+            "JWT_SECRET",
+            "test-secret-test-secret-test-secret-0123456789",
+            "published",
+        ),
+        (
+            "JWT_SECRET",
+            "abcdefghijklmnopqrstuvwxyzabcdefghijklmnop",
+            "guessable",
+        ),
+        ("JWT_SECRET", "too-short", "32 bytes"),
+        (
+            "JWT_PREVIOUS_SECRETS",
+            "change-me-change-me-change-me-change-me-0123",
+            "published",
+        ),
+    ] {
+        let mut cmd = justus();
+        cmd.current_dir(dir.path()).env(var, value);
+        if var != "JWT_SECRET" {
+            cmd.env("JWT_SECRET", random_secret());
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(var) && err.contains(why), "{err}");
+        assert!(!err.contains(value), "never echoes the secret: {err}");
+    }
+    // The same holds for a weak secret written into the data dir's file.
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(
+        dir.path().join("data/jwt-secret"),
+        "change-me-change-me-change-me-change-me-0123\n",
+    )
+    .unwrap();
+    let out = justus()
+        .current_dir(dir.path())
+        .env("JUSTUS_BIND", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("jwt-secret") && err.contains("published"),
+        "{err}"
+    );
+}
+
+fn random_secret() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
 }
 
 #[test]

@@ -8,8 +8,9 @@ use justus_core::{StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 
 /// `PRAGMA synchronous`: FULL survives power loss; NORMAL (WAL) survives process crashes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -49,7 +50,17 @@ pub(crate) type BeforeCommit = fn(&Connection) -> rusqlite::Result<()>;
 pub(crate) struct Threads {
     writer: crossbeam_channel::Sender<WriteJob>,
     readers: crossbeam_channel::Sender<ReadJob>,
+    /// Jobs queued or running, per channel: the channels themselves are unbounded (a blocking
+    /// send would stall the async caller's thread), so callers wait here, asynchronously, for a
+    /// slot. Memory held by queued jobs is bounded by these counts.
+    write_slots: Arc<Semaphore>,
+    read_slots: Arc<Semaphore>,
 }
+
+/// Queued-or-running jobs per channel. The writer commits up to `max_batch` (512) at once, so
+/// this is many batches of backlog; the readers answer small queries.
+pub(crate) const WRITE_SLOTS: usize = 8192;
+pub(crate) const READ_SLOTS: usize = 4096;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -151,6 +162,8 @@ impl Threads {
         Ok(Self {
             writer: wtx,
             readers: rtx,
+            write_slots: Arc::new(Semaphore::new(WRITE_SLOTS)),
+            read_slots: Arc::new(Semaphore::new(READ_SLOTS)),
         })
     }
 
@@ -160,10 +173,17 @@ impl Threads {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        let slot = self
+            .read_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| gone())?;
         let (tx, rx) = oneshot::channel();
         self.readers
             .send(Box::new(move |conn| {
                 let _ = tx.send(f(conn));
+                drop(slot);
             }))
             .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
@@ -176,12 +196,19 @@ impl Threads {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        let slot = self
+            .write_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| gone())?;
         let (tx, rx) = oneshot::channel();
         let job: WriteJob = Box::new(move |conn| {
             let result = f(conn);
             let keep = result.is_ok();
             let done: Completion = Box::new(move |commit| {
                 let _ = tx.send(commit.and(result));
+                drop(slot);
             });
             (keep, done)
         });
@@ -263,4 +290,55 @@ pub(crate) fn open_dir_check(path: &Path) -> StoreResult<()> {
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many more concurrent callers than slots: the queue never holds more than the slots,
+    /// every caller is answered, and the slots are all back afterwards.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_jobs_stay_bounded_under_a_flood() {
+        let dir = tempfile::tempdir().unwrap();
+        let threads = Arc::new(
+            Threads::start(&dir.path().join("t.db"), &SqliteOptions::default(), |_| {
+                Ok(())
+            })
+            .unwrap(),
+        );
+        let callers = WRITE_SLOTS * 3;
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..callers {
+            let t = threads.clone();
+            tasks.spawn(async move {
+                t.write(|c| c.execute_batch("SELECT 1").map_err(map_err))
+                    .await
+            });
+        }
+        // Sample the channel's length while the flood runs (without the slots it would grow to
+        // every caller's job).
+        let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sampler = {
+            let (t, finished) = (threads.clone(), finished.clone());
+            tokio::spawn(async move {
+                let mut peak = 0;
+                while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+                    peak = peak.max(t.writer.len());
+                    tokio::task::yield_now().await;
+                }
+                peak
+            })
+        };
+        let mut done = 0;
+        while let Some(r) = tasks.join_next().await {
+            r.unwrap().unwrap();
+            done += 1;
+        }
+        finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        let peak = sampler.await.unwrap();
+        assert_eq!(done, callers);
+        assert!(peak > 0 && peak <= WRITE_SLOTS, "{peak}");
+        assert_eq!(threads.write_slots.available_permits(), WRITE_SLOTS);
+    }
 }

@@ -4,6 +4,7 @@
 //! other clients get them in the body. See docs/security.md for the rules.
 
 use crate::api::wire::{Me, SessionView};
+use crate::auth::credentials;
 use crate::auth::refresh::{self, ABSOLUTE_TTL_DAYS};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::client_ip::ClientIp;
@@ -45,6 +46,9 @@ pub struct LoginRequest {
     pub password: String,
     #[serde(default)]
     pub session_cookie: bool,
+    /// The `device_token` of this device's last login to this account (clients that do not
+    /// keep cookies). With it, failed attempts by others cannot throttle this device.
+    pub device_token: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -66,6 +70,10 @@ pub struct AuthResponse {
     /// Present unless the refresh token was set as a cookie.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// After a login: keep it and send it with the next login to this account (web clients
+    /// get it as an HttpOnly cookie instead). See docs/security.md, "device tokens".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
     pub session_id: Uuid,
     pub user: Me,
 }
@@ -75,16 +83,24 @@ pub struct SessionList {
     pub sessions: Vec<SessionView>,
 }
 
-fn cookie_name(app: &AppState) -> &'static str {
+/// The refresh-token cookie, and the device-token cookie (`auth::device`).
+#[derive(Clone, Copy)]
+enum Cookie {
+    Refresh,
+    Device,
+}
+
+fn cookie_name(app: &AppState, which: Cookie) -> &'static str {
     // `__Host-` requires Secure, which browsers refuse to set over plain http (local runs).
-    if app.config.is_https() {
-        "__Host-justus_refresh"
-    } else {
-        "justus_refresh"
+    match (which, app.config.is_https()) {
+        (Cookie::Refresh, true) => "__Host-justus_refresh",
+        (Cookie::Refresh, false) => "justus_refresh",
+        (Cookie::Device, true) => "__Host-justus_device",
+        (Cookie::Device, false) => "justus_device",
     }
 }
 
-fn set_cookie(app: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> {
+fn set_cookie(app: &AppState, which: Cookie, value: &str, max_age: i64) -> Option<HeaderValue> {
     let secure = if app.config.is_https() {
         "; Secure"
     } else {
@@ -92,17 +108,25 @@ fn set_cookie(app: &AppState, value: &str, max_age: i64) -> Option<HeaderValue> 
     };
     HeaderValue::from_str(&format!(
         "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
-        cookie_name(app)
+        cookie_name(app, which)
     ))
     .ok()
 }
 
 fn clear_cookie(app: &AppState) -> Option<HeaderValue> {
-    set_cookie(app, "", 0)
+    set_cookie(app, Cookie::Refresh, "", 0)
 }
 
 fn read_cookie(app: &AppState, headers: &HeaderMap) -> Option<String> {
-    let name = cookie_name(app);
+    read_named_cookie(headers, cookie_name(app, Cookie::Refresh))
+}
+
+/// The device token a web client's browser holds, if any.
+pub fn device_cookie(app: &AppState, headers: &HeaderMap) -> Option<String> {
+    read_named_cookie(headers, cookie_name(app, Cookie::Device))
+}
+
+fn read_named_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -151,13 +175,15 @@ fn user_agent(headers: &HeaderMap) -> Option<String> {
         .map(|s| s.chars().take(256).collect())
 }
 
-/// Creates a session for `user` and answers with its tokens.
+/// Creates a session for `user` and answers with its tokens (and, after a login, the device
+/// token: in the body, and as a cookie for web clients).
 async fn start_session(
     app: &AppState,
     user: &User,
     ip: IpAddr,
     headers: &HeaderMap,
     cookie: bool,
+    device_token: Option<String>,
     status: StatusCode,
 ) -> ApiResult<Response> {
     let now = app.now();
@@ -174,17 +200,25 @@ async fn start_session(
             ip: Some(ip.to_string()),
         })
         .await?;
-    tokens_response(
+    let mut res = tokens_response(
         app,
         user,
         session.id,
         session.expires_at,
         token,
         cookie,
+        device_token.as_deref().filter(|_| !cookie),
         status,
-    )
+    )?;
+    if let Some(t) = device_token.filter(|_| cookie)
+        && let Some(v) = set_cookie(app, Cookie::Device, &t, crate::auth::device::TTL_SECS)
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
 }
 
+#[allow(clippy::too_many_arguments)] // one response, assembled from its parts
 fn tokens_response(
     app: &AppState,
     user: &User,
@@ -192,6 +226,7 @@ fn tokens_response(
     session_expires: DateTime<Utc>,
     refresh_token: String,
     cookie: bool,
+    device_token: Option<&str>,
     status: StatusCode,
 ) -> ApiResult<Response> {
     let now = app.now();
@@ -202,13 +237,14 @@ fn tokens_response(
         expires_in: exp - now.timestamp(),
         expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now),
         refresh_token: (!cookie).then(|| refresh_token.clone()),
+        device_token: device_token.map(str::to_owned),
         session_id: session.0,
         user: Me::from(user),
     };
     let mut res = (status, axum::Json(body)).into_response();
     if cookie {
         let max_age = (session_expires - now).num_seconds().max(0);
-        if let Some(v) = set_cookie(app, &refresh_token, max_age) {
+        if let Some(v) = set_cookie(app, Cookie::Refresh, &refresh_token, max_age) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
@@ -219,9 +255,9 @@ fn tokens_response(
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created; the new session's tokens", body = AuthResponse),
-        (status = 409, description = "`username_taken` or `email_taken`", body = ErrorBody),
+        (status = 409, description = "`registration_conflict`: the username or the e-mail address is taken (one answer for both)", body = ErrorBody),
         (status = 422, description = "A field fails validation (`field` names it)", body = ErrorBody),
-        (status = 429, description = "Too many registrations from this address", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many registrations (or refused ones) from this address", body = ErrorBody),
     ))]
 pub async fn register(
     State(app): State<AppState>,
@@ -266,16 +302,30 @@ pub async fn register(
         })
         .await
         .map_err(|e| match e {
-            StoreError::Conflict("username") => {
-                ApiError::conflict("username_taken", "this username is taken")
-                    .with_field("username")
-            }
-            StoreError::Conflict("email") => {
-                ApiError::conflict("email_taken", "this e-mail address is already registered")
-                    .with_field("email")
-            }
+            // One answer for a taken username and a taken address, so registering is no way
+            // to learn whether an address has an account (usernames are public anyway).
+            StoreError::Conflict("username" | "email") => ApiError::conflict(
+                "registration_conflict",
+                "this username or e-mail address cannot be used; choose another",
+            ),
             other => other.into(),
-        })?;
+        });
+    let user = match user {
+        Ok(user) => user,
+        Err(e) => {
+            if e.code == "registration_conflict" {
+                metrics::counter!("auth_registrations_total", "outcome" => "conflict").increment(1);
+                if let Err(wait) = app.limits.register_conflict(ip).await {
+                    return Err(ApiError::too_many(
+                        "rate_limited",
+                        "too many refused registrations from this address; try later",
+                        wait.as_secs_f64().ceil() as u64,
+                    ));
+                }
+            }
+            return Err(e);
+        }
+    };
     metrics::counter!("auth_registrations_total", "outcome" => "created").increment(1);
     tracing::info!(user_id = %user.id, "account created");
     start_session(
@@ -284,6 +334,7 @@ pub async fn register(
         ip,
         &headers,
         req.session_cookie,
+        None,
         StatusCode::CREATED,
     )
     .await
@@ -307,47 +358,42 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     Password::check_length(&req.password)?;
-    let account: String = req.login.trim().to_lowercase();
-    if account.is_empty() || account.len() > Email::MAX {
-        return Err(ApiError::unauthorized(
-            "invalid_credentials",
-            "wrong username, e-mail or password",
-        ));
+    let login: String = req.login.trim().to_lowercase();
+    let invalid =
+        || ApiError::unauthorized("invalid_credentials", "wrong username, e-mail or password");
+    if login.is_empty() || login.len() > Email::MAX {
+        return Err(invalid());
     }
-    if let Err(wait) = app.limits.login_check(&account, ip).await {
-        metrics::counter!("auth_throttled_total").increment(1);
-        return Err(ApiError::too_many(
-            "too_many_attempts",
-            "too many failed attempts; wait before trying again",
-            wait.as_secs_f64().ceil() as u64,
-        ));
-    }
-    let found = match app.store.user_by_login(&account).await {
-        Ok(found) => Some(found),
-        Err(StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
+    let cookie_device = device_cookie(&app, &headers);
+    let presented = credentials::Presented {
+        password: &req.password,
+        ip,
+        device_token: req.device_token.as_deref().or(cookie_device.as_deref()),
     };
-    let ok = app
-        .passwords
-        .verify(&req.password, found.as_ref().map(|(_, h)| h.as_str()))
-        .await;
-    let Some((user, _)) = found.filter(|_| ok) else {
-        app.limits.login_failed(&account, ip).await;
-        metrics::counter!("auth_logins_total", "outcome" => "failure").increment(1);
-        return Err(ApiError::unauthorized(
-            "invalid_credentials",
-            "wrong username, e-mail or password",
-        ));
+    let logged_in = match credentials::login(&app, &login, presented).await {
+        Ok(l) => l,
+        Err(credentials::Refused::Throttled(wait)) => {
+            return Err(ApiError::too_many(
+                "too_many_attempts",
+                "too many failed attempts; wait before trying again",
+                wait.as_secs_f64().ceil() as u64,
+            ));
+        }
+        Err(credentials::Refused::Wrong) => {
+            metrics::counter!("auth_logins_total", "outcome" => "failure").increment(1);
+            return Err(invalid());
+        }
+        Err(credentials::Refused::Store(e)) => return Err(e.into()),
     };
-    app.limits.login_succeeded(&account, ip).await;
     metrics::counter!("auth_logins_total", "outcome" => "success").increment(1);
-    tracing::info!(user_id = %user.id, "login");
+    tracing::info!(user_id = %logged_in.user.id, "login");
     start_session(
         &app,
-        &user,
+        &logged_in.user,
         ip,
         &headers,
         req.session_cookie,
+        Some(logged_in.device_token),
         StatusCode::OK,
     )
     .await
@@ -372,21 +418,14 @@ pub async fn refresh(
     let from_body = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let is_json = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.split(';')
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-            });
-        if !is_json {
+        if !crate::http::extract::is_json(&headers) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "expected Content-Type: application/json",
             ));
         }
+        crate::http::extract::require_object(&body)?;
         let req: RefreshRequest = serde_json::from_slice(&body).map_err(|e| {
             if e.is_data() {
                 ApiError::unprocessable("invalid_body", e.to_string())
@@ -440,6 +479,7 @@ pub async fn refresh(
                 session.expires_at,
                 next,
                 cookie,
+                None,
                 StatusCode::OK,
             )
         }

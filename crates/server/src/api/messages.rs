@@ -413,12 +413,17 @@ fn snippet_parts(snippet: &str) -> Vec<SnippetPart> {
 
 /// Full-text search over your rooms (ranked, with highlighted snippets).
 #[utoipa::path(get, path = "/api/v1/search", tag = "messages", security(("bearer" = [])),
-    params(SearchQuery), responses((status = 200, body = SearchResults), (status = 400, description = "`query_too_long`", body = ErrorBody)))]
+    params(SearchQuery), responses((status = 200, body = SearchResults), (status = 400, description = "`query_too_long`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many searches", body = ErrorBody)))]
 pub async fn search(
     State(app): State<AppState>,
     auth: Auth,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<SearchResults>> {
+    app.limits
+        .search(auth.user_id)
+        .await
+        .map_err(|wait| ApiError::rate_limited("too many searches; slow down", wait))?;
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let hits = chat::messages::search(&app, auth.user_id, &q.q, q.room.map(RoomId), limit).await?;
     Ok(Json(SearchResults {

@@ -161,6 +161,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::security_headers,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::audit::log_refusals,
+        ))
         .layer(cors)
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");

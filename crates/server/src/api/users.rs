@@ -1,13 +1,16 @@
 //! `/api/v1/users`: the caller's profile, password change, other users' public profiles.
 
 use crate::api::wire::{Me, PublicUser, double_option, parse_id};
+use crate::auth::credentials;
 use crate::chat;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::client_ip::ClientIp;
 use crate::http::extract::{ApiJson, Auth};
 use crate::media::avatar::AvatarChange;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use justus_core::user::{DisplayName, Email, Password, UserPatch};
 use justus_core::{StoreError, UserId};
@@ -20,10 +23,13 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct PatchMe {
     pub display_name: Option<String>,
-    /// A new address, or `null` to remove it.
+    /// A new address, or `null` to remove it. Needs `current_password`.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
+    /// The account's password: required to change `email` (a stolen session must not be
+    /// enough to take the account over through password recovery).
+    pub current_password: Option<String>,
     /// AI: preferred language (BCP-47, e.g. `de`, `pt-BR`), or `null` to clear it.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -59,12 +65,16 @@ pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> 
 /// Update display name, e-mail and/or avatar.
 #[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])), request_body = PatchMe,
     responses((status = 200, body = Me), (status = 409, description = "`email_taken`", body = ErrorBody),
+              (status = 403, description = "`invalid_credentials`: `current_password` missing or wrong (needed for `email`)", body = ErrorBody),
+              (status = 429, description = "`too_many_attempts` (password checks) or `rate_limited` (e-mail changes)", body = ErrorBody),
               (status = 403, description = "`media_not_owned`: the avatar is not your upload", body = ErrorBody),
               (status = 422, description = "Validation; `avatar_not_image`, `invalid_crop`, `invalid_image`", body = ErrorBody),
               (status = 401, body = ErrorBody)))]
 pub async fn patch_me(
     State(app): State<AppState>,
     auth: Auth,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<PatchMe>,
 ) -> ApiResult<Json<Me>> {
     // Validated before anything is written, so a bad tag changes nothing.
@@ -87,6 +97,14 @@ pub async fn patch_me(
         },
     };
     let avatar = AvatarChange::from_request(req.avatar, req.avatar_crop)?;
+    if patch.email.is_some() {
+        // Each change tells whether an address is taken: re-authenticated and rate-limited.
+        reauthenticate(&app, &auth, ip, &headers, req.current_password.as_deref()).await?;
+        app.limits
+            .email_change(auth.user_id)
+            .await
+            .map_err(|wait| ApiError::rate_limited("too many e-mail changes; try later", wait))?;
+    }
     if let Some(change) = avatar {
         crate::media::avatar::set_for_user(&app, auth.user_id, change).await?;
     }
@@ -121,25 +139,17 @@ pub async fn patch_me(
 #[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePassword,
     responses((status = 204, description = "Changed; other sessions ended"),
               (status = 403, description = "`invalid_credentials`: current password wrong", body = ErrorBody),
+              (status = 429, description = "`too_many_attempts`: too many wrong passwords", body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn change_password(
     State(app): State<AppState>,
     auth: Auth,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<ChangePassword>,
 ) -> ApiResult<StatusCode> {
-    Password::check_length(&req.current_password)?;
+    reauthenticate(&app, &auth, ip, &headers, Some(&req.current_password)).await?;
     let user = app.store.user_by_id(auth.user_id).await?;
-    let hash = app.store.password_hash(auth.user_id).await?;
-    if !app
-        .passwords
-        .verify(&req.current_password, Some(&hash))
-        .await
-    {
-        return Err(
-            ApiError::forbidden("invalid_credentials", "the current password is wrong")
-                .with_field("current_password"),
-        );
-    }
     let email_local = user
         .email
         .as_ref()
@@ -165,6 +175,39 @@ pub async fn change_password(
     app.end_sessions(&ended);
     tracing::info!(user_id = %auth.user_id, "password changed; other sessions revoked");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks the caller's password before a sensitive change, throttled like a login.
+async fn reauthenticate(
+    app: &AppState,
+    auth: &Auth,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+    password: Option<&str>,
+) -> ApiResult<()> {
+    let wrong = || {
+        ApiError::forbidden("invalid_credentials", "the current password is wrong")
+            .with_field("current_password")
+    };
+    let password = password.ok_or_else(wrong)?;
+    Password::check_length(password)
+        .map_err(|e| ApiError::from(e).with_field("current_password"))?;
+    let device = crate::api::auth::device_cookie(app, headers);
+    let presented = credentials::Presented {
+        password,
+        ip,
+        device_token: device.as_deref(),
+    };
+    match credentials::reauthenticate(app, auth.user_id, presented).await {
+        Ok(()) => Ok(()),
+        Err(credentials::Refused::Wrong) => Err(wrong()),
+        Err(credentials::Refused::Throttled(wait)) => Err(ApiError::too_many(
+            "too_many_attempts",
+            "too many failed attempts; wait before trying again",
+            wait.as_secs_f64().ceil() as u64,
+        )),
+        Err(credentials::Refused::Store(e)) => Err(e.into()),
+    }
 }
 
 /// Another user's public profile.
@@ -202,12 +245,17 @@ pub struct UserList {
 
 /// Find users by username prefix (to start a DM).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(UserSearch),
-    responses((status = 200, body = UserList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = UserList), (status = 401, body = ErrorBody),
+              (status = 429, description = "`rate_limited`: too many searches", body = ErrorBody)))]
 pub async fn search_users(
     State(app): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<UserSearch>,
 ) -> ApiResult<Json<UserList>> {
+    app.limits
+        .search(auth.user_id)
+        .await
+        .map_err(|wait| ApiError::rate_limited("too many searches; slow down", wait))?;
     let prefix = q.search.trim().to_ascii_lowercase();
     // Only username characters can match; anything else finds nobody, without a query.
     if prefix.is_empty()

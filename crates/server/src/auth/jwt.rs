@@ -193,4 +193,82 @@ mod tests {
             .unwrap();
         assert_eq!(r.verify(&tok), Err(TokenError::Expired));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn a_token() -> (Keyring, String) {
+            let r = ring("prop-secret-prop-secret-prop-secret-x");
+            let (t, _) = r
+                .issue(
+                    UserId::new(),
+                    SessionId::new(),
+                    chrono::Utc::now().timestamp(),
+                )
+                .unwrap();
+            (r, t)
+        }
+
+        /// Up to `n` base64url characters.
+        fn segment(n: usize) -> impl Strategy<Value = String> {
+            proptest::string::string_regex(&format!("[A-Za-z0-9_-]{{0,{n}}}"))
+                .expect("a valid regex")
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Arbitrary input never panics and never verifies.
+            #[test]
+            fn garbage_never_verifies(s in ".{0,600}") {
+                let (r, _) = a_token();
+                prop_assert!(r.verify(&s).is_err());
+            }
+
+            /// Three base64url segments, JWT-shaped but made up: refused.
+            #[test]
+            fn made_up_jwts_never_verify(h in segment(80), c in segment(200), s in segment(86)) {
+                let (r, _) = a_token();
+                // (Built first: prop_assert! turns its condition's text into a format string.)
+                let made_up = [h, c, s].join(".");
+                prop_assert!(r.verify(&made_up).is_err());
+            }
+
+            /// Changing any one character of a genuine token makes it invalid.
+            #[test]
+            fn any_one_changed_character_is_refused(i in any::<prop::sample::Index>(), c in "[A-Za-z0-9_.-]") {
+                let (r, t) = a_token();
+                let pos = i.index(t.len());
+                let mut bytes = t.clone().into_bytes();
+                let new = c.as_bytes()[0];
+                prop_assume!(bytes[pos] != new);
+                bytes[pos] = new;
+                let changed = String::from_utf8(bytes).unwrap();
+                // Base64url's last character may carry unused bits: a change there can decode
+                // to the same bytes, which is the same token, not a forgery.
+                let same_bytes = {
+                    use base64::Engine;
+                    let dec = |s: &str| s.split('.').map(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok()).collect::<Vec<_>>();
+                    dec(&changed) == dec(&t)
+                };
+                prop_assume!(!same_bytes);
+                prop_assert!(r.verify(&changed).is_err());
+            }
+
+            /// Refresh tokens: only the exact shape is plausible.
+            #[test]
+            fn refresh_token_shape(s in ".{0,100}") {
+                let ok = s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                prop_assert_eq!(super::super::super::refresh::plausible(&s), ok);
+            }
+
+            /// Device tokens: arbitrary input never panics and never verifies.
+            #[test]
+            fn device_token_garbage(s in ".{0,200}", ts in any::<i64>()) {
+                let d = super::super::super::device::DeviceTokens::new(b"prop-secret-prop-secret-prop-secret-x");
+                prop_assert!(d.verify(&s, UserId::new(), ts).is_none());
+            }
+        }
+    }
 }

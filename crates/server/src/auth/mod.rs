@@ -1,8 +1,11 @@
-//! Authentication: password hashing, access tokens, refresh tokens, throttling, revocation,
+//! Authentication: password hashing, access tokens, refresh tokens, throttling, live sessions.
 //! (The extractor that authenticates a request is `http::extract::Auth`.)
 
+pub mod audit;
+pub mod credentials;
+pub mod device;
 pub mod jwt;
 pub mod password;
 pub mod refresh;
-pub mod revocation;
+pub mod sessions;
 pub mod throttle;

@@ -79,13 +79,13 @@ impl Passwords {
         tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
     }
 
-    /// Verifies `password` against `hash`, or against the dummy hash when there is no account,
-    /// returning false in that case after the same work.
+    /// Verifies `password` (normalised as when it was set) against `hash`, or against the dummy
+    /// hash when there is no account, returning false in that case after the same work.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> bool {
         let Ok(_permit) = self.permits.acquire().await else {
             return false;
         };
-        let password = password.to_owned();
+        let password = justus_core::user::Password::normalize(password);
         let (target, real) = match hash {
             Some(h) => (h.to_owned(), true),
             None => (self.dummy.to_string(), false),

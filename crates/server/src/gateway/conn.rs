@@ -67,15 +67,25 @@ struct Identity {
     expires_at: i64,
 }
 
-fn verify(app: &AppState, d: Value) -> Result<Identity, (u16, &'static str)> {
+async fn verify(app: &AppState, d: Value) -> Result<Identity, (u16, &'static str)> {
     let req: AuthReq =
         serde_json::from_value(d).map_err(|_| (CLOSE_AUTH_FAILED, "auth needs {\"token\": …}"))?;
     let t = app.keys.verify(&req.token).map_err(|e| match e {
         TokenError::Expired => (CLOSE_TOKEN_EXPIRED, "token expired"),
         TokenError::Invalid => (CLOSE_AUTH_FAILED, "invalid token"),
     })?;
-    if app.revocations.is_revoked(t.session_id) {
-        return Err((CLOSE_SESSION_ENDED, "session ended"));
+    match app
+        .sessions
+        .check(&*app.store, t.session_id, t.user_id, app.now())
+        .await
+    {
+        Ok(()) => {}
+        Err(crate::auth::sessions::Refused::Ended) => {
+            return Err((CLOSE_SESSION_ENDED, "session ended"));
+        }
+        Err(crate::auth::sessions::Refused::Unavailable(_)) => {
+            return Err((1011, "try again"));
+        }
     }
     Ok(Identity {
         user: t.user_id,
@@ -140,7 +150,7 @@ async fn open(app: &AppState, socket: &mut WebSocket) -> Option<(Open, Utf8Bytes
             return None;
         }
     };
-    let who = match verify(app, frame.d) {
+    let who = match verify(app, frame.d).await {
         Ok(w) => w,
         Err((code, reason)) => {
             close(socket, code, reason).await;
@@ -457,7 +467,7 @@ async fn handle_frame(
     };
     match frame.op.as_str() {
         "ping" => Ok(Some((frames::frame("ack", Some(&id), &json!({})), None))),
-        "auth" => match verify(app, frame.d) {
+        "auth" => match Box::pin(verify(app, frame.d)).await {
             Ok(new) if new.user == who.user => {
                 *who = Identity {
                     session: who.session,
@@ -475,7 +485,7 @@ async fn handle_frame(
             Err((code, reason)) => Err(FrameError::Close(code, reason)),
         },
         "send" | "edit" | "delete" | "react" | "read" | "typing" | "presence" => {
-            if let Err(wait) = app.limits.gateway(who.user).await {
+            if let Err(wait) = app.limits.requests(who.user).await {
                 metrics::counter!("gateway_rate_limited_total").increment(1);
                 let d = frames::ErrorD {
                     code: "rate_limited",

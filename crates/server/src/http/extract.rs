@@ -3,6 +3,7 @@
 use crate::auth::jwt::TokenError;
 use crate::error::ApiError;
 use crate::state::AppState;
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -22,11 +23,58 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "request body is too large",
+                )
+            } else {
+                ApiError::bad_request("invalid_body", e.body_text())
+            }
+        })?;
+        require_object(&bytes)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// Every request body is an object. serde would also fill a struct from an array, in field
+/// order (`["alice", "<password>"]` as a login), which no client means to send.
+pub fn require_object(body: &[u8]) -> Result<(), ApiError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return Ok(());
+    }
+    Err(
+        match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => {
+                ApiError::unprocessable("invalid_body", "the request body must be a JSON object")
+            }
+            Err(_) => ApiError::bad_request("invalid_json", "request body is not valid JSON"),
+        },
+    )
+}
+
+/// `application/json` or a `+json` type, parameters allowed.
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
 }
 
 fn json_rejection(r: JsonRejection) -> ApiError {
@@ -70,8 +118,19 @@ impl<E: std::fmt::Display + std::error::Error> BodyTextInner for E {
     }
 }
 
-/// An authenticated caller: a valid, unexpired, unrevoked access token in
-/// `Authorization: Bearer …`.
+/// A token whose session is over (or never existed: a forged token) gets the same answer.
+pub fn session_refused(r: crate::auth::sessions::Refused) -> ApiError {
+    match r {
+        crate::auth::sessions::Refused::Ended => {
+            ApiError::unauthorized("session_revoked", "this session has ended; log in again")
+        }
+        crate::auth::sessions::Refused::Unavailable(e) => e.into(),
+    }
+}
+
+/// An authenticated caller: a valid, unexpired access token of a live session in
+/// `Authorization: Bearer …`. For a method that changes something (not GET/HEAD/OPTIONS),
+/// also one unit of the user's request quota (`limits::Limits::requests`).
 #[derive(Clone, Copy, Debug)]
 pub struct Auth {
     pub user_id: UserId,
@@ -109,13 +168,29 @@ impl FromRequestParts<AppState> for Auth {
                 TokenError::Invalid => ApiError::unauthorized("invalid_token", "the access token is not valid"),
             }
         })?;
-        if state.revocations.is_revoked(verified.session_id) {
-            return Err(ApiError::unauthorized(
-                "session_revoked",
-                "this session has ended; log in again",
-            ));
-        }
+        state
+            .sessions
+            .check(
+                &*state.store,
+                verified.session_id,
+                verified.user_id,
+                state.now(),
+            )
+            .await
+            .map_err(session_refused)?;
         tracing::Span::current().record("user_id", tracing::field::display(verified.user_id));
+        // Requests that change something share one per-user quota with the gateway's requests,
+        // so neither path is a way around the other's limit.
+        if !parts.method.is_safe() {
+            state
+                .limits
+                .requests(verified.user_id)
+                .await
+                .map_err(|wait| {
+                    metrics::counter!("http_rate_limited_total").increment(1);
+                    ApiError::rate_limited("too many requests; slow down", wait)
+                })?;
+        }
         Ok(Auth {
             user_id: verified.user_id,
             session_id: verified.session_id,

@@ -100,6 +100,21 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
     res
 }
 
+/// The Content-Security-Policy of every response: no inline script anywhere; media (images,
+/// audio, video, and the fetches that read them) also from `media_origin`, the S3 endpoint that
+/// signed media URLs point at when media is kept in S3.
+pub fn content_security_policy(media_origin: Option<&str>) -> HeaderValue {
+    let media = media_origin.map(|o| format!(" {o}")).unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:{media}; \
+         media-src 'self' blob:{media}; connect-src 'self'{media}; font-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
+    );
+    HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+        HeaderValue::from_static("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+    })
+}
+
 /// Security headers on every response. The CSP allows no inline script anywhere.
 pub async fn security_headers(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with("/api/");
@@ -108,13 +123,8 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     };
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
-         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-         frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'",
-    );
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert_with(|| app.csp.clone());
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::REFERRER_POLICY, "no-referrer");
@@ -217,6 +227,27 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn csp_admits_the_s3_media_origin_only_for_media() {
+        let local = content_security_policy(None);
+        let local = local.to_str().unwrap();
+        assert!(local.contains("img-src 'self' data: blob:;"), "{local}");
+        let s3 = content_security_policy(Some("https://media.example.org"));
+        let s3 = s3.to_str().unwrap();
+        for directive in ["img-src", "media-src", "connect-src"] {
+            let d = s3
+                .split(';')
+                .find(|d| d.trim().starts_with(directive))
+                .unwrap();
+            assert!(d.contains("https://media.example.org"), "{d}");
+        }
+        let script = s3
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap();
+        assert_eq!(script.trim(), "script-src 'self'");
     }
 
     #[test]

@@ -5,15 +5,25 @@
 //! this process's own counters (counted in `limits_fallbacks_total`), and so do the checks of
 //! the next second, so an outage costs requests no timeouts: limits get looser by at most the
 //! number of instances for the duration of the outage, and nobody is locked out by it.
+//!
+//! Limits (all per key, GCRA: a burst, then a steady rate):
+//! - `requests`: a user's requests that change something, over REST and the gateway together;
+//! - `search`: a user's searches;
+//! - `email_change`: a user's e-mail changes (each one tells whether an address is taken);
+//! - `register` and `register_conflict`: accounts created, and refused as taken, per network;
+//! - login attempts: `auth::throttle`'s rules, reserved before the password is checked, plus a
+//!   cap on password checks in flight per account and per network (this process).
 
+mod local;
 mod redis;
 
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle::{self, Attempt, LoginThrottle, network};
 use crate::config::Config;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use justus_core::UserId;
+use local::Gcra;
+use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -22,13 +32,28 @@ pub use self::redis::RedisLimits;
 /// A refused attempt, with how long to wait.
 pub type Limited = Result<(), Duration>;
 
+/// Password checks one account, or one network, may have running at once (this process).
+pub const LOGIN_IN_FLIGHT_PER_ACCOUNT: u32 = 2;
+pub const LOGIN_IN_FLIGHT_PER_NETWORK: u32 = 8;
+/// E-mail changes per user: a burst of 5, then one per 6 minutes (10 an hour).
+const EMAIL_CHANGE: (u32, Duration) = (5, Duration::from_secs(360));
+/// Registrations refused as taken, per network: a burst of 5, then one per 6 minutes.
+const REGISTER_CONFLICT: (u32, Duration) = (5, Duration::from_secs(360));
+
+/// `(burst, interval)` of a GCRA quota.
+type Quota = (u32, Duration);
+
 pub struct Limits {
-    register: DefaultKeyedRateLimiter<IpAddr>,
-    /// Gateway requests per user (burst 2×, sustained `GATEWAY_REQUESTS_PER_SECOND`).
-    gateway: DefaultKeyedRateLimiter<UserId>,
+    register: Gcra<IpAddr>,
+    register_conflict: Gcra<IpAddr>,
+    requests: Gcra<UserId>,
+    search: Gcra<UserId>,
+    email_change: Gcra<UserId>,
     login: LoginThrottle,
-    register_quota: (u32, Duration),
-    gateway_quota: (u32, Duration),
+    login_in_flight: Mutex<HashMap<InFlightKey, u32>>,
+    register_quota: Quota,
+    requests_quota: Quota,
+    search_quota: Quota,
     max_sockets: u32,
     shared: Option<RedisLimits>,
     /// After a Redis failure, checks stay local until this many ms after `started`.
@@ -39,28 +64,68 @@ pub struct Limits {
 /// How long checks stay local after a Redis failure.
 const LOCAL_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
-fn nz(n: u32) -> NonZeroU32 {
-    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum InFlightKey {
+    Account(String),
+    Network(IpAddr),
 }
 
-fn wait(not_until: governor::NotUntil<governor::clock::QuantaInstant>) -> Duration {
-    not_until.wait_time_from(governor::clock::Clock::now(
-        &governor::clock::DefaultClock::default(),
-    ))
+/// A login attempt allowed to check its password. Dropping it without
+/// [`Limits::login_succeeded`] leaves it counted as a failure; either way its in-flight slots
+/// are released.
+pub struct LoginTicket<'a> {
+    limits: &'a Limits,
+    attempt: Attempt,
+    reserved: Reserved,
+    in_flight: [InFlightKey; 2],
+}
+
+enum Reserved {
+    Local(throttle::Reserved),
+    Redis(Vec<String>, Vec<bool>),
+}
+
+impl Drop for LoginTicket<'_> {
+    fn drop(&mut self) {
+        let mut map = self.limits.login_in_flight.lock();
+        for key in &self.in_flight {
+            if let Some(n) = map.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(key);
+                }
+            }
+        }
+    }
+}
+
+fn quota(burst: u32, every: Duration) -> Quota {
+    (burst.max(1), every)
+}
+
+fn gcra<K: std::hash::Hash + Eq + Clone>((burst, every): Quota) -> Gcra<K> {
+    Gcra::new(every, burst)
 }
 
 impl Limits {
     pub fn new(config: &Config, shared: Option<RedisLimits>) -> Self {
         let per_hour = config.register_per_ip_per_hour.max(1);
         let rps = config.gateway_requests_per_second.max(1);
+        let searches = config.search_requests_per_minute.max(1);
+        let register_quota = quota(per_hour, Duration::from_secs(3600) / per_hour);
+        let requests_quota = quota(rps.saturating_mul(2), Duration::from_secs(1) / rps);
+        let search_quota = quota(searches.min(10), Duration::from_secs(60) / searches);
         Self {
-            register: RateLimiter::keyed(Quota::per_hour(nz(per_hour))),
-            gateway: RateLimiter::keyed(
-                Quota::per_second(nz(rps)).allow_burst(nz(rps.saturating_mul(2))),
-            ),
+            register: gcra(register_quota),
+            register_conflict: gcra(REGISTER_CONFLICT),
+            requests: gcra(requests_quota),
+            search: gcra(search_quota),
+            email_change: gcra(EMAIL_CHANGE),
             login: LoginThrottle::default(),
-            register_quota: (per_hour, Duration::from_secs(3600) / per_hour),
-            gateway_quota: (rps.saturating_mul(2), Duration::from_secs(1) / rps),
+            login_in_flight: Mutex::default(),
+            register_quota,
+            requests_quota,
+            search_quota,
             max_sockets: config.gateway_max_sockets_per_user,
             shared,
             local_until_ms: AtomicU64::new(0),
@@ -87,61 +152,157 @@ impl Limits {
         self.shared.is_some()
     }
 
-    /// Accounts created from one address (per hour).
-    pub async fn register(&self, ip: IpAddr) -> Limited {
+    /// One GCRA check, in Redis under `name` or locally in `local`.
+    async fn gcra<K: std::hash::Hash + Eq + Clone>(
+        &self,
+        what: &'static str,
+        name: impl FnOnce() -> String,
+        (burst, every): Quota,
+        local: &Gcra<K>,
+        key: &K,
+    ) -> Limited {
         if let Some(r) = self.redis() {
-            let (burst, every) = self.register_quota;
-            match r.gcra(&format!("reg:{ip}"), every, burst).await {
-                Ok(outcome) => return outcome,
-                Err(e) => self.fallback("register", &e),
-            }
-        }
-        self.register.check_key(&ip).map_err(wait)
-    }
-
-    /// Gateway requests of one user, over all their sockets.
-    pub async fn gateway(&self, user: UserId) -> Limited {
-        if let Some(r) = self.redis() {
-            let (burst, every) = self.gateway_quota;
             // Boxed: a Redis call's future is large and would otherwise sit inline in every
             // socket task's state (see docs/performance.md, idle memory).
-            match Box::pin(r.gcra(&format!("gw:{user}"), every, burst)).await {
+            match Box::pin(r.gcra(&name(), every, burst)).await {
                 Ok(outcome) => return outcome,
-                Err(e) => self.fallback("gateway", &e),
+                Err(e) => self.fallback(what, &e),
             }
         }
-        self.gateway.check_key(&user).map_err(wait)
+        local.check(key)
     }
 
-    /// Whether a login attempt must wait (checked before the password).
-    pub async fn login_check(&self, account: &str, ip: IpAddr) -> Limited {
+    /// Accounts created from one network (per hour).
+    pub async fn register(&self, ip: IpAddr) -> Limited {
+        let net = network(ip);
+        self.gcra(
+            "register",
+            || format!("reg:{net}"),
+            self.register_quota,
+            &self.register,
+            &net,
+        )
+        .await
+    }
+
+    /// Registrations from one network refused because the name or address is taken: each
+    /// one tells the caller something, so they are few.
+    pub async fn register_conflict(&self, ip: IpAddr) -> Limited {
+        let net = network(ip);
+        self.gcra(
+            "register_conflict",
+            || format!("regc:{net}"),
+            REGISTER_CONFLICT,
+            &self.register_conflict,
+            &net,
+        )
+        .await
+    }
+
+    /// A user's requests that change something: REST writes and gateway requests share it.
+    pub async fn requests(&self, user: UserId) -> Limited {
+        self.gcra(
+            "requests",
+            || format!("gw:{user}"),
+            self.requests_quota,
+            &self.requests,
+            &user,
+        )
+        .await
+    }
+
+    /// A user's searches (messages and people).
+    pub async fn search(&self, user: UserId) -> Limited {
+        self.gcra(
+            "search",
+            || format!("search:{user}"),
+            self.search_quota,
+            &self.search,
+            &user,
+        )
+        .await
+    }
+
+    /// A user's e-mail changes.
+    pub async fn email_change(&self, user: UserId) -> Limited {
+        self.gcra(
+            "email_change",
+            || format!("email:{user}"),
+            EMAIL_CHANGE,
+            &self.email_change,
+            &user,
+        )
+        .await
+    }
+
+    /// Admits a password check: under the in-flight caps, and reserved on the throttle's
+    /// counters in one atomic step. `Err(wait)` when it must not run now.
+    pub async fn login_begin(&self, attempt: Attempt) -> Result<LoginTicket<'_>, Duration> {
+        let in_flight = [
+            InFlightKey::Account(attempt.account.clone()),
+            InFlightKey::Network(attempt.ip),
+        ];
+        {
+            let mut map = self.login_in_flight.lock();
+            let busy = |k: &InFlightKey, cap| map.get(k).copied().unwrap_or(0) >= cap;
+            if busy(&in_flight[0], LOGIN_IN_FLIGHT_PER_ACCOUNT)
+                || busy(&in_flight[1], LOGIN_IN_FLIGHT_PER_NETWORK)
+            {
+                metrics::counter!("auth_login_in_flight_refused_total").increment(1);
+                return Err(Duration::from_secs(1));
+            }
+            for k in &in_flight {
+                *map.entry(k.clone()).or_insert(0) += 1;
+            }
+        }
+        // From here the ticket owns the in-flight slots: dropping it (refusal included)
+        // releases them.
+        let mut ticket = LoginTicket {
+            limits: self,
+            attempt,
+            reserved: Reserved::Local(throttle::Reserved { keys: Vec::new() }),
+            in_flight,
+        };
         if let Some(r) = self.redis() {
-            match r.login_check(account, ip).await {
-                Ok(outcome) => return outcome,
+            match r.login_begin(&ticket.attempt).await {
+                Ok(Ok((keys, clear))) => {
+                    ticket.reserved = Reserved::Redis(keys, clear);
+                    return Ok(ticket);
+                }
+                Ok(Err(wait)) => return Err(wait),
                 Err(e) => self.fallback("login", &e),
             }
         }
-        self.login.check(account, ip)
+        ticket.reserved = Reserved::Local(self.login.begin(&ticket.attempt)?);
+        Ok(ticket)
     }
 
-    pub async fn login_failed(&self, account: &str, ip: IpAddr) {
-        if let Some(r) = self.redis() {
-            match r.login_failed(account, ip).await {
-                Ok(()) => return,
-                Err(e) => self.fallback("login", &e),
+    /// The password was right: the attempt's reservation is given back.
+    pub async fn login_succeeded(&self, mut ticket: LoginTicket<'_>) {
+        let reserved = std::mem::replace(
+            &mut ticket.reserved,
+            Reserved::Local(throttle::Reserved { keys: Vec::new() }),
+        );
+        match reserved {
+            Reserved::Redis(keys, clear) => {
+                if let Some(r) = self.shared.as_ref()
+                    && let Err(e) = r.login_succeeded(&ticket.attempt, &keys, &clear).await
+                {
+                    self.fallback("login", &e);
+                }
             }
+            Reserved::Local(r) => self.login.succeeded(&ticket.attempt, r),
         }
-        self.login.record_failure(account, ip);
     }
 
-    pub async fn login_succeeded(&self, account: &str, ip: IpAddr) {
-        if let Some(r) = self.redis() {
-            match r.login_succeeded(account, ip).await {
-                Ok(()) => return,
-                Err(e) => self.fallback("login", &e),
-            }
-        }
-        self.login.record_success(account, ip);
+    /// Drops state that has decayed (called from housekeeping, so no request scans maps).
+    pub fn prune(&self) {
+        self.login.prune();
+        self.register.prune();
+        self.register_conflict.prune();
+        self.requests.prune();
+        self.search.prune();
+        self.email_change.prune();
     }
 
     /// Claims one of the user's socket slots over the cluster; `false` when all are taken.

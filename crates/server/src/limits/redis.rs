@@ -2,12 +2,11 @@
 //! timed by Redis's clock so instances with skewed clocks agree). Keys never contain personal
 //! data: accounts and addresses are hashed.
 
-use crate::auth::throttle::{self, Key};
+use crate::auth::throttle::{self, Attempt, Key};
 use justus_core::UserId;
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sha2::{Digest, Sha256};
-use std::net::IpAddr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -33,32 +32,62 @@ return 0",
     )
 });
 
-/// Login counters: returns Redis's now (ms), whether the pair is trusted, then (failures,
-/// last failure ms) per counter key.
-static LOGIN_STATE: LazyLock<Script> = LazyLock::new(|| {
+/// Login attempt: checks every counter and, when none says wait, counts the attempt on each in
+/// the same step (so parallel attempts cannot all pass). KEYS[1] = the (account, network)
+/// trust flag, KEYS[2..] = counters; ARGV[1] = decay (ms), then per counter: free, cap (ms), and
+/// `1` when a trusted pair skips it. The rule is `auth::throttle::wait_for` (a test runs both).
+/// Returns `{wait ms}` when refused, else `{0, index…}` of the counters that were counted.
+static LOGIN_BEGIN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local t = redis.call('TIME')
-local out = { tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), redis.call('EXISTS', KEYS[1]) }
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local decay = tonumber(ARGV[1])
+local trusted = redis.call('EXISTS', KEYS[1]) == 1
+local wait = 0
+local use = {}
+local state = {}
 for i = 2, #KEYS do
-  local v = redis.call('HMGET', KEYS[i], 'f', 'last')
-  table.insert(out, tonumber(v[1]) or 0)
-  table.insert(out, tonumber(v[2]) or 0)
+  local base = 2 + (i - 2) * 3
+  local free = tonumber(ARGV[base])
+  local cap = tonumber(ARGV[base + 1])
+  if not (trusted and ARGV[base + 2] == '1') then
+    local v = redis.call('HMGET', KEYS[i], 'f', 'last')
+    local f = tonumber(v[1]) or 0
+    local last = tonumber(v[2]) or 0
+    if now - last >= decay then f = 0 end
+    if f >= free then
+      local w = math.min(cap, 1000 * 2 ^ math.min(f - free, 20)) - (now - last)
+      if w > wait then wait = w end
+    end
+    table.insert(use, i)
+    state[i] = f
+  end
+end
+if wait > 0 then return { math.ceil(wait) } end
+local out = { 0 }
+for _, i in ipairs(use) do
+  redis.call('HSET', KEYS[i], 'f', state[i] + 1, 'last', now)
+  redis.call('PEXPIRE', KEYS[i], decay)
+  table.insert(out, i)
 end
 return out",
     )
 });
 
-/// Records a failure on every counter key; ARGV[1] = decay (ms).
-static LOGIN_FAIL: LazyLock<Script> = LazyLock::new(|| {
+/// A login succeeded: KEYS[1] = trust flag (set for ARGV[1] s), KEYS[2..] = the counters it
+/// was counted on; ARGV[i] = `1` to clear that counter (the pair's), `0` to give one back.
+static LOGIN_SUCCESS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for i = 1, #KEYS do
-  redis.call('HINCRBY', KEYS[i], 'f', 1)
-  redis.call('HSET', KEYS[i], 'last', now)
-  redis.call('PEXPIRE', KEYS[i], ARGV[1])
+redis.call('SET', KEYS[1], 1, 'EX', ARGV[1])
+for i = 2, #KEYS do
+  if ARGV[i] == '1' then
+    redis.call('DEL', KEYS[i])
+  else
+    local f = tonumber(redis.call('HGET', KEYS[i], 'f') or '0')
+    if f > 0 then redis.call('HINCRBY', KEYS[i], 'f', -1) end
+  end
 end
 return 0",
     )
@@ -164,66 +193,74 @@ impl RedisLimits {
     fn login_key(&self, key: &Key) -> String {
         let name = match key {
             Key::AccountIp(a, ip) => format!("ai:{a}:{ip}"),
+            Key::AccountDevice(a, d) => format!("ad:{a}:{d}"),
             Key::Ip(ip) => format!("i:{ip}"),
             Key::Account(a) => format!("a:{a}"),
         };
         self.key(&format!("login:{}", hashed(&name)))
     }
 
-    fn trust_key(&self, account: &str, ip: IpAddr) -> String {
-        self.key(&format!("trust:{}", hashed(&format!("{account}:{ip}"))))
+    fn trust_key(&self, a: &Attempt) -> String {
+        self.key(&format!(
+            "trust:{}",
+            hashed(&format!("{}:{}", a.account, a.ip))
+        ))
     }
 
-    pub async fn login_check(
+    /// Checks and reserves an attempt; `Ok(Ok((counter keys, clear-on-success flags)))` when it
+    /// may go ahead.
+    pub async fn login_begin(
         &self,
-        account: &str,
-        ip: IpAddr,
-    ) -> redis::RedisResult<super::Limited> {
-        let all = throttle::keys_for(account, ip, false);
-        let mut inv = LOGIN_STATE.key(self.trust_key(account, ip));
-        for (k, _) in &all {
+        a: &Attempt,
+    ) -> redis::RedisResult<Result<(Vec<String>, Vec<bool>), Duration>> {
+        // The untrusted key set; the script skips what a trusted pair does not count on.
+        let all = throttle::keys_for(a, false);
+        let trusted_skips = throttle::keys_for(a, true);
+        let mut inv = LOGIN_BEGIN.key(self.trust_key(a));
+        inv.arg(ms(throttle::DECAY));
+        for (k, rule) in &all {
             inv.key(self.login_key(k));
+            let skip = !trusted_skips.iter().any(|(t, _)| t == k);
+            inv.arg(rule.free)
+                .arg(ms(rule.cap))
+                .arg(if skip { 1 } else { 0 });
         }
         let mut conn = self.conn.clone();
         let out: Vec<i64> = run(inv.invoke_async(&mut conn)).await?;
-        let (now, trusted) = (out.first().copied().unwrap_or(0), out.get(1) == Some(&1));
-        let mut wait = Duration::ZERO;
-        for (i, (key, rule)) in all.iter().enumerate() {
-            if trusted && matches!(key, Key::Account(_)) {
-                continue;
+        match out.first().copied() {
+            Some(0) => {
+                let mut keys = Vec::new();
+                let mut clear = Vec::new();
+                for i in out.iter().skip(1) {
+                    // Indices are KEYS positions (1-based, the trust flag first).
+                    if let Some((k, _)) = usize::try_from(*i - 2).ok().and_then(|i| all.get(i)) {
+                        keys.push(self.login_key(k));
+                        clear.push(matches!(k, Key::AccountIp(..) | Key::AccountDevice(..)));
+                    }
+                }
+                Ok(Ok((keys, clear)))
             }
-            let failures = out.get(2 + 2 * i).copied().unwrap_or(0);
-            let last = out.get(3 + 2 * i).copied().unwrap_or(0);
-            if failures > 0 {
-                let since = Duration::from_millis(now.saturating_sub(last).max(0) as u64);
-                wait = wait.max(throttle::wait_for(rule, failures as u32, since));
-            }
+            Some(wait) => Ok(Err(Duration::from_millis(wait.max(1) as u64))),
+            None => Err(redis::RedisError::from((
+                redis::ErrorKind::Parse,
+                "empty answer from the login script",
+            ))),
         }
-        Ok(if wait.is_zero() { Ok(()) } else { Err(wait) })
     }
 
-    pub async fn login_failed(&self, account: &str, ip: IpAddr) -> redis::RedisResult<()> {
-        let mut conn = self.conn.clone();
-        let trusted: bool = run(redis::cmd("EXISTS")
-            .arg(self.trust_key(account, ip))
-            .query_async(&mut conn))
-        .await?;
-        let mut inv = LOGIN_FAIL.prepare_invoke();
-        for (k, _) in throttle::keys_for(account, ip, trusted) {
-            inv.key(self.login_key(&k));
+    pub async fn login_succeeded(
+        &self,
+        a: &Attempt,
+        keys: &[String],
+        clear: &[bool],
+    ) -> redis::RedisResult<()> {
+        let mut inv = LOGIN_SUCCESS.key(self.trust_key(a));
+        inv.arg(throttle::TRUST.as_secs());
+        for (k, c) in keys.iter().zip(clear) {
+            inv.key(k).arg(if *c { 1 } else { 0 });
         }
-        inv.arg(ms(throttle::DECAY));
+        let mut conn = self.conn.clone();
         run(inv.invoke_async::<()>(&mut conn)).await
-    }
-
-    pub async fn login_succeeded(&self, account: &str, ip: IpAddr) -> redis::RedisResult<()> {
-        let mut conn = self.conn.clone();
-        let mut pipe = redis::pipe();
-        pipe.del(self.login_key(&Key::AccountIp(account.to_owned(), ip)))
-            .ignore()
-            .set_ex(self.trust_key(account, ip), 1, throttle::TRUST.as_secs())
-            .ignore();
-        run(pipe.query_async::<()>(&mut conn)).await
     }
 
     fn sockets_key(&self, user: UserId) -> String {

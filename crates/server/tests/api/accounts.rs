@@ -35,7 +35,7 @@ async fn register_login_and_profile(app: TestApp) {
             reqwest::Method::PATCH,
             "/api/v1/users/me",
             Some(&token(&reg)),
-            Some(json!({"display_name": "Alice L.", "email": null})),
+            Some(json!({"display_name": "Alice L.", "email": null, "current_password": password_for("alice")})),
             &[],
         )
         .await;
@@ -133,13 +133,14 @@ async fn registration_validation(app: TestApp) {
         .await;
     assert_eq!(
         (dup.status, dup.code()),
-        (StatusCode::CONFLICT, "username_taken")
+        (StatusCode::CONFLICT, "registration_conflict")
     );
     let dup_mail =
         app.post("/api/v1/auth/register", None, json!({"username": "carol2", "email": "Carol@example.org", "password": "another good passphrase"})).await;
     assert_eq!(
         (dup_mail.status, dup_mail.code()),
-        (StatusCode::CONFLICT, "email_taken")
+        (StatusCode::CONFLICT, "registration_conflict"),
+        "a taken address answers like a taken username"
     );
     // Any Unicode, no composition rules.
     let r = app

@@ -42,6 +42,15 @@ impl Ws {
             .map(|(s, _)| s)
     }
 
+    /// Connects and sends `auth` without waiting for `ready` (for tokens that must be refused).
+    pub async fn connect_raw_auth(app: &TestApp, token: &str) -> Ws {
+        let s = Self::raw_with(app, None).await.expect("connect");
+        let mut ws = Ws { s, next_id: 0 };
+        ws.send_json(json!({"op": "auth", "id": "auth", "d": {"token": token}}))
+            .await;
+        ws
+    }
+
     /// Connects and authenticates; returns the socket and the `ready` payload.
     pub async fn connect(app: &TestApp, token: &str) -> (Ws, Value) {
         Self::connect_with(app, token, None).await
@@ -448,7 +457,7 @@ async fn token_expiry_logout_and_reauth() {
     let reg = app.register("fiona").await;
     let user = reg["user"]["id"].as_str().unwrap().parse().unwrap();
     let session = reg["session_id"].as_str().unwrap().parse().unwrap();
-    let ring = Keyring::new(&[TEST_SECRET.as_bytes().to_vec()], "justus".into()).unwrap();
+    let ring = Keyring::new(&[test_secret().as_bytes().to_vec()], "justus".into()).unwrap();
     let now = chrono::Utc::now().timestamp();
     // A token with 2 s left: the socket closes with 4004 when it runs out...
     let (short, _) = ring.issue(user, session, now - 598).unwrap();
@@ -527,7 +536,10 @@ async fn draining_closes_with_4011_and_refuses_new_sockets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_frames_are_refused_as_documented() {
-    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    // The production default (the test harness raises it for seeding).
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.gateway_requests_per_second = 10)
+        .await
+        .unwrap();
     let (a, _) = app.user("hilda").await;
     let (mut ws, _) = Ws::connect(&app, &a).await;
     ws.s.send(Message::Text("{not json".into())).await.unwrap();

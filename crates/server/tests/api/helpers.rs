@@ -6,7 +6,13 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+/// A signing secret made for this test run (published ones are refused at start-up).
+pub fn test_secret() -> String {
+    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SECRET
+        .get_or_init(|| hex::encode(rand::random::<[u8; 32]>()))
+        .clone()
+}
 
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
@@ -18,6 +24,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub _server: justus_server::Server,
+    /// What the server was started with (a restart reuses it: same data dir and database).
+    pub config: Config,
     _dir: tempfile::TempDir,
 }
 
@@ -45,8 +53,11 @@ impl TestApp {
         let mut config = Config::defaults();
         config.bind = "127.0.0.1:0".parse().expect("addr");
         config.data_dir = dir.path().to_path_buf();
-        config.jwt_secret = Some(Secret::new(TEST_SECRET));
+        config.jwt_secret = Some(Secret::new(test_secret()));
         config.register_per_ip_per_hour = 100_000;
+        // Tests create rooms and messages in bursts; the tests of these limits set their own.
+        config.gateway_requests_per_second = 10_000;
+        config.search_requests_per_minute = 100_000;
         config.shutdown_grace_seconds = 2;
         if let Backend::Postgres = backend {
             let url = justus_store_postgres::testing::fresh_database_url().await?;
@@ -54,18 +65,43 @@ impl TestApp {
             config.database_max_connections = 5;
         }
         tweak(&mut config);
-        let server = justus_server::start(config).await.expect("server starts");
+        Some(Self::start(config, dir).await)
+    }
+
+    async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
+        let server = justus_server::start(config.clone())
+            .await
+            .expect("server starts");
         let base = format!("http://{}", server.addr);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Some(TestApp {
+        TestApp {
             base,
             client,
             _server: server,
+            config,
             _dir: dir,
-        })
+        }
+    }
+
+    /// Stops the server and starts a new process-equivalent on the same data dir and database
+    /// (nothing in memory survives; the address changes).
+    pub async fn restart(self) -> TestApp {
+        let TestApp {
+            _server,
+            config,
+            _dir,
+            ..
+        } = self;
+        _server.shutdown().await.expect("clean shutdown");
+        Self::start(config, _dir).await
+    }
+
+    /// Argon2 runs of this server so far (hashes and verifications).
+    pub fn password_checks(&self) -> u64 {
+        self._server.state.passwords.runs()
     }
 
     pub async fn send(
@@ -230,4 +266,30 @@ macro_rules! both_backends {
             )*
         }
     };
+}
+
+/// Redis for tests that run several instances (`TEST_REDIS_URL`, default the local one).
+/// `None` (with a loud line) when it does not answer, except with `CI=true`, where it fails.
+pub async fn test_redis_url() -> Option<String> {
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let addr = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or("127.0.0.1:6379")
+        .to_owned();
+    let up = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        tokio::net::TcpStream::connect(&addr),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok());
+    if up {
+        return Some(url);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("Redis at {url} (TEST_REDIS_URL) does not answer, and CI=true");
+    }
+    eprintln!("SKIPPED: Redis at {url} (TEST_REDIS_URL) does not answer");
+    None
 }

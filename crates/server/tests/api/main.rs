@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod ai;
+mod attacks;
 mod authz;
 mod avatars;
 mod clamd;

@@ -693,7 +693,7 @@ async fn access_control_and_signed_urls(app: TestApp) {
     // Missing query → 400, not a file.
     assert_eq!(fetch(&app, base, None).await.status.as_u16() / 100, 4);
     // Expired: a correctly signed URL whose time has passed.
-    let signer = justus_server::media::signing::UrlSigner::new(TEST_SECRET.as_bytes());
+    let signer = justus_server::media::signing::UrlSigner::new(test_secret().as_bytes());
     let past = chrono::Utc::now().timestamp() - 10;
     let object = format!("{id}/original");
     let expired = format!(

@@ -169,7 +169,7 @@ async fn cookie_refresh_and_cross_site_refusal(app: TestApp) {
 }
 
 fn keyring() -> Keyring {
-    Keyring::new(&[TEST_SECRET.as_bytes().to_vec()], "justus".into()).unwrap()
+    Keyring::new(&[test_secret().as_bytes().to_vec()], "justus".into()).unwrap()
 }
 
 async fn expired_access_token(app: TestApp) {
@@ -201,7 +201,7 @@ async fn forged_access_tokens_are_refused(app: TestApp) {
     let reg = app.register("mia").await;
     let good = token(&reg);
     let kid = keyring().active_kid().to_owned();
-    let key = derive_key(TEST_SECRET.as_bytes(), "justus access token v1");
+    let key = derive_key(test_secret().as_bytes(), "justus access token v1");
     let now = chrono::Utc::now().timestamp();
     let claims = json!({
         "iss": "justus", "aud": "justus-api", "sub": reg["user"]["id"], "sid": reg["session_id"],
@@ -238,7 +238,7 @@ async fn forged_access_tokens_are_refused(app: TestApp) {
     ));
     forged.push((
         "raw master secret as key",
-        sign(&header, &claims, TEST_SECRET.as_bytes()),
+        sign(&header, &claims, test_secret().as_bytes()),
     ));
     let mut c = claims.clone();
     c["aud"] = json!("someone-else");

@@ -15,7 +15,11 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-pub const SECRET: &str = "cluster-secret-cluster-secret-cluster-secret-0123";
+/// The signing secret every instance shares, made for this run (published ones are refused).
+pub fn secret() -> &'static str {
+    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SECRET.get_or_init(|| hex::encode(rand::random::<[u8; 32]>()))
+}
 
 /// Skips (outside CI) or fails (CI=true) when a service the suite needs is missing.
 pub fn require(what: &str, ok: bool) -> bool {
@@ -143,7 +147,7 @@ impl Instance {
             .env("DATABASE_MAX_CONNECTIONS", "8")
             .env("REDIS_URL", redis_url)
             .env("REDIS_PREFIX", prefix)
-            .env("JWT_SECRET", SECRET)
+            .env("JWT_SECRET", secret())
             .env("REGISTER_PER_IP_PER_HOUR", "100000")
             .env("GATEWAY_REQUESTS_PER_SECOND", "5000")
             .env("SHUTDOWN_GRACE_SECONDS", "5")
