@@ -31,6 +31,8 @@ pub struct App {
     pub ai: Option<Arc<crate::ai::AiService>>,
     /// Uploads: storage, scanner, URL signing, limits.
     pub media: crate::media::MediaService,
+    /// Gateway sockets still in their `auth` phase (global and per-IP caps).
+    pub gateway_unauthenticated: Arc<crate::http::slots::Slots>,
 }
 
 impl App {
@@ -51,6 +53,11 @@ impl App {
         hub.set_bus(Arc::downgrade(&bus));
         bus.attach(hub.clone());
         let revocations = Arc::new(Revocations::default());
+        let gateway_unauthenticated = crate::http::slots::Slots::new(
+            "gateway_unauthenticated_sockets",
+            config.gateway_max_unauthenticated,
+            config.gateway_max_unauthenticated_per_ip,
+        );
         bus.attach(revocations.clone());
         bus.attach(Arc::new(crate::gateway::catchup::CatchUp {
             store: store.clone(),
@@ -70,6 +77,7 @@ impl App {
             allowed_origins,
             ai: None,
             media,
+            gateway_unauthenticated,
         }
     }
 

@@ -16,6 +16,7 @@ use crate::auth::jwt::TokenError;
 use crate::chat;
 use crate::chat::messages::SendInput;
 use crate::error::ApiError;
+use crate::http::slots::SlotGuard;
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
@@ -92,12 +93,22 @@ fn expiry_instant(expires_at: i64) -> Instant {
 /// The socket's task. Not an `async fn`: one moves its arguments into locals, so the future
 /// would hold the 368-byte `WebSocket` twice (rust-lang/rust#62958); the block captures it once.
 #[allow(clippy::manual_async_fn)] // deliberately not `async fn`, see above
-pub fn run(app: AppState, mut socket: WebSocket) -> impl Future<Output = ()> + Send {
+pub fn run(
+    app: AppState,
+    mut socket: WebSocket,
+    unauthenticated: SlotGuard,
+) -> impl Future<Output = ()> + Send {
     async move {
         metrics::counter!("gateway_connects_total").increment(1);
         // Opening and closing run once and are boxed: inline, their state would enlarge the
         // future every socket keeps for its whole life (docs/performance.md, idle memory).
-        let Some((mut open, ready)) = Box::pin(open(&app, &mut socket)).await else {
+        let opened = Box::pin(open(&app, &mut socket)).await;
+        // The socket is authenticated (or gone): it no longer counts as unauthenticated.
+        drop(unauthenticated);
+        let Some((mut open, ready)) = opened else {
+            // A client's Close during `auth` is answered by tungstenite but only written on
+            // the next flush (RFC 6455 §5.5.1).
+            let _ = socket.flush().await;
             return;
         };
         if socket.send(Message::Text(ready)).await.is_ok()
@@ -618,7 +629,7 @@ mod tests {
     fn socket_task_future_stays_small() {
         fn future_size<F, Fut>(_: F) -> usize
         where
-            F: FnOnce(AppState, WebSocket) -> Fut,
+            F: FnOnce(AppState, WebSocket, SlotGuard) -> Fut,
         {
             std::mem::size_of::<Fut>()
         }

@@ -15,3 +15,4 @@ mod ops;
 mod s3;
 mod sessions;
 mod tokens;
+mod transport;
