@@ -330,21 +330,19 @@ async fn serve(
             incoming = socket.recv() => {
                 let msg = match incoming {
                     Some(Ok(m)) => m,
-                    Some(Err(e)) => {
-                        // Oversized frames surface here as a capacity error.
-                        if e.to_string().to_lowercase().contains("too long") || e.to_string().to_lowercase().contains("capacity") {
-                            metrics::counter!("gateway_frames_refused_total", "reason" => "too_big").increment(1);
-                            return Some((1009, "frame too big"));
-                        }
-                        return None;
-                    }
+                    Some(Err(e)) => return protocol_close(e),
                     None => return None,
                 };
                 last_seen = Instant::now();
                 metrics::counter!("gateway_frames_in_total").increment(1);
                 let text = match msg {
                     Message::Text(t) => t,
-                    Message::Close(_) => return None,
+                    Message::Close(_) => {
+                        // tungstenite queued the reply Close; write it before hanging up
+                        // (RFC 6455 §5.5.1: the endpoint MUST answer a Close).
+                        let _ = socket.flush().await;
+                        return None;
+                    }
                     Message::Ping(_) | Message::Pong(_) => continue,
                     Message::Binary(_) => {
                         strikes += 1;
@@ -384,6 +382,25 @@ async fn serve(
             }
         }
     }
+}
+
+/// The close to send for a read error (RFC 6455 §7.4.1): 1009 for an oversized message, 1007
+/// for a text message that is not UTF-8, 1002 for any other protocol violation (reserved bits,
+/// bad opcodes, unmasked frames, …). I/O errors and resets end the socket without a frame.
+fn protocol_close(e: axum::Error) -> Option<(u16, &'static str)> {
+    use tungstenite::Error as WsError;
+    let (code, reason, label) = match e.into_inner().downcast::<WsError>().map(|b| *b) {
+        Ok(WsError::Capacity(_)) => (1009, "frame too big", "too_big"),
+        Ok(WsError::Utf8(_)) => (1007, "text frame is not UTF-8", "invalid_utf8"),
+        // A peer that vanished without a Close is gone; there is nobody to tell.
+        Ok(WsError::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake)) => {
+            return None;
+        }
+        Ok(WsError::Protocol(_)) => (1002, "protocol error", "protocol"),
+        _ => return None,
+    };
+    metrics::counter!("gateway_frames_refused_total", "reason" => label).increment(1);
+    Some((code, reason))
 }
 
 /// Writes `first` and every frame already queued behind it, then flushes once: a burst of
@@ -447,28 +464,11 @@ async fn handle_frame(
     text: &str,
     queue: &mut VecDeque<(String, String, Value)>,
 ) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
-    // One pass: a syntax error is bad JSON, anything else that fails is a bad frame shape.
-    let frame: ClientFrame = serde_json::from_str(text).map_err(|e| {
-        FrameError::Reply(if e.is_data() {
-            frames::error(
-                None,
-                "invalid_frame",
-                "a frame is an object with a string `op` and `id`",
-            )
-        } else {
-            frames::error(None, "invalid_json", "frame is not valid JSON")
-        })
-    })?;
-    let Some(id) = frame.id.filter(|i| !i.is_empty() && i.len() <= 64) else {
-        return Err(FrameError::Reply(frames::error(
-            None,
-            "invalid_frame",
-            "requests need an `id` of 1–64 characters",
-        )));
-    };
-    match frame.op.as_str() {
+    let frames::Request { op, id, d } = frames::parse_request(text)
+        .map_err(|(code, message)| FrameError::Reply(frames::error(None, code, message)))?;
+    match op.as_str() {
         "ping" => Ok(Some((frames::frame("ack", Some(&id), &json!({})), None))),
-        "auth" => match verify(app, frame.d) {
+        "auth" => match verify(app, d) {
             Ok(new) if new.user == who.user => {
                 *who = Identity {
                     session: who.session,
@@ -502,7 +502,7 @@ async fn handle_frame(
                     "too many requests in flight",
                 )));
             }
-            queue.push_back((id, frame.op, frame.d));
+            queue.push_back((id, op, d));
             Ok(None)
         }
         _ => Err(FrameError::Reply(frames::error(

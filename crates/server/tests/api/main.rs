@@ -9,6 +9,7 @@ mod avatars;
 mod clamd;
 mod conversations;
 mod gateway;
+mod gateway_rfc;
 mod hygiene;
 mod media;
 mod ops;
