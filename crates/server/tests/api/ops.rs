@@ -202,6 +202,37 @@ async fn web_client_is_embedded_with_correct_caching() {
             .contains("<div id=\"app\">")
     );
     assert_eq!(app.get("/api/v1/nothing", None).await.code(), "not_found");
+    // Files that do not exist are 404s, not the app: a missing script must not be HTML.
+    for missing in [
+        "/assets/index-gone.js",
+        "/assets/nothing",
+        "/favicon.ico",
+        "/rooms/x/file.json",
+    ] {
+        let r = app.get(missing, None).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "{missing}"
+        );
+        assert!(!r.text.contains("<div id=\"app\">"), "{missing}");
+    }
+    let robots = app.get("/robots.txt", None).await;
+    assert_eq!(robots.status, StatusCode::OK);
+    assert!(
+        robots.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert!(robots.text.contains("Disallow: /api/"), "{}", robots.text);
+    assert!(
+        app.get("/invite/Ab-9_x", None)
+            .await
+            .text
+            .contains("<div id=\"app\">"),
+        "invite links are app routes"
+    );
     // Hashed assets are immutable and revalidate by ETag.
     let asset = index
         .text
