@@ -8,6 +8,7 @@ use justus_core::{StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -49,6 +50,9 @@ pub(crate) type BeforeCommit = fn(&Connection) -> rusqlite::Result<()>;
 pub(crate) struct Threads {
     writer: crossbeam_channel::Sender<WriteJob>,
     readers: crossbeam_channel::Sender<ReadJob>,
+    /// Why the last group that wrote something failed to commit; cleared by the next group
+    /// that commits changes (an empty commit proves nothing about free space).
+    write_failure: Arc<Mutex<Option<String>>>,
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -123,9 +127,11 @@ impl Threads {
 
         let (wtx, wrx) = crossbeam_channel::unbounded::<WriteJob>();
         let max_batch = opts.max_batch.max(1);
+        let write_failure = Arc::new(Mutex::new(None));
+        let failure = write_failure.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(writer_conn, wrx, max_batch, before_commit))
+            .spawn(move || writer_loop(writer_conn, wrx, max_batch, before_commit, &failure))
             .map_err(|e| StoreError::Other(e.to_string()))?;
 
         let (rtx, rrx) = crossbeam_channel::unbounded::<ReadJob>();
@@ -151,7 +157,16 @@ impl Threads {
         Ok(Self {
             writer: wtx,
             readers: rtx,
+            write_failure,
         })
+    }
+
+    /// Why the last write failed, while no write has succeeded since.
+    pub(crate) fn write_failure(&self) -> Option<String> {
+        self.write_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Runs `f` on a reader connection.
@@ -202,7 +217,11 @@ fn writer_loop(
     jobs: crossbeam_channel::Receiver<WriteJob>,
     max_batch: usize,
     before_commit: BeforeCommit,
+    write_failure: &Mutex<Option<String>>,
 ) {
+    let record = |failure: Option<String>| {
+        *write_failure.lock().unwrap_or_else(PoisonError::into_inner) = failure;
+    };
     let mut batch = Vec::with_capacity(max_batch);
     let mut completions: Vec<Completion> = Vec::with_capacity(max_batch);
     while let Ok(first) = jobs.recv() {
@@ -215,10 +234,12 @@ fn writer_loop(
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "sqlite writer cannot begin a transaction");
+            record(Some(e.to_string()));
             // Dropping a job drops its caller's oneshot: the caller sees "not committed".
             batch.clear();
             continue;
         }
+        let changes_before = conn.total_changes();
         for job in batch.drain(..) {
             if let Err(e) = exec_cached(&conn, "SAVEPOINT job") {
                 tracing::error!(error = %e, "sqlite savepoint failed");
@@ -243,9 +264,14 @@ fn writer_loop(
         let commit = before_commit(&conn)
             .and_then(|()| conn.execute_batch("COMMIT"))
             .map_err(map_err);
-        if let Err(e) = &commit {
-            tracing::error!(error = %e, "sqlite group commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
+        match &commit {
+            Err(e) => {
+                tracing::error!(error = %e, "sqlite group commit failed");
+                record(Some(e.to_string()));
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            Ok(()) if conn.total_changes() != changes_before => record(None),
+            Ok(()) => {}
         }
         for done in completions.drain(..) {
             done(match &commit {

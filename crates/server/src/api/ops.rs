@@ -51,7 +51,13 @@ pub async fn ready_detailed(State(app): State<AppState>) -> Response {
 
 async fn readiness(app: &AppState) -> (StatusCode, Health) {
     let mut checks = BTreeMap::new();
-    let db = match tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await {
+    // Reads answering is not enough: a full disk leaves the database readable while every
+    // write fails.
+    let db_check = async {
+        app.store.ping().await?;
+        app.store.check_writable().await
+    };
+    let db = match tokio::time::timeout(Duration::from_secs(2), db_check).await {
         Ok(Ok(())) => "ok".to_owned(),
         Ok(Err(e)) => format!("error: {e}"),
         Err(_) => "error: timed out".to_owned(),

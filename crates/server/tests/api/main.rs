@@ -8,6 +8,7 @@ mod authz;
 mod avatars;
 mod clamd;
 mod conversations;
+mod disk;
 mod gateway;
 mod gateway_rfc;
 mod hygiene;
