@@ -57,11 +57,8 @@ fn is_probe(route: Option<&str>) -> bool {
 }
 
 pub async fn guard(State(o): State<Overload>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    let route = route.as_deref();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map(MatchedPath::as_str);
     let _permit = match &o.in_flight {
         Some(sem) if !is_probe(route) => match sem.clone().try_acquire_owned() {
             Ok(p) => Some(p),

@@ -236,7 +236,10 @@ impl Activity {
         let now = self.now_ms();
         self.last_active.store(now, Ordering::Relaxed);
         // Bytes while no request is being handled are (the start of) the next request head.
+        // (A plain load first: after a WebSocket upgrade this runs for every read, and the
+        // compare-exchange would fail each time.)
         if !self.busy.load(Ordering::Acquire)
+            && self.head_since.load(Ordering::Relaxed) == 0
             && self
                 .head_since
                 .compare_exchange(0, now + 1, Ordering::AcqRel, Ordering::Relaxed)

@@ -303,9 +303,11 @@ async fn requests_beyond_the_in_flight_limit_are_shed() {
 /// is answered `503 timeout` in our JSON shape; an upload, which streams, is not cut.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_requests_time_out_but_uploads_do_not() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.http_request_timeout_seconds = 1)
+    // 3 s, not 1: registering (an Argon2 hash) must fit in it on a busy machine.
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.http_request_timeout_seconds = 3)
         .await
         .unwrap();
+    let (token, _) = app.user("uwe").await;
     let mut stalled = stalled_login(app._server.addr).await;
     let got = closed_within(&mut stalled, Duration::from_secs(15))
         .await
@@ -314,7 +316,6 @@ async fn slow_requests_time_out_but_uploads_do_not() {
     assert!(got.starts_with("HTTP/1.1 503"), "{got}");
     assert!(got.contains(r#""code":"timeout""#), "{got}");
 
-    let (token, _) = app.user("uwe").await;
     let mut tcp = TcpStream::connect(app._server.addr).await.unwrap();
     let boundary = "xXbOuNdArYxX";
     let head = format!(
@@ -326,7 +327,7 @@ async fn slow_requests_time_out_but_uploads_do_not() {
         head.len() + tail.len()
     );
     tcp.write_all(req.as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await; // > the request timeout
+    tokio::time::sleep(Duration::from_millis(4000)).await; // > the request timeout
     tcp.write_all(tail.as_bytes()).await.unwrap();
     let mut buf = vec![0u8; 4096];
     let n = tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf))
