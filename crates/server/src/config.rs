@@ -388,10 +388,38 @@ pub struct Config {
     )]
     pub gateway_max_unauthenticated_per_ip: u32,
 
+    /// Client addresses the per-address caps never apply to (comma-separated IPs/CIDRs, or
+    /// `none`): by default this machine, i.e. a reverse proxy on the same host, whose clients
+    /// all arrive from loopback. `TRUSTED_PROXIES` are always exempt too. Global caps still apply.
+    #[arg(long = "per-ip-limits-exempt", env = "PER_IP_LIMITS_EXEMPT", value_name = "PER_IP_LIMITS_EXEMPT", default_value = "127.0.0.0/8,::1/128",
+          value_parser = parse_net_list)]
+    pub per_ip_limits_exempt: NetList,
+
     /// Listener for `/metrics` and the detailed `/ready` (keep it private); `off` disables it.
     #[arg(long = "metrics-bind", env = "METRICS_BIND", value_name = "METRICS_BIND", default_value = "127.0.0.1:9464",
           value_parser = parse_optional_addr)]
     pub metrics_bind: OptionalAddr,
+}
+
+/// A list of networks that may be empty (`none`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetList(pub Vec<IpNet>);
+
+impl NetList {
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(ip))
+    }
+}
+
+fn parse_net_list(s: &str) -> Result<NetList, String> {
+    match s.trim() {
+        "" | "none" => Ok(NetList(Vec::new())),
+        list => list
+            .split(',')
+            .map(parse_net)
+            .collect::<Result<_, _>>()
+            .map(NetList),
+    }
 }
 
 /// A listen address that can be switched off (`off`).
@@ -669,6 +697,19 @@ mod tests {
             parse(&["--metrics-bind", "off"]).unwrap().metrics_bind.0,
             None
         );
+        assert!(
+            c.per_ip_limits_exempt
+                .contains(&"127.0.0.9".parse().unwrap())
+        );
+        assert!(c.per_ip_limits_exempt.contains(&"::1".parse().unwrap()));
+        assert!(
+            !c.per_ip_limits_exempt
+                .contains(&"10.0.0.1".parse().unwrap())
+        );
+        let none = parse(&["--per-ip-limits-exempt", "none"]).unwrap();
+        assert!(none.per_ip_limits_exempt.0.is_empty());
+        let err = parse(&["--per-ip-limits-exempt", "10.0.0.0/8,nope"]).expect_err("bad net");
+        assert!(err.to_string().contains("PER_IP_LIMITS_EXEMPT"), "{err}");
     }
 
     #[test]

@@ -184,7 +184,12 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         header_timeout: std::time::Duration::from_secs(c.http_header_timeout_seconds),
         idle_timeout: std::time::Duration::from_secs(c.http_idle_timeout_seconds),
         slots,
-        trusted_proxies: c.trusted_proxies.clone(),
+        per_ip_exempt: c
+            .trusted_proxies
+            .iter()
+            .chain(&c.per_ip_limits_exempt.0)
+            .copied()
+            .collect(),
         listener,
     };
     let (tx, rx) = oneshot::channel::<()>();

@@ -62,7 +62,13 @@ pub async fn upgrade(
     }
     // Sockets that have not authenticated yet cost memory and a task for up to the auth
     // deadline each; cap them so a flood of idle upgrades cannot pile up.
-    let unauthenticated = match app.gateway_unauthenticated.try_acquire(Some(ip)) {
+    // Like connections: clients seen from this machine or a trusted proxy share its address.
+    let exempt = app.config.per_ip_limits_exempt.contains(&ip)
+        || app.config.trusted_proxies.iter().any(|n| n.contains(&ip));
+    let unauthenticated = match app
+        .gateway_unauthenticated
+        .try_acquire((!exempt).then_some(ip))
+    {
         Ok(slot) => slot,
         Err(why) => {
             metrics::counter!("gateway_rejected_total", "reason" => format!("unauthenticated_{}", why.label()))

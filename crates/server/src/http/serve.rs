@@ -45,8 +45,9 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
     /// Connection caps (global, per client address).
     pub slots: Arc<Slots>,
-    /// Peers exempt from the per-address cap: every client behind them shares their address.
-    pub trusted_proxies: Vec<IpNet>,
+    /// Peers exempt from the per-address cap: trusted proxies and `PER_IP_LIMITS_EXEMPT` (by
+    /// default loopback), since every client behind a proxy shares its address.
+    pub per_ip_exempt: Vec<IpNet>,
     /// Metric label telling this listener apart (`api`, `metrics`).
     pub listener: &'static str,
 }
@@ -85,7 +86,7 @@ async fn serve(
             },
         };
         let per_ip =
-            (!opts.trusted_proxies.iter().any(|n| n.contains(&peer.ip()))).then_some(peer.ip());
+            (!opts.per_ip_exempt.iter().any(|n| n.contains(&peer.ip()))).then_some(peer.ip());
         let slot = match opts.slots.try_acquire(per_ip) {
             Ok(slot) => slot,
             Err(why) => {

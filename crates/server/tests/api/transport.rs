@@ -1,9 +1,11 @@
 //! Attacks on the transport (issue 14): slow-loris headers, connection floods from one
 //! address, idle upgrades that never authenticate, request floods, slow requests. Each test
 //! configures small limits and checks that the attacker is cut off while others are served.
-//! Source addresses spread over 127.0.0.0/8 (all loopback on Linux).
+//! Source addresses spread over 127.0.0.0/8 (all loopback on Linux); loopback is exempt from
+//! the per-address caps by default (a local reverse proxy), so these tests lift that.
 
 use crate::helpers::*;
+use justus_server::config::NetList;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -135,9 +137,12 @@ async fn idle_connections_are_closed() {
 /// affected, and a freed slot can be used again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_per_ip_cap_are_refused() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.max_connections_per_ip = 3)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.max_connections_per_ip = 3;
+        c.per_ip_limits_exempt = NetList::default();
+    })
+    .await
+    .unwrap();
     let addr = app._server.addr;
     let greedy = Ipv4Addr::new(127, 0, 0, 70);
     let mut held = Vec::new();
@@ -211,6 +216,7 @@ async fn unauthenticated_sockets_beyond_their_cap_are_refused() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
         c.gateway_max_unauthenticated = 3;
         c.gateway_max_unauthenticated_per_ip = 2;
+        c.per_ip_limits_exempt = NetList::default();
     })
     .await
     .unwrap();
@@ -336,4 +342,39 @@ async fn slow_requests_time_out_but_uploads_do_not() {
         .unwrap();
     let res = String::from_utf8_lossy(&buf[..n]);
     assert!(res.starts_with("HTTP/1.1 201"), "{res}");
+}
+
+/// By default loopback peers are exempt from the per-address caps: behind a reverse proxy on
+/// the same host (without TRUSTED_PROXIES) every client arrives from 127.0.0.1, and capping
+/// that address would cap the whole service. Global caps still hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_is_exempt_from_per_address_caps_by_default() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.max_connections_per_ip = 2;
+        c.gateway_max_unauthenticated_per_ip = 1;
+        c.gateway_max_unauthenticated = 3;
+    })
+    .await
+    .unwrap();
+    let local = Ipv4Addr::new(127, 0, 0, 90);
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut tcp = connect_from(app._server.addr, local).await;
+        let res = request(&mut tcp, "/health").await;
+        assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+        held.push(tcp);
+    }
+    let mut sockets = Vec::new();
+    for _ in 0..3 {
+        sockets.push(
+            ws_from(&app, local)
+                .await
+                .expect("exempt from the per-IP cap"),
+        );
+    }
+    assert_eq!(
+        refused_with(ws_from(&app, local).await),
+        Some(StatusCode::SERVICE_UNAVAILABLE),
+        "the global cap still applies"
+    );
 }
