@@ -64,6 +64,9 @@ async function startStatic(api) {
       return;
     }
     let file = normalize(join(dist, path));
+    // Like the server (crates/server/src/web.rs): missing files 404, app routes get index.html.
+    const isFile = path.startsWith('/assets/') || path.split('/').pop().includes('.');
+    if (file.startsWith(dist) && !existsSync(file) && isFile) { res.writeHead(404); res.end(); return; }
     if (!file.startsWith(dist) || !existsSync(file) || path === '/') file = join(dist, 'index.html');
     try {
       const body = readFileSync(file);

@@ -168,6 +168,15 @@ async fn start_child(
         .env("GATEWAY_REQUESTS_PER_SECOND", "100000")
         .env("ROOM_MAX_MEMBERS", "100000")
         .env("SHUTDOWN_GRACE_SECONDS", "1")
+        // Connection caps are sized for real clients; the bench opens up to 25,000 sockets per
+        // source address and connects them in bursts (issue 14).
+        .env("MAX_CONNECTIONS", "0")
+        .env("MAX_CONNECTIONS_PER_IP", "0")
+        .env("GATEWAY_MAX_UNAUTHENTICATED", "0")
+        .env("GATEWAY_MAX_UNAUTHENTICATED_PER_IP", "0")
+        .env("HTTP_MAX_IN_FLIGHT", "0")
+        // A restarted server must not collide with itself or another run on the metrics port.
+        .env("METRICS_BIND", "off")
         .env("JUSTUS_LOG", "warn")
         .env_remove("DATABASE_URL")
         .env_remove("PUBLIC_URL")

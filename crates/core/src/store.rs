@@ -378,6 +378,13 @@ pub trait Store: Send + Sync + 'static {
         actor: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<(Room, RoomEvent)>;
+
+    // --- operations (issue 14) -----------------------------------------------------------------
+
+    /// Whether writes can succeed now, for readiness: `Unavailable` while the database cannot
+    /// take writes (its disk is full, it is read-only, writes fail on I/O) even though reads
+    /// still answer. Cheap enough to call on every readiness probe.
+    async fn check_writable(&self) -> StoreResult<()>;
 }
 
 /// Result of [`Store::send_message`].

@@ -329,6 +329,118 @@ pub struct Config {
     #[arg(long = "s3-secret-access-key", env = "S3_SECRET_ACCESS_KEY", value_name = "S3_SECRET_ACCESS_KEY", value_parser = parse_secret,
           hide_env_values = true)]
     pub s3_secret_access_key: Option<Secret>,
+
+    // --- transport and operations (issue 14) ---
+    /// Seconds a client may take to send a request's headers (from the connection's first
+    /// byte, or from the first byte of the next request on a kept-alive connection).
+    #[arg(long = "http-header-timeout-seconds", env = "HTTP_HEADER_TIMEOUT_SECONDS", value_name = "HTTP_HEADER_TIMEOUT_SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub http_header_timeout_seconds: u64,
+
+    /// Seconds a connection may sit with no bytes moving: idle between requests, or a request
+    /// or response body that stalls. WebSockets have their own heartbeat instead.
+    #[arg(long = "http-idle-timeout-seconds", env = "HTTP_IDLE_TIMEOUT_SECONDS", value_name = "HTTP_IDLE_TIMEOUT_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub http_idle_timeout_seconds: u64,
+
+    /// Seconds a request may take until its response starts (uploads, downloads and the
+    /// WebSocket are exempt; AI endpoints get their provider's own deadline on top).
+    #[arg(long = "http-request-timeout-seconds", env = "HTTP_REQUEST_TIMEOUT_SECONDS", value_name = "HTTP_REQUEST_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub http_request_timeout_seconds: u64,
+
+    /// Requests processed at once; more are shed with `503 overloaded` (0 = no limit).
+    #[arg(
+        long = "http-max-in-flight",
+        env = "HTTP_MAX_IN_FLIGHT",
+        value_name = "HTTP_MAX_IN_FLIGHT",
+        default_value_t = 1024
+    )]
+    pub http_max_in_flight: u32,
+
+    /// Open TCP connections (HTTP and WebSocket) at once; more are refused (0 = no limit).
+    #[arg(
+        long = "max-connections",
+        env = "MAX_CONNECTIONS",
+        value_name = "MAX_CONNECTIONS",
+        default_value_t = 50_000
+    )]
+    pub max_connections: u32,
+
+    /// Open TCP connections per client address (IPv6: per /64); peers in TRUSTED_PROXIES are
+    /// exempt (0 = no limit).
+    #[arg(
+        long = "max-connections-per-ip",
+        env = "MAX_CONNECTIONS_PER_IP",
+        value_name = "MAX_CONNECTIONS_PER_IP",
+        default_value_t = 512
+    )]
+    pub max_connections_per_ip: u32,
+
+    /// Gateway sockets still in their `auth` phase at once; more upgrades get 503 (0 = no limit).
+    #[arg(
+        long = "gateway-max-unauthenticated",
+        env = "GATEWAY_MAX_UNAUTHENTICATED",
+        value_name = "GATEWAY_MAX_UNAUTHENTICATED",
+        default_value_t = 4096
+    )]
+    pub gateway_max_unauthenticated: u32,
+
+    /// Gateway sockets in their `auth` phase per client IP (IPv6: per /64); more get 429 (0 = no limit).
+    #[arg(
+        long = "gateway-max-unauthenticated-per-ip",
+        env = "GATEWAY_MAX_UNAUTHENTICATED_PER_IP",
+        value_name = "GATEWAY_MAX_UNAUTHENTICATED_PER_IP",
+        default_value_t = 64
+    )]
+    pub gateway_max_unauthenticated_per_ip: u32,
+
+    /// Client addresses the per-address caps never apply to (comma-separated IPs/CIDRs, or
+    /// `none`): by default this machine, i.e. a reverse proxy on the same host, whose clients
+    /// all arrive from loopback. `TRUSTED_PROXIES` are always exempt too. Global caps still apply.
+    #[arg(long = "per-ip-limits-exempt", env = "PER_IP_LIMITS_EXEMPT", value_name = "PER_IP_LIMITS_EXEMPT", default_value = "127.0.0.0/8,::1/128",
+          value_parser = parse_net_list)]
+    pub per_ip_limits_exempt: NetList,
+
+    /// Listener for `/metrics` and the detailed `/ready` (keep it private); `off` disables it.
+    #[arg(long = "metrics-bind", env = "METRICS_BIND", value_name = "METRICS_BIND", default_value = "127.0.0.1:9464",
+          value_parser = parse_optional_addr)]
+    pub metrics_bind: OptionalAddr,
+}
+
+/// A list of networks that may be empty (`none`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetList(pub Vec<IpNet>);
+
+impl NetList {
+    pub fn contains(&self, ip: &std::net::IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(ip))
+    }
+}
+
+fn parse_net_list(s: &str) -> Result<NetList, String> {
+    match s.trim() {
+        "" | "none" => Ok(NetList(Vec::new())),
+        list => list
+            .split(',')
+            .map(parse_net)
+            .collect::<Result<_, _>>()
+            .map(NetList),
+    }
+}
+
+/// A listen address that can be switched off (`off`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OptionalAddr(pub Option<SocketAddr>);
+
+fn parse_optional_addr(s: &str) -> Result<OptionalAddr, String> {
+    match s.trim() {
+        "off" | "none" | "" => Ok(OptionalAddr(None)),
+        a => a
+            .parse()
+            .map(|a| OptionalAddr(Some(a)))
+            .map_err(|_| format!("`{a}` is not an address like 127.0.0.1:9464 (or `off`)")),
+    }
 }
 
 impl Config {
@@ -339,6 +451,13 @@ impl Config {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_seconds)
+    }
+
+    /// Longest an AI endpoint may take: every provider attempt, plus the ordinary deadline.
+    pub fn ai_request_deadline(&self) -> Duration {
+        let attempts = f64::from(self.ai_max_retries + 1);
+        Duration::from_secs_f64(self.ai_timeout_seconds * attempts)
+            + Duration::from_secs(self.http_request_timeout_seconds)
     }
 
     /// Whether users reach us over TLS (decides HSTS and cookie attributes).
@@ -551,6 +670,11 @@ mod tests {
             (vec!["--ai-provider", "skynet"], "AI_PROVIDER"),
             (vec!["--ai-base-url", "ftp://x"], "AI_BASE_URL"),
             (vec!["--ai-timeout-seconds", "0"], "AI_TIMEOUT_SECONDS"),
+            (vec!["--metrics-bind", "everywhere"], "METRICS_BIND"),
+            (
+                vec!["--http-header-timeout-seconds", "0"],
+                "HTTP_HEADER_TIMEOUT_SECONDS",
+            ),
         ] {
             let err = parse(&args).expect_err("should fail").to_string();
             assert!(err.contains(needle), "{err}");
@@ -571,6 +695,30 @@ mod tests {
             !dbg.contains("hunter2") && !dbg.contains("ssssssss"),
             "{dbg}"
         );
+    }
+
+    #[test]
+    fn transport_settings() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.metrics_bind.0, Some("127.0.0.1:9464".parse().unwrap()));
+        assert!(c.http_header_timeout_seconds < c.http_idle_timeout_seconds);
+        assert_eq!(
+            parse(&["--metrics-bind", "off"]).unwrap().metrics_bind.0,
+            None
+        );
+        assert!(
+            c.per_ip_limits_exempt
+                .contains(&"127.0.0.9".parse().unwrap())
+        );
+        assert!(c.per_ip_limits_exempt.contains(&"::1".parse().unwrap()));
+        assert!(
+            !c.per_ip_limits_exempt
+                .contains(&"10.0.0.1".parse().unwrap())
+        );
+        let none = parse(&["--per-ip-limits-exempt", "none"]).unwrap();
+        assert!(none.per_ip_limits_exempt.0.is_empty());
+        let err = parse(&["--per-ip-limits-exempt", "10.0.0.0/8,nope"]).expect_err("bad net");
+        assert!(err.to_string().contains("PER_IP_LIMITS_EXEMPT"), "{err}");
     }
 
     #[test]

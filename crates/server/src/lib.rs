@@ -26,7 +26,6 @@ use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::state::{App, AppState};
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -35,9 +34,12 @@ use tokio::task::JoinHandle;
 /// A running server.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The private listener for `/metrics` and the detailed `/ready` (`METRICS_BIND`), if on.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    metrics_shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl Server {
@@ -55,6 +57,8 @@ impl Server {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        // Metrics stay scrapeable while requests drain; the listener goes with the process.
+        let _metrics = self.metrics_shutdown.take();
         let grace = self.state.config.shutdown_grace();
         match tokio::time::timeout(grace, &mut self.task).await {
             Ok(joined) => joined
@@ -163,7 +167,7 @@ async fn housekeeping(app: std::sync::Weak<App>) {
     }
 }
 
-/// Builds the app and serves it on `config.bind`.
+/// Builds the app and serves it on `config.bind` (and metrics on `config.metrics_bind`).
 pub async fn start(config: Config) -> anyhow::Result<Server> {
     let bind = config.bind;
     let state = build_state(config).await?;
@@ -171,34 +175,68 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
         .await
         .with_context(|| format!("cannot listen on {bind} (JUSTUS_BIND)"))?;
     let addr = listener.local_addr()?;
-    // Chat frames are small and latency-bound: without TCP_NODELAY, Nagle holds a frame
-    // written while an earlier one is unacknowledged until the peer's delayed ACK (~40 ms).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
+    let metrics_listener =
+        match state.config.metrics_bind.0 {
+            Some(m) => Some(tokio::net::TcpListener::bind(m).await.with_context(|| {
+                format!("cannot listen on {m} (METRICS_BIND; `off` disables it)")
+            })?),
+            None => None,
+        };
     let router = api::router(state.clone());
     tokio::spawn(housekeeping(Arc::downgrade(&state)));
     // Removes uploads never attached within MEDIA_UNATTACHED_TTL_SECONDS.
     let sweep_every =
         std::time::Duration::from_secs(state.config.media_unattached_ttl_seconds.clamp(1, 3600));
     media::sweep::spawn(Arc::downgrade(&state), sweep_every);
+    let c = &state.config;
+    let options = |listener, slots| http::serve::ServeOptions {
+        header_timeout: std::time::Duration::from_secs(c.http_header_timeout_seconds),
+        idle_timeout: std::time::Duration::from_secs(c.http_idle_timeout_seconds),
+        slots,
+        per_ip_exempt: c
+            .trusted_proxies
+            .iter()
+            .chain(&c.per_ip_limits_exempt.0)
+            .copied()
+            .collect(),
+        listener,
+    };
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let task = http::serve::spawn(
+        listener,
+        router,
+        options(
+            "api",
+            http::slots::Slots::new(
+                "http_connections_open",
+                c.max_connections,
+                c.max_connections_per_ip,
+            ),
+        ),
+        rx,
+    );
+    let (metrics_addr, metrics_shutdown) = match metrics_listener {
+        Some(l) => {
+            let (mtx, mrx) = oneshot::channel::<()>();
+            let maddr = l.local_addr()?;
+            // A scraper needs one or two connections; a small cap keeps the port harmless.
+            let slots = http::slots::Slots::new("http_metrics_connections_open", 64, 0);
+            http::serve::spawn(
+                l,
+                api::ops::router(state.clone()),
+                options("metrics", slots),
+                mrx,
+            );
+            (Some(maddr), Some(mtx))
+        }
+        None => (None, None),
+    };
     Ok(Server {
         addr,
+        metrics_addr,
         state,
         shutdown: Some(tx),
         task,
+        metrics_shutdown,
     })
 }

@@ -5,12 +5,20 @@ use clap::error::ErrorKind;
 use justus_server::config::Config;
 use std::process::ExitCode;
 
+/// `eprintln!` without its panic when stderr cannot be written: the exit code still tells.
+macro_rules! complain {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 fn main() -> ExitCode {
     return_large_blocks_to_os();
     if let Err(e) = dotenvy::dotenv()
         && !e.not_found()
     {
-        eprintln!("error: cannot read .env: {e}");
+        complain!("error: cannot read .env: {e}");
         return ExitCode::from(2);
     }
     let config = match Config::try_parse() {
@@ -22,7 +30,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line that names the setting, not clap's multi-line usage.
             let text = e.render().to_string();
-            eprintln!(
+            complain!(
                 "{}",
                 text.lines()
                     .next()
@@ -37,7 +45,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     if let Err(e) = justus_server::telemetry::init_logging(&config.log, &config.log_format) {
-        eprintln!("error: {e}");
+        complain!("error: {e}");
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -46,14 +54,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            complain!("error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            complain!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -76,10 +84,14 @@ fn return_large_blocks_to_os() {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     let server = justus_server::start(config).await?;
-    println!(
+    // Never `println!`: it panics when stdout cannot be written (e.g. a full disk).
+    justus_server::telemetry::say(&format!(
         "JustUs is serving on {}",
         server.state.config.display_url(server.addr)
-    );
+    ));
+    if let Some(m) = server.metrics_addr {
+        justus_server::telemetry::say(&format!("Metrics on http://{m}/metrics"));
+    }
     shutdown_signal().await;
     tracing::info!("shutting down: no new connections, finishing in-flight requests");
     server.shutdown().await?;

@@ -36,6 +36,8 @@ pub struct App {
     pub ai: Option<Arc<crate::ai::AiService>>,
     /// Uploads: storage, scanner, URL signing, limits.
     pub media: crate::media::MediaService,
+    /// Gateway sockets still in their `auth` phase (global and per-IP caps).
+    pub gateway_unauthenticated: Arc<crate::http::slots::Slots>,
 }
 
 impl App {
@@ -59,6 +61,11 @@ impl App {
         hub.set_bus(Arc::downgrade(&bus));
         bus.attach(hub.clone());
         let sessions = Arc::new(Sessions::default());
+        let gateway_unauthenticated = crate::http::slots::Slots::new(
+            "gateway_unauthenticated_sockets",
+            config.gateway_max_unauthenticated,
+            config.gateway_max_unauthenticated_per_ip,
+        );
         bus.attach(sessions.clone());
         bus.attach(Arc::new(crate::gateway::catchup::CatchUp {
             store: store.clone(),
@@ -80,6 +87,7 @@ impl App {
             csp,
             ai: None,
             media,
+            gateway_unauthenticated,
         }
     }
 

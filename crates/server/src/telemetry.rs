@@ -23,18 +23,51 @@ pub fn init_logging(filter: &str, format: &str) -> anyhow::Result<()> {
     let registry = tracing_subscriber::registry().with(filter);
     if format == "pretty" {
         registry
-            .with(tracing_subscriber::fmt::layer().with_target(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_target(false)
+                    .with_writer(|| LossyStdout)
+                    .log_internal_errors(false),
+            )
             .try_init()?;
     } else {
         registry
             .with(
                 tracing_subscriber::fmt::layer()
                     .fmt_fields(JsonFields::new())
-                    .event_format(JsonLines),
+                    .event_format(JsonLines)
+                    .with_writer(|| LossyStdout)
+                    .log_internal_errors(false),
             )
             .try_init()?;
     }
     Ok(())
+}
+
+/// Stdout that never fails its writer: a line that cannot be written (disk full, a closed
+/// pipe, `/dev/full`) is dropped and counted in `log_write_failures_total`. Logging must not
+/// take the server down, nor block it on an error path.
+pub struct LossyStdout;
+
+impl std::io::Write for LossyStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut out = std::io::stdout().lock();
+        // Whole lines, flushed at once: a failed line is then dropped whole.
+        if out.write_all(buf).and_then(|()| out.flush()).is_err() {
+            metrics::counter!("log_write_failures_total").increment(1);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Prints one line on stdout for people (e.g. where we serve); never fails, like the logs.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(LossyStdout, "{line}");
 }
 
 /// The process-wide Prometheus recorder (installed on first use).
@@ -92,6 +125,10 @@ fn describe() {
         "Access tokens refused, by reason"
     );
     metrics::describe_counter!("store_errors_total", "Database errors by kind");
+    metrics::describe_counter!(
+        "log_write_failures_total",
+        "Log lines (and stdout lines) dropped because stdout could not be written"
+    );
     metrics::describe_gauge!("db_pool_connections", "Open database connections");
     metrics::describe_gauge!("db_pool_idle_connections", "Idle database connections");
     metrics::describe_counter!("ai_calls_total", "AI requests by feature and outcome");

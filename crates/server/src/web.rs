@@ -2,8 +2,11 @@
 //!
 //! Hashed files under `/assets/` are immutable and cached for a year; everything else
 //! (`index.html`, the service worker, the manifest) must be revalidated so a new release is
-//! picked up at once. Unknown paths that are not API paths get `index.html` (client-side
-//! routing). Responses carry an ETag; compression is applied by the router's layer.
+//! picked up at once. Unknown paths that look like app routes get `index.html` (client-side
+//! routing); unknown files (anything under `/assets/`, or a last segment with an extension,
+//! e.g. `/robots.txt`, `/favicon.ico`) get a real 404, so a missing script is not answered
+//! with HTML and crawlers see what exists. Responses carry an ETag; compression is applied by
+//! the router's layer.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -20,6 +23,12 @@ fn is_server_path(path: &str) -> bool {
     path.starts_with("/api/") || path == "/api" || matches!(path, "/health" | "/ready" | "/metrics")
 }
 
+/// Paths that name a file, not an app route: they 404 when missing.
+fn is_file_path(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    path.starts_with("/assets/") || last.contains('.')
+}
+
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     if is_server_path(path) {
@@ -29,6 +38,10 @@ pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     let key = path.trim_start_matches('/');
     let (key, file) = match Dist::get(key).filter(|_| !key.is_empty()) {
         Some(f) => (key, f),
+        None if is_file_path(path) => {
+            return crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file")
+                .into_response();
+        }
         None => match Dist::get("index.html") {
             Some(f) => ("index.html", f),
             None => return not_built(),
@@ -78,4 +91,25 @@ fn not_built() -> Response {
          Run `npm ci && npm run build` in web/ and rebuild. The API is at /api/v1 (docs: /api/docs).",
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_file_path;
+
+    #[test]
+    fn files_and_routes() {
+        for p in [
+            "/assets/x.js",
+            "/assets/gone",
+            "/robots.txt",
+            "/favicon.ico",
+            "/a/b.json",
+        ] {
+            assert!(is_file_path(p), "{p}");
+        }
+        for p in ["/", "/rooms/abc", "/invite/Ab-9_x", "/settings"] {
+            assert!(!is_file_path(p), "{p}");
+        }
+    }
 }

@@ -16,7 +16,83 @@ fn justus() -> Command {
     ] {
         c.env_remove(var);
     }
+    // The private metrics listener's default port could be taken by another test or process.
+    c.env("METRICS_BIND", "127.0.0.1:0");
     c
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+/// With stdout on a full disk (`/dev/full`: every write fails with ENOSPC) the server starts
+/// and serves anyway; the lost lines are counted, and it still stops cleanly.
+#[test]
+fn a_full_stdout_is_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, metrics_port) = (free_port(), free_port());
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut child = justus()
+        .current_dir(dir.path())
+        .env("JUSTUS_BIND", format!("127.0.0.1:{port}"))
+        .env("METRICS_BIND", format!("127.0.0.1:{metrics_port}"))
+        .env("JUSTUS_LOG", "info")
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let metrics = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the server died with stdout on a full disk: {status:?}");
+        }
+        let up = rt.block_on(async {
+            let health = reqwest::get(format!("http://127.0.0.1:{port}/health"))
+                .await
+                .ok()?;
+            if !health.status().is_success() {
+                return None;
+            }
+            reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()
+        });
+        if let Some(m) = up {
+            break m;
+        }
+        assert!(std::time::Instant::now() < deadline, "never served");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let dropped = metrics
+        .lines()
+        .find(|l| l.starts_with("log_write_failures_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(dropped >= 1.0, "lost lines are counted:\n{metrics}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit 0 after SIGTERM, got {status:?}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -28,6 +28,9 @@ fn is_unavailable_code(code: &str) -> bool {
                 | "57P02" // crash_shutdown
                 | "57P03" // cannot_connect_now
                 | "53300" // too_many_connections
+                | "53100" // disk_full
+                | "58030" // io_error
+                | "25006" // read_only_sql_transaction (a standby after a failover)
         )
 }
 

@@ -93,6 +93,20 @@ impl Store for PgStore {
         Ok(())
     }
 
+    /// `txid_current()` assigns a transaction id, so its commit writes WAL: it fails on a
+    /// read-only server (a standby after a failover, `default_transaction_read_only`) and when
+    /// PostgreSQL cannot write. Any failure here means writes would fail: `Unavailable`.
+    async fn check_writable(&self) -> StoreResult<()> {
+        sqlx::query("SELECT txid_current()")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| match errors::map(e) {
+                StoreError::Other(why) => StoreError::Unavailable(why),
+                other => other,
+            })?;
+        Ok(())
+    }
+
     fn pool_stats(&self) -> Option<PoolStats> {
         Some(PoolStats {
             size: self.pool.size(),

@@ -8,7 +8,7 @@ use justus_core::{StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{Semaphore, oneshot};
 
@@ -55,6 +55,9 @@ pub(crate) struct Threads {
     /// slot. Memory held by queued jobs is bounded by these counts.
     write_slots: Arc<Semaphore>,
     read_slots: Arc<Semaphore>,
+    /// Why the last group that wrote something failed to commit; cleared by the next group
+    /// that commits changes (an empty commit proves nothing about free space).
+    write_failure: Arc<Mutex<Option<String>>>,
 }
 
 /// Queued-or-running jobs per channel. The writer commits up to `max_batch` (512) at once, so
@@ -134,9 +137,11 @@ impl Threads {
 
         let (wtx, wrx) = crossbeam_channel::unbounded::<WriteJob>();
         let max_batch = opts.max_batch.max(1);
+        let write_failure = Arc::new(Mutex::new(None));
+        let failure = write_failure.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(writer_conn, wrx, max_batch, before_commit))
+            .spawn(move || writer_loop(writer_conn, wrx, max_batch, before_commit, &failure))
             .map_err(|e| StoreError::Other(e.to_string()))?;
 
         let (rtx, rrx) = crossbeam_channel::unbounded::<ReadJob>();
@@ -164,7 +169,16 @@ impl Threads {
             readers: rtx,
             write_slots: Arc::new(Semaphore::new(WRITE_SLOTS)),
             read_slots: Arc::new(Semaphore::new(READ_SLOTS)),
+            write_failure,
         })
+    }
+
+    /// Why the last write failed, while no write has succeeded since.
+    pub(crate) fn write_failure(&self) -> Option<String> {
+        self.write_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Runs `f` on a reader connection.
@@ -229,7 +243,11 @@ fn writer_loop(
     jobs: crossbeam_channel::Receiver<WriteJob>,
     max_batch: usize,
     before_commit: BeforeCommit,
+    write_failure: &Mutex<Option<String>>,
 ) {
+    let record = |failure: Option<String>| {
+        *write_failure.lock().unwrap_or_else(PoisonError::into_inner) = failure;
+    };
     let mut batch = Vec::with_capacity(max_batch);
     let mut completions: Vec<Completion> = Vec::with_capacity(max_batch);
     while let Ok(first) = jobs.recv() {
@@ -242,10 +260,12 @@ fn writer_loop(
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "sqlite writer cannot begin a transaction");
+            record(Some(e.to_string()));
             // Dropping a job drops its caller's oneshot: the caller sees "not committed".
             batch.clear();
             continue;
         }
+        let changes_before = conn.total_changes();
         for job in batch.drain(..) {
             if let Err(e) = exec_cached(&conn, "SAVEPOINT job") {
                 tracing::error!(error = %e, "sqlite savepoint failed");
@@ -270,9 +290,14 @@ fn writer_loop(
         let commit = before_commit(&conn)
             .and_then(|()| conn.execute_batch("COMMIT"))
             .map_err(map_err);
-        if let Err(e) = &commit {
-            tracing::error!(error = %e, "sqlite group commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
+        match &commit {
+            Err(e) => {
+                tracing::error!(error = %e, "sqlite group commit failed");
+                record(Some(e.to_string()));
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            Ok(()) if conn.total_changes() != changes_before => record(None),
+            Ok(()) => {}
         }
         for done in completions.drain(..) {
             done(match &commit {

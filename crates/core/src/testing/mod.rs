@@ -40,6 +40,8 @@ macro_rules! store_conformance {
             media_roundtrip, media_attachments_and_visibility, media_unattached_sweep,
             // avatars.rs
             user_avatar_set_replace_clear, room_avatar_events,
+            // operations
+            writable_when_healthy,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -51,4 +53,19 @@ macro_rules! store_conformance {
             }
         )*
     };
+}
+
+/// A healthy store accepts writes, before and after it has written something.
+pub async fn writable_when_healthy(store: &impl crate::store::Store) {
+    store
+        .check_writable()
+        .await
+        .expect("a fresh store is writable");
+    let user = new_user("writable");
+    store.create_user(&user).await.expect("create user");
+    store
+        .check_writable()
+        .await
+        .expect("still writable after a write");
+    store.ping().await.expect("ping");
 }

@@ -34,7 +34,7 @@ use utoipa_axum::routes;
         (name = "users", description = "Profiles, user search, blocks"),
         (name = "rooms", description = "DMs and groups, members, roles, bans, invites"),
         (name = "messages", description = "Messages, reactions, pins, catch-up, read state, search"),
-        (name = "ops", description = "Health, readiness and metrics"),
+        (name = "ops", description = "Health and readiness (metrics are on the private METRICS_BIND listener)"),
         (name = "ai", description = "Opt-in AI: capabilities, translation, catch-me-up, smart replies"),
         (name = "media", description = "Uploads, authorised downloads through short-lived signed URLs"),
     )
@@ -100,7 +100,6 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::search))
         .routes(routes!(ops::health))
         .routes(routes!(ops::ready))
-        .routes(routes!(ops::metrics))
         .routes(routes!(ai::client_config))
         .routes(routes!(ai::room_ai))
         .routes(routes!(ai::translate))
@@ -157,6 +156,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ws", axum::routing::get(crate::gateway::upgrade))
         .fallback(crate::web::serve)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes as usize))
+        // Inside the security headers, CORS and metrics, so a shed or timed-out request is
+        // still a proper, counted answer.
+        .layer(axum::middleware::from_fn_with_state(
+            crate::http::overload::Overload::from_config(&state.config),
+            crate::http::overload::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::security_headers,

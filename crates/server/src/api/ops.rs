@@ -1,6 +1,6 @@
-//! Operations endpoints outside `/api/v1`: liveness, readiness, metrics.
+//! Operations endpoints outside `/api/v1`: liveness and readiness on the public listener;
+//! metrics and readiness with details on the private one (`METRICS_BIND`, see [`router`]).
 
-use crate::error::ErrorBody;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -29,14 +29,35 @@ pub async fn health() -> Json<Health> {
     })
 }
 
-/// Readiness: the database answers. The bus is reported but does not fail readiness: with Redis
+/// Readiness for load balancers: the status code and one word, nothing about the
+/// dependencies (their error text stays on the private metrics listener). The database must
+/// answer and accept writes; the bus is reported but does not fail readiness: with Redis
 /// away every instance would be taken out of the load balancer at once, while sends still
 /// commit and clients converge by catch-up (`status` is `degraded`).
 #[utoipa::path(get, path = "/ready", tag = "ops",
     responses((status = 200, body = Health), (status = 503, description = "A dependency is down", body = Health)))]
 pub async fn ready(State(app): State<AppState>) -> Response {
+    let (status, mut health) = readiness(&app).await;
+    health.checks.clear();
+    (status, Json(health)).into_response()
+}
+
+/// Readiness with each dependency's result (`checks`), for operators: served on the private
+/// metrics listener only (`METRICS_BIND`).
+pub async fn ready_detailed(State(app): State<AppState>) -> Response {
+    let (status, health) = readiness(&app).await;
+    (status, Json(health)).into_response()
+}
+
+async fn readiness(app: &AppState) -> (StatusCode, Health) {
     let mut checks = BTreeMap::new();
-    let db = match tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await {
+    // Reads answering is not enough: a full disk leaves the database readable while every
+    // write fails.
+    let db_check = async {
+        app.store.ping().await?;
+        app.store.check_writable().await
+    };
+    let db = match tokio::time::timeout(Duration::from_secs(2), db_check).await {
         Ok(Ok(())) => "ok".to_owned(),
         Ok(Err(e)) => format!("error: {e}"),
         Err(_) => "error: timed out".to_owned(),
@@ -71,20 +92,30 @@ pub async fn ready(State(app): State<AppState>) -> Response {
     };
     (
         status,
-        Json(Health {
+        Health {
             status: match (ok, bus_ok) {
                 (false, _) => "unavailable",
                 (true, false) => "degraded",
                 (true, true) => "ready",
             },
             checks,
-        }),
+        },
     )
-        .into_response()
 }
 
-/// Prometheus metrics (text exposition format).
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = 500, body = ErrorBody)))]
+/// The private operations listener (`METRICS_BIND`): metrics, detailed readiness, liveness.
+pub fn router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(metrics))
+        .route("/ready", axum::routing::get(ready_detailed))
+        .route("/health", axum::routing::get(health))
+        .layer(axum::middleware::from_fn(
+            crate::http::middleware::json_errors,
+        ))
+        .with_state(state)
+}
+
+/// Prometheus metrics (text exposition format), on the private metrics listener only.
 pub async fn metrics(State(app): State<AppState>) -> Response {
     if let Some(stats) = app.store.pool_stats() {
         metrics::gauge!("db_pool_connections").set(stats.size as f64);

@@ -16,6 +16,7 @@ use crate::auth::jwt::TokenError;
 use crate::chat;
 use crate::chat::messages::SendInput;
 use crate::error::ApiError;
+use crate::http::slots::SlotGuard;
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
@@ -102,12 +103,22 @@ fn expiry_instant(expires_at: i64) -> Instant {
 /// The socket's task. Not an `async fn`: one moves its arguments into locals, so the future
 /// would hold the 368-byte `WebSocket` twice (rust-lang/rust#62958); the block captures it once.
 #[allow(clippy::manual_async_fn)] // deliberately not `async fn`, see above
-pub fn run(app: AppState, mut socket: WebSocket) -> impl Future<Output = ()> + Send {
+pub fn run(
+    app: AppState,
+    mut socket: WebSocket,
+    unauthenticated: SlotGuard,
+) -> impl Future<Output = ()> + Send {
     async move {
         metrics::counter!("gateway_connects_total").increment(1);
         // Opening and closing run once and are boxed: inline, their state would enlarge the
         // future every socket keeps for its whole life (docs/performance.md, idle memory).
-        let Some((mut open, ready)) = Box::pin(open(&app, &mut socket)).await else {
+        let opened = Box::pin(open(&app, &mut socket)).await;
+        // The socket is authenticated (or gone): it no longer counts as unauthenticated.
+        drop(unauthenticated);
+        let Some((mut open, ready)) = opened else {
+            // A client's Close during `auth` is answered by tungstenite but only written on
+            // the next flush (RFC 6455 §5.5.1).
+            let _ = socket.flush().await;
             return;
         };
         if socket.send(Message::Text(ready)).await.is_ok()
@@ -329,21 +340,19 @@ async fn serve(
             incoming = socket.recv() => {
                 let msg = match incoming {
                     Some(Ok(m)) => m,
-                    Some(Err(e)) => {
-                        // Oversized frames surface here as a capacity error.
-                        if e.to_string().to_lowercase().contains("too long") || e.to_string().to_lowercase().contains("capacity") {
-                            metrics::counter!("gateway_frames_refused_total", "reason" => "too_big").increment(1);
-                            return Some((1009, "frame too big"));
-                        }
-                        return None;
-                    }
+                    Some(Err(e)) => return protocol_close(e),
                     None => return None,
                 };
                 last_seen = Instant::now();
                 metrics::counter!("gateway_frames_in_total").increment(1);
                 let text = match msg {
                     Message::Text(t) => t,
-                    Message::Close(_) => return None,
+                    Message::Close(_) => {
+                        // tungstenite queued the reply Close; write it before hanging up
+                        // (RFC 6455 §5.5.1: the endpoint MUST answer a Close).
+                        let _ = socket.flush().await;
+                        return None;
+                    }
                     Message::Ping(_) | Message::Pong(_) => continue,
                     Message::Binary(_) => {
                         strikes += 1;
@@ -383,6 +392,25 @@ async fn serve(
             }
         }
     }
+}
+
+/// The close to send for a read error (RFC 6455 §7.4.1): 1009 for an oversized message, 1007
+/// for a text message that is not UTF-8, 1002 for any other protocol violation (reserved bits,
+/// bad opcodes, unmasked frames, …). I/O errors and resets end the socket without a frame.
+fn protocol_close(e: axum::Error) -> Option<(u16, &'static str)> {
+    use tungstenite::Error as WsError;
+    let (code, reason, label) = match e.into_inner().downcast::<WsError>().map(|b| *b) {
+        Ok(WsError::Capacity(_)) => (1009, "frame too big", "too_big"),
+        Ok(WsError::Utf8(_)) => (1007, "text frame is not UTF-8", "invalid_utf8"),
+        // A peer that vanished without a Close is gone; there is nobody to tell.
+        Ok(WsError::Protocol(tungstenite::error::ProtocolError::ResetWithoutClosingHandshake)) => {
+            return None;
+        }
+        Ok(WsError::Protocol(_)) => (1002, "protocol error", "protocol"),
+        _ => return None,
+    };
+    metrics::counter!("gateway_frames_refused_total", "reason" => label).increment(1);
+    Some((code, reason))
 }
 
 /// Writes `first` and every frame already queued behind it, then flushes once: a burst of
@@ -446,28 +474,11 @@ async fn handle_frame(
     text: &str,
     queue: &mut VecDeque<(String, String, Value)>,
 ) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
-    // One pass: a syntax error is bad JSON, anything else that fails is a bad frame shape.
-    let frame: ClientFrame = serde_json::from_str(text).map_err(|e| {
-        FrameError::Reply(if e.is_data() {
-            frames::error(
-                None,
-                "invalid_frame",
-                "a frame is an object with a string `op` and `id`",
-            )
-        } else {
-            frames::error(None, "invalid_json", "frame is not valid JSON")
-        })
-    })?;
-    let Some(id) = frame.id.filter(|i| !i.is_empty() && i.len() <= 64) else {
-        return Err(FrameError::Reply(frames::error(
-            None,
-            "invalid_frame",
-            "requests need an `id` of 1–64 characters",
-        )));
-    };
-    match frame.op.as_str() {
+    let frames::Request { op, id, d } = frames::parse_request(text)
+        .map_err(|(code, message)| FrameError::Reply(frames::error(None, code, message)))?;
+    match op.as_str() {
         "ping" => Ok(Some((frames::frame("ack", Some(&id), &json!({})), None))),
-        "auth" => match Box::pin(verify(app, frame.d)).await {
+        "auth" => match Box::pin(verify(app, d)).await {
             Ok(new) if new.user == who.user => {
                 *who = Identity {
                     session: who.session,
@@ -501,7 +512,7 @@ async fn handle_frame(
                     "too many requests in flight",
                 )));
             }
-            queue.push_back((id, frame.op, frame.d));
+            queue.push_back((id, op, d));
             Ok(None)
         }
         _ => Err(FrameError::Reply(frames::error(
@@ -628,7 +639,7 @@ mod tests {
     fn socket_task_future_stays_small() {
         fn future_size<F, Fut>(_: F) -> usize
         where
-            F: FnOnce(AppState, WebSocket) -> Fut,
+            F: FnOnce(AppState, WebSocket, SlotGuard) -> Fut,
         {
             std::mem::size_of::<Fut>()
         }

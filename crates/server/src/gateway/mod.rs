@@ -14,6 +14,8 @@ pub mod frames;
 pub mod hub;
 pub mod outbox;
 
+use crate::http::client_ip::ClientIp;
+use crate::http::slots::Refused;
 use crate::state::AppState;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
@@ -29,6 +31,7 @@ const READ_BUFFER_BYTES: usize = 512;
 /// Upgrades to a WebSocket after checking the Origin (browsers only send one).
 pub async fn upgrade(
     State(app): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -57,6 +60,37 @@ pub async fn upgrade(
         )
         .into_response();
     }
+    // Sockets that have not authenticated yet cost memory and a task for up to the auth
+    // deadline each; cap them so a flood of idle upgrades cannot pile up.
+    // Like connections: clients seen from this machine or a trusted proxy share its address.
+    let exempt = app.config.per_ip_limits_exempt.contains(&ip)
+        || app.config.trusted_proxies.iter().any(|n| n.contains(&ip));
+    let unauthenticated = match app
+        .gateway_unauthenticated
+        .try_acquire((!exempt).then_some(ip))
+    {
+        Ok(slot) => slot,
+        Err(why) => {
+            metrics::counter!("gateway_rejected_total", "reason" => format!("unauthenticated_{}", why.label()))
+                .increment(1);
+            return match why {
+                Refused::PerIp => crate::error::ApiError::too_many(
+                    "too_many_connections",
+                    "too many sockets from your address are still authenticating",
+                    1,
+                ),
+                Refused::Global => crate::error::ApiError {
+                    retry_after: Some(1),
+                    ..crate::error::ApiError::new(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "overloaded",
+                        "too many sockets are still authenticating; retry shortly",
+                    )
+                },
+            }
+            .into_response();
+        }
+    };
     let max = app.config.gateway_max_frame_bytes as usize;
     ws.max_message_size(max)
         .max_frame_size(max)
@@ -69,6 +103,6 @@ pub async fn upgrade(
         .write_buffer_size(WRITE_BATCH_BYTES)
         .max_write_buffer_size(max * 4)
         .on_failed_upgrade(|e| tracing::debug!(error = %e, "websocket upgrade failed"))
-        .on_upgrade(move |socket| conn::run(app, socket))
+        .on_upgrade(move |socket| conn::run(app, socket, unauthenticated))
         .into_response()
 }

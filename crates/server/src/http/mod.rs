@@ -1,5 +1,8 @@
-//! HTTP plumbing shared by every resource: extractors and middleware.
+//! HTTP plumbing shared by every resource: the accept loop, extractors and middleware.
 
 pub mod client_ip;
 pub mod extract;
 pub mod middleware;
+pub mod overload;
+pub mod serve;
+pub mod slots;

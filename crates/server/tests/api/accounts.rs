@@ -186,7 +186,7 @@ async fn throttling_delays_and_recovers(app: TestApp) {
         app.login("dave", "one more wrong guess").await.status,
         StatusCode::UNAUTHORIZED
     );
-    let metrics = app.get("/metrics", None).await.text;
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("auth_throttled_total"),
         "throttles are counted"

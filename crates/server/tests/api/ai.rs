@@ -802,7 +802,7 @@ async fn retries_then_clear_errors(backend: Backend) {
     // Nothing was cached from failures; the next try works.
     let r = translate(&app, &bob, &room, &ids[1], "de").await;
     assert_eq!(r.status, StatusCode::OK);
-    let metrics = app.get("/metrics", None).await.text;
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("ai_calls_total{feature=\"translate\",outcome=\"timeout\"}"),
         "{metrics}"
@@ -841,7 +841,7 @@ async fn breaker_opens_and_closes(backend: Backend) {
     assert_eq!(fake.count(), 2);
     // (The breaker gauge is process-wide and other tests run in this process: check the
     // counter only this test produces.)
-    let metrics = app.get("/metrics", None).await.text;
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("ai_calls_total{feature=\"translate\",outcome=\"circuit_open\"}"),
         "{metrics}"
@@ -949,7 +949,7 @@ async fn budgets_enforced(backend: Backend) {
     }
     assert!(body.contains("budget"), "{body:?}");
     assert_eq!(fake.count(), 3);
-    let metrics = app.get("/metrics", None).await.text;
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("ai_budget_refusals_total{scope=\"room\",resource=\"requests\"}"),
         "{metrics}"

@@ -167,7 +167,7 @@ async fn clamd_scans_uploads_fail_closed() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(objects(&app), 1);
 
-    let metrics = app.get("/metrics", None).await.text;
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("media_scans_total{result=\"infected\"}"),
         "{metrics}"

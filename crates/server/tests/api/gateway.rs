@@ -522,6 +522,8 @@ async fn draining_closes_with_4011_and_refuses_new_sockets() {
     }
     let ready = app.get("/ready", None).await;
     assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    let ready = app.ops("/ready").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         ready.body["checks"]["gateway"], "draining",
         "{}",
@@ -679,7 +681,7 @@ async fn slow_reader_is_dropped_and_fast_reader_keeps_up() {
         Some(4009),
         "the laggard is told to resync"
     );
-    let metrics = app.get("/metrics", None).await.text;
+    let metrics = app.metrics().await;
     assert!(metrics.contains("gateway_lagging_disconnects_total"));
 }
 

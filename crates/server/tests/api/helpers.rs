@@ -1,7 +1,7 @@
 //! `TestApp`: a real server on 127.0.0.1:0 over a fresh database (SQLite file or a new
 //! PostgreSQL database), driven over HTTP with reqwest.
 
-use justus_server::config::{Config, Secret};
+use justus_server::config::{Config, OptionalAddr, Secret};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -59,6 +59,8 @@ impl TestApp {
         config.gateway_requests_per_second = 10_000;
         config.search_requests_per_minute = 100_000;
         config.shutdown_grace_seconds = 2;
+        // The private ops listener on a free port (its default port would clash between tests).
+        config.metrics_bind = OptionalAddr(Some("127.0.0.1:0".parse().expect("addr")));
         if let Backend::Postgres = backend {
             let url = justus_store_postgres::testing::fresh_database_url().await?;
             config.database_url = Some(Secret::new(url));
@@ -169,6 +171,22 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// GET on the private ops listener (`METRICS_BIND`): `/metrics`, the detailed `/ready`.
+    pub async fn ops(&self, path: &str) -> Resp {
+        let addr = self
+            ._server
+            .metrics_addr
+            .expect("the metrics listener is on");
+        Self::finish(self.client.get(format!("http://{addr}{path}"))).await
+    }
+
+    /// The Prometheus text from the private metrics listener.
+    pub async fn metrics(&self) -> String {
+        let r = self.ops("/metrics").await;
+        assert_eq!(r.status, StatusCode::OK, "metrics: {}", r.text);
+        r.text
+    }
+
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
         self.send(Method::PATCH, path, token, Some(body), &[]).await
     }

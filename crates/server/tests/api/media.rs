@@ -389,7 +389,7 @@ async fn image_upload_strips_metadata(app: TestApp) {
     );
 
     // Metrics count uploads by kind.
-    let metrics = app.get("/metrics", None).await.text;
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("media_uploads_total{kind=\"image\"}"),
         "{metrics}"
@@ -499,7 +499,7 @@ async fn hostile_files_rejected(app: TestApp) {
     assert!(!data_dir(&app).join("etc").exists());
 
     // Rejections are counted by reason.
-    let metrics = app.get("/metrics", None).await.text;
+    let metrics = app.metrics().await;
     for reason in [
         "image_too_large",
         "unsupported_media_type",

@@ -7,12 +7,22 @@ async fn health_ready_metrics(app: TestApp) {
     let h = app.get("/health", None).await;
     assert_eq!(h.status, StatusCode::OK);
     assert_eq!(h.body["status"], "ok");
+    // The public readiness answer is a status word only: dependency errors stay private.
     let r = app.get("/ready", None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.body["checks"]["database"], "ok");
+    assert_eq!(r.body, serde_json::json!({"status": "ready"}), "{}", r.text);
+    let detailed = app.ops("/ready").await;
+    assert_eq!(detailed.status, StatusCode::OK, "{}", detailed.text);
+    assert_eq!(detailed.body["checks"]["database"], "ok");
     app.register("wendy").await;
     app.login("wendy", "wrong password for wendy").await;
-    let m = app.get("/metrics", None).await;
+    // Metrics are not on the public listener.
+    let public = app.get("/metrics", None).await;
+    assert_eq!(
+        (public.status, public.code()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let m = app.ops("/metrics").await;
     assert_eq!(m.status, StatusCode::OK);
     assert!(
         m.headers["content-type"]
@@ -29,6 +39,22 @@ async fn health_ready_metrics(app: TestApp) {
         assert!(m.text.contains(needle), "missing {needle}");
     }
     assert!(!m.text.contains("wendy"), "no user data in metrics");
+}
+
+/// METRICS_BIND=off: no private listener at all.
+#[tokio::test]
+async fn metrics_listener_can_be_turned_off() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.metrics_bind = justus_server::config::OptionalAddr(None)
+    })
+    .await
+    .unwrap();
+    assert!(app._server.metrics_addr.is_none());
+    assert_eq!(
+        app.get("/metrics", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get("/ready", None).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -114,13 +140,16 @@ async fn openapi_and_docs_are_served() {
         "/api/v1/users/{id}",
         "/health",
         "/ready",
-        "/metrics",
     ] {
         assert!(
             spec.body["paths"].get(path).is_some(),
             "OpenAPI lacks {path}"
         );
     }
+    assert!(
+        spec.body["paths"].get("/metrics").is_none(),
+        "metrics are not part of the public API"
+    );
     let docs = app.get("/api/docs", None).await;
     assert_eq!(docs.status, StatusCode::OK);
     assert!(
@@ -173,6 +202,37 @@ async fn web_client_is_embedded_with_correct_caching() {
             .contains("<div id=\"app\">")
     );
     assert_eq!(app.get("/api/v1/nothing", None).await.code(), "not_found");
+    // Files that do not exist are 404s, not the app: a missing script must not be HTML.
+    for missing in [
+        "/assets/index-gone.js",
+        "/assets/nothing",
+        "/favicon.ico",
+        "/rooms/x/file.json",
+    ] {
+        let r = app.get(missing, None).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::NOT_FOUND, "not_found"),
+            "{missing}"
+        );
+        assert!(!r.text.contains("<div id=\"app\">"), "{missing}");
+    }
+    let robots = app.get("/robots.txt", None).await;
+    assert_eq!(robots.status, StatusCode::OK);
+    assert!(
+        robots.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert!(robots.text.contains("Disallow: /api/"), "{}", robots.text);
+    assert!(
+        app.get("/invite/Ab-9_x", None)
+            .await
+            .text
+            .contains("<div id=\"app\">"),
+        "invite links are app routes"
+    );
     // Hashed assets are immutable and revalidate by ETag.
     let asset = index
         .text

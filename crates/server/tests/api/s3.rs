@@ -197,7 +197,7 @@ async fn media_in_s3_with_presigned_urls() {
     let app = spawn_app(&s3s, BUCKET, |_| {}).await;
     let (ada, _) = app.user("ada").await;
 
-    let r = app.get("/ready", None).await;
+    let r = app.ops("/ready").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["checks"]["storage"], "ok");
 
@@ -360,7 +360,7 @@ async fn ready_fails_without_the_bucket() {
     let Some(bin) = s3s_bin() else { return };
     let s3s = start_s3s(&bin).await;
     let app = spawn_app(&s3s, "no-such-bucket", |_| {}).await;
-    let r = app.get("/ready", None).await;
+    let r = app.ops("/ready").await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
     let storage = r.body["checks"]["storage"].as_str().unwrap();
     assert!(storage.starts_with("error"), "{storage}");

@@ -77,6 +77,15 @@ impl Cluster {
             .clone()
     }
 
+    /// The instance's private listener (`/metrics`, the detailed `/ready`).
+    fn ops_base(&self, i: usize) -> String {
+        self.instances[i]
+            .as_ref()
+            .expect("instance up")
+            .ops_base
+            .clone()
+    }
+
     fn any_base(&self) -> String {
         self.instances
             .iter()
@@ -197,7 +206,7 @@ async fn two_instances_share_messages_edits_reactions_typing_presence_receipts()
     // or a presence push; a new socket's ready on instance 1 lists both remote users.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, ready_peek) = {
-        let (s, b) = call(&c.base(1), Method::GET, "/ready", None, None).await;
+        let (s, b) = call(&c.ops_base(1), Method::GET, "/ready", None, None).await;
         (s, b)
     };
     assert_eq!(ready_peek["checks"]["bus"], "ok", "{ready_peek}");
@@ -479,7 +488,7 @@ async fn redis_restart_mid_burst_loses_nothing_and_resubscribes() {
     for i in 0..2 {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let (_, b) = call(&c.base(i), Method::GET, "/ready", None, None).await;
+            let (_, b) = call(&c.ops_base(i), Method::GET, "/ready", None, None).await;
             if b["checks"]["bus"] == "ok" {
                 break;
             }
@@ -487,7 +496,7 @@ async fn redis_restart_mid_burst_loses_nothing_and_resubscribes() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let metrics = http()
-            .get(format!("{}/metrics", c.base(i)))
+            .get(format!("{}/metrics", c.ops_base(i)))
             .send()
             .await
             .expect("metrics")

@@ -124,6 +124,8 @@ impl Drop for Redis {
 
 pub struct Instance {
     pub base: String,
+    /// The private listener: `/metrics` and the detailed `/ready`.
+    pub ops_base: String,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -142,6 +144,7 @@ impl Instance {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("JUSTUS_BIND", "127.0.0.1:0")
+            .env("METRICS_BIND", "127.0.0.1:0")
             .env("JUSTUS_DATA_DIR", dir.path())
             .env("DATABASE_URL", database_url)
             .env("DATABASE_MAX_CONNECTIONS", "8")
@@ -170,17 +173,29 @@ impl Instance {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("JustUs is serving on ") {
-                    let _ = tx.send(url.trim().to_owned());
+                    let _ = tx.send((false, url.trim().to_owned()));
+                } else if let Some(url) = line.strip_prefix("Metrics on ") {
+                    let url = url.trim().trim_end_matches("/metrics").to_owned();
+                    let _ = tx.send((true, url));
                 } else {
                     eprintln!("[{tag}] {line}");
                 }
             }
         });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("justus printed its address");
+        let (mut base, mut ops_base) = (None, None);
+        while base.is_none() || ops_base.is_none() {
+            let (is_ops, url) = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("justus printed its addresses");
+            if is_ops {
+                ops_base = Some(url);
+            } else {
+                base = Some(url);
+            }
+        }
         Instance {
-            base,
+            base: base.unwrap_or_default(),
+            ops_base: ops_base.unwrap_or_default(),
             child,
             _dir: dir,
         }

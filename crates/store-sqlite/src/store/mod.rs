@@ -27,20 +27,39 @@ use justus_core::store::{SearchHit, SendOutcome, Store};
 use justus_core::user::{NewUser, User, UserPatch};
 use justus_core::{MediaId, MessageId, RoomId, SessionId, StoreError, StoreResult, UserId};
 use rusqlite::params;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub struct SqliteStore {
     threads: Threads,
+    /// A scratch file beside the database, written to find out whether space has returned.
+    probe_path: PathBuf,
 }
+
+/// What the probe writes: enough that a nearly full disk fails it.
+const PROBE_BYTES: usize = 1024 * 1024;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path, opts: &SqliteOptions) -> StoreResult<Self> {
         open_dir_check(path)?;
+        let mut probe = path.as_os_str().to_owned();
+        probe.push("-writeprobe");
         Ok(Self {
             threads: Threads::start(path, opts, messages::apply_search_queue)?,
+            probe_path: PathBuf::from(probe),
         })
     }
+}
+
+/// Writes, syncs and removes [`PROBE_BYTES`] next to the database.
+fn probe_write(path: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let result = std::fs::File::create(path).and_then(|mut f| {
+        f.write_all(&vec![0u8; PROBE_BYTES])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(path);
+    result
 }
 
 #[async_trait]
@@ -48,6 +67,23 @@ impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         self.threads
             .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err))
+            .await
+    }
+
+    /// Free while writes succeed. After a commit failed (disk full, I/O), a probe file shows
+    /// whether space has returned; the failure itself is forgotten only when a commit that
+    /// changed something succeeds. The probe runs on a reader thread, beside the writes.
+    async fn check_writable(&self) -> StoreResult<()> {
+        let Some(why) = self.threads.write_failure() else {
+            return Ok(());
+        };
+        let path = self.probe_path.clone();
+        self.threads
+            .read(move |_| {
+                probe_write(&path).map_err(|e| {
+                    StoreError::Unavailable(format!("writes fail ({why}); probe: {e}"))
+                })
+            })
             .await
     }
 
