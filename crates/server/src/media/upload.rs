@@ -3,8 +3,8 @@
 //! 1. stream the `file` part to a temp file (never whole in memory), sniffing the type from the
 //!    first bytes and enforcing that kind's size limit and the quota while bytes arrive;
 //! 2. scan it (clamd, when configured; fail closed);
-//! 3. check it by kind: images are decoded under limits and re-encoded (metadata stripped,
-//!    thumbnails, blurhash); ZIP containers are checked for bombs;
+//! 3. check it by kind: images are decoded under limits and the decode budget, and re-encoded
+//!    (metadata stripped, thumbnails, blurhash); ZIP containers are checked for bombs;
 //! 4. store the bytes under server-chosen keys, then record the upload.
 //!
 //! Any failure before step 4 leaves nothing behind: temp files delete themselves when dropped.
@@ -20,7 +20,7 @@ use justus_core::media::{
     storage_key, thumb_key,
 };
 use justus_core::{MediaId, UserId};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tempfile::NamedTempFile;
 use tokio::io::AsyncWriteExt;
 
@@ -290,20 +290,18 @@ async fn store_checked(
 ) -> ApiResult<()> {
     let svc = &app.media;
     let limits = svc.limits.clone();
-    let tmp_dir: PathBuf = svc.tmp_dir.clone();
     let path = received.file.path().to_path_buf();
     match received.kind {
         MediaKind::Image => {
-            let mime = received.mime;
-            let img = tokio::task::spawn_blocking(move || {
-                images::process(&path, mime, &limits, &tmp_dir)
-            })
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "image task failed");
-                ApiError::internal()
-            })?
-            .map_err(rejected)?;
+            let tmp_dir = svc.tmp_dir.clone();
+            let img = svc
+                .decode(
+                    path,
+                    received.mime,
+                    images::Header::cost,
+                    move |path, header, granted| images::process(path, header, granted, &tmp_dir),
+                )
+                .await?;
             media.mime = img.mime.to_owned();
             media.width = i32::try_from(img.width).ok();
             media.height = i32::try_from(img.height).ok();
