@@ -279,6 +279,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(0..=10_000))]
     pub media_decode_queue: u32,
 
+    /// Uploads (and avatar changes) one user may start per minute, over all instances; bursts
+    /// of this many are allowed. More: `429 rate_limited` with `Retry-After`.
+    #[arg(long = "media-uploads-per-minute", env = "MEDIA_UPLOADS_PER_MINUTE", value_name = "MEDIA_UPLOADS_PER_MINUTE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub media_uploads_per_minute: u32,
+
     /// Most entries a ZIP (or Office document) may list.
     #[arg(long = "media-archive-max-entries", env = "MEDIA_ARCHIVE_MAX_ENTRIES", value_name = "MEDIA_ARCHIVE_MAX_ENTRIES", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -559,6 +565,10 @@ mod tests {
             (
                 vec!["--media-decode-memory-bytes", "1048576"],
                 "MEDIA_DECODE_MEMORY_BYTES",
+            ),
+            (
+                vec!["--media-uploads-per-minute", "0"],
+                "MEDIA_UPLOADS_PER_MINUTE",
             ),
         ] {
             let err = parse(&args).expect_err("should fail").to_string();

@@ -34,6 +34,10 @@ pub struct Limits {
     /// After a Redis failure, checks stay local until this many ms after `started`.
     local_until_ms: AtomicU64,
     started: Instant,
+    /// Uploads (and avatar changes) per user (a burst of `MEDIA_UPLOADS_PER_MINUTE`, then one
+    /// every 60 s / that).
+    upload: DefaultKeyedRateLimiter<UserId>,
+    upload_quota: (u32, Duration),
 }
 
 /// How long checks stay local after a Redis failure.
@@ -65,6 +69,11 @@ impl Limits {
             shared,
             local_until_ms: AtomicU64::new(0),
             started: Instant::now(),
+            upload: RateLimiter::keyed(Quota::per_minute(nz(config.media_uploads_per_minute))),
+            upload_quota: (
+                config.media_uploads_per_minute.max(1),
+                Duration::from_secs(60) / config.media_uploads_per_minute.max(1),
+            ),
         }
     }
 
@@ -172,5 +181,17 @@ impl Limits {
         {
             self.fallback("sockets", &e);
         }
+    }
+
+    /// Uploads (and avatar changes) of one user, over all instances.
+    pub async fn upload(&self, user: UserId) -> Limited {
+        if let Some(r) = self.redis() {
+            let (burst, every) = self.upload_quota;
+            match r.gcra(&format!("up:{user}"), every, burst).await {
+                Ok(outcome) => return outcome,
+                Err(e) => self.fallback("upload", &e),
+            }
+        }
+        self.upload.check_key(&user).map_err(wait)
     }
 }

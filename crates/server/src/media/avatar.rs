@@ -80,6 +80,8 @@ pub async fn create(
         u32::try_from(h).unwrap_or(0),
     )
     .map_err(|e| ApiError::from(e).with_field("avatar_crop"))?;
+    // Each change decodes the whole source image: it counts as an upload.
+    super::upload::rate_limit(app, owner).await?;
 
     let svc = &app.media;
     // Local stores hand out the file itself; others (S3) are copied into a temp file first.

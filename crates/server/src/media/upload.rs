@@ -1,5 +1,6 @@
 //! The upload pipeline of `POST /api/v1/media`:
 //!
+//! 0. the per-user upload rate (`MEDIA_UPLOADS_PER_MINUTE`, cluster-wide);
 //! 1. stream the `file` part to a temp file (never whole in memory), sniffing the type from the
 //!    first bytes and enforcing that kind's size limit and the quota while bytes arrive;
 //! 2. scan it (clamd, when configured; fail closed);
@@ -194,6 +195,7 @@ async fn read_duration(mut f: axum::extract::multipart::Field<'_>) -> ApiResult<
 /// Runs the whole pipeline for one `multipart/form-data` body; returns the recorded upload.
 pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiResult<Media> {
     let svc = &app.media;
+    rate_limit(app, owner).await?;
     let mut skipped = 0;
     let mut declared_duration = None;
     let mut field = loop {
@@ -280,6 +282,19 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiRe
 
 fn received_size(m: &Media) -> u64 {
     u64::try_from(m.size).unwrap_or(0)
+}
+
+/// The per-user upload rate (uploads and avatar changes; both decode images).
+pub async fn rate_limit(app: &App, user: UserId) -> ApiResult<()> {
+    if let Err(wait) = app.limits.upload(user).await {
+        metrics::counter!("media_rate_limited_total").increment(1);
+        return Err(ApiError::too_many(
+            "rate_limited",
+            "too many uploads; try again shortly",
+            wait.as_secs_f64().ceil() as u64,
+        ));
+    }
+    Ok(())
 }
 
 async fn store_checked(
