@@ -4,6 +4,7 @@
 //! - `upload.rs`: the `POST /api/v1/media` pipeline.
 //! - `images.rs`: pixel-flood check, decode, orientation, re-encode, thumbnails, blurhash.
 //! - `budget.rs`: the memory budget every image decode takes its estimated peak from.
+//! - `quota.rs`: bytes of uploads still streaming, counted against their owner's quota.
 //! - `archive.rs`: zip-bomb check from the central directory.
 //! - `scan.rs`: the clamd scanner.
 //! - `storage.rs`: the local-directory media store.
@@ -16,6 +17,7 @@ pub mod archive;
 pub mod avatar;
 pub mod budget;
 pub mod images;
+pub mod quota;
 pub mod s3;
 pub mod scan;
 pub mod signing;
@@ -47,6 +49,8 @@ pub struct MediaService {
     pub url_ttl: Duration,
     /// Memory for image decoding (`MEDIA_DECODE_MEMORY_BYTES`, `MEDIA_DECODE_QUEUE`).
     pub decode_budget: budget::DecodeBudget,
+    /// Uploads still streaming, per user, for the quota.
+    pub reservations: quota::Reservations,
 }
 
 pub fn limits(config: &Config) -> MediaLimits {
@@ -105,6 +109,7 @@ impl MediaService {
                 config.media_decode_memory_bytes,
                 config.media_decode_queue as usize,
             ),
+            reservations: quota::Reservations::default(),
         })
     }
 

@@ -2,14 +2,17 @@
 //!
 //! 0. the per-user upload rate (`MEDIA_UPLOADS_PER_MINUTE`, cluster-wide);
 //! 1. stream the `file` part to a temp file (never whole in memory), sniffing the type from the
-//!    first bytes and enforcing that kind's size limit and the quota while bytes arrive;
+//!    first bytes and enforcing that kind's size limit and the quota while bytes arrive (the
+//!    bytes are claimed in `quota::Reservations`, so parallel uploads count each other);
 //! 2. scan it (clamd, when configured; fail closed);
 //! 3. check it by kind: images are decoded under limits and the decode budget, and re-encoded
 //!    (metadata stripped, thumbnails, blurhash); ZIP containers are checked for bombs;
-//! 4. store the bytes under server-chosen keys, then record the upload.
+//! 4. store the bytes under server-chosen keys, then record the upload if it still fits the
+//!    quota (checked atomically by the store, across instances).
 //!
 //! Any failure before step 4 leaves nothing behind: temp files delete themselves when dropped.
 
+use super::quota::Reservation;
 use super::{MediaService, Variant, images, rejected};
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
@@ -20,7 +23,7 @@ use justus_core::media::{
     Media, MediaKind, Rejection, ScanVerdict, ServeHeaders, decide, sanitize_file_name,
     storage_key, thumb_key,
 };
-use justus_core::{MediaId, UserId};
+use justus_core::{MediaId, StoreError, UserId};
 use std::path::Path;
 use tempfile::NamedTempFile;
 use tokio::io::AsyncWriteExt;
@@ -61,7 +64,11 @@ struct Received {
     name: String,
 }
 
-async fn receive(svc: &MediaService, field: &mut Field<'_>, used: u64) -> ApiResult<Received> {
+async fn receive(
+    svc: &MediaService,
+    field: &mut Field<'_>,
+    reservation: &Reservation<'_>,
+) -> ApiResult<Received> {
     let name = sanitize_file_name(field.file_name().unwrap_or(""));
     let tmp = NamedTempFile::new_in(&svc.tmp_dir).map_err(internal("temp file"))?;
     let mut out = tokio::fs::File::from_std(tmp.reopen().map_err(internal("temp file"))?);
@@ -83,7 +90,7 @@ async fn receive(svc: &MediaService, field: &mut Field<'_>, used: u64) -> ApiRes
                 limit: svc.limits.largest(),
             }));
         }
-        svc.limits.check_quota(used, size).map_err(rejected)
+        reservation.claim(size).map_err(rejected)
     };
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         size += chunk.len() as u64;
@@ -223,7 +230,9 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiRe
         }
     };
     let used = u64::try_from(app.store.media_usage(owner).await?).unwrap_or(0);
-    let received = receive(svc, &mut field, used).await?;
+    // Held until the upload is recorded or refused: later uploads count these bytes meanwhile.
+    let reservation = svc.reservations.open(owner, used, svc.limits.quota_bytes);
+    let received = receive(svc, &mut field, &reservation).await?;
     drop(field);
 
     if let Some(scanner) = &svc.scanner {
@@ -275,6 +284,7 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiRe
     }
     stored.rollback().await;
     result?;
+    drop(reservation);
     metrics::counter!("media_uploads_total", "kind" => media.kind.as_str()).increment(1);
     metrics::counter!("media_upload_bytes_total").increment(received_size(&media));
     Ok(media)
@@ -305,6 +315,7 @@ async fn store_checked(
 ) -> ApiResult<()> {
     let svc = &app.media;
     let limits = svc.limits.clone();
+    let quota = limits.quota_bytes;
     let path = received.file.path().to_path_buf();
     match received.kind {
         MediaKind::Image => {
@@ -360,6 +371,16 @@ async fn store_checked(
                 .await?;
         }
     }
-    app.store.create_media(media).await?;
-    Ok(())
+    let store_quota = i64::try_from(quota).unwrap_or(i64::MAX);
+    match app
+        .store
+        .create_media_within_quota(media, store_quota)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict("media_quota")) => {
+            Err(rejected(Rejection::QuotaExceeded { quota }))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
