@@ -338,6 +338,39 @@ pub async fn serve_file(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    fn percent_decode(s: &str) -> Option<String> {
+        let mut out = Vec::new();
+        let mut bytes = s.bytes();
+        while let Some(b) = bytes.next() {
+            if b == b'%' {
+                let hex = [bytes.next()?, bytes.next()?];
+                out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+            } else {
+                out.push(b);
+            }
+        }
+        String::from_utf8(out).ok()
+    }
+
+    proptest! {
+        /// Any stored name makes a valid header that carries it whole (`filename*`) and whose
+        /// quoted ASCII fallback cannot end the parameter early.
+        #[test]
+        fn dispositions_carry_any_name(raw in any::<String>(), inline in any::<bool>()) {
+            let name = justus_core::media::sanitize_file_name(&raw);
+            let v = super::content_disposition(inline, &name);
+            let s = v.to_str().expect("visible ASCII");
+            let kind = if inline { "inline" } else { "attachment" };
+            let rest = s.strip_prefix(&format!("{kind}; filename=\"")).expect("the name is carried");
+            let (fallback, encoded) = rest.split_once("\"; filename*=UTF-8''").expect("both forms");
+            prop_assert!(!fallback.contains(['"', '\\']), "{fallback:?}");
+            prop_assert_eq!(fallback.chars().count(), name.chars().count());
+            prop_assert_eq!(percent_decode(encoded), Some(name));
+        }
+    }
+
     #[test]
     fn dispositions() {
         let v = super::content_disposition(false, "résumé \"final\".pdf");

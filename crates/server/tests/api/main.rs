@@ -11,6 +11,7 @@ mod conversations;
 mod gateway;
 mod hygiene;
 mod media;
+mod media_abuse;
 mod ops;
 mod s3;
 mod sessions;
