@@ -52,10 +52,11 @@ pub struct SignedQuery {
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Attachment),
               (status = 400, description = "`invalid_multipart` (bad boundary, body cut off), `missing_file`", body = ErrorBody),
-              (status = 413, description = "`file_too_large` (limit of its kind), `payload_too_large`, `quota_exceeded`", body = ErrorBody),
+              (status = 413, description = "`file_too_large` (limit of its kind), `payload_too_large`, `quota_exceeded` (`MEDIA_QUOTA_BYTES`, uploads in flight included)", body = ErrorBody),
               (status = 415, description = "`unsupported_media_type` (content not allowed), `extension_mismatch`", body = ErrorBody),
-              (status = 422, description = "`image_too_large` (pixel flood), `invalid_image`, `archive_too_large` (zip bomb), `invalid_archive`, `infected`, `empty_file`", body = ErrorBody),
-              (status = 503, description = "Storage or virus scanner unavailable; nothing stored", body = ErrorBody)))]
+              (status = 422, description = "`image_too_large` (pixel flood, or pixels beyond the decode memory), `invalid_image`, `archive_too_large` (zip bomb), `invalid_archive`, `infected`, `empty_file`", body = ErrorBody),
+              (status = 429, description = "`rate_limited`: more than `MEDIA_UPLOADS_PER_MINUTE` uploads; wait `Retry-After` seconds", body = ErrorBody),
+              (status = 503, description = "`media_busy`: too many images waiting to be decoded (retry after `Retry-After`); or storage or virus scanner unavailable; nothing stored", body = ErrorBody)))]
 pub async fn upload(
     State(app): State<AppState>,
     auth: Auth,
