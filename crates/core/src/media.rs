@@ -370,33 +370,49 @@ impl MediaLimits {
 pub const MAX_NAME_CHARS: usize = 200;
 
 /// A file name as display text: the last path component only, without control characters
-/// (NUL included) or bidirectional overrides, without leading dots, trimmed, at most
-/// [`MAX_NAME_CHARS`] characters (keeping the extension); `file` when nothing is left.
+/// (NUL included), bidirectional controls or line separators, without leading dots or
+/// surrounding white space, at most [`MAX_NAME_CHARS`] characters (keeping a short extension);
+/// `file` when nothing is left. Sanitising a sanitised name changes nothing.
 pub fn sanitize_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .filter(|c| !c.is_control() && !is_bidi_control(*c) && !is_line_separator(*c))
         .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_owned();
+    // Dots and spaces in any mix (" . .htaccess"), so no hidden-file name survives.
+    let cleaned = cleaned
+        .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_end();
     if cleaned.is_empty() {
         return "file".into();
     }
     if cleaned.chars().count() <= MAX_NAME_CHARS {
-        return cleaned;
+        return cleaned.to_owned();
     }
-    match extension(&cleaned) {
+    match extension(cleaned) {
         Some(ext) if ext.chars().count() < 16 => {
             let keep = MAX_NAME_CHARS - ext.chars().count() - 1;
             let stem: String = cleaned.chars().take(keep).collect();
             format!("{}.{ext}", stem.trim_end())
         }
-        _ => cleaned.chars().take(MAX_NAME_CHARS).collect(),
+        // Trimmed again: the cut may end in white space, which a second pass would remove.
+        _ => cleaned
+            .chars()
+            .take(MAX_NAME_CHARS)
+            .collect::<String>()
+            .trim_end()
+            .to_owned(),
     }
 }
 
+/// Unicode's Bidi_Control characters: they can make `gnp.exe` display as `exe.png`.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Line and paragraph separators: not control characters, but they break a name's line.
+fn is_line_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// The lower-cased extension of a (sanitised) name, if it has one.
@@ -594,6 +610,7 @@ pub trait Scanner: Send + Sync + 'static {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn names_are_display_text() {
@@ -605,6 +622,12 @@ mod tests {
         assert_eq!(sanitize_file_name("..."), "file");
         assert_eq!(sanitize_file_name(".htaccess"), "htaccess");
         assert_eq!(sanitize_file_name(" line\nbreak.txt "), "linebreak.txt");
+        // Found by the property tests below: dots and spaces in any mix, a cut that ends in
+        // white space, and the bidi and line-separator characters that are not `is_control`.
+        assert_eq!(sanitize_file_name(" . .htaccess"), "htaccess");
+        let spaced = format!("a{}b", " ".repeat(MAX_NAME_CHARS));
+        assert_eq!(sanitize_file_name(&spaced), "a");
+        assert_eq!(sanitize_file_name("a\u{061C}b\u{2028}c.txt"), "abc.txt");
         let long = format!("{}.jpeg", "x".repeat(500));
         let s = sanitize_file_name(&long);
         assert_eq!(s.chars().count(), MAX_NAME_CHARS);
@@ -613,6 +636,80 @@ mod tests {
             sanitize_file_name(&"é".repeat(300)).chars().count(),
             MAX_NAME_CHARS
         );
+    }
+
+    /// Characters that make names dangerous or ambiguous, mixed with anything at all.
+    fn hostile_char() -> impl Strategy<Value = char> {
+        prop_oneof![
+            3 => prop::sample::select(vec![
+                '/', '\\', '.', ' ', '\t', '\n', '\r', '\0', '\u{7f}', '\u{85}', '\u{a0}',
+                '\u{202E}', '\u{2066}', '\u{200F}', '\u{061C}', '\u{2028}', '\u{2029}',
+                '\u{3000}', '\u{feff}', 'é', '😀',
+            ]),
+            3 => prop::char::range('a', 'z'),
+            1 => any::<char>(),
+        ]
+    }
+
+    fn hostile_name() -> impl Strategy<Value = String> {
+        let chars = || {
+            prop::collection::vec(hostile_char(), 0..600)
+                .prop_map(|c| c.into_iter().collect::<String>())
+        };
+        // Names opening with dots and spaces in any mix (hidden-file tricks).
+        let dotted = (
+            prop::collection::vec(prop::sample::select(vec!['.', ' ', '\t', '\u{3000}']), 1..8),
+            chars(),
+        )
+            .prop_map(|(head, tail)| head.into_iter().chain(tail.chars()).collect());
+        // Long single components (no separator) with many spaces, to exercise the cut.
+        let spaced =
+            prop_oneof![2 => Just(' '), 3 => prop::char::range('a', 'z'), 1 => hostile_char()];
+        let long = prop::collection::vec(spaced, 150..600).prop_map(|c| {
+            c.into_iter()
+                .filter(|c| !matches!(c, '/' | '\\'))
+                .collect::<String>()
+        });
+        prop_oneof![chars(), dotted, long, any::<String>()]
+    }
+
+    proptest! {
+        #[test]
+        fn sanitized_names_are_display_text(raw in hostile_name()) {
+            let name = sanitize_file_name(&raw);
+            prop_assert!(!name.is_empty());
+            prop_assert!(name.chars().count() <= MAX_NAME_CHARS, "{} chars", name.chars().count());
+            prop_assert!(!name.contains(['/', '\\']), "a path separator in {name:?}");
+            prop_assert!(
+                !name.chars().any(|c| c.is_control() || is_bidi_control(c) || is_line_separator(c)),
+                "a control character in {name:?}"
+            );
+            prop_assert!(!name.starts_with('.'), "a hidden-file name {name:?}");
+            prop_assert_eq!(name.trim(), name.as_str(), "surrounding white space");
+            prop_assert_eq!(sanitize_file_name(&name), name.clone(), "sanitising twice changes it");
+        }
+
+        #[test]
+        fn only_the_last_path_component_counts(dir in hostile_name(), base in hostile_name()) {
+            let base = base.replace(['/', '\\'], "");
+            prop_assert_eq!(
+                sanitize_file_name(&format!("{dir}/{base}")),
+                sanitize_file_name(&base)
+            );
+            prop_assert_eq!(
+                sanitize_file_name(&format!("{dir}\\{base}")),
+                sanitize_file_name(&base)
+            );
+        }
+
+        #[test]
+        fn short_extensions_survive(
+            stem in "[A-Za-z0-9][A-Za-z0-9 ._-]{0,400}",
+            ext in "[A-Za-z0-9]{1,15}",
+        ) {
+            let name = sanitize_file_name(&format!("{stem}.{ext}"));
+            prop_assert_eq!(extension(&name), Some(ext.to_ascii_lowercase()));
+        }
     }
 
     #[test]

@@ -343,6 +343,11 @@ pub trait Store: Send + Sync + 'static {
     /// Records an upload (its bytes are already in the media store). `Conflict("media")` if the
     /// id exists.
     async fn create_media(&self, media: &Media) -> StoreResult<()>;
+    /// Records an upload like [`Store::create_media`], but only if its owner's recorded uploads
+    /// plus this one stay within `quota` bytes. The check and the insert are one atomic step,
+    /// so parallel calls, from any number of processes, never together exceed the quota.
+    /// `Conflict("media_quota")` (and nothing recorded) when it does not fit.
+    async fn create_media_within_quota(&self, media: &Media, quota: i64) -> StoreResult<()>;
     /// `NotFound` if unknown (or swept).
     async fn media(&self, id: MediaId) -> StoreResult<Media>;
     /// Uploads of `owner` among `ids` (unknown or foreign ids are left out), in no order.

@@ -272,6 +272,26 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=65_535))]
     pub media_max_side: u32,
 
+    /// Memory that image decoding may use at once, in bytes, over all concurrent decodes
+    /// (uploads and avatars). Each decode takes its estimated peak from this budget before it
+    /// starts; one larger than the whole budget runs alone. Also the most one decoder may
+    /// allocate, so no image whose pixels exceed it is decoded.
+    #[arg(long = "media-decode-memory-bytes", env = "MEDIA_DECODE_MEMORY_BYTES", value_name = "MEDIA_DECODE_MEMORY_BYTES",
+          default_value_t = 256 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(32 * 1024 * 1024..=1 << 40))]
+    pub media_decode_memory_bytes: u64,
+
+    /// Image decodes that may wait for decode memory; beyond them an upload or avatar change is
+    /// refused at once with `503 media_busy` and `Retry-After`.
+    #[arg(long = "media-decode-queue", env = "MEDIA_DECODE_QUEUE", value_name = "MEDIA_DECODE_QUEUE", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub media_decode_queue: u32,
+
+    /// Uploads (and avatar changes) one user may start per minute, over all instances; bursts
+    /// of this many are allowed. More: `429 rate_limited` with `Retry-After`.
+    #[arg(long = "media-uploads-per-minute", env = "MEDIA_UPLOADS_PER_MINUTE", value_name = "MEDIA_UPLOADS_PER_MINUTE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub media_uploads_per_minute: u32,
+
     /// Most entries a ZIP (or Office document) may list.
     #[arg(long = "media-archive-max-entries", env = "MEDIA_ARCHIVE_MAX_ENTRIES", value_name = "MEDIA_ARCHIVE_MAX_ENTRIES", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -674,6 +694,14 @@ mod tests {
             (
                 vec!["--http-header-timeout-seconds", "0"],
                 "HTTP_HEADER_TIMEOUT_SECONDS",
+            ),
+            (
+                vec!["--media-decode-memory-bytes", "1048576"],
+                "MEDIA_DECODE_MEMORY_BYTES",
+            ),
+            (
+                vec!["--media-uploads-per-minute", "0"],
+                "MEDIA_UPLOADS_PER_MINUTE",
             ),
         ] {
             let err = parse(&args).expect_err("should fail").to_string();

@@ -757,6 +757,10 @@ impl Store for PgStore {
         media::create(&self.pool, m).await
     }
 
+    async fn create_media_within_quota(&self, m: &Media, quota: i64) -> StoreResult<()> {
+        media::create_within_quota(&self.pool, m, quota).await
+    }
+
     async fn media(&self, id: MediaId) -> StoreResult<Media> {
         media::by_id(&self.pool, id).await
     }

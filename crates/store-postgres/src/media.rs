@@ -74,6 +74,52 @@ pub(crate) async fn create(pool: &PgPool, m: &Media) -> StoreResult<()> {
     Ok(())
 }
 
+/// The owner's row is locked first, so the owner's quota-checked inserts run one at a time;
+/// under READ COMMITTED the sum, a statement after the lock, then sees every upload committed
+/// before it. (`FOR NO KEY UPDATE` leaves the row's key shares to others: their inserts that
+/// refer to the user are not blocked.)
+pub(crate) async fn create_within_quota(pool: &PgPool, m: &Media, quota: i64) -> StoreResult<()> {
+    let mut tx = pool.begin().await.store()?;
+    let owner: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(m.owner_id.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await
+            .store()?;
+    if owner.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
+         blurhash, has_thumbs, created_at, attached_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+         WHERE (SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = $2) + $5 <= $14",
+    )
+    .bind(m.id.as_uuid())
+    .bind(m.owner_id.as_uuid())
+    .bind(m.kind.as_str())
+    .bind(&m.mime)
+    .bind(m.size)
+    .bind(&m.name)
+    .bind(m.width)
+    .bind(m.height)
+    .bind(m.duration_ms)
+    .bind(&m.blurhash)
+    .bind(m.has_thumbs)
+    .bind(m.created_at)
+    .bind(m.attached_at)
+    .bind(quota)
+    .execute(&mut *tx)
+    .await
+    .store()?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(StoreError::Conflict("media_quota"));
+    }
+    tx.commit().await.store()?;
+    Ok(())
+}
+
 pub(crate) async fn by_id(pool: &PgPool, id: MediaId) -> StoreResult<Media> {
     let row: Option<MediaRow> = sqlx::query_as(&format!(
         "SELECT {MEDIA_COLS} FROM media md WHERE md.id = $1"

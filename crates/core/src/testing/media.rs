@@ -1,6 +1,7 @@
 //! Conformance cases: media records, attachments on messages, visibility, the sweeper's queries.
 
 use super::accounts::{t0, user};
+use super::rooms::join_all;
 use crate::error::StoreError;
 use crate::event::EventKind;
 use crate::ids::{MediaId, MessageId, RoomId, UserId};
@@ -231,4 +232,63 @@ pub async fn media_unattached_sweep(store: &dyn Store) {
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.media_usage(ada.id).await.unwrap(), 4);
+}
+
+pub async fn media_quota_atomic(store: &dyn Store) {
+    let ada = user(store, "ada").await;
+    let bob = user(store, "bob").await;
+    let quota = 100;
+    // Up to the quota exactly, then not a byte more; nothing is recorded when refused.
+    store
+        .create_media_within_quota(&new_media(ada.id, 60, t0()), quota)
+        .await
+        .unwrap();
+    store
+        .create_media_within_quota(&new_media(ada.id, 40, t0()), quota)
+        .await
+        .expect("an exact fit is allowed");
+    let over = new_media(ada.id, 1, t0());
+    match store.create_media_within_quota(&over, quota).await {
+        Err(StoreError::Conflict("media_quota")) => {}
+        other => panic!("expected Conflict(media_quota), got {other:?}"),
+    }
+    assert!(matches!(
+        store.media(over.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.media_usage(ada.id).await.unwrap(), 100);
+    // Another owner's uploads do not count; ids stay unique.
+    let theirs = new_media(bob.id, 100, t0());
+    store
+        .create_media_within_quota(&theirs, quota)
+        .await
+        .unwrap();
+    match store.create_media_within_quota(&theirs, 1000).await {
+        Err(StoreError::Conflict("media")) => {}
+        other => panic!("expected Conflict(media), got {other:?}"),
+    }
+
+    // Parallel: ten uploads of 30 bytes into an empty quota of 100: exactly three fit. Several
+    // rounds (a user each), so a store that only sometimes races is caught.
+    for round in 0..10 {
+        let owner = user(store, &format!("racer{round}")).await;
+        let uploads: Vec<Media> = (0..10).map(|_| new_media(owner.id, 30, t0())).collect();
+        let results = join_all(
+            uploads
+                .iter()
+                .map(|m| store.create_media_within_quota(m, quota))
+                .collect(),
+        )
+        .await;
+        let mut recorded = 0;
+        for r in results {
+            match r {
+                Ok(()) => recorded += 1,
+                Err(StoreError::Conflict("media_quota")) => {}
+                Err(e) => panic!("expected Ok or Conflict(media_quota), got {e:?}"),
+            }
+        }
+        assert_eq!(recorded, 3, "exactly the uploads that fit are recorded");
+        assert_eq!(store.media_usage(owner.id).await.unwrap(), 90);
+    }
 }

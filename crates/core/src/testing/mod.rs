@@ -38,6 +38,7 @@ macro_rules! store_conformance {
             ai_room_switch, ai_prefs_roundtrip, translation_cache,
             // media.rs
             media_roundtrip, media_attachments_and_visibility, media_unattached_sweep,
+            media_quota_atomic,
             // avatars.rs
             user_avatar_set_replace_clear, room_avatar_events,
             // operations

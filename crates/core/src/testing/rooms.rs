@@ -28,7 +28,7 @@ fn at(secs: i64) -> DateTime<Utc> {
 
 /// Polls all futures concurrently on the current task (they borrow the store, so they cannot be
 /// spawned), returning their outputs in order.
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+pub(super) async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
     let mut out: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {

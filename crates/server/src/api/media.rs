@@ -52,10 +52,11 @@ pub struct SignedQuery {
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = Attachment),
               (status = 400, description = "`invalid_multipart` (bad boundary, body cut off), `missing_file`", body = ErrorBody),
-              (status = 413, description = "`file_too_large` (limit of its kind), `payload_too_large`, `quota_exceeded`", body = ErrorBody),
+              (status = 413, description = "`file_too_large` (limit of its kind), `payload_too_large`, `quota_exceeded` (`MEDIA_QUOTA_BYTES`, uploads in flight included)", body = ErrorBody),
               (status = 415, description = "`unsupported_media_type` (content not allowed), `extension_mismatch`", body = ErrorBody),
-              (status = 422, description = "`image_too_large` (pixel flood), `invalid_image`, `archive_too_large` (zip bomb), `invalid_archive`, `infected`, `empty_file`", body = ErrorBody),
-              (status = 503, description = "Storage or virus scanner unavailable; nothing stored", body = ErrorBody)))]
+              (status = 422, description = "`image_too_large` (pixel flood, or pixels beyond the decode memory), `invalid_image`, `archive_too_large` (zip bomb), `invalid_archive`, `infected`, `empty_file`", body = ErrorBody),
+              (status = 429, description = "`rate_limited`: more than `MEDIA_UPLOADS_PER_MINUTE` uploads; wait `Retry-After` seconds", body = ErrorBody),
+              (status = 503, description = "`media_busy`: too many images waiting to be decoded (retry after `Retry-After`); or storage or virus scanner unavailable; nothing stored", body = ErrorBody)))]
 pub async fn upload(
     State(app): State<AppState>,
     auth: Auth,
@@ -338,6 +339,39 @@ pub async fn serve_file(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    fn percent_decode(s: &str) -> Option<String> {
+        let mut out = Vec::new();
+        let mut bytes = s.bytes();
+        while let Some(b) = bytes.next() {
+            if b == b'%' {
+                let hex = [bytes.next()?, bytes.next()?];
+                out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+            } else {
+                out.push(b);
+            }
+        }
+        String::from_utf8(out).ok()
+    }
+
+    proptest! {
+        /// Any stored name makes a valid header that carries it whole (`filename*`) and whose
+        /// quoted ASCII fallback cannot end the parameter early.
+        #[test]
+        fn dispositions_carry_any_name(raw in any::<String>(), inline in any::<bool>()) {
+            let name = justus_core::media::sanitize_file_name(&raw);
+            let v = super::content_disposition(inline, &name);
+            let s = v.to_str().expect("visible ASCII");
+            let kind = if inline { "inline" } else { "attachment" };
+            let rest = s.strip_prefix(&format!("{kind}; filename=\"")).expect("the name is carried");
+            let (fallback, encoded) = rest.split_once("\"; filename*=UTF-8''").expect("both forms");
+            prop_assert!(!fallback.contains(['"', '\\']), "{fallback:?}");
+            prop_assert_eq!(fallback.chars().count(), name.chars().count());
+            prop_assert_eq!(percent_decode(encoded), Some(name));
+        }
+    }
+
     #[test]
     fn dispositions() {
         let v = super::content_disposition(false, "résumé \"final\".pdf");

@@ -177,7 +177,9 @@ pub async fn get_room(
     responses((status = 200, body = RoomView),
               (status = 403, description = "Not an admin; `media_not_owned`: the avatar is not your upload", body = ErrorBody),
               (status = 404, body = ErrorBody),
-              (status = 422, description = "Validation; `dm_has_no_avatar`, `avatar_not_image`, `invalid_crop`, `invalid_image`", body = ErrorBody)))]
+              (status = 422, description = "Validation; `dm_has_no_avatar`, `avatar_not_image`, `invalid_crop`, `invalid_image`", body = ErrorBody),
+              (status = 429, description = "`rate_limited`: a new avatar counts as an upload (`MEDIA_UPLOADS_PER_MINUTE`)", body = ErrorBody),
+              (status = 503, description = "`media_busy`: too many images are being decoded; retry after `Retry-After`", body = ErrorBody)))]
 pub async fn patch_room(
     State(app): State<AppState>,
     auth: Auth,

@@ -69,6 +69,8 @@ pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> 
               (status = 429, description = "`too_many_attempts` (password checks) or `rate_limited` (e-mail changes)", body = ErrorBody),
               (status = 403, description = "`media_not_owned`: the avatar is not your upload", body = ErrorBody),
               (status = 422, description = "Validation; `avatar_not_image`, `invalid_crop`, `invalid_image`", body = ErrorBody),
+              (status = 429, description = "`rate_limited`: a new avatar counts as an upload (`MEDIA_UPLOADS_PER_MINUTE`)", body = ErrorBody),
+              (status = 503, description = "`media_busy`: too many images are being decoded; retry after `Retry-After`", body = ErrorBody),
               (status = 401, body = ErrorBody)))]
 pub async fn patch_me(
     State(app): State<AppState>,

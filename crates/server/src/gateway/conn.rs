@@ -148,7 +148,14 @@ async fn open(app: &AppState, socket: &mut WebSocket) -> Option<(Open, Utf8Bytes
             close(socket, CLOSE_AUTH_FAILED, "first frame must be auth").await;
             return None;
         }
-        Ok(_) => return None,
+        // Invalid UTF-8 or a protocol violation before `auth`: the same close codes as later.
+        Ok(Some(Err(e))) => {
+            if let Some((code, reason)) = protocol_close(e) {
+                close(socket, code, reason).await;
+            }
+            return None;
+        }
+        Ok(None) => return None,
         Err(_) => {
             close(socket, CLOSE_AUTH_TIMEOUT, "no auth within 10 s").await;
             return None;

@@ -149,9 +149,9 @@ async fn connection(
 ) {
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Tracked {
-        inner: stream,
+        inner: Some(stream),
         activity: activity.clone(),
-        _slot: slot,
+        slot: Some(slot),
     });
     let service = {
         let activity = activity.clone();
@@ -311,11 +311,56 @@ async fn watchdog(a: &Activity, opts: &ServeOptions) -> &'static str {
 }
 
 /// The accepted socket, recording activity and holding the connection's slot for as long as
-/// the socket lives (through a WebSocket upgrade too).
+/// the socket lives (through a WebSocket upgrade too). Closed by [`linger`].
 struct Tracked {
-    inner: TcpStream,
+    /// Always `Some` until dropped.
+    inner: Option<TcpStream>,
     activity: Arc<Activity>,
-    _slot: SlotGuard,
+    slot: Option<SlotGuard>,
+}
+
+impl Tracked {
+    fn stream(&mut self) -> &mut TcpStream {
+        self.inner
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("taken only in drop"))
+    }
+}
+
+/// How long a closing connection keeps reading what the client is still sending.
+const LINGER_TOTAL: Duration = Duration::from_secs(5);
+const LINGER_QUIET: Duration = Duration::from_secs(1);
+
+impl Drop for Tracked {
+    /// Closing a socket with unread bytes makes the kernel send a reset, which can destroy the
+    /// answer we just wrote before the client reads it: a large upload refused early (401,
+    /// 413, 429) would reach the client as a broken connection instead of its error. So, like
+    /// nginx's lingering close, the socket first stops sending (FIN), then discards what the
+    /// client still sends, for a bounded time, and only then closes.
+    fn drop(&mut self) {
+        let (Some(stream), Ok(rt)) = (self.inner.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let slot = self.slot.take();
+        rt.spawn(linger(stream, slot));
+    }
+}
+
+async fn linger(mut stream: TcpStream, _slot: Option<SlotGuard>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let deadline = Instant::now() + LINGER_TOTAL;
+    let mut buf = [0u8; 8192];
+    loop {
+        let quiet = (Instant::now() + LINGER_QUIET).min(deadline);
+        match tokio::time::timeout_at(quiet, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => continue,
+            _ => return, // EOF, an error, or the client went quiet / took too long
+        }
+    }
 }
 
 impl AsyncRead for Tracked {
@@ -325,7 +370,7 @@ impl AsyncRead for Tracked {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
-        let res = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let res = Pin::new(self.stream()).poll_read(cx, buf);
         if matches!(res, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             self.activity.bytes_read();
         }
@@ -339,7 +384,7 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let res = Pin::new(&mut self.inner).poll_write(cx, data);
+        let res = Pin::new(self.stream()).poll_write(cx, data);
         if matches!(res, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.bytes_written();
         }
@@ -351,7 +396,7 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let res = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        let res = Pin::new(self.stream()).poll_write_vectored(cx, bufs);
         if matches!(res, Poll::Ready(Ok(n)) if n > 0) {
             self.activity.bytes_written();
         }
@@ -359,14 +404,14 @@ impl AsyncWrite for Tracked {
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        self.inner.as_ref().is_some_and(|s| s.is_write_vectored())
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        Pin::new(self.stream()).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        Pin::new(self.stream()).poll_shutdown(cx)
     }
 }

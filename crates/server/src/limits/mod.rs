@@ -11,6 +11,7 @@
 //! - `search`: a user's searches;
 //! - `email_change`: a user's e-mail changes (each one tells whether an address is taken);
 //! - `register` and `register_conflict`: accounts created, and refused as taken, per network;
+//! - `upload`: a user's uploads and avatar changes (each may decode a whole image);
 //! - login attempts: `auth::throttle`'s rules, reserved before the password is checked, plus a
 //!   cap on password checks in flight per account and per network (this process).
 
@@ -59,6 +60,10 @@ pub struct Limits {
     /// After a Redis failure, checks stay local until this many ms after `started`.
     local_until_ms: AtomicU64,
     started: Instant,
+    /// Uploads (and avatar changes) per user (a burst of `MEDIA_UPLOADS_PER_MINUTE`, then one
+    /// every 60 s / that).
+    upload: Gcra<UserId>,
+    upload_quota: Quota,
 }
 
 /// How long checks stay local after a Redis failure.
@@ -115,6 +120,8 @@ impl Limits {
         let register_quota = quota(per_hour, Duration::from_secs(3600) / per_hour);
         let requests_quota = quota(rps.saturating_mul(2), Duration::from_secs(1) / rps);
         let search_quota = quota(searches.min(10), Duration::from_secs(60) / searches);
+        let uploads = config.media_uploads_per_minute.max(1);
+        let upload_quota = quota(uploads, Duration::from_secs(60) / uploads);
         Self {
             register: gcra(register_quota),
             register_conflict: gcra(REGISTER_CONFLICT),
@@ -130,6 +137,8 @@ impl Limits {
             shared,
             local_until_ms: AtomicU64::new(0),
             started: Instant::now(),
+            upload: gcra(upload_quota),
+            upload_quota,
         }
     }
 
@@ -303,6 +312,7 @@ impl Limits {
         self.requests.prune();
         self.search.prune();
         self.email_change.prune();
+        self.upload.prune();
     }
 
     /// Claims one of the user's socket slots over the cluster; `false` when all are taken.
@@ -333,5 +343,17 @@ impl Limits {
         {
             self.fallback("sockets", &e);
         }
+    }
+
+    /// Uploads (and avatar changes) of one user, over all instances.
+    pub async fn upload(&self, user: UserId) -> Limited {
+        self.gcra(
+            "upload",
+            || format!("up:{user}"),
+            self.upload_quota,
+            &self.upload,
+            &user,
+        )
+        .await
     }
 }

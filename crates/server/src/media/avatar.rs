@@ -3,7 +3,6 @@
 //! it), then referenced from the user or the group. The source upload is marked attached too.
 
 use super::images;
-use super::rejected;
 use crate::chat::{forbidden, member_access};
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
@@ -81,6 +80,8 @@ pub async fn create(
         u32::try_from(h).unwrap_or(0),
     )
     .map_err(|e| ApiError::from(e).with_field("avatar_crop"))?;
+    // Each change decodes the whole source image: it counts as an upload.
+    super::upload::rate_limit(app, owner).await?;
 
     let svc = &app.media;
     // Local stores hand out the file itself; others (S3) are copied into a temp file first.
@@ -106,15 +107,15 @@ pub async fn create(
             p
         }
     };
-    let (limits, tmp_dir, mime) = (svc.limits.clone(), svc.tmp_dir.clone(), src.mime.clone());
-    let file =
-        tokio::task::spawn_blocking(move || images::avatar(&path, &mime, &limits, crop, &tmp_dir))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "avatar task failed");
-                ApiError::internal()
-            })?
-            .map_err(rejected)?;
+    let tmp_dir = svc.tmp_dir.clone();
+    let file = svc
+        .decode(
+            path,
+            &src.mime,
+            images::Header::avatar_cost,
+            move |path, header, granted| images::avatar(path, header, granted, crop, &tmp_dir),
+        )
+        .await?;
     let size = file
         .as_file()
         .metadata()

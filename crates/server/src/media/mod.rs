@@ -3,6 +3,8 @@
 //!
 //! - `upload.rs`: the `POST /api/v1/media` pipeline.
 //! - `images.rs`: pixel-flood check, decode, orientation, re-encode, thumbnails, blurhash.
+//! - `budget.rs`: the memory budget every image decode takes its estimated peak from.
+//! - `quota.rs`: bytes of uploads still streaming, counted against their owner's quota.
 //! - `archive.rs`: zip-bomb check from the central directory.
 //! - `scan.rs`: the clamd scanner.
 //! - `storage.rs`: the local-directory media store.
@@ -13,7 +15,9 @@
 
 pub mod archive;
 pub mod avatar;
+pub mod budget;
 pub mod images;
+pub mod quota;
 pub mod s3;
 pub mod scan;
 pub mod signing;
@@ -22,7 +26,7 @@ pub mod sweep;
 pub mod upload;
 
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use anyhow::Context;
 use axum::http::StatusCode;
 use justus_core::MediaId;
@@ -30,7 +34,7 @@ use justus_core::media::{
     Media, MediaLimits, MediaStore, Rejection, Scanner, ServeHeaders, storage_key, thumb_key,
 };
 use signing::UrlSigner;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +47,10 @@ pub struct MediaService {
     /// Uploads are streamed here (same file system as the local store).
     pub tmp_dir: PathBuf,
     pub url_ttl: Duration,
+    /// Memory for image decoding (`MEDIA_DECODE_MEMORY_BYTES`, `MEDIA_DECODE_QUEUE`).
+    pub decode_budget: budget::DecodeBudget,
+    /// Uploads still streaming, per user, for the quota.
+    pub reservations: quota::Reservations,
 }
 
 pub fn limits(config: &Config) -> MediaLimits {
@@ -97,8 +105,68 @@ impl MediaService {
             limits: limits(config),
             tmp_dir,
             url_ttl: Duration::from_secs(config.media_url_ttl_seconds),
+            decode_budget: budget::DecodeBudget::new(
+                config.media_decode_memory_bytes,
+                config.media_decode_queue as usize,
+            ),
+            reservations: quota::Reservations::default(),
         })
     }
+
+    /// Runs `job` (a decode, on the blocking pool) on the image at `path` within the decode
+    /// budget: the header is read holding its own small share, then `job` holds the image's
+    /// estimated peak (`cost` of the header) until it ends, and gets it as its allocation
+    /// limit. Too many decodes waiting → `503 media_busy`.
+    pub async fn decode<T: Send + 'static>(
+        &self,
+        path: PathBuf,
+        mime: &str,
+        cost: fn(&images::Header) -> u64,
+        job: impl FnOnce(&Path, &images::Header, u64) -> Result<T, Rejection> + Send + 'static,
+    ) -> ApiResult<T> {
+        let file_bytes = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot stat an image to decode");
+                ApiError::internal()
+            })?
+            .len();
+        let permit = self
+            .decode_budget
+            .acquire(images::header_cost(file_bytes))
+            .await?;
+        let (limits, mime) = (self.limits.clone(), mime.to_owned());
+        let max_pixel_bytes = self.decode_budget.bytes();
+        let header_path = path.clone();
+        let header = blocking(move || {
+            let _permit = permit;
+            images::inspect(&header_path, &mime, &limits, max_pixel_bytes)
+        })
+        .await?;
+        // The header's share is given back before the decode's is taken: a task holding one
+        // share while waiting for another could deadlock with others doing the same.
+        let permit = self.decode_budget.acquire(cost(&header)).await?;
+        blocking(move || {
+            let granted = permit.bytes();
+            let out = job(&path, &header, granted);
+            drop(permit);
+            out
+        })
+        .await
+    }
+}
+
+/// Runs an image job on the blocking pool; its refusal becomes the API error.
+async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> Result<T, Rejection> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "image task failed");
+            ApiError::internal()
+        })?
+        .map_err(rejected)
 }
 
 /// Which stored object of an upload a URL points at.

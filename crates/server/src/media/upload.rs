@@ -1,14 +1,18 @@
 //! The upload pipeline of `POST /api/v1/media`:
 //!
+//! 0. the per-user upload rate (`MEDIA_UPLOADS_PER_MINUTE`, cluster-wide);
 //! 1. stream the `file` part to a temp file (never whole in memory), sniffing the type from the
-//!    first bytes and enforcing that kind's size limit and the quota while bytes arrive;
+//!    first bytes and enforcing that kind's size limit and the quota while bytes arrive (the
+//!    bytes are claimed in `quota::Reservations`, so parallel uploads count each other);
 //! 2. scan it (clamd, when configured; fail closed);
-//! 3. check it by kind: images are decoded under limits and re-encoded (metadata stripped,
-//!    thumbnails, blurhash); ZIP containers are checked for bombs;
-//! 4. store the bytes under server-chosen keys, then record the upload.
+//! 3. check it by kind: images are decoded under limits and the decode budget, and re-encoded
+//!    (metadata stripped, thumbnails, blurhash); ZIP containers are checked for bombs;
+//! 4. store the bytes under server-chosen keys, then record the upload if it still fits the
+//!    quota (checked atomically by the store, across instances).
 //!
 //! Any failure before step 4 leaves nothing behind: temp files delete themselves when dropped.
 
+use super::quota::Reservation;
 use super::{MediaService, Variant, images, rejected};
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
@@ -19,8 +23,8 @@ use justus_core::media::{
     Media, MediaKind, Rejection, ScanVerdict, ServeHeaders, decide, sanitize_file_name,
     storage_key, thumb_key,
 };
-use justus_core::{MediaId, UserId};
-use std::path::{Path, PathBuf};
+use justus_core::{MediaId, StoreError, UserId};
+use std::path::Path;
 use tempfile::NamedTempFile;
 use tokio::io::AsyncWriteExt;
 
@@ -60,7 +64,11 @@ struct Received {
     name: String,
 }
 
-async fn receive(svc: &MediaService, field: &mut Field<'_>, used: u64) -> ApiResult<Received> {
+async fn receive(
+    svc: &MediaService,
+    field: &mut Field<'_>,
+    reservation: &Reservation<'_>,
+) -> ApiResult<Received> {
     let name = sanitize_file_name(field.file_name().unwrap_or(""));
     let tmp = NamedTempFile::new_in(&svc.tmp_dir).map_err(internal("temp file"))?;
     let mut out = tokio::fs::File::from_std(tmp.reopen().map_err(internal("temp file"))?);
@@ -82,7 +90,7 @@ async fn receive(svc: &MediaService, field: &mut Field<'_>, used: u64) -> ApiRes
                 limit: svc.limits.largest(),
             }));
         }
-        svc.limits.check_quota(used, size).map_err(rejected)
+        reservation.claim(size).map_err(rejected)
     };
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         size += chunk.len() as u64;
@@ -194,6 +202,7 @@ async fn read_duration(mut f: axum::extract::multipart::Field<'_>) -> ApiResult<
 /// Runs the whole pipeline for one `multipart/form-data` body; returns the recorded upload.
 pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiResult<Media> {
     let svc = &app.media;
+    rate_limit(app, owner).await?;
     let mut skipped = 0;
     let mut declared_duration = None;
     let mut field = loop {
@@ -221,7 +230,9 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiRe
         }
     };
     let used = u64::try_from(app.store.media_usage(owner).await?).unwrap_or(0);
-    let received = receive(svc, &mut field, used).await?;
+    // Held until the upload is recorded or refused: later uploads count these bytes meanwhile.
+    let reservation = svc.reservations.open(owner, used, svc.limits.quota_bytes);
+    let received = receive(svc, &mut field, &reservation).await?;
     drop(field);
 
     if let Some(scanner) = &svc.scanner {
@@ -273,6 +284,7 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiRe
     }
     stored.rollback().await;
     result?;
+    drop(reservation);
     metrics::counter!("media_uploads_total", "kind" => media.kind.as_str()).increment(1);
     metrics::counter!("media_upload_bytes_total").increment(received_size(&media));
     Ok(media)
@@ -280,6 +292,19 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiRe
 
 fn received_size(m: &Media) -> u64 {
     u64::try_from(m.size).unwrap_or(0)
+}
+
+/// The per-user upload rate (uploads and avatar changes; both decode images).
+pub async fn rate_limit(app: &App, user: UserId) -> ApiResult<()> {
+    if let Err(wait) = app.limits.upload(user).await {
+        metrics::counter!("media_rate_limited_total").increment(1);
+        return Err(ApiError::too_many(
+            "rate_limited",
+            "too many uploads; try again shortly",
+            wait.as_secs_f64().ceil() as u64,
+        ));
+    }
+    Ok(())
 }
 
 async fn store_checked(
@@ -290,20 +315,19 @@ async fn store_checked(
 ) -> ApiResult<()> {
     let svc = &app.media;
     let limits = svc.limits.clone();
-    let tmp_dir: PathBuf = svc.tmp_dir.clone();
+    let quota = limits.quota_bytes;
     let path = received.file.path().to_path_buf();
     match received.kind {
         MediaKind::Image => {
-            let mime = received.mime;
-            let img = tokio::task::spawn_blocking(move || {
-                images::process(&path, mime, &limits, &tmp_dir)
-            })
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "image task failed");
-                ApiError::internal()
-            })?
-            .map_err(rejected)?;
+            let tmp_dir = svc.tmp_dir.clone();
+            let img = svc
+                .decode(
+                    path,
+                    received.mime,
+                    images::Header::cost,
+                    move |path, header, granted| images::process(path, header, granted, &tmp_dir),
+                )
+                .await?;
             media.mime = img.mime.to_owned();
             media.width = i32::try_from(img.width).ok();
             media.height = i32::try_from(img.height).ok();
@@ -347,6 +371,16 @@ async fn store_checked(
                 .await?;
         }
     }
-    app.store.create_media(media).await?;
-    Ok(())
+    let store_quota = i64::try_from(quota).unwrap_or(i64::MAX);
+    match app
+        .store
+        .create_media_within_quota(media, store_quota)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict("media_quota")) => {
+            Err(rejected(Rejection::QuotaExceeded { quota }))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -587,3 +587,31 @@ async fn ipv6_clients_are_limited_per_64() {
         "another /64"
     );
 }
+
+/// A large upload refused before its body is read (here: the request quota is used up) still
+/// gets its JSON answer: the server drains what the client keeps sending before closing, so
+/// the kernel does not reset the connection under the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_upload_refused_early_still_gets_its_answer() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.gateway_requests_per_second = 1)
+        .await
+        .unwrap();
+    let (t, _) = app.user("uploader").await;
+    for i in 0..3 {
+        app.post("/api/v1/rooms", Some(&t), json!({"name": format!("r{i}")}))
+            .await;
+    }
+    for _ in 0..5 {
+        let part = reqwest::multipart::Part::bytes(vec![b'x'; 4 << 20]).file_name("big.txt");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let r = TestApp::finish(
+            app.client
+                .post(format!("{}/api/v1/media", app.base))
+                .bearer_auth(&t)
+                .multipart(form),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+        assert_eq!(r.code(), "rate_limited");
+    }
+}

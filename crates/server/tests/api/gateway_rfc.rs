@@ -183,6 +183,20 @@ async fn invalid_utf8_text_closes_with_1007() {
     assert!(ws.ends().await);
 }
 
+/// The same before `auth`: the first frame already gets the right close code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_errors_before_auth_close_with_their_codes() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let mut ws = RawWs::open(&app).await;
+    ws.frame(FIN | TEXT, b"{\"op\":\"auth\",\"id\":\"\xff\"}")
+        .await;
+    assert_eq!(ws.close_code().await, Some(1007));
+    let mut ws = RawWs::open(&app).await;
+    ws.frame(FIN | RSV1 | TEXT, br#"{"op":"auth","id":"1"}"#)
+        .await;
+    assert_eq!(ws.close_code().await, Some(1002));
+}
+
 /// §5.2: reserved bits set without a negotiated extension fail the connection with 1002.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reserved_bits_close_with_1002() {

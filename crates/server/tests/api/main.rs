@@ -14,6 +14,7 @@ mod gateway;
 mod gateway_rfc;
 mod hygiene;
 mod media;
+mod media_abuse;
 mod ops;
 mod s3;
 mod sessions;

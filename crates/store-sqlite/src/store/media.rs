@@ -67,6 +67,43 @@ pub(super) fn create(c: &Connection, m: &Media) -> StoreResult<()> {
     Ok(())
 }
 
+/// One statement, run by the single writer: the usage it sums cannot change before the insert.
+pub(super) fn create_within_quota(c: &Connection, m: &Media, quota: i64) -> StoreResult<()> {
+    let inserted = c
+        .prepare_cached(
+            "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
+             blurhash, has_thumbs, created_at, attached_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
+             WHERE (SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = ?2) + ?5 <= ?14",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                m.id.0,
+                m.owner_id.0,
+                m.kind.as_str(),
+                m.mime,
+                m.size,
+                m.name,
+                m.width,
+                m.height,
+                m.duration_ms,
+                m.blurhash,
+                m.has_thumbs,
+                ts(m.created_at),
+                m.attached_at.map(ts),
+                quota,
+            ])
+        })
+        .map_err(|e| match map_err(e) {
+            StoreError::Other(msg) if msg.contains("media.id") => StoreError::Conflict("media"),
+            other => other,
+        })?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict("media_quota"));
+    }
+    Ok(())
+}
+
 pub(super) fn by_id(c: &Connection, id: MediaId) -> StoreResult<Media> {
     c.prepare_cached(&format!(
         "SELECT {MEDIA_COLS} FROM media md WHERE md.id = ?1"

@@ -736,6 +736,13 @@ impl Store for SqliteStore {
         self.threads.write(move |c| media::create(c, &m)).await
     }
 
+    async fn create_media_within_quota(&self, m: &Media, quota: i64) -> StoreResult<()> {
+        let m = m.clone();
+        self.threads
+            .write(move |c| media::create_within_quota(c, &m, quota))
+            .await
+    }
+
     async fn media(&self, id: MediaId) -> StoreResult<Media> {
         self.threads.read(move |c| media::by_id(c, id)).await
     }
