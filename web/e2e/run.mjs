@@ -35,7 +35,7 @@ async function startJustus() {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'justus-e2e-'));
   const proc = spawn(BIN, [], {
-    env: { ...process.env, JUSTUS_BIND: `127.0.0.1:${port}`, JUSTUS_DATA_DIR: dataDir, REGISTER_PER_IP_PER_HOUR: '100000', LOG_FORMAT: 'json', JUSTUS_LOG: 'warn', GATEWAY_REQUESTS_PER_SECOND: '100', ...fakeAi.env },
+    env: { ...process.env, JUSTUS_BIND: `127.0.0.1:${port}`, JUSTUS_DATA_DIR: dataDir, REGISTER_PER_IP_PER_HOUR: '100000', LOG_FORMAT: 'json', JUSTUS_LOG: 'warn', GATEWAY_REQUESTS_PER_SECOND: '100000', SEARCH_REQUESTS_PER_MINUTE: '100000', MEDIA_UPLOADS_PER_MINUTE: '100000', ...fakeAi.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -15,6 +15,7 @@ mod gateway_rfc;
 mod hygiene;
 mod media;
 mod media_abuse;
+mod openapi_snapshot;
 mod ops;
 mod s3;
 mod sessions;

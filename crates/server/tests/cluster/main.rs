@@ -922,16 +922,39 @@ fn compose_file_validates_where_docker_compose_exists() {
         );
         return;
     }
-    let out = Command::new("docker")
-        .args([
-            "compose",
-            "-f",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/compose.yaml"),
-            "config",
-            "-q",
-        ])
+    let compose = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/compose.yaml");
+    let config = |env: &[(String, String)]| {
+        let mut cmd = Command::new("docker");
+        cmd.args(["compose", "-f", compose, "config", "-q"]);
+        for var in [
+            "JWT_SECRET",
+            "POSTGRES_PASSWORD",
+            "S3_ACCESS_KEY_ID",
+            "S3_SECRET_ACCESS_KEY",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
+        cmd.output().expect("docker compose runs")
+    };
+    // No secret has a default (a default would be public): without them, compose refuses.
+    let bare = config(&[]);
+    assert!(!bare.status.success(), "compose must require its secrets");
+    // With the values deploy/gen-env.sh writes, it validates.
+    let gen_env = Command::new("sh")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/gen-env.sh"
+        ))
         .output()
-        .expect("docker compose runs");
+        .expect("gen-env.sh runs");
+    let env: Vec<(String, String)> = String::from_utf8_lossy(&gen_env.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(env.len(), 4, "gen-env.sh writes every secret");
+    let out = config(&env);
     assert!(
         out.status.success(),
         "{}",
