@@ -1,61 +1,67 @@
-//! The one error policy of the HTTP layer.
+//! The error the use cases (`chat/`, `auth/`, `media/`, `ai/`) return, free of any transport.
 //!
-//! - Handlers return `Result<_, ApiError>`; an `ApiError` renders as
-//!   `{"error": {"code": "snake_case", "message": "…"}}` with its status.
-//! - Constructors name the situation (`bad_request`, `unauthorized`, `not_found`, …); the
-//!   `code` is stable and documented, the `message` is for humans and never holds secrets.
-//! - Domain errors convert here and nowhere else: `ValidationError` → 422, `StoreError` →
-//!   404/409/503/500. Internal details are logged, not returned.
-//! - Outside request handling (start-up, background tasks) we use `anyhow`.
+//! - An `Error` says what kind of failure it is (`ErrorKind`), carries a stable snake_case
+//!   `code` and a human `message` (never secrets), and optionally the input field at fault and
+//!   how long to wait before retrying.
+//! - Each transport maps it once: `http::error` to a status and JSON body, `gateway::conn` to
+//!   an `error` frame with the same `code` and `message`.
+//! - Domain errors convert here and nowhere else: `ValidationError` → `Invalid`, `StoreError`
+//!   → `NotFound`/`Conflict`/`Unavailable`/`Internal`. Internal details are logged, not returned.
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use justus_core::{StoreError, ValidationError};
-use serde::Serialize;
 use std::borrow::Cow;
-use utoipa::ToSchema;
+use std::time::Duration;
+
+/// What went wrong, in terms a caller can act on. Transports choose their own codes for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is malformed (bad id, unknown op, missing part).
+    BadRequest,
+    /// No valid credentials, or they were refused.
+    Unauthenticated,
+    /// Authenticated, but not allowed to do this.
+    Forbidden,
+    /// The thing does not exist, or the caller may not know it does.
+    NotFound,
+    /// It clashes with existing state (name taken, already a member).
+    Conflict,
+    /// It existed but is no more (an expired invite).
+    Gone,
+    /// The input is larger than allowed.
+    TooLarge,
+    /// The input's type is not accepted.
+    UnsupportedType,
+    /// Well-formed but invalid input (validation rules).
+    Invalid,
+    /// A rate or concurrency limit refused it; `retry_after` says when to try again.
+    RateLimited,
+    /// A dependency (database, scanner, AI provider) cannot take it now; retry shortly.
+    Unavailable,
+    /// An upstream provider answered with an error.
+    Upstream,
+    /// An upstream provider took too long.
+    UpstreamTimeout,
+    /// A bug or an unexpected failure; details are in the log.
+    Internal,
+}
 
 #[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
+pub struct Error {
+    pub kind: ErrorKind,
     pub code: &'static str,
     pub message: Cow<'static, str>,
-    /// Seconds, for 429 and 503 answers.
+    /// Seconds, for rate-limited and unavailable answers.
     pub retry_after: Option<u64>,
     /// The offending input field, for validation errors.
     pub field: Option<&'static str>,
 }
 
-/// Wire form of an error.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable reason, e.g. `invalid_credentials`.
-    pub code: String,
-    /// Human-readable explanation.
-    pub message: String,
-    /// The request field at fault, for validation errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// Seconds to wait before retrying (429/503).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-}
-
-pub type ApiResult<T> = Result<T, ApiError>;
-
-impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
+impl Error {
+    pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         Self {
-            status,
+            kind,
             code,
             message: message.into(),
             retry_after: None,
@@ -63,115 +69,85 @@ impl ApiError {
         }
     }
     pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+        Self::new(ErrorKind::BadRequest, code, message)
     }
     pub fn unauthorized(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, message)
+        Self::new(ErrorKind::Unauthenticated, code, message)
     }
     pub fn forbidden(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, code, message)
+        Self::new(ErrorKind::Forbidden, code, message)
     }
     pub fn not_found(what: &'static str) -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
+            ErrorKind::NotFound,
             "not_found",
             format!("{what} not found"),
         )
     }
     pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
+        Self::new(ErrorKind::Conflict, code, message)
     }
     pub fn unprocessable(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+        Self::new(ErrorKind::Invalid, code, message)
     }
     pub fn too_many(
         code: &'static str,
         message: impl Into<Cow<'static, str>>,
         retry_after: u64,
     ) -> Self {
-        Self {
-            retry_after: Some(retry_after.max(1)),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
-        }
+        Self::new(ErrorKind::RateLimited, code, message).retry_after(retry_after)
     }
-    /// `429 rate_limited` after a limit refused the request; `wait` becomes `Retry-After`.
-    pub fn rate_limited(message: impl Into<Cow<'static, str>>, wait: std::time::Duration) -> Self {
+    /// `rate_limited` after a limit refused the request; `wait` becomes the retry hint.
+    pub fn rate_limited(message: impl Into<Cow<'static, str>>, wait: Duration) -> Self {
         Self::too_many("rate_limited", message, wait.as_secs_f64().ceil() as u64)
     }
     pub fn unavailable(message: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            retry_after: Some(1),
-            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
-        }
+        Self::new(ErrorKind::Unavailable, "unavailable", message).retry_after(1)
     }
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal server error",
-        )
+        Self::new(ErrorKind::Internal, "internal", "internal server error")
     }
     pub fn with_field(mut self, field: &'static str) -> Self {
         self.field = Some(field);
         self
     }
-}
-
-impl From<ValidationError> for ApiError {
-    fn from(e: ValidationError) -> Self {
-        ApiError::unprocessable(e.code, e.message).with_field(e.field)
+    /// Seconds to wait before retrying (at least one).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
 }
 
-impl From<StoreError> for ApiError {
+impl From<ValidationError> for Error {
+    fn from(e: ValidationError) -> Self {
+        Error::unprocessable(e.code, e.message).with_field(e.field)
+    }
+}
+
+impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => ApiError::not_found("resource"),
+            StoreError::NotFound => Error::not_found("resource"),
             StoreError::Conflict(what) => {
-                ApiError::conflict("conflict", format!("{what} is already taken"))
+                Error::conflict("conflict", format!("{what} is already taken"))
             }
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "store unavailable");
                 metrics::counter!("store_errors_total", "kind" => "unavailable").increment(1);
-                ApiError::unavailable("the database is unavailable; retry shortly")
+                Error::unavailable("the database is unavailable; retry shortly")
             }
             StoreError::Other(detail) => {
                 tracing::error!(%detail, "store error");
                 metrics::counter!("store_errors_total", "kind" => "other").increment(1);
-                ApiError::internal()
+                Error::internal()
             }
         }
     }
 }
 
-impl From<anyhow::Error> for ApiError {
+impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
         tracing::error!(error = %e, "internal error");
-        ApiError::internal()
-    }
-}
-
-/// The error code of a response, for middleware that reports on errors (`auth::audit`).
-#[derive(Clone, Copy, Debug)]
-pub struct ErrorCode(pub &'static str);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code.to_owned(),
-                message: self.message.into_owned(),
-                field: self.field.map(str::to_owned),
-                retry_after: self.retry_after,
-            },
-        };
-        let mut res = (self.status, axum::Json(body)).into_response();
-        res.extensions_mut().insert(ErrorCode(self.code));
-        if let Some(secs) = self.retry_after
-            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-        {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        res
+        Error::internal()
     }
 }

@@ -20,6 +20,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod web;
+pub mod wire;
 
 use crate::auth::jwt::Keyring;
 use crate::auth::password::Passwords;

@@ -32,15 +32,23 @@ fn is_file_path(path: &str) -> bool {
 pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     if is_server_path(path) {
-        return crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-            .into_response();
+        return crate::http::error::ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such endpoint",
+        )
+        .into_response();
     }
     let key = path.trim_start_matches('/');
     let (key, file) = match Dist::get(key).filter(|_| !key.is_empty()) {
         Some(f) => (key, f),
         None if is_file_path(path) => {
-            return crate::error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file")
-                .into_response();
+            return crate::http::error::ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such file",
+            )
+            .into_response();
         }
         None => match Dist::get("index.html") {
             Some(f) => ("index.html", f),

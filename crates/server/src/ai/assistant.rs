@@ -1,20 +1,22 @@
 //! The `@ai` assistant: a bot member (username `ai`, which people cannot register: usernames
 //! need three characters) that answers mentions in rooms with AI on.
 //!
-//! The send path only does a cheap text check and hands the message to a bounded channel; a
-//! worker task does everything else, so a send is never delayed by AI. The reply is created
+//! The assistant listens on the bus for `message.created` (chat knows nothing of it): the
+//! listener only does a cheap text check and hands the message to a bounded channel; a worker
+//! task does everything else, so a send is never delayed by AI. The reply is created
 //! at once as a message (`reply_to` the question), streamed to the room as ephemeral
 //! `ai.delta` gateway frames, and committed as an edit of that message when complete, so
 //! history holds the final text. Failures become the reply's text, in place.
 
 use super::AiService;
 use super::features::quote;
-use crate::error::ApiResult;
+use crate::error::Result;
 use crate::state::{App, AppState};
 use justus_core::StoreError;
 use justus_core::ai::prompt;
 use justus_core::ai::{DeltaSink, RedactionMap, redact};
-use justus_core::bus::{BusMessage, Ephemeral};
+use justus_core::bus::{BusMessage, BusSink, Ephemeral};
+use justus_core::event::EventKind;
 use justus_core::message::{Message, NewMessage, Page};
 use justus_core::room::Role;
 use justus_core::store::SendOutcome;
@@ -33,11 +35,12 @@ const CHANNEL: usize = 256;
 #[derive(Default)]
 pub struct Assistant {
     bot: OnceCell<UserId>,
-    tx: OnceLock<mpsc::Sender<Message>>,
+    /// Set once the worker and listener run (`start` is idempotent).
+    started: OnceLock<()>,
 }
 
 /// The bot account's id, creating the account on first use.
-pub async fn bot_id(app: &App) -> ApiResult<UserId> {
+pub async fn bot_id(app: &App) -> Result<UserId> {
     let ai = super::features::service(app)?;
     let id = ai
         .assistant
@@ -73,13 +76,15 @@ pub async fn bot_id(app: &App) -> ApiResult<UserId> {
     Ok(*id)
 }
 
-/// Starts the worker that answers mentions. It holds the app weakly and ends with it.
+/// Starts the worker that answers mentions and attaches its listener to the bus. The worker
+/// holds the app weakly and ends with it.
 pub fn start(app: &AppState) {
     let Some(ai) = app.ai.as_ref() else { return };
-    let (tx, mut rx) = mpsc::channel::<Message>(CHANNEL);
-    if ai.assistant.tx.set(tx).is_err() {
+    if ai.assistant.started.set(()).is_err() {
         return;
     }
+    let (tx, mut rx) = mpsc::channel::<Message>(CHANNEL);
+    app.bus.attach(Arc::new(Listener { ai: ai.clone(), tx }));
     let weak: Weak<App> = Arc::downgrade(app);
     tokio::spawn(async move {
         while let Some(msg) = rx.recv().await {
@@ -93,17 +98,30 @@ pub fn start(app: &AppState) {
     });
 }
 
-/// Called after a message is committed (never awaits): queues it if it mentions `@ai`.
-pub fn on_message_created(app: &App, msg: &Message) {
-    let Some(ai) = app.ai.as_ref() else { return };
-    if !prompt::mentions_ai(&msg.body) || ai.assistant.bot.get() == Some(&msg.sender_id) {
-        return;
-    }
-    if let Some(tx) = ai.assistant.tx.get()
-        && tx.try_send(msg.clone()).is_err()
-    {
-        metrics::counter!("ai_calls_total", "feature" => "assistant", "outcome" => "dropped")
-            .increment(1);
+/// Hears `message.created` on the bus. Only events committed by this process
+/// (`BusMessage::Event`, not `Relayed`) count, so with several instances the one that stored
+/// the question answers it, once. Never awaits: a cheap text check, then a bounded queue.
+struct Listener {
+    ai: Arc<AiService>,
+    tx: mpsc::Sender<Message>,
+}
+
+impl BusSink for Listener {
+    fn deliver(&self, msg: BusMessage) {
+        let BusMessage::Event(ev) = msg else { return };
+        let Some(message) = ev.message.as_ref() else {
+            return;
+        };
+        if ev.kind != EventKind::MessageCreated
+            || !prompt::mentions_ai(&message.body)
+            || self.ai.assistant.bot.get() == Some(&message.sender_id)
+        {
+            return;
+        }
+        if self.tx.try_send(message.clone()).is_err() {
+            metrics::counter!("ai_calls_total", "feature" => "assistant", "outcome" => "dropped")
+                .increment(1);
+        }
     }
 }
 
@@ -129,7 +147,7 @@ impl DeltaSink for GatewaySink<'_> {
     }
 }
 
-async fn answer(app: &App, asking: Message) -> ApiResult<()> {
+async fn answer(app: &App, asking: Message) -> Result<()> {
     let room_id = asking.room_id;
     // Nothing about a room leaves unless the room has AI on.
     if !app.store.room_ai_enabled(room_id).await? {

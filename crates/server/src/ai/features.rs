@@ -6,7 +6,7 @@
 
 use super::{AiService, disabled};
 use crate::chat::{member_access, not_found, require};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::state::App;
 use dashmap::DashMap;
 use justus_core::ai::prompt::{self, Quoted};
@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The AI service, or `ai_disabled`.
-pub fn service(app: &App) -> ApiResult<Arc<AiService>> {
+pub fn service(app: &App) -> Result<Arc<AiService>> {
     app.ai.clone().ok_or_else(disabled)
 }
 
@@ -27,7 +27,7 @@ async fn ai_room(
     app: &App,
     user: UserId,
     room_id: RoomId,
-) -> ApiResult<(Arc<AiService>, Room, Member)> {
+) -> Result<(Arc<AiService>, Room, Member)> {
     let ai = service(app)?;
     let (room, member) = member_access(app, room_id, user).await?;
     if !app.store.room_ai_enabled(room_id).await? {
@@ -36,8 +36,8 @@ async fn ai_room(
     Ok((ai, room, member))
 }
 
-pub fn not_enabled() -> ApiError {
-    ApiError::forbidden(
+pub fn not_enabled() -> Error {
+    Error::forbidden(
         "ai_not_enabled",
         "AI is off in this room; a room admin can switch it on",
     )
@@ -80,17 +80,17 @@ pub async fn translate(
     room_id: RoomId,
     message_id: MessageId,
     lang: Option<&str>,
-) -> ApiResult<Translation> {
+) -> Result<Translation> {
     let (ai, _, _) = ai_room(app, user, room_id).await?;
     let lang = match lang {
-        Some(l) => parse_language_tag(l).map_err(|e| ApiError::from(e).with_field("lang"))?,
+        Some(l) => parse_language_tag(l).map_err(|e| Error::from(e).with_field("lang"))?,
         None => app
             .store
             .ai_prefs(user)
             .await?
             .preferred_language
             .ok_or_else(|| {
-                ApiError::unprocessable(
+                Error::unprocessable(
                     "no_language",
                     "give `lang`, or set a preferred language first (PATCH /users/me)",
                 )
@@ -103,7 +103,7 @@ pub async fn translate(
         .await
         .map_err(not_found("message"))?;
     if message.deleted_at.is_some() {
-        return Err(ApiError::not_found("message"));
+        return Err(Error::not_found("message"));
     }
     let version = version_of(&message);
     let done = |text: String, cached: bool| Translation {
@@ -118,7 +118,7 @@ pub async fn translate(
     }
     let key = format!("{message_id}:{version}:{lang}");
     let lock = ai.single_flight.lock_for(&key);
-    let result: ApiResult<Translation> = async {
+    let result: Result<Translation> = async {
         let _turn = lock.lock().await;
         if let Some(text) = app.store.translation(message_id, version, &lang).await? {
             metrics::counter!("ai_translation_cache_total", "result" => "hit").increment(1);
@@ -142,7 +142,7 @@ pub async fn translate(
 }
 
 /// Usernames for quoting, by id.
-async fn names(app: &App, messages: &[Message]) -> ApiResult<HashMap<UserId, String>> {
+async fn names(app: &App, messages: &[Message]) -> Result<HashMap<UserId, String>> {
     let mut ids: Vec<UserId> = messages.iter().map(|m| m.sender_id).collect();
     ids.sort();
     ids.dedup();
@@ -156,11 +156,7 @@ async fn names(app: &App, messages: &[Message]) -> ApiResult<HashMap<UserId, Str
 }
 
 /// Live messages quoted for a prompt, redacted through `map`.
-pub async fn quote(
-    app: &App,
-    messages: &[Message],
-    map: &mut RedactionMap,
-) -> ApiResult<Vec<Quoted>> {
+pub async fn quote(app: &App, messages: &[Message], map: &mut RedactionMap) -> Result<Vec<Quoted>> {
     let names = names(app, messages).await?;
     Ok(messages
         .iter()
@@ -183,7 +179,7 @@ pub struct CatchUp {
 }
 
 /// "Catch me up": a summary, private to the caller, of what they have not read.
-pub async fn catch_up(app: &App, user: UserId, room_id: RoomId) -> ApiResult<CatchUp> {
+pub async fn catch_up(app: &App, user: UserId, room_id: RoomId) -> Result<CatchUp> {
     let (ai, _, member) = ai_room(app, user, room_id).await?;
     let recent = app
         .store
@@ -219,7 +215,7 @@ pub struct Suggestions {
 }
 
 /// Up to three short replies to the last message someone else wrote.
-pub async fn suggestions(app: &App, user: UserId, room_id: RoomId) -> ApiResult<Suggestions> {
+pub async fn suggestions(app: &App, user: UserId, room_id: RoomId) -> Result<Suggestions> {
     let (ai, _, _) = ai_room(app, user, room_id).await?;
     let recent: Vec<Message> = app
         .store
@@ -261,7 +257,7 @@ pub async fn suggestions(app: &App, user: UserId, room_id: RoomId) -> ApiResult<
 }
 
 /// Whether AI is on in a room the caller is a member of.
-pub async fn room_enabled(app: &App, user: UserId, room_id: RoomId) -> ApiResult<bool> {
+pub async fn room_enabled(app: &App, user: UserId, room_id: RoomId) -> Result<bool> {
     service(app)?;
     member_access(app, room_id, user).await?;
     Ok(app.store.room_ai_enabled(room_id).await?)
@@ -274,7 +270,7 @@ pub async fn set_room_enabled(
     user: UserId,
     room_id: RoomId,
     enabled: bool,
-) -> ApiResult<()> {
+) -> Result<()> {
     service(app)?;
     require(app, room_id, user, Action::EditRoom).await?;
     let was = app.store.room_ai_enabled(room_id).await?;
@@ -326,7 +322,7 @@ pub async fn update_prefs(
     user: UserId,
     preferred_language: Option<Option<String>>,
     auto_translate: Option<bool>,
-) -> ApiResult<AiPrefs> {
+) -> Result<AiPrefs> {
     let mut prefs = app.store.ai_prefs(user).await?;
     if let Some(lang) = preferred_language {
         prefs.preferred_language = match lang {

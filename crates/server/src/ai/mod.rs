@@ -11,8 +11,8 @@ pub mod features;
 pub mod openai;
 
 use crate::config::Config;
-use crate::error::ApiError;
-use axum::http::StatusCode;
+use crate::error::Error;
+use crate::error::ErrorKind;
 use chrono::{DateTime, TimeDelta, Utc};
 use justus_core::ai::{
     AiError, AiProvider, Breaker, BreakerConfig, BudgetLedger, BudgetLimits, BudgetScope,
@@ -60,13 +60,13 @@ impl AiFailure {
     }
 }
 
-impl From<AiFailure> for ApiError {
+impl From<AiFailure> for Error {
     fn from(f: AiFailure) -> Self {
         let msg = f.user_message();
         match f {
-            AiFailure::Busy => ApiError {
+            AiFailure::Busy => Error {
                 retry_after: Some(2),
-                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ai_busy", msg)
+                ..Error::new(ErrorKind::Unavailable, "ai_busy", msg)
             },
             AiFailure::Budget { .. } => {
                 let now = Utc::now();
@@ -75,30 +75,28 @@ impl From<AiFailure> for ApiError {
                     .map(|t| t.and_utc())
                     .unwrap_or(now);
                 let secs = (midnight - now).num_seconds().max(1) as u64;
-                ApiError::too_many("ai_budget_exceeded", msg, secs)
+                Error::too_many("ai_budget_exceeded", msg, secs)
             }
-            AiFailure::Provider(AiError::CircuitOpen) => ApiError {
+            AiFailure::Provider(AiError::CircuitOpen) => Error {
                 retry_after: Some(10),
-                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ai_unavailable", msg)
+                ..Error::new(ErrorKind::Unavailable, "ai_unavailable", msg)
             },
             AiFailure::Provider(AiError::Timeout) => {
-                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "ai_timeout", msg)
+                Error::new(ErrorKind::UpstreamTimeout, "ai_timeout", msg)
             }
-            AiFailure::Provider(AiError::RateLimited { .. }) => ApiError {
+            AiFailure::Provider(AiError::RateLimited { .. }) => Error {
                 retry_after: Some(10),
-                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ai_rate_limited", msg)
+                ..Error::new(ErrorKind::Unavailable, "ai_rate_limited", msg)
             },
-            AiFailure::Provider(_) => {
-                ApiError::new(StatusCode::BAD_GATEWAY, "ai_upstream_error", msg)
-            }
+            AiFailure::Provider(_) => Error::new(ErrorKind::Upstream, "ai_upstream_error", msg),
         }
     }
 }
 
 /// The error for every AI endpoint when no provider is configured.
-pub fn disabled() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
+pub fn disabled() -> Error {
+    Error::new(
+        ErrorKind::NotFound,
         "ai_disabled",
         "AI is not configured on this server",
     )

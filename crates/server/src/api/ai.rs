@@ -3,13 +3,12 @@
 //! and `GET /api/v1/config` says so, so clients hide their AI controls.
 
 use crate::ai::features;
-use crate::api::wire::parse_id;
-use crate::error::{ApiResult, ErrorBody};
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::http::extract::parse_id;
 use crate::http::extract::{ApiJson, Auth};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use justus_core::ai::AiPrefs;
 use justus_core::{MessageId, RoomId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -42,25 +41,6 @@ pub async fn client_config(State(app): State<AppState>) -> Json<ClientConfig> {
             },
         },
     })
-}
-
-/// A user's AI preferences (in `GET/PATCH /users/me` as `ai`).
-#[derive(Serialize, ToSchema, Clone, Debug)]
-pub struct AiPrefsView {
-    /// BCP-47 tag, e.g. `de` or `pt-BR`; null = none chosen.
-    pub preferred_language: Option<String>,
-    /// Translate incoming messages into `preferred_language` automatically (client side: it
-    /// calls the translate endpoint per message; results are cached server-side).
-    pub auto_translate: bool,
-}
-
-impl From<AiPrefs> for AiPrefsView {
-    fn from(p: AiPrefs) -> Self {
-        Self {
-            preferred_language: p.preferred_language,
-            auto_translate: p.auto_translate,
-        }
-    }
 }
 
 #[derive(Serialize, ToSchema)]

@@ -3,21 +3,21 @@
 //! Refresh tokens reach browsers only in an HttpOnly cookie (`session_cookie: true` at login);
 //! other clients get them in the body. See docs/security.md for the rules.
 
-use crate::api::wire::{Me, SessionView};
 use crate::auth::credentials;
-use crate::auth::refresh::{self, ABSOLUTE_TTL_DAYS};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::auth::issue::{self, Issued};
+use crate::auth::register;
 use crate::http::client_ip::ClientIp;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, Auth};
 use crate::state::AppState;
+use crate::wire::{Me, SessionView};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
-use justus_core::session::{NewSession, RefreshOutcome, RefreshPolicy};
-use justus_core::user::{DisplayName, Email, NewUser, Password, User, Username};
-use justus_core::{SessionId, StoreError, UserId};
+use chrono::{DateTime, Utc};
+use justus_core::user::{Email, Password, User};
+use justus_core::{SessionId, StoreError};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use utoipa::ToSchema;
@@ -175,41 +175,25 @@ fn user_agent(headers: &HeaderMap) -> Option<String> {
         .map(|s| s.chars().take(256).collect())
 }
 
-/// Creates a session for `user` and answers with its tokens (and, after a login, the device
+/// Starts a session for `user` and answers with its tokens (and, after a login, the device
 /// token: in the body, and as a cookie for web clients).
 async fn start_session(
     app: &AppState,
-    user: &User,
+    user: User,
     ip: IpAddr,
     headers: &HeaderMap,
     cookie: bool,
     device_token: Option<String>,
     status: StatusCode,
 ) -> ApiResult<Response> {
-    let now = app.now();
-    let (token, hash) = refresh::generate();
-    let session = app
-        .store
-        .create_session(&NewSession {
-            id: SessionId::new(),
-            user_id: user.id,
-            token: hash,
-            now,
-            expires_at: now + Duration::days(ABSOLUTE_TTL_DAYS),
-            user_agent: user_agent(headers),
-            ip: Some(ip.to_string()),
-        })
-        .await?;
+    let issued = issue::start(app, user, ip, user_agent(headers)).await?;
     let mut res = tokens_response(
         app,
-        user,
-        session.id,
-        session.expires_at,
-        token,
+        issued,
         cookie,
         device_token.as_deref().filter(|_| !cookie),
         status,
-    )?;
+    );
     if let Some(t) = device_token.filter(|_| cookie)
         && let Some(v) = set_cookie(app, Cookie::Device, &t, crate::auth::device::TTL_SECS)
     {
@@ -218,37 +202,33 @@ async fn start_session(
     Ok(res)
 }
 
-#[allow(clippy::too_many_arguments)] // one response, assembled from its parts
+/// The tokens of a session: the refresh token in the body, or in the HttpOnly cookie.
 fn tokens_response(
     app: &AppState,
-    user: &User,
-    session: SessionId,
-    session_expires: DateTime<Utc>,
-    refresh_token: String,
+    issued: Issued,
     cookie: bool,
     device_token: Option<&str>,
     status: StatusCode,
-) -> ApiResult<Response> {
+) -> Response {
     let now = app.now();
-    let (access_token, exp) = app.keys.issue(user.id, session, now.timestamp())?;
     let body = AuthResponse {
-        access_token,
+        access_token: issued.access_token,
         token_type: "Bearer",
-        expires_in: exp - now.timestamp(),
-        expires_at: DateTime::from_timestamp(exp, 0).unwrap_or(now),
-        refresh_token: (!cookie).then(|| refresh_token.clone()),
+        expires_in: issued.access_expires - now.timestamp(),
+        expires_at: DateTime::from_timestamp(issued.access_expires, 0).unwrap_or(now),
+        refresh_token: (!cookie).then(|| issued.refresh_token.clone()),
         device_token: device_token.map(str::to_owned),
-        session_id: session.0,
-        user: Me::from(user),
+        session_id: issued.session.0,
+        user: Me::from(&issued.user),
     };
     let mut res = (status, axum::Json(body)).into_response();
     if cookie {
-        let max_age = (session_expires - now).num_seconds().max(0);
-        if let Some(v) = set_cookie(app, Cookie::Refresh, &refresh_token, max_age) {
+        let max_age = (issued.session_expires - now).num_seconds().max(0);
+        if let Some(v) = set_cookie(app, Cookie::Refresh, &issued.refresh_token, max_age) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
-    Ok(res)
+    res
 }
 
 /// Create an account and log in.
@@ -265,72 +245,16 @@ pub async fn register(
     headers: HeaderMap,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<Response> {
-    let username = Username::parse(&req.username)?;
-    let display_name = DisplayName::parse(req.display_name.as_deref().unwrap_or(&req.username))?;
-    let email = req
-        .email
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .map(Email::parse)
-        .transpose()?;
-    let email_local = email
-        .as_ref()
-        .and_then(|e| e.as_str().split('@').next())
-        .unwrap_or_default();
-    let password = Password::parse_new(
-        &req.password,
-        &[username.as_str(), display_name.as_str(), email_local],
-    )?;
-    if let Err(wait) = app.limits.register(ip).await {
-        metrics::counter!("auth_registrations_total", "outcome" => "rate_limited").increment(1);
-        return Err(ApiError::too_many(
-            "rate_limited",
-            "too many accounts created from this address; try later",
-            wait.as_secs_f64().ceil() as u64,
-        ));
-    }
-    let hash = app.passwords.hash(password.expose()).await?;
-    let user = app
-        .store
-        .create_user(&NewUser {
-            id: UserId::new(),
-            username,
-            display_name,
-            email,
-            password_hash: hash,
-            now: app.now(),
-        })
-        .await
-        .map_err(|e| match e {
-            // One answer for a taken username and a taken address, so registering is no way
-            // to learn whether an address has an account (usernames are public anyway).
-            StoreError::Conflict("username" | "email") => ApiError::conflict(
-                "registration_conflict",
-                "this username or e-mail address cannot be used; choose another",
-            ),
-            other => other.into(),
-        });
-    let user = match user {
-        Ok(user) => user,
-        Err(e) => {
-            if e.code == "registration_conflict" {
-                metrics::counter!("auth_registrations_total", "outcome" => "conflict").increment(1);
-                if let Err(wait) = app.limits.register_conflict(ip).await {
-                    return Err(ApiError::too_many(
-                        "rate_limited",
-                        "too many refused registrations from this address; try later",
-                        wait.as_secs_f64().ceil() as u64,
-                    ));
-                }
-            }
-            return Err(e);
-        }
+    let registration = register::Registration {
+        username: &req.username,
+        display_name: req.display_name.as_deref(),
+        email: req.email.as_deref(),
+        password: &req.password,
     };
-    metrics::counter!("auth_registrations_total", "outcome" => "created").increment(1);
-    tracing::info!(user_id = %user.id, "account created");
+    let user = register::register(&app, registration, ip).await?;
     start_session(
         &app,
-        &user,
+        user,
         ip,
         &headers,
         req.session_cookie,
@@ -389,7 +313,7 @@ pub async fn login(
     tracing::info!(user_id = %logged_in.user.id, "login");
     start_session(
         &app,
-        &logged_in.user,
+        logged_in.user,
         ip,
         &headers,
         req.session_cookie,
@@ -452,63 +376,9 @@ pub async fn refresh(
         }
         res
     };
-    if !refresh::plausible(&token) {
-        return Ok(fail(
-            "invalid_refresh_token",
-            "the refresh token is not valid",
-        ));
-    }
-    let (next, next_hash) = refresh::generate();
-    let outcome = app
-        .store
-        .refresh(
-            &refresh::hash(&token),
-            &next_hash,
-            app.now(),
-            &RefreshPolicy::default(),
-        )
-        .await?;
-    match outcome {
-        RefreshOutcome::Rotated(session) => {
-            let user = app.store.user_by_id(session.user_id).await?;
-            metrics::counter!("auth_refresh_total", "outcome" => "rotated").increment(1);
-            tokens_response(
-                &app,
-                &user,
-                session.id,
-                session.expires_at,
-                next,
-                cookie,
-                None,
-                StatusCode::OK,
-            )
-        }
-        RefreshOutcome::Invalid => {
-            metrics::counter!("auth_refresh_total", "outcome" => "invalid").increment(1);
-            Ok(fail(
-                "invalid_refresh_token",
-                "the refresh token is not valid",
-            ))
-        }
-        RefreshOutcome::Expired => {
-            metrics::counter!("auth_refresh_total", "outcome" => "expired").increment(1);
-            Ok(fail(
-                "session_expired",
-                "the session has ended; log in again",
-            ))
-        }
-        RefreshOutcome::ReuseDetected {
-            session_id,
-            user_id,
-        } => {
-            app.end_sessions(&[session_id]);
-            metrics::counter!("auth_refresh_total", "outcome" => "reuse").increment(1);
-            tracing::warn!(%user_id, %session_id, "refresh token reuse: session revoked");
-            Ok(fail(
-                "refresh_token_reused",
-                "this refresh token was already used; the session was ended for safety",
-            ))
-        }
+    match issue::rotate(&app, &token).await? {
+        Ok(issued) => Ok(tokens_response(&app, issued, cookie, None, StatusCode::OK)),
+        Err(refused) => Ok(fail(refused.code(), refused.message())),
     }
 }
 

@@ -1,9 +1,9 @@
 //! `/api/v1/media`: upload, authorised access (a redirect to a short-lived signed URL), and the
 //! signed-URL endpoint that serves bytes from the local media store.
 
-use crate::api::wire::parse_id;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::Auth;
+use crate::http::extract::parse_id;
 use crate::media::Variant;
 use crate::media::signing::SignatureError;
 use crate::state::{App, AppState};
@@ -223,33 +223,6 @@ async fn avatar_redirect(
     redirect(app, &media, Variant::Original, headers).await
 }
 
-/// `filename*` (RFC 6266/8187) with an ASCII fallback.
-pub(crate) fn content_disposition(inline: bool, name: &str) -> HeaderValue {
-    let fallback: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut encoded = String::new();
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    let kind = if inline { "inline" } else { "attachment" };
-    HeaderValue::from_str(&format!(
-        "{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
-    ))
-    .unwrap_or(HeaderValue::from_static("attachment"))
-}
-
 /// The bytes behind a signed URL (local media store). No token: the signature is the
 /// authorisation. Supports `Range`. Expired or tampered signatures → 403.
 #[utoipa::path(get, path = "/api/v1/media/files/{id}/{variant}", tag = "media",
@@ -322,7 +295,11 @@ pub async fn serve_file(
         );
         h.insert(
             header::CONTENT_DISPOSITION,
-            content_disposition(inline, &media.name),
+            HeaderValue::from_str(&crate::media::disposition::content_disposition(
+                inline,
+                &media.name,
+            ))
+            .unwrap_or(HeaderValue::from_static("attachment")),
         );
         h.insert(
             header::CACHE_CONTROL,
@@ -335,55 +312,4 @@ pub async fn serve_file(
         );
     }
     Ok(Response::from_parts(parts, Body::new(body)))
-}
-
-#[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    fn percent_decode(s: &str) -> Option<String> {
-        let mut out = Vec::new();
-        let mut bytes = s.bytes();
-        while let Some(b) = bytes.next() {
-            if b == b'%' {
-                let hex = [bytes.next()?, bytes.next()?];
-                out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
-            } else {
-                out.push(b);
-            }
-        }
-        String::from_utf8(out).ok()
-    }
-
-    proptest! {
-        /// Any stored name makes a valid header that carries it whole (`filename*`) and whose
-        /// quoted ASCII fallback cannot end the parameter early.
-        #[test]
-        fn dispositions_carry_any_name(raw in any::<String>(), inline in any::<bool>()) {
-            let name = justus_core::media::sanitize_file_name(&raw);
-            let v = super::content_disposition(inline, &name);
-            let s = v.to_str().expect("visible ASCII");
-            let kind = if inline { "inline" } else { "attachment" };
-            let rest = s.strip_prefix(&format!("{kind}; filename=\"")).expect("the name is carried");
-            let (fallback, encoded) = rest.split_once("\"; filename*=UTF-8''").expect("both forms");
-            prop_assert!(!fallback.contains(['"', '\\']), "{fallback:?}");
-            prop_assert_eq!(fallback.chars().count(), name.chars().count());
-            prop_assert_eq!(percent_decode(encoded), Some(name));
-        }
-    }
-
-    #[test]
-    fn dispositions() {
-        let v = super::content_disposition(false, "résumé \"final\".pdf");
-        assert_eq!(
-            v.to_str().unwrap(),
-            "attachment; filename=\"r_sum_ _final_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.pdf"
-        );
-        assert!(
-            super::content_disposition(true, "a.png")
-                .to_str()
-                .unwrap()
-                .starts_with("inline;")
-        );
-    }
 }

@@ -1,9 +1,9 @@
 //! `/api/v1/rooms/{id}/messages`, reactions, pins, `/events`, `/read`, and `/search`.
 
-use crate::api::wire::parse_id;
 use crate::chat;
 use crate::chat::messages::SendInput;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::parse_id;
 use crate::http::extract::{ApiJson, Auth};
 use crate::state::AppState;
 use axum::Json;

@@ -8,9 +8,8 @@ pub mod messages;
 pub mod ops;
 pub mod rooms;
 pub mod users;
-pub mod wire;
 
-use crate::error::ErrorBody;
+use crate::http::error::ErrorBody;
 use crate::http::middleware;
 use crate::state::AppState;
 use axum::Router;
@@ -168,12 +167,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::auth::audit::log_refusals,
+            crate::http::middleware::log_refusals,
         ))
         .layer(cors)
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
-            crate::error::ApiError::internal().into_response()
+            crate::http::error::ApiError::internal().into_response()
         }))
         .layer(axum::middleware::from_fn(middleware::json_errors))
         .layer(tower_http::compression::CompressionLayer::new())

@@ -1,11 +1,12 @@
 //! `/api/v1/rooms`, `/dms`, members, bans and invites.
 
-use crate::api::wire::{PublicUser, RoomView, double_option, parse_id};
 use crate::chat;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::parse_id;
 use crate::http::extract::{ApiJson, Auth};
 use crate::media::avatar::AvatarChange;
 use crate::state::AppState;
+use crate::wire::{PublicUser, RoomView, double_option};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

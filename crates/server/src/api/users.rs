@@ -1,13 +1,14 @@
 //! `/api/v1/users`: the caller's profile, password change, other users' public profiles.
 
-use crate::api::wire::{Me, PublicUser, double_option, parse_id};
 use crate::auth::credentials;
 use crate::chat;
-use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::client_ip::ClientIp;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::parse_id;
 use crate::http::extract::{ApiJson, Auth};
 use crate::media::avatar::AvatarChange;
 use crate::state::AppState;
+use crate::wire::{Me, PublicUser, double_option};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;

@@ -44,33 +44,6 @@ fn admit() -> Option<u64> {
     }
 }
 
-/// Middleware: logs every request refused with 401 or 403 (failed password checks are logged
-/// where they happen, with more detail).
-pub async fn log_refusals(
-    axum::extract::State(app): axum::extract::State<crate::state::AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let peer = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
-    let ip = peer
-        .map(|p| crate::http::client_ip::resolve(p, req.headers(), &app.config.trusted_proxies));
-    let res = next.run(req).await;
-    let status = res.status().as_u16();
-    if matches!(status, 401 | 403) {
-        let code = res
-            .extensions()
-            .get::<crate::error::ErrorCode>()
-            .map_or("unknown", |c| c.0);
-        if code != "invalid_credentials" {
-            access_refused(status, code, ip);
-        }
-    }
-    res
-}
-
 /// A short, stable, non-reversible handle for a login as typed (to correlate attempts).
 pub fn login_hash(login: &str) -> String {
     hex::encode(&Sha256::digest(login.as_bytes())[..8])

@@ -7,7 +7,7 @@
 //! verified, against a dummy hash when there is no account so both cost the same.
 
 use crate::auth::audit;
-use crate::auth::throttle::{Attempt, network};
+use crate::limits::login::{Attempt, network};
 use crate::state::App;
 use justus_core::user::User;
 use justus_core::{StoreError, UserId};

@@ -4,8 +4,9 @@
 pub mod audit;
 pub mod credentials;
 pub mod device;
+pub mod issue;
 pub mod jwt;
 pub mod password;
 pub mod refresh;
+pub mod register;
 pub mod sessions;
-pub mod throttle;

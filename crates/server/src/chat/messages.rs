@@ -1,7 +1,7 @@
 //! Messages, reactions, pins, history, read state and search.
 
 use super::{forbidden, member_access, not_found, require};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::state::App;
 use justus_core::bus::{BusMessage, Ephemeral};
 use justus_core::event::EventPage;
@@ -29,7 +29,7 @@ pub struct SendInput {
 const MAX_MENTIONS: usize = 20;
 
 /// Checks the caller may post here: member, role (only-admins mode), not blocked in a DM.
-async fn can_post(app: &App, room_id: RoomId, user: UserId) -> ApiResult<(Room, Member)> {
+async fn can_post(app: &App, room_id: RoomId, user: UserId) -> Result<(Room, Member)> {
     let (room, member) = require(app, room_id, user, Action::Post).await?;
     if room.kind == RoomKind::Dm {
         let peer = app
@@ -41,10 +41,7 @@ async fn can_post(app: &App, room_id: RoomId, user: UserId) -> ApiResult<(Room, 
         if let Some(peer) = peer
             && app.store.is_blocked_between(user, peer.user_id).await?
         {
-            return Err(ApiError::forbidden(
-                "blocked",
-                "you cannot message this user",
-            ));
+            return Err(Error::forbidden("blocked", "you cannot message this user"));
         }
     }
     Ok((room, member))
@@ -57,7 +54,7 @@ async fn resolve_mentions(
     room: &Room,
     member: &Member,
     body: &str,
-) -> ApiResult<(Vec<UserId>, bool)> {
+) -> Result<(Vec<UserId>, bool)> {
     let parsed = parse_mentions(body);
     let mut ids = Vec::new();
     for name in parsed.usernames.iter().take(MAX_MENTIONS) {
@@ -81,7 +78,7 @@ pub async fn send(
     user: UserId,
     room_id: RoomId,
     input: SendInput,
-) -> ApiResult<(Message, bool)> {
+) -> Result<(Message, bool)> {
     let client_id = parse_client_id(&input.client_id)?;
     let (room, member) = can_post(app, room_id, user).await?;
     let attachments = own_attachments(app, user, &input.attachments).await?;
@@ -93,7 +90,7 @@ pub async fn send(
     };
     let (body, forwarded) = match (body, input.forward_from) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::unprocessable(
+            return Err(Error::unprocessable(
                 "invalid_body",
                 "send either a body or forward_from, not both",
             ));
@@ -107,7 +104,7 @@ pub async fn send(
                 .await
                 .map_err(not_found("message"))?;
             if src.deleted_at.is_some() {
-                return Err(ApiError::not_found("message"));
+                return Err(Error::not_found("message"));
             }
             let attribution = src.forwarded.clone().unwrap_or(Forwarded {
                 sender_id: src.sender_id,
@@ -118,7 +115,7 @@ pub async fn send(
         (None, None) if !attachments.is_empty() => (String::new(), None),
         (None, None) => {
             return Err(
-                ApiError::unprocessable("required", "message must not be empty").with_field("body"),
+                Error::unprocessable("required", "message must not be empty").with_field("body"),
             );
         }
     };
@@ -147,7 +144,7 @@ pub async fn send(
         attachments,
     };
     let outcome = app.store.send_message(&new).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("room"),
+        StoreError::NotFound => Error::not_found("room"),
         other => other.into(),
     });
     let outcome = match outcome {
@@ -161,12 +158,10 @@ pub async fn send(
         SendOutcome::Created(message, event) => {
             metrics::counter!("messages_persisted_total").increment(1);
             app.publish_events([event]);
-            // Never awaits: the assistant works off the send path.
-            crate::ai::assistant::on_message_created(app, &message);
             Ok((message, true))
         }
         SendOutcome::Existing(existing) if new.same_content(&existing) => Ok((existing, false)),
-        SendOutcome::Existing(_) => Err(ApiError::conflict(
+        SendOutcome::Existing(_) => Err(Error::conflict(
             "client_id_reused",
             "this client_id was already used for a different message",
         )
@@ -176,12 +171,12 @@ pub async fn send(
 
 /// Resolves attachment ids to the caller's own uploads, in the order given. Anyone else's (or
 /// an unknown id) → 403: a message cannot borrow a file its sender could not read.
-async fn own_attachments(app: &App, user: UserId, ids: &[MediaId]) -> ApiResult<Vec<Attachment>> {
+async fn own_attachments(app: &App, user: UserId, ids: &[MediaId]) -> Result<Vec<Attachment>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     if ids.len() > MAX_ATTACHMENTS {
-        return Err(ApiError::unprocessable(
+        return Err(Error::unprocessable(
             "too_many_attachments",
             format!("a message may carry at most {MAX_ATTACHMENTS} attachments"),
         )
@@ -189,7 +184,7 @@ async fn own_attachments(app: &App, user: UserId, ids: &[MediaId]) -> ApiResult<
     }
     let mut seen = std::collections::HashSet::new();
     if !ids.iter().all(|id| seen.insert(*id)) {
-        return Err(ApiError::unprocessable(
+        return Err(Error::unprocessable(
             "duplicate_attachment",
             "the same upload is attached twice",
         )
@@ -203,7 +198,7 @@ async fn own_attachments(app: &App, user: UserId, ids: &[MediaId]) -> ApiResult<
                 .find(|m| m.id == *id)
                 .map(|m| m.attachment())
                 .ok_or_else(|| {
-                    ApiError::forbidden(
+                    Error::forbidden(
                         "attachment_forbidden",
                         "you can only attach your own uploads",
                     )
@@ -213,8 +208,8 @@ async fn own_attachments(app: &App, user: UserId, ids: &[MediaId]) -> ApiResult<
         .collect()
 }
 
-fn reply_error() -> ApiError {
-    ApiError::unprocessable(
+fn reply_error() -> Error {
+    Error::unprocessable(
         "invalid_reply",
         "reply_to must be a live message in this room",
     )
@@ -227,7 +222,7 @@ pub async fn edit(
     room_id: RoomId,
     id: MessageId,
     body: &str,
-) -> ApiResult<Message> {
+) -> Result<Message> {
     let (room, member) = member_access(app, room_id, user).await?;
     let current = app
         .store
@@ -235,10 +230,10 @@ pub async fn edit(
         .await
         .map_err(not_found("message"))?;
     if current.deleted_at.is_some() {
-        return Err(ApiError::not_found("message"));
+        return Err(Error::not_found("message"));
     }
     if current.sender_id != user {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "forbidden",
             "you can only edit your own messages",
         ));
@@ -270,7 +265,7 @@ pub async fn edit_history(
     user: UserId,
     room_id: RoomId,
     id: MessageId,
-) -> ApiResult<Vec<(String, chrono::DateTime<chrono::Utc>)>> {
+) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>)>> {
     member_access(app, room_id, user).await?;
     app.store
         .edit_history(room_id, id)
@@ -278,7 +273,7 @@ pub async fn edit_history(
         .map_err(not_found("message"))
 }
 
-pub async fn delete(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> ApiResult<()> {
+pub async fn delete(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> Result<()> {
     let (room, member) = member_access(app, room_id, user).await?;
     let current = app
         .store
@@ -286,7 +281,7 @@ pub async fn delete(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> 
         .await
         .map_err(not_found("message"))?;
     if current.deleted_at.is_some() {
-        return Err(ApiError::not_found("message"));
+        return Err(Error::not_found("message"));
     }
     if current.sender_id != user && !can(&room, member.role, Action::DeleteOthersMessages) {
         return Err(forbidden(Action::DeleteOthersMessages));
@@ -307,7 +302,7 @@ pub async fn react(
     id: MessageId,
     emoji: &str,
     add: bool,
-) -> ApiResult<()> {
+) -> Result<()> {
     let emoji = parse_emoji(emoji)?;
     require(app, room_id, user, Action::React).await?;
     let ev = app
@@ -325,14 +320,14 @@ pub async fn pin(
     room_id: RoomId,
     id: MessageId,
     pinned: bool,
-) -> ApiResult<()> {
+) -> Result<()> {
     require(app, room_id, user, Action::Pin).await?;
     let ev = app
         .store
         .set_pinned(room_id, id, pinned, user, app.now())
         .await
         .map_err(|e| match e {
-            StoreError::Conflict("too_many_pins") => ApiError::conflict(
+            StoreError::Conflict("too_many_pins") => Error::conflict(
                 "too_many_pins",
                 "a room can have at most 50 pinned messages",
             ),
@@ -342,7 +337,7 @@ pub async fn pin(
     Ok(())
 }
 
-pub async fn pinned(app: &App, user: UserId, room_id: RoomId) -> ApiResult<Vec<Message>> {
+pub async fn pinned(app: &App, user: UserId, room_id: RoomId) -> Result<Vec<Message>> {
     member_access(app, room_id, user).await?;
     Ok(app.store.pinned(room_id).await?)
 }
@@ -353,7 +348,7 @@ pub async fn list(
     room_id: RoomId,
     page: Page,
     limit: u32,
-) -> ApiResult<Vec<Message>> {
+) -> Result<Vec<Message>> {
     member_access(app, room_id, user).await?;
     Ok(app.store.messages(room_id, page, limit).await?)
 }
@@ -364,13 +359,13 @@ pub async fn events(
     room_id: RoomId,
     after: i64,
     limit: u32,
-) -> ApiResult<(EventPage, i64)> {
+) -> Result<(EventPage, i64)> {
     let (room, _) = member_access(app, room_id, user).await?;
     let page = app.store.events(room_id, after, limit).await?;
     Ok((page, room.last_seq))
 }
 
-pub async fn mark_read(app: &App, user: UserId, room_id: RoomId, seq: i64) -> ApiResult<i64> {
+pub async fn mark_read(app: &App, user: UserId, room_id: RoomId, seq: i64) -> Result<i64> {
     member_access(app, room_id, user).await?;
     let before = app
         .store
@@ -399,9 +394,9 @@ pub async fn search(
     query: &str,
     room: Option<RoomId>,
     limit: u32,
-) -> ApiResult<Vec<SearchHit>> {
+) -> Result<Vec<SearchHit>> {
     if query.chars().count() > 256 {
-        return Err(ApiError::bad_request(
+        return Err(Error::bad_request(
             "query_too_long",
             "search query must be at most 256 characters",
         )

@@ -5,20 +5,20 @@
 pub mod messages;
 pub mod rooms;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::state::App;
 use justus_core::room::{Action, Member, Room, can};
 use justus_core::{RoomId, StoreError, UserId};
 
 /// A room the caller is a member of. Non-members (never joined, left, kicked, banned) get the
 /// same 404 as for a room that does not exist, so room ids leak nothing.
-pub async fn member_access(app: &App, room_id: RoomId, user: UserId) -> ApiResult<(Room, Member)> {
+pub async fn member_access(app: &App, room_id: RoomId, user: UserId) -> Result<(Room, Member)> {
     let (room, member) = app
         .store
         .room_and_member(room_id, user)
         .await
         .map_err(not_found("room"))?;
-    let member = member.ok_or_else(|| ApiError::not_found("room"))?;
+    let member = member.ok_or_else(|| Error::not_found("room"))?;
     Ok((room, member))
 }
 
@@ -28,7 +28,7 @@ pub async fn require(
     room_id: RoomId,
     user: UserId,
     action: Action,
-) -> ApiResult<(Room, Member)> {
+) -> Result<(Room, Member)> {
     let (room, member) = member_access(app, room_id, user).await?;
     if !can(&room, member.role, action) {
         return Err(forbidden(action));
@@ -36,7 +36,7 @@ pub async fn require(
     Ok((room, member))
 }
 
-pub fn forbidden(action: Action) -> ApiError {
+pub fn forbidden(action: Action) -> Error {
     let what = match action {
         Action::Post => "you may not post in this room",
         Action::Invite | Action::AddMember => "you may not add members to this room",
@@ -49,13 +49,13 @@ pub fn forbidden(action: Action) -> ApiError {
         Action::DeleteRoom => "only the owner may delete this room",
         _ => "not allowed",
     };
-    ApiError::forbidden("forbidden", what)
+    Error::forbidden("forbidden", what)
 }
 
 /// Maps `StoreError::NotFound` to a 404 naming `what`; other errors convert as usual.
-pub fn not_found(what: &'static str) -> impl Fn(StoreError) -> ApiError {
+pub fn not_found(what: &'static str) -> impl Fn(StoreError) -> Error {
     move |e| match e {
-        StoreError::NotFound => ApiError::not_found(what),
+        StoreError::NotFound => Error::not_found(what),
         other => other.into(),
     }
 }

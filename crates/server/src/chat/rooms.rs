@@ -1,7 +1,7 @@
 //! Rooms, membership, invites and blocks.
 
 use super::{forbidden, member_access, not_found, require};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::state::App;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -32,7 +32,7 @@ pub async fn create_group(
     user: UserId,
     name: String,
     topic: Option<String>,
-) -> ApiResult<Room> {
+) -> Result<Room> {
     let (room, ev) = app
         .store
         .create_group(&NewGroup {
@@ -49,10 +49,10 @@ pub async fn create_group(
 }
 
 /// Opens (or returns) the DM with `peer`. `bool` = newly created.
-pub async fn open_dm(app: &App, user: UserId, peer: UserId) -> ApiResult<(Room, bool)> {
+pub async fn open_dm(app: &App, user: UserId, peer: UserId) -> Result<(Room, bool)> {
     if user == peer {
         return Err(
-            ApiError::unprocessable("invalid_peer", "you cannot open a DM with yourself")
+            Error::unprocessable("invalid_peer", "you cannot open a DM with yourself")
                 .with_field("user_id"),
         );
     }
@@ -70,10 +70,7 @@ pub async fn open_dm(app: &App, user: UserId, peer: UserId) -> ApiResult<(Room, 
             .find(|s| s.dm_peer == Some(peer));
         return match existing {
             Some(s) => Ok((s.room, false)),
-            None => Err(ApiError::forbidden(
-                "blocked",
-                "you cannot message this user",
-            )),
+            None => Err(Error::forbidden("blocked", "you cannot message this user")),
         };
     }
     let (room, created, events) = app
@@ -88,22 +85,22 @@ pub async fn open_dm(app: &App, user: UserId, peer: UserId) -> ApiResult<(Room, 
     Ok((room, created))
 }
 
-pub async fn list(app: &App, user: UserId) -> ApiResult<Vec<RoomSummary>> {
+pub async fn list(app: &App, user: UserId) -> Result<Vec<RoomSummary>> {
     Ok(app.store.rooms_for_user(user).await?)
 }
 
 /// The caller's summary of one room.
-pub async fn get(app: &App, user: UserId, room_id: RoomId) -> ApiResult<RoomSummary> {
+pub async fn get(app: &App, user: UserId, room_id: RoomId) -> Result<RoomSummary> {
     member_access(app, room_id, user).await?;
     app.store
         .rooms_for_user(user)
         .await?
         .into_iter()
         .find(|s| s.room.id == room_id)
-        .ok_or_else(|| ApiError::not_found("room"))
+        .ok_or_else(|| Error::not_found("room"))
 }
 
-pub async fn update(app: &App, user: UserId, room_id: RoomId, patch: RoomPatch) -> ApiResult<Room> {
+pub async fn update(app: &App, user: UserId, room_id: RoomId, patch: RoomPatch) -> Result<Room> {
     require(app, room_id, user, Action::EditRoom).await?;
     if patch.is_empty() {
         return app.store.room(room_id).await.map_err(not_found("room"));
@@ -117,7 +114,7 @@ pub async fn update(app: &App, user: UserId, room_id: RoomId, patch: RoomPatch) 
     Ok(room)
 }
 
-pub async fn delete(app: &App, user: UserId, room_id: RoomId) -> ApiResult<()> {
+pub async fn delete(app: &App, user: UserId, room_id: RoomId) -> Result<()> {
     require(app, room_id, user, Action::DeleteRoom).await?;
     let members = app.store.members(room_id).await?;
     let ev = app
@@ -132,26 +129,26 @@ pub async fn delete(app: &App, user: UserId, room_id: RoomId) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn members(app: &App, user: UserId, room_id: RoomId) -> ApiResult<Vec<Member>> {
+pub async fn members(app: &App, user: UserId, room_id: RoomId) -> Result<Vec<Member>> {
     member_access(app, room_id, user).await?;
     Ok(app.store.members(room_id).await?)
 }
 
-fn join_error(e: StoreError) -> ApiError {
+fn join_error(e: StoreError) -> Error {
     match e {
         StoreError::Conflict("member") => {
-            ApiError::conflict("already_member", "already a member of this room")
+            Error::conflict("already_member", "already a member of this room")
         }
-        StoreError::Conflict("banned") => ApiError::forbidden("banned", "banned from this room"),
+        StoreError::Conflict("banned") => Error::forbidden("banned", "banned from this room"),
         StoreError::Conflict("room_full") => {
-            ApiError::conflict("room_full", "this room has reached its member limit")
+            Error::conflict("room_full", "this room has reached its member limit")
         }
-        StoreError::Conflict("invite_expired") => ApiError::new(
-            axum::http::StatusCode::GONE,
+        StoreError::Conflict("invite_expired") => Error::new(
+            crate::error::ErrorKind::Gone,
             "invite_expired",
             "this invite has expired or been used up",
         ),
-        StoreError::NotFound => ApiError::not_found("room"),
+        StoreError::NotFound => Error::not_found("room"),
         other => other.into(),
     }
 }
@@ -161,14 +158,14 @@ pub async fn add_member(
     user: UserId,
     room_id: RoomId,
     target: UserId,
-) -> ApiResult<Member> {
+) -> Result<Member> {
     require(app, room_id, user, Action::AddMember).await?;
     app.store
         .user_by_id(target)
         .await
         .map_err(not_found("user"))?;
     if app.store.is_blocked_between(user, target).await? {
-        return Err(ApiError::forbidden("blocked", "you cannot add this user"));
+        return Err(Error::forbidden("blocked", "you cannot add this user"));
     }
     let (member, ev) = app
         .store
@@ -194,13 +191,13 @@ pub async fn set_role(
     room_id: RoomId,
     target: UserId,
     role: Role,
-) -> ApiResult<()> {
+) -> Result<()> {
     let (room, me) = member_access(app, room_id, user).await?;
     let them = app
         .store
         .member(room_id, target)
         .await?
-        .ok_or_else(|| ApiError::not_found("member"))?;
+        .ok_or_else(|| Error::not_found("member"))?;
     if role == Role::Owner {
         if !can(&room, me.role, Action::TransferOwnership) {
             return Err(forbidden(Action::TransferOwnership));
@@ -231,16 +228,11 @@ pub async fn set_role(
 }
 
 /// Leave (target = caller) or kick.
-pub async fn remove_member(
-    app: &App,
-    user: UserId,
-    room_id: RoomId,
-    target: UserId,
-) -> ApiResult<()> {
+pub async fn remove_member(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<()> {
     let (room, me) = member_access(app, room_id, user).await?;
     if target == user {
         if room.kind == RoomKind::Dm {
-            return Err(ApiError::forbidden(
+            return Err(Error::forbidden(
                 "forbidden",
                 "you cannot leave a DM; block the user instead",
             ));
@@ -254,7 +246,7 @@ pub async fn remove_member(
                 .filter(|m| m.user_id != user)
                 .count();
             if others > 0 {
-                return Err(ApiError::conflict(
+                return Err(Error::conflict(
                     "owner_must_transfer",
                     "transfer ownership before leaving",
                 ));
@@ -270,7 +262,7 @@ pub async fn remove_member(
             .store
             .member(room_id, target)
             .await?
-            .ok_or_else(|| ApiError::not_found("member"))?;
+            .ok_or_else(|| Error::not_found("member"))?;
         if !can(&room, me.role, Action::Kick) || !can_manage(me.role, them.role) {
             return Err(forbidden(Action::Kick));
         }
@@ -286,10 +278,10 @@ pub async fn remove_member(
     Ok(())
 }
 
-pub async fn ban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> ApiResult<()> {
+pub async fn ban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<()> {
     let (_, me) = require(app, room_id, user, Action::Ban).await?;
     if target == user {
-        return Err(ApiError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_target",
             "you cannot ban yourself",
         ));
@@ -309,7 +301,7 @@ pub async fn ban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Ap
     Ok(())
 }
 
-pub async fn unban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> ApiResult<()> {
+pub async fn unban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<()> {
     require(app, room_id, user, Action::Ban).await?;
     app.store
         .unban(room_id, target)
@@ -317,7 +309,7 @@ pub async fn unban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> 
         .map_err(not_found("ban"))
 }
 
-pub async fn bans(app: &App, user: UserId, room_id: RoomId) -> ApiResult<Vec<UserId>> {
+pub async fn bans(app: &App, user: UserId, room_id: RoomId) -> Result<Vec<UserId>> {
     require(app, room_id, user, Action::Ban).await?;
     Ok(app.store.bans(room_id).await?)
 }
@@ -328,7 +320,7 @@ pub async fn create_invite(
     room_id: RoomId,
     expires_in: Option<Duration>,
     max_uses: Option<i64>,
-) -> ApiResult<Invite> {
+) -> Result<Invite> {
     require(app, room_id, user, Action::Invite).await?;
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -347,7 +339,7 @@ pub async fn create_invite(
 }
 
 /// What an invite leads to, for a preview before accepting.
-pub async fn invite_preview(app: &App, code: &str) -> ApiResult<(Invite, Room)> {
+pub async fn invite_preview(app: &App, code: &str) -> Result<(Invite, Room)> {
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
     let room = app
         .store
@@ -361,7 +353,7 @@ pub async fn invite_preview(app: &App, code: &str) -> ApiResult<(Invite, Room)> 
 }
 
 /// Joins through an invite; joining a room one is already in just returns it.
-pub async fn accept_invite(app: &App, user: UserId, code: &str) -> ApiResult<Room> {
+pub async fn accept_invite(app: &App, user: UserId, code: &str) -> Result<Room> {
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
     match app
         .store
@@ -373,7 +365,7 @@ pub async fn accept_invite(app: &App, user: UserId, code: &str) -> ApiResult<Roo
             app.publish_events([ev]);
         }
         Err(StoreError::Conflict("member")) => {}
-        Err(StoreError::NotFound) => return Err(ApiError::not_found("invite")),
+        Err(StoreError::NotFound) => return Err(Error::not_found("invite")),
         Err(e) => return Err(join_error(e)),
     }
     app.store
@@ -382,11 +374,11 @@ pub async fn accept_invite(app: &App, user: UserId, code: &str) -> ApiResult<Roo
         .map_err(not_found("room"))
 }
 
-pub fn parse_invite_expiry(seconds: Option<i64>) -> ApiResult<Option<Duration>> {
+pub fn parse_invite_expiry(seconds: Option<i64>) -> Result<Option<Duration>> {
     match seconds {
         None => Ok(None),
         Some(s) if (60..=30 * 86400).contains(&s) => Ok(Some(Duration::seconds(s))),
-        Some(_) => Err(ApiError::unprocessable(
+        Some(_) => Err(Error::unprocessable(
             "invalid_expiry",
             "expires_in must be 60 s to 30 days",
         )
@@ -394,9 +386,9 @@ pub fn parse_invite_expiry(seconds: Option<i64>) -> ApiResult<Option<Duration>> 
     }
 }
 
-pub async fn block(app: &App, user: UserId, target: UserId) -> ApiResult<()> {
+pub async fn block(app: &App, user: UserId, target: UserId) -> Result<()> {
     if user == target {
-        return Err(ApiError::unprocessable(
+        return Err(Error::unprocessable(
             "invalid_target",
             "you cannot block yourself",
         ));
@@ -408,6 +400,6 @@ pub async fn block(app: &App, user: UserId, target: UserId) -> ApiResult<()> {
     Ok(app.store.block_user(user, target, app.now()).await?)
 }
 
-pub async fn unblock(app: &App, user: UserId, target: UserId) -> ApiResult<()> {
+pub async fn unblock(app: &App, user: UserId, target: UserId) -> Result<()> {
     Ok(app.store.unblock_user(user, target).await?)
 }

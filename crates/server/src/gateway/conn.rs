@@ -11,13 +11,13 @@ use super::frames::{
 };
 use super::hub::{CLOSE_RESTARTING, CLOSE_SESSION_ENDED, PRESENCE_GRACE};
 use super::outbox::Outbox;
-use crate::api::wire::PublicUser;
 use crate::auth::jwt::TokenError;
 use crate::chat;
 use crate::chat::messages::SendInput;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::http::slots::SlotGuard;
 use crate::state::AppState;
+use crate::wire::PublicUser;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use justus_core::bus::{BusMessage, Ephemeral};
@@ -47,7 +47,7 @@ pub const CLOSE_POLICY: u16 = 4008;
 pub const CLOSE_TOO_MANY: u16 = 4010;
 
 /// A request's outcome: its finished `ack` frame, or the error to answer with.
-type Reply = Result<Utf8Bytes, ApiError>;
+type Reply = Result<Utf8Bytes, Error>;
 type InFlight = Pin<Box<dyn Future<Output = (String, Reply)> + Send>>;
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
@@ -230,7 +230,7 @@ async fn build_ready(
     app: &AppState,
     conn_id: u64,
     who: Identity,
-) -> Result<(Utf8Bytes, Vec<RoomId>), ApiError> {
+) -> Result<(Utf8Bytes, Vec<RoomId>), Error> {
     let user = app.store.user_by_id(who.user).await?;
     let summaries = app.store.rooms_for_user(who.user).await?;
     app.hub.subscribe(
@@ -530,8 +530,8 @@ async fn handle_frame(
     }
 }
 
-fn bad(e: serde_json::Error) -> ApiError {
-    ApiError::unprocessable("invalid_frame", format!("invalid payload: {e}"))
+fn bad(e: serde_json::Error) -> Error {
+    Error::unprocessable("invalid_frame", format!("invalid payload: {e}"))
 }
 
 /// Runs one request through the same use cases as REST.
@@ -619,7 +619,7 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
                 "presence" => {
                     let r: PresenceReq = serde_json::from_value(d).map_err(bad)?;
                     if !matches!(r.status.as_str(), "online" | "idle") {
-                        return Err(ApiError::unprocessable(
+                        return Err(Error::unprocessable(
                             "invalid_status",
                             "status must be online or idle",
                         ));
@@ -628,7 +628,7 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
                     publish_presence(&app, user, &r.status).await;
                     Ok(ack(&id, &json!({})))
                 }
-                _ => Err(ApiError::bad_request("unknown_op", "unknown op")),
+                _ => Err(Error::bad_request("unknown_op", "unknown op")),
             }
         }
         .await;

@@ -46,7 +46,7 @@ pub async fn upgrade(
             == Some(host);
         if !same_host && !app.allowed_origins.iter().any(|o| o == origin) {
             metrics::counter!("gateway_rejected_total", "reason" => "origin").increment(1);
-            return crate::error::ApiError::forbidden(
+            return crate::http::error::ApiError::forbidden(
                 "origin_not_allowed",
                 "this origin may not open a gateway connection",
             )
@@ -55,7 +55,7 @@ pub async fn upgrade(
     }
     if app.hub.is_draining() {
         metrics::counter!("gateway_rejected_total", "reason" => "draining").increment(1);
-        return crate::error::ApiError::unavailable(
+        return crate::http::error::ApiError::unavailable(
             "server restarting: reconnect to another instance",
         )
         .into_response();
@@ -74,14 +74,14 @@ pub async fn upgrade(
             metrics::counter!("gateway_rejected_total", "reason" => format!("unauthenticated_{}", why.label()))
                 .increment(1);
             return match why {
-                Refused::PerIp => crate::error::ApiError::too_many(
+                Refused::PerIp => crate::http::error::ApiError::too_many(
                     "too_many_connections",
                     "too many sockets from your address are still authenticating",
                     1,
                 ),
-                Refused::Global => crate::error::ApiError {
+                Refused::Global => crate::http::error::ApiError {
                     retry_after: Some(1),
-                    ..crate::error::ApiError::new(
+                    ..crate::http::error::ApiError::new(
                         axum::http::StatusCode::SERVICE_UNAVAILABLE,
                         "overloaded",
                         "too many sockets are still authenticating; retry shortly",

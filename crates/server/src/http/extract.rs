@@ -1,7 +1,7 @@
 //! Request extractors that fail with our JSON errors.
 
 use crate::auth::jwt::TokenError;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
@@ -196,4 +196,10 @@ impl FromRequestParts<AppState> for Auth {
             session_id: verified.session_id,
         })
     }
+}
+
+/// Parses a path id, answering 400 `invalid_id` for anything that is not a UUID.
+pub fn parse_id<T: std::str::FromStr>(raw: &str, what: &'static str) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::bad_request("invalid_id", format!("{what} id must be a UUID")))
 }

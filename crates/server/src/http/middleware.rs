@@ -1,6 +1,6 @@
 //! Middleware: request identity and tracing, metrics, security headers, JSON error bodies.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -201,6 +201,33 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
         }
     }
     out
+}
+
+/// Middleware: logs every request refused with 401 or 403 (failed password checks are logged
+/// where they happen, with more detail).
+pub async fn log_refusals(
+    axum::extract::State(app): axum::extract::State<crate::state::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let ip = peer
+        .map(|p| crate::http::client_ip::resolve(p, req.headers(), &app.config.trusted_proxies));
+    let res = next.run(req).await;
+    let status = res.status().as_u16();
+    if matches!(status, 401 | 403) {
+        let code = res
+            .extensions()
+            .get::<crate::http::error::ErrorCode>()
+            .map_or("unknown", |c| c.0);
+        if code != "invalid_credentials" {
+            crate::auth::audit::access_refused(status, code, ip);
+        }
+    }
+    res
 }
 
 #[cfg(test)]

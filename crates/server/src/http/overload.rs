@@ -10,7 +10,7 @@
 //!   would otherwise hold its request forever).
 
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};

@@ -12,16 +12,17 @@
 //! - `email_change`: a user's e-mail changes (each one tells whether an address is taken);
 //! - `register` and `register_conflict`: accounts created, and refused as taken, per network;
 //! - `upload`: a user's uploads and avatar changes (each may decode a whole image);
-//! - login attempts: `auth::throttle`'s rules, reserved before the password is checked, plus a
+//! - login attempts: `limits::login`'s rules, reserved before the password is checked, plus a
 //!   cap on password checks in flight per account and per network (this process).
 
 mod local;
+pub mod login;
 mod redis;
 
-use crate::auth::throttle::{self, Attempt, LoginThrottle, network};
 use crate::config::Config;
 use justus_core::UserId;
 use local::Gcra;
+use login::{Attempt, LoginThrottle, network};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -86,7 +87,7 @@ pub struct LoginTicket<'a> {
 }
 
 enum Reserved {
-    Local(throttle::Reserved),
+    Local(login::Reserved),
     Redis(Vec<String>, Vec<bool>),
 }
 
@@ -269,7 +270,7 @@ impl Limits {
         let mut ticket = LoginTicket {
             limits: self,
             attempt,
-            reserved: Reserved::Local(throttle::Reserved { keys: Vec::new() }),
+            reserved: Reserved::Local(login::Reserved { keys: Vec::new() }),
             in_flight,
         };
         if let Some(r) = self.redis() {
@@ -290,7 +291,7 @@ impl Limits {
     pub async fn login_succeeded(&self, mut ticket: LoginTicket<'_>) {
         let reserved = std::mem::replace(
             &mut ticket.reserved,
-            Reserved::Local(throttle::Reserved { keys: Vec::new() }),
+            Reserved::Local(login::Reserved { keys: Vec::new() }),
         );
         match reserved {
             Reserved::Redis(keys, clear) => {

@@ -2,7 +2,7 @@
 //! timed by Redis's clock so instances with skewed clocks agree). Keys never contain personal
 //! data: accounts and addresses are hashed.
 
-use crate::auth::throttle::{self, Attempt, Key};
+use super::login::{self, Attempt, Key};
 use justus_core::UserId;
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -35,7 +35,7 @@ return 0",
 /// Login attempt: checks every counter and, when none says wait, counts the attempt on each in
 /// the same step (so parallel attempts cannot all pass). KEYS[1] = the (account, network)
 /// trust flag, KEYS[2..] = counters; ARGV[1] = decay (ms), then per counter: free, cap (ms), and
-/// `1` when a trusted pair skips it. The rule is `auth::throttle::wait_for` (a test runs both).
+/// `1` when a trusted pair skips it. The rule is `limits::login::wait_for` (a test runs both).
 /// Returns `{wait ms}` when refused, else `{0, index…}` of the counters that were counted.
 static LOGIN_BEGIN: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -214,10 +214,10 @@ impl RedisLimits {
         a: &Attempt,
     ) -> redis::RedisResult<Result<(Vec<String>, Vec<bool>), Duration>> {
         // The untrusted key set; the script skips what a trusted pair does not count on.
-        let all = throttle::keys_for(a, false);
-        let trusted_skips = throttle::keys_for(a, true);
+        let all = login::keys_for(a, false);
+        let trusted_skips = login::keys_for(a, true);
         let mut inv = LOGIN_BEGIN.key(self.trust_key(a));
-        inv.arg(ms(throttle::DECAY));
+        inv.arg(ms(login::DECAY));
         for (k, rule) in &all {
             inv.key(self.login_key(k));
             let skip = !trusted_skips.iter().any(|(t, _)| t == k);
@@ -255,7 +255,7 @@ impl RedisLimits {
         clear: &[bool],
     ) -> redis::RedisResult<()> {
         let mut inv = LOGIN_SUCCESS.key(self.trust_key(a));
-        inv.arg(throttle::TRUST.as_secs());
+        inv.arg(login::TRUST.as_secs());
         for (k, c) in keys.iter().zip(clear) {
             inv.key(k).arg(if *c { 1 } else { 0 });
         }

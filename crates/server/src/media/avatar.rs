@@ -4,7 +4,7 @@
 
 use super::images;
 use crate::chat::{forbidden, member_access};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::state::App;
 use justus_core::avatar::{AVATAR_SIDE, Crop};
 use justus_core::media::{Media, MediaKind, storage_key};
@@ -23,9 +23,9 @@ impl AvatarChange {
     pub fn from_request(
         avatar: Option<Option<String>>,
         crop: Option<Crop>,
-    ) -> ApiResult<Option<Self>> {
+    ) -> Result<Option<Self>> {
         let bad_crop = || {
-            ApiError::unprocessable("invalid_crop", "`avatar_crop` needs a new `avatar` with it")
+            Error::unprocessable("invalid_crop", "`avatar_crop` needs a new `avatar` with it")
                 .with_field("avatar_crop")
         };
         match avatar {
@@ -35,7 +35,7 @@ impl AvatarChange {
             Some(None) => Ok(Some(Self::Remove)),
             Some(Some(id)) => {
                 let source = id.parse().map_err(|_| {
-                    ApiError::unprocessable("invalid_id", "avatar must be a media id (UUID)")
+                    Error::unprocessable("invalid_id", "avatar must be a media id (UUID)")
                         .with_field("avatar")
                 })?;
                 Ok(Some(Self::Set { source, crop }))
@@ -51,9 +51,9 @@ pub async fn create(
     owner: UserId,
     source: MediaId,
     crop: Option<Crop>,
-) -> ApiResult<MediaId> {
+) -> Result<MediaId> {
     let not_yours = || {
-        ApiError::forbidden(
+        Error::forbidden(
             "media_not_owned",
             "the avatar must be one of your own uploads",
         )
@@ -79,7 +79,7 @@ pub async fn create(
         u32::try_from(w).unwrap_or(0),
         u32::try_from(h).unwrap_or(0),
     )
-    .map_err(|e| ApiError::from(e).with_field("avatar_crop"))?;
+    .map_err(|e| Error::from(e).with_field("avatar_crop"))?;
     // Each change decodes the whole source image: it counts as an upload.
     super::upload::rate_limit(app, owner).await?;
 
@@ -92,7 +92,7 @@ pub async fn create(
             let tmp = tempfile::NamedTempFile::new_in(&svc.tmp_dir)
                 .map_err(|e| {
                     tracing::error!(error = %e, "cannot create an avatar temp file");
-                    ApiError::internal()
+                    Error::internal()
                 })?
                 .into_temp_path();
             svc.store
@@ -100,7 +100,7 @@ pub async fn create(
                 .await
                 .map_err(|e| {
                     tracing::error!(error = %e, "cannot fetch an avatar source");
-                    ApiError::unavailable("media storage is unavailable; retry shortly")
+                    Error::unavailable("media storage is unavailable; retry shortly")
                 })?;
             let p = tmp.to_path_buf();
             _fetched = Some(tmp);
@@ -122,7 +122,7 @@ pub async fn create(
         .map(|m| i64::try_from(m.len()).unwrap_or(i64::MAX))
         .map_err(|e| {
             tracing::error!(error = %e, "cannot stat an avatar");
-            ApiError::internal()
+            Error::internal()
         })?;
 
     let now = app.now();
@@ -149,7 +149,7 @@ pub async fn create(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "cannot store an avatar");
-            ApiError::unavailable("media storage is unavailable; retry shortly")
+            Error::unavailable("media storage is unavailable; retry shortly")
         })?;
     if let Err(e) = app.store.create_media(&media).await {
         if let Err(e) = svc.store.delete(&key).await {
@@ -163,8 +163,8 @@ pub async fn create(
     Ok(media.id)
 }
 
-fn not_image() -> ApiError {
-    ApiError::unprocessable(
+fn not_image() -> Error {
+    Error::unprocessable(
         "avatar_not_image",
         "an avatar must be made from an image upload",
     )
@@ -172,7 +172,7 @@ fn not_image() -> ApiError {
 }
 
 /// Applies `change` to the caller's profile.
-pub async fn set_for_user(app: &App, user: UserId, change: AvatarChange) -> ApiResult<User> {
+pub async fn set_for_user(app: &App, user: UserId, change: AvatarChange) -> Result<User> {
     let avatar = match change {
         AvatarChange::Remove => None,
         AvatarChange::Set { source, crop } => Some(create(app, user, source, crop).await?),
@@ -182,10 +182,10 @@ pub async fn set_for_user(app: &App, user: UserId, change: AvatarChange) -> ApiR
 
 /// Checks that `user` may change the group avatar of `room_id` (members only, else 404; DMs
 /// 422; admins and the owner, else 403).
-pub async fn check_room(app: &App, user: UserId, room_id: RoomId) -> ApiResult<Room> {
+pub async fn check_room(app: &App, user: UserId, room_id: RoomId) -> Result<Room> {
     let (room, member) = member_access(app, room_id, user).await?;
     if room.kind == RoomKind::Dm {
-        return Err(ApiError::unprocessable(
+        return Err(Error::unprocessable(
             "dm_has_no_avatar",
             "direct messages have no group avatar",
         )
@@ -203,7 +203,7 @@ pub async fn set_for_room(
     user: UserId,
     room_id: RoomId,
     change: AvatarChange,
-) -> ApiResult<Room> {
+) -> Result<Room> {
     check_room(app, user, room_id).await?;
     let avatar = match change {
         AvatarChange::Remove => None,
@@ -214,7 +214,7 @@ pub async fn set_for_room(
         .set_room_avatar(room_id, avatar, user, app.now())
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("room"),
+            StoreError::NotFound => Error::not_found("room"),
             other => other.into(),
         })?;
     app.publish_events([ev]);

@@ -7,8 +7,7 @@
 //! alone. Waiting is bounded: past `MEDIA_DECODE_QUEUE` waiting decodes, a request is refused at
 //! once (`503 media_busy`) instead of holding its connection and temp file in a growing queue.
 
-use crate::error::ApiError;
-use axum::http::StatusCode;
+use crate::error::Error;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -51,12 +50,12 @@ impl Drop for DecodePermit {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Busy;
 
-impl From<Busy> for ApiError {
+impl From<Busy> for Error {
     fn from(_: Busy) -> Self {
-        ApiError {
+        Error {
             retry_after: Some(BUSY_RETRY_AFTER_SECS),
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+            ..Error::new(
+                crate::error::ErrorKind::Unavailable,
                 "media_busy",
                 "the server is busy processing images; retry shortly",
             )

@@ -16,6 +16,7 @@
 pub mod archive;
 pub mod avatar;
 pub mod budget;
+pub mod disposition;
 pub mod images;
 pub mod quota;
 pub mod s3;
@@ -26,9 +27,9 @@ pub mod sweep;
 pub mod upload;
 
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ErrorKind;
+use crate::error::{Error, Result};
 use anyhow::Context;
-use axum::http::StatusCode;
 use justus_core::MediaId;
 use justus_core::media::{
     Media, MediaLimits, MediaStore, Rejection, Scanner, ServeHeaders, storage_key, thumb_key,
@@ -123,12 +124,12 @@ impl MediaService {
         mime: &str,
         cost: fn(&images::Header) -> u64,
         job: impl FnOnce(&Path, &images::Header, u64) -> Result<T, Rejection> + Send + 'static,
-    ) -> ApiResult<T> {
+    ) -> Result<T> {
         let file_bytes = tokio::fs::metadata(&path)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "cannot stat an image to decode");
-                ApiError::internal()
+                Error::internal()
             })?
             .len();
         let permit = self
@@ -159,12 +160,12 @@ impl MediaService {
 /// Runs an image job on the blocking pool; its refusal becomes the API error.
 async fn blocking<T: Send + 'static>(
     job: impl FnOnce() -> Result<T, Rejection> + Send + 'static,
-) -> ApiResult<T> {
+) -> Result<T> {
     tokio::task::spawn_blocking(job)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "image task failed");
-            ApiError::internal()
+            Error::internal()
         })?
         .map_err(rejected)
 }
@@ -210,29 +211,26 @@ pub fn serve_headers(media: &Media, variant: Variant) -> ServeHeaders {
     };
     ServeHeaders {
         content_type: mime.to_owned(),
-        content_disposition: crate::api::media::content_disposition(inline, &media.name)
-            .to_str()
-            .unwrap_or("attachment")
-            .to_owned(),
+        content_disposition: disposition::content_disposition(inline, &media.name),
         cache_control: "private, max-age=300".to_owned(),
     }
 }
 
 /// Counts a refused upload by reason and turns it into the API error.
-pub fn rejected(r: Rejection) -> ApiError {
+pub fn rejected(r: Rejection) -> Error {
     metrics::counter!("media_rejections_total", "reason" => r.code()).increment(1);
-    let status = match &r {
+    let kind = match &r {
         Rejection::UnsupportedType { .. } | Rejection::ExtensionMismatch { .. } => {
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
+            ErrorKind::UnsupportedType
         }
         Rejection::TooLarge { .. }
         | Rejection::BodyTooLarge { .. }
-        | Rejection::QuotaExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        | Rejection::QuotaExceeded { .. } => ErrorKind::TooLarge,
         Rejection::ImageTooLarge { .. }
         | Rejection::InvalidImage
         | Rejection::ArchiveTooLarge
         | Rejection::InvalidArchive
-        | Rejection::Infected => StatusCode::UNPROCESSABLE_ENTITY,
+        | Rejection::Infected => ErrorKind::Invalid,
     };
-    ApiError::new(status, r.code(), r.message()).with_field("file")
+    Error::new(kind, r.code(), r.message()).with_field("file")
 }

@@ -14,7 +14,7 @@
 
 use super::quota::Reservation;
 use super::{MediaService, Variant, images, rejected};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::state::App;
 use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError};
@@ -34,24 +34,24 @@ const SNIFF_BYTES: usize = 8192;
 /// Parts other than `file` tolerated (and skipped) before it.
 const MAX_OTHER_PARTS: usize = 4;
 
-fn multipart_error(e: MultipartError) -> ApiError {
+fn multipart_error(e: MultipartError) -> Error {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        return Error::new(
+            crate::error::ErrorKind::TooLarge,
             "payload_too_large",
             "the upload is larger than any allowed file",
         );
     }
-    ApiError::bad_request(
+    Error::bad_request(
         "invalid_multipart",
         format!("the multipart body could not be read: {}", e.body_text()),
     )
 }
 
-fn internal(what: &'static str) -> impl FnOnce(std::io::Error) -> ApiError {
+fn internal(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
     move |e| {
         tracing::error!(error = %e, "media upload: {what}");
-        ApiError::internal()
+        Error::internal()
     }
 }
 
@@ -68,7 +68,7 @@ async fn receive(
     svc: &MediaService,
     field: &mut Field<'_>,
     reservation: &Reservation<'_>,
-) -> ApiResult<Received> {
+) -> Result<Received> {
     let name = sanitize_file_name(field.file_name().unwrap_or(""));
     let tmp = NamedTempFile::new_in(&svc.tmp_dir).map_err(internal("temp file"))?;
     let mut out = tokio::fs::File::from_std(tmp.reopen().map_err(internal("temp file"))?);
@@ -116,7 +116,7 @@ async fn receive(
         None => {
             if head.is_empty() {
                 return Err(
-                    ApiError::unprocessable("empty_file", "the file is empty").with_field("file")
+                    Error::unprocessable("empty_file", "the file is empty").with_field("file")
                 );
             }
             let d = sniff(&head, &name)?;
@@ -138,7 +138,7 @@ async fn receive(
     })
 }
 
-fn sniff(head: &[u8], name: &str) -> ApiResult<justus_core::media::Decided> {
+fn sniff(head: &[u8], name: &str) -> Result<justus_core::media::Decided> {
     let sniffed = infer::get(head).map(|t| t.mime_type());
     decide(sniffed, head, name).map_err(rejected)
 }
@@ -151,11 +151,11 @@ struct Stored<'a> {
 }
 
 impl Stored<'_> {
-    async fn put(&mut self, key: String, path: &Path, headers: &ServeHeaders) -> ApiResult<()> {
+    async fn put(&mut self, key: String, path: &Path, headers: &ServeHeaders) -> Result<()> {
         self.svc.store.put(&key, path, headers).await.map_err(|e| {
             tracing::error!(error = %e, "media store put failed");
             metrics::counter!("media_store_errors_total").increment(1);
-            ApiError::unavailable("media storage is unavailable; retry shortly")
+            Error::unavailable("media storage is unavailable; retry shortly")
         })?;
         self.keys.push(key);
         Ok(())
@@ -177,9 +177,9 @@ impl Stored<'_> {
 const MAX_DURATION_MS: i64 = 24 * 3600 * 1000;
 
 /// Reads the optional `duration_ms` part (a few digits, read with a bound).
-async fn read_duration(mut f: axum::extract::multipart::Field<'_>) -> ApiResult<i64> {
+async fn read_duration(mut f: axum::extract::multipart::Field<'_>) -> Result<i64> {
     let invalid = || {
-        ApiError::unprocessable(
+        Error::unprocessable(
             "invalid_duration",
             "`duration_ms` must be a whole number of milliseconds up to a day",
         )
@@ -200,7 +200,7 @@ async fn read_duration(mut f: axum::extract::multipart::Field<'_>) -> ApiResult<
 }
 
 /// Runs the whole pipeline for one `multipart/form-data` body; returns the recorded upload.
-pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiResult<Media> {
+pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> Result<Media> {
     let svc = &app.media;
     rate_limit(app, owner).await?;
     let mut skipped = 0;
@@ -215,13 +215,13 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiRe
             // Other parts are ignored, but only a few: the body limit is lifted for uploads.
             Some(_) if skipped < MAX_OTHER_PARTS => skipped += 1,
             Some(_) => {
-                return Err(ApiError::bad_request(
+                return Err(Error::bad_request(
                     "invalid_multipart",
                     "too many parts before the `file` part",
                 ));
             }
             None => {
-                return Err(ApiError::bad_request(
+                return Err(Error::bad_request(
                     "missing_file",
                     "send the file in a multipart field named `file`",
                 )
@@ -248,7 +248,7 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> ApiRe
             Err(e) => {
                 metrics::counter!("media_scans_total", "result" => "error").increment(1);
                 tracing::error!(error = %e, "virus scan failed; upload refused (fail closed)");
-                return Err(ApiError::unavailable(
+                return Err(Error::unavailable(
                     "the virus scanner is unavailable; the upload was not stored, retry later",
                 ));
             }
@@ -295,10 +295,10 @@ fn received_size(m: &Media) -> u64 {
 }
 
 /// The per-user upload rate (uploads and avatar changes; both decode images).
-pub async fn rate_limit(app: &App, user: UserId) -> ApiResult<()> {
+pub async fn rate_limit(app: &App, user: UserId) -> Result<()> {
     if let Err(wait) = app.limits.upload(user).await {
         metrics::counter!("media_rate_limited_total").increment(1);
-        return Err(ApiError::too_many(
+        return Err(Error::too_many(
             "rate_limited",
             "too many uploads; try again shortly",
             wait.as_secs_f64().ceil() as u64,
@@ -312,7 +312,7 @@ async fn store_checked(
     media: &mut Media,
     received: Received,
     stored: &mut Stored<'_>,
-) -> ApiResult<()> {
+) -> Result<()> {
     let svc = &app.media;
     let limits = svc.limits.clone();
     let quota = limits.quota_bytes;
@@ -361,7 +361,7 @@ async fn store_checked(
                     .await
                     .map_err(|e| {
                         tracing::error!(error = %e, "archive task failed");
-                        ApiError::internal()
+                        Error::internal()
                     })?
                     .map_err(rejected)?;
             }

@@ -1,7 +1,8 @@
-//! Wire types shared by several resources (what goes over the network), kept apart from the
-//! domain types so the API can stay stable while the model changes.
+//! Wire types shared by the REST API and the gateway (what goes over the network), kept apart
+//! from the domain types so the API can stay stable while the model changes.
 
 use chrono::{DateTime, Utc};
+use justus_core::ai::AiPrefs;
 use justus_core::session::Session;
 use justus_core::user::User;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -20,7 +21,7 @@ pub struct Me {
     pub updated_at: DateTime<Utc>,
     /// AI preferences (in `GET/PATCH /users/me`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ai: Option<crate::api::ai::AiPrefsView>,
+    pub ai: Option<AiPrefsView>,
     /// The avatar's media id (a 512×512 WebP); fetch it from `/api/v1/users/{id}/avatar`.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub avatar: Option<Uuid>,
@@ -99,16 +100,6 @@ where
     Option::<T>::deserialize(de).map(Some)
 }
 
-/// Parses a path id, answering 400 `invalid_id` for anything that is not a UUID.
-pub fn parse_id<T: std::str::FromStr>(
-    raw: &str,
-    what: &'static str,
-) -> Result<T, crate::error::ApiError> {
-    raw.parse().map_err(|_| {
-        crate::error::ApiError::bad_request("invalid_id", format!("{what} id must be a UUID"))
-    })
-}
-
 /// A room as the caller sees it.
 #[derive(Serialize, ToSchema)]
 pub struct RoomView {
@@ -177,6 +168,25 @@ impl RoomView {
             last_message: s.last_message,
             dm_peer: peer.map(PublicUser::from),
             ..Self::bare(&s.room)
+        }
+    }
+}
+
+/// A user's AI preferences (in `GET/PATCH /users/me` as `ai`).
+#[derive(Serialize, ToSchema, Clone, Debug)]
+pub struct AiPrefsView {
+    /// BCP-47 tag, e.g. `de` or `pt-BR`; null = none chosen.
+    pub preferred_language: Option<String>,
+    /// Translate incoming messages into `preferred_language` automatically (client side: it
+    /// calls the translate endpoint per message; results are cached server-side).
+    pub auto_translate: bool,
+}
+
+impl From<AiPrefs> for AiPrefsView {
+    fn from(p: AiPrefs) -> Self {
+        Self {
+            preferred_language: p.preferred_language,
+            auto_translate: p.auto_translate,
         }
     }
 }

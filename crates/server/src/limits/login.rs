@@ -15,7 +15,7 @@
 //! - **Networks.** IPv6 clients are keyed by their /64 (one subscriber's prefix), IPv4 by address.
 //!
 //! The rules and the in-process counters are here; scaled out, Redis applies the same rules
-//! atomically in one script (`crate::limits`), checked against these by a test.
+//! atomically in one script (`limits::redis`), checked against these by a test.
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
