@@ -10,6 +10,7 @@ pub mod auth;
 pub mod bus;
 pub mod chat;
 pub mod config;
+pub mod database;
 pub mod error;
 pub mod gateway;
 pub mod http;
@@ -17,8 +18,8 @@ pub mod limits;
 pub mod media;
 pub mod secrets;
 pub mod state;
-pub mod storage;
 pub mod telemetry;
+pub mod tls;
 pub mod web;
 pub mod wire;
 
@@ -79,7 +80,7 @@ impl Server {
 
 /// Builds the application state from config: store (with migrations), keys, hashing.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
-    let store = storage::open(&config).await?;
+    let store = database::open(&config).await?;
     let secrets = secrets::signing_secrets(&config)?;
     let issuer = config
         .public_url

@@ -20,7 +20,8 @@ fn rank(module: &str) -> Option<u8> {
         "api" | "gateway" | "http" | "web" => 4,
         "ai" | "media" => 3,
         "chat" | "auth" => 2,
-        "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "storage" | "telemetry" => 1,
+        "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "database" | "telemetry"
+        | "tls" => 1,
         _ => return None,
     })
 }
@@ -35,7 +36,7 @@ const SAME_RANK_EDGES: &[(&str, &str)] = &[
     ("api", "web"),
     ("web", "http"),
     ("secrets", "config"),
-    ("storage", "config"),
+    ("database", "config"),
     ("limits", "config"),
 ];
 

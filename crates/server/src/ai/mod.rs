@@ -312,11 +312,6 @@ impl AiService {
         }
         metrics::gauge!("ai_breaker_state").set(b.state(now).gauge());
     }
-
-    /// The breaker's state, for tests and readiness output.
-    pub fn breaker_state(&self) -> justus_core::ai::BreakerState {
-        self.breaker.lock().state(self.now())
-    }
 }
 
 /// Remembers whether a stream already delivered text (then a retry would repeat it).

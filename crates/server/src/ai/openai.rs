@@ -25,6 +25,7 @@ impl OpenAiCompatible {
         model: String,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
+        crate::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())

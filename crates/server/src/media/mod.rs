@@ -18,11 +18,11 @@ pub mod avatar;
 pub mod budget;
 pub mod disposition;
 pub mod images;
+pub mod local;
 pub mod quota;
 pub mod s3;
 pub mod scan;
 pub mod signing;
-pub mod storage;
 pub mod sweep;
 pub mod upload;
 
@@ -82,7 +82,7 @@ impl MediaService {
                 Arc::new(s3::S3MediaStore::from_config(config, bucket)?)
             }
             None => Arc::new(
-                storage::LocalMediaStore::new(root.join("objects"))
+                local::LocalMediaStore::new(root.join("objects"))
                     .with_context(|| format!("cannot create {}", root.display()))?,
             ),
         };

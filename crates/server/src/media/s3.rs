@@ -6,7 +6,7 @@
 //! each object at PUT, for S3-compatible servers that ignore the `response-*` overrides (s3s-fs
 //! does) and for anything that reads the bucket without our URLs.
 
-use super::storage::valid_key;
+use super::local::valid_key;
 use crate::config::Config;
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -28,9 +28,7 @@ pub struct S3MediaStore {
 
 impl S3MediaStore {
     pub fn from_config(config: &Config, bucket: &str) -> anyhow::Result<Self> {
-        // reqwest is built without a bundled crypto provider; use ring (already in our tree).
-        // Err only means a provider is installed already, which is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::tls::install_crypto_provider();
         let mut client = ClientOptions::new().with_timeout(Duration::from_secs(60));
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(bucket)
