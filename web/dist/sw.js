@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '37f0a4034e56';
+const VERSION = '637f3c7ffd8e';
 const PRECACHE = [
-  "/assets/CropDialog-BMDlHvoQ.js",
-  "/assets/Lightbox-DN2Gj95C.js",
-  "/assets/VoiceRecorder-yWHOPL3E.js",
-  "/assets/index-42yN5Hkm.js",
+  "/assets/CropDialog-BsiSe_Y-.js",
+  "/assets/Lightbox-BtcSfAh4.js",
+  "/assets/VoiceRecorder-DuIoeoRw.js",
   "/assets/index-BNAN204v.css",
+  "/assets/index-rlm4ur3j.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

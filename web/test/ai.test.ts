@@ -62,7 +62,7 @@ describe('ai.delta assembly', () => {
 
 const msg = (over: Partial<Message> = {}): Message => ({
   id: 'm1', room_id: 'r', seq: 1, sender_id: 'bob', client_id: 'c', body: 'Hallo Welt', reply_to: null, mentions: [],
-  mentions_room: false, pinned: false, reactions: [], created_at: '2026-11-25T10:00:00Z', edited_at: null, deleted_at: null, ...over,
+  mentions_room: false, pinned: false, reactions: [], created_at: '2026-11-25T10:00:00Z', edited_at: null, deleted_at: null, attachments: [], ...over,
 });
 const tr = (text: string, lang = 'en'): Translation => ({ message_id: 'm1', lang, text, cached: false });
 

@@ -287,19 +287,12 @@ describe('attachments in the outbox', () => {
 });
 
 describe('avatars', () => {
-  it('finds the avatar field in the OpenAPI schemas, or none', async () => {
-    const { avatarFieldOf, avatarSupport, resetAvatarSupport } = await import('../src/lib/mediaAvatar');
-    const doc = { components: { schemas: { PatchMe: { properties: { display_name: {}, avatar_media_id: {} } }, PatchRoom: { properties: { name: {} } } } } };
-    expect(avatarFieldOf(doc, 'PatchMe')).toBe('avatar_media_id');
-    expect(avatarFieldOf(doc, 'PatchRoom')).toBeNull();
-    expect(avatarFieldOf({}, 'PatchMe')).toBeNull();
-    resetAvatarSupport();
-    const ok = (async () => new Response(JSON.stringify(doc))) as unknown as typeof fetch;
-    expect(await avatarSupport('', ok)).toEqual({ user: 'avatar_media_id', room: null });
-    resetAvatarSupport();
-    const down = (async () => { throw new TypeError('offline'); }) as unknown as typeof fetch;
-    expect(await avatarSupport('', down)).toEqual({ user: null, room: null });
-    resetAvatarSupport();
+  it('sets the avatar through the field the OpenAPI document names (no run-time lookup)', async () => {
+    const { AVATAR_FIELD, avatarPatch } = await import('../src/lib/mediaAvatar');
+    const { readFileSync } = await import('node:fs');
+    const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'));
+    for (const schema of ['PatchMe', 'PatchRoom']) expect(Object.keys(doc.components.schemas[schema].properties)).toContain(AVATAR_FIELD);
+    expect(avatarPatch('m1')).toEqual({ avatar: 'm1' });
   });
   it('crop: starts centred, never leaves empty corners, zooms around the centre', async () => {
     const { clampCrop, cropRect, initialCrop, zoomTo } = await import('../src/lib/mediaAvatar');

@@ -6,7 +6,7 @@ const NOW = Date.parse('2026-11-25T12:00:00Z');
 const msg = (p: Partial<Message> = {}): Message => ({
   id: 'm1', room_id: 'r1', seq: 5, sender_id: 'bob', client_id: 'c1', body: 'hi', reply_to: null,
   mentions: [], mentions_room: false, pinned: false, reactions: [], created_at: new Date(NOW - 1000).toISOString(),
-  edited_at: null, deleted_at: null, ...p,
+  edited_at: null, deleted_at: null, attachments: [], ...p,
 });
 const input = (p: Partial<NotifyInput> = {}): NotifyInput => ({
   pref: 'all', permission: 'granted', hidden: true, me: 'alice', roomKind: 'group', message: msg(), now: NOW, ...p,

@@ -6,7 +6,7 @@ import type { Message } from '../src/lib/types';
 function msg(i: OutboxItem, seq: number): Message {
   return {
     id: 'm' + seq, room_id: i.room_id, seq, sender_id: 'me', client_id: i.client_id, body: i.body, reply_to: null,
-    mentions: [], mentions_room: false, pinned: false, reactions: [], created_at: '', edited_at: null, deleted_at: null,
+    mentions: [], mentions_room: false, pinned: false, reactions: [], created_at: '', edited_at: null, deleted_at: null, attachments: [],
   };
 }
 

@@ -6,7 +6,7 @@ import type { Message, RoomEvent } from '../src/lib/types';
 const m = (seq: number, o: Partial<Message> = {}): Message => ({
   id: 'm' + seq, room_id: 'r', seq, sender_id: 'me', client_id: 'c' + seq, body: 'b' + seq, reply_to: null,
   mentions: [], mentions_room: false, pinned: false, reactions: [], created_at: '2024-01-01T00:00:0' + (seq % 10) + 'Z',
-  edited_at: null, deleted_at: null, ...o,
+  edited_at: null, deleted_at: null, attachments: [], ...o,
 });
 const item = (cid: string, body: string, state: 'queued' | 'failed' = 'queued'): OutboxItem => ({
   client_id: cid, room_id: 'r', body, created_at: '', order: 1, state,

@@ -3,7 +3,7 @@
 // Plain TypeScript on top of the Client; the UI reads it through the client's `changes`.
 import { ApiError, enc } from './api';
 import type { Client } from './client';
-import type { Me, Message } from './types';
+import type { AiPrefsView, ClientConfig, Me, Message, PatchMe, RoomAi, SuggestionsView, SummaryView, TranslationView } from './types';
 import { AiStreams, type AiDelta } from './aiStream';
 import { TranslationCache, shouldAutoTranslate, translationKey, type Translation } from './aiTranslate';
 import { aiErrorMessage } from './aiErrors';
@@ -15,27 +15,18 @@ export type TranslationState =
   | { status: 'hidden'; translation: Translation }
   | { status: 'error'; message: string };
 
-export interface ClientConfig {
-  ai: { enabled: boolean; features: string[] };
-}
+export type { ClientConfig };
 
-export interface AiPrefs {
-  preferred_language: string | null;
-  auto_translate: boolean;
-}
+/**
+ * The reader's AI preferences as the client holds them: both fields always present (defaults
+ * until `GET /users/me` answers), where the wire form (`AiPrefsView`) may leave out the language.
+ */
+export type AiPrefs = Required<AiPrefsView>;
 
-export type MeWithAi = Me & { ai?: AiPrefs };
+const prefsFrom = (v: AiPrefsView): AiPrefs => ({ auto_translate: v.auto_translate, preferred_language: v.preferred_language ?? null });
 
-export interface Summary {
-  summary: string | null;
-  message_count: number;
-  up_to_seq: number | null;
-}
-
-export interface Suggestions {
-  message_id: string | null;
-  suggestions: string[];
-}
+export type Summary = SummaryView;
+export type Suggestions = SuggestionsView;
 
 /** The assistant's username (it cannot be registered by people). */
 export const BOT_USERNAME = 'ai';
@@ -89,8 +80,8 @@ export class AiService {
       this.loaded = (async () => {
         this.config = await fetchConfig(this.fetchFn);
         try {
-          const me = await this.c.api.get<MeWithAi>('/users/me');
-          if (me.ai) this.prefs = { ...me.ai };
+          const me = await this.c.api.get<Me>('/users/me');
+          if (me.ai) this.prefs = prefsFrom(me.ai);
         } catch {
           /* offline: defaults until next time */
           this.loaded = null;
@@ -104,8 +95,9 @@ export class AiService {
   // ---------- preferences ----------
 
   async setPrefs(p: Partial<AiPrefs>): Promise<void> {
-    const me = await this.c.api.patch<MeWithAi>('/users/me', p as Record<string, unknown>);
-    if (me.ai) this.prefs = { ...me.ai };
+    const body: PatchMe = p;
+    const me = await this.c.api.patch<Me>('/users/me', body);
+    if (me.ai) this.prefs = prefsFrom(me.ai);
     else this.prefs = { ...this.prefs, ...p };
     this.c.emit();
   }
@@ -128,7 +120,7 @@ export class AiService {
     let p = this.roomAiLoading.get(roomId);
     if (!p) {
       p = this.c.api
-        .get<{ room_id: string; ai_enabled: boolean }>(`/rooms/${roomId}/ai`)
+        .get<RoomAi>(`/rooms/${roomId}/ai`)
         .then((r) => r.ai_enabled, (e) => {
           if (e instanceof ApiError && (e.code === 'ai_disabled' || e.status === 404)) return false;
           throw e;
@@ -191,7 +183,7 @@ export class AiService {
 
   translate(roomId: string, m: Message, lang = this.targetLanguage()): Promise<Translation> {
     return this.translations.fetch(m, lang, () =>
-      this.c.api.post<Translation>(`/rooms/${roomId}/messages/${enc(m.id)}/translate`, { lang }),
+      this.c.api.post<TranslationView>(`/rooms/${roomId}/messages/${enc(m.id)}/translate`, { lang }),
     );
   }
 

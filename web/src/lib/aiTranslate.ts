@@ -1,13 +1,8 @@
 // Translation: a client cache per (message, version, language) with one request in flight per
 // key, and the pure decision whether a message should be translated automatically.
-import type { Message } from './types';
+import type { Message, TranslationView } from './types';
 
-export interface Translation {
-  message_id: string;
-  lang: string;
-  text: string;
-  cached: boolean;
-}
+export type Translation = TranslationView;
 
 /** A message's version: an edit makes a new one (the server caches the same way). */
 export const messageVersion = (m: Pick<Message, 'created_at' | 'edited_at'>): string => m.edited_at ?? m.created_at;

@@ -1,6 +1,6 @@
 // REST client: access token in memory, refresh token in an HttpOnly cookie. Concurrent 401s
 // share one refresh (single flight); a request is retried once after a refresh.
-import type { AuthResponse, Me } from './types';
+import type { AuthResponse, ErrorBody, Me } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -215,7 +215,7 @@ async function toError(res: Response): Promise<ApiError> {
   let code = 'http_' + res.status;
   let message = res.statusText || 'request failed';
   try {
-    const j = (await res.json()) as { error?: { code?: string; message?: string; retry_after_ms?: number } };
+    const j = (await res.json()) as Partial<ErrorBody>;
     if (j.error?.code) code = j.error.code;
     if (j.error?.message) message = j.error.message;
   } catch {

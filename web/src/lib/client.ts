@@ -10,8 +10,8 @@ import { Rooms } from './rooms';
 import type { CacheStore } from './cache';
 import { Emitter } from './emitter';
 import type {
-  EventsPage, InviteView, Me, Media, MemberView, Message, MessagePage, PublicUser, Ready, Room, RoomEvent,
-  SearchResult, SessionView,
+  EventsPage, InviteView, Me, Media, MemberList, MemberView, Message, MessagePage, PinList, PublicUser, Ready, Room,
+  RoomEvent, RoomList, SearchResult, SearchResults, SessionList, SessionView, UserList,
 } from './types';
 
 export type Phase = 'loading' | 'auth' | 'app';
@@ -224,7 +224,7 @@ export class Client {
   private async onReady(d: Ready): Promise<void> {
     for (const p of d.presence) this.presence.set(p.user_id, p.status);
     try {
-      const { rooms } = await this.api.get<{ rooms: Room[] }>('/rooms');
+      const { rooms } = await this.api.get<RoomList>('/rooms');
       // Keep the last_seq we applied: catch-up moves it forward.
       this.rooms.setAll(rooms);
       for (const r of rooms) if (r.dm_peer) this.users.set(r.dm_peer.id, r.dm_peer);
@@ -348,7 +348,7 @@ export class Client {
   }
 
   async loadMembers(roomId: string): Promise<MemberView[]> {
-    const { members } = await this.api.get<{ members: MemberView[] }>(`/rooms/${roomId}/members`);
+    const { members } = await this.api.get<MemberList>(`/rooms/${roomId}/members`);
     this.members.set(roomId, members);
     const rm = this.receiptMap(roomId);
     for (const m of members) {
@@ -384,7 +384,7 @@ export class Client {
   }
 
   async searchUsers(q: string): Promise<PublicUser[]> {
-    const { users } = await this.api.get<{ users: PublicUser[] }>(`/users?search=${enc(q)}&limit=10`);
+    const { users } = await this.api.get<UserList>(`/users?search=${enc(q)}&limit=10`);
     for (const u of users) this.users.set(u.id, u);
     return users.filter((u) => u.id !== this.me?.id);
   }
@@ -478,12 +478,12 @@ export class Client {
   }
 
   async pins(roomId: string): Promise<Message[]> {
-    return (await this.api.get<{ messages: Message[] }>(`/rooms/${roomId}/pins`)).messages;
+    return (await this.api.get<PinList>(`/rooms/${roomId}/pins`)).messages;
   }
 
   async search(q: string, roomId?: string): Promise<SearchResult[]> {
     const r = roomId ? `&room=${roomId}` : '';
-    return (await this.api.get<{ results: SearchResult[] }>(`/search?q=${enc(q)}${r}&limit=30`)).results;
+    return (await this.api.get<SearchResults>(`/search?q=${enc(q)}${r}&limit=30`)).results;
   }
 
   /** Throttled typing signal (every ~4 s while typing; false when stopping). */
@@ -581,7 +581,7 @@ export class Client {
     return room.id;
   }
   async sessions(): Promise<SessionView[]> {
-    return (await this.api.get<{ sessions: SessionView[] }>('/auth/sessions')).sessions;
+    return (await this.api.get<SessionList>('/auth/sessions')).sessions;
   }
   async revokeSession(id: string) {
     await this.api.del(`/auth/sessions/${id}`);

@@ -3,7 +3,7 @@
 // Plain TS: the UI subscribes to `changes` and re-reads snapshots.
 import { ApiError, type Api } from './api';
 import { Emitter } from './emitter';
-import type { Media } from './types';
+import type { ErrorBody, Media, SignedUrlView } from './types';
 
 
 /** Durations of recordings made here (voice notes), sent with their upload. */
@@ -69,7 +69,7 @@ function errorFrom(status: number, text: string): ApiError {
   let code = status === 0 ? 'network' : 'http_' + status;
   let message = status === 0 ? 'network unreachable' : 'upload failed';
   try {
-    const j = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    const j = JSON.parse(text) as Partial<ErrorBody>;
     if (j.error?.code) code = j.error.code;
     if (j.error?.message) message = j.error.message;
   } catch {
@@ -211,7 +211,7 @@ export class MediaService {
         throw new ApiError(0, 'network', 'network unreachable');
       }
       if (res.ok) {
-        const j = (await res.json()) as { url: string; expires_at: string };
+        const j = (await res.json()) as SignedUrlView;
         const requested = this.now();
         // Trust the server's expiry, but never beyond the default TTL from now (clock skew).
         const exp = Date.parse(j.expires_at);

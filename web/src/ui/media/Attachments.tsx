@@ -25,7 +25,7 @@ function useSignedUrl(svc: MediaService, id: string, variant: Variant) {
   return { url, failed, retry, refresh: () => load(true) };
 }
 
-function Blurhash(props: { hash: string | null; width: number; height: number }) {
+function Blurhash(props: { hash: string | null | undefined; width: number; height: number }) {
   return (
     <Show when={isBlurhash(props.hash)}>
       <canvas class="att-blur" aria-hidden="true" width={32} height={Math.max(1, Math.round((32 * props.height) / props.width))}
