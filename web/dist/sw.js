@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '637f3c7ffd8e';
+const VERSION = '1d0b8a3ecd7c';
 const PRECACHE = [
-  "/assets/CropDialog-BsiSe_Y-.js",
-  "/assets/Lightbox-BtcSfAh4.js",
-  "/assets/VoiceRecorder-DuIoeoRw.js",
+  "/assets/CropDialog-D1Chz30s.js",
+  "/assets/Lightbox-DdvDQ7LK.js",
+  "/assets/VoiceRecorder-a-a6VV1W.js",
   "/assets/index-BNAN204v.css",
-  "/assets/index-rlm4ur3j.js",
+  "/assets/index-C4Amsk2l.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

@@ -49,6 +49,14 @@ describe('blurhash', () => {
     expect(isBlurhash(null)).toBe(false);
     expect(() => decodeBlurhash('abc', 4, 4)).toThrow();
   });
+  it('decodes a known hash to the reference pixels', () => {
+    // Wolt's reference decoder (the blurhash package) at 4×3: RGBA, row by row.
+    expect(Array.from(decodeBlurhash(hash, 4, 3))).toEqual([
+      135, 164, 177, 255, 161, 173, 177, 255, 181, 180, 171, 255, 160, 172, 174, 255,
+      124, 154, 169, 255, 148, 148, 154, 255, 164, 145, 134, 255, 146, 152, 155, 255,
+      124, 144, 154, 255, 144, 134, 132, 255, 163, 130, 104, 255, 148, 140, 134, 255,
+    ]);
+  });
   it('decodes to opaque pixels whose mean is the DC colour', () => {
     const px = decodeBlurhash(hash, 32, 24);
     expect(px.length).toBe(32 * 24 * 4);

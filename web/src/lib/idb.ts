@@ -21,11 +21,6 @@ export function openDb(): Promise<IDBDatabase> {
   return dbp;
 }
 
-/** Test helper: forget the open connection (e.g. between fake-indexeddb instances). */
-export function resetDbForTests(): void {
-  dbp = null;
-}
-
 export async function tx<T>(store: string, mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T> | void): Promise<T | undefined> {
   const db = await openDb();
   return new Promise<T | undefined>((resolve, reject) => {
