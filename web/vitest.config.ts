@@ -1,2 +1,13 @@
 import { defineConfig } from 'vitest/config';
-export default defineConfig({ test: { include: ['test/**/*.test.ts'], environment: 'node' } });
+
+// The view models use Solid signals and stores: resolve solid-js to its browser build (the
+// reactive one; Node would pick the server build, where effects never run).
+export default defineConfig({
+  resolve: { conditions: ['browser', 'development'] },
+  ssr: { resolve: { conditions: ['browser', 'development'], externalConditions: ['browser', 'development'] } },
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    server: { deps: { inline: [/solid-js/] } },
+  },
+});

@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '1d0b8a3ecd7c';
+const VERSION = '8553f4a95c64';
 const PRECACHE = [
-  "/assets/CropDialog-D1Chz30s.js",
-  "/assets/Lightbox-DdvDQ7LK.js",
-  "/assets/VoiceRecorder-a-a6VV1W.js",
+  "/assets/CropDialog-A2_OVx0t.js",
+  "/assets/Lightbox-Tx8fbNWC.js",
+  "/assets/VoiceRecorder-DMgilCbC.js",
   "/assets/index-BNAN204v.css",
-  "/assets/index-C4Amsk2l.js",
+  "/assets/index-DAd0xRgV.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

@@ -1,3 +1,4 @@
+import { createEffect, createRoot } from 'solid-js';
 import { describe, expect, it } from 'vitest';
 import { AiStreams, botBody, AI_PLACEHOLDER } from '../src/lib/aiStream';
 import { TranslationCache, shouldAutoTranslate, showsTranslation, translationKey, type Translation } from '../src/lib/aiTranslate';
@@ -171,7 +172,6 @@ describe('server config', () => {
 // A stand-in for the Client with just what AiService uses; requests are recorded.
 function fakeClient(answers: Record<string, (body: unknown) => unknown>) {
   const calls: { method: string; path: string; body?: unknown }[] = [];
-  let emits = 0;
   const call = async (method: string, path: string, body?: unknown) => {
     calls.push({ method, path, body });
     const a = answers[`${method} ${path}`];
@@ -183,7 +183,6 @@ function fakeClient(answers: Record<string, (body: unknown) => unknown>) {
     users: new Map<string, PublicUser>(),
     members: new Map<string, MemberView[]>(),
     onAiDelta: null as ((d: unknown) => void) | null,
-    emit: () => { emits++; },
     loadMembers: async () => [],
     api: {
       get: (p: string) => call('GET', p),
@@ -191,7 +190,7 @@ function fakeClient(answers: Record<string, (body: unknown) => unknown>) {
       patch: (p: string, b: unknown) => call('PATCH', p, b),
     },
   };
-  return { c: c as unknown as Client & typeof c, calls, emits: () => emits };
+  return { c: c as unknown as Client & typeof c, calls };
 }
 const cfg = (async () => json(200, { ai: { enabled: true, features: ['translate', 'assistant', 'summary', 'suggestions'] } })) as unknown as typeof fetch;
 const flush = () => new Promise((r) => setTimeout(r, 0));
@@ -270,12 +269,20 @@ describe('AiService', () => {
   });
 
   it('assembles gateway deltas into a preview until the final edit', async () => {
-    const { c, emits } = fakeClient({});
+    const { c } = fakeClient({});
     const ai = new AiService(c, cfg);
+    const m = msg({ id: 'bot-msg', body: AI_PLACEHOLDER, sender_id: 'bot' });
+    // The row's preview is reactive: each delta that moves it re-runs what reads it, once.
+    const seen: (string | undefined)[] = [];
+    const dispose = createRoot((done) => {
+      createEffect(() => seen.push(ai.preview(m)));
+      return done;
+    });
     c.onAiDelta!(d(0, 'Hi ', 'bot-msg'));
     c.onAiDelta!(d(1, 'there', 'bot-msg'));
-    expect(emits()).toBe(2);
-    const m = msg({ id: 'bot-msg', body: AI_PLACEHOLDER, sender_id: 'bot' });
+    c.onAiDelta!(d(1, 'there', 'bot-msg'));
+    dispose();
+    expect(seen).toEqual([undefined, 'Hi ', 'Hi there']);
     expect(ai.preview(m)).toBe('Hi there');
     expect(ai.preview({ ...m, body: 'Hi there!', edited_at: '2026-11-25T10:00:01Z' })).toBeUndefined();
     expect(ai.streams.size).toBe(0);

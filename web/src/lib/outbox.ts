@@ -58,7 +58,8 @@ export interface OutboxHooks {
   /** Whether it is worth trying now (connected or at least online). */
   canSend?(): boolean;
   onSent?(item: OutboxItem, m: Message): void;
-  onChange?(): void;
+  /** Something changed: in one room, or (no argument) possibly in all of them. */
+  onChange?(roomId?: string): void;
 }
 
 export function newClientId(): string {
@@ -121,7 +122,7 @@ export class Outbox {
     // Persist before the first attempt: a crash after this point still sends it later.
     await this.storage.put(item);
     this.items.set(item.client_id, item);
-    this.hooks.onChange?.();
+    this.hooks.onChange?.(roomId);
     void this.flush();
     return item;
   }
@@ -132,15 +133,16 @@ export class Outbox {
     i.state = 'queued';
     i.error = undefined;
     await this.storage.put(i);
-    this.hooks.onChange?.();
+    this.hooks.onChange?.(i.room_id);
     void this.flush();
   }
 
   async discard(clientId: string): Promise<void> {
-    if (this.busy.size && this.items.get(clientId)?.state === 'queued') return;
+    const item = this.items.get(clientId);
+    if (this.busy.size && item?.state === 'queued') return;
     this.items.delete(clientId);
     await this.storage.delete(clientId);
-    this.hooks.onChange?.();
+    this.hooks.onChange?.(item?.room_id);
   }
 
   /** Send everything queued: rooms in parallel, each room strictly in order. */
@@ -170,13 +172,13 @@ export class Outbox {
           this.items.delete(next.client_id);
           await this.storage.delete(next.client_id);
           this.hooks.onSent?.(next, m);
-          this.hooks.onChange?.();
+          this.hooks.onChange?.(roomId);
         } catch (e) {
           if (e instanceof PermanentSendError) {
             next.state = 'failed';
             next.error = e.message;
             await this.storage.put(next);
-            this.hooks.onChange?.();
+            this.hooks.onChange?.(roomId);
             continue;
           }
           // Transient: keep it (and everything after it) queued; try again soon.

@@ -6,7 +6,7 @@ import { aiFor } from '../../lib/ai';
 import { aiErrorMessage } from '../../lib/aiErrors';
 import './ai.css';
 
-export function RoomAiSwitch(props: { client: Client; tick: () => number; roomId: string }) {
+export function RoomAiSwitch(props: { client: Client; roomId: string }) {
   const c = props.client;
   const ai = aiFor(c);
   const [busy, setBusy] = createSignal(false);
@@ -14,9 +14,9 @@ export function RoomAiSwitch(props: { client: Client; tick: () => number; roomId
   // The wanted state while the switch is in flight (the member list catches up after it).
   const [pending, setPending] = createSignal<boolean | null>(null);
   onMount(() => void ai.load().then(() => ai.refreshRoom(props.roomId)).catch(() => {}));
-  const shown = () => (props.tick(), ai.enabled);
-  const on = () => pending() ?? (props.tick(), ai.roomEnabled(props.roomId) === true);
-  const admin = () => (props.tick(), (c.rooms.get(props.roomId)?.my_role ?? 'member') !== 'member');
+  const shown = () => ai.enabled;
+  const on = () => pending() ?? ai.roomEnabled(props.roomId) === true;
+  const admin = () => (c.rooms.get(props.roomId)?.my_role ?? 'member') !== 'member';
   const toggle = async (v: boolean) => {
     setBusy(true);
     setPending(v);

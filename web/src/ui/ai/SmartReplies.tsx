@@ -16,13 +16,13 @@ export function fillComposer(text: string): void {
   ta.setSelectionRange(text.length, text.length);
 }
 
-export function SmartReplies(props: { client: Client; tick: () => number; roomId: string }) {
+export function SmartReplies(props: { client: Client; roomId: string }) {
   const ai = aiFor(props.client);
   void ai.load();
   const [busy, setBusy] = createSignal(false);
   const [chips, setChips] = createSignal<string[] | null>(null);
   const [error, setError] = createSignal('');
-  const on = () => (props.tick(), ai.has('suggestions') && ai.roomEnabled(props.roomId) === true);
+  const on = () => ai.has('suggestions') && ai.roomEnabled(props.roomId) === true;
 
   const ask = async () => {
     setBusy(true);

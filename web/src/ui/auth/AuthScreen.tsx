@@ -11,8 +11,8 @@ export function AuthScreen(props: { client: Client }) {
     setError('');
     setBusy(true);
     try {
-      if (mode() === 'login') await props.client.login(user.value.trim(), pass.value);
-      else await props.client.register(user.value.trim(), pass.value, display?.value.trim());
+      if (mode() === 'login') await props.client.session.login(user.value.trim(), pass.value);
+      else await props.client.session.register(user.value.trim(), pass.value, display?.value.trim());
     } catch (err) {
       setError((err as Error).message || 'Something went wrong');
     } finally {

@@ -20,10 +20,12 @@ const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'nume
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const day = (iso: string) => (iso ? iso.slice(0, 10) : '');
 
-export function RoomView(props: { client: Client; tick: () => number; roomId: string; onPanel: (p: string) => void }) {
+export function RoomView(props: { client: Client; roomId: string; onPanel: (p: string) => void }) {
   const c = props.client;
-  const room = () => (props.tick(), c.rooms.get(props.roomId));
-  const items = createMemo(() => (props.tick(), c.items(props.roomId)));
+  // Each of these tracks only what it reads: the room's store entry, this room's timeline and
+  // outbox items, this room's typing line. Nothing re-renders the whole view.
+  const room = () => c.rooms.get(props.roomId);
+  const items = createMemo(() => c.timelines.items(props.roomId));
   const [replyTo, setReplyTo] = createSignal<string | null>(null);
   const [editing, setEditing] = createSignal<string | null>(null);
   const [picker, setPicker] = createSignal<string | null>(null);
@@ -31,7 +33,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
   let loadingOlder = false;
   const [list, setList] = createSignal<VirtualListControl>();
   // Where unread messages started when the room was opened (fixed while the room stays open).
-  const unreadFrom = c.unreadFrom.get(props.roomId);
+  const unreadFrom = c.rooms.unreadFrom.get(props.roomId);
   const [jumpDismissed, setJumpDismissed] = createSignal(unreadFrom === undefined);
   const firstUnreadKey = createMemo(() => (unreadFrom === undefined ? undefined : items().find((it) => it.message.seq >= unreadFrom)?.key));
   // Offer the jump only while the "New messages" line is not on screen.
@@ -44,7 +46,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
   const jump = async () => {
     setJumping(true);
     try {
-      const id = await c.loadToFirstUnread(props.roomId);
+      const id = await c.timelines.loadToFirstUnread(props.roomId);
       // Let the list render the loaded rows before scrolling to one of them.
       await new Promise((r) => requestAnimationFrame(r));
       if (id && list()?.scrollToKey(id)) setJumpDismissed(true);
@@ -63,11 +65,11 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
 
   const nearTop = async () => {
     if (loadingOlder) return;
-    const t = c.timeline(props.roomId);
+    const t = c.timelines.get(props.roomId);
     if (!t.hasMoreBefore || !t.loaded) return;
     loadingOlder = true;
     try {
-      await c.loadOlder(props.roomId);
+      await c.timelines.loadOlder(props.roomId);
     } catch {
       /* offline */
     } finally {
@@ -83,9 +85,10 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
       Date.parse(m.created_at) - Date.parse(prev.created_at) < 5 * 60_000;
     const mine = m.sender_id === c.me?.id;
     // Rows are kept across updates (see \`same\` below): what can change without the message
-    // changing (names, the replied-to message) is read through the tick, so it stays current.
-    const name = (id: string) => (props.tick(), c.displayName(id));
-    const replied = () => (props.tick(), m.reply_to ? c.timeline(props.roomId).get(m.reply_to) : undefined);
+    // changing (names, the replied-to message) is read reactively where it is shown, so only
+    // that text updates.
+    const name = (id: string) => c.members.displayName(id);
+    const replied = () => (m.reply_to ? c.timelines.get(props.roomId).get(m.reply_to) : undefined);
     let reactBtn: HTMLButtonElement | undefined;
     // Close the reaction picker and give focus back to the button that opened it.
     const closePicker = () => { setPicker(null); reactBtn?.focus(); };
@@ -102,7 +105,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           onKeyDown={(e) => { if (e.key === 'Escape' && picker() === m.id) { e.stopPropagation(); closePicker(); } }}>
           <Show when={!grouped}>
             <header>
-              <span class="sender">{name(m.sender_id)}<AiBadge client={c} tick={props.tick} userId={m.sender_id} /></span>
+              <span class="sender">{name(m.sender_id)}<AiBadge client={c} userId={m.sender_id} /></span>
               <time dateTime={m.created_at}>{m.created_at ? timeFmt.format(new Date(m.created_at)) : ''}</time>
             </header>
           </Show>
@@ -112,10 +115,10 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
             </div>
           </Show>
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
-            <div class="body" data-testid="message-body"><AiBody client={c} tick={props.tick} roomId={props.roomId} message={m}><Markdown text={m.body} /></AiBody></div>
-            <TranslationBlock client={c} tick={props.tick} roomId={props.roomId} message={m} />
+            <div class="body" data-testid="message-body"><AiBody client={c} roomId={props.roomId} message={m}><Markdown text={m.body} /></AiBody></div>
+            <TranslationBlock client={c} roomId={props.roomId} message={m} />
             <Show when={m.attachments?.length}><Attachments svc={mediaFor(c.api)} items={m.attachments!} /></Show>
-            <Show when={(props.tick(), showsEdited(c, m))}><span class="edited">(edited)</span></Show>
+            <Show when={showsEdited(c, m)}><span class="edited">(edited)</span></Show>
           </Show>
           <Show when={m.reactions.length}>
             <div class="reactions">
@@ -125,7 +128,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
                   return (
                     <button class={'reaction' + (mineR ? ' on' : '')} aria-pressed={mineR}
                       aria-label={`${r.emoji} ${r.count}, ${mineR ? 'remove' : 'add'} reaction`}
-                      onClick={() => c.react(props.roomId, m.id, r.emoji, !mineR)}>
+                      onClick={() => c.messages.react(props.roomId, m.id, r.emoji, !mineR)}>
                       {r.emoji} {r.count}
                     </button>
                   );
@@ -143,11 +146,11 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <Show when={it.state === 'sent' && !m.deleted_at}>
             <div class="actions" role="toolbar" aria-label="Message actions">
               <button aria-label="Reply" title="Reply" onClick={() => setReplyTo(m.id)}><Icon name="reply" /></button>
-              <TranslateButton client={c} tick={props.tick} roomId={props.roomId} message={m} />
+              <TranslateButton client={c} roomId={props.roomId} message={m} />
               <button ref={reactBtn} aria-label="React" title="React" aria-expanded={picker() === m.id} aria-haspopup="true"
                 onClick={() => setPicker(picker() === m.id ? null : m.id)}><Icon name="react" /></button>
               <button aria-label={m.pinned ? 'Unpin' : 'Pin'} title={m.pinned ? 'Unpin' : 'Pin'}
-                onClick={() => c.pin(props.roomId, m.id, !m.pinned).catch(() => {})}><Icon name="pin" /></button>
+                onClick={() => c.messages.pin(props.roomId, m.id, !m.pinned).catch(() => {})}><Icon name="pin" /></button>
               <Show when={mine}>
                 <button aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}><Icon name="edit" /></button>
                 <button aria-label="Delete" title="Delete" onClick={() => {
@@ -155,7 +158,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
                   setConfirming(m.id);
                   void askConfirm({ title: 'Delete this message?', body: 'It is removed for everyone.', confirm: 'Delete', destructive: true,
                     returnFocus: () => document.querySelector<HTMLElement>(`[data-id="${m.id}"] button[aria-label="Delete"]`) })
-                    .then((ok) => { setConfirming(null); if (ok) void c.remove(props.roomId, m.id); });
+                    .then((ok) => { setConfirming(null); if (ok) void c.messages.remove(props.roomId, m.id); });
                 }}><Icon name="trash" /></button>
               </Show>
             </div>
@@ -163,13 +166,13 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <Show when={picker() === m.id}>
             <div class="picker" role="group" aria-label="Pick a reaction" ref={(d) => queueMicrotask(() => d.querySelector('button')?.focus())}>
               <For each={QUICK_EMOJI}>
-                {(e) => <button aria-label={'React ' + e} onClick={() => { closePicker(); void c.react(props.roomId, m.id, e, true); }}>{e}</button>}
+                {(e) => <button aria-label={'React ' + e} onClick={() => { closePicker(); void c.messages.react(props.roomId, m.id, e, true); }}>{e}</button>}
               </For>
             </div>
           </Show>
           <Show when={lastOwnSent() === m.id}>
             {(() => {
-              const seen = () => (props.tick(), c.seenBy(props.roomId, m.seq));
+              const seen = () => c.members.seenBy(props.roomId, m.seq);
               return <Show when={seen().length}><div class="seen" data-testid="seen-by">Seen by {seen().map((u) => u.display_name || u.username).join(', ')}</div></Show>;
             })()}
           </Show>
@@ -183,16 +186,16 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
     a.message === b.message && a.state === b.state && a.error === b.error &&
     pa?.message.seq === pb?.message.seq && pa?.message.sender_id === pb?.message.sender_id && pa?.message.created_at === pb?.message.created_at;
 
-  const typing = () => (props.tick(), c.typingIn(props.roomId));
+  const typing = () => c.typing.names(props.roomId);
   const title = () => (room() ? Rooms.title(room()!) : '');
   const canPost = () => { const r = room(); return !r || !r.only_admins_post || r.my_role !== 'member'; };
-  const drop = useDrop((files) => uploadQueue(c, props.roomId).add(files), () => canPost() && (props.tick(), c.online));
+  const drop = useDrop((files) => uploadQueue(c, props.roomId).add(files), () => canPost() && c.online);
 
   return (
     <section class="room" aria-label={'Conversation: ' + title()} {...drop.handlers}>
       <Show when={drop.over()}><div class="drop-hint">{canPost() && c.online ? 'Drop files to attach' : 'Files need a connection'}</div></Show>
       <header class="room-head">
-        <button class="back" aria-label="Back to rooms" onClick={() => c.openRoom(null)}><Icon name="back" /></button>
+        <button class="back" aria-label="Back to rooms" onClick={() => c.rooms.open(null)}><Icon name="back" /></button>
         <h2>{title()}</h2>
         <Show when={room()?.topic}><span class="topic">{room()!.topic}</span></Show>
         <div class="head-actions">
@@ -207,17 +210,17 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
           <button aria-label="Dismiss" title="Dismiss" onClick={() => setJumpDismissed(true)}><Icon name="close" /></button>
         </div>
       </Show>
-      <CatchUp client={c} tick={props.tick} roomId={props.roomId} />
+      <CatchUp client={c} roomId={props.roomId} />
       <VirtualList items={items()} key={(it) => it.key} row={row} same={sameRow} onNearTop={nearTop} label={'Messages in ' + title()}
         control={setList} />
       <div class="typing" aria-live="polite">
         <Show when={typing().length}>{typing().join(', ')} {typing().length === 1 ? 'is' : 'are'} typing…</Show>
       </div>
       <Show when={canPost()} fallback={<p class="readonly">Only admins can post here.</p>}>
-        <SmartReplies client={c} tick={props.tick} roomId={props.roomId} />
+        <SmartReplies client={c} roomId={props.roomId} />
         <Composer client={c} roomId={props.roomId} replyTo={replyTo()} editing={editing()}
           onCancel={() => { setReplyTo(null); setEditing(null); }}
-          onEditLast={() => { const m = c.timeline(props.roomId).lastOwn(); if (m) setEditing(m.id); }} />
+          onEditLast={() => { const m = c.timelines.get(props.roomId).lastOwn(); if (m) setEditing(m.id); }} />
       </Show>
     </section>
   );

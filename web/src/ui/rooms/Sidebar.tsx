@@ -6,9 +6,9 @@ import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { attachmentSummary } from '../../lib/media';
 
-export function Sidebar(props: { client: Client; tick: () => number; onSettings: () => void }) {
+export function Sidebar(props: { client: Client; onSettings: () => void }) {
   const c = props.client;
-  const rooms = () => (props.tick(), c.rooms.list());
+  const rooms = () => c.rooms.list();
   const [mode, setMode] = createSignal<'none' | 'dm' | 'group' | 'join'>('none');
   const [results, setResults] = createSignal<PublicUser[]>([]);
   const [error, setError] = createSignal('');
@@ -19,7 +19,7 @@ export function Sidebar(props: { client: Client; tick: () => number; onSettings:
     if (q.trim().length < 1) return setResults([]);
     timer = setTimeout(async () => {
       try {
-        setResults(await c.searchUsers(q.trim()));
+        setResults(await c.members.searchUsers(q.trim()));
       } catch (e) {
         setError((e as Error).message);
       }
@@ -61,14 +61,14 @@ export function Sidebar(props: { client: Client; tick: () => number; onSettings:
             onInput={(e) => search(e.currentTarget.value)} autofocus /></label>
           <ul class="results" aria-label="People">
             <For each={results()}>
-              {(u) => <li><button onClick={() => act(() => c.openDm(u.id))}>{u.display_name} <small>@{u.username}</small></button></li>}
+              {(u) => <li><button onClick={() => act(() => c.rooms.openDm(u.id))}>{u.display_name} <small>@{u.username}</small></button></li>}
             </For>
           </ul>
         </div>
       </Show>
       <Show when={mode() === 'group'}>
         <form class="side-form" onSubmit={(e) => { e.preventDefault(); const f = new FormData(e.currentTarget);
-          void act(() => c.createGroup(String(f.get('name')), String(f.get('topic') ?? ''))); }}>
+          void act(() => c.rooms.createGroup(String(f.get('name')), String(f.get('topic') ?? ''))); }}>
           <label>Group name<input name="name" required maxLength={100} autofocus /></label>
           <label>Topic (optional)<input name="topic" /></label>
           <button type="submit" class="primary">Create group</button>
@@ -77,7 +77,7 @@ export function Sidebar(props: { client: Client; tick: () => number; onSettings:
       <Show when={mode() === 'join'}>
         <form class="side-form" onSubmit={(e) => { e.preventDefault(); const f = new FormData(e.currentTarget);
           const raw = String(f.get('code')).trim(); const code = raw.includes('/') ? raw.split(/[/#=]/).pop()! : raw;
-          void act(() => c.acceptInvite(code)); }}>
+          void act(() => c.rooms.acceptInvite(code)); }}>
           <label>Invite code or link<input name="code" required autofocus /></label>
           <button type="submit" class="primary">Join</button>
         </form>
@@ -88,7 +88,7 @@ export function Sidebar(props: { client: Client; tick: () => number; onSettings:
           {(r) => (
             <li>
               <button class={'room-item' + (c.currentRoom === r.id ? ' active' : '')} aria-current={c.currentRoom === r.id ? 'page' : undefined}
-                onClick={() => c.openRoom(r.id)} data-testid="room-item">
+                onClick={() => c.rooms.open(r.id)} data-testid="room-item">
                 <span class="room-name">{Rooms.title(r)}</span>
                 <span class="preview">{r.last_message ? (r.last_message.deleted_at ? 'Message deleted' : plain(r.last_message.body).slice(0, 60) || attachmentSummary(r.last_message.attachments)) : ''}</span>
                 <Show when={(r.mentions ?? 0) > 0}><span class="badge mention" aria-label={`${r.mentions} mentions`}>@{r.mentions}</span></Show>

@@ -9,7 +9,7 @@ export function Switcher(props: { client: Client; onClose: () => void }) {
   const [sel, setSel] = createSignal(0);
   let input!: HTMLInputElement;
   const matches = () => props.client.rooms.list().filter((r) => Rooms.title(r).toLowerCase().includes(q().toLowerCase())).slice(0, 8);
-  const go = (id: string) => { props.onClose(); void props.client.openRoom(id); };
+  const go = (id: string) => { props.onClose(); void props.client.rooms.open(id); };
   return (
     <Modal class="switcher" backdropClass="switcher-backdrop" label="Switch room" onClose={props.onClose} initialFocus={() => input}>
       <input ref={input} aria-label="Room name" placeholder="Jump to…" onInput={(e) => { setQ(e.currentTarget.value); setSel(0); }}

@@ -18,7 +18,7 @@ const languageName = (code: string) => {
 export function Settings(props: { client: Client; onClose: () => void }) {
   const c = props.client;
   const [prefs, setPrefs] = createSignal<Prefs>(loadPrefs());
-  const [sessions, { refetch }] = createResource(() => c.sessions().catch(() => []));
+  const [sessions, { refetch }] = createResource(() => c.profile.sessions().catch(() => []));
   const [error, setError] = createSignal('');
   let heading!: HTMLHeadingElement;
   onMount(() => heading.focus());
@@ -51,7 +51,7 @@ export function Settings(props: { client: Client; onClose: () => void }) {
       <div class="settings-body">
         <Show when={error()}><p class="error" role="alert">{error()}</p></Show>
         <h3>Profile</h3>
-        <form onSubmit={(e) => { e.preventDefault(); c.updateProfile(String(new FormData(e.currentTarget).get('dn'))).catch((x) => setError(x.message)); }}>
+        <form onSubmit={(e) => { e.preventDefault(); c.profile.update(String(new FormData(e.currentTarget).get('dn'))).catch((x) => setError(x.message)); }}>
           <label>Display name<input name="dn" value={c.me?.display_name ?? ''} /></label>
           <button type="submit">Save</button>
         </form>
@@ -91,14 +91,14 @@ export function Settings(props: { client: Client; onClose: () => void }) {
           <For each={sessions() ?? []}>
             {(s) => (
               <li>{s.user_agent ?? 'Unknown device'} · {s.ip ?? ''} · last used {new Date(s.last_used_at).toLocaleString()}
-                <Show when={s.current} fallback={<button onClick={() => c.revokeSession(s.id).then(refetch, (x) => setError(x.message))}>Sign out</button>}> (this device)</Show>
+                <Show when={s.current} fallback={<button onClick={() => c.profile.revokeSession(s.id).then(refetch, (x) => setError(x.message))}>Sign out</button>}> (this device)</Show>
               </li>
             )}
           </For>
         </ul>
         <div class="row">
-          <button onClick={() => c.logout(false)}>Log out</button>
-          <button class="danger" onClick={() => void askConfirm({ title: 'Log out on all devices?', body: 'Every session, including this one, is ended.', confirm: 'Log out everywhere', destructive: true }).then((ok) => { if (ok) void c.logout(true); })}>Log out everywhere</button>
+          <button onClick={() => c.session.logout(false)}>Log out</button>
+          <button class="danger" onClick={() => void askConfirm({ title: 'Log out on all devices?', body: 'Every session, including this one, is ended.', confirm: 'Log out everywhere', destructive: true }).then((ok) => { if (ok) void c.session.logout(true); })}>Log out everywhere</button>
         </div>
       </div>
     </section>
