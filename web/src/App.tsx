@@ -18,15 +18,38 @@ export function App(props: { client: Client }) {
   const current = () => c.currentRoom;
   // Panels and settings give focus back to the control that opened them when they close.
   let opener: HTMLElement | null = null;
-  const remember = () => { opener = document.activeElement as HTMLElement | null; };
-  const restore = () => { const o = opener; opener = null; queueMicrotask(() => { if (o?.isConnected) o.focus(); }); };
-  const openPanel = (p: string) => { if (panel() === p) { setPanel(null); return; } if (!panel()) remember(); setPanel(p); };
-  const closePanel = () => { setPanel(null); restore(); };
+  const remember = () => {
+    opener = document.activeElement as HTMLElement | null;
+  };
+  const restore = () => {
+    const o = opener;
+    opener = null;
+    queueMicrotask(() => {
+      if (o?.isConnected) o.focus();
+    });
+  };
+  const openPanel = (p: string) => {
+    if (panel() === p) {
+      setPanel(null);
+      return;
+    }
+    if (!panel()) remember();
+    setPanel(p);
+  };
+  const closePanel = () => {
+    setPanel(null);
+    restore();
+  };
 
   onMount(() => {
     const key = (e: KeyboardEvent) => {
       // Not over another modal dialog (a pending confirmation keeps the focus trap).
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k' && c.phase === 'app' && !document.querySelector('[aria-modal="true"]')) {
+      if (
+        (e.ctrlKey || e.metaKey) &&
+        e.key.toLowerCase() === 'k' &&
+        c.phase === 'app' &&
+        !document.querySelector('[aria-modal="true"]')
+      ) {
         e.preventDefault();
         setSwitcher(true);
       }
@@ -37,14 +60,37 @@ export function App(props: { client: Client }) {
 
   return (
     <Switch>
-      <Match when={phase() === 'loading'}><p class="loading" role="status">Loading…</p></Match>
-      <Match when={phase() === 'auth'}><AuthScreen client={c} /></Match>
+      <Match when={phase() === 'loading'}>
+        <p class="loading" role="status">
+          Loading…
+        </p>
+      </Match>
+      <Match when={phase() === 'auth'}>
+        <AuthScreen client={c} />
+      </Match>
       <Match when={phase() === 'app'}>
-        <div class={'layout' + (current() || settings() ? ' has-room' : '')}>
-          <Sidebar client={c} onSettings={() => { remember(); setSettings(true); }} />
+        <div class={`layout${current() || settings() ? ' has-room' : ''}`}>
+          <Sidebar
+            client={c}
+            onSettings={() => {
+              remember();
+              setSettings(true);
+            }}
+          />
           <main class="main">
             <Banner client={c} />
-            <Show when={!settings()} fallback={<Settings client={c} onClose={() => { setSettings(false); restore(); }} />}>
+            <Show
+              when={!settings()}
+              fallback={
+                <Settings
+                  client={c}
+                  onClose={() => {
+                    setSettings(false);
+                    restore();
+                  }}
+                />
+              }
+            >
               <Show when={current()} keyed fallback={<p class="empty-main">Pick a conversation, or start one.</p>}>
                 {(id) => <RoomView client={c} roomId={id} onPanel={openPanel} />}
               </Show>
@@ -54,7 +100,9 @@ export function App(props: { client: Client }) {
             <Panel client={c} roomId={current()!} kind={panel()!} onClose={closePanel} />
           </Show>
         </div>
-        <Show when={switcher()}><Switcher client={c} onClose={() => setSwitcher(false)} /></Show>
+        <Show when={switcher()}>
+          <Switcher client={c} onClose={() => setSwitcher(false)} />
+        </Show>
         <ConfirmHost />
       </Match>
     </Switch>

@@ -11,7 +11,7 @@ import './styles.css';
 
 applyTheme(loadPrefs().theme);
 
-const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/ws';
+const wsUrl = `${(location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host}/api/v1/ws`;
 let client!: Client;
 const api = new Api({ onLoggedOut: () => client?.session.ended() });
 client = new Client({ api, outboxStorage: new IdbOutboxStorage(), cache: new IdbCache(), wsUrl });
@@ -28,7 +28,13 @@ window.addEventListener('focus', () => client.rooms.focused());
   dropSocket: () => client.gateway.drop(),
   openRoom: (id: string | null) => client.rooms.open(id),
   held: () => (client.currentRoom ? client.timelines.get(client.currentRoom).size : 0),
-  state: () => ({ conn: client.conn, waiting: client.outbox.waiting, phase: client.phase, online: navigator.onLine, outbox: client.outbox.list().map((i) => i.state + ':' + (i.error ?? '')) }),
+  state: () => ({
+    conn: client.conn,
+    waiting: client.outbox.waiting,
+    phase: client.phase,
+    online: navigator.onLine,
+    outbox: client.outbox.list().map((i) => `${i.state}:${i.error ?? ''}`),
+  }),
 };
 
 render(() => <App client={client} />, document.getElementById('app')!);

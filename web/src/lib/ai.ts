@@ -39,7 +39,10 @@ export type { ClientConfig };
  */
 export type AiPrefs = Required<AiPrefsView>;
 
-const prefsFrom = (v: AiPrefsView): AiPrefs => ({ auto_translate: v.auto_translate, preferred_language: v.preferred_language ?? null });
+const prefsFrom = (v: AiPrefsView): AiPrefs => ({
+  auto_translate: v.auto_translate,
+  preferred_language: v.preferred_language ?? null,
+});
 
 export type Summary = SummaryView;
 export type Suggestions = SuggestionsView;
@@ -50,7 +53,7 @@ export const BOT_USERNAME = 'ai';
 /** Server config: AI on/off. Unreachable or old servers count as "off" (controls stay hidden). */
 export async function fetchConfig(fetchFn: typeof fetch = fetch, base = ''): Promise<ClientConfig> {
   try {
-    const res = await fetchFn(base + '/api/v1/config', { credentials: 'same-origin' });
+    const res = await fetchFn(`${base}/api/v1/config`, { credentials: 'same-origin' });
     if (!res.ok) return { ai: { enabled: false, features: [] } };
     const j = (await res.json()) as Partial<ClientConfig>;
     const enabled = j.ai?.enabled === true;
@@ -176,10 +179,13 @@ export class AiService {
     if (!p) {
       p = this.c.api
         .get<RoomAi>(`/rooms/${roomId}/ai`)
-        .then((r) => r.ai_enabled, (e) => {
-          if (e instanceof ApiError && (e.code === 'ai_disabled' || e.status === 404)) return false;
-          throw e;
-        })
+        .then(
+          (r) => r.ai_enabled,
+          (e) => {
+            if (e instanceof ApiError && (e.code === 'ai_disabled' || e.status === 404)) return false;
+            throw e;
+          },
+        )
         .then((on) => {
           this.roomAi.set(roomId, on);
           this.roomV.bump(roomId);
@@ -283,7 +289,6 @@ export class AiService {
     this.setT(key, cur?.status === 'done' ? { status: 'hidden', translation: cur.translation } : undefined);
   }
 
-
   autoTranslates(roomId: string, m: Message): boolean {
     return shouldAutoTranslate({
       serverAi: this.has('translate'),
@@ -303,9 +308,10 @@ export class AiService {
   }
 
   suggestions(roomId: string): Promise<Suggestions> {
-    return this.c.api
-      .post<Suggestions>(`/rooms/${roomId}/ai/suggestions`, {})
-      .then((s) => ({ message_id: s.message_id, suggestions: (s.suggestions ?? []).filter((x) => x.trim()).slice(0, 3) }));
+    return this.c.api.post<Suggestions>(`/rooms/${roomId}/ai/suggestions`, {}).then((s) => ({
+      message_id: s.message_id,
+      suggestions: (s.suggestions ?? []).filter((x) => x.trim()).slice(0, 3),
+    }));
   }
 }
 
@@ -314,6 +320,9 @@ const services = new WeakMap<Client, AiService>();
 /** The AI service of a client (one per client). */
 export function aiFor(c: Client): AiService {
   let s = services.get(c);
-  if (!s) services.set(c, (s = new AiService(c)));
+  if (!s) {
+    s = new AiService(c);
+    services.set(c, s);
+  }
   return s;
 }

@@ -24,7 +24,11 @@ export class TranslationCache {
   }
 
   /** The cached translation, or one fetch shared by every caller asking for the same key. */
-  fetch(m: Pick<Message, 'id' | 'created_at' | 'edited_at'>, lang: string, load: () => Promise<Translation>): Promise<Translation> {
+  fetch(
+    m: Pick<Message, 'id' | 'created_at' | 'edited_at'>,
+    lang: string,
+    load: () => Promise<Translation>,
+  ): Promise<Translation> {
     const key = translationKey(m, lang);
     const hit = this.done.get(key);
     if (hit) return Promise.resolve(hit);

@@ -89,7 +89,7 @@ export class Api {
     const run = async (): Promise<boolean> => {
       let res: Response;
       try {
-        res = await this.fetchFn(this.base + '/api/v1/auth/refresh', {
+        res = await this.fetchFn(`${this.base}/api/v1/auth/refresh`, {
           method: 'POST',
           credentials: 'same-origin',
         });
@@ -125,9 +125,9 @@ export class Api {
     const send = async (): Promise<Response> => {
       const headers: Record<string, string> = {};
       if (body !== undefined) headers['Content-Type'] = 'application/json';
-      if (auth) headers['Authorization'] = 'Bearer ' + (await this.getToken(5_000));
+      if (auth) headers.Authorization = `Bearer ${await this.getToken(5_000)}`;
       try {
-        return await this.fetchFn(this.base + '/api/v1' + path, {
+        return await this.fetchFn(`${this.base}/api/v1${path}`, {
           method,
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
@@ -212,7 +212,7 @@ export class Api {
 }
 
 async function toError(res: Response): Promise<ApiError> {
-  let code = 'http_' + res.status;
+  let code = `http_${res.status}`;
   let message = res.statusText || 'request failed';
   try {
     const j = (await res.json()) as Partial<ErrorBody>;

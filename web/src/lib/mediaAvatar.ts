@@ -10,7 +10,9 @@ import type { PatchMe, PatchRoom } from './types';
 export const AVATAR_FIELD = 'avatar' satisfies keyof PatchMe & keyof PatchRoom;
 
 /** The PATCH body that sets an avatar (the user's or a group's) from an uploaded media id. */
-export function avatarPatch(mediaId: string): Pick<PatchMe, typeof AVATAR_FIELD> & Pick<PatchRoom, typeof AVATAR_FIELD> {
+export function avatarPatch(
+  mediaId: string,
+): Pick<PatchMe, typeof AVATAR_FIELD> & Pick<PatchRoom, typeof AVATAR_FIELD> {
   return { [AVATAR_FIELD]: mediaId };
 }
 

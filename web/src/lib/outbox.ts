@@ -65,7 +65,7 @@ export interface OutboxHooks {
 export function newClientId(): string {
   const c = globalThis.crypto as Crypto | undefined;
   if (c?.randomUUID) return c.randomUUID();
-  return 'c-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12);
+  return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
 
 export class Outbox {
@@ -75,7 +75,10 @@ export class Outbox {
   private loaded: Promise<void> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly storage: OutboxStorage, private readonly hooks: OutboxHooks) {}
+  constructor(
+    private readonly storage: OutboxStorage,
+    private readonly hooks: OutboxHooks,
+  ) {}
 
   load(): Promise<void> {
     if (!this.loaded) {
@@ -148,7 +151,11 @@ export class Outbox {
   /** Send everything queued: rooms in parallel, each room strictly in order. */
   async flush(): Promise<void> {
     await this.load();
-    const rooms = new Set(this.list().filter((i) => i.state === 'queued').map((i) => i.room_id));
+    const rooms = new Set(
+      this.list()
+        .filter((i) => i.state === 'queued')
+        .map((i) => i.room_id),
+    );
     await Promise.all([...rooms].map((r) => this.flushRoom(r)));
   }
 
@@ -162,29 +169,27 @@ export class Outbox {
   }
 
   private async runRoom(roomId: string): Promise<void> {
-    {
-      for (;;) {
-        if (this.hooks.canSend && !this.hooks.canSend()) return;
-        const next = this.list(roomId).find((i) => i.state === 'queued');
-        if (!next) return;
-        try {
-          const m = await this.hooks.send(next);
-          this.items.delete(next.client_id);
-          await this.storage.delete(next.client_id);
-          this.hooks.onSent?.(next, m);
+    for (;;) {
+      if (this.hooks.canSend && !this.hooks.canSend()) return;
+      const next = this.list(roomId).find((i) => i.state === 'queued');
+      if (!next) return;
+      try {
+        const m = await this.hooks.send(next);
+        this.items.delete(next.client_id);
+        await this.storage.delete(next.client_id);
+        this.hooks.onSent?.(next, m);
+        this.hooks.onChange?.(roomId);
+      } catch (e) {
+        if (e instanceof PermanentSendError) {
+          next.state = 'failed';
+          next.error = e.message;
+          await this.storage.put(next);
           this.hooks.onChange?.(roomId);
-        } catch (e) {
-          if (e instanceof PermanentSendError) {
-            next.state = 'failed';
-            next.error = e.message;
-            await this.storage.put(next);
-            this.hooks.onChange?.(roomId);
-            continue;
-          }
-          // Transient: keep it (and everything after it) queued; try again soon.
-          this.scheduleRetry();
-          return;
+          continue;
         }
+        // Transient: keep it (and everything after it) queued; try again soon.
+        this.scheduleRetry();
+        return;
       }
     }
   }

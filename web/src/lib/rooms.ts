@@ -58,7 +58,13 @@ export class Rooms {
     for (const id of Object.keys(unwrap(this.state))) if (!present.has(id)) this.remove(id);
     for (const r of rooms) {
       if (!this.has(r.id)) continue;
-      this.set(r.id, { unread: r.unread, mentions: r.mentions, read_seq: r.read_seq, my_role: r.my_role, name: r.name });
+      this.set(r.id, {
+        unread: r.unread,
+        mentions: r.mentions,
+        read_seq: r.read_seq,
+        my_role: r.my_role,
+        name: r.name,
+      });
     }
   }
 
@@ -74,7 +80,7 @@ export class Rooms {
         if (!m) break;
         // A copy: the store merges into what it holds, and the timeline shares this object.
         next.last_message = structuredClone(m);
-        next.last_activity_at = m.created_at > r.last_activity_at ? m.created_at : r.last_activity_at;
+        if (m.created_at > r.last_activity_at) next.last_activity_at = m.created_at;
         if (m.sender_id !== me && !viewing) {
           next.unread = (r.unread ?? 0) + 1;
           if ((me && m.mentions.includes(me)) || m.mentions_room) next.mentions = (r.mentions ?? 0) + 1;

@@ -29,7 +29,10 @@ export class Timeline {
   /** Whether the latest page has been loaded (or the cache provided it). */
   loaded = false;
 
-  constructor(readonly roomId: string, private readonly me: () => string | null) {}
+  constructor(
+    readonly roomId: string,
+    private readonly me: () => string | null,
+  ) {}
 
   get size(): number {
     return this.byId.size;
@@ -120,7 +123,10 @@ export class Timeline {
         const reactions = m.reactions.map((r) => ({ ...r, users: [...r.users] }));
         let r = reactions.find((x) => x.emoji === ev.emoji);
         if (ev.type === 'reaction.added') {
-          if (!r) reactions.push((r = { emoji: ev.emoji, count: 0, users: [] }));
+          if (!r) {
+            r = { emoji: ev.emoji, count: 0, users: [] };
+            reactions.push(r);
+          }
           if (!r.users.includes(ev.user_id)) {
             r.users.push(ev.user_id);
             r.count++;
@@ -145,11 +151,11 @@ export class Timeline {
     for (const o of outbox) {
       if (this.byClientId(o.client_id)) continue;
       out.push({
-        key: 'c:' + o.client_id,
+        key: `c:${o.client_id}`,
         state: o.state === 'failed' ? 'failed' : 'sending',
         error: o.error,
         message: {
-          id: 'c:' + o.client_id,
+          id: `c:${o.client_id}`,
           room_id: o.room_id,
           seq: Number.MAX_SAFE_INTEGER,
           sender_id: me,

@@ -59,7 +59,8 @@ export class Messages {
     )) as { message?: Message };
     const t = this.c.timelines.get(roomId);
     const cur = t.get(messageId);
-    if (res?.message && cur && (!cur.edited_at || (res.message.edited_at ?? '') >= cur.edited_at)) t.upsert(res.message);
+    if (res?.message && cur && (!cur.edited_at || (res.message.edited_at ?? '') >= cur.edited_at))
+      t.upsert(res.message);
   }
 
   async remove(roomId: string, messageId: string): Promise<void> {

@@ -21,11 +21,20 @@ export function AiSettings(props: { client: Client }) {
   return (
     <Show when={ai.enabled}>
       <label class="ai-switch">
-        <input type="checkbox" role="switch" checked={ai.prefs.auto_translate}
-          onChange={(e) => void set(e.currentTarget.checked)} />
+        <input
+          type="checkbox"
+          role="switch"
+          checked={ai.prefs.auto_translate}
+          aria-checked={ai.prefs.auto_translate}
+          onChange={(e) => void set(e.currentTarget.checked)}
+        />
         Translate messages into my preferred language automatically (in rooms with AI on)
       </label>
-      <Show when={error()}><p class="ai-error" role="alert">{error()}</p></Show>
+      <Show when={error()}>
+        <p class="ai-error" role="alert">
+          {error()}
+        </p>
+      </Show>
     </Show>
   );
 }

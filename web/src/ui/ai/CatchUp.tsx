@@ -28,7 +28,8 @@ export function CatchUp(props: { client: Client; roomId: string }) {
     if (!hadUnread) return;
     // Hold before the room's read timer runs; let go at once if AI turns out to be off here.
     c.rooms.holdRead.add(props.roomId);
-    void ai.load()
+    void ai
+      .load()
       .then(() => (ai.has('summary') ? ai.refreshRoom(props.roomId) : false))
       .catch(() => false)
       .then((on) => {
@@ -65,24 +66,43 @@ export function CatchUp(props: { client: Client; roomId: string }) {
   createEffect(() => {
     if (!offer()) return;
     // Also when an admin switched AI off meanwhile: there is nothing to offer any more.
-    if ((c.timelines.get(props.roomId).lastOwn()?.seq ?? 0) > ownAtOpen || ai.roomEnabled(props.roomId) === false) dismiss();
+    if ((c.timelines.get(props.roomId).lastOwn()?.seq ?? 0) > ownAtOpen || ai.roomEnabled(props.roomId) === false)
+      dismiss();
   });
 
   return (
     <>
       <Show when={offer()}>
         <div class="jump-bar" role="group" aria-label="Catch up with AI">
-          <button onClick={run} disabled={busy()} data-testid="catch-up">{busy() ? 'Summarising…' : 'Catch me up'}</button>
-          <button aria-label="Not now" title="Not now" onClick={dismiss}><Icon name="close" /></button>
+          <button type="button" onClick={run} disabled={busy()} data-testid="catch-up">
+            {busy() ? 'Summarising…' : 'Catch me up'}
+          </button>
+          <button type="button" aria-label="Not now" title="Not now" onClick={dismiss}>
+            <Icon name="close" />
+          </button>
         </div>
-        <Show when={error()}><p class="ai-error" role="alert" data-testid="catch-up-error" style={{ margin: '4px 8px' }}>{error()}</p></Show>
+        <Show when={error()}>
+          <p class="ai-error" role="alert" data-testid="catch-up-error" style={{ margin: '4px 8px' }}>
+            {error()}
+          </p>
+        </Show>
       </Show>
       <Show when={result()}>
         {(r) => (
-          <section class="ai-summary" ref={panel} tabindex="-1" aria-labelledby="ai-summary-title" data-testid="ai-summary">
+          <section
+            class="ai-summary"
+            ref={panel}
+            tabindex="-1"
+            aria-labelledby="ai-summary-title"
+            data-testid="ai-summary"
+          >
             <header>
-              <h3 id="ai-summary-title">Catch-up: {r().message_count} unread {r().message_count === 1 ? 'message' : 'messages'}</h3>
-              <button aria-label="Close summary" title="Close summary" onClick={() => setResult(null)}><Icon name="close" /></button>
+              <h3 id="ai-summary-title">
+                Catch-up: {r().message_count} unread {r().message_count === 1 ? 'message' : 'messages'}
+              </h3>
+              <button type="button" aria-label="Close summary" title="Close summary" onClick={() => setResult(null)}>
+                <Icon name="close" />
+              </button>
             </header>
             <p>{r().summary ?? 'Nothing unread to summarise.'}</p>
             <span class="ai-note">Written by AI, only you can see it.</span>

@@ -23,7 +23,13 @@ const languageName = (code: string) => {
 /** "AI" next to the assistant's name. */
 export function AiBadge(props: { client: Client; userId: string }) {
   const ai = aiFor(props.client);
-  return <Show when={ai.isBot(props.userId)}><span class="ai-badge" title="AI assistant (a bot)" data-testid="ai-badge">AI<span class="sr-only"> assistant</span></span></Show>;
+  return (
+    <Show when={ai.isBot(props.userId)}>
+      <span class="ai-badge" title="AI assistant (a bot)" data-testid="ai-badge">
+        AI<span class="sr-only"> assistant</span>
+      </span>
+    </Show>
+  );
 }
 
 /** The assistant's answer while it is written (deltas + caret); otherwise the normal body. */
@@ -38,7 +44,8 @@ export function AiBody(props: RowProps & { children: JSX.Element }) {
     <Show when={view()} fallback={props.children}>
       {(v) => (
         <div class="ai-stream" data-testid="ai-streaming" aria-busy="true">
-          <span>{v().text}</span><span class="ai-caret" aria-hidden="true" />
+          <span>{v().text}</span>
+          <span class="ai-caret" aria-hidden="true" />
           <span class="sr-only">{v().text ? '' : 'The assistant is writing…'}</span>
         </div>
       )}
@@ -55,8 +62,14 @@ export function showsEdited(client: Client, m: Message): boolean {
 function translatable(props: RowProps): boolean {
   const ai = aiFor(props.client);
   const m = props.message;
-  return ai.has('translate') && ai.roomEnabled(props.roomId) === true && !m.deleted_at &&
-    m.sender_id !== props.client.me?.id && !ai.isBot(m.sender_id) && m.body.trim() !== '';
+  return (
+    ai.has('translate') &&
+    ai.roomEnabled(props.roomId) === true &&
+    !m.deleted_at &&
+    m.sender_id !== props.client.me?.id &&
+    !ai.isBot(m.sender_id) &&
+    m.body.trim() !== ''
+  );
 }
 
 /** The toolbar button: translate into the preferred language (shown again after "Show original"). */
@@ -69,8 +82,14 @@ export function TranslateButton(props: RowProps) {
   };
   return (
     <Show when={shown()}>
-      <button aria-label="Translate" title={`Translate to ${languageName(ai.targetLanguage())}`}
-        onClick={() => ai.showTranslation(props.roomId, props.message)}><TranslateIcon /></button>
+      <button
+        type="button"
+        aria-label="Translate"
+        title={`Translate to ${languageName(ai.targetLanguage())}`}
+        onClick={() => ai.showTranslation(props.roomId, props.message)}
+      >
+        <TranslateIcon />
+      </button>
     </Show>
   );
 }
@@ -89,20 +108,39 @@ export function TranslationBlock(props: RowProps) {
     <Show when={state()}>
       {(s) => (
         <>
-          <Show when={s().status === 'loading'}><p class="ai-note" role="status">Translating…</p></Show>
+          <Show when={s().status === 'loading'}>
+            <p class="ai-note" role="status">
+              Translating…
+            </p>
+          </Show>
           <Show when={s().status === 'error' && s()}>
-            {(e) => <p class="ai-error" role="alert" data-testid="translation-error">Translation failed: {(e() as { message: string }).message}</p>}
+            {(e) => (
+              <p class="ai-error" role="alert" data-testid="translation-error">
+                Translation failed: {(e() as { message: string }).message}
+              </p>
+            )}
           </Show>
           <Show when={s().status === 'done' && s()}>
             {(d) => {
               const t = () => (d() as { translation: Translation }).translation;
               return (
-                <Show when={showsTranslation(props.message.body, t())}
-                  fallback={<p class="ai-note">Already in {languageName(t().lang)}. <button class="ai-inline-btn" onClick={() => ai.hideTranslation(props.message)}>Hide</button></p>}>
+                <Show
+                  when={showsTranslation(props.message.body, t())}
+                  fallback={
+                    <p class="ai-note">
+                      Already in {languageName(t().lang)}.{' '}
+                      <button type="button" class="ai-inline-btn" onClick={() => ai.hideTranslation(props.message)}>
+                        Hide
+                      </button>
+                    </p>
+                  }
+                >
                   <div class="ai-translation" data-testid="translation" lang={t().lang}>
                     <span class="ai-label">Translated to {languageName(t().lang)} by AI</span>
                     <p>{t().text}</p>
-                    <button class="ai-inline-btn" onClick={() => ai.hideTranslation(props.message)}>Show original</button>
+                    <button type="button" class="ai-inline-btn" onClick={() => ai.hideTranslation(props.message)}>
+                      Show original
+                    </button>
                   </div>
                 </Show>
               );

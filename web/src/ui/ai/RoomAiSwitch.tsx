@@ -13,7 +13,13 @@ export function RoomAiSwitch(props: { client: Client; roomId: string }) {
   const [error, setError] = createSignal('');
   // The wanted state while the switch is in flight (the member list catches up after it).
   const [pending, setPending] = createSignal<boolean | null>(null);
-  onMount(() => void ai.load().then(() => ai.refreshRoom(props.roomId)).catch(() => {}));
+  onMount(
+    () =>
+      void ai
+        .load()
+        .then(() => ai.refreshRoom(props.roomId))
+        .catch(() => {}),
+  );
   const shown = () => ai.enabled;
   const on = () => pending() ?? ai.roomEnabled(props.roomId) === true;
   const admin = () => (c.rooms.get(props.roomId)?.my_role ?? 'member') !== 'member';
@@ -32,15 +38,35 @@ export function RoomAiSwitch(props: { client: Client; roomId: string }) {
   };
   return (
     <Show when={shown()}>
-      <Show when={admin()} fallback={<p class="ai-note" data-testid="room-ai-state">AI assistant: {on() ? 'on (it can read this room)' : 'off'}</p>}>
+      <Show
+        when={admin()}
+        fallback={
+          <p class="ai-note" data-testid="room-ai-state">
+            AI assistant: {on() ? 'on (it can read this room)' : 'off'}
+          </p>
+        }
+      >
         <label class="ai-switch">
-          <input type="checkbox" role="switch" checked={on()} disabled={busy()} aria-describedby="room-ai-hint"
-            onChange={(e) => void toggle(e.currentTarget.checked)} />
+          <input
+            type="checkbox"
+            role="switch"
+            checked={on()}
+            aria-checked={on()}
+            disabled={busy()}
+            aria-describedby="room-ai-hint"
+            onChange={(e) => void toggle(e.currentTarget.checked)}
+          />
           AI assistant in this room
         </label>
-        <p class="hint" id="room-ai-hint">When on, the assistant joins as a member and members can use @ai, translation, catch-up and smart replies.</p>
+        <p class="hint" id="room-ai-hint">
+          When on, the assistant joins as a member and members can use @ai, translation, catch-up and smart replies.
+        </p>
       </Show>
-      <Show when={error()}><p class="ai-error" role="alert">{error()}</p></Show>
+      <Show when={error()}>
+        <p class="ai-error" role="alert">
+          {error()}
+        </p>
+      </Show>
     </Show>
   );
 }

@@ -23,8 +23,12 @@ export function AuthScreen(props: { client: Client }) {
     <main class="auth">
       <h1>JustUs</h1>
       <div class="tabs" role="tablist" aria-label="Account">
-        <button role="tab" aria-selected={mode() === 'login'} onClick={() => setMode('login')}>Log in</button>
-        <button role="tab" aria-selected={mode() === 'register'} onClick={() => setMode('register')}>Create account</button>
+        <button type="button" role="tab" aria-selected={mode() === 'login'} onClick={() => setMode('login')}>
+          Log in
+        </button>
+        <button type="button" role="tab" aria-selected={mode() === 'register'} onClick={() => setMode('register')}>
+          Create account
+        </button>
       </div>
       <form onSubmit={submit} aria-label={mode() === 'login' ? 'Log in' : 'Create account'}>
         <label>
@@ -39,11 +43,19 @@ export function AuthScreen(props: { client: Client }) {
         </Show>
         <label>
           Password
-          <input ref={pass} name="password" type="password" minLength={8} required
-            autocomplete={mode() === 'login' ? 'current-password' : 'new-password'} />
+          <input
+            ref={pass}
+            name="password"
+            type="password"
+            minLength={8}
+            required
+            autocomplete={mode() === 'login' ? 'current-password' : 'new-password'}
+          />
         </label>
         <Show when={error()}>
-          <p class="error" role="alert">{error()}</p>
+          <p class="error" role="alert">
+            {error()}
+          </p>
         </Show>
         <button type="submit" class="primary" disabled={busy()}>
           {mode() === 'login' ? 'Log in' : 'Create account'}

@@ -87,21 +87,62 @@ export function Composer(props: {
   };
 
   return (
-    <form class="composer" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
       <Show when={editingMsg() || replyMsg()}>
         <div class="composer-ctx">
-          <span>{editingMsg() ? 'Editing message' : `Replying to ${c.members.displayName(replyMsg()!.sender_id)}: ${plain(replyMsg()!.body).slice(0, 60)}`}</span>
-          <button type="button" aria-label={props.editing ? 'Cancel editing' : 'Cancel reply'} title="Cancel" onClick={() => { if (props.editing) ta.value = ''; props.onCancel(); }}><Icon name="close" size={14} /></button>
+          <span>
+            {editingMsg()
+              ? 'Editing message'
+              : `Replying to ${c.members.displayName(replyMsg()!.sender_id)}: ${plain(replyMsg()!.body).slice(0, 60)}`}
+          </span>
+          <button
+            type="button"
+            aria-label={props.editing ? 'Cancel editing' : 'Cancel reply'}
+            title="Cancel"
+            onClick={() => {
+              if (props.editing) ta.value = '';
+              props.onCancel();
+            }}
+          >
+            <Icon name="close" size={14} />
+          </button>
         </div>
       </Show>
       <UploadChips queue={queue} items={uploads()} />
-      <label class="sr-only" for="composer-input">Message</label>
-      <textarea id="composer-input" ref={ta} rows={1} placeholder="Write a message…" aria-label="Message"
-        onKeyDown={onKey} onInput={() => c.typing.send(props.roomId, ta.value.length > 0)}
-        onPaste={(e) => { const f = pastedFiles(e); if (f.length) { if (online()) queue.add(f); else setHint('Files need a connection; text messages still queue while offline.'); } }} />
-      <button type="submit" class="primary" aria-label={props.editing ? 'Save edit' : 'Send'}>{props.editing ? 'Save' : 'Send'}</button>
+      <label class="sr-only" for="composer-input">
+        Message
+      </label>
+      <textarea
+        id="composer-input"
+        ref={ta}
+        rows={1}
+        placeholder="Write a message…"
+        aria-label="Message"
+        onKeyDown={onKey}
+        onInput={() => c.typing.send(props.roomId, ta.value.length > 0)}
+        onPaste={(e) => {
+          const f = pastedFiles(e);
+          if (f.length) {
+            if (online()) queue.add(f);
+            else setHint('Files need a connection; text messages still queue while offline.');
+          }
+        }}
+      />
+      <button type="submit" class="primary" aria-label={props.editing ? 'Save edit' : 'Send'}>
+        {props.editing ? 'Save' : 'Send'}
+      </button>
       <AttachControls client={c} online={online} queue={queue} />
-      <Show when={hint()}><span class="media-note" role="status">{hint()}</span></Show>
+      <Show when={hint()}>
+        <span class="media-note" role="status">
+          {hint()}
+        </span>
+      </Show>
     </form>
   );
 }

@@ -38,12 +38,25 @@ export function AvatarSetting(props: { client: Client; target: 'user' | 'room'; 
   const label = props.target === 'user' ? 'Profile picture' : 'Group picture';
   return (
     <div class="avatar-setting">
-        <input ref={input} type="file" accept="image/jpeg,image/png,image/webp,image/gif" class="media-file-input" aria-label="Choose a picture" onChange={() => void chosen()} />
-        <button type="button" onClick={() => input.click()}>{label}…</button>
-        <Show when={status()}><span class="att-meta" role="status">{status()}</span></Show>
-        <Show when={file()}>
-          <Dynamic component={dialog()} file={file()!} title={label} onDone={(b: Blob | null) => void done(b)} />
-        </Show>
+      <input
+        ref={input}
+        type="file"
+        accept="image/jpeg,image/png,image/webp,image/gif"
+        class="media-file-input"
+        aria-label="Choose a picture"
+        onChange={() => void chosen()}
+      />
+      <button type="button" onClick={() => input.click()}>
+        {label}…
+      </button>
+      <Show when={status()}>
+        <span class="att-meta" role="status">
+          {status()}
+        </span>
+      </Show>
+      <Show when={file()}>
+        <Dynamic component={dialog()} file={file()!} title={label} onDone={(b: Blob | null) => void done(b)} />
+      </Show>
     </div>
   );
 }

@@ -49,7 +49,10 @@ export function startNotifications(client: Client): void {
     } catch {
       // Mobile browsers only allow notifications through the service worker; its
       // notificationclick handler posts { type: 'open-room' } back (see listenForOpenRoom).
-      void navigator.serviceWorker?.getRegistration().then((reg) => reg?.showNotification(title, opts)).catch(() => {});
+      void navigator.serviceWorker
+        ?.getRegistration()
+        .then((reg) => reg?.showNotification(title, opts))
+        .catch(() => {});
     }
   };
   listenForOpenRoom(client);
@@ -59,6 +62,7 @@ export function startNotifications(client: Client): void {
 function listenForOpenRoom(client: Client): void {
   navigator.serviceWorker?.addEventListener('message', (e: MessageEvent) => {
     const d = e.data as { type?: unknown; roomId?: unknown } | null;
-    if (d?.type === 'open-room' && typeof d.roomId === 'string' && client.rooms.get(d.roomId)) void client.rooms.open(d.roomId);
+    if (d?.type === 'open-room' && typeof d.roomId === 'string' && client.rooms.get(d.roomId))
+      void client.rooms.open(d.roomId);
   });
 }
