@@ -1,9 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// The view models use Solid signals and stores: resolve solid-js to its browser build (the
-// reactive one; Node would pick the server build, where effects never run).
+// The view models hold Solid signals and stores: tests resolve solid-js to its browser build,
+// the reactive one (Node would pick the server build, where effects never run).
 export default defineConfig({
-  resolve: { conditions: ['browser', 'development'] },
   ssr: { resolve: { conditions: ['browser', 'development'], externalConditions: ['browser', 'development'] } },
   test: {
     include: ['test/**/*.test.ts'],
