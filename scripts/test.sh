@@ -4,8 +4,10 @@
 # - Rust: unit, conformance (SQLite + PostgreSQL) and HTTP/WebSocket integration tests.
 #   PostgreSQL suites use TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 #   outside CI they are skipped with a loud line when no server answers; with CI=true they fail.
-# - Web: type check + build, vitest unit tests, and end-to-end tests in Chromium against a real
-#   justus. Without /usr/bin/chromium the e2e suite is skipped outside CI and fails with CI=true.
+# - Web: generated API types up to date with docs/openapi.json, Biome (format + lint), the
+#   committed web/dist equal to a fresh build of web/src, type check + build (with the first-load
+#   JS budget), vitest unit tests, and end-to-end tests in Chromium against a real justus.
+#   Without /usr/bin/chromium the e2e suite is skipped outside CI and fails with CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -14,6 +16,10 @@ cargo test --workspace --locked "$@"
 
 cd web
 npm ci --no-audit --no-fund --loglevel=error
+npm run check:api
+npm run lint
+# Before the build below rewrites web/dist: the committed one must match web/src.
+npm run check:dist
 npm run build
 npm test
 if [ -x /usr/bin/chromium ]; then

@@ -9,8 +9,15 @@ function serviceWorker(): Plugin {
     name: 'justus-sw',
     apply: 'build',
     generateBundle(_opts, bundle) {
-      const icons = readdirSync(new URL('./public/icons/', import.meta.url)).map((f) => '/icons/' + f);
-      const files = ['/index.html', '/manifest.webmanifest', ...icons, ...Object.keys(bundle).filter((f) => f.startsWith('assets/')).map((f) => '/' + f)];
+      const icons = readdirSync(new URL('./public/icons/', import.meta.url)).map((f) => `/icons/${f}`);
+      const files = [
+        '/index.html',
+        '/manifest.webmanifest',
+        ...icons,
+        ...Object.keys(bundle)
+          .filter((f) => f.startsWith('assets/'))
+          .map((f) => `/${f}`),
+      ];
       const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 12);
       const src = readFileSync(new URL('./sw/sw.js', import.meta.url), 'utf8')
         .replace('__VERSION__', version)

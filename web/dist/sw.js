@@ -1,29 +1,37 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '37f0a4034e56';
+const VERSION = 'c75822f5501c';
 const PRECACHE = [
-  "/assets/CropDialog-BMDlHvoQ.js",
-  "/assets/Lightbox-DN2Gj95C.js",
-  "/assets/VoiceRecorder-yWHOPL3E.js",
-  "/assets/index-42yN5Hkm.js",
+  "/assets/CropDialog-b3iJ5yHA.js",
+  "/assets/Lightbox-DVZDYvV1.js",
+  "/assets/VoiceRecorder-DxzkjTyg.js",
   "/assets/index-BNAN204v.css",
+  "/assets/index-CBmV7ZQh.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",
   "/index.html",
   "/manifest.webmanifest"
 ];
-const CACHE = 'justus-shell-' + VERSION;
+const CACHE = `justus-shell-${VERSION}`;
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(PRECACHE)).then(() => self.skipWaiting()));
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((c) => c.addAll(PRECACHE))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(
-    caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('justus-shell-') && k !== CACHE).map((k) => caches.delete(k))))
+    caches
+      .keys()
+      .then((keys) =>
+        Promise.all(keys.filter((k) => k.startsWith('justus-shell-') && k !== CACHE).map((k) => caches.delete(k))),
+      )
       .then(() => self.clients.claim()),
   );
 });

@@ -21,8 +21,11 @@ export async function aiTests(h) {
     assert((await p.getByTestId('smart-replies').count()) === 0, 'no smart replies while AI is off');
     await p.getByRole('button', { name: 'Members' }).click();
     await p.getByLabel('Add a member by username').fill(eli.username);
-    await p.getByRole('button', { name: 'Add ' + eli.username }).click();
-    await p.locator('.members').filter({ hasText: '@' + eli.username }).waitFor();
+    await p.getByRole('button', { name: `Add ${eli.username}` }).click();
+    await p
+      .locator('.members')
+      .filter({ hasText: `@${eli.username}` })
+      .waitFor();
     const sw = p.getByRole('switch', { name: 'AI assistant in this room' });
     assert(!(await sw.isChecked()), 'AI starts off');
     await sw.check();
@@ -35,22 +38,30 @@ export async function aiTests(h) {
 
     await send(eli, '@ai summarise');
     // Both see the preview grow with a caret, then the final edit replaces it.
-    const seen = await Promise.all([dora, eli].map(async (u) => {
-      const streaming = u.page.getByTestId('ai-streaming');
-      await streaming.filter({ hasText: ASSISTANT_CHUNKS[0].trim() }).waitFor({ timeout: 15000 });
-      const partial = await streaming.innerText();
-      const caret = await streaming.locator('.ai-caret').count();
-      await botMessages(u).getByTestId('message-body').filter({ hasText: FULL }).waitFor({ timeout: 15000 });
-      return { partial, caret, left: await u.page.getByTestId('ai-streaming').count() };
-    }));
+    const seen = await Promise.all(
+      [dora, eli].map(async (u) => {
+        const streaming = u.page.getByTestId('ai-streaming');
+        await streaming.filter({ hasText: ASSISTANT_CHUNKS[0].trim() }).waitFor({ timeout: 15000 });
+        const partial = await streaming.innerText();
+        const caret = await streaming.locator('.ai-caret').count();
+        await botMessages(u).getByTestId('message-body').filter({ hasText: FULL }).waitFor({ timeout: 15000 });
+        return { partial, caret, left: await u.page.getByTestId('ai-streaming').count() };
+      }),
+    );
     for (const s of seen) {
       assert(s.caret === 1, 'a typing caret while streaming');
-      assert(s.partial.length < FULL.length, 'saw a partial answer: ' + JSON.stringify(s.partial));
+      assert(s.partial.length < FULL.length, `saw a partial answer: ${JSON.stringify(s.partial)}`);
       assert(s.left === 0, 'no streaming preview after the edit');
     }
-    assert((await botMessages(eli).getByTestId('reply-quote').filter({ hasText: '@ai summarise' }).count()) === 1, 'the reply quotes the question');
+    assert(
+      (await botMessages(eli).getByTestId('reply-quote').filter({ hasText: '@ai summarise' }).count()) === 1,
+      'the reply quotes the question',
+    );
     assert((await botMessages(eli).locator('.edited').count()) === 0, 'the final answer is not marked edited');
-    assert(fakeAi.state.calls.some((c) => c.kind === 'assistant' && c.stream && c.auth === 'Bearer test'), 'streamed provider call with the key');
+    assert(
+      fakeAi.state.calls.some((c) => c.kind === 'assistant' && c.stream && c.auth === 'Bearer test'),
+      'streamed provider call with the key',
+    );
     await shot(eli, 'ai-02-assistant');
   });
 
@@ -69,14 +80,20 @@ export async function aiTests(h) {
     const tr = msg.getByTestId('translation');
     await tr.filter({ hasText: '[fr] GUTEN MORGEN TEAM' }).waitFor();
     assert((await tr.getAttribute('lang')) === 'fr', 'lang attribute on the translation');
-    assert((await msg.getByTestId('message-body').innerText()).includes('guten morgen team'), 'the original stays above');
+    assert(
+      (await msg.getByTestId('message-body').innerText()).includes('guten morgen team'),
+      'the original stays above',
+    );
     await shot(eli, 'ai-03-translation');
     await msg.getByRole('button', { name: 'Show original' }).click();
     await tr.waitFor({ state: 'detached' });
     // Translating again is served from the client's cache: no new provider call.
     await messageAction(eli, 'guten morgen team', 'Translate');
     await tr.waitFor();
-    assert(fakeAi.state.calls.filter((c) => c.kind === 'translate').length === before + 1, 'one provider call for two translations');
+    assert(
+      fakeAi.state.calls.filter((c) => c.kind === 'translate').length === before + 1,
+      'one provider call for two translations',
+    );
 
     // Auto-translate, stored on the server: a fresh device (no local prefs) shows both settings.
     await p.getByRole('button', { name: 'Settings' }).click();
@@ -86,17 +103,32 @@ export async function aiTests(h) {
     await p.reload();
     await p.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
     await p.getByRole('button', { name: 'Settings' }).click();
-    await p.waitForFunction(() => document.querySelector('select')?.closest('.settings') && [...document.querySelectorAll('.settings select')].some((s) => s.value === 'fr'));
-    assert(await p.getByRole('switch', { name: /Translate messages into my preferred language automatically/ }).isChecked(), 'auto-translate read from the server');
+    await p.waitForFunction(
+      () =>
+        document.querySelector('select')?.closest('.settings') &&
+        [...document.querySelectorAll('.settings select')].some((s) => s.value === 'fr'),
+    );
+    assert(
+      await p.getByRole('switch', { name: /Translate messages into my preferred language automatically/ }).isChecked(),
+      'auto-translate read from the server',
+    );
     await p.keyboard.press('Escape'); // the back button shows on narrow screens only
     await openRoom(eli, ROOM);
     await send(dora, 'bis morgen');
-    await p.getByTestId('message').filter({ hasText: 'bis morgen' }).getByTestId('translation').filter({ hasText: '[fr] BIS MORGEN' }).waitFor();
+    await p
+      .getByTestId('message')
+      .filter({ hasText: 'bis morgen' })
+      .getByTestId('translation')
+      .filter({ hasText: '[fr] BIS MORGEN' })
+      .waitFor();
     // Own messages are not translated.
     await send(eli, 'merci beaucoup');
     await waitText(eli, 'merci beaucoup');
     await sleep(500);
-    assert((await p.getByTestId('message').filter({ hasText: 'merci beaucoup' }).getByTestId('translation').count()) === 0, 'own message not auto-translated');
+    assert(
+      (await p.getByTestId('message').filter({ hasText: 'merci beaucoup' }).getByTestId('translation').count()) === 0,
+      'own message not auto-translated',
+    );
   });
 
   await test('AI: catch me up summarises the unread messages privately, then the room is read', async () => {
@@ -114,8 +146,11 @@ export async function aiTests(h) {
     // just before leaving may be included when its read marker had not reached the server yet).
     const data = fakeAi.state.calls.filter((c) => c.kind === 'summary').at(-1).data;
     const texts = data.messages.map((m) => m.text);
-    assert(['release moves to friday', 'qa signs off thursday', 'docs are ready'].every((t) => texts.includes(t)), 'summarised the unread: ' + texts);
-    assert(!texts.includes('guten morgen team') && !texts.includes('bis morgen'), 'not what was read: ' + texts);
+    assert(
+      ['release moves to friday', 'qa signs off thursday', 'docs are ready'].every((t) => texts.includes(t)),
+      `summarised the unread: ${texts}`,
+    );
+    assert(!texts.includes('guten morgen team') && !texts.includes('bis morgen'), `not what was read: ${texts}`);
     assert((await panel.innerText()).includes(`${texts.length} unread messages`), 'count shown');
     assert(await panel.evaluate((el) => el === document.activeElement), 'focus moves to the summary');
     // Private: Dora sees no summary; and Eli's room is marked read once it was shown.
@@ -145,7 +180,7 @@ export async function aiTests(h) {
     await p.setViewportSize({ width: 360, height: 740 });
     for (let i = 0; i < 3; i++) {
       const b = await chips.nth(i).boundingBox();
-      assert(b && b.x >= 0 && b.x + b.width <= 360 && b.height >= 24, `chip ${i} fits at 360 px: ` + JSON.stringify(b));
+      assert(b && b.x >= 0 && b.x + b.width <= 360 && b.height >= 24, `chip ${i} fits at 360 px: ${JSON.stringify(b)}`);
     }
     await shot(eli, 'ai-05-smart-replies-360');
     await p.setViewportSize({ width: 1100, height: 760 });
@@ -164,8 +199,11 @@ export async function aiTests(h) {
     await p.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
     await dora.page.getByRole('button', { name: 'Members' }).click();
     await dora.page.getByLabel('Add a member by username').fill(fay.username);
-    await dora.page.getByRole('button', { name: 'Add ' + fay.username }).click();
-    await dora.page.locator('.members').filter({ hasText: '@' + fay.username }).waitFor();
+    await dora.page.getByRole('button', { name: `Add ${fay.username}` }).click();
+    await dora.page
+      .locator('.members')
+      .filter({ hasText: `@${fay.username}` })
+      .waitFor();
     await dora.page.getByRole('button', { name: 'Close panel' }).click();
     await send(dora, 'hallo fay');
     await p.getByTestId('room-item').filter({ hasText: ROOM }).getByTestId('unread').waitFor();
@@ -179,8 +217,14 @@ export async function aiTests(h) {
     await m.getByRole('button', { name: 'Reply', exact: true }).waitFor();
     assert((await m.getByRole('button', { name: 'Translate', exact: true }).count()) === 0, 'no Translate');
     await p.getByRole('button', { name: 'Members' }).click();
-    await p.locator('.members').filter({ hasText: '@' + fay.username }).waitFor();
-    assert((await p.getByRole('switch').count()) === 0 && (await p.getByTestId('room-ai-state').count()) === 0, 'no room AI switch or state');
+    await p
+      .locator('.members')
+      .filter({ hasText: `@${fay.username}` })
+      .waitFor();
+    assert(
+      (await p.getByRole('switch').count()) === 0 && (await p.getByTestId('room-ai-state').count()) === 0,
+      'no room AI switch or state',
+    );
     await p.getByRole('button', { name: 'Close panel' }).click();
     await p.getByRole('button', { name: 'Settings' }).click();
     await p.getByLabel('Preferred language for translations').waitFor();

@@ -9,7 +9,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function data(body) {
   const user = body.messages?.find((m) => m.role === 'user')?.content ?? '';
   const m = /<data>\n([\s\S]*)\n<\/data>/.exec(user);
-  try { return m ? JSON.parse(m[1]) : {}; } catch { return {}; }
+  try {
+    return m ? JSON.parse(m[1]) : {};
+  } catch {
+    return {};
+  }
 }
 
 export const ASSISTANT_CHUNKS = ['Summary: ', 'the team ', 'agreed to ', 'ship on Friday.'];
@@ -37,9 +41,19 @@ export async function startFakeAi() {
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', async () => {
-      if (req.method !== 'POST' || !req.url.endsWith('/chat/completions')) { res.writeHead(404); res.end(); return; }
+      if (req.method !== 'POST' || !req.url.endsWith('/chat/completions')) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
       let body;
-      try { body = JSON.parse(raw); } catch { res.writeHead(400); res.end(); return; }
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        res.writeHead(400);
+        res.end();
+        return;
+      }
       const a = answer(body);
       state.calls.push({ kind: a.kind, stream: !!body.stream, auth: req.headers.authorization, data: data(body) });
       if (state.mode === 'fail') {
@@ -71,7 +85,14 @@ export async function startFakeAi() {
     state,
     baseUrl: `http://127.0.0.1:${port}/v1`,
     /** Environment for justus: AI through this fake; quick retries so failures settle fast. */
-    env: { AI_PROVIDER: 'openai', AI_BASE_URL: `http://127.0.0.1:${port}/v1`, AI_API_KEY: 'test', AI_MODEL: 'test', AI_MAX_RETRIES: '1', AI_RETRY_BASE_MS: '50' },
+    env: {
+      AI_PROVIDER: 'openai',
+      AI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+      AI_API_KEY: 'test',
+      AI_MODEL: 'test',
+      AI_MAX_RETRIES: '1',
+      AI_RETRY_BASE_MS: '50',
+    },
     close: () => server.close(),
   };
 }

@@ -1,3 +1,4 @@
+import { createEffect, createRoot, untrack } from 'solid-js';
 import { render } from 'solid-js/web';
 import { App } from './App';
 import { Api } from './lib/api';
@@ -10,24 +11,30 @@ import './styles.css';
 
 applyTheme(loadPrefs().theme);
 
-const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/ws';
+const wsUrl = `${(location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host}/api/v1/ws`;
 let client!: Client;
-const api = new Api({ onLoggedOut: () => client?.sessionEnded() });
+const api = new Api({ onLoggedOut: () => client?.session.ended() });
 client = new Client({ api, outboxStorage: new IdbOutboxStorage(), cache: new IdbCache(), wsUrl });
 startNotifications(client);
 
-window.addEventListener('online', () => client.setOnline(true));
-window.addEventListener('offline', () => client.setOnline(false));
-document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && client.focused());
-window.addEventListener('focus', () => client.focused());
+window.addEventListener('online', () => client.session.setOnline(true));
+window.addEventListener('offline', () => client.session.setOnline(false));
+document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && client.rooms.focused());
+window.addEventListener('focus', () => client.rooms.focused());
 
 // Hooks for end-to-end tests (and debugging): no secrets are exposed, only actions.
 (window as unknown as { __justus: unknown }).__justus = {
   expireAccessToken: () => api.dropAccessToken(),
   dropSocket: () => client.gateway.drop(),
-  openRoom: (id: string | null) => client.openRoom(id),
-  held: () => (client.currentRoom ? client.timeline(client.currentRoom).size : 0),
-  state: () => ({ conn: client.conn, waiting: client.outbox.waiting, phase: client.phase, online: navigator.onLine, outbox: client.outbox.list().map((i) => i.state + ':' + (i.error ?? '')) }),
+  openRoom: (id: string | null) => client.rooms.open(id),
+  held: () => (client.currentRoom ? client.timelines.get(client.currentRoom).size : 0),
+  state: () => ({
+    conn: client.conn,
+    waiting: client.outbox.waiting,
+    phase: client.phase,
+    online: navigator.onLine,
+    outbox: client.outbox.list().map((i) => `${i.state}:${i.error ?? ''}`),
+  }),
 };
 
 render(() => <App client={client} />, document.getElementById('app')!);
@@ -36,12 +43,14 @@ void client.start();
 // Invite links: /invite/<code> joins after login.
 const invite = /^\/invite\/([\w-]+)$/.exec(location.pathname);
 if (invite) {
-  const off = client.changes.subscribe(() => {
-    if (client.phase !== 'app') return;
-    off();
-    history.replaceState(null, '', '/');
-    client.acceptInvite(invite[1]).catch(() => {});
-  });
+  createRoot((dispose) =>
+    createEffect(() => {
+      if (client.phase !== 'app') return;
+      dispose();
+      history.replaceState(null, '', '/');
+      untrack(() => client.rooms.acceptInvite(invite[1])).catch(() => {});
+    }),
+  );
 }
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {

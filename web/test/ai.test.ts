@@ -1,6 +1,13 @@
+import { createEffect, createRoot } from 'solid-js';
 import { describe, expect, it } from 'vitest';
 import { AiStreams, botBody, AI_PLACEHOLDER } from '../src/lib/aiStream';
-import { TranslationCache, shouldAutoTranslate, showsTranslation, translationKey, type Translation } from '../src/lib/aiTranslate';
+import {
+  TranslationCache,
+  shouldAutoTranslate,
+  showsTranslation,
+  translationKey,
+  type Translation,
+} from '../src/lib/aiTranslate';
 import { aiErrorMessage } from '../src/lib/aiErrors';
 import { ApiError } from '../src/lib/api';
 import { AiService, fetchConfig } from '../src/lib/ai';
@@ -54,15 +61,37 @@ describe('ai.delta assembly', () => {
     const placeholder = { body: AI_PLACEHOLDER, edited_at: null, deleted_at: null };
     expect(botBody(placeholder, undefined)).toEqual({ text: '', streaming: true });
     expect(botBody(placeholder, 'Hel')).toEqual({ text: 'Hel', streaming: true });
-    expect(botBody({ body: 'Hello there', edited_at: '2026-11-25T10:00:00Z', deleted_at: null }, 'Hel')).toEqual({ text: 'Hello there', streaming: false });
-    expect(botBody({ body: '⚠️ The AI provider failed', edited_at: '2026-11-25T10:00:00Z', deleted_at: null }, undefined).streaming).toBe(false);
-    expect(botBody({ body: 'an old normal message', edited_at: null, deleted_at: null }, undefined).streaming).toBe(false);
+    expect(botBody({ body: 'Hello there', edited_at: '2026-11-25T10:00:00Z', deleted_at: null }, 'Hel')).toEqual({
+      text: 'Hello there',
+      streaming: false,
+    });
+    expect(
+      botBody({ body: '⚠️ The AI provider failed', edited_at: '2026-11-25T10:00:00Z', deleted_at: null }, undefined)
+        .streaming,
+    ).toBe(false);
+    expect(botBody({ body: 'an old normal message', edited_at: null, deleted_at: null }, undefined).streaming).toBe(
+      false,
+    );
   });
 });
 
 const msg = (over: Partial<Message> = {}): Message => ({
-  id: 'm1', room_id: 'r', seq: 1, sender_id: 'bob', client_id: 'c', body: 'Hallo Welt', reply_to: null, mentions: [],
-  mentions_room: false, pinned: false, reactions: [], created_at: '2026-11-25T10:00:00Z', edited_at: null, deleted_at: null, ...over,
+  id: 'm1',
+  room_id: 'r',
+  seq: 1,
+  sender_id: 'bob',
+  client_id: 'c',
+  body: 'Hallo Welt',
+  reply_to: null,
+  mentions: [],
+  mentions_room: false,
+  pinned: false,
+  reactions: [],
+  created_at: '2026-11-25T10:00:00Z',
+  edited_at: null,
+  deleted_at: null,
+  attachments: [],
+  ...over,
 });
 const tr = (text: string, lang = 'en'): Translation => ({ message_id: 'm1', lang, text, cached: false });
 
@@ -70,7 +99,10 @@ describe('translation cache', () => {
   it('one request per (message, version, language), shared by concurrent callers', async () => {
     const c = new TranslationCache();
     let loads = 0;
-    const load = () => { loads++; return new Promise<Translation>((r) => setTimeout(() => r(tr('Hello world')), 5)); };
+    const load = () => {
+      loads++;
+      return new Promise<Translation>((r) => setTimeout(() => r(tr('Hello world')), 5));
+    };
     const [a, b] = await Promise.all([c.fetch(msg(), 'en', load), c.fetch(msg(), 'EN', load)]);
     expect(loads).toBe(1);
     expect(a).toBe(b);
@@ -87,7 +119,10 @@ describe('translation cache', () => {
   it('does not cache failures', async () => {
     const c = new TranslationCache();
     let n = 0;
-    const load = async () => { if (n++ === 0) throw new ApiError(503, 'ai_busy', 'busy'); return tr('ok'); };
+    const load = async () => {
+      if (n++ === 0) throw new ApiError(503, 'ai_busy', 'busy');
+      return tr('ok');
+    };
     await expect(c.fetch(msg(), 'en', load)).rejects.toThrow('busy');
     expect((await c.fetch(msg(), 'en', load)).text).toBe('ok');
     expect(n).toBe(2);
@@ -110,8 +145,16 @@ describe('translation cache', () => {
 });
 
 describe('auto-translate decision', () => {
-  const base = { serverAi: true, roomAi: true, autoTranslate: true, preferredLanguage: 'de', meId: 'me', botId: 'bot', message: msg({ body: 'Hello there' }) };
-  it('translates someone else\'s words when opted in with AI on', () => {
+  const base = {
+    serverAi: true,
+    roomAi: true,
+    autoTranslate: true,
+    preferredLanguage: 'de',
+    meId: 'me',
+    botId: 'bot',
+    message: msg({ body: 'Hello there' }),
+  };
+  it("translates someone else's words when opted in with AI on", () => {
     expect(shouldAutoTranslate(base)).toBe(true);
   });
   it.each([
@@ -151,11 +194,13 @@ describe('AI error messages', () => {
   });
 });
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 describe('server config', () => {
   it('reads AI on with its features', async () => {
-    const f = (async () => json(200, { ai: { enabled: true, features: ['translate', 'summary'] } })) as unknown as typeof fetch;
+    const f = (async () =>
+      json(200, { ai: { enabled: true, features: ['translate', 'summary'] } })) as unknown as typeof fetch;
     expect(await fetchConfig(f)).toEqual({ ai: { enabled: true, features: ['translate', 'summary'] } });
   });
   it('treats off, errors and garbage as off', async () => {
@@ -163,15 +208,17 @@ describe('server config', () => {
       async () => json(200, { ai: { enabled: false, features: ['translate'] } }),
       async () => json(500, {}),
       async () => json(200, { ai: 'yes' }),
-      async () => { throw new TypeError('offline'); },
-    ]) expect((await fetchConfig(f as unknown as typeof fetch)).ai.enabled).toBe(false);
+      async () => {
+        throw new TypeError('offline');
+      },
+    ])
+      expect((await fetchConfig(f as unknown as typeof fetch)).ai.enabled).toBe(false);
   });
 });
 
 // A stand-in for the Client with just what AiService uses; requests are recorded.
 function fakeClient(answers: Record<string, (body: unknown) => unknown>) {
   const calls: { method: string; path: string; body?: unknown }[] = [];
-  let emits = 0;
   const call = async (method: string, path: string, body?: unknown) => {
     calls.push({ method, path, body });
     const a = answers[`${method} ${path}`];
@@ -183,7 +230,6 @@ function fakeClient(answers: Record<string, (body: unknown) => unknown>) {
     users: new Map<string, PublicUser>(),
     members: new Map<string, MemberView[]>(),
     onAiDelta: null as ((d: unknown) => void) | null,
-    emit: () => { emits++; },
     loadMembers: async () => [],
     api: {
       get: (p: string) => call('GET', p),
@@ -191,16 +237,22 @@ function fakeClient(answers: Record<string, (body: unknown) => unknown>) {
       patch: (p: string, b: unknown) => call('PATCH', p, b),
     },
   };
-  return { c: c as unknown as Client & typeof c, calls, emits: () => emits };
+  return { c: c as unknown as Client & typeof c, calls };
 }
-const cfg = (async () => json(200, { ai: { enabled: true, features: ['translate', 'assistant', 'summary', 'suggestions'] } })) as unknown as typeof fetch;
+const cfg = (async () =>
+  json(200, {
+    ai: { enabled: true, features: ['translate', 'assistant', 'summary', 'suggestions'] },
+  })) as unknown as typeof fetch;
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 describe('AiService', () => {
   it('loads config and preferences, and saves preferences on the server', async () => {
     const { c, calls } = fakeClient({
       'GET /users/me': () => ({ id: 'me', ai: { preferred_language: 'de', auto_translate: false } }),
-      'PATCH /users/me': (b) => ({ id: 'me', ai: { preferred_language: 'de', auto_translate: (b as { auto_translate: boolean }).auto_translate } }),
+      'PATCH /users/me': (b) => ({
+        id: 'me',
+        ai: { preferred_language: 'de', auto_translate: (b as { auto_translate: boolean }).auto_translate },
+      }),
     });
     const ai = new AiService(c, cfg);
     await ai.load();
@@ -212,14 +264,22 @@ describe('AiService', () => {
     expect(ai.prefs.auto_translate).toBe(true);
   });
 
-  it('room AI follows the assistant\'s membership once members are known', async () => {
-    const { c } = fakeClient({ 'GET /users/me': () => ({ id: 'me' }), 'GET /rooms/r/ai': () => ({ room_id: 'r', ai_enabled: true }) });
+  it("room AI follows the assistant's membership once members are known", async () => {
+    const { c } = fakeClient({
+      'GET /users/me': () => ({ id: 'me' }),
+      'GET /rooms/r/ai': () => ({ room_id: 'r', ai_enabled: true }),
+    });
     const ai = new AiService(c, cfg);
     await ai.load();
     expect(ai.roomEnabled('r')).toBeUndefined();
     expect(await ai.refreshRoom('r')).toBe(true);
     expect(ai.roomEnabled('r')).toBe(true);
-    const member = (username: string): MemberView => ({ user: { id: username, username, display_name: '' }, role: 'member', joined_at: '', read_seq: 0 });
+    const member = (username: string): MemberView => ({
+      user: { id: username, username, display_name: '' },
+      role: 'member',
+      joined_at: '',
+      read_seq: 0,
+    });
     c.members.set('r', [member('me')]);
     expect(ai.roomEnabled('r')).toBe(false); // the assistant left: switched off
     c.members.set('r', [member('me'), member('ai')]);
@@ -252,13 +312,19 @@ describe('AiService', () => {
     ai.showTranslation('r', m);
     expect(ai.translationState(m)?.status).toBe('loading');
     await flush();
-    expect(ai.translationState(m)).toEqual({ status: 'error', message: 'The AI provider is not answering. Try again later.' });
+    expect(ai.translationState(m)).toEqual({
+      status: 'error',
+      message: 'The AI provider is not answering. Try again later.',
+    });
     fail = false;
     ai.showTranslation('r', m);
     await flush();
     const s = ai.translationState(m);
     expect(s?.status === 'done' && s.translation.text).toBe('Hello world');
-    expect(calls.filter((x) => x.path.endsWith('/translate')).map((x) => x.body)).toEqual([{ lang: 'en' }, { lang: 'en' }]);
+    expect(calls.filter((x) => x.path.endsWith('/translate')).map((x) => x.body)).toEqual([
+      { lang: 'en' },
+      { lang: 'en' },
+    ]);
     // "Show original" hides it; showing it again needs no request.
     ai.hideTranslation(m);
     expect(ai.translationState(m)?.status).toBe('hidden');
@@ -270,19 +336,29 @@ describe('AiService', () => {
   });
 
   it('assembles gateway deltas into a preview until the final edit', async () => {
-    const { c, emits } = fakeClient({});
+    const { c } = fakeClient({});
     const ai = new AiService(c, cfg);
+    const m = msg({ id: 'bot-msg', body: AI_PLACEHOLDER, sender_id: 'bot' });
+    // The row's preview is reactive: each delta that moves it re-runs what reads it, once.
+    const seen: (string | undefined)[] = [];
+    const dispose = createRoot((done) => {
+      createEffect(() => seen.push(ai.preview(m)));
+      return done;
+    });
     c.onAiDelta!(d(0, 'Hi ', 'bot-msg'));
     c.onAiDelta!(d(1, 'there', 'bot-msg'));
-    expect(emits()).toBe(2);
-    const m = msg({ id: 'bot-msg', body: AI_PLACEHOLDER, sender_id: 'bot' });
+    c.onAiDelta!(d(1, 'there', 'bot-msg'));
+    dispose();
+    expect(seen).toEqual([undefined, 'Hi ', 'Hi there']);
     expect(ai.preview(m)).toBe('Hi there');
     expect(ai.preview({ ...m, body: 'Hi there!', edited_at: '2026-11-25T10:00:01Z' })).toBeUndefined();
     expect(ai.streams.size).toBe(0);
   });
 
   it('keeps at most three non-empty suggestions', async () => {
-    const { c } = fakeClient({ 'POST /rooms/r/ai/suggestions': () => ({ message_id: 'm1', suggestions: ['a', ' ', 'b', 'c', 'd'] }) });
+    const { c } = fakeClient({
+      'POST /rooms/r/ai/suggestions': () => ({ message_id: 'm1', suggestions: ['a', ' ', 'b', 'c', 'd'] }),
+    });
     const ai = new AiService(c, cfg);
     expect((await ai.suggestions('r')).suggestions).toEqual(['a', 'b', 'c']);
   });

@@ -2,9 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Api } from '../src/lib/api';
 
 const auth = (token: string) => ({
-  access_token: token, expires_in: 600, expires_at: '', session_id: 's', user: { id: 'u', username: 'ada', display_name: 'Ada' },
+  access_token: token,
+  expires_in: 600,
+  expires_at: '',
+  session_id: 's',
+  user: { id: 'u', username: 'ada', display_name: 'Ada' },
 });
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 describe('api token refresh', () => {
   it('concurrent 401s trigger exactly one refresh, then each request is retried once', async () => {
@@ -15,11 +20,11 @@ describe('api token refresh', () => {
       await new Promise((r) => setTimeout(r, 2));
       if (u.endsWith('/auth/refresh')) {
         refreshes++;
-        valid = 'new' + refreshes;
+        valid = `new${refreshes}`;
         return json(200, auth(valid));
       }
       const h = (init?.headers ?? {}) as Record<string, string>;
-      if (h['Authorization'] !== 'Bearer ' + valid) return json(401, { error: { code: 'token_expired', message: 'x' } });
+      if (h.Authorization !== `Bearer ${valid}`) return json(401, { error: { code: 'token_expired', message: 'x' } });
       return json(200, { ok: u });
     };
     const api = new Api({ fetch: fetchFn as typeof fetch });
@@ -42,7 +47,11 @@ describe('api token refresh', () => {
   });
 
   it('a network failure on resume is reported as offline, not logged out', async () => {
-    const api = new Api({ fetch: (async () => { throw new TypeError('fetch failed'); }) as typeof fetch });
+    const api = new Api({
+      fetch: (async () => {
+        throw new TypeError('fetch failed');
+      }) as typeof fetch,
+    });
     expect(await api.resume()).toBe('offline');
   });
 });

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 const css = readFileSync(new URL('../src/styles.css', import.meta.url), 'utf8');
 
 function vars(selector: string): Record<string, string> {
-  const at = css.indexOf(selector + ' {');
-  if (at < 0) throw new Error('no block ' + selector);
+  const at = css.indexOf(`${selector} {`);
+  if (at < 0) throw new Error(`no block ${selector}`);
   const body = css.slice(at + selector.length + 2, css.indexOf('}', at));
   const out: Record<string, string> = {};
   for (const m of body.matchAll(/--([\w-]+):\s*(#[0-9a-fA-F]{6})\b/g)) out[m[1]] = m[2].toLowerCase();
@@ -19,7 +19,8 @@ const dark = vars(':root[data-theme="dark"]');
 const darkMedia = vars('  :root:not([data-theme="light"])');
 
 function luminance(hex: string): number {
-  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+  const [r, g, b] = [1, 3, 5]
+    .map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
     .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
@@ -60,7 +61,10 @@ describe('theme contrast (WCAG AA)', () => {
     expect(Object.keys(dark).sort()).toEqual(Object.keys(light).sort());
   });
 
-  for (const [name, theme] of [['light', light], ['dark', dark]] as const) {
+  for (const [name, theme] of [
+    ['light', light],
+    ['dark', dark],
+  ] as const) {
     for (const [fg, bg, use] of TEXT) {
       it(`${name}: --${fg} on --${bg} (${use}) ≥ 4.5:1`, () => {
         expect(theme[fg], `--${fg}`).toBeDefined();

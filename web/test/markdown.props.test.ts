@@ -30,7 +30,29 @@ function visible(blocks: Block[]): string {
 // Messages made of the characters the syntax cares about, plus anything else.
 const markdownish = fc.string({
   unit: fc.oneof(
-    fc.constantFrom('*', '_', '`', '[', ']', '(', ')', '\n', ' ', 'h', 't', 'p', 's', ':', '/', '.', '<', '>', '&', '"', "'"),
+    fc.constantFrom(
+      '*',
+      '_',
+      '`',
+      '[',
+      ']',
+      '(',
+      ')',
+      '\n',
+      ' ',
+      'h',
+      't',
+      'p',
+      's',
+      ':',
+      '/',
+      '.',
+      '<',
+      '>',
+      '&',
+      '"',
+      "'",
+    ),
     fc.constantFrom('https://a.example/x', 'javascript:alert(1)', 'data:text/html,x', '```', '**'),
     fc.string({ unit: 'grapheme', maxLength: 3 }),
   ),
@@ -62,7 +84,9 @@ describe('markdown properties', () => {
 
   it('keeps plain text exactly, markup characters aside', () => {
     // Without markup characters or line breaks, the message is one paragraph of itself.
-    const plain = fc.string({ unit: 'grapheme', maxLength: 200 }).filter((s) => !/[*_`[\]\n\r]|https?:/.test(s) && s.trim() !== '');
+    const plain = fc
+      .string({ unit: 'grapheme', maxLength: 200 })
+      .filter((s) => !/[*_`[\]\n\r]|https?:/.test(s) && s.trim() !== '');
     fc.assert(
       fc.property(plain, (src) => {
         expect(visible(parse(src))).toBe(src);
@@ -89,7 +113,13 @@ describe('markdown properties', () => {
 
   it('parses adversarial nesting in linear-ish time (no catastrophic backtracking)', () => {
     // Each must finish; vitest's own per-test timeout is the bound, no timing assertion here.
-    for (const src of ['*'.repeat(20000), '_a'.repeat(10000), '['.repeat(5000) + '](' + '('.repeat(5000), '`'.repeat(20000), 'https://' + 'a'.repeat(20000)]) {
+    for (const src of [
+      '*'.repeat(20000),
+      '_a'.repeat(10000),
+      `${'['.repeat(5000)}](${'('.repeat(5000)}`,
+      '`'.repeat(20000),
+      `https://${'a'.repeat(20000)}`,
+    ]) {
       expect(parse(src).length).toBeGreaterThan(0);
     }
   });

@@ -4,17 +4,24 @@ import { inline, parse, safeHref } from '../src/lib/markdown';
 describe('markdown', () => {
   it('parses the subset', () => {
     expect(inline('**bold** and _it_ and `x<y`')).toEqual([
-      { t: 'b', c: [{ t: 'text', v: 'bold' }] }, { t: 'text', v: ' and ' },
-      { t: 'i', c: [{ t: 'text', v: 'it' }] }, { t: 'text', v: ' and ' }, { t: 'code', v: 'x<y' },
+      { t: 'b', c: [{ t: 'text', v: 'bold' }] },
+      { t: 'text', v: ' and ' },
+      { t: 'i', c: [{ t: 'text', v: 'it' }] },
+      { t: 'text', v: ' and ' },
+      { t: 'code', v: 'x<y' },
     ]);
     expect(parse('a\n```js\n<b>\n```\nz')).toEqual([
-      { t: 'p', c: [{ t: 'text', v: 'a' }] }, { t: 'pre', v: '<b>', lang: 'js' }, { t: 'p', c: [{ t: 'text', v: 'z' }] },
+      { t: 'p', c: [{ t: 'text', v: 'a' }] },
+      { t: 'pre', v: '<b>', lang: 'js' },
+      { t: 'p', c: [{ t: 'text', v: 'z' }] },
     ]);
   });
   it('only links http(s)', () => {
     expect(inline('[x](javascript:alert(1))').some((n) => n.t === 'link')).toBe(false);
     expect(inline('see https://example.com/a?b=1.')).toEqual([
-      { t: 'text', v: 'see ' }, { t: 'link', href: 'https://example.com/a?b=1', c: [{ t: 'text', v: 'https://example.com/a?b=1' }] }, { t: 'text', v: '.' },
+      { t: 'text', v: 'see ' },
+      { t: 'link', href: 'https://example.com/a?b=1', c: [{ t: 'text', v: 'https://example.com/a?b=1' }] },
+      { t: 'text', v: '.' },
     ]);
     expect(safeHref('data:text/html,hi')).toBeNull();
   });

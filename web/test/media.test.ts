@@ -1,17 +1,42 @@
 import { describe, expect, it } from 'vitest';
 import type { Api } from '../src/lib/api';
 import { ApiError } from '../src/lib/api';
-import { declareDuration, fitBox, formatSize, MAX_ATTACHMENTS, MediaService, UploadCancelled, UploadQueue, type Media, type XhrLike } from '../src/lib/media';
+import {
+  declareDuration,
+  fitBox,
+  formatSize,
+  MAX_ATTACHMENTS,
+  MediaService,
+  UploadCancelled,
+  UploadQueue,
+  type Media,
+  type XhrLike,
+} from '../src/lib/media';
 import { decodeBlurhash, isBlurhash } from '../src/lib/mediaBlurhash';
 import { formatElapsed } from '../src/lib/mediaRecorder';
 
-const media = (id: string): Media => ({ id, kind: 'image', mime: 'image/png', name: id + '.png', size: 10, width: 4, height: 3, blurhash: null, duration_ms: null });
+const media = (id: string): Media => ({
+  id,
+  kind: 'image',
+  mime: 'image/png',
+  name: `${id}.png`,
+  size: 10,
+  width: 4,
+  height: 3,
+  blurhash: null,
+  duration_ms: null,
+});
 
 function fakeApi(over: Partial<{ refresh: () => Promise<boolean> }> = {}) {
   let token = 't1';
   const api = {
     getToken: async () => token,
-    refresh: over.refresh ?? (async () => { token = 't2'; return true; }),
+    refresh:
+      over.refresh ??
+      (async () => {
+        token = 't2';
+        return true;
+      }),
   };
   return api as unknown as Api;
 }
@@ -30,13 +55,31 @@ class FakeXhr implements XhrLike {
   onload: (() => void) | null = null;
   onerror: (() => void) | null = null;
   onabort: (() => void) | null = null;
-  constructor() { FakeXhr.last = this; }
-  open(m: string, u: string) { this.method = m; this.url = u; }
-  setRequestHeader(k: string, v: string) { this.headers[k] = v; }
-  send(b: FormData) { this.body = b; }
-  abort() { this.aborted = true; this.onabort?.(); }
-  progress(loaded: number, total: number) { this.upload.onprogress?.({ loaded, total, lengthComputable: true }); }
-  answer(status: number, body: unknown) { this.status = status; this.responseText = JSON.stringify(body); this.onload?.(); }
+  constructor() {
+    FakeXhr.last = this;
+  }
+  open(m: string, u: string) {
+    this.method = m;
+    this.url = u;
+  }
+  setRequestHeader(k: string, v: string) {
+    this.headers[k] = v;
+  }
+  send(b: FormData) {
+    this.body = b;
+  }
+  abort() {
+    this.aborted = true;
+    this.onabort?.();
+  }
+  progress(loaded: number, total: number) {
+    this.upload.onprogress?.({ loaded, total, lengthComputable: true });
+  }
+  answer(status: number, body: unknown) {
+    this.status = status;
+    this.responseText = JSON.stringify(body);
+    this.onload?.();
+  }
 }
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -49,21 +92,41 @@ describe('blurhash', () => {
     expect(isBlurhash(null)).toBe(false);
     expect(() => decodeBlurhash('abc', 4, 4)).toThrow();
   });
+  it('decodes a known hash to the reference pixels', () => {
+    // Wolt's reference decoder (the blurhash package) at 4×3: RGBA, row by row.
+    expect(Array.from(decodeBlurhash(hash, 4, 3))).toEqual([
+      135, 164, 177, 255, 161, 173, 177, 255, 181, 180, 171, 255, 160, 172, 174, 255, 124, 154, 169, 255, 148, 148, 154,
+      255, 164, 145, 134, 255, 146, 152, 155, 255, 124, 144, 154, 255, 144, 134, 132, 255, 163, 130, 104, 255, 148, 140,
+      134, 255,
+    ]);
+  });
   it('decodes to opaque pixels whose mean is the DC colour', () => {
     const px = decodeBlurhash(hash, 32, 24);
     expect(px.length).toBe(32 * 24 * 4);
-    let r = 0, g = 0, b = 0;
+    let r = 0,
+      g = 0,
+      b = 0;
     for (let i = 0; i < px.length; i += 4) {
       expect(px[i + 3]).toBe(255);
-      r += px[i]; g += px[i + 1]; b += px[i + 2];
+      r += px[i];
+      g += px[i + 1];
+      b += px[i + 2];
     }
     const n = 32 * 24;
     // DC of this hash ("HV6n" → 0x...): a mid grey-violet; the AC terms average out to ~0.
-    const dc = 'HV6n'.split('').reduce((v, ch) => v * 83 + '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~'.indexOf(ch), 0);
+    const dc = 'HV6n'
+      .split('')
+      .reduce(
+        (v, ch) =>
+          v * 83 + '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~'.indexOf(ch),
+        0,
+      );
     const near = (mean: number, c: number) => Math.abs(mean - c) < 40;
     expect(near(r / n, dc >> 16) && near(g / n, (dc >> 8) & 255) && near(b / n, dc & 255)).toBe(true);
     // Not flat: the AC components make a picture.
-    expect(Math.max(...px.filter((_, i) => i % 4 === 0)) - Math.min(...px.filter((_, i) => i % 4 === 0))).toBeGreaterThan(20);
+    expect(
+      Math.max(...px.filter((_, i) => i % 4 === 0)) - Math.min(...px.filter((_, i) => i % 4 === 0)),
+    ).toBeGreaterThan(20);
   });
 });
 
@@ -116,8 +179,14 @@ describe('MediaService.upload', () => {
     const svc = new MediaService({ api: fakeApi(), xhr: () => new FakeXhr() });
     const p = svc.upload(new Blob(['MZ']), 'x.exe');
     await tick();
-    FakeXhr.last.answer(415, { error: { code: 'unsupported_media_type', message: 'This kind of file is not accepted.' } });
-    await expect(p).rejects.toMatchObject({ status: 415, code: 'unsupported_media_type', message: 'This kind of file is not accepted.' });
+    FakeXhr.last.answer(415, {
+      error: { code: 'unsupported_media_type', message: 'This kind of file is not accepted.' },
+    });
+    await expect(p).rejects.toMatchObject({
+      status: 415,
+      code: 'unsupported_media_type',
+      message: 'This kind of file is not accepted.',
+    });
   });
   it('a non-JSON failure still gives an ApiError; a network error is transient', async () => {
     const svc = new MediaService({ api: fakeApi(), xhr: () => new FakeXhr() });
@@ -147,7 +216,8 @@ describe('MediaService.upload', () => {
     const p = svc.upload(new Blob(['a']), 'a.txt');
     await tick();
     FakeXhr.last.answer(401, { error: { code: 'token_expired', message: 'expired' } });
-    await tick(); await tick();
+    await tick();
+    await tick();
     expect(FakeXhr.last.headers.Authorization).toBe('Bearer t2');
     FakeXhr.last.answer(201, media('m2'));
     expect((await p).id).toBe('m2');
@@ -161,7 +231,10 @@ describe('MediaService.url (signed URL cache)', () => {
     const fetchFn = (async (url: string, init: RequestInit) => {
       calls.push({ url, headers: init.headers as Record<string, string> });
       await tick();
-      return new Response(JSON.stringify({ url: `/signed/${calls.length}`, expires_at: new Date(now + 300_000).toISOString() }), { status: 200 });
+      return new Response(
+        JSON.stringify({ url: `/signed/${calls.length}`, expires_at: new Date(now + 300_000).toISOString() }),
+        { status: 200 },
+      );
     }) as unknown as typeof fetch;
     const svc = new MediaService({ api: fakeApi(), fetch: fetchFn, now: () => now });
     return { svc, calls, advance: (ms: number) => (now += ms) };
@@ -191,9 +264,12 @@ describe('MediaService.url (signed URL cache)', () => {
   });
   it('a refusal is an ApiError and is not cached', async () => {
     let n = 0;
-    const fetchFn = (async () => (++n === 1
-      ? new Response(JSON.stringify({ error: { code: 'not_found', message: 'no such media' } }), { status: 404 })
-      : new Response(JSON.stringify({ url: '/ok', expires_at: new Date(Date.now() + 300_000).toISOString() }), { status: 200 }))) as unknown as typeof fetch;
+    const fetchFn = (async () =>
+      ++n === 1
+        ? new Response(JSON.stringify({ error: { code: 'not_found', message: 'no such media' } }), { status: 404 })
+        : new Response(JSON.stringify({ url: '/ok', expires_at: new Date(Date.now() + 300_000).toISOString() }), {
+            status: 200,
+          })) as unknown as typeof fetch;
     const svc = new MediaService({ api: fakeApi(), fetch: fetchFn });
     await expect(svc.url('x')).rejects.toMatchObject({ status: 404, code: 'not_found' });
     expect((await svc.url('x')).url).toBe('/ok');
@@ -202,7 +278,13 @@ describe('MediaService.url (signed URL cache)', () => {
 
 describe('UploadQueue', () => {
   function fakeSvc() {
-    const pending: { name: string; progress: (f: number) => void; resolve: (m: Media) => void; reject: (e: unknown) => void; signal: AbortSignal }[] = [];
+    const pending: {
+      name: string;
+      progress: (f: number) => void;
+      resolve: (m: Media) => void;
+      reject: (e: unknown) => void;
+      signal: AbortSignal;
+    }[] = [];
     const svc = {
       upload: (_b: Blob, name: string, progress: (f: number) => void, signal: AbortSignal) =>
         new Promise<Media>((resolve, reject) => {
@@ -274,7 +356,13 @@ describe('attachments in the outbox', () => {
     const { Timeline } = await import('../src/lib/timeline');
     const storage = new MemoryOutboxStorage();
     const sent: unknown[] = [];
-    const ob = new Outbox(storage, { send: async (i) => { sent.push(i); throw new Error('offline'); }, canSend: () => false });
+    const ob = new Outbox(storage, {
+      send: async (i) => {
+        sent.push(i);
+        throw new Error('offline');
+      },
+      canSend: () => false,
+    });
     const item = await ob.enqueue('r1', '', null, [media('m1'), media('m2')]);
     expect((await storage.all())[0].attachments?.map((a) => a.id)).toEqual(['m1', 'm2']);
     const rows = new Timeline('r1', () => 'me').items(ob.list('r1'));
@@ -287,19 +375,13 @@ describe('attachments in the outbox', () => {
 });
 
 describe('avatars', () => {
-  it('finds the avatar field in the OpenAPI schemas, or none', async () => {
-    const { avatarFieldOf, avatarSupport, resetAvatarSupport } = await import('../src/lib/mediaAvatar');
-    const doc = { components: { schemas: { PatchMe: { properties: { display_name: {}, avatar_media_id: {} } }, PatchRoom: { properties: { name: {} } } } } };
-    expect(avatarFieldOf(doc, 'PatchMe')).toBe('avatar_media_id');
-    expect(avatarFieldOf(doc, 'PatchRoom')).toBeNull();
-    expect(avatarFieldOf({}, 'PatchMe')).toBeNull();
-    resetAvatarSupport();
-    const ok = (async () => new Response(JSON.stringify(doc))) as unknown as typeof fetch;
-    expect(await avatarSupport('', ok)).toEqual({ user: 'avatar_media_id', room: null });
-    resetAvatarSupport();
-    const down = (async () => { throw new TypeError('offline'); }) as unknown as typeof fetch;
-    expect(await avatarSupport('', down)).toEqual({ user: null, room: null });
-    resetAvatarSupport();
+  it('sets the avatar through the field the OpenAPI document names (no run-time lookup)', async () => {
+    const { AVATAR_FIELD, avatarPatch } = await import('../src/lib/mediaAvatar');
+    const { readFileSync } = await import('node:fs');
+    const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'));
+    for (const schema of ['PatchMe', 'PatchRoom'])
+      expect(Object.keys(doc.components.schemas[schema].properties)).toContain(AVATAR_FIELD);
+    expect(avatarPatch('m1')).toEqual({ avatar: 'm1' });
   });
   it('crop: starts centred, never leaves empty corners, zooms around the centre', async () => {
     const { clampCrop, cropRect, initialCrop, zoomTo } = await import('../src/lib/mediaAvatar');

@@ -4,12 +4,32 @@ import type { Message } from '../src/lib/types';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const msg = (p: Partial<Message> = {}): Message => ({
-  id: 'm1', room_id: 'r1', seq: 5, sender_id: 'bob', client_id: 'c1', body: 'hi', reply_to: null,
-  mentions: [], mentions_room: false, pinned: false, reactions: [], created_at: new Date(NOW - 1000).toISOString(),
-  edited_at: null, deleted_at: null, ...p,
+  id: 'm1',
+  room_id: 'r1',
+  seq: 5,
+  sender_id: 'bob',
+  client_id: 'c1',
+  body: 'hi',
+  reply_to: null,
+  mentions: [],
+  mentions_room: false,
+  pinned: false,
+  reactions: [],
+  created_at: new Date(NOW - 1000).toISOString(),
+  edited_at: null,
+  deleted_at: null,
+  attachments: [],
+  ...p,
 });
 const input = (p: Partial<NotifyInput> = {}): NotifyInput => ({
-  pref: 'all', permission: 'granted', hidden: true, me: 'alice', roomKind: 'group', message: msg(), now: NOW, ...p,
+  pref: 'all',
+  permission: 'granted',
+  hidden: true,
+  me: 'alice',
+  roomKind: 'group',
+  message: msg(),
+  now: NOW,
+  ...p,
 });
 
 describe('shouldNotify', () => {
@@ -41,8 +61,12 @@ describe('shouldNotify', () => {
   });
 
   it('skips old messages replayed by catch-up, and messages without a valid time', () => {
-    expect(shouldNotify(input({ message: msg({ created_at: new Date(NOW - NOTIFY_MAX_AGE_MS - 1).toISOString() }) }))).toBe(false);
-    expect(shouldNotify(input({ message: msg({ created_at: new Date(NOW - NOTIFY_MAX_AGE_MS + 1000).toISOString() }) }))).toBe(true);
+    expect(
+      shouldNotify(input({ message: msg({ created_at: new Date(NOW - NOTIFY_MAX_AGE_MS - 1).toISOString() }) })),
+    ).toBe(false);
+    expect(
+      shouldNotify(input({ message: msg({ created_at: new Date(NOW - NOTIFY_MAX_AGE_MS + 1000).toISOString() }) })),
+    ).toBe(true);
     expect(shouldNotify(input({ message: msg({ created_at: '' }) }))).toBe(false);
   });
 });

@@ -5,8 +5,21 @@ import type { Message } from '../src/lib/types';
 
 function msg(i: OutboxItem, seq: number): Message {
   return {
-    id: 'm' + seq, room_id: i.room_id, seq, sender_id: 'me', client_id: i.client_id, body: i.body, reply_to: null,
-    mentions: [], mentions_room: false, pinned: false, reactions: [], created_at: '', edited_at: null, deleted_at: null,
+    id: `m${seq}`,
+    room_id: i.room_id,
+    seq,
+    sender_id: 'me',
+    client_id: i.client_id,
+    body: i.body,
+    reply_to: null,
+    mentions: [],
+    mentions_room: false,
+    pinned: false,
+    reactions: [],
+    created_at: '',
+    edited_at: null,
+    deleted_at: null,
+    attachments: [],
   };
 }
 
@@ -18,9 +31,14 @@ function fakeServer() {
   let online = true;
   let loseAcks = 0;
   return {
-    log, byClient,
-    setOnline(v: boolean) { online = v; },
-    loseNextAcks(n: number) { loseAcks = n; },
+    log,
+    byClient,
+    setOnline(v: boolean) {
+      online = v;
+    },
+    loseNextAcks(n: number) {
+      loseAcks = n;
+    },
     async send(i: OutboxItem): Promise<Message> {
       await new Promise((r) => setTimeout(r, 1));
       if (!online) throw new Error('offline');
@@ -30,7 +48,10 @@ function fakeServer() {
         byClient.set(i.client_id, m);
         log.push(i.body);
       }
-      if (loseAcks > 0) { loseAcks--; throw new Error('ack lost'); }
+      if (loseAcks > 0) {
+        loseAcks--;
+        throw new Error('ack lost');
+      }
       return m;
     },
   };
@@ -43,7 +64,11 @@ describe('outbox', () => {
     server.setOnline(false);
     const storage = new MemoryOutboxStorage();
     const sent: string[] = [];
-    const ob = new Outbox(storage, { send: (i) => server.send(i), canSend: () => online, onSent: (i) => sent.push(i.body) });
+    const ob = new Outbox(storage, {
+      send: (i) => server.send(i),
+      canSend: () => online,
+      onSent: (i) => sent.push(i.body),
+    });
     await ob.enqueue('r1', 'one');
     await ob.enqueue('r1', 'two');
     await ob.enqueue('r1', 'three');
@@ -83,7 +108,12 @@ describe('outbox', () => {
   it('never sends one item twice concurrently', async () => {
     const server = fakeServer();
     let calls = 0;
-    const ob = new Outbox(new MemoryOutboxStorage(), { send: (i) => { calls++; return server.send(i); } });
+    const ob = new Outbox(new MemoryOutboxStorage(), {
+      send: (i) => {
+        calls++;
+        return server.send(i);
+      },
+    });
     await ob.enqueue('r1', 'a');
     await Promise.all([ob.flush(), ob.flush(), ob.flush()]);
     await ob.flush();

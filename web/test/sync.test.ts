@@ -2,14 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { Sync } from '../src/lib/sync';
 import type { EventsPage, RoomEvent } from '../src/lib/types';
 
-const ev = (seq: number, room = 'r'): RoomEvent => ({ room_id: room, seq, type: 'message.created', actor_id: 'a', created_at: '' });
+const ev = (seq: number, room = 'r'): RoomEvent => ({
+  room_id: room,
+  seq,
+  type: 'message.created',
+  actor_id: 'a',
+  created_at: '',
+});
 
 function server(lastSeq: number, pageSize = 3) {
   const calls: number[] = [];
   let gate: Promise<void> = Promise.resolve();
   return {
     calls,
-    hold() { let open!: () => void; gate = new Promise((r) => (open = r)); return open; },
+    hold() {
+      let open!: () => void;
+      gate = new Promise((r) => (open = r));
+      return open;
+    },
     async fetchEvents(_room: string, after: number): Promise<EventsPage> {
       calls.push(after);
       await gate;
@@ -62,7 +72,10 @@ describe('sync', () => {
     });
     s.setHave('r', 1);
     s.setHave('gone', 3);
-    await s.onReady([{ id: 'r', last_seq: 4 }, { id: 'new', last_seq: 7 }]);
+    await s.onReady([
+      { id: 'r', last_seq: 4 },
+      { id: 'new', last_seq: 7 },
+    ]);
     expect(applied).toEqual([2, 3, 4]);
     expect(dropped).toEqual(['gone']);
     expect(reset).toEqual(['new']);

@@ -4,15 +4,38 @@ import type { OutboxItem } from '../src/lib/outbox';
 import type { Message, RoomEvent } from '../src/lib/types';
 
 const m = (seq: number, o: Partial<Message> = {}): Message => ({
-  id: 'm' + seq, room_id: 'r', seq, sender_id: 'me', client_id: 'c' + seq, body: 'b' + seq, reply_to: null,
-  mentions: [], mentions_room: false, pinned: false, reactions: [], created_at: '2024-01-01T00:00:0' + (seq % 10) + 'Z',
-  edited_at: null, deleted_at: null, ...o,
+  id: `m${seq}`,
+  room_id: 'r',
+  seq,
+  sender_id: 'me',
+  client_id: `c${seq}`,
+  body: `b${seq}`,
+  reply_to: null,
+  mentions: [],
+  mentions_room: false,
+  pinned: false,
+  reactions: [],
+  created_at: `2024-01-01T00:00:0${seq % 10}Z`,
+  edited_at: null,
+  deleted_at: null,
+  attachments: [],
+  ...o,
 });
 const item = (cid: string, body: string, state: 'queued' | 'failed' = 'queued'): OutboxItem => ({
-  client_id: cid, room_id: 'r', body, created_at: '', order: 1, state,
+  client_id: cid,
+  room_id: 'r',
+  body,
+  created_at: '',
+  order: 1,
+  state,
 });
 const ev = (seq: number, type: RoomEvent['type'], o: Partial<RoomEvent> = {}): RoomEvent => ({
-  room_id: 'r', seq, type, actor_id: 'me', created_at: '', ...o,
+  room_id: 'r',
+  seq,
+  type,
+  actor_id: 'me',
+  created_at: '',
+  ...o,
 });
 
 describe('timeline reconciliation', () => {
@@ -21,11 +44,17 @@ describe('timeline reconciliation', () => {
     t.addPage([m(1)], false);
     const ob = [item('x', 'hello')];
     let items = t.items(ob);
-    expect(items.map((i) => [i.message.body, i.state])).toEqual([['b1', 'sent'], ['hello', 'sending']]);
+    expect(items.map((i) => [i.message.body, i.state])).toEqual([
+      ['b1', 'sent'],
+      ['hello', 'sending'],
+    ]);
     // The event arrives before the ack (and before the outbox forgets it): shown once.
     t.apply(ev(2, 'message.created', { message: m(2, { client_id: 'x', body: 'hello' }) }));
     items = t.items(ob);
-    expect(items.map((i) => [i.message.body, i.state])).toEqual([['b1', 'sent'], ['hello', 'sent']]);
+    expect(items.map((i) => [i.message.body, i.state])).toEqual([
+      ['b1', 'sent'],
+      ['hello', 'sent'],
+    ]);
     // Then the ack: still once.
     t.insertIfAbsent(m(2, { client_id: 'x', body: 'hello' }));
     expect(t.items([]).length).toBe(2);

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { anchorScrollTop, captureAnchor, computeOffsets, rowAt, windowRange } from '../src/lib/virtual';
 
-const keysFrom = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => 'm' + (from + i));
+const keysFrom = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `m${from + i}`);
 // Deterministic variable heights: 40..160 px.
 const measured = (keys: string[]) => new Map(keys.map((k, i) => [k, 40 + ((i * 37) % 121)]));
 
 describe('virtual list windowing', () => {
-  const N = 10_000, VIEW = 600, EST = 64;
+  const N = 10_000,
+    VIEW = 600,
+    EST = 64;
 
   it('materialises only O(visible) rows of 10,000, wherever the viewport is', () => {
     const keys = keysFrom(0, N);

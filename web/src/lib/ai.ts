@@ -1,9 +1,25 @@
 // AI (opt-in, README "AI"): what the server offers, the reader's AI preferences, per-room AI
 // state, translation, the assistant's streamed replies, catch-me-up and smart replies.
-// Plain TypeScript on top of the Client; the UI reads it through the client's `changes`.
-import { ApiError, enc } from './api';
+// Plain TypeScript on top of the Client, with its state in Solid signals: a stream delta
+// re-renders the row of its message, a translation the block under its message, a room's AI
+// switch the controls of that room.
+import { batch, createSignal, untrack } from 'solid-js';
+import { type Api, ApiError, enc } from './api';
 import type { Client } from './client';
-import type { Me, Message } from './types';
+import { Versions } from './reactive';
+import type {
+  AiPrefsView,
+  ClientConfig,
+  Me,
+  MemberView,
+  Message,
+  PatchMe,
+  PublicUser,
+  RoomAi,
+  SuggestionsView,
+  SummaryView,
+  TranslationView,
+} from './types';
 import { AiStreams, type AiDelta } from './aiStream';
 import { TranslationCache, shouldAutoTranslate, translationKey, type Translation } from './aiTranslate';
 import { aiErrorMessage } from './aiErrors';
@@ -15,27 +31,21 @@ export type TranslationState =
   | { status: 'hidden'; translation: Translation }
   | { status: 'error'; message: string };
 
-export interface ClientConfig {
-  ai: { enabled: boolean; features: string[] };
-}
+export type { ClientConfig };
 
-export interface AiPrefs {
-  preferred_language: string | null;
-  auto_translate: boolean;
-}
+/**
+ * The reader's AI preferences as the client holds them: both fields always present (defaults
+ * until `GET /users/me` answers), where the wire form (`AiPrefsView`) may leave out the language.
+ */
+export type AiPrefs = Required<AiPrefsView>;
 
-export type MeWithAi = Me & { ai?: AiPrefs };
+const prefsFrom = (v: AiPrefsView): AiPrefs => ({
+  auto_translate: v.auto_translate,
+  preferred_language: v.preferred_language ?? null,
+});
 
-export interface Summary {
-  summary: string | null;
-  message_count: number;
-  up_to_seq: number | null;
-}
-
-export interface Suggestions {
-  message_id: string | null;
-  suggestions: string[];
-}
+export type Summary = SummaryView;
+export type Suggestions = SuggestionsView;
 
 /** The assistant's username (it cannot be registered by people). */
 export const BOT_USERNAME = 'ai';
@@ -43,7 +53,7 @@ export const BOT_USERNAME = 'ai';
 /** Server config: AI on/off. Unreachable or old servers count as "off" (controls stay hidden). */
 export async function fetchConfig(fetchFn: typeof fetch = fetch, base = ''): Promise<ClientConfig> {
   try {
-    const res = await fetchFn(base + '/api/v1/config', { credentials: 'same-origin' });
+    const res = await fetchFn(`${base}/api/v1/config`, { credentials: 'same-origin' });
     if (!res.ok) return { ai: { enabled: false, features: [] } };
     const j = (await res.json()) as Partial<ClientConfig>;
     const enabled = j.ai?.enabled === true;
@@ -53,19 +63,52 @@ export async function fetchConfig(fetchFn: typeof fetch = fetch, base = ''): Pro
   }
 }
 
+/** What the AI service needs from the client (the Client, or a stand-in in tests). */
+export interface AiHost {
+  readonly api: Pick<Api, 'get' | 'post' | 'patch'>;
+  readonly me: { id: string } | null;
+  readonly users: { get(id: string): PublicUser | undefined; values(): Iterable<PublicUser> };
+  readonly members: { get(roomId: string): MemberView[] | undefined };
+  loadMembers(roomId: string): Promise<unknown>;
+  onAiDelta: ((d: unknown) => void) | null;
+}
+
+const NO_AI: ClientConfig = { ai: { enabled: false, features: [] } };
+const NO_PREFS: AiPrefs = { preferred_language: null, auto_translate: false };
+
 export class AiService {
-  config: ClientConfig = { ai: { enabled: false, features: [] } };
-  prefs: AiPrefs = { preferred_language: null, auto_translate: false };
+  private readonly configS = createSignal<ClientConfig>(NO_AI);
+  private readonly prefsS = createSignal<AiPrefs>(NO_PREFS);
   readonly streams = new AiStreams();
+  /** Stream progress, per message id. */
+  private readonly streamV = new Versions();
   readonly translations = new TranslationCache();
-  /** Per room: AI switched on (from GET /rooms/{id}/ai and the switch). */
-  readonly roomAi = new Map<string, boolean>();
+  /** Per room: AI switched on (from GET /rooms/{id}/ai and the switch); `roomV` per room. */
+  private readonly roomAi = new Map<string, boolean>();
+  private readonly roomV = new Versions();
   private roomAiLoading = new Map<string, Promise<boolean>>();
   private loaded: Promise<void> | null = null;
   private loadedFor: string | null = null;
 
-  constructor(private readonly c: Client, private readonly fetchFn: typeof fetch = (...a) => fetch(...a)) {
+  constructor(
+    private readonly c: AiHost,
+    private readonly fetchFn: typeof fetch = (...a) => fetch(...a),
+  ) {
     c.onAiDelta = (d) => this.onDelta(d as AiDelta);
+  }
+
+  /** What the server offers (tracked). */
+  get config(): ClientConfig {
+    return this.configS[0]();
+  }
+
+  /** The reader's AI preferences (tracked). */
+  get prefs(): AiPrefs {
+    return this.prefsS[0]();
+  }
+
+  private setPrefsState(p: AiPrefs): void {
+    this.prefsS[1](() => p);
   }
 
   get enabled(): boolean {
@@ -78,24 +121,31 @@ export class AiService {
 
   /** Config and the reader's preferences; once per sign-in (call again after a re-login). */
   load(): Promise<void> {
-    const who = this.c.me?.id ?? null;
+    const who = untrack(() => this.c.me?.id ?? null);
     if (who !== this.loadedFor) {
       this.loaded = null;
       this.loadedFor = who;
-      this.prefs = { preferred_language: null, auto_translate: false };
-      this.roomAi.clear();
+      batch(() => {
+        this.setPrefsState(NO_PREFS);
+        this.roomAi.clear();
+        this.roomV.bumpAll();
+      });
     }
     if (!this.loaded) {
       this.loaded = (async () => {
-        this.config = await fetchConfig(this.fetchFn);
+        const config = await fetchConfig(this.fetchFn);
+        let prefs: AiPrefs | null = null;
         try {
-          const me = await this.c.api.get<MeWithAi>('/users/me');
-          if (me.ai) this.prefs = { ...me.ai };
+          const me = await this.c.api.get<Me>('/users/me');
+          if (me.ai) prefs = prefsFrom(me.ai);
         } catch {
           /* offline: defaults until next time */
           this.loaded = null;
         }
-        this.c.emit();
+        batch(() => {
+          this.configS[1](() => config);
+          if (prefs) this.setPrefsState(prefs);
+        });
       })();
     }
     return this.loaded;
@@ -104,10 +154,9 @@ export class AiService {
   // ---------- preferences ----------
 
   async setPrefs(p: Partial<AiPrefs>): Promise<void> {
-    const me = await this.c.api.patch<MeWithAi>('/users/me', p as Record<string, unknown>);
-    if (me.ai) this.prefs = { ...me.ai };
-    else this.prefs = { ...this.prefs, ...p };
-    this.c.emit();
+    const body: PatchMe = p;
+    const me = await this.c.api.patch<Me>('/users/me', body);
+    this.setPrefsState(me.ai ? prefsFrom(me.ai) : { ...untrack(() => this.prefs), ...p });
   }
 
   // ---------- rooms ----------
@@ -119,6 +168,7 @@ export class AiService {
     // so a switch by an admin shows up for everyone without asking again.
     const members = this.c.members.get(roomId);
     if (members) return members.some((m) => m.user.username === BOT_USERNAME);
+    this.roomV.track(roomId);
     return this.roomAi.get(roomId);
   }
 
@@ -128,14 +178,17 @@ export class AiService {
     let p = this.roomAiLoading.get(roomId);
     if (!p) {
       p = this.c.api
-        .get<{ room_id: string; ai_enabled: boolean }>(`/rooms/${roomId}/ai`)
-        .then((r) => r.ai_enabled, (e) => {
-          if (e instanceof ApiError && (e.code === 'ai_disabled' || e.status === 404)) return false;
-          throw e;
-        })
+        .get<RoomAi>(`/rooms/${roomId}/ai`)
+        .then(
+          (r) => r.ai_enabled,
+          (e) => {
+            if (e instanceof ApiError && (e.code === 'ai_disabled' || e.status === 404)) return false;
+            throw e;
+          },
+        )
         .then((on) => {
           this.roomAi.set(roomId, on);
-          this.c.emit();
+          this.roomV.bump(roomId);
           return on;
         })
         .finally(() => this.roomAiLoading.delete(roomId));
@@ -148,9 +201,9 @@ export class AiService {
   async setRoomEnabled(roomId: string, on: boolean): Promise<void> {
     await this.c.api.patch(`/rooms/${roomId}`, { ai_enabled: on });
     this.roomAi.set(roomId, on);
+    this.roomV.bump(roomId);
     // The assistant joined or left: the member list is what the room's AI state follows.
     await this.c.loadMembers(roomId).catch(() => {});
-    this.c.emit();
   }
 
   /** The assistant's user id, once it is known (it is a member of rooms with AI on). */
@@ -166,11 +219,12 @@ export class AiService {
   // ---------- the assistant's stream ----------
 
   private onDelta(d: AiDelta): void {
-    if (this.streams.add(d)) this.c.emit();
+    if (this.streams.add(d)) this.streamV.bump(d.message_id);
   }
 
   /** The streamed preview of a bot message; dropped once the message has its final edit. */
   preview(m: Message): string | undefined {
+    this.streamV.track(m.id);
     if (m.edited_at || m.deleted_at) {
       this.streams.settle(m.id);
       return undefined;
@@ -191,14 +245,24 @@ export class AiService {
 
   translate(roomId: string, m: Message, lang = this.targetLanguage()): Promise<Translation> {
     return this.translations.fetch(m, lang, () =>
-      this.c.api.post<Translation>(`/rooms/${roomId}/messages/${enc(m.id)}/translate`, { lang }),
+      this.c.api.post<TranslationView>(`/rooms/${roomId}/messages/${enc(m.id)}/translate`, { lang }),
     );
   }
 
   private tState = new Map<string, TranslationState>();
+  /** Translation display changes, per translation key (message, version, language). */
+  private readonly tV = new Versions();
+
+  private setT(key: string, state: TranslationState | undefined): void {
+    if (state) this.tState.set(key, state);
+    else this.tState.delete(key);
+    this.tV.bump(key);
+  }
 
   translationState(m: Message): TranslationState | undefined {
-    return this.tState.get(translationKey(m, this.targetLanguage()));
+    const key = translationKey(m, this.targetLanguage());
+    this.tV.track(key);
+    return this.tState.get(key);
   }
 
   /** Translate a message for display (the Translate action, or auto-translation). */
@@ -207,26 +271,22 @@ export class AiService {
     const key = translationKey(m, lang);
     const cur = this.tState.get(key);
     if (cur?.status === 'hidden') {
-      this.tState.set(key, { status: 'done', translation: cur.translation });
-      this.c.emit();
+      this.setT(key, { status: 'done', translation: cur.translation });
       return;
     }
     if (cur?.status === 'loading' || cur?.status === 'done') return;
-    this.tState.set(key, { status: 'loading' });
-    this.c.emit();
+    this.setT(key, { status: 'loading' });
     this.translate(roomId, m, lang).then(
-      (translation) => this.tState.set(key, { status: 'done', translation }),
-      (e) => this.tState.set(key, { status: 'error', message: aiErrorMessage(e) }),
-    ).finally(() => this.c.emit());
+      (translation) => this.setT(key, { status: 'done', translation }),
+      (e) => this.setT(key, { status: 'error', message: aiErrorMessage(e) }),
+    );
   }
 
   /** "Show original": hide the translation (kept, so showing it again costs nothing). */
   hideTranslation(m: Message): void {
     const key = translationKey(m, this.targetLanguage());
     const cur = this.tState.get(key);
-    if (cur?.status === 'done') this.tState.set(key, { status: 'hidden', translation: cur.translation });
-    else this.tState.delete(key);
-    this.c.emit();
+    this.setT(key, cur?.status === 'done' ? { status: 'hidden', translation: cur.translation } : undefined);
   }
 
   autoTranslates(roomId: string, m: Message): boolean {
@@ -248,9 +308,10 @@ export class AiService {
   }
 
   suggestions(roomId: string): Promise<Suggestions> {
-    return this.c.api
-      .post<Suggestions>(`/rooms/${roomId}/ai/suggestions`, {})
-      .then((s) => ({ message_id: s.message_id, suggestions: (s.suggestions ?? []).filter((x) => x.trim()).slice(0, 3) }));
+    return this.c.api.post<Suggestions>(`/rooms/${roomId}/ai/suggestions`, {}).then((s) => ({
+      message_id: s.message_id,
+      suggestions: (s.suggestions ?? []).filter((x) => x.trim()).slice(0, 3),
+    }));
   }
 }
 
@@ -259,6 +320,9 @@ const services = new WeakMap<Client, AiService>();
 /** The AI service of a client (one per client). */
 export function aiFor(c: Client): AiService {
   let s = services.get(c);
-  if (!s) services.set(c, (s = new AiService(c)));
+  if (!s) {
+    s = new AiService(c);
+    services.set(c, s);
+  }
   return s;
 }

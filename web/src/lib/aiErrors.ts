@@ -26,4 +26,3 @@ export function aiErrorMessage(e: unknown): string {
   }
   return 'The AI request failed.';
 }
-

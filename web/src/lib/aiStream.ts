@@ -26,10 +26,18 @@ export class AiStreams {
 
   /** Adds one frame. Returns true when the visible preview changed. */
   add(d: AiDelta): boolean {
-    if (!d || typeof d.message_id !== 'string' || !Number.isInteger(d.index) || d.index < 0 || typeof d.delta !== 'string') return false;
+    if (
+      !d ||
+      typeof d.message_id !== 'string' ||
+      !Number.isInteger(d.index) ||
+      d.index < 0 ||
+      typeof d.delta !== 'string'
+    )
+      return false;
     let s = this.streams.get(d.message_id);
     if (!s) {
-      this.streams.set(d.message_id, (s = { parts: new Map(), text: '', next: 0 }));
+      s = { parts: new Map(), text: '', next: 0 };
+      this.streams.set(d.message_id, s);
       // Streams are settled when their message is shown edited; ones never shown are dropped
       // oldest first, so a long session keeps only a few.
       while (this.streams.size > this.max) this.streams.delete(this.streams.keys().next().value!);
@@ -78,7 +86,10 @@ export interface BotBodyView {
  * What a bot message shows: once edited (the final answer) or deleted, its body; before that,
  * the streamed preview, or the placeholder while nothing arrived yet.
  */
-export function botBody(m: Pick<Message, 'body' | 'edited_at' | 'deleted_at'>, preview: string | undefined): BotBodyView {
+export function botBody(
+  m: Pick<Message, 'body' | 'edited_at' | 'deleted_at'>,
+  preview: string | undefined,
+): BotBodyView {
   if (m.edited_at || m.deleted_at) return { text: m.body, streaming: false };
   if (m.body !== AI_PLACEHOLDER) return { text: m.body, streaming: false };
   return { text: preview ?? '', streaming: true };

@@ -1,13 +1,8 @@
 // Translation: a client cache per (message, version, language) with one request in flight per
 // key, and the pure decision whether a message should be translated automatically.
-import type { Message } from './types';
+import type { Message, TranslationView } from './types';
 
-export interface Translation {
-  message_id: string;
-  lang: string;
-  text: string;
-  cached: boolean;
-}
+export type Translation = TranslationView;
 
 /** A message's version: an edit makes a new one (the server caches the same way). */
 export const messageVersion = (m: Pick<Message, 'created_at' | 'edited_at'>): string => m.edited_at ?? m.created_at;
@@ -29,7 +24,11 @@ export class TranslationCache {
   }
 
   /** The cached translation, or one fetch shared by every caller asking for the same key. */
-  fetch(m: Pick<Message, 'id' | 'created_at' | 'edited_at'>, lang: string, load: () => Promise<Translation>): Promise<Translation> {
+  fetch(
+    m: Pick<Message, 'id' | 'created_at' | 'edited_at'>,
+    lang: string,
+    load: () => Promise<Translation>,
+  ): Promise<Translation> {
     const key = translationKey(m, lang);
     const hit = this.done.get(key);
     if (hit) return Promise.resolve(hit);

@@ -1,6 +1,6 @@
 // REST client: access token in memory, refresh token in an HttpOnly cookie. Concurrent 401s
 // share one refresh (single flight); a request is retried once after a refresh.
-import type { AuthResponse, Me } from './types';
+import type { AuthResponse, ErrorBody, Me } from './types';
 
 export class ApiError extends Error {
   constructor(
@@ -89,7 +89,7 @@ export class Api {
     const run = async (): Promise<boolean> => {
       let res: Response;
       try {
-        res = await this.fetchFn(this.base + '/api/v1/auth/refresh', {
+        res = await this.fetchFn(`${this.base}/api/v1/auth/refresh`, {
           method: 'POST',
           credentials: 'same-origin',
         });
@@ -125,9 +125,9 @@ export class Api {
     const send = async (): Promise<Response> => {
       const headers: Record<string, string> = {};
       if (body !== undefined) headers['Content-Type'] = 'application/json';
-      if (auth) headers['Authorization'] = 'Bearer ' + (await this.getToken(5_000));
+      if (auth) headers.Authorization = `Bearer ${await this.getToken(5_000)}`;
       try {
-        return await this.fetchFn(this.base + '/api/v1' + path, {
+        return await this.fetchFn(`${this.base}/api/v1${path}`, {
           method,
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
@@ -212,10 +212,10 @@ export class Api {
 }
 
 async function toError(res: Response): Promise<ApiError> {
-  let code = 'http_' + res.status;
+  let code = `http_${res.status}`;
   let message = res.statusText || 'request failed';
   try {
-    const j = (await res.json()) as { error?: { code?: string; message?: string; retry_after_ms?: number } };
+    const j = (await res.json()) as Partial<ErrorBody>;
     if (j.error?.code) code = j.error.code;
     if (j.error?.message) message = j.error.message;
   } catch {

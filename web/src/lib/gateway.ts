@@ -1,24 +1,33 @@
 // One WebSocket to /api/v1/ws (docs/protocol.md): auth first frame, requests with ids,
 // reconnect with exponential backoff and jitter, re-auth before the token expires.
-import type { Ready, RoomEvent } from './types';
+import type { PresenceFrame, Ready, ReceiptFrame, RoomEvent, TypingFrame } from './types';
 
 export type ConnState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
 export class GatewayError extends Error {
-  constructor(readonly code: string, message: string, readonly retryAfterMs?: number) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
   }
   get transient(): boolean {
-    return this.code === 'rate_limited' || this.code === 'not_connected' || this.code === 'timeout' || this.code === 'unavailable';
+    return (
+      this.code === 'rate_limited' ||
+      this.code === 'not_connected' ||
+      this.code === 'timeout' ||
+      this.code === 'unavailable'
+    );
   }
 }
 
 export interface GatewayHandlers {
   onReady(d: Ready): void;
   onEvent(d: RoomEvent): void;
-  onTyping?(d: { room_id: string; user_id: string; active: boolean }): void;
-  onReceipt?(d: { room_id: string; user_id: string; seq: number }): void;
-  onPresence?(d: { user_id: string; status: string }): void;
+  onTyping?(d: TypingFrame): void;
+  onReceipt?(d: ReceiptFrame): void;
+  onPresence?(d: PresenceFrame): void;
   /** The assistant's streamed reply (`ai.delta`, docs/protocol.md). */
   onAiDelta?(d: unknown): void;
   onState?(s: ConnState): void;
@@ -63,7 +72,10 @@ export class Gateway {
   private readonly random: () => number;
   private readonly now: () => number;
 
-  constructor(private readonly opts: GatewayOptions, private readonly h: GatewayHandlers) {
+  constructor(
+    private readonly opts: GatewayOptions,
+    private readonly h: GatewayHandlers,
+  ) {
     this.WS = opts.WebSocketImpl ?? WebSocket;
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? Date.now;
@@ -113,7 +125,7 @@ export class Gateway {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new GatewayError('timeout', op + ' timed out'));
+        reject(new GatewayError('timeout', `${op} timed out`));
       }, timeoutMs);
       this.pending.set(id, { resolve: resolve as (d: unknown) => void, reject, timer });
       try {
@@ -177,7 +189,7 @@ export class Gateway {
     };
     ws.onmessage = (m) => {
       if (this.ws !== ws) return;
-      let f: { op: string; id?: string; d?: any };
+      let f: { op: string; id?: string; d?: unknown };
       try {
         f = JSON.parse(String(m.data));
       } catch {
@@ -190,9 +202,12 @@ export class Gateway {
           this.setState('connected');
           this.scheduleReauth();
           if (this.heartbeat) clearInterval(this.heartbeat);
-          this.heartbeat = setInterval(() => {
-            this.request('ping', {}).catch(() => {});
-          }, Math.max(5_000, Number(f.d?.heartbeat_interval_ms) || 30_000));
+          this.heartbeat = setInterval(
+            () => {
+              this.request('ping', {}).catch(() => {});
+            },
+            Math.max(5_000, Number((f.d as Partial<Ready> | undefined)?.heartbeat_interval_ms) || 30_000),
+          );
           this.h.onReady(f.d as Ready);
           return;
         case 'ack':
@@ -202,20 +217,23 @@ export class Gateway {
           this.pending.delete(f.id!);
           clearTimeout(p.timer);
           if (f.op === 'ack') p.resolve(f.d);
-          else p.reject(new GatewayError(f.d?.code ?? 'error', f.d?.message ?? 'error', f.d?.retry_after_ms));
+          else {
+            const e = (f.d ?? {}) as { code?: string; message?: string; retry_after_ms?: number };
+            p.reject(new GatewayError(e.code ?? 'error', e.message ?? 'error', e.retry_after_ms));
+          }
           return;
         }
         case 'event':
           this.h.onEvent(f.d as RoomEvent);
           return;
         case 'typing':
-          this.h.onTyping?.(f.d);
+          this.h.onTyping?.(f.d as TypingFrame);
           return;
         case 'receipt':
-          this.h.onReceipt?.(f.d);
+          this.h.onReceipt?.(f.d as ReceiptFrame);
           return;
         case 'presence':
-          this.h.onPresence?.(f.d);
+          this.h.onPresence?.(f.d as PresenceFrame);
           return;
         case 'ai.delta':
           this.h.onAiDelta?.(f.d);

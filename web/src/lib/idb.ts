@@ -21,12 +21,11 @@ export function openDb(): Promise<IDBDatabase> {
   return dbp;
 }
 
-/** Test helper: forget the open connection (e.g. between fake-indexeddb instances). */
-export function resetDbForTests(): void {
-  dbp = null;
-}
-
-export async function tx<T>(store: string, mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T> | void): Promise<T | undefined> {
+export async function tx<T>(
+  store: string,
+  mode: IDBTransactionMode,
+  fn: (s: IDBObjectStore) => IDBRequest<T> | undefined,
+): Promise<T | undefined> {
   const db = await openDb();
   return new Promise<T | undefined>((resolve, reject) => {
     const t = db.transaction(store, mode);

@@ -128,5 +128,9 @@ export function inline(s: string): Inline[] {
 
 /** Plain text of a message for previews. */
 export function plain(src: string): string {
-  return src.replace(/```[\s\S]*?```/g, '[code]').replace(/[*_`]/g, '').replace(/\s+/g, ' ').trim();
+  return src
+    .replace(/```[\s\S]*?```/g, '[code]')
+    .replace(/[*_`]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }

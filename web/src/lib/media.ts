@@ -3,8 +3,7 @@
 // Plain TS: the UI subscribes to `changes` and re-reads snapshots.
 import { ApiError, type Api } from './api';
 import { Emitter } from './emitter';
-import type { Media } from './types';
-
+import type { ErrorBody, Media, SignedUrlView } from './types';
 
 /** Durations of recordings made here (voice notes), sent with their upload. */
 const declaredDurations = new WeakMap<Blob, number>();
@@ -36,7 +35,11 @@ export function formatSize(bytes: number): string {
 }
 
 /** The displayed box for an image: its aspect ratio, no side above `max` (CSS pixels). */
-export function fitBox(width: number | null | undefined, height: number | null | undefined, max: number): { width: number; height: number } {
+export function fitBox(
+  width: number | null | undefined,
+  height: number | null | undefined,
+  max: number,
+): { width: number; height: number } {
   const w = width && width > 0 ? width : max;
   const h = height && height > 0 ? height : Math.round(max * 0.75);
   const s = Math.min(1, max / Math.max(w, h));
@@ -66,10 +69,10 @@ export class UploadCancelled extends Error {
 }
 
 function errorFrom(status: number, text: string): ApiError {
-  let code = status === 0 ? 'network' : 'http_' + status;
+  let code = status === 0 ? 'network' : `http_${status}`;
   let message = status === 0 ? 'network unreachable' : 'upload failed';
   try {
-    const j = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    const j = JSON.parse(text) as Partial<ErrorBody>;
     if (j.error?.code) code = j.error.code;
     if (j.error?.message) message = j.error.message;
   } catch {
@@ -117,7 +120,12 @@ export class MediaService {
       try {
         return await this.uploadOnce(file, name, token, onProgress, signal);
       } catch (e) {
-        if (attempt === 0 && e instanceof ApiError && e.status === 401 && (e.code === 'token_expired' || e.code === 'invalid_token')) {
+        if (
+          attempt === 0 &&
+          e instanceof ApiError &&
+          e.status === 401 &&
+          (e.code === 'token_expired' || e.code === 'invalid_token')
+        ) {
           if (await this.deps.api.refresh()) continue;
         }
         throw e;
@@ -125,14 +133,20 @@ export class MediaService {
     }
   }
 
-  private uploadOnce(file: Blob, name: string, token: string, onProgress?: (f: number) => void, signal?: AbortSignal): Promise<Media> {
+  private uploadOnce(
+    file: Blob,
+    name: string,
+    token: string,
+    onProgress?: (f: number) => void,
+    signal?: AbortSignal,
+  ): Promise<Media> {
     return new Promise((resolve, reject) => {
       const xhr = this.deps.xhr ? this.deps.xhr() : (new XMLHttpRequest() as unknown as XhrLike);
       const onAbortSignal = () => xhr.abort();
       signal?.addEventListener('abort', onAbortSignal, { once: true });
       const done = () => signal?.removeEventListener('abort', onAbortSignal);
-      xhr.open('POST', this.base + '/api/v1/media');
-      xhr.setRequestHeader('Authorization', 'Bearer ' + token);
+      xhr.open('POST', `${this.base}/api/v1/media`);
+      xhr.setRequestHeader('Authorization', `Bearer ${token}`);
       xhr.upload.onprogress = (e) => {
         if (e.lengthComputable && e.total > 0) onProgress?.(Math.min(1, e.loaded / e.total));
       };
@@ -167,7 +181,7 @@ export class MediaService {
 
   /** A cached URL still good for at least `marginMs`, without asking the server. */
   cachedUrl(id: string, variant: Variant, marginMs = 30_000): string | undefined {
-    const c = this.urls.get(id + '/' + variant);
+    const c = this.urls.get(`${id}/${variant}`);
     return c && c.expiresAt - this.now() > marginMs ? c.url : undefined;
   }
 
@@ -176,7 +190,7 @@ export class MediaService {
    * expires; concurrent calls share one request. `fresh` skips the cache (the URL was refused).
    */
   url(id: string, variant: Variant = 'original', fresh = false): Promise<SignedUrl> {
-    const key = id + '/' + variant;
+    const key = `${id}/${variant}`;
     const c = this.urls.get(key);
     if (!fresh && c && c.expiresAt - this.now() > 30_000) return Promise.resolve(c);
     if (fresh) this.urls.delete(key);
@@ -199,19 +213,22 @@ export class MediaService {
   }
 
   private async fetchUrl(id: string, variant: Variant): Promise<SignedUrl> {
-    const path = `/api/v1/media/${encodeURIComponent(id)}` + (variant === 'original' ? '' : `/thumbnails/${variant}`);
+    const path = `/api/v1/media/${encodeURIComponent(id)}${variant === 'original' ? '' : `/thumbnails/${variant}`}`;
     const f = this.deps.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
     for (let attempt = 0; ; attempt++) {
       const token = await this.deps.api.getToken(5_000);
       let res: Response;
       try {
         // JSON instead of the 302: an <img> cannot carry the bearer token through a redirect.
-        res = await f(this.base + path, { headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' }, credentials: 'same-origin' });
+        res = await f(this.base + path, {
+          headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+          credentials: 'same-origin',
+        });
       } catch {
         throw new ApiError(0, 'network', 'network unreachable');
       }
       if (res.ok) {
-        const j = (await res.json()) as { url: string; expires_at: string };
+        const j = (await res.json()) as SignedUrlView;
         const requested = this.now();
         // Trust the server's expiry, but never beyond the default TTL from now (clock skew).
         const exp = Date.parse(j.expires_at);
@@ -227,7 +244,10 @@ export class MediaService {
   /** The upload queue of a room's composer (kept while the client lives, so chips survive a re-render). */
   queue(roomId: string): UploadQueue {
     let q = this.queues.get(roomId);
-    if (!q) this.queues.set(roomId, (q = new UploadQueue(this)));
+    if (!q) {
+      q = new UploadQueue(this);
+      this.queues.set(roomId, q);
+    }
     return q;
   }
 
@@ -267,7 +287,10 @@ export class UploadQueue {
   private readonly waiting: { item: UploadItem; file: Blob }[] = [];
   private running = 0;
 
-  constructor(private readonly svc: Pick<MediaService, 'upload'>, private readonly parallel = 3) {}
+  constructor(
+    private readonly svc: Pick<MediaService, 'upload'>,
+    private readonly parallel = 3,
+  ) {}
 
   list(): UploadItem[] {
     return this.items.map((i) => ({ ...i }));
@@ -287,7 +310,14 @@ export class UploadQueue {
     for (const f of files) {
       const blob = f instanceof Blob ? f : f.blob;
       const name = f instanceof Blob ? (f as File).name || 'file' : f.name;
-      const item: UploadItem = { key: 'u' + ++seq, name, size: blob.size, mime: blob.type, progress: 0, state: 'uploading' };
+      const item: UploadItem = {
+        key: `u${++seq}`,
+        name,
+        size: blob.size,
+        mime: blob.type,
+        progress: 0,
+        state: 'uploading',
+      };
       keys.push(item.key);
       this.items.push(item);
       if (this.items.filter((i) => i.state !== 'failed').length > MAX_ATTACHMENTS) {
@@ -317,12 +347,17 @@ export class UploadQueue {
     const ac = new AbortController();
     this.aborts.set(item.key, ac);
     try {
-      const media = await this.svc.upload(file, item.name, (f) => {
-        item.progress = f;
-        // All bytes out: the server is still checking (scan, image cleaning).
-        if (f >= 1) item.state = 'processing';
-        this.emit();
-      }, ac.signal);
+      const media = await this.svc.upload(
+        file,
+        item.name,
+        (f) => {
+          item.progress = f;
+          // All bytes out: the server is still checking (scan, image cleaning).
+          if (f >= 1) item.state = 'processing';
+          this.emit();
+        },
+        ac.signal,
+      );
       if (!this.items.includes(item)) return;
       item.state = 'done';
       item.progress = 1;
@@ -372,7 +407,10 @@ const services = new WeakMap<Api, MediaService>();
 /** The media service of a client's API (one per signed-in app). */
 export function mediaFor(api: Api): MediaService {
   let s = services.get(api);
-  if (!s) services.set(api, (s = new MediaService({ api })));
+  if (!s) {
+    s = new MediaService({ api });
+    services.set(api, s);
+  }
   return s;
 }
 
@@ -381,7 +419,13 @@ export function attachmentSummary(items: Media[] | undefined): string {
   if (!items?.length) return '';
   if (items.length === 1) {
     const m = items[0];
-    return m.kind === 'image' ? `Photo: ${m.name}` : m.kind === 'audio' ? `Audio: ${m.name}` : m.kind === 'video' ? `Video: ${m.name}` : `File: ${m.name}`;
+    return m.kind === 'image'
+      ? `Photo: ${m.name}`
+      : m.kind === 'audio'
+        ? `Audio: ${m.name}`
+        : m.kind === 'video'
+          ? `Video: ${m.name}`
+          : `File: ${m.name}`;
   }
   return `${items.length} attachments: ${items.map((m) => m.name).join(', ')}`;
 }

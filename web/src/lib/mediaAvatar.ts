@@ -1,36 +1,19 @@
-// Avatars: whether this server takes them (read from its OpenAPI document, so a client talking
-// to an older server simply hides the control), and the crop geometry for the crop dialog.
-export interface AvatarSupport {
-  /** The `PATCH /users/me` field that takes an uploaded media id, if the server has one. */
-  user: string | null;
-  /** The `PATCH /rooms/{id}` field for a group's picture, if any. */
-  room: string | null;
-}
+// Avatars: the request field that sets one (from the generated OpenAPI types, so a rename on the
+// server is a type error here), and the crop geometry for the crop dialog.
+import type { PatchMe, PatchRoom } from './types';
 
-type OpenApiDoc = { components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> } };
+/**
+ * The `PATCH /users/me` and `PATCH /rooms/{id}` field that takes the id of an uploaded image to
+ * make the avatar from. The web client ships inside the server binary, so the field is known at
+ * build time: no need to ask the server's OpenAPI document at run time.
+ */
+export const AVATAR_FIELD = 'avatar' satisfies keyof PatchMe & keyof PatchRoom;
 
-/** The avatar field of a request schema: a property named like `avatar`, `avatar_id`, `avatar_media_id`. */
-export function avatarFieldOf(doc: OpenApiDoc, schema: string): string | null {
-  const props = doc.components?.schemas?.[schema]?.properties ?? {};
-  return Object.keys(props).find((k) => /^avatar(_media)?(_id)?$/.test(k)) ?? null;
-}
-
-let support: Promise<AvatarSupport> | null = null;
-
-/** Asks the server once per page load; any failure counts as "not supported". */
-export function avatarSupport(base = '', fetchFn: typeof fetch = (...a) => fetch(...a)): Promise<AvatarSupport> {
-  if (!support) {
-    support = fetchFn(base + '/api/openapi.json')
-      .then((r) => (r.ok ? (r.json() as Promise<OpenApiDoc>) : {}))
-      .then((doc) => ({ user: avatarFieldOf(doc, 'PatchMe'), room: avatarFieldOf(doc, 'PatchRoom') }))
-      .catch(() => ({ user: null, room: null }));
-  }
-  return support;
-}
-
-/** Test hook: forget the cached answer. */
-export function resetAvatarSupport(): void {
-  support = null;
+/** The PATCH body that sets an avatar (the user's or a group's) from an uploaded media id. */
+export function avatarPatch(
+  mediaId: string,
+): Pick<PatchMe, typeof AVATAR_FIELD> & Pick<PatchRoom, typeof AVATAR_FIELD> {
+  return { [AVATAR_FIELD]: mediaId };
 }
 
 // ---------- crop geometry ----------

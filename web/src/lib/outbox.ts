@@ -58,13 +58,14 @@ export interface OutboxHooks {
   /** Whether it is worth trying now (connected or at least online). */
   canSend?(): boolean;
   onSent?(item: OutboxItem, m: Message): void;
-  onChange?(): void;
+  /** Something changed: in one room, or (no argument) possibly in all of them. */
+  onChange?(roomId?: string): void;
 }
 
 export function newClientId(): string {
   const c = globalThis.crypto as Crypto | undefined;
   if (c?.randomUUID) return c.randomUUID();
-  return 'c-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12);
+  return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
 
 export class Outbox {
@@ -74,7 +75,10 @@ export class Outbox {
   private loaded: Promise<void> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly storage: OutboxStorage, private readonly hooks: OutboxHooks) {}
+  constructor(
+    private readonly storage: OutboxStorage,
+    private readonly hooks: OutboxHooks,
+  ) {}
 
   load(): Promise<void> {
     if (!this.loaded) {
@@ -121,7 +125,7 @@ export class Outbox {
     // Persist before the first attempt: a crash after this point still sends it later.
     await this.storage.put(item);
     this.items.set(item.client_id, item);
-    this.hooks.onChange?.();
+    this.hooks.onChange?.(roomId);
     void this.flush();
     return item;
   }
@@ -132,21 +136,26 @@ export class Outbox {
     i.state = 'queued';
     i.error = undefined;
     await this.storage.put(i);
-    this.hooks.onChange?.();
+    this.hooks.onChange?.(i.room_id);
     void this.flush();
   }
 
   async discard(clientId: string): Promise<void> {
-    if (this.busy.size && this.items.get(clientId)?.state === 'queued') return;
+    const item = this.items.get(clientId);
+    if (this.busy.size && item?.state === 'queued') return;
     this.items.delete(clientId);
     await this.storage.delete(clientId);
-    this.hooks.onChange?.();
+    this.hooks.onChange?.(item?.room_id);
   }
 
   /** Send everything queued: rooms in parallel, each room strictly in order. */
   async flush(): Promise<void> {
     await this.load();
-    const rooms = new Set(this.list().filter((i) => i.state === 'queued').map((i) => i.room_id));
+    const rooms = new Set(
+      this.list()
+        .filter((i) => i.state === 'queued')
+        .map((i) => i.room_id),
+    );
     await Promise.all([...rooms].map((r) => this.flushRoom(r)));
   }
 
@@ -160,29 +169,27 @@ export class Outbox {
   }
 
   private async runRoom(roomId: string): Promise<void> {
-    {
-      for (;;) {
-        if (this.hooks.canSend && !this.hooks.canSend()) return;
-        const next = this.list(roomId).find((i) => i.state === 'queued');
-        if (!next) return;
-        try {
-          const m = await this.hooks.send(next);
-          this.items.delete(next.client_id);
-          await this.storage.delete(next.client_id);
-          this.hooks.onSent?.(next, m);
-          this.hooks.onChange?.();
-        } catch (e) {
-          if (e instanceof PermanentSendError) {
-            next.state = 'failed';
-            next.error = e.message;
-            await this.storage.put(next);
-            this.hooks.onChange?.();
-            continue;
-          }
-          // Transient: keep it (and everything after it) queued; try again soon.
-          this.scheduleRetry();
-          return;
+    for (;;) {
+      if (this.hooks.canSend && !this.hooks.canSend()) return;
+      const next = this.list(roomId).find((i) => i.state === 'queued');
+      if (!next) return;
+      try {
+        const m = await this.hooks.send(next);
+        this.items.delete(next.client_id);
+        await this.storage.delete(next.client_id);
+        this.hooks.onSent?.(next, m);
+        this.hooks.onChange?.(roomId);
+      } catch (e) {
+        if (e instanceof PermanentSendError) {
+          next.state = 'failed';
+          next.error = e.message;
+          await this.storage.put(next);
+          this.hooks.onChange?.(roomId);
+          continue;
         }
+        // Transient: keep it (and everything after it) queued; try again soon.
+        this.scheduleRetry();
+        return;
       }
     }
   }

@@ -1,61 +1,86 @@
 // The room list: sorted by activity, unread and mention counts, last message preview.
-import type { Message, ReadyRoom, Room, RoomEvent } from './types';
+//
+// Held in a Solid store keyed by room id: a room's object keeps its identity across updates and
+// each field notifies on its own, so a new message in one room updates that room's row (preview,
+// badge) and the list order, not every view.
+import { createStore, produce, reconcile, unwrap } from 'solid-js/store';
+import type { ReadyRoom, Room, RoomEvent } from './types';
 
 export class Rooms {
-  private map = new Map<string, Room>();
+  private readonly state: Record<string, Room>;
+  private readonly set: ReturnType<typeof createStore<Record<string, Room>>>[1];
 
-  constructor(private readonly me: () => string | null) {}
+  constructor(private readonly me: () => string | null) {
+    [this.state, this.set] = createStore<Record<string, Room>>({});
+  }
 
   list(): Room[] {
-    return [...this.map.values()].sort(
+    return Object.values(this.state).sort(
       (a, b) => b.last_activity_at.localeCompare(a.last_activity_at) || a.id.localeCompare(b.id),
     );
   }
 
+  /** Plain copies of the rooms (for the cache: stores are proxies, which IndexedDB cannot clone). */
+  snapshot(): Room[] {
+    return Object.values(unwrap(this.state)).map((r) => structuredClone(unwrap(r)));
+  }
+
   get(id: string): Room | undefined {
-    return this.map.get(id);
+    return this.state[id];
   }
 
   has(id: string): boolean {
-    return this.map.has(id);
+    return id in this.state;
   }
 
   /** Replace everything with a fresh GET /rooms. */
   setAll(rooms: Room[]): void {
-    this.map = new Map(rooms.map((r) => [r.id, r]));
+    this.set(reconcile(Object.fromEntries(rooms.map((r) => [r.id, r]))));
   }
 
   upsert(r: Room): void {
-    const old = this.map.get(r.id);
-    this.map.set(r.id, { ...old, ...r });
+    if (this.has(r.id)) this.set(r.id, { ...r });
+    else this.set(r.id, r);
   }
 
   remove(id: string): void {
-    this.map.delete(id);
+    if (!this.has(id)) return;
+    this.set(
+      produce((s) => {
+        delete s[id];
+      }),
+    );
   }
 
   /** Counters from `ready` (the server's truth at connect time). */
   applyReady(rooms: ReadyRoom[]): void {
     const present = new Set(rooms.map((r) => r.id));
-    for (const id of [...this.map.keys()]) if (!present.has(id)) this.map.delete(id);
+    for (const id of Object.keys(unwrap(this.state))) if (!present.has(id)) this.remove(id);
     for (const r of rooms) {
-      const old = this.map.get(r.id);
-      if (old) this.map.set(r.id, { ...old, unread: r.unread, mentions: r.mentions, read_seq: r.read_seq, my_role: r.my_role, name: r.name });
+      if (!this.has(r.id)) continue;
+      this.set(r.id, {
+        unread: r.unread,
+        mentions: r.mentions,
+        read_seq: r.read_seq,
+        my_role: r.my_role,
+        name: r.name,
+      });
     }
   }
 
   /** Apply a room event. `viewing` is true when the user is looking at the room (no unread). */
   apply(ev: RoomEvent, viewing: boolean): void {
-    const r = this.map.get(ev.room_id);
+    const r = unwrap(this.state)[ev.room_id];
     if (!r) return;
-    const next: Room = { ...r, last_seq: Math.max(r.last_seq, ev.seq) };
+    const next: Partial<Room> = { last_seq: Math.max(r.last_seq, ev.seq) };
     const me = this.me();
     switch (ev.type) {
       case 'message.created': {
-        const m = ev.message as Message | undefined;
+        const m = ev.message;
         if (!m) break;
-        next.last_message = m;
-        next.last_activity_at = m.created_at > r.last_activity_at ? m.created_at : r.last_activity_at;
+        // A copy: the store merges into what it holds, and the timeline shares this object.
+        next.last_message = structuredClone(m);
+        if (m.created_at > r.last_activity_at) next.last_activity_at = m.created_at;
         if (m.sender_id !== me && !viewing) {
           next.unread = (r.unread ?? 0) + 1;
           if ((me && m.mentions.includes(me)) || m.mentions_room) next.mentions = (r.mentions ?? 0) + 1;
@@ -65,7 +90,7 @@ export class Rooms {
       }
       case 'message.edited':
       case 'message.deleted':
-        if (ev.message && r.last_message?.id === ev.message.id) next.last_message = ev.message;
+        if (ev.message && r.last_message?.id === ev.message.id) next.last_message = structuredClone(ev.message);
         break;
       case 'member.joined':
         next.member_count = r.member_count + 1;
@@ -74,7 +99,7 @@ export class Rooms {
       case 'member.kicked':
       case 'member.banned':
         if (ev.user_id === me) {
-          this.map.delete(r.id);
+          this.remove(r.id);
           return;
         }
         next.member_count = Math.max(0, r.member_count - 1);
@@ -86,16 +111,16 @@ export class Rooms {
         if (ev.changes) Object.assign(next, ev.changes);
         break;
       case 'room.deleted':
-        this.map.delete(r.id);
+        this.remove(r.id);
         return;
     }
-    this.map.set(r.id, next);
+    this.set(r.id, next);
   }
 
   markRead(roomId: string, seq: number): void {
-    const r = this.map.get(roomId);
+    const r = unwrap(this.state)[roomId];
     if (!r) return;
-    this.map.set(roomId, { ...r, unread: 0, mentions: 0, read_seq: Math.max(r.read_seq ?? 0, seq) });
+    this.set(roomId, { unread: 0, mentions: 0, read_seq: Math.max(r.read_seq ?? 0, seq) });
   }
 
   /** What to show as a room's name. */

@@ -22,7 +22,10 @@ export class Sync {
   private buffers = new Map<string, RoomEvent[]>();
   private catching = new Map<string, Promise<void>>();
 
-  constructor(private readonly deps: SyncDeps, private readonly resetThreshold = 1000) {}
+  constructor(
+    private readonly deps: SyncDeps,
+    private readonly resetThreshold = 1000,
+  ) {}
 
   /** Seed from the cache (the seq that the cached state reflects). */
   setHave(roomId: string, seq: number): void {
@@ -62,7 +65,10 @@ export class Sync {
     if (this.catching.has(id)) {
       // Step 3: buffer while a fetch is in flight.
       let b = this.buffers.get(id);
-      if (!b) this.buffers.set(id, (b = []));
+      if (!b) {
+        b = [];
+        this.buffers.set(id, b);
+      }
       b.push(ev);
       return;
     }

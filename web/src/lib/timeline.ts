@@ -1,8 +1,14 @@
 // One room's message list: server messages ordered by seq plus optimistic ones (from the
 // outbox) keyed by client_id, reconciled when the server's copy arrives (same sender and
 // client_id), whichever comes first: the ack or the message.created event.
-import type { Message, RoomEvent } from './types';
+//
+// Reactive per timeline: reading its messages tracks this timeline only, so a message arriving
+// in one room re-renders that room's list and nothing else. Message objects are immutable (a
+// change replaces the object), which is what lets the list keep a row while its message is
+// the same object.
+import { createSignal } from 'solid-js';
 import type { OutboxItem } from './outbox';
+import type { Message, RoomEvent } from './types';
 
 export type SendState = 'sent' | 'sending' | 'failed';
 
@@ -17,18 +23,32 @@ export class Timeline {
   private byId = new Map<string, Message>();
   private order: Message[] = [];
   private dirty = false;
+  private readonly version = createSignal(0, { equals: false });
   /** Whether older messages exist on the server before the first one we hold. */
   hasMoreBefore = true;
   /** Whether the latest page has been loaded (or the cache provided it). */
   loaded = false;
 
-  constructor(readonly roomId: string, private readonly me: () => string | null) {}
+  constructor(
+    readonly roomId: string,
+    private readonly me: () => string | null,
+  ) {}
 
   get size(): number {
     return this.byId.size;
   }
 
+  /** Subscribe the current reactive scope to changes of this timeline. */
+  track(): void {
+    this.version[0]();
+  }
+
+  private changed(): void {
+    this.version[1](0);
+  }
+
   messages(): Message[] {
+    this.track();
     if (this.dirty) {
       this.order = [...this.byId.values()].sort((a, b) => a.seq - b.seq);
       this.dirty = false;
@@ -37,6 +57,7 @@ export class Timeline {
   }
 
   get(id: string): Message | undefined {
+    this.track();
     return this.byId.get(id);
   }
 
@@ -54,6 +75,7 @@ export class Timeline {
   upsert(m: Message): void {
     this.byId.set(m.id, m);
     this.dirty = true;
+    this.changed();
   }
 
   /** Insert only if absent (acks carry the creation state, which may be older than an edit). */
@@ -63,9 +85,11 @@ export class Timeline {
 
   /** A page of older (or latest) messages from GET /messages. */
   addPage(msgs: Message[], hasMoreBefore: boolean): void {
-    for (const m of msgs) this.insertIfAbsent(m);
+    for (const m of msgs) if (!this.byId.has(m.id)) this.byId.set(m.id, m);
+    this.dirty = true;
     this.hasMoreBefore = hasMoreBefore;
     this.loaded = true;
+    this.changed();
   }
 
   clear(): void {
@@ -73,6 +97,7 @@ export class Timeline {
     this.dirty = true;
     this.loaded = false;
     this.hasMoreBefore = true;
+    this.changed();
   }
 
   /** Apply a room event (already ordered by the sync engine). */
@@ -98,7 +123,10 @@ export class Timeline {
         const reactions = m.reactions.map((r) => ({ ...r, users: [...r.users] }));
         let r = reactions.find((x) => x.emoji === ev.emoji);
         if (ev.type === 'reaction.added') {
-          if (!r) reactions.push((r = { emoji: ev.emoji, count: 0, users: [] }));
+          if (!r) {
+            r = { emoji: ev.emoji, count: 0, users: [] };
+            reactions.push(r);
+          }
           if (!r.users.includes(ev.user_id)) {
             r.users.push(ev.user_id);
             r.count++;
@@ -123,11 +151,11 @@ export class Timeline {
     for (const o of outbox) {
       if (this.byClientId(o.client_id)) continue;
       out.push({
-        key: 'c:' + o.client_id,
+        key: `c:${o.client_id}`,
         state: o.state === 'failed' ? 'failed' : 'sending',
         error: o.error,
         message: {
-          id: 'c:' + o.client_id,
+          id: `c:${o.client_id}`,
           room_id: o.room_id,
           seq: Number.MAX_SAFE_INTEGER,
           sender_id: me,

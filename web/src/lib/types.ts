@@ -1,152 +1,57 @@
-// Wire types (mirrors crates/server/src/api/wire.rs and crates/core). Keep in sync with
-// GET /api/openapi.json.
+// Wire types. REST shapes are derived from the generated OpenAPI types (`npm run gen:api` writes
+// lib/api/schema.d.ts from docs/openapi.json, which a Rust test keeps equal to the server), so a
+// change on the server shows up here as a type error. The names are the ones the client has
+// always used, so call sites do not change.
+//
+// Gateway frames (`ready`, typing, receipts, presence, `ai.delta`) are not part of the OpenAPI
+// document: those at the bottom are hand-written from docs/protocol.md.
+import type { components } from './api/schema';
 
-export type Role = 'member' | 'admin' | 'owner';
-export type RoomKind = 'dm' | 'group';
+type Schemas = components['schemas'];
 
-export interface Me {
-  id: string;
-  username: string;
-  display_name: string;
-  email?: string;
-}
+export type Role = Schemas['Role'];
+export type RoomKind = Schemas['RoomKind'];
+export type EventType = Schemas['EventKind'];
 
-export interface PublicUser {
-  id: string;
-  username: string;
-  display_name: string;
-}
-
-export interface Reaction {
-  emoji: string;
-  count: number;
-  users: string[];
-}
-
-export interface Message {
-  id: string;
-  room_id: string;
-  seq: number;
-  sender_id: string;
-  client_id: string;
-  body: string;
-  reply_to: string | null;
-  mentions: string[];
-  mentions_room: boolean;
-  pinned: boolean;
-  reactions: Reaction[];
-  created_at: string;
-  edited_at: string | null;
-  deleted_at: string | null;
-  /** Uploaded files, in the order sent (absent from servers without media). */
-  attachments?: Media[];
-}
-
+export type Me = Schemas['Me'];
+export type PublicUser = Schemas['PublicUser'];
+export type Reaction = Schemas['Reaction'];
+export type Message = Schemas['Message'];
 /** An uploaded file (POST /api/v1/media), as carried in `Message.attachments`. */
-export interface Media {
-  id: string;
-  kind: 'image' | 'audio' | 'video' | 'file';
-  mime: string;
-  name: string;
-  size: number;
-  width: number | null;
-  height: number | null;
-  blurhash: string | null;
-  duration_ms: number | null;
-}
+export type Media = Schemas['Attachment'];
+export type MediaKind = Schemas['MediaKind'];
+/** A room as the caller sees it (GET /rooms, GET /rooms/{id}). */
+export type Room = Schemas['RoomView'];
+export type RoomEvent = Schemas['RoomEvent'];
+export type EventsPage = Schemas['EventsPage'];
+export type MessagePage = Schemas['MessagePage'];
+export type AuthResponse = Schemas['AuthResponse'];
+export type SessionView = Schemas['SessionView'];
+export type MemberView = Schemas['MemberView'];
+export type InviteView = Schemas['InviteView'];
+export type SearchResult = Schemas['SearchResult'];
+export type SignedUrlView = Schemas['SignedUrl'];
+export type ClientConfig = Schemas['ClientConfig'];
+export type AiPrefsView = Schemas['AiPrefsView'];
+export type SummaryView = Schemas['SummaryView'];
+export type SuggestionsView = Schemas['SuggestionsView'];
+export type TranslationView = Schemas['TranslationView'];
+export type RoomAi = Schemas['RoomAi'];
+export type ErrorBody = Schemas['ErrorBody'];
+export type PatchMe = Schemas['PatchMe'];
+export type PatchRoom = Schemas['PatchRoom'];
 
-export interface Room {
-  id: string;
-  kind: RoomKind;
-  name: string | null;
-  topic: string | null;
-  created_by: string;
-  created_at: string;
-  last_seq: number;
-  last_activity_at: string;
-  only_admins_post: boolean;
-  member_count: number;
-  my_role?: Role;
-  read_seq?: number;
-  unread?: number;
-  mentions?: number;
-  last_message?: Message | null;
-  dm_peer?: PublicUser | null;
-}
+/** List wrappers of the REST answers (GET /rooms, /members, /users, /auth/sessions, /pins, /search). */
+export type RoomList = Schemas['RoomList'];
+export type MemberList = Schemas['MemberList'];
+export type UserList = Schemas['UserList'];
+export type SessionList = Schemas['SessionList'];
+export type PinList = Schemas['PinList'];
+export type SearchResults = Schemas['SearchResults'];
 
-export type EventType =
-  | 'message.created' | 'message.edited' | 'message.deleted'
-  | 'reaction.added' | 'reaction.removed'
-  | 'message.pinned' | 'message.unpinned'
-  | 'member.joined' | 'member.left' | 'member.kicked' | 'member.banned' | 'member.role_changed'
-  | 'room.updated' | 'room.deleted';
+// ---------- gateway frames (not in OpenAPI; docs/protocol.md) ----------
 
-export interface RoomEvent {
-  room_id: string;
-  seq: number;
-  type: EventType;
-  actor_id: string;
-  created_at: string;
-  message_id?: string;
-  user_id?: string;
-  emoji?: string;
-  role?: Role;
-  message?: Message;
-  changes?: Record<string, unknown>;
-}
-
-export interface EventsPage {
-  events: RoomEvent[];
-  has_more: boolean;
-  last_seq: number;
-}
-
-export interface MessagePage {
-  messages: Message[];
-  has_more: boolean;
-}
-
-export interface AuthResponse {
-  access_token: string;
-  expires_in: number;
-  expires_at: string;
-  session_id: string;
-  user: Me;
-}
-
-export interface SessionView {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  expires_at: string;
-  user_agent: string | null;
-  ip: string | null;
-  current: boolean;
-}
-
-export interface MemberView {
-  user: PublicUser;
-  role: Role;
-  joined_at: string;
-  read_seq: number;
-}
-
-export interface InviteView {
-  code: string;
-  room_id: string;
-  room_name: string | null;
-  member_count: number;
-  expires_at: string | null;
-  max_uses: number | null;
-  uses: number;
-}
-
-export interface SearchResult {
-  room_id: string;
-  message: Message;
-  snippet: { text: string; highlight: boolean }[];
-  rank: number;
-}
+export type PresenceStatus = 'online' | 'idle' | 'offline';
 
 export interface ReadyRoom {
   id: string;
@@ -164,5 +69,22 @@ export interface Ready {
   session_id: string;
   heartbeat_interval_ms: number;
   rooms: ReadyRoom[];
-  presence: { user_id: string; status: 'online' | 'idle' | 'offline' }[];
+  presence: { user_id: string; status: PresenceStatus }[];
+}
+
+export interface TypingFrame {
+  room_id: string;
+  user_id: string;
+  active: boolean;
+}
+
+export interface ReceiptFrame {
+  room_id: string;
+  user_id: string;
+  seq: number;
+}
+
+export interface PresenceFrame {
+  user_id: string;
+  status: string;
 }

@@ -4,12 +4,10 @@ import { createSignal, onMount, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { aiFor } from '../../lib/ai';
 import { aiErrorMessage } from '../../lib/aiErrors';
-import { useTick } from '../common/reactive';
 import './ai.css';
 
 export function AiSettings(props: { client: Client }) {
   const ai = aiFor(props.client);
-  const tick = useTick(props.client);
   const [error, setError] = createSignal('');
   onMount(() => void ai.load());
   const set = async (v: boolean) => {
@@ -21,13 +19,22 @@ export function AiSettings(props: { client: Client }) {
     }
   };
   return (
-    <Show when={(tick(), ai.enabled)}>
+    <Show when={ai.enabled}>
       <label class="ai-switch">
-        <input type="checkbox" role="switch" checked={(tick(), ai.prefs.auto_translate)}
-          onChange={(e) => void set(e.currentTarget.checked)} />
+        <input
+          type="checkbox"
+          role="switch"
+          checked={ai.prefs.auto_translate}
+          aria-checked={ai.prefs.auto_translate}
+          onChange={(e) => void set(e.currentTarget.checked)}
+        />
         Translate messages into my preferred language automatically (in rooms with AI on)
       </label>
-      <Show when={error()}><p class="ai-error" role="alert">{error()}</p></Show>
+      <Show when={error()}>
+        <p class="ai-error" role="alert">
+          {error()}
+        </p>
+      </Show>
     </Show>
   );
 }

@@ -6,17 +6,23 @@ import { aiFor } from '../../lib/ai';
 import { aiErrorMessage } from '../../lib/aiErrors';
 import './ai.css';
 
-export function RoomAiSwitch(props: { client: Client; tick: () => number; roomId: string }) {
+export function RoomAiSwitch(props: { client: Client; roomId: string }) {
   const c = props.client;
   const ai = aiFor(c);
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal('');
   // The wanted state while the switch is in flight (the member list catches up after it).
   const [pending, setPending] = createSignal<boolean | null>(null);
-  onMount(() => void ai.load().then(() => ai.refreshRoom(props.roomId)).catch(() => {}));
-  const shown = () => (props.tick(), ai.enabled);
-  const on = () => pending() ?? (props.tick(), ai.roomEnabled(props.roomId) === true);
-  const admin = () => (props.tick(), (c.rooms.get(props.roomId)?.my_role ?? 'member') !== 'member');
+  onMount(
+    () =>
+      void ai
+        .load()
+        .then(() => ai.refreshRoom(props.roomId))
+        .catch(() => {}),
+  );
+  const shown = () => ai.enabled;
+  const on = () => pending() ?? ai.roomEnabled(props.roomId) === true;
+  const admin = () => (c.rooms.get(props.roomId)?.my_role ?? 'member') !== 'member';
   const toggle = async (v: boolean) => {
     setBusy(true);
     setPending(v);
@@ -32,15 +38,35 @@ export function RoomAiSwitch(props: { client: Client; tick: () => number; roomId
   };
   return (
     <Show when={shown()}>
-      <Show when={admin()} fallback={<p class="ai-note" data-testid="room-ai-state">AI assistant: {on() ? 'on (it can read this room)' : 'off'}</p>}>
+      <Show
+        when={admin()}
+        fallback={
+          <p class="ai-note" data-testid="room-ai-state">
+            AI assistant: {on() ? 'on (it can read this room)' : 'off'}
+          </p>
+        }
+      >
         <label class="ai-switch">
-          <input type="checkbox" role="switch" checked={on()} disabled={busy()} aria-describedby="room-ai-hint"
-            onChange={(e) => void toggle(e.currentTarget.checked)} />
+          <input
+            type="checkbox"
+            role="switch"
+            checked={on()}
+            aria-checked={on()}
+            disabled={busy()}
+            aria-describedby="room-ai-hint"
+            onChange={(e) => void toggle(e.currentTarget.checked)}
+          />
           AI assistant in this room
         </label>
-        <p class="hint" id="room-ai-hint">When on, the assistant joins as a member and members can use @ai, translation, catch-up and smart replies.</p>
+        <p class="hint" id="room-ai-hint">
+          When on, the assistant joins as a member and members can use @ai, translation, catch-up and smart replies.
+        </p>
       </Show>
-      <Show when={error()}><p class="ai-error" role="alert">{error()}</p></Show>
+      <Show when={error()}>
+        <p class="ai-error" role="alert">
+          {error()}
+        </p>
+      </Show>
     </Show>
   );
 }

@@ -16,13 +16,13 @@ export function fillComposer(text: string): void {
   ta.setSelectionRange(text.length, text.length);
 }
 
-export function SmartReplies(props: { client: Client; tick: () => number; roomId: string }) {
+export function SmartReplies(props: { client: Client; roomId: string }) {
   const ai = aiFor(props.client);
   void ai.load();
   const [busy, setBusy] = createSignal(false);
   const [chips, setChips] = createSignal<string[] | null>(null);
   const [error, setError] = createSignal('');
-  const on = () => (props.tick(), ai.has('suggestions') && ai.roomEnabled(props.roomId) === true);
+  const on = () => ai.has('suggestions') && ai.roomEnabled(props.roomId) === true;
 
   const ask = async () => {
     setBusy(true);
@@ -45,15 +45,49 @@ export function SmartReplies(props: { client: Client; tick: () => number; roomId
   return (
     <Show when={on()}>
       <div class="ai-replies" role="group" aria-label="Smart replies" data-testid="smart-replies">
-        <Show when={chips()} fallback={<button class="ai-inline-btn" onClick={ask} disabled={busy()}>{busy() ? 'Thinking…' : 'Suggest replies'}</button>}>
+        <Show
+          when={chips()}
+          fallback={
+            <button type="button" class="ai-inline-btn" onClick={ask} disabled={busy()}>
+              {busy() ? 'Thinking…' : 'Suggest replies'}
+            </button>
+          }
+        >
           {(list) => (
-            <Show when={list().length} fallback={<span class="ai-note">No suggestions. <button class="ai-inline-btn" onClick={() => setChips(null)}>OK</button></span>}>
-              <For each={list()}>{(s) => <button class="ai-chip" data-testid="smart-reply" title={s} onClick={() => pick(s)}>{s}</button>}</For>
-              <button class="ai-inline-btn" aria-label="Dismiss suggestions" onClick={() => setChips(null)}>Dismiss</button>
+            <Show
+              when={list().length}
+              fallback={
+                <span class="ai-note">
+                  No suggestions.{' '}
+                  <button type="button" class="ai-inline-btn" onClick={() => setChips(null)}>
+                    OK
+                  </button>
+                </span>
+              }
+            >
+              <For each={list()}>
+                {(s) => (
+                  <button type="button" class="ai-chip" data-testid="smart-reply" title={s} onClick={() => pick(s)}>
+                    {s}
+                  </button>
+                )}
+              </For>
+              <button
+                type="button"
+                class="ai-inline-btn"
+                aria-label="Dismiss suggestions"
+                onClick={() => setChips(null)}
+              >
+                Dismiss
+              </button>
             </Show>
           )}
         </Show>
-        <Show when={error()}><span class="ai-error" role="alert" data-testid="smart-replies-error">{error()}</span></Show>
+        <Show when={error()}>
+          <span class="ai-error" role="alert" data-testid="smart-replies-error">
+            {error()}
+          </span>
+        </Show>
       </div>
     </Show>
   );

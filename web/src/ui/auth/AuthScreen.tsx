@@ -11,8 +11,8 @@ export function AuthScreen(props: { client: Client }) {
     setError('');
     setBusy(true);
     try {
-      if (mode() === 'login') await props.client.login(user.value.trim(), pass.value);
-      else await props.client.register(user.value.trim(), pass.value, display?.value.trim());
+      if (mode() === 'login') await props.client.session.login(user.value.trim(), pass.value);
+      else await props.client.session.register(user.value.trim(), pass.value, display?.value.trim());
     } catch (err) {
       setError((err as Error).message || 'Something went wrong');
     } finally {
@@ -23,8 +23,12 @@ export function AuthScreen(props: { client: Client }) {
     <main class="auth">
       <h1>JustUs</h1>
       <div class="tabs" role="tablist" aria-label="Account">
-        <button role="tab" aria-selected={mode() === 'login'} onClick={() => setMode('login')}>Log in</button>
-        <button role="tab" aria-selected={mode() === 'register'} onClick={() => setMode('register')}>Create account</button>
+        <button type="button" role="tab" aria-selected={mode() === 'login'} onClick={() => setMode('login')}>
+          Log in
+        </button>
+        <button type="button" role="tab" aria-selected={mode() === 'register'} onClick={() => setMode('register')}>
+          Create account
+        </button>
       </div>
       <form onSubmit={submit} aria-label={mode() === 'login' ? 'Log in' : 'Create account'}>
         <label>
@@ -39,11 +43,19 @@ export function AuthScreen(props: { client: Client }) {
         </Show>
         <label>
           Password
-          <input ref={pass} name="password" type="password" minLength={8} required
-            autocomplete={mode() === 'login' ? 'current-password' : 'new-password'} />
+          <input
+            ref={pass}
+            name="password"
+            type="password"
+            minLength={8}
+            required
+            autocomplete={mode() === 'login' ? 'current-password' : 'new-password'}
+          />
         </label>
         <Show when={error()}>
-          <p class="error" role="alert">{error()}</p>
+          <p class="error" role="alert">
+            {error()}
+          </p>
         </Show>
         <button type="submit" class="primary" disabled={busy()}>
           {mode() === 'login' ? 'Log in' : 'Create account'}

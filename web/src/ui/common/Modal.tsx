@@ -1,7 +1,8 @@
 import { onCleanup, onMount, type JSX } from 'solid-js';
 import { trapTarget } from '../../lib/focus';
 
-const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /** The visible focusable elements inside `root`, in tab order (document order; no positive tabindex here). */
 export function focusables(root: HTMLElement): HTMLElement[] {
@@ -43,13 +44,30 @@ export function Modal(props: {
   onMount(() => (props.initialFocus?.() ?? focusables(box)[0] ?? box).focus());
   onCleanup(() => queueMicrotask(() => (opener?.isConnected ? opener : props.returnFocus?.())?.focus()));
   return (
-    <div class={props.backdropClass ?? 'modal-backdrop'} onClick={(e) => e.target === e.currentTarget && props.onClose()}>
-      <div ref={box} class={props.class} role={props.role ?? 'dialog'} aria-modal="true" tabindex="-1"
-        aria-label={props.label} aria-labelledby={props.labelledby} aria-describedby={props.describedby}
+    // biome-ignore lint/a11y/noStaticElementInteractions: a backdrop click is the mouse's Escape
+    // biome-ignore lint/a11y/useKeyWithClickEvents: keyboards close the dialog with Escape (below)
+    <div
+      class={props.backdropClass ?? 'modal-backdrop'}
+      onClick={(e) => e.target === e.currentTarget && props.onClose()}
+    >
+      {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: role is (alert)dialog, from a prop */}
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: the dialog itself (role from a prop) */}
+      <div
+        ref={box}
+        class={props.class}
+        role={props.role ?? 'dialog'}
+        aria-modal="true"
+        tabindex="-1"
+        aria-label={props.label}
+        aria-labelledby={props.labelledby}
+        aria-describedby={props.describedby}
         onKeyDown={(e) => {
-          if (e.key === 'Escape') { e.stopPropagation(); props.onClose(); }
-          else trapTab(e, box);
-        }}>
+          if (e.key === 'Escape') {
+            e.stopPropagation();
+            props.onClose();
+          } else trapTab(e, box);
+        }}
+      >
         {props.children}
       </div>
     </div>

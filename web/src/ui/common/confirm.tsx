@@ -11,7 +11,9 @@ export interface ConfirmOptions {
   /** Finds the control to focus on close if the one that opened the dialog was re-rendered. */
   returnFocus?: () => HTMLElement | null | undefined;
 }
-interface Request extends ConfirmOptions { resolve: (ok: boolean) => void }
+interface Request extends ConfirmOptions {
+  resolve: (ok: boolean) => void;
+}
 
 const [request, setRequest] = createSignal<Request | null>(null);
 
@@ -28,17 +30,33 @@ export function ConfirmHost() {
   return (
     <Show when={request()} keyed>
       {(r) => {
-        const done = (ok: boolean) => { setRequest(null); r.resolve(ok); };
+        const done = (ok: boolean) => {
+          setRequest(null);
+          r.resolve(ok);
+        };
         let cancel!: HTMLButtonElement;
         return (
           // Cancel gets focus first, so Enter straight away never destroys anything.
-          <Modal role="alertdialog" class="modal confirm" labelledby="confirm-title" describedby={r.body ? 'confirm-body' : undefined}
-            onClose={() => done(false)} initialFocus={() => cancel} returnFocus={r.returnFocus}>
+          <Modal
+            role="alertdialog"
+            class="modal confirm"
+            labelledby="confirm-title"
+            describedby={r.body ? 'confirm-body' : undefined}
+            onClose={() => done(false)}
+            initialFocus={() => cancel}
+            returnFocus={r.returnFocus}
+          >
             <h2 id="confirm-title">{r.title}</h2>
-            <Show when={r.body}><p id="confirm-body">{r.body}</p></Show>
+            <Show when={r.body}>
+              <p id="confirm-body">{r.body}</p>
+            </Show>
             <div class="row">
-              <button ref={cancel} onClick={() => done(false)}>Cancel</button>
-              <button class={r.destructive ? 'destructive' : 'primary'} onClick={() => done(true)}>{r.confirm}</button>
+              <button type="button" ref={cancel} onClick={() => done(false)}>
+                Cancel
+              </button>
+              <button type="button" class={r.destructive ? 'destructive' : 'primary'} onClick={() => done(true)}>
+                {r.confirm}
+              </button>
             </div>
           </Modal>
         );

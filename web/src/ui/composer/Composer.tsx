@@ -1,8 +1,7 @@
-import { createEffect, createSignal, Show } from 'solid-js';
+import { createEffect, createSignal, on, Show, untrack } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
-import { useTick } from '../common/reactive';
 import { AttachControls, pastedFiles, uploadQueue, UploadChips, useUploads } from '../media/ComposerMedia';
 
 /** Enter sends, Shift+Enter adds a line, Up edits the last own message, Esc cancels. */
@@ -16,13 +15,12 @@ export function Composer(props: {
 }) {
   const c = props.client;
   let ta!: HTMLTextAreaElement;
-  const editingMsg = () => (props.editing ? c.timeline(props.roomId).get(props.editing) : undefined);
-  const replyMsg = () => (props.replyTo ? c.timeline(props.roomId).get(props.replyTo) : undefined);
+  const editingMsg = () => (props.editing ? c.timelines.get(props.roomId).get(props.editing) : undefined);
+  const replyMsg = () => (props.replyTo ? c.timelines.get(props.roomId).get(props.replyTo) : undefined);
   // Attachments: uploaded as soon as they are added; their ids go with the next message.
   const queue = uploadQueue(c, props.roomId);
   const uploads = useUploads(queue);
-  const tick = useTick(c);
-  const online = () => (tick(), c.online);
+  const online = () => c.online;
   const [hint, setHint] = createSignal('');
   // Send pressed while files were still uploading: send once they are all in (unless one failed).
   const [sendWhenReady, setSendWhenReady] = createSignal(false);
@@ -34,13 +32,20 @@ export function Composer(props: {
     else void submit();
   });
 
-  createEffect(() => {
-    const m = editingMsg();
-    if (m) {
-      ta.value = m.body;
-      ta.focus();
-    }
-  });
+  // Only when editing starts (or moves to another message): later changes in the room must not
+  // overwrite the text being edited.
+  createEffect(
+    on(
+      () => props.editing,
+      () => {
+        const m = untrack(editingMsg);
+        if (m) {
+          ta.value = m.body;
+          ta.focus();
+        }
+      },
+    ),
+  );
   createEffect(() => {
     if (props.replyTo) ta.focus();
   });
@@ -57,15 +62,15 @@ export function Composer(props: {
     if (!body && !attachments.length) return;
     ta.value = '';
     if (ed) {
-      c.setTyping(props.roomId, false);
+      c.typing.send(props.roomId, false);
       props.onCancel();
-      await c.edit(props.roomId, ed, body).catch(() => {});
+      await c.messages.edit(props.roomId, ed, body).catch(() => {});
       return;
     }
     const reply = props.replyTo;
     props.onCancel();
     queue.take();
-    await c.send(props.roomId, body, reply, attachments);
+    await c.messages.send(props.roomId, body, reply, attachments);
   };
 
   const onKey = (e: KeyboardEvent) => {
@@ -82,21 +87,62 @@ export function Composer(props: {
   };
 
   return (
-    <form class="composer" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
       <Show when={editingMsg() || replyMsg()}>
         <div class="composer-ctx">
-          <span>{editingMsg() ? 'Editing message' : `Replying to ${c.displayName(replyMsg()!.sender_id)}: ${plain(replyMsg()!.body).slice(0, 60)}`}</span>
-          <button type="button" aria-label={props.editing ? 'Cancel editing' : 'Cancel reply'} title="Cancel" onClick={() => { if (props.editing) ta.value = ''; props.onCancel(); }}><Icon name="close" size={14} /></button>
+          <span>
+            {editingMsg()
+              ? 'Editing message'
+              : `Replying to ${c.members.displayName(replyMsg()!.sender_id)}: ${plain(replyMsg()!.body).slice(0, 60)}`}
+          </span>
+          <button
+            type="button"
+            aria-label={props.editing ? 'Cancel editing' : 'Cancel reply'}
+            title="Cancel"
+            onClick={() => {
+              if (props.editing) ta.value = '';
+              props.onCancel();
+            }}
+          >
+            <Icon name="close" size={14} />
+          </button>
         </div>
       </Show>
       <UploadChips queue={queue} items={uploads()} />
-      <label class="sr-only" for="composer-input">Message</label>
-      <textarea id="composer-input" ref={ta} rows={1} placeholder="Write a message…" aria-label="Message"
-        onKeyDown={onKey} onInput={() => c.setTyping(props.roomId, ta.value.length > 0)}
-        onPaste={(e) => { const f = pastedFiles(e); if (f.length) { if (online()) queue.add(f); else setHint('Files need a connection; text messages still queue while offline.'); } }} />
-      <button type="submit" class="primary" aria-label={props.editing ? 'Save edit' : 'Send'}>{props.editing ? 'Save' : 'Send'}</button>
+      <label class="sr-only" for="composer-input">
+        Message
+      </label>
+      <textarea
+        id="composer-input"
+        ref={ta}
+        rows={1}
+        placeholder="Write a message…"
+        aria-label="Message"
+        onKeyDown={onKey}
+        onInput={() => c.typing.send(props.roomId, ta.value.length > 0)}
+        onPaste={(e) => {
+          const f = pastedFiles(e);
+          if (f.length) {
+            if (online()) queue.add(f);
+            else setHint('Files need a connection; text messages still queue while offline.');
+          }
+        }}
+      />
+      <button type="submit" class="primary" aria-label={props.editing ? 'Save edit' : 'Send'}>
+        {props.editing ? 'Save' : 'Send'}
+      </button>
       <AttachControls client={c} online={online} queue={queue} />
-      <Show when={hint()}><span class="media-note" role="status">{hint()}</span></Show>
+      <Show when={hint()}>
+        <span class="media-note" role="status">
+          {hint()}
+        </span>
+      </Show>
     </form>
   );
 }

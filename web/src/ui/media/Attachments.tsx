@@ -13,7 +13,10 @@ function useSignedUrl(svc: MediaService, id: string, variant: Variant) {
   const [failed, setFailed] = createSignal(false);
   let retried = false;
   const load = (fresh: boolean) =>
-    svc.url(id, variant, fresh).then((s) => setUrl(s.url), () => setFailed(true));
+    svc.url(id, variant, fresh).then(
+      (s) => setUrl(s.url),
+      () => setFailed(true),
+    );
   onMount(() => {
     if (!url()) void load(false);
   });
@@ -25,21 +28,29 @@ function useSignedUrl(svc: MediaService, id: string, variant: Variant) {
   return { url, failed, retry, refresh: () => load(true) };
 }
 
-function Blurhash(props: { hash: string | null; width: number; height: number }) {
+function Blurhash(props: { hash: string | null | undefined; width: number; height: number }) {
   return (
     <Show when={isBlurhash(props.hash)}>
-      <canvas class="att-blur" aria-hidden="true" width={32} height={Math.max(1, Math.round((32 * props.height) / props.width))}
-        ref={(cv) => queueMicrotask(() => {
-          try {
-            const ctx = cv.getContext('2d');
-            if (!ctx) return;
-            const img = ctx.createImageData(cv.width, cv.height);
-            img.data.set(decodeBlurhash(props.hash!, cv.width, cv.height));
-            ctx.putImageData(img, 0, 0);
-          } catch {
-            /* a bad hash: keep the plain background */
-          }
-        })} />
+      {/* biome-ignore lint/a11y/noAriaHiddenOnFocusable: a canvas without tabindex is not focusable */}
+      <canvas
+        class="att-blur"
+        aria-hidden="true"
+        width={32}
+        height={Math.max(1, Math.round((32 * props.height) / props.width))}
+        ref={(cv) =>
+          queueMicrotask(() => {
+            try {
+              const ctx = cv.getContext('2d');
+              if (!ctx) return;
+              const img = ctx.createImageData(cv.width, cv.height);
+              img.data.set(decodeBlurhash(props.hash!, cv.width, cv.height));
+              ctx.putImageData(img, 0, 0);
+            } catch {
+              /* a bad hash: keep the plain background */
+            }
+          })
+        }
+      />
     </Show>
   );
 }
@@ -50,14 +61,29 @@ function ImageThumb(props: { svc: MediaService; m: Media; onOpen: (el: HTMLButto
   const [loaded, setLoaded] = createSignal(false);
   let btn!: HTMLButtonElement;
   return (
-    <button ref={btn} type="button" class="att-image" data-testid="attachment-image" aria-label={'Open image ' + props.m.name}
-      style={{ width: box.width + 'px', 'aspect-ratio': `${box.width} / ${box.height}` }} onClick={() => props.onOpen(btn)}>
+    <button
+      ref={btn}
+      type="button"
+      class="att-image"
+      data-testid="attachment-image"
+      aria-label={`Open image ${props.m.name}`}
+      style={{ width: `${box.width}px`, 'aspect-ratio': `${box.width} / ${box.height}` }}
+      onClick={() => props.onOpen(btn)}
+    >
       <Blurhash hash={props.m.blurhash} width={box.width} height={box.height} />
       <Show when={src.url()}>
-        <img src={src.url()} alt={props.m.name} classList={{ loaded: loaded() }} decoding="async"
-          onLoad={() => setLoaded(true)} onError={() => src.retry()} />
+        <img
+          src={src.url()}
+          alt={props.m.name}
+          classList={{ loaded: loaded() }}
+          decoding="async"
+          onLoad={() => setLoaded(true)}
+          onError={() => src.retry()}
+        />
       </Show>
-      <Show when={src.failed()}><span class="att-missing">Image unavailable</span></Show>
+      <Show when={src.failed()}>
+        <span class="att-missing">Image unavailable</span>
+      </Show>
     </button>
   );
 }
@@ -68,19 +94,38 @@ function Player(props: { svc: MediaService; m: Media }) {
   // carry on from the same position.
   const recover = (el: HTMLMediaElement) => {
     const t = el.currentTime;
-    void props.svc.url(props.m.id, 'original', true).then((s) => {
-      el.src = s.url;
-      el.currentTime = t;
-    }, () => undefined);
+    void props.svc.url(props.m.id, 'original', true).then(
+      (s) => {
+        el.src = s.url;
+        el.currentTime = t;
+      },
+      () => undefined,
+    );
   };
   return (
-    <div class={'att-player att-' + props.m.kind} data-testid={'attachment-' + props.m.kind}>
+    <div class={`att-player att-${props.m.kind}`} data-testid={`attachment-${props.m.kind}`}>
       <Show when={src.url()}>
-        {props.m.kind === 'video'
-          ? <video controls preload="metadata" src={src.url()} aria-label={'Video ' + props.m.name} onError={(e) => recover(e.currentTarget)} />
-          : <audio controls preload="metadata" src={src.url()} aria-label={'Audio ' + props.m.name} onError={(e) => recover(e.currentTarget)} />}
+        {props.m.kind === 'video' ? (
+          <video
+            controls
+            preload="metadata"
+            src={src.url()}
+            aria-label={`Video ${props.m.name}`}
+            onError={(e) => recover(e.currentTarget)}
+          />
+        ) : (
+          <audio
+            controls
+            preload="metadata"
+            src={src.url()}
+            aria-label={`Audio ${props.m.name}`}
+            onError={(e) => recover(e.currentTarget)}
+          />
+        )}
       </Show>
-      <span class="att-meta">{props.m.name} · {formatSize(props.m.size)}</span>
+      <span class="att-meta">
+        {props.m.name} · {formatSize(props.m.size)}
+      </span>
     </div>
   );
 }
@@ -92,14 +137,22 @@ function FileCard(props: { svc: MediaService; m: Media }) {
     <div class="att-file" data-testid="attachment-file">
       <MIcon name="file" size={22} />
       <div class="att-file-text">
-        <a ref={a} href={src.url() ?? '#'} download={props.m.name} rel="noopener" data-testid="attachment-download"
+        <a
+          ref={a}
+          href={src.url() ?? '#'}
+          download={props.m.name}
+          rel="noopener"
+          data-testid="attachment-download"
           aria-label={`Download ${props.m.name}, ${formatSize(props.m.size)}`}
           onClick={(e) => {
             // The link's URL is short-lived: if it has (nearly) expired, fetch a fresh one first.
             if (props.svc.cachedUrl(props.m.id, 'original', 5_000) && src.url()) return;
             e.preventDefault();
             void src.refresh().then(() => a.click());
-          }}>{props.m.name}</a>
+          }}
+        >
+          {props.m.name}
+        </a>
         <span class="att-meta">{formatSize(props.m.size)}</span>
       </div>
       <MIcon name="download" />
@@ -119,11 +172,19 @@ export function Attachments(props: { svc: MediaService; items: Media[] }) {
     <div class="attachments">
       <Show when={images().length}>
         <div class="att-images">
-          <For each={images()}>{(m, i) => <ImageThumb svc={props.svc} m={m} onOpen={(el) => void open(i(), el)} />}</For>
+          <For each={images()}>
+            {(m, i) => <ImageThumb svc={props.svc} m={m} onOpen={(el) => void open(i(), el)} />}
+          </For>
         </div>
       </Show>
       <For each={others()}>
-        {(m) => (m.kind === 'audio' || m.kind === 'video' ? <Player svc={props.svc} m={m} /> : <FileCard svc={props.svc} m={m} />)}
+        {(m) =>
+          m.kind === 'audio' || m.kind === 'video' ? (
+            <Player svc={props.svc} m={m} />
+          ) : (
+            <FileCard svc={props.svc} m={m} />
+          )
+        }
       </For>
     </div>
   );

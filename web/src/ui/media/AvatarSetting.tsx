@@ -1,21 +1,19 @@
 // "Profile picture" (or a group's picture): pick an image, crop it, upload it, and set it with
-// PATCH. Shown only when the server's API has the avatar field (see lib/mediaAvatar).
-import { createSignal, onMount, Show } from 'solid-js';
+// PATCH (the field is in lib/mediaAvatar, checked against the generated OpenAPI types).
+import { createSignal, Show } from 'solid-js';
 import { Dynamic } from 'solid-js/web';
 import type { Client } from '../../lib/client';
 import { mediaFor } from '../../lib/media';
-import { avatarSupport } from '../../lib/mediaAvatar';
+import { avatarPatch } from '../../lib/mediaAvatar';
 
 type Crop = typeof import('./CropDialog').default;
 
 export function AvatarSetting(props: { client: Client; target: 'user' | 'room'; roomId?: string }) {
   const c = props.client;
-  const [field, setField] = createSignal<string | null>(null);
   const [file, setFile] = createSignal<File | null>(null);
   const [dialog, setDialog] = createSignal<Crop>();
   const [status, setStatus] = createSignal('');
   let input!: HTMLInputElement;
-  onMount(() => void avatarSupport().then((s) => setField(props.target === 'user' ? s.user : s.room)));
   const chosen = async () => {
     const f = input.files?.[0];
     input.value = '';
@@ -26,13 +24,12 @@ export function AvatarSetting(props: { client: Client; target: 'user' | 'room'; 
   };
   const done = async (png: Blob | null) => {
     setFile(null);
-    const name = field();
-    if (!png || !name) return;
+    if (!png) return;
     setStatus('Uploading…');
     try {
       const media = await mediaFor(c.api).upload(png, 'avatar.png');
       const path = props.target === 'user' ? '/users/me' : `/rooms/${props.roomId}`;
-      await c.api.patch(path, { [name]: media.id });
+      await c.api.patch(path, avatarPatch(media.id));
       setStatus('Picture saved.');
     } catch (e) {
       setStatus((e as Error).message);
@@ -40,15 +37,26 @@ export function AvatarSetting(props: { client: Client; target: 'user' | 'room'; 
   };
   const label = props.target === 'user' ? 'Profile picture' : 'Group picture';
   return (
-    <Show when={field()}>
-      <div class="avatar-setting">
-        <input ref={input} type="file" accept="image/jpeg,image/png,image/webp,image/gif" class="media-file-input" aria-label="Choose a picture" onChange={() => void chosen()} />
-        <button type="button" onClick={() => input.click()}>{label}…</button>
-        <Show when={status()}><span class="att-meta" role="status">{status()}</span></Show>
-        <Show when={file()}>
-          <Dynamic component={dialog()} file={file()!} title={label} onDone={(b: Blob | null) => void done(b)} />
-        </Show>
-      </div>
-    </Show>
+    <div class="avatar-setting">
+      <input
+        ref={input}
+        type="file"
+        accept="image/jpeg,image/png,image/webp,image/gif"
+        class="media-file-input"
+        aria-label="Choose a picture"
+        onChange={() => void chosen()}
+      />
+      <button type="button" onClick={() => input.click()}>
+        {label}…
+      </button>
+      <Show when={status()}>
+        <span class="att-meta" role="status">
+          {status()}
+        </span>
+      </Show>
+      <Show when={file()}>
+        <Dynamic component={dialog()} file={file()!} title={label} onDone={(b: Blob | null) => void done(b)} />
+      </Show>
+    </div>
   );
 }

@@ -39,8 +39,18 @@ export function useDrop(add: (files: File[]) => void, enabled: () => boolean) {
   return {
     over,
     handlers: {
-      onDragEnter: (e: DragEvent) => { if (hasFiles(e)) { depth++; setOver(true); } },
-      onDragLeave: () => { if (--depth <= 0) { depth = 0; setOver(false); } },
+      onDragEnter: (e: DragEvent) => {
+        if (hasFiles(e)) {
+          depth++;
+          setOver(true);
+        }
+      },
+      onDragLeave: () => {
+        if (--depth <= 0) {
+          depth = 0;
+          setOver(false);
+        }
+      },
       onDragOver: (e: DragEvent) => {
         if (!hasFiles(e)) return;
         e.preventDefault();
@@ -70,27 +80,70 @@ export function AttachControls(props: { client: Client; online: () => boolean; q
   };
   return (
     <div class="composer-media">
-      <input ref={input} type="file" multiple accept={ACCEPT} class="media-file-input" aria-label="Choose files to attach" data-testid="file-input"
-        onChange={() => { props.queue.add([...(input.files ?? [])]); input.value = ''; }} />
-      <button type="button" class="icon-btn" aria-label={props.online() ? 'Attach files' : 'Attach files (needs a connection)'}
-        title={props.online() ? 'Attach files' : offlineNote} aria-disabled={!props.online()} onClick={pick}>
+      <input
+        ref={input}
+        type="file"
+        multiple
+        accept={ACCEPT}
+        class="media-file-input"
+        aria-label="Choose files to attach"
+        data-testid="file-input"
+        onChange={() => {
+          props.queue.add([...(input.files ?? [])]);
+          input.value = '';
+        }}
+      />
+      <button
+        type="button"
+        class="icon-btn"
+        aria-label={props.online() ? 'Attach files' : 'Attach files (needs a connection)'}
+        title={props.online() ? 'Attach files' : offlineNote}
+        aria-disabled={!props.online()}
+        onClick={pick}
+      >
         <MIcon name="attach" />
       </button>
       <Show when={canRecord()}>
-        <Show when={recording()} fallback={
-          <button type="button" class="icon-btn" aria-label="Record a voice note" title="Record a voice note"
-            aria-disabled={!props.online()} onClick={() => {
-              if (!props.online()) return setNote(offlineNote);
-              setNote('');
-              void import('./VoiceRecorder').then((m) => { setRecorder(() => m.default); setRecording(true); });
-            }}>
-            <MIcon name="mic" />
-          </button>}>
-          <Dynamic component={recorder()} onDone={(f: File | null) => { setRecording(false); if (f) props.queue.add([f]); }}
-            onError={(m: string) => { setRecording(false); setNote(m); }} />
+        <Show
+          when={recording()}
+          fallback={
+            <button
+              type="button"
+              class="icon-btn"
+              aria-label="Record a voice note"
+              title="Record a voice note"
+              aria-disabled={!props.online()}
+              onClick={() => {
+                if (!props.online()) return setNote(offlineNote);
+                setNote('');
+                void import('./VoiceRecorder').then((m) => {
+                  setRecorder(() => m.default);
+                  setRecording(true);
+                });
+              }}
+            >
+              <MIcon name="mic" />
+            </button>
+          }
+        >
+          <Dynamic
+            component={recorder()}
+            onDone={(f: File | null) => {
+              setRecording(false);
+              if (f) props.queue.add([f]);
+            }}
+            onError={(m: string) => {
+              setRecording(false);
+              setNote(m);
+            }}
+          />
         </Show>
       </Show>
-      <Show when={note()}><span class="media-note" role="status">{note()}</span></Show>
+      <Show when={note()}>
+        <span class="media-note" role="status">
+          {note()}
+        </span>
+      </Show>
     </div>
   );
 }
@@ -102,20 +155,35 @@ export function UploadChips(props: { queue: UploadQueue; items: UploadItem[] }) 
       <ul class="upload-chips" aria-label="Attachments to send">
         <For each={props.items}>
           {(it) => (
-            <li class={'upload-chip state-' + it.state} data-testid="upload-chip" data-state={it.state}>
+            <li class={`upload-chip state-${it.state}`} data-testid="upload-chip" data-state={it.state}>
               <span class="chip-name">{it.name}</span>
               <span class="att-meta">{formatSize(it.size)}</span>
               <Show when={it.state === 'uploading'}>
-                <progress max="100" value={Math.round(it.progress * 100)} aria-label={`Uploading ${it.name}`} data-testid="upload-progress" />
+                <progress
+                  max="100"
+                  value={Math.round(it.progress * 100)}
+                  aria-label={`Uploading ${it.name}`}
+                  data-testid="upload-progress"
+                />
               </Show>
               <Show when={it.state === 'processing'}>
                 <progress aria-label={`Checking ${it.name}`} data-testid="upload-progress" />
               </Show>
-              <button type="button" class="icon-btn" onClick={() => props.queue.remove(it.key)}
-                aria-label={(it.state === 'uploading' || it.state === 'processing' ? 'Cancel upload of ' : 'Remove ') + it.name}>
+              <button
+                type="button"
+                class="icon-btn"
+                onClick={() => props.queue.remove(it.key)}
+                aria-label={
+                  (it.state === 'uploading' || it.state === 'processing' ? 'Cancel upload of ' : 'Remove ') + it.name
+                }
+              >
                 <MIcon name="close" size={14} />
               </button>
-              <Show when={it.state === 'failed'}><span class="chip-error" role="alert" data-testid="upload-error">{it.error}</span></Show>
+              <Show when={it.state === 'failed'}>
+                <span class="chip-error" role="alert" data-testid="upload-error">
+                  {it.error}
+                </span>
+              </Show>
             </li>
           )}
         </For>

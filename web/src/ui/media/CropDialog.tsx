@@ -38,7 +38,12 @@ export default function CropDialog(props: { file: File; title: string; onDone: (
     const c = crop();
     if (!c) return;
     const step = e.shiftKey ? 40 : 10;
-    const moves: Record<string, [number, number]> = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+    const moves: Record<string, [number, number]> = {
+      ArrowLeft: [step, 0],
+      ArrowRight: [-step, 0],
+      ArrowUp: [0, step],
+      ArrowDown: [0, -step],
+    };
     if (moves[e.key]) {
       e.preventDefault();
       set({ ...c, x: c.x + moves[e.key][0], y: c.y + moves[e.key][1] });
@@ -60,19 +65,54 @@ export default function CropDialog(props: { file: File; title: string; onDone: (
   return (
     <Modal class="modal crop-dialog" labelledby="crop-title" onClose={() => props.onDone(null)}>
       <h2 id="crop-title">{props.title}</h2>
-      <Show when={error()}><p class="error" role="alert">{error()}</p></Show>
-      <canvas ref={canvas} width={view} height={view} class="crop-canvas" tabindex="0" role="img"
-        aria-label="Picture preview: arrow keys move it, plus and minus zoom" onKeyDown={onKey}
-        onPointerDown={(e) => { const c = crop(); if (c) { drag = { px: e.clientX, py: e.clientY, x: c.x, y: c.y }; canvas.setPointerCapture(e.pointerId); } }}
-        onPointerMove={(e) => { const c = crop(); if (c && drag) set({ ...c, x: drag.x + e.clientX - drag.px, y: drag.y + e.clientY - drag.py }); }}
-        onPointerUp={() => (drag = null)} />
-      <label>Zoom
-        <input type="range" min="1" max="8" step="0.05" value={crop()?.zoom ?? 1}
-          onInput={(e) => { const c = crop(); if (c) set(zoomTo(c, Number(e.currentTarget.value))); }} />
+      <Show when={error()}>
+        <p class="error" role="alert">
+          {error()}
+        </p>
+      </Show>
+      <canvas
+        ref={canvas}
+        width={view}
+        height={view}
+        class="crop-canvas"
+        tabindex="0"
+        role="img"
+        aria-label="Picture preview: arrow keys move it, plus and minus zoom"
+        onKeyDown={onKey}
+        onPointerDown={(e) => {
+          const c = crop();
+          if (c) {
+            drag = { px: e.clientX, py: e.clientY, x: c.x, y: c.y };
+            canvas.setPointerCapture(e.pointerId);
+          }
+        }}
+        onPointerMove={(e) => {
+          const c = crop();
+          if (c && drag) set({ ...c, x: drag.x + e.clientX - drag.px, y: drag.y + e.clientY - drag.py });
+        }}
+        onPointerUp={() => (drag = null)}
+      />
+      <label>
+        Zoom
+        <input
+          type="range"
+          min="1"
+          max="8"
+          step="0.05"
+          value={crop()?.zoom ?? 1}
+          onInput={(e) => {
+            const c = crop();
+            if (c) set(zoomTo(c, Number(e.currentTarget.value)));
+          }}
+        />
       </label>
       <div class="row">
-        <button type="button" onClick={() => props.onDone(null)}>Cancel</button>
-        <button type="button" class="primary" disabled={!crop()} onClick={save}>Save picture</button>
+        <button type="button" onClick={() => props.onDone(null)}>
+          Cancel
+        </button>
+        <button type="button" class="primary" disabled={!crop()} onClick={save}>
+          Save picture
+        </button>
       </div>
     </Modal>
   );

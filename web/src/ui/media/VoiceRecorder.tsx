@@ -15,8 +15,13 @@ export default function VoiceRecorder(props: { onDone: (f: File | null) => void;
     rec.cancel();
   });
   onMount(() => {
-    rec.start().then(() => { setStarted(true); stopBtn.focus(); },
-      () => props.onError('The microphone is not available (permission refused or no device).'));
+    rec.start().then(
+      () => {
+        setStarted(true);
+        stopBtn.focus();
+      },
+      () => props.onError('The microphone is not available (permission refused or no device).'),
+    );
   });
   const stop = async () => {
     const ms = rec.elapsedMs;
@@ -28,11 +33,28 @@ export default function VoiceRecorder(props: { onDone: (f: File | null) => void;
   return (
     <div class="recorder" role="group" aria-label="Voice note">
       <span class="rec-dot" aria-hidden="true" />
-      <span class="rec-time" aria-live="off">{started() ? formatElapsed(elapsed()) : 'Starting…'}</span>
-      <button ref={stopBtn} type="button" class="icon-btn" aria-label="Stop and attach voice note" disabled={!started()} onClick={() => void stop()}>
+      <span class="rec-time" aria-live="off">
+        {started() ? formatElapsed(elapsed()) : 'Starting…'}
+      </span>
+      <button
+        ref={stopBtn}
+        type="button"
+        class="icon-btn"
+        aria-label="Stop and attach voice note"
+        disabled={!started()}
+        onClick={() => void stop()}
+      >
         <MIcon name="stop" />
       </button>
-      <button type="button" class="icon-btn" aria-label="Cancel voice note" onClick={() => { rec.cancel(); props.onDone(null); }}>
+      <button
+        type="button"
+        class="icon-btn"
+        aria-label="Cancel voice note"
+        onClick={() => {
+          rec.cancel();
+          props.onDone(null);
+        }}
+      >
         <MIcon name="close" />
       </button>
     </div>

@@ -8,12 +8,30 @@ function Inlines(props: { nodes: Inline[] }) {
       {(n) => (
         <Switch>
           <Match when={n.t === 'text' && n}>{(x) => x().v}</Match>
-          <Match when={n.t === 'br'}><br /></Match>
-          <Match when={n.t === 'b' && n}>{(x) => <strong><Inlines nodes={x().c} /></strong>}</Match>
-          <Match when={n.t === 'i' && n}>{(x) => <em><Inlines nodes={x().c} /></em>}</Match>
+          <Match when={n.t === 'br'}>
+            <br />
+          </Match>
+          <Match when={n.t === 'b' && n}>
+            {(x) => (
+              <strong>
+                <Inlines nodes={x().c} />
+              </strong>
+            )}
+          </Match>
+          <Match when={n.t === 'i' && n}>
+            {(x) => (
+              <em>
+                <Inlines nodes={x().c} />
+              </em>
+            )}
+          </Match>
           <Match when={n.t === 'code' && n}>{(x) => <code>{x().v}</code>}</Match>
           <Match when={n.t === 'link' && n}>
-            {(x) => <a href={x().href} target="_blank" rel="noopener noreferrer"><Inlines nodes={x().c} /></a>}
+            {(x) => (
+              <a href={x().href} target="_blank" rel="noopener noreferrer">
+                <Inlines nodes={x().c} />
+              </a>
+            )}
           </Match>
         </Switch>
       )}
@@ -24,7 +42,17 @@ function Inlines(props: { nodes: Inline[] }) {
 export function Markdown(props: { text: string }) {
   return (
     <For each={parse(props.text)}>
-      {(b) => (b.t === 'pre' ? <pre><code>{b.v}</code></pre> : <p><Inlines nodes={b.c} /></p>)}
+      {(b) =>
+        b.t === 'pre' ? (
+          <pre>
+            <code>{b.v}</code>
+          </pre>
+        ) : (
+          <p>
+            <Inlines nodes={b.c} />
+          </p>
+        )
+      }
     </For>
   );
 }

@@ -20,10 +20,12 @@ const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'nume
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const day = (iso: string) => (iso ? iso.slice(0, 10) : '');
 
-export function RoomView(props: { client: Client; tick: () => number; roomId: string; onPanel: (p: string) => void }) {
+export function RoomView(props: { client: Client; roomId: string; onPanel: (p: string) => void }) {
   const c = props.client;
-  const room = () => (props.tick(), c.rooms.get(props.roomId));
-  const items = createMemo(() => (props.tick(), c.items(props.roomId)));
+  // Each of these tracks only what it reads: the room's store entry, this room's timeline and
+  // outbox items, this room's typing line. Nothing re-renders the whole view.
+  const room = () => c.rooms.get(props.roomId);
+  const items = createMemo(() => c.timelines.items(props.roomId));
   const [replyTo, setReplyTo] = createSignal<string | null>(null);
   const [editing, setEditing] = createSignal<string | null>(null);
   const [picker, setPicker] = createSignal<string | null>(null);
@@ -31,9 +33,11 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
   let loadingOlder = false;
   const [list, setList] = createSignal<VirtualListControl>();
   // Where unread messages started when the room was opened (fixed while the room stays open).
-  const unreadFrom = c.unreadFrom.get(props.roomId);
+  const unreadFrom = c.rooms.unreadFrom.get(props.roomId);
   const [jumpDismissed, setJumpDismissed] = createSignal(unreadFrom === undefined);
-  const firstUnreadKey = createMemo(() => (unreadFrom === undefined ? undefined : items().find((it) => it.message.seq >= unreadFrom)?.key));
+  const firstUnreadKey = createMemo(() =>
+    unreadFrom === undefined ? undefined : items().find((it) => it.message.seq >= unreadFrom)?.key,
+  );
   // Offer the jump only while the "New messages" line is not on screen.
   const jumpShown = () => {
     if (jumpDismissed()) return false;
@@ -44,7 +48,7 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
   const jump = async () => {
     setJumping(true);
     try {
-      const id = await c.loadToFirstUnread(props.roomId);
+      const id = await c.timelines.loadToFirstUnread(props.roomId);
       // Let the list render the loaded rows before scrolling to one of them.
       await new Promise((r) => requestAnimationFrame(r));
       if (id && list()?.scrollToKey(id)) setJumpDismissed(true);
@@ -57,17 +61,18 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
 
   const lastOwnSent = createMemo(() => {
     const it = items();
-    for (let i = it.length - 1; i >= 0; i--) if (it[i].message.sender_id === c.me?.id && it[i].state === 'sent') return it[i].message.id;
+    for (let i = it.length - 1; i >= 0; i--)
+      if (it[i].message.sender_id === c.me?.id && it[i].state === 'sent') return it[i].message.id;
     return null;
   });
 
   const nearTop = async () => {
     if (loadingOlder) return;
-    const t = c.timeline(props.roomId);
+    const t = c.timelines.get(props.roomId);
     if (!t.hasMoreBefore || !t.loaded) return;
     loadingOlder = true;
     try {
-      await c.loadOlder(props.roomId);
+      await c.timelines.loadOlder(props.roomId);
     } catch {
       /* offline */
     } finally {
@@ -79,43 +84,87 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
     const m = it.message;
     const prev = items()[i - 1]?.message;
     const newDay = !prev || day(prev.created_at) !== day(m.created_at);
-    const grouped = !newDay && prev && prev.sender_id === m.sender_id && !m.reply_to &&
+    const grouped =
+      !newDay &&
+      prev &&
+      prev.sender_id === m.sender_id &&
+      !m.reply_to &&
       Date.parse(m.created_at) - Date.parse(prev.created_at) < 5 * 60_000;
     const mine = m.sender_id === c.me?.id;
     // Rows are kept across updates (see \`same\` below): what can change without the message
-    // changing (names, the replied-to message) is read through the tick, so it stays current.
-    const name = (id: string) => (props.tick(), c.displayName(id));
-    const replied = () => (props.tick(), m.reply_to ? c.timeline(props.roomId).get(m.reply_to) : undefined);
+    // changing (names, the replied-to message) is read reactively where it is shown, so only
+    // that text updates.
+    const name = (id: string) => c.members.displayName(id);
+    const replied = () => (m.reply_to ? c.timelines.get(props.roomId).get(m.reply_to) : undefined);
     let reactBtn: HTMLButtonElement | undefined;
     // Close the reaction picker and give focus back to the button that opened it.
-    const closePicker = () => { setPicker(null); reactBtn?.focus(); };
+    const closePicker = () => {
+      setPicker(null);
+      reactBtn?.focus();
+    };
     return (
       <div class="msg-wrap">
         <Show when={newDay && m.created_at}>
-          <div class="day" role="separator">{dayFmt.format(new Date(m.created_at))}</div>
+          <div class="day" role="separator">
+            {dayFmt.format(new Date(m.created_at))}
+          </div>
         </Show>
         <Show when={unreadFrom !== undefined && m.seq >= unreadFrom && (!prev || prev.seq < unreadFrom)}>
-          <div class="new-line" role="separator" data-testid="unread-line">New messages</div>
+          <div class="new-line" role="separator" data-testid="unread-line">
+            New messages
+          </div>
         </Show>
-        <article class={'msg' + (grouped ? ' grouped' : '') + (mine ? ' mine' : '') + (confirming() === m.id ? ' keep-actions' : '') + ' state-' + it.state}
-          data-testid="message" data-id={m.id} data-state={it.state} data-seq={m.seq} aria-label={`${name(m.sender_id)}: ${[plain(m.body), attachmentSummary(m.attachments)].filter(Boolean).join(' ')}`}
-          onKeyDown={(e) => { if (e.key === 'Escape' && picker() === m.id) { e.stopPropagation(); closePicker(); } }}>
+        <article
+          class={
+            'msg' +
+            (grouped ? ' grouped' : '') +
+            (mine ? ' mine' : '') +
+            (confirming() === m.id ? ' keep-actions' : '') +
+            ' state-' +
+            it.state
+          }
+          data-testid="message"
+          data-id={m.id}
+          data-state={it.state}
+          data-seq={m.seq}
+          aria-label={`${name(m.sender_id)}: ${[plain(m.body), attachmentSummary(m.attachments)].filter(Boolean).join(' ')}`}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape' && picker() === m.id) {
+              e.stopPropagation();
+              closePicker();
+            }
+          }}
+        >
           <Show when={!grouped}>
             <header>
-              <span class="sender">{name(m.sender_id)}<AiBadge client={c} tick={props.tick} userId={m.sender_id} /></span>
+              <span class="sender">
+                {name(m.sender_id)}
+                <AiBadge client={c} userId={m.sender_id} />
+              </span>
               <time dateTime={m.created_at}>{m.created_at ? timeFmt.format(new Date(m.created_at)) : ''}</time>
             </header>
           </Show>
           <Show when={m.reply_to}>
             <div class="quote" data-testid="reply-quote">
-              <Icon name="quote" size={14} /> {(() => { const r = replied(); return r ? `${name(r.sender_id)}: ${plain(r.body).slice(0, 80)}` : 'a message'; })()}
+              <Icon name="quote" size={14} /> {(() => {
+                const r = replied();
+                return r ? `${name(r.sender_id)}: ${plain(r.body).slice(0, 80)}` : 'a message';
+              })()}
             </div>
           </Show>
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
-            <div class="body" data-testid="message-body"><AiBody client={c} tick={props.tick} roomId={props.roomId} message={m}><Markdown text={m.body} /></AiBody></div>
-            <TranslationBlock client={c} tick={props.tick} roomId={props.roomId} message={m} />
-            <Show when={m.attachments?.length}><Attachments svc={mediaFor(c.api)} items={m.attachments!} /></Show>
-            <Show when={(props.tick(), showsEdited(c, m))}><span class="edited">(edited)</span></Show>
+            <div class="body" data-testid="message-body">
+              <AiBody client={c} roomId={props.roomId} message={m}>
+                <Markdown text={m.body} />
+              </AiBody>
+            </div>
+            <TranslationBlock client={c} roomId={props.roomId} message={m} />
+            <Show when={m.attachments?.length}>
+              <Attachments svc={mediaFor(c.api)} items={m.attachments!} />
+            </Show>
+            <Show when={showsEdited(c, m)}>
+              <span class="edited">(edited)</span>
+            </Show>
           </Show>
           <Show when={m.reactions.length}>
             <div class="reactions">
@@ -123,9 +172,13 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
                 {(r) => {
                   const mineR = r.users.includes(c.me?.id ?? '');
                   return (
-                    <button class={'reaction' + (mineR ? ' on' : '')} aria-pressed={mineR}
+                    <button
+                      type="button"
+                      class={`reaction${mineR ? ' on' : ''}`}
+                      aria-pressed={mineR}
                       aria-label={`${r.emoji} ${r.count}, ${mineR ? 'remove' : 'add'} reaction`}
-                      onClick={() => c.react(props.roomId, m.id, r.emoji, !mineR)}>
+                      onClick={() => c.messages.react(props.roomId, m.id, r.emoji, !mineR)}
+                    >
                       {r.emoji} {r.count}
                     </button>
                   );
@@ -133,44 +186,110 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
               </For>
             </div>
           </Show>
-          <Show when={it.state === 'sending'}><span class="status">Sending…</span></Show>
+          <Show when={it.state === 'sending'}>
+            <span class="status">Sending…</span>
+          </Show>
           <Show when={it.state === 'failed'}>
-            <span class="status failed" role="alert">Not sent{it.error ? `: ${it.error}` : ''}.
-              <button onClick={() => c.outbox.retry(m.client_id)}>Retry</button>
-              <button onClick={() => c.outbox.discard(m.client_id)}>Discard</button>
+            <span class="status failed" role="alert">
+              Not sent{it.error ? `: ${it.error}` : ''}.
+              <button type="button" onClick={() => c.outbox.retry(m.client_id)}>
+                Retry
+              </button>
+              <button type="button" onClick={() => c.outbox.discard(m.client_id)}>
+                Discard
+              </button>
             </span>
           </Show>
           <Show when={it.state === 'sent' && !m.deleted_at}>
             <div class="actions" role="toolbar" aria-label="Message actions">
-              <button aria-label="Reply" title="Reply" onClick={() => setReplyTo(m.id)}><Icon name="reply" /></button>
-              <TranslateButton client={c} tick={props.tick} roomId={props.roomId} message={m} />
-              <button ref={reactBtn} aria-label="React" title="React" aria-expanded={picker() === m.id} aria-haspopup="true"
-                onClick={() => setPicker(picker() === m.id ? null : m.id)}><Icon name="react" /></button>
-              <button aria-label={m.pinned ? 'Unpin' : 'Pin'} title={m.pinned ? 'Unpin' : 'Pin'}
-                onClick={() => c.pin(props.roomId, m.id, !m.pinned).catch(() => {})}><Icon name="pin" /></button>
+              <button type="button" aria-label="Reply" title="Reply" onClick={() => setReplyTo(m.id)}>
+                <Icon name="reply" />
+              </button>
+              <TranslateButton client={c} roomId={props.roomId} message={m} />
+              <button
+                type="button"
+                ref={reactBtn}
+                aria-label="React"
+                title="React"
+                aria-expanded={picker() === m.id}
+                aria-haspopup="true"
+                onClick={() => setPicker(picker() === m.id ? null : m.id)}
+              >
+                <Icon name="react" />
+              </button>
+              <button
+                type="button"
+                aria-label={m.pinned ? 'Unpin' : 'Pin'}
+                title={m.pinned ? 'Unpin' : 'Pin'}
+                onClick={() => c.messages.pin(props.roomId, m.id, !m.pinned).catch(() => {})}
+              >
+                <Icon name="pin" />
+              </button>
               <Show when={mine}>
-                <button aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}><Icon name="edit" /></button>
-                <button aria-label="Delete" title="Delete" onClick={() => {
-                  // Keep the toolbar shown while asking, so focus can come back to this button.
-                  setConfirming(m.id);
-                  void askConfirm({ title: 'Delete this message?', body: 'It is removed for everyone.', confirm: 'Delete', destructive: true,
-                    returnFocus: () => document.querySelector<HTMLElement>(`[data-id="${m.id}"] button[aria-label="Delete"]`) })
-                    .then((ok) => { setConfirming(null); if (ok) void c.remove(props.roomId, m.id); });
-                }}><Icon name="trash" /></button>
+                <button type="button" aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}>
+                  <Icon name="edit" />
+                </button>
+                <button
+                  type="button"
+                  aria-label="Delete"
+                  title="Delete"
+                  onClick={() => {
+                    // Keep the toolbar shown while asking, so focus can come back to this button.
+                    setConfirming(m.id);
+                    void askConfirm({
+                      title: 'Delete this message?',
+                      body: 'It is removed for everyone.',
+                      confirm: 'Delete',
+                      destructive: true,
+                      returnFocus: () =>
+                        document.querySelector<HTMLElement>(`[data-id="${m.id}"] button[aria-label="Delete"]`),
+                    }).then((ok) => {
+                      setConfirming(null);
+                      if (ok) void c.messages.remove(props.roomId, m.id);
+                    });
+                  }}
+                >
+                  <Icon name="trash" />
+                </button>
               </Show>
             </div>
           </Show>
           <Show when={picker() === m.id}>
-            <div class="picker" role="group" aria-label="Pick a reaction" ref={(d) => queueMicrotask(() => d.querySelector('button')?.focus())}>
+            <div
+              class="picker"
+              role="group"
+              aria-label="Pick a reaction"
+              ref={(d) => queueMicrotask(() => d.querySelector('button')?.focus())}
+            >
               <For each={QUICK_EMOJI}>
-                {(e) => <button aria-label={'React ' + e} onClick={() => { closePicker(); void c.react(props.roomId, m.id, e, true); }}>{e}</button>}
+                {(e) => (
+                  <button
+                    type="button"
+                    aria-label={`React ${e}`}
+                    onClick={() => {
+                      closePicker();
+                      void c.messages.react(props.roomId, m.id, e, true);
+                    }}
+                  >
+                    {e}
+                  </button>
+                )}
               </For>
             </div>
           </Show>
           <Show when={lastOwnSent() === m.id}>
             {(() => {
-              const seen = () => (props.tick(), c.seenBy(props.roomId, m.seq));
-              return <Show when={seen().length}><div class="seen" data-testid="seen-by">Seen by {seen().map((u) => u.display_name || u.username).join(', ')}</div></Show>;
+              const seen = () => c.members.seenBy(props.roomId, m.seq);
+              return (
+                <Show when={seen().length}>
+                  <div class="seen" data-testid="seen-by">
+                    Seen by{' '}
+                    {seen()
+                      .map((u) => u.display_name || u.username)
+                      .join(', ')}
+                  </div>
+                </Show>
+              );
             })()}
           </Show>
         </article>
@@ -180,44 +299,103 @@ export function RoomView(props: { client: Client; tick: () => number; roomId: st
 
   // A row is rebuilt only when its message, send state, or what its grouping/separators look at changes.
   const sameRow = (a: TimelineItem, b: TimelineItem, pa: TimelineItem | undefined, pb: TimelineItem | undefined) =>
-    a.message === b.message && a.state === b.state && a.error === b.error &&
-    pa?.message.seq === pb?.message.seq && pa?.message.sender_id === pb?.message.sender_id && pa?.message.created_at === pb?.message.created_at;
+    a.message === b.message &&
+    a.state === b.state &&
+    a.error === b.error &&
+    pa?.message.seq === pb?.message.seq &&
+    pa?.message.sender_id === pb?.message.sender_id &&
+    pa?.message.created_at === pb?.message.created_at;
 
-  const typing = () => (props.tick(), c.typingIn(props.roomId));
-  const title = () => (room() ? Rooms.title(room()!) : '');
-  const canPost = () => { const r = room(); return !r || !r.only_admins_post || r.my_role !== 'member'; };
-  const drop = useDrop((files) => uploadQueue(c, props.roomId).add(files), () => canPost() && (props.tick(), c.online));
+  const typing = () => c.typing.names(props.roomId);
+  const title = () => {
+    const r = room();
+    return r ? Rooms.title(r) : '';
+  };
+  const canPost = () => {
+    const r = room();
+    return !r?.only_admins_post || r.my_role !== 'member';
+  };
+  const drop = useDrop(
+    (files) => uploadQueue(c, props.roomId).add(files),
+    () => canPost() && c.online,
+  );
 
   return (
-    <section class="room" aria-label={'Conversation: ' + title()} {...drop.handlers}>
-      <Show when={drop.over()}><div class="drop-hint">{canPost() && c.online ? 'Drop files to attach' : 'Files need a connection'}</div></Show>
+    <section class="room" aria-label={`Conversation: ${title()}`} {...drop.handlers}>
+      <Show when={drop.over()}>
+        <div class="drop-hint">{canPost() && c.online ? 'Drop files to attach' : 'Files need a connection'}</div>
+      </Show>
       <header class="room-head">
-        <button class="back" aria-label="Back to rooms" onClick={() => c.openRoom(null)}><Icon name="back" /></button>
+        <button type="button" class="back" aria-label="Back to rooms" onClick={() => c.rooms.open(null)}>
+          <Icon name="back" />
+        </button>
         <h2>{title()}</h2>
-        <Show when={room()?.topic}><span class="topic">{room()!.topic}</span></Show>
+        <Show when={room()?.topic}>
+          <span class="topic">{room()!.topic}</span>
+        </Show>
         <div class="head-actions">
-          <button onClick={() => props.onPanel('search')} aria-label="Search messages" title="Search messages"><Icon name="search" /></button>
-          <button onClick={() => props.onPanel('pins')} aria-label="Pinned messages" title="Pinned messages"><Icon name="pin" /></button>
-          <button onClick={() => props.onPanel('members')} aria-label="Members" title="Members"><Icon name="users" /></button>
+          <button
+            type="button"
+            onClick={() => props.onPanel('search')}
+            aria-label="Search messages"
+            title="Search messages"
+          >
+            <Icon name="search" />
+          </button>
+          <button
+            type="button"
+            onClick={() => props.onPanel('pins')}
+            aria-label="Pinned messages"
+            title="Pinned messages"
+          >
+            <Icon name="pin" />
+          </button>
+          <button type="button" onClick={() => props.onPanel('members')} aria-label="Members" title="Members">
+            <Icon name="users" />
+          </button>
         </div>
       </header>
       <Show when={jumpShown()}>
         <div class="jump-bar">
-          <button onClick={jump} disabled={jumping()}>{jumping() ? 'Loading…' : 'Jump to first unread'}</button>
-          <button aria-label="Dismiss" title="Dismiss" onClick={() => setJumpDismissed(true)}><Icon name="close" /></button>
+          <button type="button" onClick={jump} disabled={jumping()}>
+            {jumping() ? 'Loading…' : 'Jump to first unread'}
+          </button>
+          <button type="button" aria-label="Dismiss" title="Dismiss" onClick={() => setJumpDismissed(true)}>
+            <Icon name="close" />
+          </button>
         </div>
       </Show>
-      <CatchUp client={c} tick={props.tick} roomId={props.roomId} />
-      <VirtualList items={items()} key={(it) => it.key} row={row} same={sameRow} onNearTop={nearTop} label={'Messages in ' + title()}
-        control={setList} />
+      <CatchUp client={c} roomId={props.roomId} />
+      <VirtualList
+        items={items()}
+        key={(it) => it.key}
+        row={row}
+        same={sameRow}
+        onNearTop={nearTop}
+        label={`Messages in ${title()}`}
+        control={setList}
+      />
       <div class="typing" aria-live="polite">
-        <Show when={typing().length}>{typing().join(', ')} {typing().length === 1 ? 'is' : 'are'} typing…</Show>
+        <Show when={typing().length}>
+          {typing().join(', ')} {typing().length === 1 ? 'is' : 'are'} typing…
+        </Show>
       </div>
       <Show when={canPost()} fallback={<p class="readonly">Only admins can post here.</p>}>
-        <SmartReplies client={c} tick={props.tick} roomId={props.roomId} />
-        <Composer client={c} roomId={props.roomId} replyTo={replyTo()} editing={editing()}
-          onCancel={() => { setReplyTo(null); setEditing(null); }}
-          onEditLast={() => { const m = c.timeline(props.roomId).lastOwn(); if (m) setEditing(m.id); }} />
+        <SmartReplies client={c} roomId={props.roomId} />
+        <Composer
+          client={c}
+          roomId={props.roomId}
+          replyTo={replyTo()}
+          editing={editing()}
+          onCancel={() => {
+            setReplyTo(null);
+            setEditing(null);
+          }}
+          onEditLast={() => {
+            const m = c.timelines.get(props.roomId).lastOwn();
+            if (m) setEditing(m.id);
+          }}
+        />
       </Show>
     </section>
   );

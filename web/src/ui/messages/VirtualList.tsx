@@ -43,10 +43,14 @@ export function VirtualList<T>(props: {
   const indexOf = createMemo(() => new Map(keys().map((k, i) => [k, i])));
   const range = createMemo(() => windowRange(offsets(), scrollTop(), viewport()));
   // Keys (strings) drive <For>, so a row survives updates that replace item objects.
-  const visible = createMemo(() => {
-    const [s, e] = range();
-    return keys().slice(s, e);
-  }, [] as string[], { equals: (a, b) => a.length === b.length && a.every((k, i) => k === b[i]) });
+  const visible = createMemo(
+    () => {
+      const [s, e] = range();
+      return keys().slice(s, e);
+    },
+    [] as string[],
+    { equals: (a, b) => a.length === b.length && a.every((k, i) => k === b[i]) },
+  );
   const same = props.same ?? ((a: T, b: T) => a === b);
 
   const ro = new ResizeObserver((entries) => {
@@ -126,14 +130,18 @@ export function VirtualList<T>(props: {
 
   return (
     <div ref={el} class="vlist" onScroll={onScroll} role="log" aria-label={props.label} aria-live="polite" tabindex="0">
-      <div class="vlist-inner" ref={(d) => createEffect(() => (d.style.height = offsets()[props.items.length] + 'px'))}>
+      <div class="vlist-inner" ref={(d) => createEffect(() => (d.style.height = `${offsets()[props.items.length]}px`))}>
         <For each={visible()}>
           {(key) => {
             type Slot = { item: T; prev: T | undefined; index: number } | undefined;
-            const slot = createMemo<Slot>(() => {
-              const i = indexOf().get(key);
-              return i === undefined ? undefined : { item: props.items[i], prev: props.items[i - 1], index: i };
-            }, undefined, { equals: (a, b) => !!a && !!b && same(a.item, b.item, a.prev, b.prev) });
+            const slot = createMemo<Slot>(
+              () => {
+                const i = indexOf().get(key);
+                return i === undefined ? undefined : { item: props.items[i], prev: props.items[i - 1], index: i };
+              },
+              undefined,
+              { equals: (a, b) => !!a && !!b && same(a.item, b.item, a.prev, b.prev) },
+            );
             return (
               <div
                 class="vrow"

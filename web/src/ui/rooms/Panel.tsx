@@ -7,7 +7,7 @@ import { askConfirm } from '../common/confirm';
 import { RoomAiSwitch } from '../ai/RoomAiSwitch';
 import { AvatarSetting } from '../media/AvatarSetting';
 
-export function Panel(props: { client: Client; tick: () => number; roomId: string; kind: string; onClose: () => void }) {
+export function Panel(props: { client: Client; roomId: string; kind: string; onClose: () => void }) {
   const c = props.client;
   const [error, setError] = createSignal('');
   const run = (fn: () => Promise<unknown>) => fn().catch((e) => setError((e as Error).message));
@@ -15,27 +15,52 @@ export function Panel(props: { client: Client; tick: () => number; roomId: strin
   let close!: HTMLButtonElement;
   onMount(() => close.focus());
   return (
-    <aside class="panel" aria-label={title()} onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); props.onClose(); } }}>
-      <header><h3>{title()}</h3>
-        <button ref={close} aria-label="Close panel" title="Close" onClick={props.onClose}><Icon name="close" /></button></header>
-      <Show when={error()}><p class="error" role="alert">{error()}</p></Show>
-      <Show when={props.kind === 'members'}><Members client={c} tick={props.tick} roomId={props.roomId} run={run} /></Show>
-      <Show when={props.kind === 'pins'}><Pins client={c} roomId={props.roomId} /></Show>
-      <Show when={props.kind === 'search'}><Search client={c} roomId={props.roomId} /></Show>
+    <aside
+      class="panel"
+      aria-label={title()}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          props.onClose();
+        }
+      }}
+    >
+      <header>
+        <h3>{title()}</h3>
+        <button type="button" ref={close} aria-label="Close panel" title="Close" onClick={props.onClose}>
+          <Icon name="close" />
+        </button>
+      </header>
+      <Show when={error()}>
+        <p class="error" role="alert">
+          {error()}
+        </p>
+      </Show>
+      <Show when={props.kind === 'members'}>
+        <Members client={c} roomId={props.roomId} run={run} />
+      </Show>
+      <Show when={props.kind === 'pins'}>
+        <Pins client={c} roomId={props.roomId} />
+      </Show>
+      <Show when={props.kind === 'search'}>
+        <Search client={c} roomId={props.roomId} />
+      </Show>
     </aside>
   );
 }
 
-function Members(props: { client: Client; tick: () => number; roomId: string; run: (f: () => Promise<unknown>) => void }) {
+function Members(props: { client: Client; roomId: string; run: (f: () => Promise<unknown>) => void }) {
   const c = props.client;
-  const members = () => (props.tick(), c.members.get(props.roomId) ?? []);
-  const room = () => (props.tick(), c.rooms.get(props.roomId));
+  const members = () => c.members.get(props.roomId) ?? [];
+  const room = () => c.rooms.get(props.roomId);
   const myRole = () => room()?.my_role ?? 'member';
   const rank = { member: 0, admin: 1, owner: 2 } as const;
   const [invite, setInvite] = createSignal('');
   return (
     <div>
-      <Show when={room()?.kind === 'group' && myRole() !== 'member'}><AvatarSetting client={c} target="room" roomId={props.roomId} /></Show>
+      <Show when={room()?.kind === 'group' && myRole() !== 'member'}>
+        <AvatarSetting client={c} target="room" roomId={props.roomId} />
+      </Show>
       <ul class="members">
         <For each={members()}>
           {(m) => {
@@ -43,14 +68,64 @@ function Members(props: { client: Client; tick: () => number; roomId: string; ru
             const can = () => !me && rank[myRole()] > rank[m.role];
             return (
               <li>
-                <span>{m.user.display_name || m.user.username} <small>@{m.user.username} · {m.role}{c.presence.get(m.user.id) === 'online' ? ' · online' : ''}</small></span>
+                <span>
+                  {m.user.display_name || m.user.username}{' '}
+                  <small>
+                    @{m.user.username} · {m.role}
+                    {c.members.presence(m.user.id) === 'online' ? ' · online' : ''}
+                  </small>
+                </span>
                 <Show when={room()?.kind === 'group'}>
                   <span class="member-actions">
-                    <Show when={can() && m.role === 'member'}><button onClick={() => props.run(() => c.setRole(props.roomId, m.user.id, 'admin'))}>Promote</button></Show>
-                    <Show when={can() && m.role === 'admin' && myRole() === 'owner'}><button onClick={() => props.run(() => c.setRole(props.roomId, m.user.id, 'member'))}>Demote</button></Show>
-                    <Show when={!me && myRole() === 'owner'}><button onClick={() => void askConfirm({ title: 'Transfer ownership?', body: `${m.user.display_name || m.user.username} becomes the owner and you become an admin.`, confirm: 'Make owner', destructive: true }).then((ok) => ok && props.run(() => c.setRole(props.roomId, m.user.id, 'owner')))}>Make owner</button></Show>
-                    <Show when={can()}><button onClick={() => props.run(() => c.kick(props.roomId, m.user.id))}>Kick</button>
-                      <button onClick={() => void askConfirm({ title: 'Ban this member?', body: `${m.user.display_name || m.user.username} is removed and cannot rejoin.`, confirm: 'Ban', destructive: true }).then((ok) => ok && props.run(() => c.ban(props.roomId, m.user.id)))}>Ban</button></Show>
+                    <Show when={can() && m.role === 'member'}>
+                      <button
+                        type="button"
+                        onClick={() => props.run(() => c.members.setRole(props.roomId, m.user.id, 'admin'))}
+                      >
+                        Promote
+                      </button>
+                    </Show>
+                    <Show when={can() && m.role === 'admin' && myRole() === 'owner'}>
+                      <button
+                        type="button"
+                        onClick={() => props.run(() => c.members.setRole(props.roomId, m.user.id, 'member'))}
+                      >
+                        Demote
+                      </button>
+                    </Show>
+                    <Show when={!me && myRole() === 'owner'}>
+                      <button
+                        type="button"
+                        onClick={() =>
+                          void askConfirm({
+                            title: 'Transfer ownership?',
+                            body: `${m.user.display_name || m.user.username} becomes the owner and you become an admin.`,
+                            confirm: 'Make owner',
+                            destructive: true,
+                          }).then((ok) => ok && props.run(() => c.members.setRole(props.roomId, m.user.id, 'owner')))
+                        }
+                      >
+                        Make owner
+                      </button>
+                    </Show>
+                    <Show when={can()}>
+                      <button type="button" onClick={() => props.run(() => c.members.kick(props.roomId, m.user.id))}>
+                        Kick
+                      </button>
+                      <button
+                        type="button"
+                        onClick={() =>
+                          void askConfirm({
+                            title: 'Ban this member?',
+                            body: `${m.user.display_name || m.user.username} is removed and cannot rejoin.`,
+                            confirm: 'Ban',
+                            destructive: true,
+                          }).then((ok) => ok && props.run(() => c.members.ban(props.roomId, m.user.id)))
+                        }
+                      >
+                        Ban
+                      </button>
+                    </Show>
                   </span>
                 </Show>
               </li>
@@ -58,17 +133,40 @@ function Members(props: { client: Client; tick: () => number; roomId: string; ru
           }}
         </For>
       </ul>
-      <RoomAiSwitch client={c} tick={props.tick} roomId={props.roomId} />
+      <RoomAiSwitch client={c} roomId={props.roomId} />
       <Show when={room()?.kind === 'group'}>
         <Show when={myRole() !== 'member'}>
-          <button onClick={() => props.run(async () => { const i = await c.createInvite(props.roomId); setInvite(i.code); })}>Create invite</button>
+          <button
+            type="button"
+            onClick={() =>
+              props.run(async () => {
+                const i = await c.rooms.createInvite(props.roomId);
+                setInvite(i.code);
+              })
+            }
+          >
+            Create invite
+          </button>
           <Show when={invite()}>
-            <p>Invite code: <code data-testid="invite-code">{invite()}</code><br />
-              Link: <code>{location.origin + '/invite/' + invite()}</code></p>
+            <p>
+              Invite code: <code data-testid="invite-code">{invite()}</code>
+              <br />
+              Link: <code>{`${location.origin}/invite/${invite()}`}</code>
+            </p>
           </Show>
         </Show>
         <AddMember client={c} roomId={props.roomId} run={props.run} />
-        <button class="danger" onClick={() => void askConfirm({ title: 'Leave this group?', confirm: 'Leave group', destructive: true }).then((ok) => ok && props.run(() => c.leave(props.roomId)))}>Leave group</button>
+        <button
+          type="button"
+          class="danger"
+          onClick={() =>
+            void askConfirm({ title: 'Leave this group?', confirm: 'Leave group', destructive: true }).then(
+              (ok) => ok && props.run(() => c.rooms.leave(props.roomId)),
+            )
+          }
+        >
+          Leave group
+        </button>
       </Show>
     </div>
   );
@@ -76,30 +174,77 @@ function Members(props: { client: Client; tick: () => number; roomId: string; ru
 
 function AddMember(props: { client: Client; roomId: string; run: (f: () => Promise<unknown>) => void }) {
   const [q, setQ] = createSignal('');
-  const [users] = createResource(q, (s) => (s ? props.client.searchUsers(s) : Promise.resolve([])));
+  const [users] = createResource(q, (s) => (s ? props.client.members.searchUsers(s) : Promise.resolve([])));
   return (
     <div class="add-member">
-      <label>Add a member<input type="search" aria-label="Add a member by username" onInput={(e) => setQ(e.currentTarget.value.trim())} /></label>
-      <ul class="results"><For each={users() ?? []}>{(u) => <li><button onClick={() => props.run(() => props.client.addMember(props.roomId, u.id))}>Add {u.username}</button></li>}</For></ul>
+      <label>
+        Add a member
+        <input
+          type="search"
+          aria-label="Add a member by username"
+          onInput={(e) => setQ(e.currentTarget.value.trim())}
+        />
+      </label>
+      <ul class="results">
+        <For each={users() ?? []}>
+          {(u) => (
+            <li>
+              <button type="button" onClick={() => props.run(() => props.client.members.add(props.roomId, u.id))}>
+                Add {u.username}
+              </button>
+            </li>
+          )}
+        </For>
+      </ul>
     </div>
   );
 }
 
 function Pins(props: { client: Client; roomId: string }) {
-  const [pins] = createResource(() => props.roomId, (id) => props.client.pins(id));
-  return <ul class="pins"><For each={pins() ?? []} fallback={<li>No pinned messages.</li>}>{(m: Message) => <li><strong>{props.client.displayName(m.sender_id)}</strong>: {plain(m.body)}</li>}</For></ul>;
+  const [pins] = createResource(
+    () => props.roomId,
+    (id) => props.client.messages.pins(id),
+  );
+  return (
+    <ul class="pins">
+      <For each={pins() ?? []} fallback={<li>No pinned messages.</li>}>
+        {(m: Message) => (
+          <li>
+            <strong>{props.client.members.displayName(m.sender_id)}</strong>: {plain(m.body)}
+          </li>
+        )}
+      </For>
+    </ul>
+  );
 }
 
 function Search(props: { client: Client; roomId: string }) {
   const [q, setQ] = createSignal('');
-  const [res] = createResource(q, (s) => (s ? props.client.search(s, props.roomId) : Promise.resolve([] as SearchResult[])));
+  const [res] = createResource(q, (s) =>
+    s ? props.client.messages.search(s, props.roomId) : Promise.resolve([] as SearchResult[]),
+  );
   return (
     <div>
-      <form onSubmit={(e) => { e.preventDefault(); setQ(String(new FormData(e.currentTarget).get('q')).trim()); }}>
-        <label>Search this room<input name="q" type="search" /></label>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQ(String(new FormData(e.currentTarget).get('q')).trim());
+        }}
+      >
+        <label>
+          Search this room
+          <input name="q" type="search" />
+        </label>
       </form>
       <ul class="search-results">
-        <For each={res() ?? []}>{(r) => <li><strong>{props.client.displayName(r.message.sender_id)}</strong>: <For each={r.snippet}>{(p) => (p.highlight ? <mark>{p.text}</mark> : p.text)}</For></li>}</For>
+        <For each={res() ?? []}>
+          {(r) => (
+            <li>
+              <strong>{props.client.members.displayName(r.message.sender_id)}</strong>:{' '}
+              <For each={r.snippet}>{(p) => (p.highlight ? <mark>{p.text}</mark> : p.text)}</For>
+            </li>
+          )}
+        </For>
       </ul>
     </div>
   );

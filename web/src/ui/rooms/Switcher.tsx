@@ -8,18 +8,50 @@ export function Switcher(props: { client: Client; onClose: () => void }) {
   const [q, setQ] = createSignal('');
   const [sel, setSel] = createSignal(0);
   let input!: HTMLInputElement;
-  const matches = () => props.client.rooms.list().filter((r) => Rooms.title(r).toLowerCase().includes(q().toLowerCase())).slice(0, 8);
-  const go = (id: string) => { props.onClose(); void props.client.openRoom(id); };
+  const matches = () =>
+    props.client.rooms
+      .list()
+      .filter((r) => Rooms.title(r).toLowerCase().includes(q().toLowerCase()))
+      .slice(0, 8);
+  const go = (id: string) => {
+    props.onClose();
+    void props.client.rooms.open(id);
+  };
   return (
-    <Modal class="switcher" backdropClass="switcher-backdrop" label="Switch room" onClose={props.onClose} initialFocus={() => input}>
-      <input ref={input} aria-label="Room name" placeholder="Jump to…" onInput={(e) => { setQ(e.currentTarget.value); setSel(0); }}
+    <Modal
+      class="switcher"
+      backdropClass="switcher-backdrop"
+      label="Switch room"
+      onClose={props.onClose}
+      initialFocus={() => input}
+    >
+      <input
+        ref={input}
+        aria-label="Room name"
+        placeholder="Jump to…"
+        onInput={(e) => {
+          setQ(e.currentTarget.value);
+          setSel(0);
+        }}
         onKeyDown={(e) => {
           if (e.key === 'ArrowDown') setSel(Math.min(sel() + 1, matches().length - 1));
           else if (e.key === 'ArrowUp') setSel(Math.max(sel() - 1, 0));
           else if (e.key === 'Enter' && matches()[sel()]) go(matches()[sel()].id);
-        }} />
+        }}
+      />
+      {/* biome-ignore lint/a11y/noNoninteractiveElementToInteractiveRole: the input's arrows drive it */}
       <ul role="listbox" aria-label="Rooms">
-        <For each={matches()}>{(r, i) => <li role="option" aria-selected={i() === sel()}><button onClick={() => go(r.id)}>{Rooms.title(r)}</button></li>}</For>
+        <For each={matches()}>
+          {(r, i) => (
+            // biome-ignore lint/a11y/noNoninteractiveElementToInteractiveRole: the listbox's options
+            // biome-ignore lint/a11y/useFocusableInteractive: the button inside takes the focus
+            <li role="option" aria-selected={i() === sel()}>
+              <button type="button" onClick={() => go(r.id)}>
+                {Rooms.title(r)}
+              </button>
+            </li>
+          )}
+        </For>
       </ul>
     </Modal>
   );

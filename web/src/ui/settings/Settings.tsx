@@ -18,12 +18,24 @@ const languageName = (code: string) => {
 export function Settings(props: { client: Client; onClose: () => void }) {
   const c = props.client;
   const [prefs, setPrefs] = createSignal<Prefs>(loadPrefs());
-  const [sessions, { refetch }] = createResource(() => c.sessions().catch(() => []));
+  const [sessions, { refetch }] = createResource(() => c.profile.sessions().catch(() => []));
   const [error, setError] = createSignal('');
   let heading!: HTMLHeadingElement;
   onMount(() => heading.focus());
-  onMount(() => void loadPreferredLanguage(c).then((l) => { if (l) setPrefs({ ...prefs(), language: l }); }, () => {}));
-  const update = (p: Partial<Prefs>) => { const n = { ...prefs(), ...p }; setPrefs(n); savePrefs(n); };
+  onMount(
+    () =>
+      void loadPreferredLanguage(c).then(
+        (l) => {
+          if (l) setPrefs({ ...prefs(), language: l });
+        },
+        () => {},
+      ),
+  );
+  const update = (p: Partial<Prefs>) => {
+    const n = { ...prefs(), ...p };
+    setPrefs(n);
+    savePrefs(n);
+  };
   const [permission, setPermission] = createSignal(notificationPermission());
   const [langSaved, setLangSaved] = createSignal(false);
   // The browser asks for permission only when the user opts in, never on page load.
@@ -46,43 +58,87 @@ export function Settings(props: { client: Client; onClose: () => void }) {
     return LANGUAGES.includes(cur) ? LANGUAGES : [cur, ...LANGUAGES];
   };
   return (
-    <section class="settings" aria-label="Settings" onKeyDown={(e) => { if (e.key === 'Escape') { e.stopPropagation(); props.onClose(); } }}>
-      <header class="room-head"><button class="back" aria-label="Close settings" onClick={props.onClose}><Icon name="back" /></button><h2 ref={heading} tabindex="-1">Settings</h2></header>
+    <section
+      class="settings"
+      aria-label="Settings"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          props.onClose();
+        }
+      }}
+    >
+      <header class="room-head">
+        <button type="button" class="back" aria-label="Close settings" onClick={props.onClose}>
+          <Icon name="back" />
+        </button>
+        <h2 ref={heading} tabindex="-1">
+          Settings
+        </h2>
+      </header>
       <div class="settings-body">
-        <Show when={error()}><p class="error" role="alert">{error()}</p></Show>
+        <Show when={error()}>
+          <p class="error" role="alert">
+            {error()}
+          </p>
+        </Show>
         <h3>Profile</h3>
-        <form onSubmit={(e) => { e.preventDefault(); c.updateProfile(String(new FormData(e.currentTarget).get('dn'))).catch((x) => setError(x.message)); }}>
-          <label>Display name<input name="dn" value={c.me?.display_name ?? ''} /></label>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            c.profile.update(String(new FormData(e.currentTarget).get('dn'))).catch((x) => setError(x.message));
+          }}
+        >
+          <label>
+            Display name
+            <input name="dn" value={c.me?.display_name ?? ''} />
+          </label>
           <button type="submit">Save</button>
         </form>
         <AvatarSetting client={c} target="user" />
         <h3>Appearance</h3>
-        <label>Theme
+        <label>
+          Theme
           <select value={prefs().theme} onChange={(e) => update({ theme: e.currentTarget.value as Prefs['theme'] })}>
-            <option value="system">System</option><option value="light">Light</option><option value="dark">Dark</option>
+            <option value="system">System</option>
+            <option value="light">Light</option>
+            <option value="dark">Dark</option>
           </select>
         </label>
         <h3>Language</h3>
-        <label>Preferred language for translations
+        <label>
+          Preferred language for translations
           <select value={prefs().language} onChange={(e) => void setLanguage(e.currentTarget.value)}>
             <For each={languages()}>{(l) => <option value={l}>{languageName(l)}</option>}</For>
           </select>
         </label>
-        <p class="hint" role="status">{langSaved() ? 'Saved.' : ''}</p>
+        <p class="hint" role="status">
+          {langSaved() ? 'Saved.' : ''}
+        </p>
         <AiSettings client={c} />
         <h3>Notifications</h3>
-        <label>Notify me about (this device)
-          <select value={prefs().notifications} onChange={(e) => void setNotifications(e.currentTarget.value as Prefs['notifications'])}>
-            <option value="all">All messages</option><option value="mentions">Mentions and direct messages</option><option value="none">Nothing</option>
+        <label>
+          Notify me about (this device)
+          <select
+            value={prefs().notifications}
+            onChange={(e) => void setNotifications(e.currentTarget.value as Prefs['notifications'])}
+          >
+            <option value="all">All messages</option>
+            <option value="mentions">Mentions and direct messages</option>
+            <option value="none">Nothing</option>
           </select>
         </label>
         <p class="hint" data-testid="notify-status">
           <Show when={prefs().notifications !== 'none'} fallback="Notifications are off.">
             <Show when={permission() === 'granted'}>Shown while JustUs is in a background tab.</Show>
-            <Show when={permission() === 'denied'}>Blocked by the browser: allow notifications for this site in its settings.</Show>
+            <Show when={permission() === 'denied'}>
+              Blocked by the browser: allow notifications for this site in its settings.
+            </Show>
             <Show when={permission() === 'unsupported'}>This browser cannot show notifications.</Show>
             <Show when={permission() === 'default'}>
-              <button onClick={() => void requestNotificationPermission().then(setPermission)}>Allow notifications</button>
+              <button type="button" onClick={() => void requestNotificationPermission().then(setPermission)}>
+                Allow notifications
+              </button>
             </Show>
           </Show>
         </p>
@@ -90,15 +146,47 @@ export function Settings(props: { client: Client; onClose: () => void }) {
         <ul class="sessions">
           <For each={sessions() ?? []}>
             {(s) => (
-              <li>{s.user_agent ?? 'Unknown device'} · {s.ip ?? ''} · last used {new Date(s.last_used_at).toLocaleString()}
-                <Show when={s.current} fallback={<button onClick={() => c.revokeSession(s.id).then(refetch, (x) => setError(x.message))}>Sign out</button>}> (this device)</Show>
+              <li>
+                {s.user_agent ?? 'Unknown device'} · {s.ip ?? ''} · last used{' '}
+                {new Date(s.last_used_at).toLocaleString()}
+                <Show
+                  when={s.current}
+                  fallback={
+                    <button
+                      type="button"
+                      onClick={() => c.profile.revokeSession(s.id).then(refetch, (x) => setError(x.message))}
+                    >
+                      Sign out
+                    </button>
+                  }
+                >
+                  {' '}
+                  (this device)
+                </Show>
               </li>
             )}
           </For>
         </ul>
         <div class="row">
-          <button onClick={() => c.logout(false)}>Log out</button>
-          <button class="danger" onClick={() => void askConfirm({ title: 'Log out on all devices?', body: 'Every session, including this one, is ended.', confirm: 'Log out everywhere', destructive: true }).then((ok) => { if (ok) void c.logout(true); })}>Log out everywhere</button>
+          <button type="button" onClick={() => c.session.logout(false)}>
+            Log out
+          </button>
+          <button
+            type="button"
+            class="danger"
+            onClick={() =>
+              void askConfirm({
+                title: 'Log out on all devices?',
+                body: 'Every session, including this one, is ended.',
+                confirm: 'Log out everywhere',
+                destructive: true,
+              }).then((ok) => {
+                if (ok) void c.session.logout(true);
+              })
+            }
+          >
+            Log out everywhere
+          </button>
         </div>
       </div>
     </section>

@@ -35,7 +35,7 @@ export function startNotifications(client: Client): void {
       now: Date.now(),
     });
     if (!ok) return;
-    const sender = client.displayName(m.sender_id);
+    const sender = client.members.displayName(m.sender_id);
     const title = room && room.kind === 'group' ? `${sender} in ${Rooms.title(room)}` : sender;
     // One notification per room (tag): a burst replaces instead of stacking.
     const opts = { body: plain(m.body).slice(0, 160), tag: roomId, icon: '/icons/icon-192.png', data: { roomId } };
@@ -43,13 +43,16 @@ export function startNotifications(client: Client): void {
       const n = new Notification(title, opts);
       n.onclick = () => {
         window.focus();
-        void client.openRoom(roomId);
+        void client.rooms.open(roomId);
         n.close();
       };
     } catch {
       // Mobile browsers only allow notifications through the service worker; its
       // notificationclick handler posts { type: 'open-room' } back (see listenForOpenRoom).
-      void navigator.serviceWorker?.getRegistration().then((reg) => reg?.showNotification(title, opts)).catch(() => {});
+      void navigator.serviceWorker
+        ?.getRegistration()
+        .then((reg) => reg?.showNotification(title, opts))
+        .catch(() => {});
     }
   };
   listenForOpenRoom(client);
@@ -59,6 +62,7 @@ export function startNotifications(client: Client): void {
 function listenForOpenRoom(client: Client): void {
   navigator.serviceWorker?.addEventListener('message', (e: MessageEvent) => {
     const d = e.data as { type?: unknown; roomId?: unknown } | null;
-    if (d?.type === 'open-room' && typeof d.roomId === 'string' && client.rooms.get(d.roomId)) void client.openRoom(d.roomId);
+    if (d?.type === 'open-room' && typeof d.roomId === 'string' && client.rooms.get(d.roomId))
+      void client.rooms.open(d.roomId);
   });
 }

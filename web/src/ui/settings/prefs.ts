@@ -4,11 +4,20 @@ import type { NotifyPref } from '../../lib/notify';
 import { aiFor } from '../../lib/ai';
 
 export type Theme = 'system' | 'light' | 'dark';
-export interface Prefs { theme: Theme; language: string; notifications: NotifyPref }
+export interface Prefs {
+  theme: Theme;
+  language: string;
+  notifications: NotifyPref;
+}
 const KEY = 'justus.prefs';
 export function loadPrefs(): Prefs {
   try {
-    return { theme: 'system', language: navigator.language || 'en', notifications: 'all', ...JSON.parse(localStorage.getItem(KEY) || '{}') };
+    return {
+      theme: 'system',
+      language: navigator.language || 'en',
+      notifications: 'all',
+      ...JSON.parse(localStorage.getItem(KEY) || '{}'),
+    };
   } catch {
     return { theme: 'system', language: 'en', notifications: 'all' };
   }
@@ -39,4 +48,24 @@ export async function loadPreferredLanguage(client: Client): Promise<string | nu
 }
 
 /** Languages offered for translation (BCP 47); names are shown in the user's own locale. */
-export const LANGUAGES = ['ar', 'de', 'en', 'es', 'fr', 'hi', 'id', 'it', 'ja', 'ko', 'nl', 'pl', 'pt', 'ru', 'sv', 'tr', 'uk', 'vi', 'zh'];
+export const LANGUAGES = [
+  'ar',
+  'de',
+  'en',
+  'es',
+  'fr',
+  'hi',
+  'id',
+  'it',
+  'ja',
+  'ko',
+  'nl',
+  'pl',
+  'pt',
+  'ru',
+  'sv',
+  'tr',
+  'uk',
+  'vi',
+  'zh',
+];

@@ -1,0 +1,208 @@
+// The application view model. It composes the parts, each a small module with its state in
+// Solid signals or stores (so a view re-renders only for what it read):
+//
+//   session   (session.ts)   screen, signed-in user, connection state, online
+//   rooms     (rooms.ts)     room list, the room on screen, read markers, join/leave
+//   timelines (timeline.ts)  per-room message lists and their loading
+//   messages  (messages.ts)  send (outbox), edit, delete, react, pin, pins, search
+//   members   (members.ts)   member lists, users, receipts, presence
+//   typing    (typing.ts)    typing indicators
+//   profile   (profile.ts)   own profile and sessions
+//   persist   (persist.ts)   the offline cache
+//
+// and wires the REST client, the gateway, sync and the outbox to them. Room events from sync
+// are routed to the parts here (applyEvent).
+import { batch } from 'solid-js';
+import type { Api } from '../api';
+import type { CacheStore } from '../cache';
+import { type ConnState, Gateway } from '../gateway';
+import { Outbox, type OutboxStorage } from '../outbox';
+import { Sync } from '../sync';
+import type { EventsPage, Me, Message, Ready, Room, RoomEvent, RoomList } from '../types';
+import { Members } from './members';
+import { Messages } from './messages';
+import { Persistence } from './persist';
+import { Profile } from './profile';
+import { pageVisible, RoomsModel } from './rooms';
+import { type Phase, Session } from './session';
+import { Timelines } from './timeline';
+import { Typing } from './typing';
+
+export type { Phase };
+
+export interface ClientDeps {
+  api: Api;
+  outboxStorage: OutboxStorage;
+  cache: CacheStore;
+  wsUrl: string;
+  WebSocketImpl?: typeof WebSocket;
+  isOnline?: () => boolean;
+}
+
+export class Client {
+  readonly api: Api;
+  readonly gateway: Gateway;
+  readonly sync: Sync;
+  readonly outbox: Outbox;
+  readonly session: Session;
+  readonly rooms: RoomsModel;
+  readonly timelines: Timelines;
+  readonly messages: Messages;
+  readonly members: Members;
+  readonly typing: Typing;
+  readonly profile: Profile;
+  readonly persist: Persistence;
+  /** Called for every live message from someone else (notifications decide what to do with it). */
+  onIncoming: ((roomId: string, m: Message) => void) | null = null;
+  /** Called for every `ai.delta` frame (lib/ai.ts assembles them). */
+  onAiDelta: ((d: unknown) => void) | null = null;
+
+  constructor(deps: ClientDeps) {
+    this.api = deps.api;
+    this.session = new Session(this, deps.isOnline ?? (() => globalThis.navigator?.onLine !== false));
+    this.persist = new Persistence(this, deps.cache);
+    this.rooms = new RoomsModel(this);
+    this.timelines = new Timelines(this);
+    this.messages = new Messages(this);
+    this.members = new Members(this);
+    this.typing = new Typing(this);
+    this.profile = new Profile(this);
+    this.sync = new Sync({
+      fetchEvents: (room, after) => this.api.get<EventsPage>(`/rooms/${room}/events?after=${after}&limit=200`),
+      apply: (ev) => this.applyEvent(ev),
+      dropRoom: (id) => this.rooms.forget(id),
+      resetRoom: (id) => {
+        const t = this.timelines.peek(id);
+        if (t) {
+          t.clear();
+          if (this.rooms.currentId() === id) void this.timelines.loadLatest(id);
+        }
+      },
+    });
+    this.gateway = new Gateway(
+      {
+        url: deps.wsUrl,
+        getToken: (v) => this.api.getToken(v),
+        tokenExpiresAt: () => this.api.tokenExpiresAt,
+        WebSocketImpl: deps.WebSocketImpl,
+      },
+      {
+        onReady: (d) => void this.onReady(d),
+        onEvent: (ev) => this.sync.onEvent(ev),
+        onTyping: (d) => this.typing.received(d.room_id, d.user_id, d.active),
+        onReceipt: (d) => this.members.setReceipt(d.room_id, d.user_id, d.seq),
+        onPresence: (d) => this.members.setPresence(d.user_id, d.status),
+        onState: (s) => this.session.setConn(s),
+        onLoggedOut: () => void this.session.loggedOut(),
+        onAiDelta: (d) => this.onAiDelta?.(d),
+      },
+    );
+    this.outbox = new Outbox(deps.outboxStorage, {
+      send: (item) => this.messages.deliver(item),
+      canSend: () => this.session.online(),
+      onSent: (item, m) => {
+        this.timelines.get(item.room_id).insertIfAbsent(m);
+        this.persist.scheduleSave();
+      },
+      onChange: (roomId) => this.timelines.outboxChanged(roomId),
+    });
+  }
+
+  // ---------- the session state the views read most (tracked) ----------
+
+  get phase(): Phase {
+    return this.session.phase();
+  }
+
+  get me(): Me | null {
+    return this.session.me();
+  }
+
+  get conn(): ConnState {
+    return this.session.conn();
+  }
+
+  get online(): boolean {
+    return this.session.online();
+  }
+
+  get currentRoom(): string | null {
+    return this.rooms.currentId();
+  }
+
+  // ---------- what the AI service uses (lib/ai.ts) ----------
+
+  get users() {
+    return this.members.users;
+  }
+
+  loadMembers(roomId: string): Promise<unknown> {
+    return this.members.load(roomId);
+  }
+
+  // ---------- lifecycle ----------
+
+  start(): Promise<void> {
+    return this.session.start();
+  }
+
+  // ---------- sync ----------
+
+  private async onReady(d: Ready): Promise<void> {
+    for (const p of d.presence) this.members.setPresence(p.user_id, p.status);
+    let rooms: Room[] | null = null;
+    try {
+      rooms = (await this.api.get<RoomList>('/rooms')).rooms;
+    } catch {
+      /* keep what is held; ready's counters below */
+    }
+    const timelines = this.timelines;
+    batch(() => {
+      // Keep the last_seq we applied: catch-up moves it forward.
+      if (rooms) {
+        this.rooms.store.setAll(rooms);
+        for (const r of rooms) if (r.dm_peer) this.members.rememberUser(r.dm_peer);
+      } else this.rooms.store.applyReady(d.rooms);
+    });
+    // Rooms without a timeline in memory need no replay: they load their latest page on open.
+    const tracked = d.rooms.filter((r) => timelines.has(r.id));
+    for (const id of [...this.sync.have.keys()]) if (!timelines.has(id)) this.sync.forget(id);
+    for (const r of d.rooms) if (!timelines.has(r.id)) this.sync.setHave(r.id, r.last_seq);
+    await this.sync.onReady([...tracked, ...d.rooms.filter((r) => !timelines.has(r.id))]);
+    void this.outbox.flush();
+    const current = this.rooms.currentId();
+    if (current) {
+      if (!timelines.peek(current)?.loaded) void timelines.loadLatest(current);
+      this.members.load(current).catch(() => {});
+      this.rooms.scheduleRead();
+    }
+    this.persist.scheduleSave();
+  }
+
+  /** One room event, in order (from sync): routed to the parts it concerns. */
+  private applyEvent(ev: RoomEvent): void {
+    const me = this.session.me()?.id;
+    if (!this.rooms.has(ev.room_id) && ev.type === 'member.joined' && ev.user_id === me) {
+      void this.api.get<Room>(`/rooms/${ev.room_id}`).then((r) => this.rooms.store.upsert(r));
+    }
+    batch(() => {
+      const viewing = this.rooms.currentId() === ev.room_id && pageVisible();
+      this.rooms.store.apply(ev, viewing);
+      this.timelines.peek(ev.room_id)?.apply(ev);
+      if (ev.type === 'message.created' && ev.message) {
+        this.typing.received(ev.room_id, ev.message.sender_id, false);
+        if (viewing) this.rooms.scheduleRead();
+        if (ev.message.sender_id !== me) this.onIncoming?.(ev.room_id, ev.message);
+      }
+      if (ev.type.startsWith('member.') && this.members.loaded(ev.room_id)) {
+        this.members.load(ev.room_id).catch(() => {});
+      }
+      const removed =
+        ev.type === 'room.deleted' ||
+        ((ev.type === 'member.kicked' || ev.type === 'member.banned' || ev.type === 'member.left') &&
+          ev.user_id === me);
+      if (removed) this.rooms.forget(ev.room_id);
+    });
+    this.persist.scheduleSave();
+  }
+}

@@ -1,0 +1,129 @@
+// People: member lists per room, the users the client knows (names), read receipts and
+// presence. Each is a Solid store keyed by room or user, so a receipt in one room updates that
+// room's "Seen by" line, a name that arrives updates the rows showing it, and nothing else.
+import { batch } from 'solid-js';
+import { createStore } from 'solid-js/store';
+import { enc } from '../api';
+import type { MemberList, MemberView, PublicUser, Role, UserList } from '../types';
+import type { Client } from './index';
+
+/** The users the client has seen, by id (read-only view; the AI service looks the assistant up). */
+export interface UserDirectory {
+  get(id: string): PublicUser | undefined;
+  values(): PublicUser[];
+}
+
+export class Members {
+  private readonly lists: Record<string, MemberView[]>;
+  private readonly setLists: ReturnType<typeof createStore<Record<string, MemberView[]>>>[1];
+  private readonly userMap: Record<string, PublicUser>;
+  private readonly setUsers: ReturnType<typeof createStore<Record<string, PublicUser>>>[1];
+  /** Per room: the highest seq each member has read. */
+  private readonly receipts: Record<string, Record<string, number>>;
+  private readonly setReceipts: ReturnType<typeof createStore<Record<string, Record<string, number>>>>[1];
+  private readonly presenceMap: Record<string, string>;
+  private readonly setPresenceMap: ReturnType<typeof createStore<Record<string, string>>>[1];
+
+  readonly users: UserDirectory = {
+    get: (id) => this.userMap[id],
+    values: () => Object.values(this.userMap),
+  };
+
+  constructor(private readonly c: Client) {
+    [this.lists, this.setLists] = createStore<Record<string, MemberView[]>>({});
+    [this.userMap, this.setUsers] = createStore<Record<string, PublicUser>>({});
+    [this.receipts, this.setReceipts] = createStore<Record<string, Record<string, number>>>({});
+    [this.presenceMap, this.setPresenceMap] = createStore<Record<string, string>>({});
+  }
+
+  /** A room's members, once loaded (tracked per room). */
+  get(roomId: string): MemberView[] | undefined {
+    return this.lists[roomId];
+  }
+
+  /** Whether the room's member list was loaded (then member events reload it). */
+  loaded(roomId: string): boolean {
+    return roomId in this.lists;
+  }
+
+  async load(roomId: string): Promise<MemberView[]> {
+    const { members } = await this.c.api.get<MemberList>(`/rooms/${roomId}/members`);
+    const read: Record<string, number> = {};
+    const held = this.receipts[roomId] ?? {};
+    for (const m of members) read[m.user.id] = Math.max(held[m.user.id] ?? 0, m.read_seq);
+    batch(() => {
+      this.setLists(roomId, members);
+      this.rememberUsers(members.map((m) => m.user));
+      this.setReceipts(roomId, (prev) => ({ ...prev, ...read }));
+    });
+    return members;
+  }
+
+  rememberUser(u: PublicUser): void {
+    this.setUsers(u.id, { ...u });
+  }
+
+  rememberUsers(users: PublicUser[]): void {
+    for (const u of users) this.rememberUser(u);
+  }
+
+  /** A read receipt from the gateway. */
+  setReceipt(roomId: string, userId: string, seq: number): void {
+    this.setReceipts(roomId, (prev) => ({ ...prev, [userId]: seq }));
+  }
+
+  setPresence(userId: string, status: string): void {
+    this.setPresenceMap(userId, status);
+  }
+
+  presence(userId: string): string | undefined {
+    return this.presenceMap[userId];
+  }
+
+  /** Members (other than me) who have read up to the message. */
+  seenBy(roomId: string, seq: number): PublicUser[] {
+    const rm = this.receipts[roomId];
+    if (!rm) return [];
+    const me = this.c.session.me()?.id;
+    const out: PublicUser[] = [];
+    for (const [uid, s] of Object.entries(rm)) {
+      if (uid === me || s < seq) continue;
+      out.push(this.userMap[uid] ?? { id: uid, username: uid.slice(0, 8), display_name: '' });
+    }
+    return out;
+  }
+
+  displayName(userId: string): string {
+    const me = this.c.session.me();
+    if (userId === me?.id) return me.display_name || me.username;
+    const u = this.userMap[userId];
+    return u ? u.display_name || u.username : 'Someone';
+  }
+
+  async searchUsers(q: string): Promise<PublicUser[]> {
+    const { users } = await this.c.api.get<UserList>(`/users?search=${enc(q)}&limit=10`);
+    this.rememberUsers(users);
+    const me = this.c.session.me()?.id;
+    return users.filter((u) => u.id !== me);
+  }
+
+  async add(roomId: string, userId: string): Promise<void> {
+    await this.c.api.post(`/rooms/${roomId}/members`, { user_id: userId });
+    await this.load(roomId);
+  }
+
+  async setRole(roomId: string, userId: string, role: Role): Promise<void> {
+    await this.c.api.patch(`/rooms/${roomId}/members/${userId}`, { role });
+    await this.load(roomId);
+  }
+
+  async kick(roomId: string, userId: string): Promise<void> {
+    await this.c.api.del(`/rooms/${roomId}/members/${userId}`);
+    await this.load(roomId);
+  }
+
+  async ban(roomId: string, userId: string): Promise<void> {
+    await this.c.api.post(`/rooms/${roomId}/bans`, { user_id: userId });
+    await this.load(roomId);
+  }
+}

@@ -1,0 +1,92 @@
+// Message actions: send (through the outbox, exactly once), edit, delete, react, pin, plus the
+// read-only pins and search. Over the gateway when connected, else REST.
+import { ApiError, enc } from '../api';
+import { GatewayError } from '../gateway';
+import { type OutboxItem, PermanentSendError } from '../outbox';
+import type { Media, Message, PinList, SearchResult, SearchResults } from '../types';
+import type { Client } from './index';
+
+export class Messages {
+  constructor(private readonly c: Client) {}
+
+  /** Queue a message: it shows at once (sending) and is delivered exactly once. */
+  async send(roomId: string, body: string, replyTo?: string | null, attachments?: Media[]): Promise<OutboxItem> {
+    this.c.typing.send(roomId, false);
+    return this.c.outbox.enqueue(roomId, body, replyTo, attachments);
+  }
+
+  /** The outbox's delivery of one item. */
+  async deliver(item: OutboxItem): Promise<Message> {
+    const { api, gateway } = this.c;
+    const ids = item.attachments?.map((a) => a.id);
+    // With attachments the body may be left out (a photo alone).
+    const d = {
+      room_id: item.room_id,
+      client_id: item.client_id,
+      body: ids?.length && !item.body ? undefined : item.body,
+      reply_to: item.reply_to ?? undefined,
+      attachments: ids?.length ? ids : undefined,
+    };
+    try {
+      if (gateway.connected) {
+        const ack = await gateway.request<{ message: Message }>('send', d);
+        return ack.message;
+      }
+      const { room_id: _room, ...body } = d;
+      return await api.post<Message>(`/rooms/${item.room_id}/messages`, body);
+    } catch (e) {
+      if (e instanceof GatewayError && !e.transient) throw new PermanentSendError(e.message);
+      if (e instanceof ApiError && !e.transient && e.status !== 401) throw new PermanentSendError(e.message);
+      throw e;
+    }
+  }
+
+  private async op<T>(op: string, d: Record<string, unknown>, rest: () => Promise<T>): Promise<unknown> {
+    const gateway = this.c.gateway;
+    if (gateway.connected) {
+      try {
+        return await gateway.request(op, d);
+      } catch (e) {
+        if (!(e instanceof GatewayError) || !e.transient) throw e;
+      }
+    }
+    return rest();
+  }
+
+  async edit(roomId: string, messageId: string, body: string): Promise<void> {
+    const res = (await this.op('edit', { room_id: roomId, message_id: messageId, body }, () =>
+      this.c.api.patch<Message>(`/rooms/${roomId}/messages/${messageId}`, { body }).then((message) => ({ message })),
+    )) as { message?: Message };
+    const t = this.c.timelines.get(roomId);
+    const cur = t.get(messageId);
+    if (res?.message && cur && (!cur.edited_at || (res.message.edited_at ?? '') >= cur.edited_at))
+      t.upsert(res.message);
+  }
+
+  async remove(roomId: string, messageId: string): Promise<void> {
+    await this.op('delete', { room_id: roomId, message_id: messageId }, () =>
+      this.c.api.del(`/rooms/${roomId}/messages/${messageId}`),
+    );
+  }
+
+  async react(roomId: string, messageId: string, emoji: string, add: boolean): Promise<void> {
+    const path = `/rooms/${roomId}/messages/${messageId}/reactions/${enc(emoji)}`;
+    await this.op('react', { room_id: roomId, message_id: messageId, emoji, add }, () =>
+      add ? this.c.api.put(path) : this.c.api.del(path),
+    );
+  }
+
+  async pin(roomId: string, messageId: string, pin: boolean): Promise<void> {
+    if (pin) await this.c.api.put(`/rooms/${roomId}/messages/${messageId}/pin`);
+    else await this.c.api.del(`/rooms/${roomId}/messages/${messageId}/pin`);
+  }
+
+  async pins(roomId: string): Promise<Message[]> {
+    return (await this.c.api.get<PinList>(`/rooms/${roomId}/pins`)).messages;
+  }
+
+  async search(q: string, roomId?: string): Promise<SearchResult[]> {
+    const r = roomId ? `&room=${roomId}` : '';
+    return (await this.c.api.get<SearchResults>(`/search?q=${enc(q)}${r}&limit=30`)).results;
+  }
+}

@@ -1,0 +1,19 @@
+// The signed-in user's own account: profile edits and the list of their sessions (devices).
+import type { Me, SessionList, SessionView } from '../types';
+import type { Client } from './index';
+
+export class Profile {
+  constructor(private readonly c: Client) {}
+
+  async update(displayName: string): Promise<void> {
+    this.c.session.setMe(await this.c.api.patch<Me>('/users/me', { display_name: displayName }));
+  }
+
+  async sessions(): Promise<SessionView[]> {
+    return (await this.c.api.get<SessionList>('/auth/sessions')).sessions;
+  }
+
+  async revokeSession(id: string): Promise<void> {
+    await this.c.api.del(`/auth/sessions/${id}`);
+  }
+}

@@ -1,0 +1,112 @@
+// Timelines: one reactive Timeline (lib/timeline.ts) per room, the pages loaded into it, and the
+// rows a room shows (its messages plus what the outbox still holds for it). An incoming message
+// re-renders the list of its own room only; an outbox change, the room it belongs to.
+import { batch } from 'solid-js';
+import { Versions } from '../reactive';
+import { Timeline, type TimelineItem } from '../timeline';
+import type { MessagePage } from '../types';
+import type { Client } from './index';
+
+export class Timelines {
+  private readonly map = new Map<string, Timeline>();
+  /** Outbox changes, per room ('*' for the total shown in the banner). */
+  private readonly sends = new Versions();
+
+  constructor(private readonly c: Client) {}
+
+  /** The room's timeline (made on first use). */
+  get(roomId: string): Timeline {
+    let t = this.map.get(roomId);
+    if (!t) {
+      t = new Timeline(roomId, () => this.c.session.me()?.id ?? null);
+      this.map.set(roomId, t);
+    }
+    return t;
+  }
+
+  /** The room's timeline if the client holds one. */
+  peek(roomId: string): Timeline | undefined {
+    return this.map.get(roomId);
+  }
+
+  has(roomId: string): boolean {
+    return this.map.has(roomId);
+  }
+
+  entries(): IterableIterator<[string, Timeline]> {
+    return this.map.entries();
+  }
+
+  drop(roomId: string): void {
+    this.map.get(roomId)?.clear();
+    this.map.delete(roomId);
+  }
+
+  clear(): void {
+    for (const id of [...this.map.keys()]) this.drop(id);
+  }
+
+  /** The outbox changed (in one room, or anywhere when `roomId` is undefined). */
+  outboxChanged(roomId?: string): void {
+    batch(() => {
+      if (roomId === undefined) this.sends.bumpAll();
+      else this.sends.bump(roomId);
+      this.sends.bump('*');
+    });
+  }
+
+  /** Messages waiting in the outbox (tracked). */
+  waiting(): number {
+    this.sends.track('*');
+    return this.c.outbox.waiting;
+  }
+
+  /** The rows of a room: its messages, then its unsent ones (tracked per room). */
+  items(roomId: string): TimelineItem[] {
+    this.sends.track(roomId);
+    return this.get(roomId).items(this.c.outbox.list(roomId));
+  }
+
+  async loadLatest(roomId: string): Promise<void> {
+    const c = this.c;
+    try {
+      const page = await c.api.get<MessagePage>(`/rooms/${roomId}/messages?limit=50`);
+      this.get(roomId).addPage(page.messages, page.has_more);
+      const room = c.rooms.get(roomId);
+      const top = page.messages.reduce((a, m) => Math.max(a, m.seq), 0);
+      if (!c.sync.have.has(roomId)) c.sync.setHave(roomId, Math.max(room?.last_seq ?? 0, top));
+      c.persist.scheduleSave();
+    } catch {
+      /* offline: the cache (if any) stays */
+    }
+  }
+
+  /** Load the page before the oldest message held. Resolves the number of messages added. */
+  async loadOlder(roomId: string): Promise<number> {
+    const t = this.get(roomId);
+    const oldest = t.oldestSeq();
+    if (!t.hasMoreBefore || oldest === undefined) return 0;
+    const page = await this.c.api.get<MessagePage>(`/rooms/${roomId}/messages?before=${oldest}&limit=50`);
+    t.addPage(page.messages, page.has_more);
+    return page.messages.length;
+  }
+
+  /**
+   * Load older pages until the first unread message (as of opening the room) is held, and
+   * return its id (null when there is nothing unread). Pages are contiguous, so a jump over
+   * 1,000 unread messages costs five requests of 200; the list stays windowed.
+   */
+  async loadToFirstUnread(roomId: string): Promise<string | null> {
+    const target = this.c.rooms.unreadFrom.get(roomId);
+    if (target === undefined) return null;
+    const t = this.get(roomId);
+    for (;;) {
+      const oldest = t.oldestSeq();
+      if (!t.hasMoreBefore || oldest === undefined || oldest <= target) break;
+      const page = await this.c.api.get<MessagePage>(`/rooms/${roomId}/messages?before=${oldest}&limit=200`);
+      t.addPage(page.messages, page.has_more);
+      if (!page.messages.length) break;
+    }
+    return t.messages().find((m) => m.seq >= target)?.id ?? null;
+  }
+}
