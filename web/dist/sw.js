@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'c75822f5501c';
+const VERSION = '04aa36c0a6f2';
 const PRECACHE = [
-  "/assets/CropDialog-b3iJ5yHA.js",
-  "/assets/Lightbox-DVZDYvV1.js",
-  "/assets/VoiceRecorder-DxzkjTyg.js",
+  "/assets/CropDialog-BRBmmOrF.js",
+  "/assets/Lightbox-S2iFxx9f.js",
+  "/assets/VoiceRecorder-C8jQZkB8.js",
+  "/assets/index-B7EfBe12.js",
   "/assets/index-BNAN204v.css",
-  "/assets/index-CBmV7ZQh.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

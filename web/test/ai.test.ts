@@ -83,6 +83,7 @@ const msg = (over: Partial<Message> = {}): Message => ({
   client_id: 'c',
   body: 'Hallo Welt',
   reply_to: null,
+  forwarded: null,
   mentions: [],
   mentions_room: false,
   pinned: false,
@@ -275,7 +276,7 @@ describe('AiService', () => {
     expect(await ai.refreshRoom('r')).toBe(true);
     expect(ai.roomEnabled('r')).toBe(true);
     const member = (username: string): MemberView => ({
-      user: { id: username, username, display_name: '' },
+      user: { id: username, username, display_name: '', avatar: null },
       role: 'member',
       joined_at: '',
       read_seq: 0,

@@ -13,6 +13,7 @@ const room = (id: string): Room => ({
   kind: 'group',
   name: id,
   topic: null,
+  avatar: null,
   created_by: 'me',
   created_at: '2026-01-01T00:00:00Z',
   last_seq: 1,
@@ -30,6 +31,7 @@ const message = (roomId: string, seq: number, sender = 'bob'): Message => ({
   client_id: `c${seq}`,
   body: `hello ${seq}`,
   reply_to: null,
+  forwarded: null,
   mentions: [],
   mentions_room: false,
   pinned: false,
@@ -68,7 +70,7 @@ function client() {
     WebSocketImpl: class {} as unknown as typeof WebSocket,
     isOnline: () => false,
   });
-  c.session.setMe({ id: 'me', username: 'me', display_name: 'Me', created_at: '', updated_at: '' });
+  c.session.setMe({ id: 'me', username: 'me', display_name: 'Me', avatar: null, created_at: '', updated_at: '' });
   c.rooms.store.setAll([room('r1'), room('r2')]);
   return c;
 }

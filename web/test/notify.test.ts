@@ -11,6 +11,7 @@ const msg = (p: Partial<Message> = {}): Message => ({
   client_id: 'c1',
   body: 'hi',
   reply_to: null,
+  forwarded: null,
   mentions: [],
   mentions_room: false,
   pinned: false,

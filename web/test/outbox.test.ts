@@ -12,6 +12,7 @@ function msg(i: OutboxItem, seq: number): Message {
     client_id: i.client_id,
     body: i.body,
     reply_to: null,
+    forwarded: null,
     mentions: [],
     mentions_room: false,
     pinned: false,

@@ -11,6 +11,7 @@ const m = (seq: number, o: Partial<Message> = {}): Message => ({
   client_id: `c${seq}`,
   body: `b${seq}`,
   reply_to: null,
+  forwarded: null,
   mentions: [],
   mentions_room: false,
   pinned: false,

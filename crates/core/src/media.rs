@@ -544,9 +544,13 @@ pub struct Attachment {
     pub mime: String,
     pub name: String,
     pub size: i64,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub width: Option<i32>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub height: Option<i32>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub blurhash: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub duration_ms: Option<i64>,
 }
 

@@ -149,14 +149,18 @@ pub struct Message {
     pub sender_id: UserId,
     pub client_id: String,
     pub body: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub reply_to: Option<MessageId>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub forwarded: Option<Forwarded>,
     pub mentions: Vec<UserId>,
     pub mentions_room: bool,
     pub pinned: bool,
     pub reactions: Vec<Reaction>,
     pub created_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub edited_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub deleted_at: Option<DateTime<Utc>>,
     /// Files posted with the message, in the order given (empty for tombstones).
     pub attachments: Vec<Attachment>,

@@ -24,6 +24,7 @@ pub struct Me {
     pub ai: Option<AiPrefsView>,
     /// The avatar's media id (a 512×512 WebP); fetch it from `/api/v1/users/{id}/avatar`.
     #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(required = true)]
     pub avatar: Option<Uuid>,
 }
 
@@ -50,6 +51,7 @@ pub struct PublicUser {
     pub display_name: String,
     /// The avatar's media id (a 512×512 WebP); fetch it from `/api/v1/users/{id}/avatar`.
     #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(required = true)]
     pub avatar: Option<Uuid>,
 }
 
@@ -71,7 +73,9 @@ pub struct SessionView {
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub user_agent: Option<String>,
+    #[schema(required = true)]
     pub ip: Option<String>,
     /// True for the session making this request.
     pub current: bool,
@@ -105,7 +109,9 @@ where
 pub struct RoomView {
     pub id: Uuid,
     pub kind: justus_core::room::RoomKind,
+    #[schema(required = true)]
     pub name: Option<String>,
+    #[schema(required = true)]
     pub topic: Option<String>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
@@ -117,6 +123,7 @@ pub struct RoomView {
     /// Groups: the avatar's media id (a 512×512 WebP); fetch it from
     /// `/api/v1/rooms/{id}/avatar`.
     #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(required = true)]
     pub avatar: Option<Uuid>,
     /// The caller's state (present in lists and single-room reads).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,6 +183,7 @@ impl RoomView {
 #[derive(Serialize, ToSchema, Clone, Debug)]
 pub struct AiPrefsView {
     /// BCP-47 tag, e.g. `de` or `pt-BR`; null = none chosen.
+    #[schema(required = true)]
     pub preferred_language: Option<String>,
     /// Translate incoming messages into `preferred_language` automatically (client side: it
     /// calls the translate endpoint per message; results are cached server-side).

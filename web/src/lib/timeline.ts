@@ -162,6 +162,7 @@ export class Timeline {
           client_id: o.client_id,
           body: o.body,
           reply_to: o.reply_to ?? null,
+          forwarded: null,
           mentions: [],
           mentions_room: false,
           pinned: false,

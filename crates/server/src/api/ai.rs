@@ -114,10 +114,12 @@ pub async fn translate(
 #[derive(Serialize, ToSchema)]
 pub struct SummaryView {
     /// Null when there is nothing unread (no provider call was made).
+    #[schema(required = true)]
     pub summary: Option<String>,
     /// Unread messages summarised (the newest `AI_CONTEXT_MESSAGES` at most).
     pub message_count: usize,
     /// The newest seq covered; mark the room read up to it once shown.
+    #[schema(required = true)]
     pub up_to_seq: Option<i64>,
 }
 
@@ -143,6 +145,7 @@ pub async fn summary(
 #[derive(Serialize, ToSchema)]
 pub struct SuggestionsView {
     /// The message the suggestions answer (the last one someone else wrote); null if none.
+    #[schema(required = true)]
     pub message_id: Option<Uuid>,
     /// At most three short replies.
     pub suggestions: Vec<String>,

@@ -95,9 +95,12 @@ pub struct CreateInvite {
 pub struct InviteView {
     pub code: String,
     pub room_id: Uuid,
+    #[schema(required = true)]
     pub room_name: Option<String>,
     pub member_count: i64,
+    #[schema(required = true)]
     pub expires_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub max_uses: Option<i64>,
     pub uses: i64,
 }

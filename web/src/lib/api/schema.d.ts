@@ -837,15 +837,15 @@ export interface components {
              */
             auto_translate: boolean;
             /** @description BCP-47 tag, e.g. `de` or `pt-BR`; null = none chosen. */
-            preferred_language?: string | null;
+            preferred_language: string | null;
         };
         /** @description A file attached to a message, as clients see it. Fetch it with `GET /api/v1/media/{id}`. */
         Attachment: {
-            blurhash?: string | null;
+            blurhash: string | null;
             /** Format: int64 */
-            duration_ms?: number | null;
+            duration_ms: number | null;
             /** Format: int32 */
-            height?: number | null;
+            height: number | null;
             id: components["schemas"]["MediaId"];
             kind: components["schemas"]["MediaKind"];
             mime: string;
@@ -853,7 +853,7 @@ export interface components {
             /** Format: int64 */
             size: number;
             /** Format: int32 */
-            width?: number | null;
+            width: number | null;
         };
         /** @description Tokens for a session. */
         AuthResponse: {
@@ -986,14 +986,14 @@ export interface components {
         InviteView: {
             code: string;
             /** Format: date-time */
-            expires_at?: string | null;
+            expires_at: string | null;
             /** Format: int64 */
-            max_uses?: number | null;
+            max_uses: number | null;
             /** Format: int64 */
             member_count: number;
             /** Format: uuid */
             room_id: string;
-            room_name?: string | null;
+            room_name: string | null;
             /** Format: int64 */
             uses: number;
         };
@@ -1019,7 +1019,7 @@ export interface components {
              * Format: uuid
              * @description The avatar's media id (a 512×512 WebP); fetch it from `/api/v1/users/{id}/avatar`.
              */
-            avatar?: string | null;
+            avatar: string | null;
             /** Format: date-time */
             created_at: string;
             display_name: string;
@@ -1066,16 +1066,16 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            deleted_at?: string | null;
+            deleted_at: string | null;
             /** Format: date-time */
-            edited_at?: string | null;
-            forwarded?: null | components["schemas"]["Forwarded"];
+            edited_at: string | null;
+            forwarded: null | components["schemas"]["Forwarded"];
             id: components["schemas"]["MessageId"];
             mentions: components["schemas"]["UserId"][];
             mentions_room: boolean;
             pinned: boolean;
             reactions: components["schemas"]["Reaction"][];
-            reply_to?: null | components["schemas"]["MessageId"];
+            reply_to: null | components["schemas"]["MessageId"];
             room_id: components["schemas"]["RoomId"];
             sender_id: components["schemas"]["UserId"];
             /**
@@ -1140,7 +1140,7 @@ export interface components {
              * Format: uuid
              * @description The avatar's media id (a 512×512 WebP); fetch it from `/api/v1/users/{id}/avatar`.
              */
-            avatar?: string | null;
+            avatar: string | null;
             display_name: string;
             /** Format: uuid */
             id: string;
@@ -1234,7 +1234,7 @@ export interface components {
              * @description Groups: the avatar's media id (a 512×512 WebP); fetch it from
              *     `/api/v1/rooms/{id}/avatar`.
              */
-            avatar?: string | null;
+            avatar: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: uuid */
@@ -1259,11 +1259,11 @@ export interface components {
              */
             mentions?: number | null;
             my_role?: null | components["schemas"]["Role"];
-            name?: string | null;
+            name: string | null;
             only_admins_post: boolean;
             /** Format: int64 */
             read_seq?: number | null;
-            topic?: string | null;
+            topic: string | null;
             /**
              * Format: int64
              * @description Unread messages by others (capped at 1000).
@@ -1311,10 +1311,10 @@ export interface components {
             expires_at: string;
             /** Format: uuid */
             id: string;
-            ip?: string | null;
+            ip: string | null;
             /** Format: date-time */
             last_used_at: string;
-            user_agent?: string | null;
+            user_agent: string | null;
         };
         SetRole: {
             /** @description `member`, `admin`, or `owner` (transfers ownership; the old owner becomes an admin). */
@@ -1337,7 +1337,7 @@ export interface components {
              * Format: uuid
              * @description The message the suggestions answer (the last one someone else wrote); null if none.
              */
-            message_id?: string | null;
+            message_id: string | null;
             /** @description At most three short replies. */
             suggestions: string[];
         };
@@ -1345,12 +1345,12 @@ export interface components {
             /** @description Unread messages summarised (the newest `AI_CONTEXT_MESSAGES` at most). */
             message_count: number;
             /** @description Null when there is nothing unread (no provider call was made). */
-            summary?: string | null;
+            summary: string | null;
             /**
              * Format: int64
              * @description The newest seq covered; mark the room read up to it once shown.
              */
-            up_to_seq?: number | null;
+            up_to_seq: number | null;
         };
         TranslateReq: {
             /**
