@@ -1,3 +1,4 @@
+// Over 600 lines: PostgreSQL-only cases (locks, races, pool, search syntax) on one set of fixtures.
 //! PostgreSQL-specific behaviour beyond the shared conformance suite.
 
 use chrono::Duration;

@@ -90,7 +90,8 @@ pub trait Rooms: Send + Sync {
         to: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<RoomEvent>>;
-    /// Removes a member: `member.left` when actor == user, else `member.kicked`. `NotFound` if not a member.
+    /// Removes a member: `member.left` when actor == user, else `member.kicked`. `NotFound` if
+    /// not a member.
     async fn remove_member(
         &self,
         room: RoomId,

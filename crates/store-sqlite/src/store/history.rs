@@ -143,9 +143,10 @@ impl History for SqliteStore {
         };
         self.threads
             .read(move |c| {
-                // Three steps, so that only the hits returned pay for loading and snippets (SQLite would
-                // compute every selected column, snippet included, for every match before sorting):
-                // rank the matches, load the best messages, then build their snippets.
+                // Three steps, so that only the hits returned pay for loading and snippets
+                // (SQLite would compute every selected column, snippet included, for every match
+                // before sorting): rank the matches, load the best messages, then build their
+                // snippets.
                 let mut st = c
                     .prepare_cached(
                         "SELECT m.rowid, -bm25(messages_fts) FROM messages_fts \

@@ -64,85 +64,85 @@ impl Messages for SqliteStore {
         let new = new.clone();
         self.threads
             .write(move |c| {
-                    let existing = c
-                        .prepare_cached(concat!(
-                            "SELECT ",
-                            message_cols!(),
-                            " FROM messages m WHERE m.sender_id = ?1 AND m.client_id = ?2"
-                        ))
-                        .and_then(|mut st| {
-                            st.query_row(params![new.sender_id.0, new.client_id], rows::message)
-                                .optional()
-                        })
-                        .map_err(map_err)?;
-                    if let Some(mut m) = existing {
-                        load::fill(c, std::slice::from_mut(&mut m))?;
-                        return Ok(SendOutcome::Existing(m));
-                    }
-                    let member: bool = c
-                        .prepare_cached(
-                            "SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)",
-                        )
-                        .and_then(|mut st| st.query_row(params![new.room_id.0, new.sender_id.0], |r| r.get(0)))
-                        .map_err(map_err)?;
-                    if !member {
-                        return Err(StoreError::NotFound);
-                    }
-                    if let Some(reply) = new.reply_to {
-                        live_message(c, new.room_id, reply)?;
-                    }
-                    let seq = next_seq(c, new.room_id, new.now)?;
-                    c.prepare_cached(
-                        "INSERT INTO messages (id, room_id, seq, sender_id, client_id, body, reply_to, fwd_sender_id, \
-                         fwd_sent_at, mentions_room, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    )
+                let existing = c
+                    .prepare_cached(concat!(
+                        "SELECT ",
+                        message_cols!(),
+                        " FROM messages m WHERE m.sender_id = ?1 AND m.client_id = ?2"
+                    ))
                     .and_then(|mut st| {
-                        st.execute(params![
-                            new.id.0,
-                            new.room_id.0,
-                            seq,
-                            new.sender_id.0,
-                            new.client_id,
-                            new.body,
-                            new.reply_to.map(|m| m.0),
-                            new.forwarded.as_ref().map(|f| f.sender_id.0),
-                            new.forwarded.as_ref().map(|f| ts(f.sent_at)),
-                            new.mentions_room,
-                            ts(new.now),
-                        ])
+                        st.query_row(params![new.sender_id.0, new.client_id], rows::message)
+                            .optional()
                     })
                     .map_err(map_err)?;
-                    let mentions = insert_mentions(c, new.id, new.room_id, seq, &new.mentions)?;
-                    super::media::insert_attachments(c, &new)?;
-                    let message = Message {
-                        id: new.id,
-                        room_id: new.room_id,
+                if let Some(mut m) = existing {
+                    load::fill(c, std::slice::from_mut(&mut m))?;
+                    return Ok(SendOutcome::Existing(m));
+                }
+                let member: bool = c
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)",
+                    )
+                    .and_then(|mut st| st.query_row(params![new.room_id.0, new.sender_id.0], |r| r.get(0)))
+                    .map_err(map_err)?;
+                if !member {
+                    return Err(StoreError::NotFound);
+                }
+                if let Some(reply) = new.reply_to {
+                    live_message(c, new.room_id, reply)?;
+                }
+                let seq = next_seq(c, new.room_id, new.now)?;
+                c.prepare_cached(
+                    "INSERT INTO messages (id, room_id, seq, sender_id, client_id, body, reply_to, fwd_sender_id, \
+                     fwd_sent_at, mentions_room, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        new.id.0,
+                        new.room_id.0,
                         seq,
-                        sender_id: new.sender_id,
-                        client_id: new.client_id.clone(),
-                        body: new.body.clone(),
-                        reply_to: new.reply_to,
-                        forwarded: new.forwarded.clone(),
-                        mentions,
-                        mentions_room: new.mentions_room,
-                        pinned: false,
-                        reactions: Vec::new(),
-                        created_at: new.now,
-                        edited_at: None,
-                        deleted_at: None,
-                        attachments: new.attachments.clone(),
-                    };
-                    let mut ev = RoomEvent::new(
-                        new.room_id,
-                        seq,
-                        EventKind::MessageCreated,
-                        new.sender_id,
-                        new.now,
-                    );
-                    ev.message_id = Some(new.id);
-                    insert_event(c, &ev)?;
-                    ev.message = Some(message.clone());
-                    Ok(SendOutcome::Created(message, ev))
+                        new.sender_id.0,
+                        new.client_id,
+                        new.body,
+                        new.reply_to.map(|m| m.0),
+                        new.forwarded.as_ref().map(|f| f.sender_id.0),
+                        new.forwarded.as_ref().map(|f| ts(f.sent_at)),
+                        new.mentions_room,
+                        ts(new.now),
+                    ])
+                })
+                .map_err(map_err)?;
+                let mentions = insert_mentions(c, new.id, new.room_id, seq, &new.mentions)?;
+                super::media::insert_attachments(c, &new)?;
+                let message = Message {
+                    id: new.id,
+                    room_id: new.room_id,
+                    seq,
+                    sender_id: new.sender_id,
+                    client_id: new.client_id.clone(),
+                    body: new.body.clone(),
+                    reply_to: new.reply_to,
+                    forwarded: new.forwarded.clone(),
+                    mentions,
+                    mentions_room: new.mentions_room,
+                    pinned: false,
+                    reactions: Vec::new(),
+                    created_at: new.now,
+                    edited_at: None,
+                    deleted_at: None,
+                    attachments: new.attachments.clone(),
+                };
+                let mut ev = RoomEvent::new(
+                    new.room_id,
+                    seq,
+                    EventKind::MessageCreated,
+                    new.sender_id,
+                    new.now,
+                );
+                ev.message_id = Some(new.id);
+                insert_event(c, &ev)?;
+                ev.message = Some(message.clone());
+                Ok(SendOutcome::Created(message, ev))
             })
             .await
     }
@@ -198,30 +198,31 @@ impl Messages for SqliteStore {
         let (body, mentions) = (body.to_owned(), mentions.to_vec());
         self.threads
             .write(move |c| {
-                    live_message(c, room, id)?;
-                    c.prepare_cached(
-                        "INSERT INTO message_edits (message_id, body, replaced_at) \
-                         SELECT id, body, ?2 FROM messages WHERE id = ?1",
+                live_message(c, room, id)?;
+                c.prepare_cached(
+                    "INSERT INTO message_edits (message_id, body, replaced_at) \
+                     SELECT id, body, ?2 FROM messages WHERE id = ?1",
+                )
+                .and_then(|mut st| st.execute(params![id.0, ts(now)]))
+                .map_err(map_err)?;
+                let seq: i64 = c
+                    .prepare_cached(
+                        "UPDATE messages SET body = ?2, edited_at = ?3, mentions_room = ?4 WHERE id = ?1 RETURNING seq",
                     )
-                    .and_then(|mut st| st.execute(params![id.0, ts(now)]))
+                    .and_then(|mut st| {
+                        st.query_row(params![id.0, body, ts(now), mentions_room], |r| r.get(0))
+                    })
                     .map_err(map_err)?;
-                    let seq: i64 = c
-                        .prepare_cached(
-                            "UPDATE messages SET body = ?2, edited_at = ?3, mentions_room = ?4 WHERE id = ?1 RETURNING seq",
-                        )
-                        .and_then(|mut st| {
-                            st.query_row(params![id.0, body, ts(now), mentions_room], |r| r.get(0))
-                        })
-                        .map_err(map_err)?;
-                    c.prepare_cached("DELETE FROM message_mentions WHERE message_id = ?1")
-                        .and_then(|mut st| st.execute([id.0]))
-                        .map_err(map_err)?;
-                    // Mentions keep the message's own seq: unread ranges are about when it was posted.
-                    insert_mentions(c, id, room, seq, &mentions)?;
-                    let ev = record(c, room, EventKind::MessageEdited, actor, now, |e| {
-                        e.message_id = Some(id)
-                    })?;
-                    with_message(c, ev)
+                c.prepare_cached("DELETE FROM message_mentions WHERE message_id = ?1")
+                    .and_then(|mut st| st.execute([id.0]))
+                    .map_err(map_err)?;
+                // Mentions keep the message's own seq: unread ranges are about when it was
+                // posted.
+                insert_mentions(c, id, room, seq, &mentions)?;
+                let ev = record(c, room, EventKind::MessageEdited, actor, now, |e| {
+                    e.message_id = Some(id)
+                })?;
+                with_message(c, ev)
             })
             .await
     }
@@ -245,7 +246,7 @@ impl Messages for SqliteStore {
                 let mut st = c
                     .prepare_cached(
                         "SELECT body, replaced_at FROM message_edits WHERE message_id = ?1 \
-                             ORDER BY replaced_at, rowid",
+                         ORDER BY replaced_at, rowid",
                     )
                     .map_err(map_err)?;
                 st.query_map([id.0], |r| Ok((r.get(0)?, rows::from_ts(r.get(1)?))))
@@ -264,26 +265,26 @@ impl Messages for SqliteStore {
     ) -> StoreResult<RoomEvent> {
         self.threads
             .write(move |c| {
-                    live_message(c, room, id)?;
-                    c.prepare_cached(
-                        "UPDATE messages SET body = '', deleted_at = ?2, reply_to = NULL, pinned_at = NULL, \
-                         mentions_room = 0 WHERE id = ?1",
-                    )
-                    .and_then(|mut st| st.execute(params![id.0, ts(now)]))
-                    .map_err(map_err)?;
-                    for sql in [
-                        "DELETE FROM message_reactions WHERE message_id = ?1",
-                        "DELETE FROM message_mentions WHERE message_id = ?1",
-                        "DELETE FROM message_edits WHERE message_id = ?1",
-                    ] {
-                        c.prepare_cached(sql)
-                            .and_then(|mut st| st.execute([id.0]))
-                            .map_err(map_err)?;
-                    }
-                    let ev = record(c, room, EventKind::MessageDeleted, actor, now, |e| {
-                        e.message_id = Some(id)
-                    })?;
-                    Ok(with_message(c, ev)?.1)
+                live_message(c, room, id)?;
+                c.prepare_cached(
+                    "UPDATE messages SET body = '', deleted_at = ?2, reply_to = NULL, pinned_at = NULL, \
+                     mentions_room = 0 WHERE id = ?1",
+                )
+                .and_then(|mut st| st.execute(params![id.0, ts(now)]))
+                .map_err(map_err)?;
+                for sql in [
+                    "DELETE FROM message_reactions WHERE message_id = ?1",
+                    "DELETE FROM message_mentions WHERE message_id = ?1",
+                    "DELETE FROM message_edits WHERE message_id = ?1",
+                ] {
+                    c.prepare_cached(sql)
+                        .and_then(|mut st| st.execute([id.0]))
+                        .map_err(map_err)?;
+                }
+                let ev = record(c, room, EventKind::MessageDeleted, actor, now, |e| {
+                    e.message_id = Some(id)
+                })?;
+                Ok(with_message(c, ev)?.1)
             })
             .await
     }
@@ -300,34 +301,34 @@ impl Messages for SqliteStore {
         let emoji = emoji.to_owned();
         self.threads
             .write(move |c| {
-                    live_message(c, room, id)?;
-                    let changed = if add {
-                        c.prepare_cached(
-                            "INSERT INTO message_reactions (message_id, user_id, emoji, created_at) \
-                             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                        )
-                        .and_then(|mut st| st.execute(params![id.0, user.0, emoji, ts(now)]))
-                    } else {
-                        c.prepare_cached(
-                            "DELETE FROM message_reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
-                        )
-                        .and_then(|mut st| st.execute(params![id.0, user.0, emoji]))
-                    }
-                    .map_err(map_err)?;
-                    if changed == 0 {
-                        return Ok(None);
-                    }
-                    let kind = if add {
-                        EventKind::ReactionAdded
-                    } else {
-                        EventKind::ReactionRemoved
-                    };
-                    record(c, room, kind, user, now, |e| {
-                        e.message_id = Some(id);
-                        e.user_id = Some(user);
-                        e.emoji = Some(emoji.to_owned());
-                    })
-                    .map(Some)
+                live_message(c, room, id)?;
+                let changed = if add {
+                    c.prepare_cached(
+                        "INSERT INTO message_reactions (message_id, user_id, emoji, created_at) \
+                         VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    )
+                    .and_then(|mut st| st.execute(params![id.0, user.0, emoji, ts(now)]))
+                } else {
+                    c.prepare_cached(
+                        "DELETE FROM message_reactions WHERE message_id = ?1 AND user_id = ?2 AND emoji = ?3",
+                    )
+                    .and_then(|mut st| st.execute(params![id.0, user.0, emoji]))
+                }
+                .map_err(map_err)?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                let kind = if add {
+                    EventKind::ReactionAdded
+                } else {
+                    EventKind::ReactionRemoved
+                };
+                record(c, room, kind, user, now, |e| {
+                    e.message_id = Some(id);
+                    e.user_id = Some(user);
+                    e.emoji = Some(emoji.to_owned());
+                })
+                .map(Some)
             })
             .await
     }
@@ -342,31 +343,31 @@ impl Messages for SqliteStore {
     ) -> StoreResult<Option<RoomEvent>> {
         self.threads
             .write(move |c| {
-                    let pinned_at = live_message(c, room, id)?;
-                    if pinned_at.is_some() == pinned {
-                        return Ok(None);
-                    }
-                    if pinned {
-                        let count: i64 = c
-                            .prepare_cached(
-                                "SELECT count(*) FROM messages WHERE room_id = ?1 AND pinned_at IS NOT NULL",
-                            )
-                            .and_then(|mut st| st.query_row([room.0], |r| r.get(0)))
-                            .map_err(map_err)?;
-                        if count >= MAX_PINS {
-                            return Err(StoreError::Conflict("too_many_pins"));
-                        }
-                    }
-                    c.prepare_cached("UPDATE messages SET pinned_at = ?2 WHERE id = ?1")
-                        .and_then(|mut st| st.execute(params![id.0, pinned.then(|| ts(now))]))
+                let pinned_at = live_message(c, room, id)?;
+                if pinned_at.is_some() == pinned {
+                    return Ok(None);
+                }
+                if pinned {
+                    let count: i64 = c
+                        .prepare_cached(
+                            "SELECT count(*) FROM messages WHERE room_id = ?1 AND pinned_at IS NOT NULL",
+                        )
+                        .and_then(|mut st| st.query_row([room.0], |r| r.get(0)))
                         .map_err(map_err)?;
-                    let kind = if pinned {
-                        EventKind::MessagePinned
-                    } else {
-                        EventKind::MessageUnpinned
-                    };
-                    let ev = record(c, room, kind, actor, now, |e| e.message_id = Some(id))?;
-                    Ok(Some(with_message(c, ev)?.1))
+                    if count >= MAX_PINS {
+                        return Err(StoreError::Conflict("too_many_pins"));
+                    }
+                }
+                c.prepare_cached("UPDATE messages SET pinned_at = ?2 WHERE id = ?1")
+                    .and_then(|mut st| st.execute(params![id.0, pinned.then(|| ts(now))]))
+                    .map_err(map_err)?;
+                let kind = if pinned {
+                    EventKind::MessagePinned
+                } else {
+                    EventKind::MessageUnpinned
+                };
+                let ev = record(c, room, kind, actor, now, |e| e.message_id = Some(id))?;
+                Ok(Some(with_message(c, ev)?.1))
             })
             .await
     }
@@ -374,14 +375,14 @@ impl Messages for SqliteStore {
     async fn pinned(&self, room: RoomId) -> StoreResult<Vec<Message>> {
         self.threads
             .read(move |c| {
-                    load::query(
-                        c,
-                        &format!(
-                            "SELECT {MESSAGE_COLS} FROM messages m WHERE m.room_id = ?1 AND m.pinned_at IS NOT NULL \
-                             ORDER BY m.created_at DESC, m.seq DESC"
-                        ),
-                        [room.0],
-                    )
+                load::query(
+                    c,
+                    &format!(
+                        "SELECT {MESSAGE_COLS} FROM messages m WHERE m.room_id = ?1 AND m.pinned_at IS NOT NULL \
+                         ORDER BY m.created_at DESC, m.seq DESC"
+                    ),
+                    [room.0],
+                )
             })
             .await
     }

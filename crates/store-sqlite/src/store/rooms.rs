@@ -1,3 +1,4 @@
+// Over 600 lines: the 20 methods of `Rooms` and the join, role and membership helpers they share.
 //! Rooms, membership, bans and invites. Every write runs inside one writer job, every query on
 //! a reader; the helpers below take the job's connection.
 
@@ -235,22 +236,22 @@ impl Rooms for SqliteStore {
     ) -> StoreResult<(Room, bool, Vec<RoomEvent>)> {
         self.threads
             .write(move |c| {
-                    let key = dm_key(a, b);
-                    let existing = c
-                        .prepare_cached(&format!(
-                            "SELECT {ROOM_COLS} FROM rooms r WHERE r.dm_key = ?1 AND r.deleted_at IS NULL"
-                        ))
-                        .and_then(|mut st| st.query_row([&key], rows::room).optional())
-                        .map_err(map_err)?;
-                    if let Some(room) = existing {
-                        return Ok((room, false, Vec::new()));
-                    }
-                    insert_room(c, id, RoomKind::Dm, None, None, a, now, Some(&key))?;
-                    let mut events = vec![join(c, id, a, Role::Member, a, now)?.1];
-                    if b != a {
-                        events.push(join(c, id, b, Role::Member, a, now)?.1);
-                    }
-                    Ok((room(c, id)?, true, events))
+                let key = dm_key(a, b);
+                let existing = c
+                    .prepare_cached(&format!(
+                        "SELECT {ROOM_COLS} FROM rooms r WHERE r.dm_key = ?1 AND r.deleted_at IS NULL"
+                    ))
+                    .and_then(|mut st| st.query_row([&key], rows::room).optional())
+                    .map_err(map_err)?;
+                if let Some(room) = existing {
+                    return Ok((room, false, Vec::new()));
+                }
+                insert_room(c, id, RoomKind::Dm, None, None, a, now, Some(&key))?;
+                let mut events = vec![join(c, id, a, Role::Member, a, now)?.1];
+                if b != a {
+                    events.push(join(c, id, b, Role::Member, a, now)?.1);
+                }
+                Ok((room(c, id)?, true, events))
             })
             .await
     }
@@ -280,8 +281,8 @@ impl Rooms for SqliteStore {
                 })?;
                 c.prepare_cached(
                     "UPDATE rooms SET name = CASE WHEN ?2 THEN ?3 ELSE name END, \
-                         topic = CASE WHEN ?4 THEN ?5 ELSE topic END, \
-                         only_admins_post = coalesce(?6, only_admins_post) WHERE id = ?1",
+                     topic = CASE WHEN ?4 THEN ?5 ELSE topic END, \
+                     only_admins_post = coalesce(?6, only_admins_post) WHERE id = ?1",
                 )
                 .and_then(|mut st| {
                     st.execute(params![
@@ -320,68 +321,69 @@ impl Rooms for SqliteStore {
     async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
         self.threads
             .read(move |c| {
-                    // Unread and mention counts stop at UNREAD_CAP: the LIMIT inside each count bounds the work.
-                    // Mentions go through indexes only: the user's `message_mentions` rows, and the room's
-                    // `@room` messages (partial index), deduplicated by the UNION.
-                    let sql = format!(
-                        "SELECT {ROOM_COLS}, m.role, m.read_seq, \
-                           (SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq \
-                              AND x.sender_id <> m.user_id AND x.deleted_at IS NULL LIMIT ?2)), \
-                           (SELECT count(*) FROM ( \
-                              SELECT mm.message_id FROM message_mentions mm JOIN messages x ON x.id = mm.message_id \
-                               WHERE mm.user_id = m.user_id AND mm.room_id = r.id AND mm.seq > m.read_seq \
-                                 AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
-                              UNION \
-                              SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.mentions_room <> 0 \
-                                 AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
-                              LIMIT ?2)), \
-                           (SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.deleted_at IS NULL \
-                              ORDER BY x.seq DESC LIMIT 1), \
-                           CASE WHEN r.kind = 'dm' THEN (SELECT o.user_id FROM room_members o \
-                              WHERE o.room_id = r.id AND o.user_id <> m.user_id LIMIT 1) END \
-                         FROM room_members m JOIN rooms r ON r.id = m.room_id \
-                         WHERE m.user_id = ?1 AND r.deleted_at IS NULL \
-                         ORDER BY r.last_activity_at DESC, r.id DESC"
-                    );
-                    struct Row {
-                        summary: RoomSummary,
-                        last: Option<MessageId>,
-                    }
-                    let mut st = c.prepare_cached(&sql).map_err(map_err)?;
-                    let rows: Vec<Row> = st
-                        .query_map(params![user.0, UNREAD_CAP], |r| {
-                            let role: String = r.get(ROOM_NCOLS)?;
-                            Ok(Row {
-                                summary: RoomSummary {
-                                    room: rows::room(r)?,
-                                    my_role: Role::parse(&role).unwrap_or(Role::Member),
-                                    read_seq: r.get(ROOM_NCOLS + 1)?,
-                                    unread: r.get(ROOM_NCOLS + 2)?,
-                                    mentions: r.get(ROOM_NCOLS + 3)?,
-                                    last_message: None,
-                                    dm_peer: r.get::<_, Option<Uuid>>(ROOM_NCOLS + 5)?.map(UserId),
-                                },
-                                last: r.get::<_, Option<Uuid>>(ROOM_NCOLS + 4)?.map(MessageId),
-                            })
+                // Unread and mention counts stop at UNREAD_CAP: the LIMIT inside each count
+                // bounds the work. Mentions go through indexes only: the user's
+                // `message_mentions` rows, and the room's `@room` messages (partial index),
+                // deduplicated by the UNION.
+                let sql = format!(
+                    "SELECT {ROOM_COLS}, m.role, m.read_seq, \
+                       (SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq \
+                          AND x.sender_id <> m.user_id AND x.deleted_at IS NULL LIMIT ?2)), \
+                       (SELECT count(*) FROM ( \
+                          SELECT mm.message_id FROM message_mentions mm JOIN messages x ON x.id = mm.message_id \
+                           WHERE mm.user_id = m.user_id AND mm.room_id = r.id AND mm.seq > m.read_seq \
+                             AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
+                          UNION \
+                          SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.mentions_room <> 0 \
+                             AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
+                          LIMIT ?2)), \
+                       (SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.deleted_at IS NULL \
+                          ORDER BY x.seq DESC LIMIT 1), \
+                       CASE WHEN r.kind = 'dm' THEN (SELECT o.user_id FROM room_members o \
+                          WHERE o.room_id = r.id AND o.user_id <> m.user_id LIMIT 1) END \
+                     FROM room_members m JOIN rooms r ON r.id = m.room_id \
+                     WHERE m.user_id = ?1 AND r.deleted_at IS NULL \
+                     ORDER BY r.last_activity_at DESC, r.id DESC"
+                );
+                struct Row {
+                    summary: RoomSummary,
+                    last: Option<MessageId>,
+                }
+                let mut st = c.prepare_cached(&sql).map_err(map_err)?;
+                let rows: Vec<Row> = st
+                    .query_map(params![user.0, UNREAD_CAP], |r| {
+                        let role: String = r.get(ROOM_NCOLS)?;
+                        Ok(Row {
+                            summary: RoomSummary {
+                                room: rows::room(r)?,
+                                my_role: Role::parse(&role).unwrap_or(Role::Member),
+                                read_seq: r.get(ROOM_NCOLS + 1)?,
+                                unread: r.get(ROOM_NCOLS + 2)?,
+                                mentions: r.get(ROOM_NCOLS + 3)?,
+                                last_message: None,
+                                dm_peer: r.get::<_, Option<Uuid>>(ROOM_NCOLS + 5)?.map(UserId),
+                            },
+                            last: r.get::<_, Option<Uuid>>(ROOM_NCOLS + 4)?.map(MessageId),
                         })
-                        .and_then(|rows| rows.collect())
-                        .map_err(map_err)?;
-                    let ids: Vec<MessageId> = rows.iter().filter_map(|r| r.last).collect();
-                    let mut last: HashMap<MessageId, _> = if ids.is_empty() {
-                        HashMap::new()
-                    } else {
-                        load::messages_by_ids(c, &ids)?
-                            .into_iter()
-                            .map(|m| (m.id, m))
-                            .collect()
-                    };
-                    Ok(rows
+                    })
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)?;
+                let ids: Vec<MessageId> = rows.iter().filter_map(|r| r.last).collect();
+                let mut last: HashMap<MessageId, _> = if ids.is_empty() {
+                    HashMap::new()
+                } else {
+                    load::messages_by_ids(c, &ids)?
                         .into_iter()
-                        .map(|mut r| {
-                            r.summary.last_message = r.last.and_then(|id| last.remove(&id));
-                            r.summary
-                        })
-                        .collect())
+                        .map(|m| (m.id, m))
+                        .collect()
+                };
+                Ok(rows
+                    .into_iter()
+                    .map(|mut r| {
+                        r.summary.last_message = r.last.and_then(|id| last.remove(&id));
+                        r.summary
+                    })
+                    .collect())
             })
             .await
     }
@@ -409,8 +411,8 @@ impl Rooms for SqliteStore {
                 let mut st = c
                     .prepare_cached(&format!(
                         "SELECT {MEMBER_COLS} FROM room_members m JOIN rooms r ON r.id = m.room_id \
-                             WHERE m.room_id = ?1 AND r.deleted_at IS NULL \
-                             ORDER BY m.role = 'owner' DESC, m.joined_at, m.user_id"
+                         WHERE m.room_id = ?1 AND r.deleted_at IS NULL \
+                         ORDER BY m.role = 'owner' DESC, m.joined_at, m.user_id"
                     ))
                     .map_err(map_err)?;
                 st.query_map([room.0], rows::member)
@@ -495,18 +497,19 @@ impl Rooms for SqliteStore {
     ) -> StoreResult<RoomEvent> {
         self.threads
             .write(move |c| {
-                    // Recorded first: a missing or deleted room fails here, before anything changes.
-                    let ev = record(c, room, EventKind::MemberBanned, actor, now, |e| {
-                        e.user_id = Some(user)
-                    })?;
-                    drop_membership(c, room, user)?;
-                    c.prepare_cached(
-                        "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES (?1, ?2, ?3, ?4) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .and_then(|mut st| st.execute(params![room.0, user.0, actor.0, ts(now)]))
-                    .map_err(map_err)?;
-                    Ok(ev)
+                // Recorded first: a missing or deleted room fails here, before anything
+                // changes.
+                let ev = record(c, room, EventKind::MemberBanned, actor, now, |e| {
+                    e.user_id = Some(user)
+                })?;
+                drop_membership(c, room, user)?;
+                c.prepare_cached(
+                    "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .and_then(|mut st| st.execute(params![room.0, user.0, actor.0, ts(now)]))
+                .map_err(map_err)?;
+                Ok(ev)
             })
             .await
     }
@@ -530,14 +533,14 @@ impl Rooms for SqliteStore {
     async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>> {
         self.threads
             .read(move |c| {
-                    let mut st = c
-                        .prepare_cached(
-                            "SELECT user_id FROM room_bans WHERE room_id = ?1 ORDER BY created_at, user_id",
-                        )
-                        .map_err(map_err)?;
-                    st.query_map([room.0], |r| Ok(UserId(r.get(0)?)))
-                        .and_then(|rows| rows.collect())
-                        .map_err(map_err)
+                let mut st = c
+                    .prepare_cached(
+                        "SELECT user_id FROM room_bans WHERE room_id = ?1 ORDER BY created_at, user_id",
+                    )
+                    .map_err(map_err)?;
+                st.query_map([room.0], |r| Ok(UserId(r.get(0)?)))
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
             })
             .await
     }
