@@ -21,7 +21,10 @@ fn openapi_snapshot_matches_the_committed_document() {
             .lines()
             .zip(current.lines())
             .position(|(a, b)| a != b)
-            .map_or(committed.lines().count().min(current.lines().count()), |i| i)
+            .map_or(
+                committed.lines().count().min(current.lines().count()),
+                |i| i,
+            )
             + 1;
         panic!(
             "docs/openapi.json is out of date (first difference at line {line}); \
