@@ -95,6 +95,19 @@ impl EventKind {
                 | EventKind::MessageUnpinned
         )
     }
+
+    /// Whether events of this kind carry the message's current state (`RoomEvent::message`):
+    /// reactions name their message but do not carry it.
+    pub fn carries_message(self) -> bool {
+        matches!(
+            self,
+            EventKind::MessageCreated
+                | EventKind::MessageEdited
+                | EventKind::MessageDeleted
+                | EventKind::MessagePinned
+                | EventKind::MessageUnpinned
+        )
+    }
 }
 
 /// One change in a room's history.

@@ -1,3 +1,4 @@
+// Over 600 lines: about 190 are tests; the upload rules, the record and its ports are one topic.
 //! Media: what may be uploaded, how big, under which name; the media record; and the ports
 //! the server's adapters implement ([`MediaStore`] for the bytes, [`Scanner`] for viruses).
 //!

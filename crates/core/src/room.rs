@@ -3,7 +3,7 @@
 //! Permissions are pure functions of (room, caller's role, action): the HTTP and gateway layers
 //! ask [`can`] and [`can_manage`] before every operation, so the rules live in one place.
 
-use crate::error::ValidationError;
+use crate::error::{StoreError, ValidationError};
 use crate::ids::{RoomId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -253,6 +253,15 @@ pub fn can_set_role(actor: Role, target_current: Role, to: Role) -> bool {
     to != Role::Owner && can_manage(actor, target_current) && to < actor
 }
 
+/// Refuses an ownership transfer to the current owner: the demotion that follows the promotion
+/// would leave the room without an owner. Both stores check it inside `transfer_ownership`.
+pub fn check_ownership_transfer(from: UserId, to: UserId) -> Result<(), StoreError> {
+    if from == to {
+        return Err(StoreError::Conflict("owner"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,6 +337,16 @@ mod tests {
         assert!(parse_room_name(&"x".repeat(101)).is_err());
         assert_eq!(parse_topic("  ").unwrap(), None);
         assert!(parse_topic("a\u{0000}b").is_err());
+    }
+
+    #[test]
+    fn ownership_is_not_transferred_to_oneself() {
+        let (owner, heir) = (UserId::new(), UserId::new());
+        assert!(check_ownership_transfer(owner, heir).is_ok());
+        assert!(matches!(
+            check_ownership_transfer(owner, owner),
+            Err(StoreError::Conflict("owner"))
+        ));
     }
 
     #[test]

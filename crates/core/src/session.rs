@@ -74,6 +74,13 @@ impl Default for RefreshPolicy {
     }
 }
 
+/// Sessions unused since before this are no longer listed by
+/// [`crate::store::Accounts::list_sessions`]. The listing is not given the idle policy, so the
+/// default one is assumed: a session idle that long could not be refreshed anyway.
+pub fn listing_idle_cutoff(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - RefreshPolicy::default().idle
+}
+
 /// What a presented refresh token gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefreshDecision {

@@ -1,127 +1,132 @@
 //! Opt-in AI: the per-room switch, per-user preferences, the translation cache.
 
+use crate::PgStore;
 use crate::errors::MapErr;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use justus_core::ai::AiPrefs;
+use justus_core::store::Ai;
 use justus_core::{MessageId, RoomId, StoreError, StoreResult, UserId};
-use sqlx::PgPool;
 
-pub(crate) async fn room_ai_enabled(pool: &PgPool, room: RoomId) -> StoreResult<bool> {
-    let on: Option<bool> = sqlx::query_scalar(
-        "SELECT a.enabled FROM room_ai a JOIN rooms r ON r.id = a.room_id \
-         WHERE a.room_id = $1 AND r.deleted_at IS NULL",
-    )
-    .bind(room.as_uuid())
-    .fetch_optional(pool)
-    .await
-    .store()?;
-    Ok(on.unwrap_or(false))
-}
-
-pub(crate) async fn set_room_ai_enabled(
-    pool: &PgPool,
-    room: RoomId,
-    enabled: bool,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    // One statement: the room must be live at the moment of the write.
-    let done = sqlx::query(
-        "INSERT INTO room_ai (room_id, enabled, updated_by, updated_at) \
-         SELECT id, $2, $3, $4 FROM rooms WHERE id = $1 AND deleted_at IS NULL \
-         ON CONFLICT (room_id) DO UPDATE SET enabled = EXCLUDED.enabled, \
-         updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at",
-    )
-    .bind(room.as_uuid())
-    .bind(enabled)
-    .bind(actor.as_uuid())
-    .bind(now)
-    .execute(pool)
-    .await
-    .store()?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+#[async_trait]
+impl Ai for PgStore {
+    async fn room_ai_enabled(&self, room: RoomId) -> StoreResult<bool> {
+        let on: Option<bool> = sqlx::query_scalar(
+            "SELECT a.enabled FROM room_ai a JOIN rooms r ON r.id = a.room_id \
+             WHERE a.room_id = $1 AND r.deleted_at IS NULL",
+        )
+        .bind(room.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .store()?;
+        Ok(on.unwrap_or(false))
     }
-    Ok(())
-}
 
-pub(crate) async fn ai_prefs(pool: &PgPool, user: UserId) -> StoreResult<AiPrefs> {
-    let row: Option<(Option<String>, bool)> = sqlx::query_as(
-        "SELECT preferred_language, auto_translate FROM user_ai_prefs WHERE user_id = $1",
-    )
-    .bind(user.as_uuid())
-    .fetch_optional(pool)
-    .await
-    .store()?;
-    Ok(row
-        .map(|(preferred_language, auto_translate)| AiPrefs {
-            preferred_language,
-            auto_translate,
-        })
-        .unwrap_or_default())
-}
-
-pub(crate) async fn set_ai_prefs(
-    pool: &PgPool,
-    user: UserId,
-    prefs: &AiPrefs,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let done = sqlx::query(
-        "INSERT INTO user_ai_prefs (user_id, preferred_language, auto_translate, updated_at) \
-         SELECT id, $2, $3, $4 FROM users WHERE id = $1 \
-         ON CONFLICT (user_id) DO UPDATE SET preferred_language = EXCLUDED.preferred_language, \
-         auto_translate = EXCLUDED.auto_translate, updated_at = EXCLUDED.updated_at",
-    )
-    .bind(user.as_uuid())
-    .bind(prefs.preferred_language.as_deref())
-    .bind(prefs.auto_translate)
-    .bind(now)
-    .execute(pool)
-    .await
-    .store()?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+    async fn set_room_ai_enabled(
+        &self,
+        room: RoomId,
+        enabled: bool,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        // One statement: the room must be live at the moment of the write.
+        let done = sqlx::query(
+            "INSERT INTO room_ai (room_id, enabled, updated_by, updated_at) \
+             SELECT id, $2, $3, $4 FROM rooms WHERE id = $1 AND deleted_at IS NULL \
+             ON CONFLICT (room_id) DO UPDATE SET enabled = EXCLUDED.enabled, \
+             updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at",
+        )
+        .bind(room.as_uuid())
+        .bind(enabled)
+        .bind(actor.as_uuid())
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .store()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-pub(crate) async fn translation(
-    pool: &PgPool,
-    message: MessageId,
-    version: i64,
-    lang: &str,
-) -> StoreResult<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT body FROM ai_translations WHERE message_id = $1 AND version = $2 AND lang = $3",
-    )
-    .bind(message.as_uuid())
-    .bind(version)
-    .bind(lang)
-    .fetch_optional(pool)
-    .await
-    .store()
-}
+    async fn ai_prefs(&self, user: UserId) -> StoreResult<AiPrefs> {
+        let row: Option<(Option<String>, bool)> = sqlx::query_as(
+            "SELECT preferred_language, auto_translate FROM user_ai_prefs WHERE user_id = $1",
+        )
+        .bind(user.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .store()?;
+        Ok(row
+            .map(|(preferred_language, auto_translate)| AiPrefs {
+                preferred_language,
+                auto_translate,
+            })
+            .unwrap_or_default())
+    }
 
-pub(crate) async fn put_translation(
-    pool: &PgPool,
-    message: MessageId,
-    version: i64,
-    lang: &str,
-    text: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO ai_translations (message_id, version, lang, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-    )
-    .bind(message.as_uuid())
-    .bind(version)
-    .bind(lang)
-    .bind(text)
-    .bind(now)
-    .execute(pool)
-    .await
-    .store()?;
-    Ok(())
+    async fn set_ai_prefs(
+        &self,
+        user: UserId,
+        prefs: &AiPrefs,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "INSERT INTO user_ai_prefs (user_id, preferred_language, auto_translate, updated_at) \
+             SELECT id, $2, $3, $4 FROM users WHERE id = $1 \
+             ON CONFLICT (user_id) DO UPDATE SET preferred_language = EXCLUDED.preferred_language, \
+             auto_translate = EXCLUDED.auto_translate, updated_at = EXCLUDED.updated_at",
+        )
+        .bind(user.as_uuid())
+        .bind(prefs.preferred_language.as_deref())
+        .bind(prefs.auto_translate)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .store()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn translation(
+        &self,
+        message: MessageId,
+        version: i64,
+        lang: &str,
+    ) -> StoreResult<Option<String>> {
+        sqlx::query_scalar(
+            "SELECT body FROM ai_translations WHERE message_id = $1 AND version = $2 AND lang = $3",
+        )
+        .bind(message.as_uuid())
+        .bind(version)
+        .bind(lang)
+        .fetch_optional(&self.pool)
+        .await
+        .store()
+    }
+
+    async fn put_translation(
+        &self,
+        message: MessageId,
+        version: i64,
+        lang: &str,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO ai_translations (message_id, version, lang, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(message.as_uuid())
+        .bind(version)
+        .bind(lang)
+        .bind(text)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .store()?;
+        Ok(())
+    }
 }

@@ -1,11 +1,15 @@
-//! What every conversation write and read shares: seq allocation, event records, and loading
-//! messages with their reactions and mentions in batches (never one query per message).
+//! Room history. First what every conversation write and read shares: seq allocation, event
+//! records, and loading messages with their reactions and mentions in batches (never one query
+//! per message); then reading history back: the event feed, read markers, full-text search.
 
+use crate::PgStore;
 use crate::errors::MapErr;
 use crate::rows::{EventRow, MessageRow, ReactionRow};
+use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use justus_core::event::{EventKind, RoomEvent};
+use justus_core::event::{EventKind, EventPage, RoomEvent};
 use justus_core::message::{Message, Reaction};
+use justus_core::store::{HIGHLIGHT_END, HIGHLIGHT_START, History, SearchHit};
 use justus_core::{MessageId, RoomId, StoreError, StoreResult, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
 use std::collections::HashMap;
@@ -241,18 +245,6 @@ pub(crate) async fn load_messages_by_id(
         .collect())
 }
 
-/// Whether events of this kind carry the message's current state.
-fn carries_message(kind: EventKind) -> bool {
-    matches!(
-        kind,
-        EventKind::MessageCreated
-            | EventKind::MessageEdited
-            | EventKind::MessageDeleted
-            | EventKind::MessagePinned
-            | EventKind::MessageUnpinned
-    )
-}
-
 /// Turns stored events into domain events, attaching the current state of the messages of
 /// message events (loaded in one batch).
 pub(crate) async fn events_from_rows(
@@ -265,18 +257,234 @@ pub(crate) async fn events_from_rows(
         .collect::<StoreResult<Vec<_>>>()?;
     let mut ids: Vec<Uuid> = events
         .iter()
-        .filter(|e| carries_message(e.kind))
+        .filter(|e| e.kind.carries_message())
         .filter_map(|e| e.message_id.map(|m| m.as_uuid()))
         .collect();
     ids.sort_unstable();
     ids.dedup();
     let messages = load_messages_by_id(conn, &ids).await?;
     for ev in &mut events {
-        if carries_message(ev.kind) {
+        if ev.kind.carries_message() {
             ev.message = ev
                 .message_id
                 .and_then(|m| messages.get(&m.as_uuid()).cloned());
         }
     }
     Ok(events)
+}
+
+// --- reading history back -----------------------------------------------------------------------
+
+#[async_trait]
+impl History for PgStore {
+    async fn events(&self, room: RoomId, after: i64, limit: u32) -> StoreResult<EventPage> {
+        let mut conn = self.pool.acquire().await.store()?;
+        let mut rows: Vec<EventRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM room_events e WHERE e.room_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3"
+        ))
+        .bind(room.as_uuid())
+        .bind(after)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&mut *conn)
+        .await
+        .store()?;
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        Ok(EventPage {
+            events: events_from_rows(&mut conn, rows).await?,
+            has_more,
+        })
+    }
+
+    async fn mark_read(&self, room: RoomId, user: UserId, seq: i64) -> StoreResult<i64> {
+        // Reads `last_seq` without locking the room: writers are never blocked by readers.
+        let marker: Option<i64> = sqlx::query_scalar(
+            "UPDATE room_members AS m SET read_seq = GREATEST(m.read_seq, LEAST($3, r.last_seq)) \
+             FROM rooms r WHERE r.id = m.room_id AND m.room_id = $1 AND m.user_id = $2 \
+             AND r.deleted_at IS NULL RETURNING m.read_seq",
+        )
+        .bind(room.as_uuid())
+        .bind(user.as_uuid())
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await
+        .store()?;
+        marker.ok_or(StoreError::NotFound)
+    }
+
+    async fn search(
+        &self,
+        user: UserId,
+        query: &str,
+        room: Option<RoomId>,
+        limit: u32,
+    ) -> StoreResult<Vec<SearchHit>> {
+        if query.trim().is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let options = format!(
+            "StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords=30, MinWords=10"
+        );
+        let parsed = SearchQuery::parse(query);
+        let mut conn = self.pool.acquire().await.store()?;
+        // Rank and limit first; headlines (the costly part) only for the hits returned.
+        let rows: Result<Vec<HitRow>, sqlx::Error> = sqlx::query_as(concat!(
+            "SELECT ",
+            message_columns!(),
+            ", ts_headline('simple', msg.body, hits.q, $5) AS snippet, hits.rank ",
+            "FROM (SELECT x.id, q.q, ts_rank(x.search, q.q)::float8 AS rank, x.created_at ",
+            "FROM (SELECT CASE WHEN $6::text IS NULL THEN websearch_to_tsquery('simple', $2) ",
+            "WHEN $7 THEN websearch_to_tsquery('simple', $2) || to_tsquery('simple', $6 || ':*') ",
+            "ELSE websearch_to_tsquery('simple', $2) && to_tsquery('simple', $6 || ':*') END AS q) AS q ",
+            "JOIN messages x ON x.search @@ q.q ",
+            "JOIN room_members m ON m.room_id = x.room_id AND m.user_id = $1 ",
+            "JOIN rooms r ON r.id = x.room_id AND r.deleted_at IS NULL ",
+            "WHERE x.deleted_at IS NULL AND ($3::uuid IS NULL OR x.room_id = $3) ",
+            "ORDER BY rank DESC, x.created_at DESC, x.id DESC LIMIT $4) AS hits ",
+            "JOIN messages msg ON msg.id = hits.id ",
+            "ORDER BY hits.rank DESC, hits.created_at DESC, hits.id DESC"
+        ))
+        .bind(user.as_uuid())
+        .bind(parsed.websearch)
+        .bind(room.map(|r| r.as_uuid()))
+        .bind(i64::from(limit))
+        .bind(options)
+        .bind(parsed.prefix)
+        .bind(parsed.or_prefix)
+        .fetch_all(&mut *conn)
+        .await;
+        let rows = match rows {
+            Ok(rows) => rows,
+            // A query PostgreSQL refuses (e.g. a NUL byte) matches nothing; it is not our error.
+            Err(sqlx::Error::Database(e)) => {
+                tracing::debug!(error = %e, "search query rejected by PostgreSQL");
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(crate::errors::map(e)),
+        };
+        let mut snippets = Vec::with_capacity(rows.len());
+        let mut messages = Vec::with_capacity(rows.len());
+        for r in rows {
+            snippets.push((r.snippet, r.rank));
+            messages.push(r.message);
+        }
+        let messages = fill(&mut conn, messages).await?;
+        Ok(messages
+            .into_iter()
+            .zip(snippets)
+            .map(|(message, (snippet, rank))| SearchHit {
+                message,
+                snippet,
+                rank,
+            })
+            .collect())
+    }
+}
+
+/// A search query as PostgreSQL is asked it: `websearch_to_tsquery('simple', websearch)` (which
+/// never fails on user input: quotes, `or` and `-` are its syntax, anything else is text), and,
+/// for search-as-you-type like the SQLite store, the query's last word also matched as a prefix
+/// (`to_tsquery('simple', prefix || ':*')`), AND-ed, or OR-ed after a trailing `or`.
+#[derive(Debug, PartialEq, Eq)]
+struct SearchQuery<'a> {
+    websearch: &'a str,
+    /// A run of Unicode alphanumerics only, so it cannot be tsquery syntax.
+    prefix: Option<&'a str>,
+    or_prefix: bool,
+}
+
+impl<'a> SearchQuery<'a> {
+    fn parse(query: &'a str) -> Self {
+        let whole = SearchQuery {
+            websearch: query,
+            prefix: None,
+            or_prefix: false,
+        };
+        let q = query.trim_end();
+        let start = q
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric())
+            .last()
+            .map(|(i, _)| i);
+        let Some(start) = start else {
+            return whole;
+        };
+        let (rest, last) = q.split_at(start);
+        // Inside an unclosed quote the word belongs to a phrase; after a token-initial '-' it is
+        // excluded: websearch_to_tsquery's meaning stands.
+        let in_phrase = rest.matches('"').count() % 2 == 1;
+        let negated = rest
+            .strip_suffix('-')
+            .is_some_and(|before| before.chars().next_back().is_none_or(char::is_whitespace));
+        if in_phrase || negated {
+            return whole;
+        }
+        let trimmed = rest.trim_end();
+        if trimmed.len() < rest.len() {
+            let lower = trimmed.to_ascii_lowercase();
+            if let Some(before) = lower.strip_suffix("or")
+                && before.chars().next_back().is_none_or(char::is_whitespace)
+            {
+                return SearchQuery {
+                    websearch: &trimmed[..before.len()],
+                    prefix: Some(last),
+                    or_prefix: true,
+                };
+            }
+        }
+        SearchQuery {
+            websearch: rest,
+            prefix: Some(last),
+            or_prefix: false,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct HitRow {
+    #[sqlx(flatten)]
+    message: MessageRow,
+    snippet: String,
+    rank: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SearchQuery;
+
+    fn parse(q: &str) -> (&str, Option<&str>, bool) {
+        let p = SearchQuery::parse(q);
+        (p.websearch, p.prefix, p.or_prefix)
+    }
+
+    #[test]
+    fn last_word_is_a_prefix() {
+        assert_eq!(parse("wonder"), ("", Some("wonder"), false));
+        assert_eq!(parse("weather tomor  "), ("weather ", Some("tomor"), false));
+        assert_eq!(parse("well-kno"), ("well-", Some("kno"), false));
+        assert_eq!(parse("été"), ("", Some("été"), false));
+        assert_eq!(parse("apple or ban"), ("apple ", Some("ban"), true));
+        assert_eq!(parse("apple OR ban"), ("apple ", Some("ban"), true));
+        assert_eq!(parse("or ban"), ("", Some("ban"), true));
+        assert_eq!(parse("color ban"), ("color ", Some("ban"), false));
+    }
+
+    #[test]
+    fn syntax_is_left_to_websearch() {
+        for q in [
+            "\"banana\"",
+            "\"lazy do",
+            "fox -cat",
+            "-cat",
+            "🎉",
+            "",
+            "  ",
+            "fox!",
+        ] {
+            assert_eq!(parse(q), (q, None, false), "{q:?}");
+        }
+    }
 }

@@ -1,11 +1,20 @@
-//! Media records, message attachments and the visibility rule for uploads.
+//! Media records, message attachments, the visibility rule for uploads, and avatars (a
+//! reference to a media record).
 
+use crate::PgStore;
 use crate::errors::MapErr;
+use crate::history::{abort, event, record};
+use crate::rows::{RoomRow, UserRow};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use justus_core::event::{EventKind, RoomChanges, RoomEvent};
 use justus_core::media::{Attachment, Media, MediaKind};
 use justus_core::message::NewMessage;
-use justus_core::{MediaId, StoreError, StoreResult, UserId};
-use sqlx::{PgConnection, PgPool};
+use justus_core::room::Room;
+use justus_core::store::MediaRecords;
+use justus_core::user::User;
+use justus_core::{MediaId, RoomId, StoreError, StoreResult, UserId};
+use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -49,130 +58,7 @@ impl From<MediaRow> for Media {
     }
 }
 
-pub(crate) async fn create(pool: &PgPool, m: &Media) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
-         blurhash, has_thumbs, created_at, attached_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(m.id.as_uuid())
-    .bind(m.owner_id.as_uuid())
-    .bind(m.kind.as_str())
-    .bind(&m.mime)
-    .bind(m.size)
-    .bind(&m.name)
-    .bind(m.width)
-    .bind(m.height)
-    .bind(m.duration_ms)
-    .bind(&m.blurhash)
-    .bind(m.has_thumbs)
-    .bind(m.created_at)
-    .bind(m.attached_at)
-    .execute(pool)
-    .await
-    .store()?;
-    Ok(())
-}
-
-/// The owner's row is locked first, so the owner's quota-checked inserts run one at a time;
-/// under READ COMMITTED the sum, a statement after the lock, then sees every upload committed
-/// before it. (`FOR NO KEY UPDATE` leaves the row's key shares to others: their inserts that
-/// refer to the user are not blocked.)
-pub(crate) async fn create_within_quota(pool: &PgPool, m: &Media, quota: i64) -> StoreResult<()> {
-    let mut tx = pool.begin().await.store()?;
-    let owner: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
-            .bind(m.owner_id.as_uuid())
-            .fetch_optional(&mut *tx)
-            .await
-            .store()?;
-    if owner.is_none() {
-        return Err(StoreError::NotFound);
-    }
-    let inserted = sqlx::query(
-        "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
-         blurhash, has_thumbs, created_at, attached_at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
-         WHERE (SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = $2) + $5 <= $14",
-    )
-    .bind(m.id.as_uuid())
-    .bind(m.owner_id.as_uuid())
-    .bind(m.kind.as_str())
-    .bind(&m.mime)
-    .bind(m.size)
-    .bind(&m.name)
-    .bind(m.width)
-    .bind(m.height)
-    .bind(m.duration_ms)
-    .bind(&m.blurhash)
-    .bind(m.has_thumbs)
-    .bind(m.created_at)
-    .bind(m.attached_at)
-    .bind(quota)
-    .execute(&mut *tx)
-    .await
-    .store()?
-    .rows_affected();
-    if inserted == 0 {
-        return Err(StoreError::Conflict("media_quota"));
-    }
-    tx.commit().await.store()?;
-    Ok(())
-}
-
-pub(crate) async fn by_id(pool: &PgPool, id: MediaId) -> StoreResult<Media> {
-    let row: Option<MediaRow> = sqlx::query_as(&format!(
-        "SELECT {MEDIA_COLS} FROM media md WHERE md.id = $1"
-    ))
-    .bind(id.as_uuid())
-    .fetch_optional(pool)
-    .await
-    .store()?;
-    row.map(Media::from).ok_or(StoreError::NotFound)
-}
-
-pub(crate) async fn owned_by(
-    pool: &PgPool,
-    owner: UserId,
-    ids: &[MediaId],
-) -> StoreResult<Vec<Media>> {
-    let ids: Vec<Uuid> = ids.iter().map(|m| m.as_uuid()).collect();
-    let rows: Vec<MediaRow> = sqlx::query_as(&format!(
-        "SELECT {MEDIA_COLS} FROM media md WHERE md.owner_id = $1 AND md.id = ANY($2)"
-    ))
-    .bind(owner.as_uuid())
-    .bind(&ids)
-    .fetch_all(pool)
-    .await
-    .store()?;
-    Ok(rows.into_iter().map(Media::from).collect())
-}
-
-pub(crate) async fn usage(pool: &PgPool, owner: UserId) -> StoreResult<i64> {
-    sqlx::query_scalar("SELECT COALESCE(SUM(size), 0)::bigint FROM media WHERE owner_id = $1")
-        .bind(owner.as_uuid())
-        .fetch_one(pool)
-        .await
-        .store()
-}
-
-pub(crate) async fn visible_to(pool: &PgPool, id: MediaId, user: UserId) -> StoreResult<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM media WHERE id = $1 AND owner_id = $2) \
-         OR EXISTS (SELECT 1 FROM message_attachments a \
-             JOIN room_members rm ON rm.room_id = a.room_id AND rm.user_id = $2 \
-             JOIN rooms r ON r.id = a.room_id AND r.deleted_at IS NULL \
-             JOIN messages m ON m.id = a.message_id AND m.deleted_at IS NULL \
-             WHERE a.media_id = $1)",
-    )
-    .bind(id.as_uuid())
-    .bind(user.as_uuid())
-    .fetch_one(pool)
-    .await
-    .store()
-}
-
-pub(crate) async fn mark_attached(
+async fn mark_attached(
     conn: &mut PgConnection,
     id: MediaId,
     now: DateTime<Utc>,
@@ -188,33 +74,6 @@ pub(crate) async fn mark_attached(
         return Err(StoreError::NotFound);
     }
     Ok(())
-}
-
-pub(crate) async fn unattached(
-    pool: &PgPool,
-    cutoff: DateTime<Utc>,
-    limit: u32,
-) -> StoreResult<Vec<Media>> {
-    let rows: Vec<MediaRow> = sqlx::query_as(&format!(
-        "SELECT {MEDIA_COLS} FROM media md WHERE md.attached_at IS NULL AND md.created_at < $1 \
-         ORDER BY md.created_at LIMIT $2"
-    ))
-    .bind(cutoff)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await
-    .store()?;
-    Ok(rows.into_iter().map(Media::from).collect())
-}
-
-pub(crate) async fn delete_unattached(pool: &PgPool, id: MediaId) -> StoreResult<bool> {
-    // Attachment rows exist only with attached_at set (same transaction): checking it suffices.
-    let done = sqlx::query("DELETE FROM media WHERE id = $1 AND attached_at IS NULL")
-        .bind(id.as_uuid())
-        .execute(pool)
-        .await
-        .store()?;
-    Ok(done.rows_affected() == 1)
 }
 
 /// Links a new message's attachments and marks them used (inside `send_message`'s transaction).
@@ -270,4 +129,209 @@ pub(crate) async fn attachments_of(
             .push(Media::from(r.media).attachment());
     }
     Ok(out)
+}
+
+#[async_trait]
+impl MediaRecords for PgStore {
+    async fn create_media(&self, m: &Media) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
+             blurhash, has_thumbs, created_at, attached_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(m.id.as_uuid())
+        .bind(m.owner_id.as_uuid())
+        .bind(m.kind.as_str())
+        .bind(&m.mime)
+        .bind(m.size)
+        .bind(&m.name)
+        .bind(m.width)
+        .bind(m.height)
+        .bind(m.duration_ms)
+        .bind(&m.blurhash)
+        .bind(m.has_thumbs)
+        .bind(m.created_at)
+        .bind(m.attached_at)
+        .execute(&self.pool)
+        .await
+        .store()?;
+        Ok(())
+    }
+
+    /// The owner's row is locked first, so the owner's quota-checked inserts run one at a time;
+    /// under READ COMMITTED the sum, a statement after the lock, then sees every upload committed
+    /// before it. (`FOR NO KEY UPDATE` leaves the row's key shares to others: their inserts that
+    /// refer to the user are not blocked.)
+    async fn create_media_within_quota(&self, m: &Media, quota: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.store()?;
+        let owner: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(m.owner_id.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .store()?;
+        if owner.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
+             blurhash, has_thumbs, created_at, attached_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
+             WHERE (SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = $2) + $5 <= $14",
+        )
+        .bind(m.id.as_uuid())
+        .bind(m.owner_id.as_uuid())
+        .bind(m.kind.as_str())
+        .bind(&m.mime)
+        .bind(m.size)
+        .bind(&m.name)
+        .bind(m.width)
+        .bind(m.height)
+        .bind(m.duration_ms)
+        .bind(&m.blurhash)
+        .bind(m.has_thumbs)
+        .bind(m.created_at)
+        .bind(m.attached_at)
+        .bind(quota)
+        .execute(&mut *tx)
+        .await
+        .store()?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(StoreError::Conflict("media_quota"));
+        }
+        tx.commit().await.store()?;
+        Ok(())
+    }
+
+    async fn media(&self, id: MediaId) -> StoreResult<Media> {
+        let row: Option<MediaRow> = sqlx::query_as(&format!(
+            "SELECT {MEDIA_COLS} FROM media md WHERE md.id = $1"
+        ))
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .store()?;
+        row.map(Media::from).ok_or(StoreError::NotFound)
+    }
+
+    async fn media_owned_by(&self, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>> {
+        let ids: Vec<Uuid> = ids.iter().map(|m| m.as_uuid()).collect();
+        let rows: Vec<MediaRow> = sqlx::query_as(&format!(
+            "SELECT {MEDIA_COLS} FROM media md WHERE md.owner_id = $1 AND md.id = ANY($2)"
+        ))
+        .bind(owner.as_uuid())
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(rows.into_iter().map(Media::from).collect())
+    }
+
+    async fn media_usage(&self, owner: UserId) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COALESCE(SUM(size), 0)::bigint FROM media WHERE owner_id = $1")
+            .bind(owner.as_uuid())
+            .fetch_one(&self.pool)
+            .await
+            .store()
+    }
+
+    async fn media_visible_to(&self, id: MediaId, user: UserId) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM media WHERE id = $1 AND owner_id = $2) \
+             OR EXISTS (SELECT 1 FROM message_attachments a \
+                 JOIN room_members rm ON rm.room_id = a.room_id AND rm.user_id = $2 \
+                 JOIN rooms r ON r.id = a.room_id AND r.deleted_at IS NULL \
+                 JOIN messages m ON m.id = a.message_id AND m.deleted_at IS NULL \
+                 WHERE a.media_id = $1)",
+        )
+        .bind(id.as_uuid())
+        .bind(user.as_uuid())
+        .fetch_one(&self.pool)
+        .await
+        .store()
+    }
+
+    async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await.store()?;
+        mark_attached(&mut conn, id, now).await
+    }
+
+    async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>> {
+        let rows: Vec<MediaRow> = sqlx::query_as(&format!(
+            "SELECT {MEDIA_COLS} FROM media md WHERE md.attached_at IS NULL AND md.created_at < $1 \
+             ORDER BY md.created_at LIMIT $2"
+        ))
+        .bind(cutoff)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(rows.into_iter().map(Media::from).collect())
+    }
+
+    async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool> {
+        // Attachment rows exist only with attached_at set (same transaction): checking it suffices.
+        let done = sqlx::query("DELETE FROM media WHERE id = $1 AND attached_at IS NULL")
+            .bind(id.as_uuid())
+            .execute(&self.pool)
+            .await
+            .store()?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    // --- avatars -----------------------------------------------------------------------------
+
+    async fn set_user_avatar(
+        &self,
+        user: UserId,
+        avatar: Option<MediaId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        let row: Option<UserRow> = sqlx::query_as(concat!(
+            "UPDATE users AS u SET avatar = $2, updated_at = $3 WHERE u.id = $1 RETURNING ",
+            user_columns!()
+        ))
+        .bind(user.as_uuid())
+        .bind(avatar.map(|a| a.0))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .store()?;
+        Ok(row.ok_or(StoreError::NotFound)?.into())
+    }
+
+    async fn set_room_avatar(
+        &self,
+        id: RoomId,
+        avatar: Option<MediaId>,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, RoomEvent)> {
+        let mut tx = self.pool.begin().await.store()?;
+        // The row lock of the update also serialises the seq, as in `update_room`.
+        let row: Option<RoomRow> = sqlx::query_as(concat!(
+            "UPDATE rooms AS r SET avatar = $2, last_seq = r.last_seq + 1, last_activity_at = $3 ",
+            "WHERE r.id = $1 AND r.deleted_at IS NULL RETURNING ",
+            room_columns!()
+        ))
+        .bind(id.as_uuid())
+        .bind(avatar.map(|a| a.0))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .store()?;
+        let Some(row) = row else {
+            return abort(tx, StoreError::NotFound).await;
+        };
+        let room: Room = row.try_into()?;
+        let mut ev = event(id, room.last_seq, EventKind::RoomUpdated, actor, now);
+        ev.changes = Some(RoomChanges {
+            avatar: Some(avatar),
+            ..RoomChanges::default()
+        });
+        record(&mut tx, &ev).await?;
+        tx.commit().await.store()?;
+        Ok((room, ev))
+    }
 }

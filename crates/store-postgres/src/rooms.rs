@@ -1,111 +1,27 @@
-//! Rooms, membership, bans, invites, and user search and blocks.
+// Over 600 lines: the 20 methods of `Rooms`, a transaction each, and the lock-ordered join helpers.
+//! Rooms, membership, bans and invites.
 //!
 //! Every history change takes the room's row lock first (through [`next_seq`], or the same
 //! `FOR NO KEY UPDATE` lock where checks must precede the seq), so a room's writers are
 //! serialised and nothing else is. `accept_invite` locks its invite before the room; no path
 //! locks them the other way round.
 
+use crate::PgStore;
 use crate::errors::MapErr;
 use crate::history::{Tx, abort, event, fill, member_event, next_seq, record};
 use crate::rows::{InviteRow, MemberRow, MessageRow, RoomMemberRow, RoomRow, dm_key};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use justus_core::event::{EventKind, RoomChanges, RoomEvent};
-use justus_core::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP};
-use justus_core::user::User;
+use justus_core::room::{
+    Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP,
+    check_ownership_transfer,
+};
+use justus_core::store::Rooms;
 use justus_core::{RoomId, StoreError, StoreResult, UserId};
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-// --- users: search and blocks -----------------------------------------------------------------
-
-/// `s` with LIKE's wildcards (and its escape character) escaped.
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub(crate) async fn search_users(
-    pool: &PgPool,
-    prefix: &str,
-    limit: u32,
-) -> StoreResult<Vec<User>> {
-    let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
-    // COLLATE "C": byte order, the same "alphabetical" as SQLite's.
-    let rows: Vec<crate::rows::UserRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        user_columns!(),
-        " FROM users u WHERE u.username LIKE $1 ORDER BY u.username COLLATE \"C\" LIMIT $2"
-    ))
-    .bind(pattern)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await
-    .store()?;
-    Ok(rows.into_iter().map(User::from).collect())
-}
-
-pub(crate) async fn block_user(
-    pool: &PgPool,
-    blocker: UserId,
-    blocked: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO user_blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(blocker.as_uuid())
-    .bind(blocked.as_uuid())
-    .bind(now)
-    .execute(pool)
-    .await
-    .store()?;
-    Ok(())
-}
-
-pub(crate) async fn unblock_user(
-    pool: &PgPool,
-    blocker: UserId,
-    blocked: UserId,
-) -> StoreResult<()> {
-    sqlx::query("DELETE FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2")
-        .bind(blocker.as_uuid())
-        .bind(blocked.as_uuid())
-        .execute(pool)
-        .await
-        .store()?;
-    Ok(())
-}
-
-pub(crate) async fn blocked_users(pool: &PgPool, blocker: UserId) -> StoreResult<Vec<UserId>> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT blocked_id FROM user_blocks WHERE blocker_id = $1 ORDER BY created_at, blocked_id",
-    )
-    .bind(blocker.as_uuid())
-    .fetch_all(pool)
-    .await
-    .store()?;
-    Ok(ids.into_iter().map(UserId).collect())
-}
-
-pub(crate) async fn is_blocked_between(pool: &PgPool, a: UserId, b: UserId) -> StoreResult<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE \
-         (blocker_id = $1 AND blocked_id = $2) OR (blocker_id = $2 AND blocked_id = $1))",
-    )
-    .bind(a.as_uuid())
-    .bind(b.as_uuid())
-    .fetch_one(pool)
-    .await
-    .store()
-}
 
 // --- rooms ------------------------------------------------------------------------------------
 
@@ -146,28 +62,6 @@ fn joined_event(
     ev
 }
 
-pub(crate) async fn create_group(pool: &PgPool, new: &NewGroup) -> StoreResult<(Room, RoomEvent)> {
-    let mut tx = pool.begin().await.store()?;
-    let room: RoomRow = sqlx::query_as(concat!(
-        "INSERT INTO rooms AS r (id, kind, name, topic, created_by, created_at, last_seq, ",
-        "last_activity_at, member_count) VALUES ($1, 'group', $2, $3, $4, $5, 1, $5, 1) RETURNING ",
-        room_columns!()
-    ))
-    .bind(new.id.as_uuid())
-    .bind(&new.name)
-    .bind(new.topic.as_deref())
-    .bind(new.owner.as_uuid())
-    .bind(new.now)
-    .fetch_one(&mut *tx)
-    .await
-    .store()?;
-    insert_member(&mut tx, new.id, new.owner, Role::Owner, new.now, 1).await?;
-    let ev = joined_event(new.id, 1, new.owner, new.owner, Role::Owner, new.now);
-    record(&mut tx, &ev).await?;
-    tx.commit().await.store()?;
-    Ok((room.try_into()?, ev))
-}
-
 /// The live DM with this key, if any.
 async fn dm_by_key(pool: &PgPool, key: &str) -> StoreResult<Option<RoomRow>> {
     sqlx::query_as(concat!(
@@ -181,137 +75,6 @@ async fn dm_by_key(pool: &PgPool, key: &str) -> StoreResult<Option<RoomRow>> {
     .store()
 }
 
-pub(crate) async fn open_dm(
-    pool: &PgPool,
-    id: RoomId,
-    a: UserId,
-    b: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<(Room, bool, Vec<RoomEvent>)> {
-    let key = dm_key(a, b);
-    if let Some(room) = dm_by_key(pool, &key).await? {
-        return Ok((room.try_into()?, false, Vec::new()));
-    }
-    // `a` opens the DM: their join is seq 1, the peer's seq 2, and each read marker starts at
-    // its own join event. A DM with oneself (as the SQLite store allows) has one member.
-    let participants: &[UserId] = if a == b { &[a] } else { &[a, b] };
-    let count = participants.len() as i64;
-    let mut tx = pool.begin().await.store()?;
-    // A concurrent open of the same pair makes this wait for the other transaction; if that
-    // commits, ours inserts nothing and the room is re-read below.
-    let created: Option<RoomRow> = sqlx::query_as(concat!(
-        "INSERT INTO rooms AS r (id, kind, created_by, created_at, last_seq, last_activity_at, ",
-        "member_count, dm_key) VALUES ($1, 'dm', $2, $3, $4, $3, $4, $5) ",
-        "ON CONFLICT (dm_key) DO NOTHING RETURNING ",
-        room_columns!()
-    ))
-    .bind(id.as_uuid())
-    .bind(a.as_uuid())
-    .bind(now)
-    .bind(count)
-    .bind(&key)
-    .fetch_optional(&mut *tx)
-    .await
-    .store()?;
-    let Some(room) = created else {
-        tx.rollback().await.store()?;
-        // Only a delete racing this call can make the DM vanish in between: worth a retry.
-        let room = dm_by_key(pool, &key)
-            .await?
-            .ok_or_else(|| StoreError::Unavailable("DM deleted while opening it".into()))?;
-        return Ok((room.try_into()?, false, Vec::new()));
-    };
-    let mut events = Vec::with_capacity(participants.len());
-    for (seq, &user) in (1..).zip(participants) {
-        insert_member(&mut tx, id, user, Role::Member, now, seq).await?;
-        let ev = joined_event(id, seq, a, user, Role::Member, now);
-        record(&mut tx, &ev).await?;
-        events.push(ev);
-    }
-    tx.commit().await.store()?;
-    Ok((room.try_into()?, true, events))
-}
-
-pub(crate) async fn room(pool: &PgPool, id: RoomId) -> StoreResult<Room> {
-    let row: Option<RoomRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        room_columns!(),
-        " FROM rooms r WHERE r.id = $1 AND r.deleted_at IS NULL"
-    ))
-    .bind(id.as_uuid())
-    .fetch_optional(pool)
-    .await
-    .store()?;
-    row.ok_or(StoreError::NotFound)?.try_into()
-}
-
-pub(crate) async fn update_room(
-    pool: &PgPool,
-    id: RoomId,
-    patch: &RoomPatch,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<(Room, RoomEvent)> {
-    let mut tx = pool.begin().await.store()?;
-    let row: Option<RoomRow> = sqlx::query_as(concat!(
-        "UPDATE rooms AS r SET name = COALESCE($2, r.name), ",
-        "topic = CASE WHEN $3 THEN $4 ELSE r.topic END, ",
-        "only_admins_post = COALESCE($5, r.only_admins_post), ",
-        "last_seq = r.last_seq + 1, last_activity_at = $6 ",
-        "WHERE r.id = $1 AND r.deleted_at IS NULL RETURNING ",
-        room_columns!()
-    ))
-    .bind(id.as_uuid())
-    .bind(patch.name.as_deref())
-    .bind(patch.topic.is_some())
-    .bind(patch.topic.as_ref().and_then(|t| t.as_deref()))
-    .bind(patch.only_admins_post)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await
-    .store()?;
-    let Some(row) = row else {
-        return abort(tx, StoreError::NotFound).await;
-    };
-    let room: Room = row.try_into()?;
-    let mut ev = event(id, room.last_seq, EventKind::RoomUpdated, actor, now);
-    ev.changes = Some(RoomChanges {
-        name: patch.name.clone(),
-        topic: patch.topic.clone(),
-        only_admins_post: patch.only_admins_post,
-        avatar: None,
-    });
-    record(&mut tx, &ev).await?;
-    tx.commit().await.store()?;
-    Ok((room, ev))
-}
-
-pub(crate) async fn delete_room(
-    pool: &PgPool,
-    id: RoomId,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<RoomEvent> {
-    let mut tx = pool.begin().await.store()?;
-    // The DM key is released so the pair could open a new DM.
-    let seq: Option<i64> = sqlx::query_scalar(
-        "UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = $2, deleted_at = $2, \
-         dm_key = NULL WHERE id = $1 AND deleted_at IS NULL RETURNING last_seq",
-    )
-    .bind(id.as_uuid())
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await
-    .store()?;
-    let Some(seq) = seq else {
-        return abort(tx, StoreError::NotFound).await;
-    };
-    let ev = event(id, seq, EventKind::RoomDeleted, actor, now);
-    record(&mut tx, &ev).await?;
-    tx.commit().await.store()?;
-    Ok(ev)
-}
-
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
     #[sqlx(flatten)]
@@ -323,131 +86,7 @@ struct SummaryRow {
     last_message_id: Option<Uuid>,
 }
 
-pub(crate) async fn rooms_for_user(pool: &PgPool, user: UserId) -> StoreResult<Vec<RoomSummary>> {
-    let mut conn = pool.acquire().await.store()?;
-    // Counts stop at UNREAD_CAP (count over a LIMITed subquery).
-    let rows: Vec<SummaryRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        room_columns!(),
-        ", m.role AS my_role, m.read_seq, ",
-        "(SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id ",
-        "AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.deleted_at IS NULL ",
-        "LIMIT $2) AS u) AS unread, ",
-        // Mentions: `@room` messages (partial index) and the member's own mentions (the
-        // (user_id, room_id, seq) index), each bounded by the read marker.
-        "(SELECT count(*) FROM (SELECT x.id FROM messages x WHERE x.room_id = r.id ",
-        "AND x.mentions_room AND x.seq > m.read_seq AND x.sender_id <> m.user_id ",
-        "AND x.deleted_at IS NULL ",
-        "UNION SELECT x.id FROM message_mentions mm JOIN messages x ON x.id = mm.message_id ",
-        "WHERE mm.user_id = m.user_id AND mm.room_id = r.id AND mm.seq > m.read_seq ",
-        "AND x.sender_id <> m.user_id AND x.deleted_at IS NULL LIMIT $2) AS u) AS mentions, ",
-        "(SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.deleted_at IS NULL ",
-        "ORDER BY x.seq DESC LIMIT 1) AS last_message_id ",
-        "FROM room_members m JOIN rooms r ON r.id = m.room_id ",
-        "WHERE m.user_id = $1 AND r.deleted_at IS NULL ",
-        "ORDER BY r.last_activity_at DESC, r.id DESC"
-    ))
-    .bind(user.as_uuid())
-    .bind(UNREAD_CAP)
-    .fetch_all(&mut *conn)
-    .await
-    .store()?;
-    let ids: Vec<Uuid> = rows.iter().filter_map(|r| r.last_message_id).collect();
-    let mut last: HashMap<Uuid, _> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        let msgs: Vec<MessageRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            message_columns!(),
-            " FROM messages msg WHERE msg.id = ANY($1)"
-        ))
-        .bind(&ids)
-        .fetch_all(&mut *conn)
-        .await
-        .store()?;
-        fill(&mut conn, msgs)
-            .await?
-            .into_iter()
-            .map(|m| (m.id.as_uuid(), m))
-            .collect()
-    };
-    rows.into_iter()
-        .map(|r| {
-            let dm_peer = r.room.dm_peer(user);
-            let room: Room = r.room.try_into()?;
-            Ok(RoomSummary {
-                dm_peer: if room.kind == justus_core::room::RoomKind::Dm {
-                    dm_peer
-                } else {
-                    None
-                },
-                room,
-                my_role: crate::rows::parse_role(&r.my_role)?,
-                read_seq: r.read_seq,
-                unread: r.unread,
-                mentions: r.mentions,
-                last_message: r.last_message_id.and_then(|id| last.remove(&id)),
-            })
-        })
-        .collect()
-}
-
 // --- membership -------------------------------------------------------------------------------
-
-/// The room and `user`'s membership in one round trip (every room-scoped request needs both).
-pub(crate) async fn room_and_member(
-    pool: &PgPool,
-    room: RoomId,
-    user: UserId,
-) -> StoreResult<(Room, Option<Member>)> {
-    let row: Option<RoomMemberRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        room_columns!(),
-        ", m.user_id, m.role, m.joined_at, m.read_seq FROM rooms r ",
-        "LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $2 ",
-        "WHERE r.id = $1 AND r.deleted_at IS NULL"
-    ))
-    .bind(room.as_uuid())
-    .bind(user.as_uuid())
-    .fetch_optional(pool)
-    .await
-    .store()?;
-    row.ok_or(StoreError::NotFound)?.try_into()
-}
-
-pub(crate) async fn member(
-    pool: &PgPool,
-    room: RoomId,
-    user: UserId,
-) -> StoreResult<Option<Member>> {
-    let row: Option<MemberRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        member_columns!(),
-        " FROM room_members m JOIN rooms r ON r.id = m.room_id ",
-        "WHERE m.room_id = $1 AND m.user_id = $2 AND r.deleted_at IS NULL"
-    ))
-    .bind(room.as_uuid())
-    .bind(user.as_uuid())
-    .fetch_optional(pool)
-    .await
-    .store()?;
-    row.map(Member::try_from).transpose()
-}
-
-pub(crate) async fn members(pool: &PgPool, room: RoomId) -> StoreResult<Vec<Member>> {
-    let rows: Vec<MemberRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        member_columns!(),
-        " FROM room_members m JOIN rooms r ON r.id = m.room_id ",
-        "WHERE m.room_id = $1 AND r.deleted_at IS NULL ",
-        "ORDER BY m.role = 'owner' DESC, m.joined_at, m.read_seq, m.user_id"
-    ))
-    .bind(room.as_uuid())
-    .fetch_all(pool)
-    .await
-    .store()?;
-    rows.into_iter().map(Member::try_from).collect()
-}
 
 /// First half of a join: locks the live room and checks `user` is not a member yet. Returns the
 /// room's member count.
@@ -516,49 +155,6 @@ async fn finish_join(
     Ok((member, ev))
 }
 
-pub(crate) async fn add_member(
-    pool: &PgPool,
-    room: RoomId,
-    user: UserId,
-    role: Role,
-    actor: UserId,
-    max_members: u32,
-    now: DateTime<Utc>,
-) -> StoreResult<(Member, RoomEvent)> {
-    let mut tx = pool.begin().await.store()?;
-    let joined = match lock_for_join(&mut tx, room, user).await {
-        Ok(count) => finish_join(&mut tx, room, user, role, actor, count, max_members, now).await,
-        Err(e) => Err(e),
-    };
-    match joined {
-        Ok(out) => {
-            tx.commit().await.store()?;
-            Ok(out)
-        }
-        Err(e) => abort(tx, e).await,
-    }
-}
-
-pub(crate) async fn set_role(
-    pool: &PgPool,
-    room: RoomId,
-    user: UserId,
-    role: Role,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<RoomEvent> {
-    let mut tx = pool.begin().await.store()?;
-    let seq = next_seq(&mut tx, room, now).await?;
-    if !update_role(&mut tx, room, user, role).await? {
-        return abort(tx, StoreError::NotFound).await;
-    }
-    let mut ev = member_event(room, seq, EventKind::MemberRoleChanged, actor, user, now);
-    ev.role = Some(role);
-    record(&mut tx, &ev).await?;
-    tx.commit().await.store()?;
-    Ok(ev)
-}
-
 /// Whether `user` was a member (and now has `role`).
 async fn update_role(
     conn: &mut PgConnection,
@@ -574,33 +170,6 @@ async fn update_role(
         .await
         .store()?;
     Ok(done.rows_affected() > 0)
-}
-
-pub(crate) async fn transfer_ownership(
-    pool: &PgPool,
-    room: RoomId,
-    from: UserId,
-    to: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<Vec<RoomEvent>> {
-    if from == to {
-        // Would leave the room without an owner.
-        return Err(StoreError::Conflict("owner"));
-    }
-    let mut tx = pool.begin().await.store()?;
-    let mut events = Vec::with_capacity(2);
-    for (user, role) in [(to, Role::Owner), (from, Role::Admin)] {
-        let seq = next_seq(&mut tx, room, now).await?;
-        if !update_role(&mut tx, room, user, role).await? {
-            return abort(tx, StoreError::NotFound).await;
-        }
-        let mut ev = member_event(room, seq, EventKind::MemberRoleChanged, from, user, now);
-        ev.role = Some(role);
-        record(&mut tx, &ev).await?;
-        events.push(ev);
-    }
-    tx.commit().await.store()?;
-    Ok(events)
 }
 
 /// Removes `user` from the locked room; whether they were a member.
@@ -623,181 +192,530 @@ async fn delete_member(conn: &mut PgConnection, room: RoomId, user: UserId) -> S
     Ok(removed)
 }
 
-pub(crate) async fn remove_member(
-    pool: &PgPool,
-    room: RoomId,
-    user: UserId,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<RoomEvent> {
-    let mut tx = pool.begin().await.store()?;
-    let seq = next_seq(&mut tx, room, now).await?;
-    if !delete_member(&mut tx, room, user).await? {
-        return abort(tx, StoreError::NotFound).await;
-    }
-    let kind = if actor == user {
-        EventKind::MemberLeft
-    } else {
-        EventKind::MemberKicked
-    };
-    let ev = member_event(room, seq, kind, actor, user, now);
-    record(&mut tx, &ev).await?;
-    tx.commit().await.store()?;
-    Ok(ev)
-}
-
-pub(crate) async fn ban(
-    pool: &PgPool,
-    room: RoomId,
-    user: UserId,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<RoomEvent> {
-    let mut tx = pool.begin().await.store()?;
-    let seq = next_seq(&mut tx, room, now).await?;
-    delete_member(&mut tx, room, user).await?;
-    sqlx::query(
-        "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(room.as_uuid())
-    .bind(user.as_uuid())
-    .bind(actor.as_uuid())
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .store()?;
-    let ev = member_event(room, seq, EventKind::MemberBanned, actor, user, now);
-    record(&mut tx, &ev).await?;
-    tx.commit().await.store()?;
-    Ok(ev)
-}
-
-pub(crate) async fn unban(pool: &PgPool, room: RoomId, user: UserId) -> StoreResult<()> {
-    let done = sqlx::query("DELETE FROM room_bans WHERE room_id = $1 AND user_id = $2")
-        .bind(room.as_uuid())
-        .bind(user.as_uuid())
-        .execute(pool)
-        .await
-        .store()?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
-}
-
-pub(crate) async fn bans(pool: &PgPool, room: RoomId) -> StoreResult<Vec<UserId>> {
-    let ids: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT user_id FROM room_bans WHERE room_id = $1 ORDER BY created_at, user_id",
-    )
-    .bind(room.as_uuid())
-    .fetch_all(pool)
-    .await
-    .store()?;
-    Ok(ids.into_iter().map(UserId).collect())
-}
-
-pub(crate) async fn is_banned(pool: &PgPool, room: RoomId, user: UserId) -> StoreResult<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2)",
-    )
-    .bind(room.as_uuid())
-    .bind(user.as_uuid())
-    .fetch_one(pool)
-    .await
-    .store()
-}
-
 // --- invites ----------------------------------------------------------------------------------
 
-pub(crate) async fn create_invite(pool: &PgPool, invite: &Invite) -> StoreResult<()> {
-    let done = sqlx::query(
-        "INSERT INTO invites (code, room_id, created_by, created_at, expires_at, max_uses, uses) \
-         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS \
-         (SELECT 1 FROM rooms WHERE id = $2 AND deleted_at IS NULL)",
-    )
-    .bind(&invite.code)
-    .bind(invite.room_id.as_uuid())
-    .bind(invite.created_by.as_uuid())
-    .bind(invite.created_at)
-    .bind(invite.expires_at)
-    .bind(invite.max_uses)
-    .bind(invite.uses)
-    .execute(pool)
-    .await
-    .store()?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+#[async_trait]
+impl Rooms for PgStore {
+    async fn create_group(&self, new: &NewGroup) -> StoreResult<(Room, RoomEvent)> {
+        let mut tx = self.pool.begin().await.store()?;
+        let room: RoomRow = sqlx::query_as(concat!(
+            "INSERT INTO rooms AS r (id, kind, name, topic, created_by, created_at, last_seq, ",
+            "last_activity_at, member_count) VALUES ($1, 'group', $2, $3, $4, $5, 1, $5, 1) RETURNING ",
+            room_columns!()
+        ))
+        .bind(new.id.as_uuid())
+        .bind(&new.name)
+        .bind(new.topic.as_deref())
+        .bind(new.owner.as_uuid())
+        .bind(new.now)
+        .fetch_one(&mut *tx)
+        .await
+        .store()?;
+        insert_member(&mut tx, new.id, new.owner, Role::Owner, new.now, 1).await?;
+        let ev = joined_event(new.id, 1, new.owner, new.owner, Role::Owner, new.now);
+        record(&mut tx, &ev).await?;
+        tx.commit().await.store()?;
+        Ok((room.try_into()?, ev))
     }
-    Ok(())
-}
 
-pub(crate) async fn invite(pool: &PgPool, code: &str) -> StoreResult<Invite> {
-    let row: Option<InviteRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        invite_columns!(),
-        " FROM invites i JOIN rooms r ON r.id = i.room_id ",
-        "WHERE i.code = $1 AND r.deleted_at IS NULL"
-    ))
-    .bind(code)
-    .fetch_optional(pool)
-    .await
-    .store()?;
-    Ok(row.ok_or(StoreError::NotFound)?.into())
-}
-
-pub(crate) async fn accept_invite(
-    pool: &PgPool,
-    code: &str,
-    user: UserId,
-    max_members: u32,
-    now: DateTime<Utc>,
-) -> StoreResult<(Member, RoomEvent)> {
-    let mut tx = pool.begin().await.store()?;
-    // The invite's row lock serialises its uses (so `max_uses` holds under concurrency).
-    let row: Option<InviteRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        invite_columns!(),
-        " FROM invites i WHERE i.code = $1 FOR NO KEY UPDATE"
-    ))
-    .bind(code)
-    .fetch_optional(&mut *tx)
-    .await
-    .store()?;
-    let Some(row) = row else {
-        return abort(tx, StoreError::NotFound).await;
-    };
-    let invite = Invite::from(row);
-    let joined = async {
-        // Already a member: Conflict("member"), whatever the state of the invite.
-        let count = lock_for_join(&mut tx, invite.room_id, user).await?;
-        if !invite.usable(now) {
-            return Err(StoreError::Conflict("invite_expired"));
+    async fn open_dm(
+        &self,
+        id: RoomId,
+        a: UserId,
+        b: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, bool, Vec<RoomEvent>)> {
+        let key = dm_key(a, b);
+        if let Some(room) = dm_by_key(&self.pool, &key).await? {
+            return Ok((room.try_into()?, false, Vec::new()));
         }
-        let out = finish_join(
-            &mut tx,
-            invite.room_id,
-            user,
-            Role::Member,
-            user,
-            count,
-            max_members,
-            now,
+        // `a` opens the DM: their join is seq 1, the peer's seq 2, and each read marker starts at
+        // its own join event. A DM with oneself (as the SQLite store allows) has one member.
+        let participants: &[UserId] = if a == b { &[a] } else { &[a, b] };
+        let count = participants.len() as i64;
+        let mut tx = self.pool.begin().await.store()?;
+        // A concurrent open of the same pair makes this wait for the other transaction; if that
+        // commits, ours inserts nothing and the room is re-read below.
+        let created: Option<RoomRow> = sqlx::query_as(concat!(
+            "INSERT INTO rooms AS r (id, kind, created_by, created_at, last_seq, last_activity_at, ",
+            "member_count, dm_key) VALUES ($1, 'dm', $2, $3, $4, $3, $4, $5) ",
+            "ON CONFLICT (dm_key) DO NOTHING RETURNING ",
+            room_columns!()
+        ))
+        .bind(id.as_uuid())
+        .bind(a.as_uuid())
+        .bind(now)
+        .bind(count)
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await
+        .store()?;
+        let Some(room) = created else {
+            tx.rollback().await.store()?;
+            // Only a delete racing this call can make the DM vanish in between: worth a retry.
+            let room = dm_by_key(&self.pool, &key)
+                .await?
+                .ok_or_else(|| StoreError::Unavailable("DM deleted while opening it".into()))?;
+            return Ok((room.try_into()?, false, Vec::new()));
+        };
+        let mut events = Vec::with_capacity(participants.len());
+        for (seq, &user) in (1..).zip(participants) {
+            insert_member(&mut tx, id, user, Role::Member, now, seq).await?;
+            let ev = joined_event(id, seq, a, user, Role::Member, now);
+            record(&mut tx, &ev).await?;
+            events.push(ev);
+        }
+        tx.commit().await.store()?;
+        Ok((room.try_into()?, true, events))
+    }
+
+    async fn room(&self, id: RoomId) -> StoreResult<Room> {
+        let row: Option<RoomRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            room_columns!(),
+            " FROM rooms r WHERE r.id = $1 AND r.deleted_at IS NULL"
+        ))
+        .bind(id.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .store()?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    async fn update_room(
+        &self,
+        id: RoomId,
+        patch: &RoomPatch,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, RoomEvent)> {
+        let mut tx = self.pool.begin().await.store()?;
+        let row: Option<RoomRow> = sqlx::query_as(concat!(
+            "UPDATE rooms AS r SET name = COALESCE($2, r.name), ",
+            "topic = CASE WHEN $3 THEN $4 ELSE r.topic END, ",
+            "only_admins_post = COALESCE($5, r.only_admins_post), ",
+            "last_seq = r.last_seq + 1, last_activity_at = $6 ",
+            "WHERE r.id = $1 AND r.deleted_at IS NULL RETURNING ",
+            room_columns!()
+        ))
+        .bind(id.as_uuid())
+        .bind(patch.name.as_deref())
+        .bind(patch.topic.is_some())
+        .bind(patch.topic.as_ref().and_then(|t| t.as_deref()))
+        .bind(patch.only_admins_post)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .store()?;
+        let Some(row) = row else {
+            return abort(tx, StoreError::NotFound).await;
+        };
+        let room: Room = row.try_into()?;
+        let mut ev = event(id, room.last_seq, EventKind::RoomUpdated, actor, now);
+        ev.changes = Some(RoomChanges {
+            name: patch.name.clone(),
+            topic: patch.topic.clone(),
+            only_admins_post: patch.only_admins_post,
+            avatar: None,
+        });
+        record(&mut tx, &ev).await?;
+        tx.commit().await.store()?;
+        Ok((room, ev))
+    }
+
+    async fn delete_room(
+        &self,
+        id: RoomId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        let mut tx = self.pool.begin().await.store()?;
+        // The DM key is released so the pair could open a new DM.
+        let seq: Option<i64> = sqlx::query_scalar(
+            "UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = $2, deleted_at = $2, \
+             dm_key = NULL WHERE id = $1 AND deleted_at IS NULL RETURNING last_seq",
         )
-        .await?;
-        sqlx::query("UPDATE invites SET uses = uses + 1 WHERE code = $1")
-            .bind(code)
-            .execute(&mut *tx)
+        .bind(id.as_uuid())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .store()?;
+        let Some(seq) = seq else {
+            return abort(tx, StoreError::NotFound).await;
+        };
+        let ev = event(id, seq, EventKind::RoomDeleted, actor, now);
+        record(&mut tx, &ev).await?;
+        tx.commit().await.store()?;
+        Ok(ev)
+    }
+
+    async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
+        let mut conn = self.pool.acquire().await.store()?;
+        // Counts stop at UNREAD_CAP (count over a LIMITed subquery).
+        let rows: Vec<SummaryRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            room_columns!(),
+            ", m.role AS my_role, m.read_seq, ",
+            "(SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id ",
+            "AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.deleted_at IS NULL ",
+            "LIMIT $2) AS u) AS unread, ",
+            // Mentions: `@room` messages (partial index) and the member's own mentions (the
+            // (user_id, room_id, seq) index), each bounded by the read marker.
+            "(SELECT count(*) FROM (SELECT x.id FROM messages x WHERE x.room_id = r.id ",
+            "AND x.mentions_room AND x.seq > m.read_seq AND x.sender_id <> m.user_id ",
+            "AND x.deleted_at IS NULL ",
+            "UNION SELECT x.id FROM message_mentions mm JOIN messages x ON x.id = mm.message_id ",
+            "WHERE mm.user_id = m.user_id AND mm.room_id = r.id AND mm.seq > m.read_seq ",
+            "AND x.sender_id <> m.user_id AND x.deleted_at IS NULL LIMIT $2) AS u) AS mentions, ",
+            "(SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.deleted_at IS NULL ",
+            "ORDER BY x.seq DESC LIMIT 1) AS last_message_id ",
+            "FROM room_members m JOIN rooms r ON r.id = m.room_id ",
+            "WHERE m.user_id = $1 AND r.deleted_at IS NULL ",
+            "ORDER BY r.last_activity_at DESC, r.id DESC"
+        ))
+        .bind(user.as_uuid())
+        .bind(UNREAD_CAP)
+        .fetch_all(&mut *conn)
+        .await
+        .store()?;
+        let ids: Vec<Uuid> = rows.iter().filter_map(|r| r.last_message_id).collect();
+        let mut last: HashMap<Uuid, _> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            let msgs: Vec<MessageRow> = sqlx::query_as(concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages msg WHERE msg.id = ANY($1)"
+            ))
+            .bind(&ids)
+            .fetch_all(&mut *conn)
             .await
             .store()?;
-        Ok(out)
+            fill(&mut conn, msgs)
+                .await?
+                .into_iter()
+                .map(|m| (m.id.as_uuid(), m))
+                .collect()
+        };
+        rows.into_iter()
+            .map(|r| {
+                let dm_peer = r.room.dm_peer(user);
+                let room: Room = r.room.try_into()?;
+                Ok(RoomSummary {
+                    dm_peer: if room.kind == justus_core::room::RoomKind::Dm {
+                        dm_peer
+                    } else {
+                        None
+                    },
+                    room,
+                    my_role: crate::rows::parse_role(&r.my_role)?,
+                    read_seq: r.read_seq,
+                    unread: r.unread,
+                    mentions: r.mentions,
+                    last_message: r.last_message_id.and_then(|id| last.remove(&id)),
+                })
+            })
+            .collect()
     }
-    .await;
-    match joined {
-        Ok(out) => {
-            tx.commit().await.store()?;
+
+    // --- membership --------------------------------------------------------------------------
+
+    async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
+        let row: Option<MemberRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            member_columns!(),
+            " FROM room_members m JOIN rooms r ON r.id = m.room_id ",
+            "WHERE m.room_id = $1 AND m.user_id = $2 AND r.deleted_at IS NULL"
+        ))
+        .bind(room.as_uuid())
+        .bind(user.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .store()?;
+        row.map(Member::try_from).transpose()
+    }
+
+    /// The room and `user`'s membership in one round trip (every room-scoped request needs both).
+    async fn room_and_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+    ) -> StoreResult<(Room, Option<Member>)> {
+        let row: Option<RoomMemberRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            room_columns!(),
+            ", m.user_id, m.role, m.joined_at, m.read_seq FROM rooms r ",
+            "LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $2 ",
+            "WHERE r.id = $1 AND r.deleted_at IS NULL"
+        ))
+        .bind(room.as_uuid())
+        .bind(user.as_uuid())
+        .fetch_optional(&self.pool)
+        .await
+        .store()?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
+        let rows: Vec<MemberRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            member_columns!(),
+            " FROM room_members m JOIN rooms r ON r.id = m.room_id ",
+            "WHERE m.room_id = $1 AND r.deleted_at IS NULL ",
+            "ORDER BY m.role = 'owner' DESC, m.joined_at, m.read_seq, m.user_id"
+        ))
+        .bind(room.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        rows.into_iter().map(Member::try_from).collect()
+    }
+
+    async fn add_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        actor: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)> {
+        let mut tx = self.pool.begin().await.store()?;
+        let joined = match lock_for_join(&mut tx, room, user).await {
+            Ok(count) => {
+                finish_join(&mut tx, room, user, role, actor, count, max_members, now).await
+            }
+            Err(e) => Err(e),
+        };
+        match joined {
+            Ok(out) => {
+                tx.commit().await.store()?;
+                Ok(out)
+            }
+            Err(e) => abort(tx, e).await,
+        }
+    }
+
+    async fn set_role(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        let mut tx = self.pool.begin().await.store()?;
+        let seq = next_seq(&mut tx, room, now).await?;
+        if !update_role(&mut tx, room, user, role).await? {
+            return abort(tx, StoreError::NotFound).await;
+        }
+        let mut ev = member_event(room, seq, EventKind::MemberRoleChanged, actor, user, now);
+        ev.role = Some(role);
+        record(&mut tx, &ev).await?;
+        tx.commit().await.store()?;
+        Ok(ev)
+    }
+
+    async fn transfer_ownership(
+        &self,
+        room: RoomId,
+        from: UserId,
+        to: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<RoomEvent>> {
+        check_ownership_transfer(from, to)?;
+        let mut tx = self.pool.begin().await.store()?;
+        let mut events = Vec::with_capacity(2);
+        for (user, role) in [(to, Role::Owner), (from, Role::Admin)] {
+            let seq = next_seq(&mut tx, room, now).await?;
+            if !update_role(&mut tx, room, user, role).await? {
+                return abort(tx, StoreError::NotFound).await;
+            }
+            let mut ev = member_event(room, seq, EventKind::MemberRoleChanged, from, user, now);
+            ev.role = Some(role);
+            record(&mut tx, &ev).await?;
+            events.push(ev);
+        }
+        tx.commit().await.store()?;
+        Ok(events)
+    }
+
+    async fn remove_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        let mut tx = self.pool.begin().await.store()?;
+        let seq = next_seq(&mut tx, room, now).await?;
+        if !delete_member(&mut tx, room, user).await? {
+            return abort(tx, StoreError::NotFound).await;
+        }
+        let kind = if actor == user {
+            EventKind::MemberLeft
+        } else {
+            EventKind::MemberKicked
+        };
+        let ev = member_event(room, seq, kind, actor, user, now);
+        record(&mut tx, &ev).await?;
+        tx.commit().await.store()?;
+        Ok(ev)
+    }
+
+    async fn ban(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        let mut tx = self.pool.begin().await.store()?;
+        let seq = next_seq(&mut tx, room, now).await?;
+        delete_member(&mut tx, room, user).await?;
+        sqlx::query(
+            "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(room.as_uuid())
+        .bind(user.as_uuid())
+        .bind(actor.as_uuid())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .store()?;
+        let ev = member_event(room, seq, EventKind::MemberBanned, actor, user, now);
+        record(&mut tx, &ev).await?;
+        tx.commit().await.store()?;
+        Ok(ev)
+    }
+
+    async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM room_bans WHERE room_id = $1 AND user_id = $2")
+            .bind(room.as_uuid())
+            .bind(user.as_uuid())
+            .execute(&self.pool)
+            .await
+            .store()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT user_id FROM room_bans WHERE room_id = $1 ORDER BY created_at, user_id",
+        )
+        .bind(room.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
+    async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2)",
+        )
+        .bind(room.as_uuid())
+        .bind(user.as_uuid())
+        .fetch_one(&self.pool)
+        .await
+        .store()
+    }
+
+    // --- invites -----------------------------------------------------------------------------
+
+    async fn create_invite(&self, invite: &Invite) -> StoreResult<()> {
+        let done = sqlx::query(
+            "INSERT INTO invites (code, room_id, created_by, created_at, expires_at, max_uses, uses) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS \
+             (SELECT 1 FROM rooms WHERE id = $2 AND deleted_at IS NULL)",
+        )
+        .bind(&invite.code)
+        .bind(invite.room_id.as_uuid())
+        .bind(invite.created_by.as_uuid())
+        .bind(invite.created_at)
+        .bind(invite.expires_at)
+        .bind(invite.max_uses)
+        .bind(invite.uses)
+        .execute(&self.pool)
+        .await
+        .store()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn invite(&self, code: &str) -> StoreResult<Invite> {
+        let row: Option<InviteRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            invite_columns!(),
+            " FROM invites i JOIN rooms r ON r.id = i.room_id ",
+            "WHERE i.code = $1 AND r.deleted_at IS NULL"
+        ))
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await
+        .store()?;
+        Ok(row.ok_or(StoreError::NotFound)?.into())
+    }
+
+    async fn accept_invite(
+        &self,
+        code: &str,
+        user: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)> {
+        let mut tx = self.pool.begin().await.store()?;
+        // The invite's row lock serialises its uses (so `max_uses` holds under concurrency).
+        let row: Option<InviteRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            invite_columns!(),
+            " FROM invites i WHERE i.code = $1 FOR NO KEY UPDATE"
+        ))
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await
+        .store()?;
+        let Some(row) = row else {
+            return abort(tx, StoreError::NotFound).await;
+        };
+        let invite = Invite::from(row);
+        let joined = async {
+            // Already a member: Conflict("member"), whatever the state of the invite.
+            let count = lock_for_join(&mut tx, invite.room_id, user).await?;
+            if !invite.usable(now) {
+                return Err(StoreError::Conflict("invite_expired"));
+            }
+            let out = finish_join(
+                &mut tx,
+                invite.room_id,
+                user,
+                Role::Member,
+                user,
+                count,
+                max_members,
+                now,
+            )
+            .await?;
+            sqlx::query("UPDATE invites SET uses = uses + 1 WHERE code = $1")
+                .bind(code)
+                .execute(&mut *tx)
+                .await
+                .store()?;
             Ok(out)
         }
-        Err(e) => abort(tx, e).await,
+        .await;
+        match joined {
+            Ok(out) => {
+                tx.commit().await.store()?;
+                Ok(out)
+            }
+            Err(e) => abort(tx, e).await,
+        }
     }
 }

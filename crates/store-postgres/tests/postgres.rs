@@ -1,3 +1,4 @@
+// Over 600 lines: PostgreSQL-only cases (locks, races, pool, search syntax) on one set of fixtures.
 //! PostgreSQL-specific behaviour beyond the shared conformance suite.
 
 use chrono::Duration;
@@ -5,7 +6,8 @@ use justus_core::event::EventKind;
 use justus_core::message::{NewMessage, Page};
 use justus_core::room::{NewGroup, Role, Room};
 use justus_core::session::{NewSession, RefreshOutcome, RefreshPolicy, TokenHash};
-use justus_core::store::{HIGHLIGHT_END, HIGHLIGHT_START, SendOutcome, Store};
+use justus_core::store::prelude::*;
+use justus_core::store::{HIGHLIGHT_END, HIGHLIGHT_START, SendOutcome};
 use justus_core::testing::{t0, user};
 use justus_core::user::User;
 use justus_core::{MessageId, RoomId, SessionId, StoreError, UserId};

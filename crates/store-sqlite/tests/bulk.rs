@@ -3,7 +3,7 @@
 use chrono::Utc;
 use justus_core::message::{NewMessage, Page};
 use justus_core::room::NewGroup;
-use justus_core::store::Store;
+use justus_core::store::prelude::*;
 use justus_core::testing;
 use justus_core::{MessageId, RoomId};
 use justus_store_sqlite::bulk::{SeedRoom, seed_messages};

@@ -1,5 +1,6 @@
 //! Conformance cases: accounts and sessions.
 
+use super::support::at;
 use crate::error::StoreError;
 use crate::ids::{SessionId, UserId};
 use crate::session::{NewSession, RefreshOutcome, RefreshPolicy, TokenHash};
@@ -461,4 +462,72 @@ pub async fn users_by_ids_batch(store: &dyn Store) {
     assert_eq!(got, want, "unknown ids are skipped");
     let found = store.users_by_ids(&[b.id]).await.unwrap();
     assert_eq!(found, vec![b]);
+}
+
+// --- users: blocks and search --------------------------------------------------------------------
+
+pub async fn blocks(store: &dyn Store) {
+    let a = user(store, "blocker").await;
+    let b = user(store, "blockee").await;
+    let c = user(store, "neutral").await;
+    assert!(!store.is_blocked_between(a.id, b.id).await.unwrap());
+    store.block_user(a.id, b.id, at(1)).await.unwrap();
+    store.block_user(a.id, b.id, at(2)).await.unwrap();
+    assert!(store.is_blocked_between(a.id, b.id).await.unwrap());
+    assert!(
+        store.is_blocked_between(b.id, a.id).await.unwrap(),
+        "either direction"
+    );
+    assert!(!store.is_blocked_between(a.id, c.id).await.unwrap());
+    assert_eq!(store.blocked_users(a.id).await.unwrap(), vec![b.id]);
+    assert!(store.blocked_users(b.id).await.unwrap().is_empty());
+    store.block_user(a.id, c.id, at(3)).await.unwrap();
+    let mut list = store.blocked_users(a.id).await.unwrap();
+    list.sort();
+    let mut want = vec![b.id, c.id];
+    want.sort();
+    assert_eq!(list, want);
+    store.unblock_user(a.id, b.id).await.unwrap();
+    store.unblock_user(a.id, b.id).await.unwrap();
+    assert!(!store.is_blocked_between(b.id, a.id).await.unwrap());
+    assert_eq!(store.blocked_users(a.id).await.unwrap(), vec![c.id]);
+}
+
+pub async fn search_users_by_prefix(store: &dyn Store) {
+    for name in ["alpine", "alpha", "alps_fan", "beta", "ann_x", "annex"] {
+        user(store, name).await;
+    }
+    let names = |users: Vec<crate::user::User>| {
+        users
+            .iter()
+            .map(|u| u.username.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(store.search_users("alp", 10).await.unwrap()),
+        vec!["alpha", "alpine", "alps_fan"]
+    );
+    assert_eq!(
+        names(store.search_users("alp", 2).await.unwrap()),
+        vec!["alpha", "alpine"]
+    );
+    assert_eq!(
+        names(store.search_users("beta", 10).await.unwrap()),
+        vec!["beta"]
+    );
+    assert!(store.search_users("zed", 10).await.unwrap().is_empty());
+    // Pattern characters are data.
+    assert_eq!(
+        names(store.search_users("ann_", 10).await.unwrap()),
+        vec!["ann_x"]
+    );
+    assert!(store.search_users("%", 10).await.unwrap().is_empty());
+    assert!(store.search_users("a%", 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .search_users("' or 1=1 --", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -1,7 +1,7 @@
 //! Conformance cases: media records, attachments on messages, visibility, the sweeper's queries.
 
 use super::accounts::{t0, user};
-use super::rooms::join_all;
+use super::support::join_all;
 use crate::error::StoreError;
 use crate::event::EventKind;
 use crate::ids::{MediaId, MessageId, RoomId, UserId};

@@ -6,14 +6,25 @@
 mod accounts;
 mod ai;
 mod avatars;
+mod history;
 mod media;
+mod members;
+mod messages;
 mod rooms;
+mod search;
+mod send;
+mod support;
 
 pub use accounts::*;
 pub use ai::*;
 pub use avatars::*;
+pub use history::*;
 pub use media::*;
+pub use members::*;
+pub use messages::*;
 pub use rooms::*;
+pub use search::*;
+pub use send::*;
 
 /// Expands to one test per conformance case. `$make` is an async expression returning
 /// `impl Store` (a fresh, empty database).
@@ -21,19 +32,27 @@ pub use rooms::*;
 macro_rules! store_conformance {
     ($make:expr) => {
         $crate::store_conformance!(@cases $make;
+            // accounts.rs
             user_roundtrip, username_unique_case_insensitive, email_unique, login_by_username_or_email,
             update_profile, password_hash_update, session_lifecycle, refresh_rotates,
             refresh_reuse_revokes_family, refresh_grace_for_lost_response, refresh_expiry,
             revoke_sessions_except, concurrent_refresh_single_winner, unknown_ids_not_found, users_by_ids_batch,
+            blocks, search_users_by_prefix,
             // rooms.rs
             group_create, dm_open_idempotent, room_update_events, room_delete, unknown_rooms_not_found,
             room_and_member_matches_parts,
+            // members.rs
             add_member_conflicts, set_role_and_transfer, remove_member_kinds, ban_and_unban, invites,
-            blocks, search_users_by_prefix, send_message_basics, send_idempotent, send_rejections,
-            concurrent_sends_gap_free, concurrent_same_client_id, message_paging, edit_message_history,
-            delete_message_tombstone, reactions, pins, events_feed, mark_read_forward_only,
-            room_list_unread_mentions, unread_count_capped, room_list_order_and_last, search_messages,
-            search_prefix, search_hostile_queries,
+            // send.rs
+            send_message_basics, send_idempotent, send_rejections, concurrent_sends_gap_free,
+            concurrent_same_client_id,
+            // messages.rs
+            message_paging, edit_message_history, delete_message_tombstone, reactions, pins,
+            // history.rs
+            events_feed, mark_read_forward_only, room_list_unread_mentions, unread_count_capped,
+            room_list_order_and_last,
+            // search.rs
+            search_messages, search_prefix, search_hostile_queries,
             // ai.rs
             ai_room_switch, ai_prefs_roundtrip, translation_cache,
             // media.rs
@@ -41,7 +60,7 @@ macro_rules! store_conformance {
             media_quota_atomic,
             // avatars.rs
             user_avatar_set_replace_clear, room_avatar_events,
-            // operations
+            // operations (this file)
             writable_when_healthy,
         );
     };

@@ -1,13 +1,17 @@
 //! Accounts and sessions; user search and blocks.
 
+use super::SqliteStore;
 use crate::conn::map_err;
 use crate::rows::{self, SESSION_COLS, TOKEN_COLS, USER_COLS, ts};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use justus_core::session::{
-    RefreshDecision, RefreshOutcome, RefreshPolicy, Session, TokenHash, decide_refresh,
+    NewSession, RefreshDecision, RefreshOutcome, RefreshPolicy, Session, TokenHash, decide_refresh,
+    listing_idle_cutoff,
 };
-use justus_core::user::User;
-use justus_core::{SessionId, StoreResult, UserId};
+use justus_core::store::Accounts;
+use justus_core::user::{NewUser, User, UserPatch};
+use justus_core::{SessionId, StoreError, StoreResult, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub(super) fn user_by_id(conn: &Connection, id: UserId) -> StoreResult<User> {
@@ -16,7 +20,7 @@ pub(super) fn user_by_id(conn: &Connection, id: UserId) -> StoreResult<User> {
         .map_err(map_err)
 }
 
-pub(super) fn session_by_id(conn: &Connection, id: SessionId) -> StoreResult<Session> {
+fn session_by_id(conn: &Connection, id: SessionId) -> StoreResult<Session> {
     conn.prepare_cached(&format!(
         "SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"
     ))
@@ -24,7 +28,7 @@ pub(super) fn session_by_id(conn: &Connection, id: SessionId) -> StoreResult<Ses
     .map_err(map_err)
 }
 
-pub(super) fn insert_token(
+fn insert_token(
     conn: &Connection,
     hash: &TokenHash,
     session: SessionId,
@@ -37,7 +41,8 @@ pub(super) fn insert_token(
     .map(drop)
 }
 
-pub(super) fn refresh_tx(
+/// The whole of [`Accounts::refresh`], inside one writer job.
+fn refresh_tx(
     conn: &Connection,
     presented: &TokenHash,
     next: &TokenHash,
@@ -115,60 +120,329 @@ pub(super) fn refresh_tx(
     }
 }
 
-/// Users whose username starts with `prefix`, alphabetical. Usernames are ASCII and compared
-/// bytewise, so the prefix range `[prefix, prefix + U+10FFFF)` uses the unique index.
-pub(super) fn search_users(c: &Connection, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
-    let prefix = prefix.to_lowercase();
-    let upper = format!("{prefix}\u{10FFFF}");
-    let mut st = c
-        .prepare_cached(&format!(
-            "SELECT {USER_COLS} FROM users u WHERE u.username >= ?1 AND u.username < ?2 \
-             ORDER BY u.username LIMIT ?3"
-        ))
-        .map_err(map_err)?;
-    st.query_map(params![prefix, upper, i64::from(limit)], rows::user)
-        .and_then(|rows| rows.collect())
-        .map_err(map_err)
-}
+#[async_trait]
+impl Accounts for SqliteStore {
+    async fn create_user(&self, new: &NewUser) -> StoreResult<User> {
+        let new = new.clone();
+        self.threads
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO users (id, username, email, display_name, created_at, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        new.id.0,
+                        new.username.as_str(),
+                        new.email.as_ref().map(|e| e.as_str()),
+                        new.display_name.as_str(),
+                        ts(new.now)
+                    ])
+                })
+                .map_err(map_err)?;
+                c.prepare_cached("INSERT INTO credentials (user_id, password_hash, updated_at) VALUES (?1, ?2, ?3)")
+                    .and_then(|mut st| st.execute(params![new.id.0, new.password_hash, ts(new.now)]))
+                    .map_err(map_err)?;
+                Ok(User {
+                    id: new.id,
+                    username: new.username,
+                    display_name: new.display_name,
+                    email: new.email,
+                    created_at: new.now,
+                    updated_at: new.now,
+                    avatar: None,
+                })
+            })
+            .await
+    }
 
-pub(super) fn block_user(
-    c: &Connection,
-    blocker: UserId,
-    blocked: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    c.prepare_cached(
-        "INSERT INTO user_blocks (blocker_id, blocked_id, created_at) VALUES (?1, ?2, ?3) \
-         ON CONFLICT DO NOTHING",
-    )
-    .and_then(|mut st| st.execute(params![blocker.0, blocked.0, ts(now)]))
-    .map(drop)
-    .map_err(map_err)
-}
+    async fn user_by_id(&self, id: UserId) -> StoreResult<User> {
+        self.threads.read(move |c| user_by_id(c, id)).await
+    }
 
-pub(super) fn unblock_user(c: &Connection, blocker: UserId, blocked: UserId) -> StoreResult<()> {
-    c.prepare_cached("DELETE FROM user_blocks WHERE blocker_id = ?1 AND blocked_id = ?2")
-        .and_then(|mut st| st.execute(params![blocker.0, blocked.0]))
-        .map(drop)
-        .map_err(map_err)
-}
+    async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<uuid::Uuid> = ids.iter().map(|u| u.0).collect();
+        self.threads
+            .read(move |c| {
+                let mut out = Vec::with_capacity(ids.len());
+                // Chunks stay far below SQLite's bound-parameter limit.
+                for chunk in ids.chunks(500) {
+                    let marks = vec!["?"; chunk.len()].join(",");
+                    let mut st = c
+                        .prepare(&format!(
+                            "SELECT {USER_COLS} FROM users u WHERE u.id IN ({marks})"
+                        ))
+                        .map_err(map_err)?;
+                    let rows = st
+                        .query_map(rusqlite::params_from_iter(chunk.iter()), rows::user)
+                        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                        .map_err(map_err)?;
+                    out.extend(rows);
+                }
+                Ok(out)
+            })
+            .await
+    }
 
-pub(super) fn blocked_users(c: &Connection, blocker: UserId) -> StoreResult<Vec<UserId>> {
-    let mut st = c
-        .prepare_cached(
-            "SELECT blocked_id FROM user_blocks WHERE blocker_id = ?1 ORDER BY created_at, blocked_id",
-        )
-        .map_err(map_err)?;
-    st.query_map([blocker.0], |r| Ok(UserId(r.get(0)?)))
-        .and_then(|rows| rows.collect())
-        .map_err(map_err)
-}
+    async fn user_by_login(&self, login: &str) -> StoreResult<(User, String)> {
+        let login = login.to_lowercase();
+        self.threads
+            .read(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {USER_COLS}, cr.password_hash FROM users u JOIN credentials cr ON cr.user_id = u.id \
+                     WHERE u.username = ?1 OR u.email = ?1 LIMIT 1"
+                ))
+                .and_then(|mut st| st.query_row([login], |r| Ok((rows::user(r)?, r.get(7)?))))
+                .map_err(map_err)
+            })
+            .await
+    }
 
-pub(super) fn is_blocked_between(c: &Connection, a: UserId, b: UserId) -> StoreResult<bool> {
-    c.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE (blocker_id = ?1 AND blocked_id = ?2) \
-         OR (blocker_id = ?2 AND blocked_id = ?1))",
-    )
-    .and_then(|mut st| st.query_row(params![a.0, b.0], |r| r.get(0)))
-    .map_err(map_err)
+    async fn password_hash(&self, id: UserId) -> StoreResult<String> {
+        self.threads
+            .read(move |c| {
+                c.prepare_cached("SELECT password_hash FROM credentials WHERE user_id = ?1")
+                    .and_then(|mut st| st.query_row([id.0], |r| r.get(0)))
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn update_user(
+        &self,
+        id: UserId,
+        patch: &UserPatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        let patch = patch.clone();
+        self.threads
+            .write(move |c| {
+                let mut current = user_by_id(c, id)?;
+                if let Some(name) = patch.display_name {
+                    current.display_name = name;
+                }
+                if let Some(email) = patch.email {
+                    current.email = email;
+                }
+                current.updated_at = now;
+                c.prepare_cached(
+                    "UPDATE users SET display_name = ?2, email = ?3, updated_at = ?4 WHERE id = ?1",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        id.0,
+                        current.display_name.as_str(),
+                        current.email.as_ref().map(|e| e.as_str()),
+                        ts(now)
+                    ])
+                })
+                .map_err(map_err)?;
+                Ok(current)
+            })
+            .await
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let hash = hash.to_owned();
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("UPDATE credentials SET password_hash = ?2, updated_at = ?3 WHERE user_id = ?1")
+                    .and_then(|mut st| st.execute(params![id.0, hash, ts(now)]))
+                    .map_err(map_err)?;
+                if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            })
+            .await
+    }
+
+    // --- sessions ----------------------------------------------------------------------------
+
+    async fn create_session(&self, new: &NewSession) -> StoreResult<Session> {
+        let new = new.clone();
+        self.threads
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
+                     VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![new.id.0, new.user_id.0, ts(new.now), ts(new.expires_at), new.user_agent, new.ip])
+                })
+                .map_err(map_err)?;
+                insert_token(c, &new.token, new.id, new.now).map_err(map_err)?;
+                Ok(Session {
+                    id: new.id,
+                    user_id: new.user_id,
+                    created_at: new.now,
+                    last_used_at: new.now,
+                    expires_at: new.expires_at,
+                    user_agent: new.user_agent,
+                    ip: new.ip,
+                    revoked_at: None,
+                })
+            })
+            .await
+    }
+
+    async fn session(&self, id: SessionId) -> StoreResult<Session> {
+        self.threads.read(move |c| session_by_id(c, id)).await
+    }
+
+    async fn refresh(
+        &self,
+        presented: &TokenHash,
+        next: &TokenHash,
+        now: DateTime<Utc>,
+        policy: &RefreshPolicy,
+    ) -> StoreResult<RefreshOutcome> {
+        let (presented, next, policy) = (*presented, *next, *policy);
+        self.threads
+            .write(move |c| refresh_tx(c, &presented, &next, now, &policy))
+            .await
+    }
+
+    async fn list_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>> {
+        let idle_cutoff = listing_idle_cutoff(now);
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {SESSION_COLS} FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL \
+                         AND expires_at > ?2 AND last_used_at > ?3 ORDER BY created_at DESC, id DESC"
+                    ))
+                    .map_err(map_err)?;
+                st.query_map(params![user.0, ts(now), ts(idle_cutoff)], rows::session)
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn revoke_session(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("UPDATE sessions SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL")
+                    .and_then(|mut st| st.execute(params![id.0, user.0, ts(now)]))
+                    .map_err(map_err)?;
+                if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            })
+            .await
+    }
+
+    async fn revoke_sessions(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionId>> {
+        self.threads
+            .write(move |c| {
+                let mut st = c
+                    .prepare_cached(
+                        "UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND revoked_at IS NULL \
+                         AND (?2 IS NULL OR id <> ?2) RETURNING id",
+                    )
+                    .map_err(map_err)?;
+                st.query_map(params![user.0, keep.map(|k| k.0), ts(now)], |r| Ok(SessionId(r.get(0)?)))
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    // --- users: search and blocks ------------------------------------------------------------
+
+    /// Usernames are ASCII and compared bytewise, so the prefix range
+    /// `[prefix, prefix + U+10FFFF)` uses the unique index.
+    async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
+        let prefix = prefix.to_lowercase();
+        let upper = format!("{prefix}\u{10FFFF}");
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {USER_COLS} FROM users u WHERE u.username >= ?1 AND u.username < ?2 \
+                         ORDER BY u.username LIMIT ?3"
+                    ))
+                    .map_err(map_err)?;
+                st.query_map(params![prefix, upper, i64::from(limit)], rows::user)
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn block_user(
+        &self,
+        blocker: UserId,
+        blocked: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.threads
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO user_blocks (blocker_id, blocked_id, created_at) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .and_then(|mut st| st.execute(params![blocker.0, blocked.0, ts(now)]))
+                .map(drop)
+                .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<()> {
+        self.threads
+            .write(move |c| {
+                c.prepare_cached(
+                    "DELETE FROM user_blocks WHERE blocker_id = ?1 AND blocked_id = ?2",
+                )
+                .and_then(|mut st| st.execute(params![blocker.0, blocked.0]))
+                .map(drop)
+                .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>> {
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(
+                        "SELECT blocked_id FROM user_blocks WHERE blocker_id = ?1 ORDER BY created_at, blocked_id",
+                    )
+                    .map_err(map_err)?;
+                st.query_map([blocker.0], |r| Ok(UserId(r.get(0)?)))
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn is_blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        self.threads
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE (blocker_id = ?1 AND blocked_id = ?2) \
+                     OR (blocker_id = ?2 AND blocked_id = ?1))",
+                )
+                .and_then(|mut st| st.query_row(params![a.0, b.0], |r| r.get(0)))
+                .map_err(map_err)
+            })
+            .await
+    }
 }

@@ -1,11 +1,21 @@
-//! Media records, message attachments and the visibility rule for uploads.
+//! Media records, message attachments, the visibility rule for uploads, and avatars (a
+//! reference to a media record).
 
+use super::SqliteStore;
+use super::accounts::user_by_id;
+use super::history::record;
+use super::rooms::room;
 use crate::conn::map_err;
 use crate::rows::{from_ts, ts};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use justus_core::event::{EventKind, RoomChanges, RoomEvent};
 use justus_core::media::{Attachment, Media, MediaKind};
 use justus_core::message::{Message, NewMessage};
-use justus_core::{MediaId, MessageId, StoreError, StoreResult, UserId};
+use justus_core::room::Room;
+use justus_core::store::MediaRecords;
+use justus_core::user::User;
+use justus_core::{MediaId, MessageId, RoomId, StoreError, StoreResult, UserId};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::HashMap;
@@ -37,116 +47,7 @@ fn id_array(ids: impl Iterator<Item = uuid::Uuid>) -> Rc<Vec<Value>> {
     Rc::new(ids.map(|id| Value::Blob(id.as_bytes().to_vec())).collect())
 }
 
-pub(super) fn create(c: &Connection, m: &Media) -> StoreResult<()> {
-    c.prepare_cached(
-        "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
-         blurhash, has_thumbs, created_at, attached_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            m.id.0,
-            m.owner_id.0,
-            m.kind.as_str(),
-            m.mime,
-            m.size,
-            m.name,
-            m.width,
-            m.height,
-            m.duration_ms,
-            m.blurhash,
-            m.has_thumbs,
-            ts(m.created_at),
-            m.attached_at.map(ts),
-        ])
-    })
-    .map_err(|e| match map_err(e) {
-        StoreError::Other(msg) if msg.contains("media.id") => StoreError::Conflict("media"),
-        other => other,
-    })?;
-    Ok(())
-}
-
-/// One statement, run by the single writer: the usage it sums cannot change before the insert.
-pub(super) fn create_within_quota(c: &Connection, m: &Media, quota: i64) -> StoreResult<()> {
-    let inserted = c
-        .prepare_cached(
-            "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
-             blurhash, has_thumbs, created_at, attached_at) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
-             WHERE (SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = ?2) + ?5 <= ?14",
-        )
-        .and_then(|mut st| {
-            st.execute(params![
-                m.id.0,
-                m.owner_id.0,
-                m.kind.as_str(),
-                m.mime,
-                m.size,
-                m.name,
-                m.width,
-                m.height,
-                m.duration_ms,
-                m.blurhash,
-                m.has_thumbs,
-                ts(m.created_at),
-                m.attached_at.map(ts),
-                quota,
-            ])
-        })
-        .map_err(|e| match map_err(e) {
-            StoreError::Other(msg) if msg.contains("media.id") => StoreError::Conflict("media"),
-            other => other,
-        })?;
-    if inserted == 0 {
-        return Err(StoreError::Conflict("media_quota"));
-    }
-    Ok(())
-}
-
-pub(super) fn by_id(c: &Connection, id: MediaId) -> StoreResult<Media> {
-    c.prepare_cached(&format!(
-        "SELECT {MEDIA_COLS} FROM media md WHERE md.id = ?1"
-    ))
-    .and_then(|mut st| st.query_row([id.0], media_row).optional())
-    .map_err(map_err)?
-    .ok_or(StoreError::NotFound)
-}
-
-pub(super) fn owned_by(c: &Connection, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>> {
-    let mut st = c
-        .prepare_cached(&format!(
-            "SELECT {MEDIA_COLS} FROM media md WHERE md.owner_id = ?1 AND md.id IN rarray(?2)"
-        ))
-        .map_err(map_err)?;
-    st.query_map(
-        params![owner.0, id_array(ids.iter().map(|m| m.0))],
-        media_row,
-    )
-    .and_then(|rows| rows.collect())
-    .map_err(map_err)
-}
-
-pub(super) fn usage(c: &Connection, owner: UserId) -> StoreResult<i64> {
-    c.prepare_cached("SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = ?1")
-        .and_then(|mut st| st.query_row([owner.0], |r| r.get(0)))
-        .map_err(map_err)
-}
-
-pub(super) fn visible_to(c: &Connection, id: MediaId, user: UserId) -> StoreResult<bool> {
-    c.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM media WHERE id = ?1 AND owner_id = ?2) \
-         OR EXISTS (SELECT 1 FROM message_attachments a \
-             JOIN room_members rm ON rm.room_id = a.room_id AND rm.user_id = ?2 \
-             JOIN rooms r ON r.id = a.room_id AND r.deleted_at IS NULL \
-             JOIN messages m ON m.id = a.message_id AND m.deleted_at IS NULL \
-             WHERE a.media_id = ?1)",
-    )
-    .and_then(|mut st| st.query_row(params![id.0, user.0], |r| r.get(0)))
-    .map_err(map_err)
-}
-
-pub(super) fn mark_attached(c: &Connection, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
+fn mark_attached(c: &Connection, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
     let n = c
         .prepare_cached("UPDATE media SET attached_at = COALESCE(attached_at, ?2) WHERE id = ?1")
         .and_then(|mut st| st.execute(params![id.0, ts(now)]))
@@ -157,30 +58,227 @@ pub(super) fn mark_attached(c: &Connection, id: MediaId, now: DateTime<Utc>) -> 
     Ok(())
 }
 
-pub(super) fn unattached(
-    c: &Connection,
-    cutoff: DateTime<Utc>,
-    limit: u32,
-) -> StoreResult<Vec<Media>> {
-    let mut st = c
-        .prepare_cached(&format!(
-            "SELECT {MEDIA_COLS} FROM media md WHERE md.attached_at IS NULL AND md.created_at < ?1 \
-             ORDER BY md.created_at LIMIT ?2"
-        ))
-        .map_err(map_err)?;
-    st.query_map(params![ts(cutoff), limit], media_row)
-        .and_then(|rows| rows.collect())
-        .map_err(map_err)
-}
+#[async_trait]
+impl MediaRecords for SqliteStore {
+    async fn create_media(&self, m: &Media) -> StoreResult<()> {
+        let m = m.clone();
+        self.threads
+            .write(move |c| {
+                c.prepare_cached(
+                    "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
+                     blurhash, has_thumbs, created_at, attached_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        m.id.0,
+                        m.owner_id.0,
+                        m.kind.as_str(),
+                        m.mime,
+                        m.size,
+                        m.name,
+                        m.width,
+                        m.height,
+                        m.duration_ms,
+                        m.blurhash,
+                        m.has_thumbs,
+                        ts(m.created_at),
+                        m.attached_at.map(ts),
+                    ])
+                })
+                .map_err(|e| match map_err(e) {
+                    StoreError::Other(msg) if msg.contains("media.id") => StoreError::Conflict("media"),
+                    other => other,
+                })?;
+                Ok(())
+            })
+            .await
+    }
 
-pub(super) fn delete_unattached(c: &Connection, id: MediaId) -> StoreResult<bool> {
-    // An attachment row may exist only with attached_at set (same transaction), so checking
-    // attached_at is enough.
-    let n = c
-        .prepare_cached("DELETE FROM media WHERE id = ?1 AND attached_at IS NULL")
-        .and_then(|mut st| st.execute([id.0]))
-        .map_err(map_err)?;
-    Ok(n == 1)
+    /// One statement, run by the single writer: the usage it sums cannot change before the
+    /// insert.
+    async fn create_media_within_quota(&self, m: &Media, quota: i64) -> StoreResult<()> {
+        let m = m.clone();
+        self.threads
+            .write(move |c| {
+                let inserted = c
+                    .prepare_cached(
+                        "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
+                         blurhash, has_thumbs, created_at, attached_at) \
+                         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 \
+                         WHERE (SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = ?2) + ?5 <= ?14",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            m.id.0,
+                            m.owner_id.0,
+                            m.kind.as_str(),
+                            m.mime,
+                            m.size,
+                            m.name,
+                            m.width,
+                            m.height,
+                            m.duration_ms,
+                            m.blurhash,
+                            m.has_thumbs,
+                            ts(m.created_at),
+                            m.attached_at.map(ts),
+                            quota,
+                        ])
+                    })
+                    .map_err(|e| match map_err(e) {
+                        StoreError::Other(msg) if msg.contains("media.id") => {
+                            StoreError::Conflict("media")
+                        }
+                        other => other,
+                    })?;
+                if inserted == 0 {
+                    return Err(StoreError::Conflict("media_quota"));
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn media(&self, id: MediaId) -> StoreResult<Media> {
+        self.threads
+            .read(move |c| {
+                c.prepare_cached(&format!(
+                    "SELECT {MEDIA_COLS} FROM media md WHERE md.id = ?1"
+                ))
+                .and_then(|mut st| st.query_row([id.0], media_row).optional())
+                .map_err(map_err)?
+                .ok_or(StoreError::NotFound)
+            })
+            .await
+    }
+
+    async fn media_owned_by(&self, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>> {
+        let ids = ids.to_vec();
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {MEDIA_COLS} FROM media md WHERE md.owner_id = ?1 AND md.id IN rarray(?2)"
+                    ))
+                    .map_err(map_err)?;
+                st.query_map(
+                    params![owner.0, id_array(ids.iter().map(|m| m.0))],
+                    media_row,
+                )
+                .and_then(|rows| rows.collect())
+                .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn media_usage(&self, owner: UserId) -> StoreResult<i64> {
+        self.threads
+            .read(move |c| {
+                c.prepare_cached("SELECT COALESCE(SUM(size), 0) FROM media WHERE owner_id = ?1")
+                    .and_then(|mut st| st.query_row([owner.0], |r| r.get(0)))
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn media_visible_to(&self, id: MediaId, user: UserId) -> StoreResult<bool> {
+        self.threads
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM media WHERE id = ?1 AND owner_id = ?2) \
+                     OR EXISTS (SELECT 1 FROM message_attachments a \
+                         JOIN room_members rm ON rm.room_id = a.room_id AND rm.user_id = ?2 \
+                         JOIN rooms r ON r.id = a.room_id AND r.deleted_at IS NULL \
+                         JOIN messages m ON m.id = a.message_id AND m.deleted_at IS NULL \
+                         WHERE a.media_id = ?1)",
+                )
+                .and_then(|mut st| st.query_row(params![id.0, user.0], |r| r.get(0)))
+                .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
+        self.threads.write(move |c| mark_attached(c, id, now)).await
+    }
+
+    async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>> {
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {MEDIA_COLS} FROM media md WHERE md.attached_at IS NULL AND md.created_at < ?1 \
+                         ORDER BY md.created_at LIMIT ?2"
+                    ))
+                    .map_err(map_err)?;
+                st.query_map(params![ts(cutoff), limit], media_row)
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool> {
+        self.threads
+            .write(move |c| {
+                // An attachment row may exist only with attached_at set (same transaction), so
+                // checking attached_at is enough.
+                let n = c
+                    .prepare_cached("DELETE FROM media WHERE id = ?1 AND attached_at IS NULL")
+                    .and_then(|mut st| st.execute([id.0]))
+                    .map_err(map_err)?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    // --- avatars -----------------------------------------------------------------------------
+
+    async fn set_user_avatar(
+        &self,
+        user: UserId,
+        avatar: Option<MediaId>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<User> {
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("UPDATE users SET avatar = ?2, updated_at = ?3 WHERE id = ?1")
+                    .and_then(|mut st| st.execute(params![user.0, avatar.map(|a| a.0), ts(now)]))
+                    .map_err(map_err)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                user_by_id(c, user)
+            })
+            .await
+    }
+
+    async fn set_room_avatar(
+        &self,
+        id: RoomId,
+        avatar: Option<MediaId>,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, RoomEvent)> {
+        self.threads
+            .write(move |c| {
+                // A deleted room is `NotFound` before any seq is spent.
+                room(c, id)?;
+                let ev = record(c, id, EventKind::RoomUpdated, actor, now, |e| {
+                    e.changes = Some(RoomChanges {
+                        avatar: Some(avatar),
+                        ..RoomChanges::default()
+                    });
+                })?;
+                c.prepare_cached("UPDATE rooms SET avatar = ?2 WHERE id = ?1")
+                    .and_then(|mut st| st.execute(params![id.0, avatar.map(|a| a.0)]))
+                    .map_err(map_err)?;
+                Ok((room(c, id)?, ev))
+            })
+            .await
+    }
 }
 
 /// Links a new message's attachments and marks them used (inside `send_message`'s job).

@@ -1,15 +1,20 @@
-//! Rooms, membership, bans and invites. Every function runs inside one writer job (writes) or
-//! on a reader (queries).
+// Over 600 lines: the 20 methods of `Rooms` and the join, role and membership helpers they share.
+//! Rooms, membership, bans and invites. Every write runs inside one writer job, every query on
+//! a reader; the helpers below take the job's connection.
 
+use super::SqliteStore;
 use super::history::record;
 use super::load;
 use crate::conn::map_err;
 use crate::rows::{self, INVITE_COLS, MEMBER_COLS, ROOM_COLS, ROOM_NCOLS, ts};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use justus_core::event::{EventKind, RoomChanges, RoomEvent};
 use justus_core::room::{
     Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, UNREAD_CAP,
+    check_ownership_transfer,
 };
+use justus_core::store::Rooms;
 use justus_core::{MessageId, RoomId, StoreError, StoreResult, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -90,169 +95,15 @@ fn adjust_member_count(c: &Connection, room: RoomId, delta: i64) -> StoreResult<
         .map_err(map_err)
 }
 
-pub(super) fn create_group(c: &Connection, new: &NewGroup) -> StoreResult<(Room, RoomEvent)> {
-    insert_room(
-        c,
-        new.id,
-        RoomKind::Group,
-        Some(&new.name),
-        new.topic.as_deref(),
-        new.owner,
-        new.now,
-        None,
-    )?;
-    let (_, ev) = join(c, new.id, new.owner, Role::Owner, new.owner, new.now)?;
-    Ok((room(c, new.id)?, ev))
-}
-
 /// `"<smaller uuid>:<larger uuid>"`, hyphenated lower-case.
 fn dm_key(a: UserId, b: UserId) -> String {
     let (lo, hi) = if a.0 <= b.0 { (a, b) } else { (b, a) };
     format!("{}:{}", lo.0.hyphenated(), hi.0.hyphenated())
 }
 
-pub(super) fn open_dm(
-    c: &Connection,
-    id: RoomId,
-    a: UserId,
-    b: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<(Room, bool, Vec<RoomEvent>)> {
-    let key = dm_key(a, b);
-    let existing = c
-        .prepare_cached(&format!(
-            "SELECT {ROOM_COLS} FROM rooms r WHERE r.dm_key = ?1 AND r.deleted_at IS NULL"
-        ))
-        .and_then(|mut st| st.query_row([&key], rows::room).optional())
-        .map_err(map_err)?;
-    if let Some(room) = existing {
-        return Ok((room, false, Vec::new()));
-    }
-    insert_room(c, id, RoomKind::Dm, None, None, a, now, Some(&key))?;
-    let mut events = vec![join(c, id, a, Role::Member, a, now)?.1];
-    if b != a {
-        events.push(join(c, id, b, Role::Member, a, now)?.1);
-    }
-    Ok((room(c, id)?, true, events))
-}
-
-pub(super) fn update_room(
-    c: &Connection,
-    id: RoomId,
-    patch: &RoomPatch,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<(Room, RoomEvent)> {
-    let changes = RoomChanges {
-        name: patch.name.clone(),
-        topic: patch.topic.clone(),
-        only_admins_post: patch.only_admins_post,
-        avatar: None,
-    };
-    let ev = record(c, id, EventKind::RoomUpdated, actor, now, |e| {
-        e.changes = Some(changes);
-    })?;
-    c.prepare_cached(
-        "UPDATE rooms SET name = CASE WHEN ?2 THEN ?3 ELSE name END, \
-         topic = CASE WHEN ?4 THEN ?5 ELSE topic END, \
-         only_admins_post = coalesce(?6, only_admins_post) WHERE id = ?1",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            id.0,
-            patch.name.is_some(),
-            patch.name,
-            patch.topic.is_some(),
-            patch.topic.clone().flatten(),
-            patch.only_admins_post,
-        ])
-    })
-    .map_err(map_err)?;
-    Ok((room(c, id)?, ev))
-}
-
-pub(super) fn delete_room(
-    c: &Connection,
-    id: RoomId,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<RoomEvent> {
-    let ev = record(c, id, EventKind::RoomDeleted, actor, now, |_| {})?;
-    // Clearing the DM key lets the two users open a fresh DM later.
-    c.prepare_cached("UPDATE rooms SET deleted_at = ?2, dm_key = NULL WHERE id = ?1")
-        .and_then(|mut st| st.execute(params![id.0, ts(now)]))
-        .map_err(map_err)?;
-    Ok(ev)
-}
-
-pub(super) fn rooms_for_user(c: &Connection, user: UserId) -> StoreResult<Vec<RoomSummary>> {
-    // Unread and mention counts stop at UNREAD_CAP: the LIMIT inside each count bounds the work.
-    // Mentions go through indexes only: the user's `message_mentions` rows, and the room's
-    // `@room` messages (partial index), deduplicated by the UNION.
-    let sql = format!(
-        "SELECT {ROOM_COLS}, m.role, m.read_seq, \
-           (SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq \
-              AND x.sender_id <> m.user_id AND x.deleted_at IS NULL LIMIT ?2)), \
-           (SELECT count(*) FROM ( \
-              SELECT mm.message_id FROM message_mentions mm JOIN messages x ON x.id = mm.message_id \
-               WHERE mm.user_id = m.user_id AND mm.room_id = r.id AND mm.seq > m.read_seq \
-                 AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
-              UNION \
-              SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.mentions_room <> 0 \
-                 AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
-              LIMIT ?2)), \
-           (SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.deleted_at IS NULL \
-              ORDER BY x.seq DESC LIMIT 1), \
-           CASE WHEN r.kind = 'dm' THEN (SELECT o.user_id FROM room_members o \
-              WHERE o.room_id = r.id AND o.user_id <> m.user_id LIMIT 1) END \
-         FROM room_members m JOIN rooms r ON r.id = m.room_id \
-         WHERE m.user_id = ?1 AND r.deleted_at IS NULL \
-         ORDER BY r.last_activity_at DESC, r.id DESC"
-    );
-    struct Row {
-        summary: RoomSummary,
-        last: Option<MessageId>,
-    }
-    let mut st = c.prepare_cached(&sql).map_err(map_err)?;
-    let rows: Vec<Row> = st
-        .query_map(params![user.0, UNREAD_CAP], |r| {
-            let role: String = r.get(ROOM_NCOLS)?;
-            Ok(Row {
-                summary: RoomSummary {
-                    room: rows::room(r)?,
-                    my_role: Role::parse(&role).unwrap_or(Role::Member),
-                    read_seq: r.get(ROOM_NCOLS + 1)?,
-                    unread: r.get(ROOM_NCOLS + 2)?,
-                    mentions: r.get(ROOM_NCOLS + 3)?,
-                    last_message: None,
-                    dm_peer: r.get::<_, Option<Uuid>>(ROOM_NCOLS + 5)?.map(UserId),
-                },
-                last: r.get::<_, Option<Uuid>>(ROOM_NCOLS + 4)?.map(MessageId),
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(map_err)?;
-    let ids: Vec<MessageId> = rows.iter().filter_map(|r| r.last).collect();
-    let mut last: HashMap<MessageId, _> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        load::messages_by_ids(c, &ids)?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect()
-    };
-    Ok(rows
-        .into_iter()
-        .map(|mut r| {
-            r.summary.last_message = r.last.and_then(|id| last.remove(&id));
-            r.summary
-        })
-        .collect())
-}
-
 // --- membership ------------------------------------------------------------------------------
 
-pub(super) fn member(c: &Connection, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
+fn member(c: &Connection, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
     c.prepare_cached(&format!(
         "SELECT {MEMBER_COLS} FROM room_members m JOIN rooms r ON r.id = m.room_id \
          WHERE m.room_id = ?1 AND m.user_id = ?2 AND r.deleted_at IS NULL"
@@ -264,19 +115,6 @@ pub(super) fn member(c: &Connection, room: RoomId, user: UserId) -> StoreResult<
     .map_err(map_err)
 }
 
-pub(super) fn members(c: &Connection, room: RoomId) -> StoreResult<Vec<Member>> {
-    let mut st = c
-        .prepare_cached(&format!(
-            "SELECT {MEMBER_COLS} FROM room_members m JOIN rooms r ON r.id = m.room_id \
-             WHERE m.room_id = ?1 AND r.deleted_at IS NULL \
-             ORDER BY m.role = 'owner' DESC, m.joined_at, m.user_id"
-        ))
-        .map_err(map_err)?;
-    st.query_map([room.0], rows::member)
-        .and_then(|rows| rows.collect())
-        .map_err(map_err)
-}
-
 fn is_member(c: &Connection, room: RoomId, user: UserId) -> StoreResult<bool> {
     c.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2)",
@@ -285,13 +123,13 @@ fn is_member(c: &Connection, room: RoomId, user: UserId) -> StoreResult<bool> {
     .map_err(map_err)
 }
 
-pub(super) fn is_banned(c: &Connection, room: RoomId, user: UserId) -> StoreResult<bool> {
+fn is_banned(c: &Connection, room: RoomId, user: UserId) -> StoreResult<bool> {
     c.prepare_cached("SELECT EXISTS (SELECT 1 FROM room_bans WHERE room_id = ?1 AND user_id = ?2)")
         .and_then(|mut st| st.query_row(params![room.0, user.0], |r| r.get(0)))
         .map_err(map_err)
 }
 
-pub(super) fn add_member(
+fn add_member(
     c: &Connection,
     room: RoomId,
     user: UserId,
@@ -343,33 +181,6 @@ fn role_changed(
     })
 }
 
-pub(super) fn set_role(
-    c: &Connection,
-    room: RoomId,
-    user: UserId,
-    role: Role,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<RoomEvent> {
-    role_changed(c, room, user, role, actor, now)
-}
-
-pub(super) fn transfer_ownership(
-    c: &Connection,
-    room: RoomId,
-    from: UserId,
-    to: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<Vec<RoomEvent>> {
-    if from == to {
-        // Would leave the room without an owner (the PostgreSQL adapter refuses it the same way).
-        return Err(StoreError::Conflict("owner"));
-    }
-    let promoted = role_changed(c, room, to, Role::Owner, from, now)?;
-    let demoted = role_changed(c, room, from, Role::Admin, from, now)?;
-    Ok(vec![promoted, demoted])
-}
-
 /// Deletes the membership if there is one; says whether there was.
 fn drop_membership(c: &Connection, room: RoomId, user: UserId) -> StoreResult<bool> {
     let n = c
@@ -382,92 +193,10 @@ fn drop_membership(c: &Connection, room: RoomId, user: UserId) -> StoreResult<bo
     Ok(n > 0)
 }
 
-pub(super) fn remove_member(
-    c: &Connection,
-    room: RoomId,
-    user: UserId,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<RoomEvent> {
-    if !drop_membership(c, room, user)? {
-        return Err(StoreError::NotFound);
-    }
-    let kind = if actor == user {
-        EventKind::MemberLeft
-    } else {
-        EventKind::MemberKicked
-    };
-    record(c, room, kind, actor, now, |e| e.user_id = Some(user))
-}
-
-pub(super) fn ban(
-    c: &Connection,
-    room: RoomId,
-    user: UserId,
-    actor: UserId,
-    now: DateTime<Utc>,
-) -> StoreResult<RoomEvent> {
-    // Recorded first: a missing or deleted room fails here, before anything changes.
-    let ev = record(c, room, EventKind::MemberBanned, actor, now, |e| {
-        e.user_id = Some(user)
-    })?;
-    drop_membership(c, room, user)?;
-    c.prepare_cached(
-        "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT DO NOTHING",
-    )
-    .and_then(|mut st| st.execute(params![room.0, user.0, actor.0, ts(now)]))
-    .map_err(map_err)?;
-    Ok(ev)
-}
-
-pub(super) fn unban(c: &Connection, room: RoomId, user: UserId) -> StoreResult<()> {
-    let n = c
-        .prepare_cached("DELETE FROM room_bans WHERE room_id = ?1 AND user_id = ?2")
-        .and_then(|mut st| st.execute(params![room.0, user.0]))
-        .map_err(map_err)?;
-    if n == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
-pub(super) fn bans(c: &Connection, room: RoomId) -> StoreResult<Vec<UserId>> {
-    let mut st = c
-        .prepare_cached(
-            "SELECT user_id FROM room_bans WHERE room_id = ?1 ORDER BY created_at, user_id",
-        )
-        .map_err(map_err)?;
-    st.query_map([room.0], |r| Ok(UserId(r.get(0)?)))
-        .and_then(|rows| rows.collect())
-        .map_err(map_err)
-}
-
 // --- invites ---------------------------------------------------------------------------------
 
-pub(super) fn create_invite(c: &Connection, invite: &Invite) -> StoreResult<()> {
-    room(c, invite.room_id)?;
-    c.prepare_cached(&format!(
-        "INSERT INTO invites ({INVITE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-    ))
-    .and_then(|mut st| {
-        st.execute(params![
-            invite.code,
-            invite.room_id.0,
-            invite.created_by.0,
-            ts(invite.created_at),
-            invite.expires_at.map(ts),
-            invite.max_uses,
-            invite.uses,
-        ])
-    })
-    .map(drop)
-    .map_err(map_err)
-}
-
 /// An invite to a live room.
-pub(super) fn invite(c: &Connection, code: &str) -> StoreResult<Invite> {
+fn invite(c: &Connection, code: &str) -> StoreResult<Invite> {
     c.prepare_cached(&format!(
         "SELECT {INVITE_COLS} FROM invites WHERE code = ?1 \
          AND EXISTS (SELECT 1 FROM rooms r WHERE r.id = invites.room_id AND r.deleted_at IS NULL)"
@@ -476,23 +205,406 @@ pub(super) fn invite(c: &Connection, code: &str) -> StoreResult<Invite> {
     .map_err(map_err)
 }
 
-pub(super) fn accept_invite(
-    c: &Connection,
-    code: &str,
-    user: UserId,
-    max_members: u32,
-    now: DateTime<Utc>,
-) -> StoreResult<(Member, RoomEvent)> {
-    let inv = invite(c, code)?;
-    if is_member(c, inv.room_id, user)? {
-        return Err(StoreError::Conflict("member"));
+#[async_trait]
+impl Rooms for SqliteStore {
+    async fn create_group(&self, new: &NewGroup) -> StoreResult<(Room, RoomEvent)> {
+        let new = new.clone();
+        self.threads
+            .write(move |c| {
+                insert_room(
+                    c,
+                    new.id,
+                    RoomKind::Group,
+                    Some(&new.name),
+                    new.topic.as_deref(),
+                    new.owner,
+                    new.now,
+                    None,
+                )?;
+                let (_, ev) = join(c, new.id, new.owner, Role::Owner, new.owner, new.now)?;
+                Ok((room(c, new.id)?, ev))
+            })
+            .await
     }
-    if !inv.usable(now) {
-        return Err(StoreError::Conflict("invite_expired"));
+
+    async fn open_dm(
+        &self,
+        id: RoomId,
+        a: UserId,
+        b: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, bool, Vec<RoomEvent>)> {
+        self.threads
+            .write(move |c| {
+                let key = dm_key(a, b);
+                let existing = c
+                    .prepare_cached(&format!(
+                        "SELECT {ROOM_COLS} FROM rooms r WHERE r.dm_key = ?1 AND r.deleted_at IS NULL"
+                    ))
+                    .and_then(|mut st| st.query_row([&key], rows::room).optional())
+                    .map_err(map_err)?;
+                if let Some(room) = existing {
+                    return Ok((room, false, Vec::new()));
+                }
+                insert_room(c, id, RoomKind::Dm, None, None, a, now, Some(&key))?;
+                let mut events = vec![join(c, id, a, Role::Member, a, now)?.1];
+                if b != a {
+                    events.push(join(c, id, b, Role::Member, a, now)?.1);
+                }
+                Ok((room(c, id)?, true, events))
+            })
+            .await
     }
-    let joined = add_member(c, inv.room_id, user, Role::Member, user, max_members, now)?;
-    c.prepare_cached("UPDATE invites SET uses = uses + 1 WHERE code = ?1")
-        .and_then(|mut st| st.execute([code]))
-        .map_err(map_err)?;
-    Ok(joined)
+
+    async fn room(&self, id: RoomId) -> StoreResult<Room> {
+        self.threads.read(move |c| room(c, id)).await
+    }
+
+    async fn update_room(
+        &self,
+        id: RoomId,
+        patch: &RoomPatch,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Room, RoomEvent)> {
+        let patch = patch.clone();
+        self.threads
+            .write(move |c| {
+                let changes = RoomChanges {
+                    name: patch.name.clone(),
+                    topic: patch.topic.clone(),
+                    only_admins_post: patch.only_admins_post,
+                    avatar: None,
+                };
+                let ev = record(c, id, EventKind::RoomUpdated, actor, now, |e| {
+                    e.changes = Some(changes);
+                })?;
+                c.prepare_cached(
+                    "UPDATE rooms SET name = CASE WHEN ?2 THEN ?3 ELSE name END, \
+                     topic = CASE WHEN ?4 THEN ?5 ELSE topic END, \
+                     only_admins_post = coalesce(?6, only_admins_post) WHERE id = ?1",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![
+                        id.0,
+                        patch.name.is_some(),
+                        patch.name,
+                        patch.topic.is_some(),
+                        patch.topic.clone().flatten(),
+                        patch.only_admins_post,
+                    ])
+                })
+                .map_err(map_err)?;
+                Ok((room(c, id)?, ev))
+            })
+            .await
+    }
+
+    async fn delete_room(
+        &self,
+        id: RoomId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        self.threads
+            .write(move |c| {
+                let ev = record(c, id, EventKind::RoomDeleted, actor, now, |_| {})?;
+                // Clearing the DM key lets the two users open a fresh DM later.
+                c.prepare_cached("UPDATE rooms SET deleted_at = ?2, dm_key = NULL WHERE id = ?1")
+                    .and_then(|mut st| st.execute(params![id.0, ts(now)]))
+                    .map_err(map_err)?;
+                Ok(ev)
+            })
+            .await
+    }
+
+    async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
+        self.threads
+            .read(move |c| {
+                // Unread and mention counts stop at UNREAD_CAP: the LIMIT inside each count
+                // bounds the work. Mentions go through indexes only: the user's
+                // `message_mentions` rows, and the room's `@room` messages (partial index),
+                // deduplicated by the UNION.
+                let sql = format!(
+                    "SELECT {ROOM_COLS}, m.role, m.read_seq, \
+                       (SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq \
+                          AND x.sender_id <> m.user_id AND x.deleted_at IS NULL LIMIT ?2)), \
+                       (SELECT count(*) FROM ( \
+                          SELECT mm.message_id FROM message_mentions mm JOIN messages x ON x.id = mm.message_id \
+                           WHERE mm.user_id = m.user_id AND mm.room_id = r.id AND mm.seq > m.read_seq \
+                             AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
+                          UNION \
+                          SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.mentions_room <> 0 \
+                             AND x.seq > m.read_seq AND x.sender_id <> m.user_id AND x.deleted_at IS NULL \
+                          LIMIT ?2)), \
+                       (SELECT x.id FROM messages x WHERE x.room_id = r.id AND x.deleted_at IS NULL \
+                          ORDER BY x.seq DESC LIMIT 1), \
+                       CASE WHEN r.kind = 'dm' THEN (SELECT o.user_id FROM room_members o \
+                          WHERE o.room_id = r.id AND o.user_id <> m.user_id LIMIT 1) END \
+                     FROM room_members m JOIN rooms r ON r.id = m.room_id \
+                     WHERE m.user_id = ?1 AND r.deleted_at IS NULL \
+                     ORDER BY r.last_activity_at DESC, r.id DESC"
+                );
+                struct Row {
+                    summary: RoomSummary,
+                    last: Option<MessageId>,
+                }
+                let mut st = c.prepare_cached(&sql).map_err(map_err)?;
+                let rows: Vec<Row> = st
+                    .query_map(params![user.0, UNREAD_CAP], |r| {
+                        let role: String = r.get(ROOM_NCOLS)?;
+                        Ok(Row {
+                            summary: RoomSummary {
+                                room: rows::room(r)?,
+                                my_role: Role::parse(&role).unwrap_or(Role::Member),
+                                read_seq: r.get(ROOM_NCOLS + 1)?,
+                                unread: r.get(ROOM_NCOLS + 2)?,
+                                mentions: r.get(ROOM_NCOLS + 3)?,
+                                last_message: None,
+                                dm_peer: r.get::<_, Option<Uuid>>(ROOM_NCOLS + 5)?.map(UserId),
+                            },
+                            last: r.get::<_, Option<Uuid>>(ROOM_NCOLS + 4)?.map(MessageId),
+                        })
+                    })
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)?;
+                let ids: Vec<MessageId> = rows.iter().filter_map(|r| r.last).collect();
+                let mut last: HashMap<MessageId, _> = if ids.is_empty() {
+                    HashMap::new()
+                } else {
+                    load::messages_by_ids(c, &ids)?
+                        .into_iter()
+                        .map(|m| (m.id, m))
+                        .collect()
+                };
+                Ok(rows
+                    .into_iter()
+                    .map(|mut r| {
+                        r.summary.last_message = r.last.and_then(|id| last.remove(&id));
+                        r.summary
+                    })
+                    .collect())
+            })
+            .await
+    }
+
+    // --- membership --------------------------------------------------------------------------
+
+    async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
+        self.threads.read(move |c| member(c, room, user)).await
+    }
+
+    async fn room_and_member(
+        &self,
+        room_id: RoomId,
+        user: UserId,
+    ) -> StoreResult<(Room, Option<Member>)> {
+        // One reader job: a thread hand-off saved on every room-scoped request.
+        self.threads
+            .read(move |c| Ok((room(c, room_id)?, member(c, room_id, user)?)))
+            .await
+    }
+
+    async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {MEMBER_COLS} FROM room_members m JOIN rooms r ON r.id = m.room_id \
+                         WHERE m.room_id = ?1 AND r.deleted_at IS NULL \
+                         ORDER BY m.role = 'owner' DESC, m.joined_at, m.user_id"
+                    ))
+                    .map_err(map_err)?;
+                st.query_map([room.0], rows::member)
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn add_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        actor: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)> {
+        self.threads
+            .write(move |c| add_member(c, room, user, role, actor, max_members, now))
+            .await
+    }
+
+    async fn set_role(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        self.threads
+            .write(move |c| role_changed(c, room, user, role, actor, now))
+            .await
+    }
+
+    async fn transfer_ownership(
+        &self,
+        room: RoomId,
+        from: UserId,
+        to: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<RoomEvent>> {
+        check_ownership_transfer(from, to)?;
+        self.threads
+            .write(move |c| {
+                let promoted = role_changed(c, room, to, Role::Owner, from, now)?;
+                let demoted = role_changed(c, room, from, Role::Admin, from, now)?;
+                Ok(vec![promoted, demoted])
+            })
+            .await
+    }
+
+    async fn remove_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        self.threads
+            .write(move |c| {
+                if !drop_membership(c, room, user)? {
+                    return Err(StoreError::NotFound);
+                }
+                let kind = if actor == user {
+                    EventKind::MemberLeft
+                } else {
+                    EventKind::MemberKicked
+                };
+                record(c, room, kind, actor, now, |e| e.user_id = Some(user))
+            })
+            .await
+    }
+
+    async fn ban(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        self.threads
+            .write(move |c| {
+                // Recorded first: a missing or deleted room fails here, before anything
+                // changes.
+                let ev = record(c, room, EventKind::MemberBanned, actor, now, |e| {
+                    e.user_id = Some(user)
+                })?;
+                drop_membership(c, room, user)?;
+                c.prepare_cached(
+                    "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .and_then(|mut st| st.execute(params![room.0, user.0, actor.0, ts(now)]))
+                .map_err(map_err)?;
+                Ok(ev)
+            })
+            .await
+    }
+
+    async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()> {
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("DELETE FROM room_bans WHERE room_id = ?1 AND user_id = ?2")
+                    .and_then(|mut st| st.execute(params![room.0, user.0]))
+                    .map_err(map_err)?;
+                if n == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            })
+            .await
+    }
+
+    async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>> {
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(
+                        "SELECT user_id FROM room_bans WHERE room_id = ?1 ORDER BY created_at, user_id",
+                    )
+                    .map_err(map_err)?;
+                st.query_map([room.0], |r| Ok(UserId(r.get(0)?)))
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
+        self.threads.read(move |c| is_banned(c, room, user)).await
+    }
+
+    // --- invites -----------------------------------------------------------------------------
+
+    async fn create_invite(&self, invite: &Invite) -> StoreResult<()> {
+        let invite = invite.clone();
+        self.threads
+            .write(move |c| {
+                room(c, invite.room_id)?;
+                c.prepare_cached(&format!(
+                    "INSERT INTO invites ({INVITE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ))
+                .and_then(|mut st| {
+                    st.execute(params![
+                        invite.code,
+                        invite.room_id.0,
+                        invite.created_by.0,
+                        ts(invite.created_at),
+                        invite.expires_at.map(ts),
+                        invite.max_uses,
+                        invite.uses,
+                    ])
+                })
+                .map(drop)
+                .map_err(map_err)
+            })
+            .await
+    }
+
+    async fn invite(&self, code: &str) -> StoreResult<Invite> {
+        let code = code.to_owned();
+        self.threads.read(move |c| invite(c, &code)).await
+    }
+
+    async fn accept_invite(
+        &self,
+        code: &str,
+        user: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)> {
+        let code = code.to_owned();
+        self.threads
+            .write(move |c| {
+                let inv = invite(c, &code)?;
+                if is_member(c, inv.room_id, user)? {
+                    return Err(StoreError::Conflict("member"));
+                }
+                if !inv.usable(now) {
+                    return Err(StoreError::Conflict("invite_expired"));
+                }
+                let joined =
+                    add_member(c, inv.room_id, user, Role::Member, user, max_members, now)?;
+                c.prepare_cached("UPDATE invites SET uses = uses + 1 WHERE code = ?1")
+                    .and_then(|mut st| st.execute([code]))
+                    .map_err(map_err)?;
+                Ok(joined)
+            })
+            .await
+    }
 }
