@@ -37,6 +37,7 @@ impl Api {
             .await?
             .next()
             .with_context(|| format!("cannot resolve {host}"))?;
+        justus_server::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(64)

@@ -171,6 +171,7 @@ async fn housekeeping(app: std::sync::Weak<App>) {
 
 /// Builds the app and serves it on `config.bind` (and metrics on `config.metrics_bind`).
 pub async fn start(config: Config) -> anyhow::Result<Server> {
+    tls::install_crypto_provider();
     let bind = config.bind;
     let state = build_state(config).await?;
     let listener = tokio::net::TcpListener::bind(bind)

@@ -54,13 +54,11 @@ fn a_full_stdout_is_not_fatal() {
             panic!("the server died with stdout on a full disk: {status:?}");
         }
         let up = rt.block_on(async {
-            let health = reqwest::get(format!("http://127.0.0.1:{port}/health"))
-                .await
-                .ok()?;
+            let health = get(format!("http://127.0.0.1:{port}/health")).await.ok()?;
             if !health.status().is_success() {
                 return None;
             }
-            reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+            get(format!("http://127.0.0.1:{metrics_port}/metrics"))
                 .await
                 .ok()?
                 .text()
@@ -200,12 +198,7 @@ fn starts_on_embedded_defaults_and_stops_gracefully() {
     }
     let url = url.expect("prints the URL it serves");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let status = rt.block_on(async {
-        reqwest::get(format!("{url}/health"))
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = rt.block_on(async { get(format!("{url}/health")).await.unwrap().status() });
     assert_eq!(status, 200);
     // Secrets are generated in ./data with mode 0600, next to the SQLite database.
     let secret = dir.path().join("data/jwt-secret");
@@ -235,4 +228,11 @@ fn starts_on_embedded_defaults_and_stops_gracefully() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// `reqwest::get` after installing the TLS provider (reqwest is built without a bundled one;
+/// see `justus_server::tls`).
+async fn get(url: String) -> reqwest::Result<reqwest::Response> {
+    justus_server::tls::install_crypto_provider();
+    reqwest::get(url).await
 }

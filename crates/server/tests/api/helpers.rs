@@ -75,6 +75,8 @@ impl TestApp {
             .await
             .expect("server starts");
         let base = format!("http://{}", server.addr);
+        // Tests may build clients before any server has started.
+        justus_server::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -242,6 +242,7 @@ impl Drop for Instance {
 // --- REST --------------------------------------------------------------------------------
 
 pub fn http() -> reqwest::Client {
+    justus_server::tls::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
