@@ -1,4 +1,5 @@
 // End-to-end tests: a real justus (JUSTUS_BIN) and Debian Chromium driven by playwright-core.
+// Over 600 lines: one browser and one server are shared by every test, so the suite is one file.
 // Expects a built web/dist (npm run build). Serving: if BASE_URL is set it is used as is; else
 // if justus serves this same build (index.html identical) it is used directly; else a tiny static server serves
 // web/dist and proxies /api (HTTP and WebSocket) to justus.

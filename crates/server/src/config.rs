@@ -2,6 +2,8 @@
 //!
 //! Every setting has a default that runs JustUs on embedded parts. A bad value stops start-up
 //! with one line naming the setting (see `main.rs`).
+//!
+//! (Over 600 lines: one field per setting, each with its variable, flag, default and range.)
 
 use clap::Parser;
 use ipnet::IpNet;

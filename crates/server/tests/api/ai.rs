@@ -1,6 +1,8 @@
 //! Opt-in AI against a fake OpenAI-compatible provider: a real axum server started by each
 //! test that speaks `POST /v1/chat/completions` (plain and `stream: true` SSE) and records
 //! every request body, so the tests assert exactly what would leave for a real provider.
+//!
+//! (Over 600 lines: every AI case shares the one fake provider and its scripted answers.)
 
 use crate::gateway::Ws;
 use crate::helpers::*;

@@ -1,3 +1,6 @@
+//! Rooms, DMs, members, roles, invites and messages through the REST API, on both stores.
+//! (Over 600 lines: one conversation scenario per test, sharing the room set-up helpers.)
+
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -1,5 +1,7 @@
 //! Media: uploads (happy and hostile), metadata stripping, signed URLs, authorization,
 //! attachments on messages, the sweeper and metrics. Fixtures are generated here.
+//!
+//! (Over 600 lines: the upload pipeline end to end, sharing one set of fixture files.)
 
 use crate::helpers::*;
 use image::{ImageDecoder, ImageReader};

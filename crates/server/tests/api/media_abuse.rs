@@ -1,6 +1,8 @@
 //! Abuse of the upload endpoint (security issue 14): decompression bombs against a real `justus`
 //! process whose memory is read from /proc, parallel uploads racing the storage quota, the
 //! per-user upload rate, and property tests of file-name handling over HTTP.
+//!
+//! (Over 600 lines: each abuse needs its own hostile body builder; they share the RSS probe.)
 
 use crate::helpers::*;
 use justus_core::media::{MAX_NAME_CHARS, sanitize_file_name};

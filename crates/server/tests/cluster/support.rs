@@ -2,6 +2,8 @@
 //! on one fresh PostgreSQL database, and chat clients that behave like the web client (retry
 //! unacknowledged sends with the same `client_id`, reconnect elsewhere, detect `seq` gaps and
 //! catch up from `/events`).
+//!
+//! (Over 600 lines: the harness for every real process the suite starts, one section each.)
 
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
