@@ -20,7 +20,8 @@ fn rank(module: &str) -> Option<u8> {
         "api" | "gateway" | "http" | "web" => 4,
         "ai" | "media" => 3,
         "chat" | "auth" => 2,
-        "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "storage" | "telemetry" => 1,
+        "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "storage" | "telemetry"
+        | "presence" => 1,
         _ => return None,
     })
 }

@@ -9,7 +9,7 @@ use super::frames::{
     self, AuthReq, ClientFrame, EditReq, MessageRef, PresenceReq, ReactReq, ReadReq, SendReq,
     TypingReq,
 };
-use super::hub::{CLOSE_RESTARTING, CLOSE_SESSION_ENDED, PRESENCE_GRACE};
+use super::hub::{CLOSE_RESTARTING, CLOSE_SESSION_ENDED};
 use super::outbox::Outbox;
 use crate::auth::jwt::TokenError;
 use crate::chat;
@@ -195,7 +195,7 @@ async fn open(app: &AppState, socket: &mut WebSocket) -> Option<(Open, Utf8Bytes
         }
     };
     if count == 1 {
-        app.hub.set_presence(who.user, Some("online"));
+        app.presence.set_local(who.user, Some("online"));
         publish_presence_in(app, who.user, "online", rooms);
     }
     Some((
@@ -216,9 +216,9 @@ async fn finish(app: AppState, open: Open) {
         .await;
     if app.hub.unregister(open.conn_id) {
         tokio::spawn(async move {
-            tokio::time::sleep(PRESENCE_GRACE).await;
+            tokio::time::sleep(crate::presence::GRACE).await;
             if !app.hub.is_online(user) {
-                app.hub.set_presence(user, None);
+                app.presence.set_local(user, None);
                 publish_presence(&app, user, "offline").await;
             }
         });
@@ -624,7 +624,7 @@ fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> In
                             "status must be online or idle",
                         ));
                     }
-                    app.hub.set_presence(user, Some(&r.status));
+                    app.presence.set_local(user, Some(&r.status));
                     publish_presence(&app, user, &r.status).await;
                     Ok(ack(&id, &json!({})))
                 }

@@ -1,7 +1,11 @@
 //! The real-time gateway (`GET /api/v1/ws`), specified in docs/protocol.md.
 //!
-//! - `hub`: which sockets want which rooms; receives everything from the bus and fans it out,
-//!   serialising each event once and sharing the bytes between recipients.
+//! - `hub`: receives everything from the bus and routes it; a façade over the three parts below,
+//!   each with its own lock.
+//! - `subs`: which sockets want which rooms; fan-out, serialising each event once and sharing
+//!   the bytes between recipients; `order`: each room's events once and in `seq` order.
+//! - `presence`: announcing the presence registry (`crate::presence`) to room members.
+//! - `peers`: other processes' heartbeats; a silent one is dead.
 //! - `conn`: one task per socket: authentication, requests (via the same `chat` use cases as
 //!   REST), heartbeats, token expiry, backpressure.
 //! - `outbox`: each socket's outgoing queue (allocates nothing while idle).
@@ -12,7 +16,11 @@ pub mod catchup;
 pub mod conn;
 pub mod frames;
 pub mod hub;
+mod order;
 pub mod outbox;
+mod peers;
+mod presence;
+mod subs;
 
 use crate::http::client_ip::ClientIp;
 use crate::http::slots::Refused;
