@@ -5,10 +5,7 @@
 //! the order it sent them), while outgoing frames keep flowing: the in-flight request is a
 //! future polled by the same `select!`, and later requests wait in a small queue.
 
-use super::frames::{
-    self, AuthReq, ClientFrame, EditReq, MessageRef, PresenceReq, ReactReq, ReadReq, SendReq,
-    TypingReq,
-};
+use super::frames::{self, AuthReq, Call, ClientFrame, Op, Refused, Request};
 use super::hub::{CLOSE_RESTARTING, CLOSE_SESSION_ENDED};
 use super::outbox::Outbox;
 use crate::auth::jwt::TokenError;
@@ -48,6 +45,8 @@ pub const CLOSE_TOO_MANY: u16 = 4010;
 
 /// A request's outcome: its finished `ack` frame, or the error to answer with.
 type Reply = Result<Utf8Bytes, Error>;
+/// A call waiting for its turn: its id, and the call (or why its payload did not parse).
+type Queued = (String, Result<Call, Error>);
 type InFlight = Pin<Box<dyn Future<Output = (String, Reply)> + Send>>;
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
@@ -68,9 +67,10 @@ struct Identity {
     expires_at: i64,
 }
 
-async fn verify(app: &AppState, d: Value) -> Result<Identity, (u16, &'static str)> {
-    let req: AuthReq =
-        serde_json::from_value(d).map_err(|_| (CLOSE_AUTH_FAILED, "auth needs {\"token\": …}"))?;
+/// Why an `auth` whose `d` is not `{"token"}` closes the socket.
+const AUTH_NEEDS_TOKEN: &str = "auth needs {\"token\": …}";
+
+async fn verify(app: &AppState, req: AuthReq) -> Result<Identity, (u16, &'static str)> {
     let t = app.keys.verify(&req.token).map_err(|e| match e {
         TokenError::Expired => (CLOSE_TOKEN_EXPIRED, "token expired"),
         TokenError::Invalid => (CLOSE_AUTH_FAILED, "invalid token"),
@@ -168,7 +168,11 @@ async fn open(app: &AppState, socket: &mut WebSocket) -> Option<(Open, Utf8Bytes
             return None;
         }
     };
-    let who = match verify(app, frame.d).await {
+    let Ok(req) = frames::auth_payload(frame.d) else {
+        close(socket, CLOSE_AUTH_FAILED, AUTH_NEEDS_TOKEN).await;
+        return None;
+    };
+    let who = match verify(app, req).await {
         Ok(w) => w,
         Err((code, reason)) => {
             close(socket, code, reason).await;
@@ -302,7 +306,7 @@ async fn serve(
     shared: &super::hub::ConnShared,
     who: &mut Identity,
 ) -> Option<(u16, &'static str)> {
-    let mut queue: VecDeque<(String, String, Value)> = VecDeque::new();
+    let mut queue: VecDeque<Queued> = VecDeque::new();
     let mut in_flight: Option<InFlight> = None;
     let mut last_seen = Instant::now();
     // One timer for both the heartbeat and token expiry (an `Interval` would be a second,
@@ -313,9 +317,9 @@ async fn serve(
 
     loop {
         if in_flight.is_none()
-            && let Some((id, op, d)) = queue.pop_front()
+            && let Some((id, call)) = queue.pop_front()
         {
-            in_flight = Some(dispatch(app.clone(), who.user, id, op, d));
+            in_flight = Some(dispatch(app.clone(), who.user, id, call));
         }
         tokio::select! {
             biased;
@@ -473,167 +477,187 @@ enum FrameError {
 }
 
 /// Parses one text frame. Immediate answers (re-auth, ping, refusals) come back as `Ok(Some)`
-/// with a new token expiry for re-auth; requests that need work are queued.
-#[allow(clippy::type_complexity)]
+/// with a new token expiry for re-auth; calls are queued, a call whose payload does not parse
+/// too: its `invalid_frame` is its answer, in its turn, after the rate limit like any call.
 async fn handle_frame(
     app: &AppState,
     who: &mut Identity,
     text: &str,
-    queue: &mut VecDeque<(String, String, Value)>,
+    queue: &mut VecDeque<Queued>,
 ) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
-    let frames::Request { op, id, d } = frames::parse_request(text)
-        .map_err(|(code, message)| FrameError::Reply(frames::error(None, code, message)))?;
-    match op.as_str() {
-        "ping" => Ok(Some((frames::frame("ack", Some(&id), &json!({})), None))),
-        "auth" => match Box::pin(verify(app, d)).await {
-            Ok(new) if new.user == who.user => {
-                *who = Identity {
-                    session: who.session,
-                    ..new
-                };
-                Ok(Some((
-                    frames::frame("ack", Some(&id), &json!({"expires_at": new.expires_at})),
-                    Some(new.expires_at),
-                )))
-            }
-            Ok(_) => Err(FrameError::Close(
-                CLOSE_AUTH_FAILED,
-                "a socket cannot change user",
+    let (id, call) = match frames::parse_request(text) {
+        Ok(Request { id, op: Op::Ping }) => return Ok(Some((ack(&id, &json!({})), None))),
+        Ok(Request {
+            id,
+            op: Op::Auth(req),
+        }) => return reauth(app, who, &id, req).await,
+        Ok(Request {
+            id,
+            op: Op::Call(call),
+        }) => (id, Ok(call)),
+        Err(Refused::Payload { id, error }) => (
+            id,
+            Err(Error::unprocessable(
+                "invalid_frame",
+                format!("invalid payload: {error}"),
             )),
-            Err((code, reason)) => Err(FrameError::Close(code, reason)),
-        },
-        "send" | "edit" | "delete" | "react" | "read" | "typing" | "presence" => {
-            if let Err(wait) = app.limits.requests(who.user).await {
+        ),
+        Err(Refused::Auth) => return Err(FrameError::Close(CLOSE_AUTH_FAILED, AUTH_NEEDS_TOKEN)),
+        Err(Refused::UnknownOp { id }) => {
+            return Err(FrameError::Reply(frames::error(
+                Some(&id),
+                "unknown_op",
+                "unknown op",
+            )));
+        }
+        Err(Refused::Frame(code, message)) => {
+            return Err(FrameError::Reply(frames::error(None, code, message)));
+        }
+    };
+    // Queued before the rate limit is asked and taken back if refused: held in a local across
+    // that await, the call would enlarge the future every socket keeps for its whole life.
+    // Nothing else touches the queue meanwhile (it is borrowed here).
+    let full = queue.len() >= MAX_QUEUED;
+    queue.push_back((id, call));
+    let limited = app.limits.requests(who.user).await;
+    if limited.is_err() || full {
+        let (id, _) = queue.pop_back().expect("queued above");
+        return Err(FrameError::Reply(match limited {
+            Err(wait) => {
                 metrics::counter!("gateway_rate_limited_total").increment(1);
                 let d = frames::ErrorD {
                     code: "rate_limited",
                     message: "slow down",
                     retry_after_ms: Some(wait.as_millis() as u64 + 1),
                 };
-                return Err(FrameError::Reply(frames::frame("error", Some(&id), &d)));
+                frames::frame("error", Some(&id), &d)
             }
-            if queue.len() >= MAX_QUEUED {
-                return Err(FrameError::Reply(frames::error(
-                    Some(&id),
-                    "rate_limited",
-                    "too many requests in flight",
-                )));
-            }
-            queue.push_back((id, op, d));
-            Ok(None)
+            Ok(()) => frames::error(Some(&id), "rate_limited", "too many requests in flight"),
+        }));
+    }
+    Ok(None)
+}
+
+/// `auth` on an open socket: a fresh token for the same user (and the same session).
+async fn reauth(
+    app: &AppState,
+    who: &mut Identity,
+    id: &str,
+    req: AuthReq,
+) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
+    match Box::pin(verify(app, req)).await {
+        Ok(new) if new.user == who.user => {
+            *who = Identity {
+                session: who.session,
+                ..new
+            };
+            Ok(Some((
+                ack(id, &json!({"expires_at": new.expires_at})),
+                Some(new.expires_at),
+            )))
         }
-        _ => Err(FrameError::Reply(frames::error(
-            Some(&id),
-            "unknown_op",
-            "unknown op",
-        ))),
+        Ok(_) => Err(FrameError::Close(
+            CLOSE_AUTH_FAILED,
+            "a socket cannot change user",
+        )),
+        Err((code, reason)) => Err(FrameError::Close(code, reason)),
     }
 }
 
-fn bad(e: serde_json::Error) -> Error {
-    Error::unprocessable("invalid_frame", format!("invalid payload: {e}"))
-}
-
-/// Runs one request through the same use cases as REST.
-fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> InFlight {
+/// Runs one call through the same use cases as REST.
+fn dispatch(app: AppState, user: UserId, id: String, call: Result<Call, Error>) -> InFlight {
     Box::pin(async move {
-        let reply: Reply = async {
-            match op.as_str() {
-                "send" => {
-                    let r: SendReq = serde_json::from_value(d).map_err(bad)?;
-                    let input = SendInput {
-                        client_id: r.client_id,
-                        body: Some(r.body),
-                        reply_to: r.reply_to.map(MessageId),
-                        forward_from: None,
-                        attachments: r
-                            .attachments
-                            .into_iter()
-                            .map(justus_core::MediaId)
-                            .collect(),
-                    };
-                    let (message, created) =
-                        chat::messages::send(&app, user, RoomId(r.room_id), input).await?;
-                    Ok(ack(
-                        &id,
-                        &MessageAck {
-                            message: &message,
-                            created: Some(created),
-                        },
-                    ))
-                }
-                "edit" => {
-                    let r: EditReq = serde_json::from_value(d).map_err(bad)?;
-                    let message = chat::messages::edit(
-                        &app,
-                        user,
-                        RoomId(r.room_id),
-                        MessageId(r.message_id),
-                        &r.body,
-                    )
-                    .await?;
-                    Ok(ack(
-                        &id,
-                        &MessageAck {
-                            message: &message,
-                            created: None,
-                        },
-                    ))
-                }
-                "delete" => {
-                    let r: MessageRef = serde_json::from_value(d).map_err(bad)?;
-                    chat::messages::delete(&app, user, RoomId(r.room_id), MessageId(r.message_id))
-                        .await?;
-                    Ok(ack(&id, &json!({})))
-                }
-                "react" => {
-                    let r: ReactReq = serde_json::from_value(d).map_err(bad)?;
-                    chat::messages::react(
-                        &app,
-                        user,
-                        RoomId(r.room_id),
-                        MessageId(r.message_id),
-                        &r.emoji,
-                        r.add,
-                    )
-                    .await?;
-                    Ok(ack(&id, &json!({})))
-                }
-                "read" => {
-                    let r: ReadReq = serde_json::from_value(d).map_err(bad)?;
-                    let read_seq =
-                        chat::messages::mark_read(&app, user, RoomId(r.room_id), r.seq).await?;
-                    Ok(ack(&id, &json!({"read_seq": read_seq})))
-                }
-                "typing" => {
-                    let r: TypingReq = serde_json::from_value(d).map_err(bad)?;
-                    let room_id = RoomId(r.room_id);
-                    chat::member_access(&app, room_id, user).await?;
-                    app.bus.publish(BusMessage::Ephemeral(Ephemeral::Typing {
-                        room_id,
-                        user_id: user,
-                        active: r.active,
-                    }));
-                    Ok(ack(&id, &json!({})))
-                }
-                "presence" => {
-                    let r: PresenceReq = serde_json::from_value(d).map_err(bad)?;
-                    if !matches!(r.status.as_str(), "online" | "idle") {
-                        return Err(Error::unprocessable(
-                            "invalid_status",
-                            "status must be online or idle",
-                        ));
-                    }
-                    app.presence.set_local(user, Some(&r.status));
-                    publish_presence(&app, user, &r.status).await;
-                    Ok(ack(&id, &json!({})))
-                }
-                _ => Err(Error::bad_request("unknown_op", "unknown op")),
-            }
-        }
-        .await;
+        let reply = match call {
+            Ok(call) => call_use_case(&app, user, &id, call).await,
+            Err(e) => Err(e),
+        };
         (id, reply)
     })
+}
+
+async fn call_use_case(app: &AppState, user: UserId, id: &str, call: Call) -> Reply {
+    match call {
+        Call::Send(r) => {
+            let input = SendInput {
+                client_id: r.client_id,
+                body: Some(r.body),
+                reply_to: r.reply_to.map(MessageId),
+                forward_from: None,
+                attachments: r
+                    .attachments
+                    .into_iter()
+                    .map(justus_core::MediaId)
+                    .collect(),
+            };
+            let (message, created) =
+                chat::messages::send(app, user, RoomId(r.room_id), input).await?;
+            Ok(ack(
+                id,
+                &MessageAck {
+                    message: &message,
+                    created: Some(created),
+                },
+            ))
+        }
+        Call::Edit(r) => {
+            let message = chat::messages::edit(
+                app,
+                user,
+                RoomId(r.room_id),
+                MessageId(r.message_id),
+                &r.body,
+            )
+            .await?;
+            Ok(ack(
+                id,
+                &MessageAck {
+                    message: &message,
+                    created: None,
+                },
+            ))
+        }
+        Call::Delete(r) => {
+            chat::messages::delete(app, user, RoomId(r.room_id), MessageId(r.message_id)).await?;
+            Ok(ack(id, &json!({})))
+        }
+        Call::React(r) => {
+            chat::messages::react(
+                app,
+                user,
+                RoomId(r.room_id),
+                MessageId(r.message_id),
+                &r.emoji,
+                r.add,
+            )
+            .await?;
+            Ok(ack(id, &json!({})))
+        }
+        Call::Read(r) => {
+            let read_seq = chat::messages::mark_read(app, user, RoomId(r.room_id), r.seq).await?;
+            Ok(ack(id, &json!({"read_seq": read_seq})))
+        }
+        Call::Typing(r) => {
+            let room_id = RoomId(r.room_id);
+            chat::member_access(app, room_id, user).await?;
+            app.bus.publish(BusMessage::Ephemeral(Ephemeral::Typing {
+                room_id,
+                user_id: user,
+                active: r.active,
+            }));
+            Ok(ack(id, &json!({})))
+        }
+        Call::Presence(r) => {
+            if !matches!(r.status.as_str(), "online" | "idle") {
+                return Err(Error::unprocessable(
+                    "invalid_status",
+                    "status must be online or idle",
+                ));
+            }
+            app.presence.set_local(user, Some(&r.status));
+            publish_presence(app, user, &r.status).await;
+            Ok(ack(id, &json!({})))
+        }
+    }
 }
 
 #[cfg(test)]
