@@ -20,6 +20,7 @@ use std::time::Duration;
 pub const GRACE: Duration = Duration::from_secs(30);
 /// The status of a user with a socket who has not chosen one.
 pub const ONLINE: &str = "online";
+pub const IDLE: &str = "idle";
 pub const OFFLINE: &str = "offline";
 
 #[derive(Default)]

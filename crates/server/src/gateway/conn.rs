@@ -17,7 +17,6 @@ use crate::state::AppState;
 use crate::wire::PublicUser;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
-use justus_core::bus::{BusMessage, Ephemeral};
 use justus_core::{MessageId, RoomId, SessionId, UserId};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
@@ -199,8 +198,7 @@ async fn open(app: &AppState, socket: &mut WebSocket) -> Option<(Open, Utf8Bytes
         }
     };
     if count == 1 {
-        app.presence.set_local(who.user, Some("online"));
-        publish_presence_in(app, who.user, "online", rooms);
+        chat::presence::came_online(app, who.user, rooms);
     }
     Some((
         Open {
@@ -222,8 +220,7 @@ async fn finish(app: AppState, open: Open) {
         tokio::spawn(async move {
             tokio::time::sleep(crate::presence::GRACE).await;
             if !app.hub.is_online(user) {
-                app.presence.set_local(user, None);
-                publish_presence(&app, user, "offline").await;
+                chat::presence::went_offline(&app, user).await;
             }
         });
     }
@@ -275,28 +272,6 @@ async fn build_ready(
         }),
     );
     Ok((frame, room_ids))
-}
-
-async fn publish_presence(app: &AppState, user: UserId, status: &str) {
-    match app.store.rooms_for_user(user).await {
-        Ok(r) => publish_presence_in(
-            app,
-            user,
-            status,
-            r.into_iter().map(|s| s.room.id).collect(),
-        ),
-        Err(e) => tracing::debug!(error = %e, "presence not published"),
-    }
-}
-
-/// Announces `status` to the members of `rooms` on every instance.
-fn publish_presence_in(app: &AppState, user: UserId, status: &str, rooms: Vec<RoomId>) {
-    app.bus.publish(BusMessage::Ephemeral(Ephemeral::Presence {
-        user_id: user,
-        status: status.to_owned(),
-        rooms,
-        origin: app.instance,
-    }));
 }
 
 /// Serves an open socket until it ends; returns the close frame to send, if any.
@@ -637,24 +612,11 @@ async fn call_use_case(app: &AppState, user: UserId, id: &str, call: Call) -> Re
             Ok(ack(id, &json!({"read_seq": read_seq})))
         }
         Call::Typing(r) => {
-            let room_id = RoomId(r.room_id);
-            chat::member_access(app, room_id, user).await?;
-            app.bus.publish(BusMessage::Ephemeral(Ephemeral::Typing {
-                room_id,
-                user_id: user,
-                active: r.active,
-            }));
+            chat::presence::typing(app, user, RoomId(r.room_id), r.active).await?;
             Ok(ack(id, &json!({})))
         }
         Call::Presence(r) => {
-            if !matches!(r.status.as_str(), "online" | "idle") {
-                return Err(Error::unprocessable(
-                    "invalid_status",
-                    "status must be online or idle",
-                ));
-            }
-            app.presence.set_local(user, Some(&r.status));
-            publish_presence(app, user, &r.status).await;
+            chat::presence::set_status(app, user, &r.status).await?;
             Ok(ack(id, &json!({})))
         }
     }

@@ -142,7 +142,7 @@ impl Hub {
         let (lost, left) = self
             .peers
             .expire(|dead| self.presence.forget_processes(dead));
-        presence::went_offline(&self.subs, left);
+        presence::offline_unless_here(&self.subs, left);
         if lost > 0 {
             metrics::counter!("bus_peers_lost_total").increment(lost as u64);
         }

@@ -51,14 +51,14 @@ pub fn remote_list(
     list: Vec<PresenceEntry>,
 ) {
     let (left, arrived) = registry.replace_remote(origin, list);
-    went_offline(subs, left);
+    offline_unless_here(subs, left);
     for e in arrived {
         announce(subs, e.user_id, &e.status, &e.rooms);
     }
 }
 
 /// Users no process lists any more: offline, unless they have a socket here.
-pub fn went_offline(subs: &Subscriptions, left: Vec<Left>) {
+pub fn offline_unless_here(subs: &Subscriptions, left: Vec<Left>) {
     for Left { user, rooms } in left {
         if !subs.has_user(user) {
             announce(subs, user, OFFLINE, &rooms);
