@@ -1,7 +1,7 @@
 //! Subscriptions and fan-out: which sockets of this process want which rooms, and delivering
 //! frames to them.
 //!
-//! A frame is offered to each subscribed socket's bounded queue with `try_send`: a full queue
+//! A frame is offered to each subscribed socket's bounded queue without waiting: a full queue
 //! marks that socket as lagging (it is closed with 4009 and resyncs) and never slows the others.
 //! Room events go through the room's [`SeqOrder`], so each socket gets them once and in `seq`
 //! order. Scaled out, the first local subscriber of a room subscribes the process to the room's
