@@ -3,25 +3,25 @@
 //!
 //! Requests of one socket are processed one at a time, in order (a client's sends commit in
 //! the order it sent them), while outgoing frames keep flowing: the in-flight request is a
-//! future polled by the same `select!`, and later requests wait in a small queue.
+//! future polled by the same `select!`, and later requests wait in a small queue
+//! (`requests` parses, queues and runs them).
 
-use super::frames::{self, AuthReq, Call, ClientFrame, Op, Refused, Request};
+use super::frames::{self, AuthReq, ClientFrame};
 use super::hub::{CLOSE_RESTARTING, CLOSE_SESSION_ENDED};
 use super::outbox::Outbox;
+use super::requests::{self, FrameError, InFlight, Queued};
 use crate::auth::jwt::TokenError;
 use crate::chat;
-use crate::chat::messages::SendInput;
 use crate::error::Error;
 use crate::http::slots::SlotGuard;
 use crate::state::AppState;
 use crate::wire::PublicUser;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
-use justus_core::{MessageId, RoomId, SessionId, UserId};
+use justus_core::{RoomId, SessionId, UserId};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::time::{Instant, sleep_until};
@@ -29,8 +29,6 @@ use tokio::time::{Instant, sleep_until};
 const AUTH_DEADLINE: Duration = Duration::from_secs(10);
 const HEARTBEAT: Duration = Duration::from_secs(30);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
-/// Requests waiting behind the one in flight.
-const MAX_QUEUED: usize = 32;
 /// Queued outgoing frames written before one flush.
 const MAX_BATCH: usize = 64;
 /// Refused or malformed frames in a row before the socket is closed for abuse.
@@ -41,12 +39,6 @@ pub const CLOSE_AUTH_FAILED: u16 = 4002;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4004;
 pub const CLOSE_POLICY: u16 = 4008;
 pub const CLOSE_TOO_MANY: u16 = 4010;
-
-/// A request's outcome: its finished `ack` frame, or the error to answer with.
-type Reply = Result<Utf8Bytes, Error>;
-/// A call waiting for its turn: its id, and the call (or why its payload did not parse).
-type Queued = (String, Result<Call, Error>);
-type InFlight = Pin<Box<dyn Future<Output = (String, Reply)> + Send>>;
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     metrics::counter!("gateway_closes_total", "code" => code.to_string()).increment(1);
@@ -60,16 +52,16 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 
 /// Who the socket is, once authenticated.
 #[derive(Clone, Copy)]
-struct Identity {
-    user: UserId,
-    session: SessionId,
-    expires_at: i64,
+pub(super) struct Identity {
+    pub(super) user: UserId,
+    pub(super) session: SessionId,
+    pub(super) expires_at: i64,
 }
 
 /// Why an `auth` whose `d` is not `{"token"}` closes the socket.
-const AUTH_NEEDS_TOKEN: &str = "auth needs {\"token\": …}";
+pub(super) const AUTH_NEEDS_TOKEN: &str = "auth needs {\"token\": …}";
 
-async fn verify(app: &AppState, req: AuthReq) -> Result<Identity, (u16, &'static str)> {
+pub(super) async fn verify(app: &AppState, req: AuthReq) -> Result<Identity, (u16, &'static str)> {
     let t = app.keys.verify(&req.token).map_err(|e| match e {
         TokenError::Expired => (CLOSE_TOKEN_EXPIRED, "token expired"),
         TokenError::Invalid => (CLOSE_AUTH_FAILED, "invalid token"),
@@ -294,7 +286,7 @@ async fn serve(
         if in_flight.is_none()
             && let Some((id, call)) = queue.pop_front()
         {
-            in_flight = Some(dispatch(app.clone(), who.user, id, call));
+            in_flight = Some(requests::dispatch(app.clone(), who.user, id, call));
         }
         tokio::select! {
             biased;
@@ -308,7 +300,7 @@ async fn serve(
                 // A restart answers the request being processed first (its commit may be done).
                 if code == CLOSE_RESTARTING && let Some(pending) = in_flight.take() {
                     let (id, reply) = pending.await;
-                    let _ = socket.send(Message::Text(reply_frame(&id, reply))).await;
+                    let _ = socket.send(Message::Text(requests::reply_frame(&id, reply))).await;
                 }
                 return Some((code, reason));
             }
@@ -319,7 +311,7 @@ async fn serve(
             }
             (id, reply) = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 in_flight = None;
-                if socket.send(Message::Text(reply_frame(&id, reply))).await.is_err() {
+                if socket.send(Message::Text(requests::reply_frame(&id, reply))).await.is_err() {
                     return None;
                 }
             }
@@ -349,7 +341,7 @@ async fn serve(
                         continue;
                     }
                 };
-                match handle_frame(app, who, &text, &mut queue).await {
+                match requests::handle_frame(app, who, &text, &mut queue).await {
                     Ok(Some(reply)) => {
                         strikes = 0;
                         if let Some(exp) = reply.1 { expiry = expiry_instant(exp); }
@@ -415,211 +407,6 @@ async fn send_queued(
         }
     }
     socket.flush().await
-}
-
-/// The `d` of a send or edit `ack`, serialised straight from the message (no `Value` copy:
-/// this runs once per message sent).
-#[derive(serde::Serialize)]
-struct MessageAck<'a> {
-    message: &'a justus_core::message::Message,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    created: Option<bool>,
-}
-
-fn ack<T: serde::Serialize>(id: &str, d: &T) -> Utf8Bytes {
-    frames::frame("ack", Some(id), d)
-}
-
-fn reply_frame(id: &str, reply: Reply) -> Utf8Bytes {
-    match reply {
-        Ok(frame) => frame,
-        Err(e) => frames::frame(
-            "error",
-            Some(id),
-            &frames::ErrorD {
-                code: e.code,
-                message: &e.message,
-                retry_after_ms: e.retry_after.map(|s| s * 1000),
-            },
-        ),
-    }
-}
-
-enum FrameError {
-    /// Answer with this error frame and count a strike.
-    Reply(Utf8Bytes),
-    Close(u16, &'static str),
-}
-
-/// Parses one text frame. Immediate answers (re-auth, ping, refusals) come back as `Ok(Some)`
-/// with a new token expiry for re-auth; calls are queued, a call whose payload does not parse
-/// too: its `invalid_frame` is its answer, in its turn, after the rate limit like any call.
-async fn handle_frame(
-    app: &AppState,
-    who: &mut Identity,
-    text: &str,
-    queue: &mut VecDeque<Queued>,
-) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
-    let (id, call) = match frames::parse_request(text) {
-        Ok(Request { id, op: Op::Ping }) => return Ok(Some((ack(&id, &json!({})), None))),
-        Ok(Request {
-            id,
-            op: Op::Auth(req),
-        }) => return reauth(app, who, &id, req).await,
-        Ok(Request {
-            id,
-            op: Op::Call(call),
-        }) => (id, Ok(call)),
-        Err(Refused::Payload { id, error }) => (
-            id,
-            Err(Error::unprocessable(
-                "invalid_frame",
-                format!("invalid payload: {error}"),
-            )),
-        ),
-        Err(Refused::Auth) => return Err(FrameError::Close(CLOSE_AUTH_FAILED, AUTH_NEEDS_TOKEN)),
-        Err(Refused::UnknownOp { id }) => {
-            return Err(FrameError::Reply(frames::error(
-                Some(&id),
-                "unknown_op",
-                "unknown op",
-            )));
-        }
-        Err(Refused::Frame(code, message)) => {
-            return Err(FrameError::Reply(frames::error(None, code, message)));
-        }
-    };
-    // Queued before the rate limit is asked and taken back if refused: held in a local across
-    // that await, the call would enlarge the future every socket keeps for its whole life.
-    // Nothing else touches the queue meanwhile (it is borrowed here).
-    let full = queue.len() >= MAX_QUEUED;
-    queue.push_back((id, call));
-    let limited = app.limits.requests(who.user).await;
-    if limited.is_err() || full {
-        let (id, _) = queue.pop_back().expect("queued above");
-        return Err(FrameError::Reply(match limited {
-            Err(wait) => {
-                metrics::counter!("gateway_rate_limited_total").increment(1);
-                let d = frames::ErrorD {
-                    code: "rate_limited",
-                    message: "slow down",
-                    retry_after_ms: Some(wait.as_millis() as u64 + 1),
-                };
-                frames::frame("error", Some(&id), &d)
-            }
-            Ok(()) => frames::error(Some(&id), "rate_limited", "too many requests in flight"),
-        }));
-    }
-    Ok(None)
-}
-
-/// `auth` on an open socket: a fresh token for the same user (and the same session).
-async fn reauth(
-    app: &AppState,
-    who: &mut Identity,
-    id: &str,
-    req: AuthReq,
-) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
-    match Box::pin(verify(app, req)).await {
-        Ok(new) if new.user == who.user => {
-            *who = Identity {
-                session: who.session,
-                ..new
-            };
-            Ok(Some((
-                ack(id, &json!({"expires_at": new.expires_at})),
-                Some(new.expires_at),
-            )))
-        }
-        Ok(_) => Err(FrameError::Close(
-            CLOSE_AUTH_FAILED,
-            "a socket cannot change user",
-        )),
-        Err((code, reason)) => Err(FrameError::Close(code, reason)),
-    }
-}
-
-/// Runs one call through the same use cases as REST.
-fn dispatch(app: AppState, user: UserId, id: String, call: Result<Call, Error>) -> InFlight {
-    Box::pin(async move {
-        let reply = match call {
-            Ok(call) => call_use_case(&app, user, &id, call).await,
-            Err(e) => Err(e),
-        };
-        (id, reply)
-    })
-}
-
-async fn call_use_case(app: &AppState, user: UserId, id: &str, call: Call) -> Reply {
-    match call {
-        Call::Send(r) => {
-            let input = SendInput {
-                client_id: r.client_id,
-                body: Some(r.body),
-                reply_to: r.reply_to.map(MessageId),
-                forward_from: None,
-                attachments: r
-                    .attachments
-                    .into_iter()
-                    .map(justus_core::MediaId)
-                    .collect(),
-            };
-            let (message, created) =
-                chat::messages::send(app, user, RoomId(r.room_id), input).await?;
-            Ok(ack(
-                id,
-                &MessageAck {
-                    message: &message,
-                    created: Some(created),
-                },
-            ))
-        }
-        Call::Edit(r) => {
-            let message = chat::messages::edit(
-                app,
-                user,
-                RoomId(r.room_id),
-                MessageId(r.message_id),
-                &r.body,
-            )
-            .await?;
-            Ok(ack(
-                id,
-                &MessageAck {
-                    message: &message,
-                    created: None,
-                },
-            ))
-        }
-        Call::Delete(r) => {
-            chat::messages::delete(app, user, RoomId(r.room_id), MessageId(r.message_id)).await?;
-            Ok(ack(id, &json!({})))
-        }
-        Call::React(r) => {
-            chat::messages::react(
-                app,
-                user,
-                RoomId(r.room_id),
-                MessageId(r.message_id),
-                &r.emoji,
-                r.add,
-            )
-            .await?;
-            Ok(ack(id, &json!({})))
-        }
-        Call::Read(r) => {
-            let read_seq = chat::messages::mark_read(app, user, RoomId(r.room_id), r.seq).await?;
-            Ok(ack(id, &json!({"read_seq": read_seq})))
-        }
-        Call::Typing(r) => {
-            chat::presence::typing(app, user, RoomId(r.room_id), r.active).await?;
-            Ok(ack(id, &json!({})))
-        }
-        Call::Presence(r) => {
-            chat::presence::set_status(app, user, &r.status).await?;
-            Ok(ack(id, &json!({})))
-        }
-    }
 }
 
 #[cfg(test)]

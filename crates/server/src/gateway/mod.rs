@@ -6,8 +6,9 @@
 //!   the bytes between recipients; `order`: each room's events once and in `seq` order.
 //! - `presence`: announcing the presence registry (`crate::presence`) to room members.
 //! - `peers`: other processes' heartbeats; a silent one is dead.
-//! - `conn`: one task per socket: authentication, requests (via the same `chat` use cases as
-//!   REST), heartbeats, token expiry, backpressure.
+//! - `conn`: one task per socket: authentication, `ready`, heartbeats, token expiry,
+//!   backpressure; `requests`: its requests, parsed once and run in order through the same
+//!   `chat` use cases as REST.
 //! - `outbox`: each socket's outgoing queue (allocates nothing while idle).
 //! - `frames`: the wire shapes.
 //! - `catchup`: refills sockets from the store when the bus may have lost messages.
@@ -20,6 +21,7 @@ mod order;
 pub mod outbox;
 mod peers;
 mod presence;
+mod requests;
 mod subs;
 
 use crate::http::client_ip::ClientIp;
