@@ -16,6 +16,7 @@ pub mod gateway;
 pub mod http;
 pub mod limits;
 pub mod media;
+pub mod presence;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;

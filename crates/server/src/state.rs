@@ -25,6 +25,8 @@ pub struct App {
     /// Rate limits and caps (cluster-wide when Redis is configured).
     pub limits: crate::limits::Limits,
     pub hub: Arc<crate::gateway::hub::Hub>,
+    /// Who is online, here and on other processes, with what status.
+    pub presence: Arc<crate::presence::Presence>,
     /// This process, on the bus.
     pub instance: justus_core::bus::InstanceId,
     pub metrics: PrometheusHandle,
@@ -57,7 +59,8 @@ impl App {
         let csp =
             crate::http::middleware::content_security_policy(config.media_origin().as_deref());
         let instance = uuid::Uuid::now_v7();
-        let hub = Arc::new(crate::gateway::hub::Hub::new(instance));
+        let presence = Arc::new(crate::presence::Presence::default());
+        let hub = Arc::new(crate::gateway::hub::Hub::new(instance, presence.clone()));
         hub.set_bus(Arc::downgrade(&bus));
         bus.attach(hub.clone());
         let sessions = Arc::new(Sessions::default());
@@ -74,6 +77,7 @@ impl App {
         Self {
             limits,
             hub,
+            presence,
             instance,
             config,
             store,

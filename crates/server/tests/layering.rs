@@ -21,7 +21,7 @@ fn rank(module: &str) -> Option<u8> {
         "ai" | "media" => 3,
         "chat" | "auth" => 2,
         "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "database" | "telemetry"
-        | "tls" => 1,
+        | "tls" | "presence" => 1,
         _ => return None,
     })
 }

@@ -1,8 +1,10 @@
 //! Conversation use cases, shared by the REST handlers and the gateway: every rule about who
-//! may do what runs here (calling `justus_core::room::can`), every committed change is
-//! published here. Handlers only translate HTTP to these calls and back.
+//! may do what runs here (calling `justus_core::room::can`), every committed change and every
+//! ephemeral signal (typing, presence) is published here. Handlers only translate their
+//! transport to these calls and back.
 
 pub mod messages;
+pub mod presence;
 pub mod rooms;
 
 use crate::error::{Error, Result};

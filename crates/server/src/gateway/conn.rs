@@ -3,29 +3,25 @@
 //!
 //! Requests of one socket are processed one at a time, in order (a client's sends commit in
 //! the order it sent them), while outgoing frames keep flowing: the in-flight request is a
-//! future polled by the same `select!`, and later requests wait in a small queue.
+//! future polled by the same `select!`, and later requests wait in a small queue
+//! (`requests` parses, queues and runs them).
 
-use super::frames::{
-    self, AuthReq, ClientFrame, EditReq, MessageRef, PresenceReq, ReactReq, ReadReq, SendReq,
-    TypingReq,
-};
-use super::hub::{CLOSE_RESTARTING, CLOSE_SESSION_ENDED, PRESENCE_GRACE};
+use super::frames::{self, AuthReq, ClientFrame};
+use super::hub::{CLOSE_RESTARTING, CLOSE_SESSION_ENDED};
 use super::outbox::Outbox;
+use super::requests::{self, FrameError, InFlight, Queued};
 use crate::auth::jwt::TokenError;
 use crate::chat;
-use crate::chat::messages::SendInput;
 use crate::error::Error;
 use crate::http::slots::SlotGuard;
 use crate::state::AppState;
 use crate::wire::PublicUser;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
-use justus_core::bus::{BusMessage, Ephemeral};
-use justus_core::{MessageId, RoomId, SessionId, UserId};
+use justus_core::{RoomId, SessionId, UserId};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::time::{Instant, sleep_until};
@@ -33,8 +29,6 @@ use tokio::time::{Instant, sleep_until};
 const AUTH_DEADLINE: Duration = Duration::from_secs(10);
 const HEARTBEAT: Duration = Duration::from_secs(30);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
-/// Requests waiting behind the one in flight.
-const MAX_QUEUED: usize = 32;
 /// Queued outgoing frames written before one flush.
 const MAX_BATCH: usize = 64;
 /// Refused or malformed frames in a row before the socket is closed for abuse.
@@ -45,10 +39,6 @@ pub const CLOSE_AUTH_FAILED: u16 = 4002;
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4004;
 pub const CLOSE_POLICY: u16 = 4008;
 pub const CLOSE_TOO_MANY: u16 = 4010;
-
-/// A request's outcome: its finished `ack` frame, or the error to answer with.
-type Reply = Result<Utf8Bytes, Error>;
-type InFlight = Pin<Box<dyn Future<Output = (String, Reply)> + Send>>;
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     metrics::counter!("gateway_closes_total", "code" => code.to_string()).increment(1);
@@ -62,15 +52,16 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 
 /// Who the socket is, once authenticated.
 #[derive(Clone, Copy)]
-struct Identity {
-    user: UserId,
-    session: SessionId,
-    expires_at: i64,
+pub(super) struct Identity {
+    pub(super) user: UserId,
+    pub(super) session: SessionId,
+    pub(super) expires_at: i64,
 }
 
-async fn verify(app: &AppState, d: Value) -> Result<Identity, (u16, &'static str)> {
-    let req: AuthReq =
-        serde_json::from_value(d).map_err(|_| (CLOSE_AUTH_FAILED, "auth needs {\"token\": …}"))?;
+/// Why an `auth` whose `d` is not `{"token"}` closes the socket.
+pub(super) const AUTH_NEEDS_TOKEN: &str = "auth needs {\"token\": …}";
+
+pub(super) async fn verify(app: &AppState, req: AuthReq) -> Result<Identity, (u16, &'static str)> {
     let t = app.keys.verify(&req.token).map_err(|e| match e {
         TokenError::Expired => (CLOSE_TOKEN_EXPIRED, "token expired"),
         TokenError::Invalid => (CLOSE_AUTH_FAILED, "invalid token"),
@@ -168,7 +159,11 @@ async fn open(app: &AppState, socket: &mut WebSocket) -> Option<(Open, Utf8Bytes
             return None;
         }
     };
-    let who = match verify(app, frame.d).await {
+    let Ok(req) = frames::auth_payload(frame.d) else {
+        close(socket, CLOSE_AUTH_FAILED, AUTH_NEEDS_TOKEN).await;
+        return None;
+    };
+    let who = match verify(app, req).await {
         Ok(w) => w,
         Err((code, reason)) => {
             close(socket, code, reason).await;
@@ -195,8 +190,7 @@ async fn open(app: &AppState, socket: &mut WebSocket) -> Option<(Open, Utf8Bytes
         }
     };
     if count == 1 {
-        app.hub.set_presence(who.user, Some("online"));
-        publish_presence_in(app, who.user, "online", rooms);
+        chat::presence::came_online(app, who.user, rooms);
     }
     Some((
         Open {
@@ -216,10 +210,9 @@ async fn finish(app: AppState, open: Open) {
         .await;
     if app.hub.unregister(open.conn_id) {
         tokio::spawn(async move {
-            tokio::time::sleep(PRESENCE_GRACE).await;
+            tokio::time::sleep(crate::presence::GRACE).await;
             if !app.hub.is_online(user) {
-                app.hub.set_presence(user, None);
-                publish_presence(&app, user, "offline").await;
+                chat::presence::went_offline(&app, user).await;
             }
         });
     }
@@ -273,28 +266,6 @@ async fn build_ready(
     Ok((frame, room_ids))
 }
 
-async fn publish_presence(app: &AppState, user: UserId, status: &str) {
-    match app.store.rooms_for_user(user).await {
-        Ok(r) => publish_presence_in(
-            app,
-            user,
-            status,
-            r.into_iter().map(|s| s.room.id).collect(),
-        ),
-        Err(e) => tracing::debug!(error = %e, "presence not published"),
-    }
-}
-
-/// Announces `status` to the members of `rooms` on every instance.
-fn publish_presence_in(app: &AppState, user: UserId, status: &str, rooms: Vec<RoomId>) {
-    app.bus.publish(BusMessage::Ephemeral(Ephemeral::Presence {
-        user_id: user,
-        status: status.to_owned(),
-        rooms,
-        origin: app.instance,
-    }));
-}
-
 /// Serves an open socket until it ends; returns the close frame to send, if any.
 async fn serve(
     app: &AppState,
@@ -302,7 +273,7 @@ async fn serve(
     shared: &super::hub::ConnShared,
     who: &mut Identity,
 ) -> Option<(u16, &'static str)> {
-    let mut queue: VecDeque<(String, String, Value)> = VecDeque::new();
+    let mut queue: VecDeque<Queued> = VecDeque::new();
     let mut in_flight: Option<InFlight> = None;
     let mut last_seen = Instant::now();
     // One timer for both the heartbeat and token expiry (an `Interval` would be a second,
@@ -313,9 +284,9 @@ async fn serve(
 
     loop {
         if in_flight.is_none()
-            && let Some((id, op, d)) = queue.pop_front()
+            && let Some((id, call)) = queue.pop_front()
         {
-            in_flight = Some(dispatch(app.clone(), who.user, id, op, d));
+            in_flight = Some(requests::dispatch(app.clone(), who.user, id, call));
         }
         tokio::select! {
             biased;
@@ -329,7 +300,7 @@ async fn serve(
                 // A restart answers the request being processed first (its commit may be done).
                 if code == CLOSE_RESTARTING && let Some(pending) = in_flight.take() {
                     let (id, reply) = pending.await;
-                    let _ = socket.send(Message::Text(reply_frame(&id, reply))).await;
+                    let _ = socket.send(Message::Text(requests::reply_frame(&id, reply))).await;
                 }
                 return Some((code, reason));
             }
@@ -340,7 +311,7 @@ async fn serve(
             }
             (id, reply) = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
                 in_flight = None;
-                if socket.send(Message::Text(reply_frame(&id, reply))).await.is_err() {
+                if socket.send(Message::Text(requests::reply_frame(&id, reply))).await.is_err() {
                     return None;
                 }
             }
@@ -370,7 +341,7 @@ async fn serve(
                         continue;
                     }
                 };
-                match handle_frame(app, who, &text, &mut queue).await {
+                match requests::handle_frame(app, who, &text, &mut queue).await {
                     Ok(Some(reply)) => {
                         strikes = 0;
                         if let Some(exp) = reply.1 { expiry = expiry_instant(exp); }
@@ -438,204 +409,6 @@ async fn send_queued(
     socket.flush().await
 }
 
-/// The `d` of a send or edit `ack`, serialised straight from the message (no `Value` copy:
-/// this runs once per message sent).
-#[derive(serde::Serialize)]
-struct MessageAck<'a> {
-    message: &'a justus_core::message::Message,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    created: Option<bool>,
-}
-
-fn ack<T: serde::Serialize>(id: &str, d: &T) -> Utf8Bytes {
-    frames::frame("ack", Some(id), d)
-}
-
-fn reply_frame(id: &str, reply: Reply) -> Utf8Bytes {
-    match reply {
-        Ok(frame) => frame,
-        Err(e) => frames::frame(
-            "error",
-            Some(id),
-            &frames::ErrorD {
-                code: e.code,
-                message: &e.message,
-                retry_after_ms: e.retry_after.map(|s| s * 1000),
-            },
-        ),
-    }
-}
-
-enum FrameError {
-    /// Answer with this error frame and count a strike.
-    Reply(Utf8Bytes),
-    Close(u16, &'static str),
-}
-
-/// Parses one text frame. Immediate answers (re-auth, ping, refusals) come back as `Ok(Some)`
-/// with a new token expiry for re-auth; requests that need work are queued.
-#[allow(clippy::type_complexity)]
-async fn handle_frame(
-    app: &AppState,
-    who: &mut Identity,
-    text: &str,
-    queue: &mut VecDeque<(String, String, Value)>,
-) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
-    let frames::Request { op, id, d } = frames::parse_request(text)
-        .map_err(|(code, message)| FrameError::Reply(frames::error(None, code, message)))?;
-    match op.as_str() {
-        "ping" => Ok(Some((frames::frame("ack", Some(&id), &json!({})), None))),
-        "auth" => match Box::pin(verify(app, d)).await {
-            Ok(new) if new.user == who.user => {
-                *who = Identity {
-                    session: who.session,
-                    ..new
-                };
-                Ok(Some((
-                    frames::frame("ack", Some(&id), &json!({"expires_at": new.expires_at})),
-                    Some(new.expires_at),
-                )))
-            }
-            Ok(_) => Err(FrameError::Close(
-                CLOSE_AUTH_FAILED,
-                "a socket cannot change user",
-            )),
-            Err((code, reason)) => Err(FrameError::Close(code, reason)),
-        },
-        "send" | "edit" | "delete" | "react" | "read" | "typing" | "presence" => {
-            if let Err(wait) = app.limits.requests(who.user).await {
-                metrics::counter!("gateway_rate_limited_total").increment(1);
-                let d = frames::ErrorD {
-                    code: "rate_limited",
-                    message: "slow down",
-                    retry_after_ms: Some(wait.as_millis() as u64 + 1),
-                };
-                return Err(FrameError::Reply(frames::frame("error", Some(&id), &d)));
-            }
-            if queue.len() >= MAX_QUEUED {
-                return Err(FrameError::Reply(frames::error(
-                    Some(&id),
-                    "rate_limited",
-                    "too many requests in flight",
-                )));
-            }
-            queue.push_back((id, op, d));
-            Ok(None)
-        }
-        _ => Err(FrameError::Reply(frames::error(
-            Some(&id),
-            "unknown_op",
-            "unknown op",
-        ))),
-    }
-}
-
-fn bad(e: serde_json::Error) -> Error {
-    Error::unprocessable("invalid_frame", format!("invalid payload: {e}"))
-}
-
-/// Runs one request through the same use cases as REST.
-fn dispatch(app: AppState, user: UserId, id: String, op: String, d: Value) -> InFlight {
-    Box::pin(async move {
-        let reply: Reply = async {
-            match op.as_str() {
-                "send" => {
-                    let r: SendReq = serde_json::from_value(d).map_err(bad)?;
-                    let input = SendInput {
-                        client_id: r.client_id,
-                        body: Some(r.body),
-                        reply_to: r.reply_to.map(MessageId),
-                        forward_from: None,
-                        attachments: r
-                            .attachments
-                            .into_iter()
-                            .map(justus_core::MediaId)
-                            .collect(),
-                    };
-                    let (message, created) =
-                        chat::messages::send(&app, user, RoomId(r.room_id), input).await?;
-                    Ok(ack(
-                        &id,
-                        &MessageAck {
-                            message: &message,
-                            created: Some(created),
-                        },
-                    ))
-                }
-                "edit" => {
-                    let r: EditReq = serde_json::from_value(d).map_err(bad)?;
-                    let message = chat::messages::edit(
-                        &app,
-                        user,
-                        RoomId(r.room_id),
-                        MessageId(r.message_id),
-                        &r.body,
-                    )
-                    .await?;
-                    Ok(ack(
-                        &id,
-                        &MessageAck {
-                            message: &message,
-                            created: None,
-                        },
-                    ))
-                }
-                "delete" => {
-                    let r: MessageRef = serde_json::from_value(d).map_err(bad)?;
-                    chat::messages::delete(&app, user, RoomId(r.room_id), MessageId(r.message_id))
-                        .await?;
-                    Ok(ack(&id, &json!({})))
-                }
-                "react" => {
-                    let r: ReactReq = serde_json::from_value(d).map_err(bad)?;
-                    chat::messages::react(
-                        &app,
-                        user,
-                        RoomId(r.room_id),
-                        MessageId(r.message_id),
-                        &r.emoji,
-                        r.add,
-                    )
-                    .await?;
-                    Ok(ack(&id, &json!({})))
-                }
-                "read" => {
-                    let r: ReadReq = serde_json::from_value(d).map_err(bad)?;
-                    let read_seq =
-                        chat::messages::mark_read(&app, user, RoomId(r.room_id), r.seq).await?;
-                    Ok(ack(&id, &json!({"read_seq": read_seq})))
-                }
-                "typing" => {
-                    let r: TypingReq = serde_json::from_value(d).map_err(bad)?;
-                    let room_id = RoomId(r.room_id);
-                    chat::member_access(&app, room_id, user).await?;
-                    app.bus.publish(BusMessage::Ephemeral(Ephemeral::Typing {
-                        room_id,
-                        user_id: user,
-                        active: r.active,
-                    }));
-                    Ok(ack(&id, &json!({})))
-                }
-                "presence" => {
-                    let r: PresenceReq = serde_json::from_value(d).map_err(bad)?;
-                    if !matches!(r.status.as_str(), "online" | "idle") {
-                        return Err(Error::unprocessable(
-                            "invalid_status",
-                            "status must be online or idle",
-                        ));
-                    }
-                    app.hub.set_presence(user, Some(&r.status));
-                    publish_presence(&app, user, &r.status).await;
-                    Ok(ack(&id, &json!({})))
-                }
-                _ => Err(Error::bad_request("unknown_op", "unknown op")),
-            }
-        }
-        .await;
-        (id, reply)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -652,7 +425,8 @@ mod tests {
         }
         let bytes = future_size(run);
         println!("socket task future: {bytes} bytes");
-        // 1,256 B in a debug build (1,632 B as an `async fn`, which held the socket twice).
+        // 1,376 B in a debug build with Rust 1.95 (1,632 B as an `async fn`, which held the
+        // socket twice).
         assert!(bytes <= 1400, "socket task future grew to {bytes} bytes");
     }
 }

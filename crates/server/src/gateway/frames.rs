@@ -1,4 +1,10 @@
 //! Gateway frame shapes (docs/protocol.md).
+//!
+//! Each client frame is parsed once, by [`parse_request`], into an [`Op`]: the envelope first
+//! (JSON, `op`, `id`, an object `d`), then `d` into the op's payload type. Every refusal says how
+//! it is answered ([`Refused`]); the messages are serde's own, read from the parsed value (no text
+//! positions), and part of the protocol: tests/api/gateway.rs pins their bytes. Server frames
+//! are serialised once ([`frame`]) and their bytes shared by every recipient.
 
 use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
@@ -24,7 +30,7 @@ fn object_or_null<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Value, D::E
 
 /// A request frame that passed the envelope checks; its `d` is an object or null.
 #[derive(Debug)]
-pub struct Request {
+pub struct Envelope {
     pub op: String,
     pub id: String,
     pub d: Value,
@@ -32,7 +38,7 @@ pub struct Request {
 
 /// Parses a request frame's envelope: JSON, an object with a string `op`, an `id` of 1–64
 /// characters and an object `d`. Refusals are `(code, message)` for an `error` frame.
-pub fn parse_request(text: &str) -> Result<Request, (&'static str, &'static str)> {
+pub fn parse_envelope(text: &str) -> Result<Envelope, (&'static str, &'static str)> {
     // One pass: a syntax error is bad JSON, anything else that fails is a bad frame shape.
     let frame: ClientFrame = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
@@ -45,7 +51,7 @@ pub fn parse_request(text: &str) -> Result<Request, (&'static str, &'static str)
         }
     })?;
     match frame.id {
-        Some(id) if !id.is_empty() && id.len() <= 64 => Ok(Request {
+        Some(id) if !id.is_empty() && id.len() <= 64 => Ok(Envelope {
             op: frame.op,
             id,
             d: frame.d,
@@ -54,13 +60,121 @@ pub fn parse_request(text: &str) -> Result<Request, (&'static str, &'static str)
     }
 }
 
-#[derive(Deserialize)]
+/// A client request, parsed once: its `id` and its typed operation.
+#[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq))]
+pub struct Request {
+    pub id: String,
+    pub op: Op,
+}
+
+/// What a client asks for.
+#[derive(Debug)]
+#[cfg_attr(test, derive(Clone, PartialEq))]
+pub enum Op {
+    /// `ping`: answered at once (its `d` is not read).
+    Ping,
+    /// `auth` on an open socket: re-authentication, answered at once.
+    Auth(AuthReq),
+    /// The rest: rate-limited, queued, and run in order through the use cases.
+    Call(Call),
+}
+
+/// An operation run through a use case, in the socket's request order.
+#[derive(Debug)]
+#[cfg_attr(test, derive(Clone, PartialEq))]
+pub enum Call {
+    Send(SendReq),
+    Edit(EditReq),
+    Delete(MessageRef),
+    React(ReactReq),
+    Read(ReadReq),
+    Typing(TypingReq),
+    Presence(PresenceReq),
+}
+
+impl Op {
+    /// The `op` string of the frame it was parsed from.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Ping => "ping",
+            Op::Auth(_) => "auth",
+            Op::Call(Call::Send(_)) => "send",
+            Op::Call(Call::Edit(_)) => "edit",
+            Op::Call(Call::Delete(_)) => "delete",
+            Op::Call(Call::React(_)) => "react",
+            Op::Call(Call::Read(_)) => "read",
+            Op::Call(Call::Typing(_)) => "typing",
+            Op::Call(Call::Presence(_)) => "presence",
+        }
+    }
+}
+
+/// Why a request frame was refused, by how it is answered.
+#[derive(Debug)]
+pub enum Refused {
+    /// The envelope is wrong: an `error` frame without an id, with this code and message.
+    Frame(&'static str, &'static str),
+    /// `op` is none of ours: `unknown_op` for that id.
+    UnknownOp { id: String },
+    /// An `auth` whose `d` is not `{"token"}`: the socket is closed.
+    Auth,
+    /// A call's `d` does not fit it: `invalid_frame` for that id, answered in the call's turn.
+    Payload {
+        id: String,
+        error: serde_json::Error,
+    },
+}
+
+/// Parses a request frame once: the envelope ([`parse_envelope`]), then `d` into the op's
+/// payload type (from the parsed value, so serde's messages name no text positions).
+pub fn parse_request(text: &str) -> Result<Request, Refused> {
+    let Envelope { op, id, d } = parse_envelope(text).map_err(|(c, m)| Refused::Frame(c, m))?;
+    fn call<T: serde::de::DeserializeOwned>(
+        d: Value,
+        into: fn(T) -> Call,
+    ) -> Result<Op, serde_json::Error> {
+        serde_json::from_value(d).map(|r| Op::Call(into(r)))
+    }
+    let parsed = match op.as_str() {
+        "ping" => Ok(Op::Ping),
+        "auth" => {
+            return auth_payload(d)
+                .map(|r| Request {
+                    id,
+                    op: Op::Auth(r),
+                })
+                .map_err(|_| Refused::Auth);
+        }
+        "send" => call(d, Call::Send),
+        "edit" => call(d, Call::Edit),
+        "delete" => call(d, Call::Delete),
+        "react" => call(d, Call::React),
+        "read" => call(d, Call::Read),
+        "typing" => call(d, Call::Typing),
+        "presence" => call(d, Call::Presence),
+        _ => return Err(Refused::UnknownOp { id }),
+    };
+    match parsed {
+        Ok(op) => Ok(Request { id, op }),
+        Err(error) => Err(Refused::Payload { id, error }),
+    }
+}
+
+/// The `d` of an `auth` frame (the first frame of a socket, or a re-authentication).
+pub fn auth_payload(d: Value) -> Result<AuthReq, serde_json::Error> {
+    serde_json::from_value(d)
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq, Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct AuthReq {
     pub token: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq, Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct SendReq {
     pub room_id: uuid::Uuid,
@@ -73,7 +187,8 @@ pub struct SendReq {
     pub attachments: Vec<uuid::Uuid>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq, Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct EditReq {
     pub room_id: uuid::Uuid,
@@ -81,14 +196,16 @@ pub struct EditReq {
     pub body: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq, Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct MessageRef {
     pub room_id: uuid::Uuid,
     pub message_id: uuid::Uuid,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq, Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct ReactReq {
     pub room_id: uuid::Uuid,
@@ -97,21 +214,24 @@ pub struct ReactReq {
     pub add: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq, Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct ReadReq {
     pub room_id: uuid::Uuid,
     pub seq: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq, Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct TypingReq {
     pub room_id: uuid::Uuid,
     pub active: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq, Serialize))]
 #[serde(deny_unknown_fields)]
 pub struct PresenceReq {
     pub status: String,
@@ -221,13 +341,148 @@ mod tests {
         }
     }
 
+    /// The frame a client would send for `op`.
+    fn encode(id: &str, op: &Op) -> String {
+        let d = match op {
+            Op::Ping => Ok(serde_json::json!({})),
+            Op::Auth(r) => serde_json::to_value(r),
+            Op::Call(Call::Send(r)) => serde_json::to_value(r),
+            Op::Call(Call::Edit(r)) => serde_json::to_value(r),
+            Op::Call(Call::Delete(r)) => serde_json::to_value(r),
+            Op::Call(Call::React(r)) => serde_json::to_value(r),
+            Op::Call(Call::Read(r)) => serde_json::to_value(r),
+            Op::Call(Call::Typing(r)) => serde_json::to_value(r),
+            Op::Call(Call::Presence(r)) => serde_json::to_value(r),
+        }
+        .expect("payloads serialise");
+        serde_json::json!({"op": op.name(), "id": id, "d": d}).to_string()
+    }
+
+    /// Any well-formed operation.
+    fn any_op() -> impl Strategy<Value = Op> {
+        let uuid = || any::<u128>().prop_map(uuid::Uuid::from_u128);
+        let text = || ".{0,24}";
+        prop_oneof![
+            Just(Op::Ping),
+            text().prop_map(|token| Op::Auth(AuthReq { token })),
+            (
+                uuid(),
+                text(),
+                text(),
+                proptest::option::of(uuid()),
+                prop::collection::vec(uuid(), 0..3)
+            )
+                .prop_map(|(room_id, client_id, body, reply_to, attachments)| {
+                    Op::Call(Call::Send(SendReq {
+                        room_id,
+                        client_id,
+                        body,
+                        reply_to,
+                        attachments,
+                    }))
+                }),
+            (uuid(), uuid(), text()).prop_map(|(room_id, message_id, body)| {
+                Op::Call(Call::Edit(EditReq {
+                    room_id,
+                    message_id,
+                    body,
+                }))
+            }),
+            (uuid(), uuid()).prop_map(|(room_id, message_id)| {
+                Op::Call(Call::Delete(MessageRef {
+                    room_id,
+                    message_id,
+                }))
+            }),
+            (uuid(), uuid(), text(), any::<bool>()).prop_map(
+                |(room_id, message_id, emoji, add)| {
+                    Op::Call(Call::React(ReactReq {
+                        room_id,
+                        message_id,
+                        emoji,
+                        add,
+                    }))
+                }
+            ),
+            (uuid(), any::<i64>())
+                .prop_map(|(room_id, seq)| Op::Call(Call::Read(ReadReq { room_id, seq }))),
+            (uuid(), any::<bool>()).prop_map(|(room_id, active)| {
+                Op::Call(Call::Typing(TypingReq { room_id, active }))
+            }),
+            text().prop_map(|status| Op::Call(Call::Presence(PresenceReq { status }))),
+        ]
+    }
+
+    /// The typed parse of `text` agrees with the envelope parse and with serde's reading of `d`
+    /// as the op's payload type, and what it accepts round-trips.
+    fn check_typed(text: &str) -> Result<(), TestCaseError> {
+        let typed = parse_request(text);
+        let env = match parse_envelope(text) {
+            Err(refusal) => {
+                prop_assert!(
+                    matches!(typed, Err(Refused::Frame(c, m)) if (c, m) == refusal),
+                    "{text}: the envelope answers {refusal:?}, the typed parse {typed:?}"
+                );
+                return Ok(());
+            }
+            Ok(env) => env,
+        };
+        let known = OPS.contains(&env.op.as_str());
+        match typed {
+            Err(Refused::Frame(..)) => prop_assert!(false, "{text}: envelope accepted"),
+            Err(Refused::UnknownOp { id }) => {
+                prop_assert!(!known, "{text}: known op refused as unknown");
+                prop_assert_eq!(id, env.id);
+            }
+            Err(Refused::Auth) => {
+                prop_assert_eq!(env.op.as_str(), "auth");
+                prop_assert!(!payload_accepted("auth", env.d), "{text}");
+            }
+            Err(Refused::Payload { id, .. }) => {
+                prop_assert!(known && env.op != "auth" && env.op != "ping", "{text}");
+                prop_assert!(!payload_accepted(&env.op, env.d), "{text}");
+                prop_assert_eq!(id, env.id);
+            }
+            Ok(r) => {
+                prop_assert_eq!(r.op.name(), env.op.as_str());
+                prop_assert_eq!(&r.id, &env.id);
+                prop_assert!(payload_accepted(&env.op, env.d), "{text}");
+                let again = parse_request(&encode(&r.id, &r.op)).ok();
+                prop_assert_eq!(again, Some(r));
+            }
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Typed parsing never panics; it refuses what the envelope refuses, with the same
+        /// answer; an unknown op, a bad auth and a bad payload are told apart exactly as serde
+        /// reads `d`; every frame it accepts round-trips its op.
+        #[test]
+        fn typed_parse_agrees_with_the_envelope_and_serde(
+            op in prop_oneof![prop::sample::select(OPS.to_vec()).prop_map(str::to_owned), ".{0,8}"],
+            id in json(),
+            d in json(),
+            text in ".{0,200}",
+        ) {
+            check_typed(&serde_json::json!({"op": op, "id": id, "d": d}).to_string())?;
+            check_typed(&text)?;
+        }
+
+        /// Every well-formed operation is accepted as itself.
+        #[test]
+        fn every_op_round_trips(id in "[a-z0-9-]{1,64}", op in any_op()) {
+            let r = parse_request(&encode(&id, &op)).expect("a well-formed frame is accepted");
+            prop_assert_eq!(r.op.name(), op.name());
+            prop_assert_eq!(r, Request { id, op });
+        }
 
         /// Whatever arrives, parsing never panics, and what it accepts has the documented shape.
         #[test]
         fn any_text_is_parsed_without_panic(text in ".{0,200}") {
-            if let Ok(r) = parse_request(&text) {
+            if let Ok(r) = parse_envelope(&text) {
                 let v: Value = serde_json::from_str(&text).expect("accepted text is JSON");
                 prop_assert!(v.is_object());
                 prop_assert!(!r.id.is_empty() && r.id.len() <= 64);
@@ -242,7 +497,7 @@ mod tests {
             let text = serde_json::json!({"op": op, "id": id.clone(), "d": d.clone()}).to_string();
             let ok_id = id.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 64);
             let ok_d = d.is_object() || d.is_null();
-            match parse_request(&text) {
+            match parse_envelope(&text) {
                 Ok(r) => {
                     prop_assert!(ok_id && ok_d, "accepted {text}");
                     prop_assert_eq!(r.op, op);
@@ -263,7 +518,7 @@ mod tests {
         #[test]
         fn positional_payloads_are_refused(op in prop::sample::select(OPS.to_vec()), items in prop::collection::vec(json(), 0..6)) {
             let text = serde_json::json!({"op": op, "id": "1", "d": items}).to_string();
-            prop_assert!(parse_request(&text).is_err(), "accepted {text}");
+            prop_assert!(parse_envelope(&text).is_err(), "accepted {text}");
         }
     }
 
@@ -274,20 +529,20 @@ mod tests {
         // What serde alone does with it: fills SendReq by position.
         let v: Value = serde_json::from_str(&array).unwrap();
         assert!(serde_json::from_value::<SendReq>(v["d"].clone()).is_ok());
-        assert_eq!(parse_request(&array).unwrap_err().0, "invalid_frame");
+        assert_eq!(parse_envelope(&array).unwrap_err().0, "invalid_frame");
         let object = format!(
             r#"{{"op":"send","id":"1","d":{{"room_id":"{room}","client_id":"c1","body":"hi"}}}}"#
         );
-        let r = parse_request(&object).unwrap();
+        let r = parse_envelope(&object).unwrap();
         assert!(payload_accepted("send", r.d));
-        assert_eq!(parse_request("[1,2]").unwrap_err().0, "invalid_frame");
-        assert_eq!(parse_request("{").unwrap_err().0, "invalid_json");
+        assert_eq!(parse_envelope("[1,2]").unwrap_err().0, "invalid_frame");
+        assert_eq!(parse_envelope("{").unwrap_err().0, "invalid_json");
         assert_eq!(
-            parse_request(r#"{"op":"ping","id":""}"#).unwrap_err().0,
+            parse_envelope(r#"{"op":"ping","id":""}"#).unwrap_err().0,
             "invalid_frame"
         );
         assert!(
-            parse_request(r#"{"op":"ping","id":"x"}"#).is_ok(),
+            parse_envelope(r#"{"op":"ping","id":"x"}"#).is_ok(),
             "d may be absent"
         );
     }

@@ -1,9 +1,14 @@
 //! The real-time gateway (`GET /api/v1/ws`), specified in docs/protocol.md.
 //!
-//! - `hub`: which sockets want which rooms; receives everything from the bus and fans it out,
-//!   serialising each event once and sharing the bytes between recipients.
-//! - `conn`: one task per socket: authentication, requests (via the same `chat` use cases as
-//!   REST), heartbeats, token expiry, backpressure.
+//! - `hub`: receives everything from the bus and routes it; a façade over the three parts below,
+//!   each with its own lock.
+//! - `subs`: which sockets want which rooms; fan-out, serialising each event once and sharing
+//!   the bytes between recipients; `order`: each room's events once and in `seq` order.
+//! - `presence`: announcing the presence registry (`crate::presence`) to room members.
+//! - `peers`: other processes' heartbeats; a silent one is dead.
+//! - `conn`: one task per socket: authentication, `ready`, heartbeats, token expiry,
+//!   backpressure; `requests`: its requests, parsed once and run in order through the same
+//!   `chat` use cases as REST.
 //! - `outbox`: each socket's outgoing queue (allocates nothing while idle).
 //! - `frames`: the wire shapes.
 //! - `catchup`: refills sockets from the store when the bus may have lost messages.
@@ -12,7 +17,12 @@ pub mod catchup;
 pub mod conn;
 pub mod frames;
 pub mod hub;
+mod order;
 pub mod outbox;
+mod peers;
+mod presence;
+mod requests;
+mod subs;
 
 use crate::http::client_ip::ClientIp;
 use crate::http::slots::Refused;

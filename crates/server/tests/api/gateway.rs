@@ -708,3 +708,128 @@ async fn per_user_socket_cap() {
     assert!(ready["rooms"].is_array());
     assert_eq!(w3.request("ping", json!({})).await["op"], "ack");
 }
+
+/// The exact bytes of every refusal a request can get, and when it comes: envelope problems at
+/// once (no `id`), a bad payload as that request's own answer, in order behind the requests
+/// sent before it. Pinned so a change of the frame parser cannot change the protocol.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_answered_byte_for_byte_as_before() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (a, _) = app.user("golda").await;
+    let room = app.group(&a, "Golden").await;
+    let (mut ws, _) = Ws::connect(&app, &a).await;
+    let mut exchange = async |frame: &str| -> String {
+        ws.s.send(Message::Text(frame.to_owned().into()))
+            .await
+            .unwrap();
+        loop {
+            match ws.s.next().await.expect("open").expect("frame") {
+                // Pushes (typing, presence) are not answers.
+                Message::Text(t)
+                    if t.starts_with(r#"{"op":"ack""#) || t.starts_with(r#"{"op":"error""#) =>
+                {
+                    return t.as_str().to_owned();
+                }
+                Message::Close(f) => return format!("close {:?}", f.map(|f| u16::from(f.code))),
+                _ => continue,
+            }
+        }
+    };
+    const SHAPE: &str = r#"{"op":"error","d":{"code":"invalid_frame","message":"a frame is an object with a string `op` and `id` and an object `d`"}}"#;
+    const NO_ID: &str = r#"{"op":"error","d":{"code":"invalid_frame","message":"requests need an `id` of 1–64 characters"}}"#;
+    let no_room = uuid::Uuid::now_v7();
+    let cases: Vec<(String, String)> = vec![
+        (
+            "{not json".into(),
+            r#"{"op":"error","d":{"code":"invalid_json","message":"frame is not valid JSON"}}"#
+                .into(),
+        ),
+        ("[1,2]".into(), SHAPE.into()),
+        (r#"{"op":5,"id":"1"}"#.into(), SHAPE.into()),
+        (r#"{"id":"1","d":{}}"#.into(), SHAPE.into()),
+        (r#"{"op":"ping","id":7}"#.into(), SHAPE.into()),
+        (r#"{"op":"send","id":"1","d":[1]}"#.into(), SHAPE.into()),
+        (r#"{"op":"send","id":"1","d":"x"}"#.into(), SHAPE.into()),
+        (r#"{"op":"send"}"#.into(), NO_ID.into()),
+        (r#"{"op":"teleport","d":{}}"#.into(), NO_ID.into()),
+        (format!(r#"{{"op":"ping","id":"{}"}}"#, "x".repeat(65)), NO_ID.into()),
+        (
+            r#"{"op":"teleport","id":"2","d":{}}"#.into(),
+            r#"{"op":"error","id":"2","d":{"code":"unknown_op","message":"unknown op"}}"#.into(),
+        ),
+        (
+            r#"{"op":"ping","id":"3","d":{"extra":[1]},"more":true}"#.into(),
+            r#"{"op":"ack","id":"3","d":{}}"#.into(),
+        ),
+        (r#"{"op":"ping","id":"4"}"#.into(), r#"{"op":"ack","id":"4","d":{}}"#.into()),
+        (
+            r#"{"op":"send","id":"5"}"#.into(),
+            r#"{"op":"error","id":"5","d":{"code":"invalid_frame","message":"invalid payload: invalid type: null, expected struct SendReq"}}"#.into(),
+        ),
+        (
+            r#"{"op":"send","id":"6","d":{"room_id":"nope","body":5}}"#.into(),
+            r#"{"op":"error","id":"6","d":{"code":"invalid_frame","message":"invalid payload: invalid type: integer `5`, expected a string"}}"#.into(),
+        ),
+        (
+            r#"{"op":"send","id":"6b","d":{"room_id":"nope","client_id":"c"}}"#.into(),
+            r#"{"op":"error","id":"6b","d":{"code":"invalid_frame","message":"invalid payload: UUID parsing failed: invalid character: found `n` at 0"}}"#.into(),
+        ),
+        (
+            format!(r#"{{"op":"typing","id":"7","d":{{"room_id":"{room}","active":true,"x":1}}}}"#),
+            r#"{"op":"error","id":"7","d":{"code":"invalid_frame","message":"invalid payload: unknown field `x`, expected `room_id` or `active`"}}"#.into(),
+        ),
+        (
+            r#"{"op":"read","id":"8","d":{}}"#.into(),
+            r#"{"op":"error","id":"8","d":{"code":"invalid_frame","message":"invalid payload: missing field `room_id`"}}"#.into(),
+        ),
+        (
+            r#"{"op":"presence","id":"9","d":{"status":"away"}}"#.into(),
+            r#"{"op":"error","id":"9","d":{"code":"invalid_status","message":"status must be online or idle"}}"#.into(),
+        ),
+        (
+            r#"{"op":"presence","id":"10","d":{"status":"idle"}}"#.into(),
+            r#"{"op":"ack","id":"10","d":{}}"#.into(),
+        ),
+        (
+            format!(r#"{{"op":"typing","id":"11","d":{{"room_id":"{no_room}","active":true}}}}"#),
+            r#"{"op":"error","id":"11","d":{"code":"not_found","message":"room not found"}}"#.into(),
+        ),
+        (
+            format!(r#"{{"op":"typing","id":"12","d":{{"room_id":"{room}","active":false}}}}"#),
+            r#"{"op":"ack","id":"12","d":{}}"#.into(),
+        ),
+        (
+            format!(r#"{{"op":"delete","id":"13","d":{{"room_id":"{room}","message_id":"{no_room}"}}}}"#),
+            r#"{"op":"error","id":"13","d":{"code":"not_found","message":"message not found"}}"#.into(),
+        ),
+    ];
+    for (frame, want) in &cases {
+        assert_eq!(&exchange(frame).await, want, "answer to {frame}");
+    }
+    // A bad payload is that request's answer, in order behind a request still in flight.
+    ws.s.send(Message::Text(
+        json!({"op": "send", "id": "s1", "d": {"room_id": room, "client_id": "g1", "body": "hi"}})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    ws.s.send(Message::Text(r#"{"op":"edit","id":"s2","d":{}}"#.into()))
+        .await
+        .unwrap();
+    let mut answers = Vec::new();
+    while answers.len() < 2 {
+        let f = ws.next().await;
+        if f["id"].is_string() {
+            answers.push((f["id"].clone(), f["op"].clone()));
+        }
+    }
+    assert_eq!(
+        answers,
+        [(json!("s1"), json!("ack")), (json!("s2"), json!("error"))]
+    );
+    // Re-authentication with a payload that is not `{"token"}` closes the socket (4002).
+    ws.send_json(json!({"op": "auth", "id": "a", "d": {"jwt": "x"}}))
+        .await;
+    assert_eq!(ws.closed().await, Some(4002));
+}

@@ -1,0 +1,237 @@
+//! A socket's requests: each incoming text frame parsed once (`frames::parse_request`) and
+//! answered. `ping`, re-`auth` and refusals are answered at once; calls are rate-limited,
+//! queued, and run one at a time, in order, through the same `chat` use cases as REST (the
+//! socket task in `conn` polls the one in flight). The use case's `Error` becomes an `error`
+//! frame with the same `code` and `message`.
+
+use super::conn::{AUTH_NEEDS_TOKEN, CLOSE_AUTH_FAILED, Identity, verify};
+use super::frames::{self, AuthReq, Call, Op, Refused, Request};
+use crate::chat;
+use crate::chat::messages::SendInput;
+use crate::error::Error;
+use crate::state::AppState;
+use axum::extract::ws::Utf8Bytes;
+use justus_core::{MessageId, RoomId, UserId};
+use serde_json::json;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Requests waiting behind the one in flight.
+const MAX_QUEUED: usize = 32;
+
+/// A request's outcome: its finished `ack` frame, or the error to answer with.
+type Reply = Result<Utf8Bytes, Error>;
+/// A call waiting for its turn: its id, and the call (or why its payload did not parse).
+pub(super) type Queued = (String, Result<Call, Error>);
+pub(super) type InFlight = Pin<Box<dyn Future<Output = (String, Reply)> + Send>>;
+
+/// The `d` of a send or edit `ack`, serialised straight from the message (no `Value` copy:
+/// this runs once per message sent).
+#[derive(serde::Serialize)]
+struct MessageAck<'a> {
+    message: &'a justus_core::message::Message,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<bool>,
+}
+
+fn ack<T: serde::Serialize>(id: &str, d: &T) -> Utf8Bytes {
+    frames::frame("ack", Some(id), d)
+}
+
+pub(super) fn reply_frame(id: &str, reply: Reply) -> Utf8Bytes {
+    match reply {
+        Ok(frame) => frame,
+        Err(e) => frames::frame(
+            "error",
+            Some(id),
+            &frames::ErrorD {
+                code: e.code,
+                message: &e.message,
+                retry_after_ms: e.retry_after.map(|s| s * 1000),
+            },
+        ),
+    }
+}
+
+pub(super) enum FrameError {
+    /// Answer with this error frame and count a strike.
+    Reply(Utf8Bytes),
+    Close(u16, &'static str),
+}
+
+/// Parses one text frame. Immediate answers (re-auth, ping, refusals) come back as `Ok(Some)`
+/// with a new token expiry for re-auth; calls are queued, a call whose payload does not parse
+/// too: its `invalid_frame` is its answer, in its turn, after the rate limit like any call.
+pub(super) async fn handle_frame(
+    app: &AppState,
+    who: &mut Identity,
+    text: &str,
+    queue: &mut VecDeque<Queued>,
+) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
+    let (id, call) = match frames::parse_request(text) {
+        Ok(Request { id, op: Op::Ping }) => return Ok(Some((ack(&id, &json!({})), None))),
+        Ok(Request {
+            id,
+            op: Op::Auth(req),
+        }) => return reauth(app, who, &id, req).await,
+        Ok(Request {
+            id,
+            op: Op::Call(call),
+        }) => (id, Ok(call)),
+        Err(Refused::Payload { id, error }) => (
+            id,
+            Err(Error::unprocessable(
+                "invalid_frame",
+                format!("invalid payload: {error}"),
+            )),
+        ),
+        Err(Refused::Auth) => return Err(FrameError::Close(CLOSE_AUTH_FAILED, AUTH_NEEDS_TOKEN)),
+        Err(Refused::UnknownOp { id }) => {
+            return Err(FrameError::Reply(frames::error(
+                Some(&id),
+                "unknown_op",
+                "unknown op",
+            )));
+        }
+        Err(Refused::Frame(code, message)) => {
+            return Err(FrameError::Reply(frames::error(None, code, message)));
+        }
+    };
+    // Queued before the rate limit is asked and taken back if refused: held in a local across
+    // that await, the call would enlarge the future every socket keeps for its whole life.
+    // Nothing else touches the queue meanwhile (it is borrowed here).
+    let full = queue.len() >= MAX_QUEUED;
+    queue.push_back((id, call));
+    let limited = app.limits.requests(who.user).await;
+    if limited.is_err() || full {
+        let (id, _) = queue.pop_back().expect("queued above");
+        return Err(FrameError::Reply(match limited {
+            Err(wait) => {
+                metrics::counter!("gateway_rate_limited_total").increment(1);
+                let d = frames::ErrorD {
+                    code: "rate_limited",
+                    message: "slow down",
+                    retry_after_ms: Some(wait.as_millis() as u64 + 1),
+                };
+                frames::frame("error", Some(&id), &d)
+            }
+            Ok(()) => frames::error(Some(&id), "rate_limited", "too many requests in flight"),
+        }));
+    }
+    Ok(None)
+}
+
+/// `auth` on an open socket: a fresh token for the same user (and the same session).
+async fn reauth(
+    app: &AppState,
+    who: &mut Identity,
+    id: &str,
+    req: AuthReq,
+) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
+    match Box::pin(verify(app, req)).await {
+        Ok(new) if new.user == who.user => {
+            *who = Identity {
+                session: who.session,
+                ..new
+            };
+            Ok(Some((
+                ack(id, &json!({"expires_at": new.expires_at})),
+                Some(new.expires_at),
+            )))
+        }
+        Ok(_) => Err(FrameError::Close(
+            CLOSE_AUTH_FAILED,
+            "a socket cannot change user",
+        )),
+        Err((code, reason)) => Err(FrameError::Close(code, reason)),
+    }
+}
+
+/// Runs one call through the same use cases as REST.
+pub(super) fn dispatch(
+    app: AppState,
+    user: UserId,
+    id: String,
+    call: Result<Call, Error>,
+) -> InFlight {
+    Box::pin(async move {
+        let reply = match call {
+            Ok(call) => call_use_case(&app, user, &id, call).await,
+            Err(e) => Err(e),
+        };
+        (id, reply)
+    })
+}
+
+async fn call_use_case(app: &AppState, user: UserId, id: &str, call: Call) -> Reply {
+    match call {
+        Call::Send(r) => {
+            let input = SendInput {
+                client_id: r.client_id,
+                body: Some(r.body),
+                reply_to: r.reply_to.map(MessageId),
+                forward_from: None,
+                attachments: r
+                    .attachments
+                    .into_iter()
+                    .map(justus_core::MediaId)
+                    .collect(),
+            };
+            let (message, created) =
+                chat::messages::send(app, user, RoomId(r.room_id), input).await?;
+            Ok(ack(
+                id,
+                &MessageAck {
+                    message: &message,
+                    created: Some(created),
+                },
+            ))
+        }
+        Call::Edit(r) => {
+            let message = chat::messages::edit(
+                app,
+                user,
+                RoomId(r.room_id),
+                MessageId(r.message_id),
+                &r.body,
+            )
+            .await?;
+            Ok(ack(
+                id,
+                &MessageAck {
+                    message: &message,
+                    created: None,
+                },
+            ))
+        }
+        Call::Delete(r) => {
+            chat::messages::delete(app, user, RoomId(r.room_id), MessageId(r.message_id)).await?;
+            Ok(ack(id, &json!({})))
+        }
+        Call::React(r) => {
+            chat::messages::react(
+                app,
+                user,
+                RoomId(r.room_id),
+                MessageId(r.message_id),
+                &r.emoji,
+                r.add,
+            )
+            .await?;
+            Ok(ack(id, &json!({})))
+        }
+        Call::Read(r) => {
+            let read_seq = chat::messages::mark_read(app, user, RoomId(r.room_id), r.seq).await?;
+            Ok(ack(id, &json!({"read_seq": read_seq})))
+        }
+        Call::Typing(r) => {
+            chat::presence::typing(app, user, RoomId(r.room_id), r.active).await?;
+            Ok(ack(id, &json!({})))
+        }
+        Call::Presence(r) => {
+            chat::presence::set_status(app, user, &r.status).await?;
+            Ok(ack(id, &json!({})))
+        }
+    }
+}
