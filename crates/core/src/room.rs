@@ -4,7 +4,8 @@
 //! ask [`can`] and [`can_manage`] before every operation, so the rules live in one place.
 
 use crate::error::{StoreError, ValidationError};
-use crate::ids::{RoomId, UserId};
+use crate::event::RoomChanges;
+use crate::ids::{MediaId, RoomId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
@@ -151,17 +152,35 @@ pub struct NewGroup {
     pub now: DateTime<Utc>,
 }
 
-/// A partial room update; `topic: Some(None)` clears it.
+/// A partial room update, applied in one commit; `topic: Some(None)` clears the topic,
+/// `avatar: Some(None)` removes the avatar.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RoomPatch {
     pub name: Option<String>,
     pub topic: Option<Option<String>>,
     pub only_admins_post: Option<bool>,
+    /// A media record already made for the purpose (cropped and scaled), or `None` to remove.
+    pub avatar: Option<Option<MediaId>>,
+    /// Whether opt-in AI is on in the room (members learn it from the bot joining or leaving,
+    /// so it is not part of the `room.updated` event).
+    pub ai_enabled: Option<bool>,
 }
 
 impl RoomPatch {
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.topic.is_none() && self.only_admins_post.is_none()
+        self.changes().is_none() && self.ai_enabled.is_none()
+    }
+
+    /// What the `room.updated` event announces, or `None` when nothing members see changes
+    /// (then no event is recorded and no seq is spent).
+    pub fn changes(&self) -> Option<RoomChanges> {
+        let changes = RoomChanges {
+            name: self.name.clone(),
+            topic: self.topic.clone(),
+            only_admins_post: self.only_admins_post,
+            avatar: self.avatar,
+        };
+        (changes != RoomChanges::default()).then_some(changes)
     }
 }
 

@@ -29,24 +29,8 @@ impl Ai for PgStore {
         actor: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        // One statement: the room must be live at the moment of the write.
-        let done = sqlx::query(
-            "INSERT INTO room_ai (room_id, enabled, updated_by, updated_at) \
-             SELECT id, $2, $3, $4 FROM rooms WHERE id = $1 AND deleted_at IS NULL \
-             ON CONFLICT (room_id) DO UPDATE SET enabled = EXCLUDED.enabled, \
-             updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at",
-        )
-        .bind(room.as_uuid())
-        .bind(enabled)
-        .bind(actor.as_uuid())
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .store()?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        let mut conn = self.pool.acquire().await.store()?;
+        set_room_ai(&mut conn, room, enabled, actor, now).await
     }
 
     async fn ai_prefs(&self, user: UserId) -> StoreResult<AiPrefs> {
@@ -129,4 +113,32 @@ impl Ai for PgStore {
         .store()?;
         Ok(())
     }
+}
+
+/// Switches AI in a room, in one statement: the room must be live at the moment of the write
+/// (`update_room` calls it inside its transaction, after locking the room row).
+pub(crate) async fn set_room_ai(
+    conn: &mut sqlx::PgConnection,
+    room: RoomId,
+    enabled: bool,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "INSERT INTO room_ai (room_id, enabled, updated_by, updated_at) \
+         SELECT id, $2, $3, $4 FROM rooms WHERE id = $1 AND deleted_at IS NULL \
+         ON CONFLICT (room_id) DO UPDATE SET enabled = EXCLUDED.enabled, \
+         updated_by = EXCLUDED.updated_by, updated_at = EXCLUDED.updated_at",
+    )
+    .bind(room.as_uuid())
+    .bind(enabled)
+    .bind(actor.as_uuid())
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .store()?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }

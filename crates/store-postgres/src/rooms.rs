@@ -12,7 +12,7 @@ use crate::history::{Tx, abort, event, fill, member_event, next_seq, record};
 use crate::rows::{InviteRow, MemberRow, MessageRow, RoomMemberRow, RoomRow, dm_key};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use justus_core::event::{EventKind, RoomChanges, RoomEvent};
+use justus_core::event::{EventKind, RoomEvent};
 use justus_core::room::{
     Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP,
     check_ownership_transfer,
@@ -288,13 +288,18 @@ impl Rooms for PgStore {
         patch: &RoomPatch,
         actor: UserId,
         now: DateTime<Utc>,
-    ) -> StoreResult<(Room, RoomEvent)> {
+    ) -> StoreResult<(Room, Option<RoomEvent>)> {
+        let changes = patch.changes();
         let mut tx = self.pool.begin().await.store()?;
+        // One statement takes the row lock (serialising the seq) and applies every column; the
+        // seq moves only when there is something to announce.
         let row: Option<RoomRow> = sqlx::query_as(concat!(
             "UPDATE rooms AS r SET name = COALESCE($2, r.name), ",
             "topic = CASE WHEN $3 THEN $4 ELSE r.topic END, ",
             "only_admins_post = COALESCE($5, r.only_admins_post), ",
-            "last_seq = r.last_seq + 1, last_activity_at = $6 ",
+            "avatar = CASE WHEN $7 THEN $8 ELSE r.avatar END, ",
+            "last_seq = r.last_seq + CASE WHEN $9 THEN 1 ELSE 0 END, ",
+            "last_activity_at = CASE WHEN $9 THEN $6 ELSE r.last_activity_at END ",
             "WHERE r.id = $1 AND r.deleted_at IS NULL RETURNING ",
             room_columns!()
         ))
@@ -304,6 +309,9 @@ impl Rooms for PgStore {
         .bind(patch.topic.as_ref().and_then(|t| t.as_deref()))
         .bind(patch.only_admins_post)
         .bind(now)
+        .bind(patch.avatar.is_some())
+        .bind(patch.avatar.flatten().map(|a| a.0))
+        .bind(changes.is_some())
         .fetch_optional(&mut *tx)
         .await
         .store()?;
@@ -311,14 +319,18 @@ impl Rooms for PgStore {
             return abort(tx, StoreError::NotFound).await;
         };
         let room: Room = row.try_into()?;
-        let mut ev = event(id, room.last_seq, EventKind::RoomUpdated, actor, now);
-        ev.changes = Some(RoomChanges {
-            name: patch.name.clone(),
-            topic: patch.topic.clone(),
-            only_admins_post: patch.only_admins_post,
-            avatar: None,
-        });
-        record(&mut tx, &ev).await?;
+        let ev = match changes {
+            Some(changes) => {
+                let mut ev = event(id, room.last_seq, EventKind::RoomUpdated, actor, now);
+                ev.changes = Some(changes);
+                record(&mut tx, &ev).await?;
+                Some(ev)
+            }
+            None => None,
+        };
+        if let Some(enabled) = patch.ai_enabled {
+            crate::ai::set_room_ai(&mut tx, id, enabled, actor, now).await?;
+        }
         tx.commit().await.store()?;
         Ok((room, ev))
     }

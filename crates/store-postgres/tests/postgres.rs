@@ -526,13 +526,14 @@ async fn conversation_tour() {
             &justus_core::room::RoomPatch {
                 name: Some("renamed".into()),
                 topic: Some(None),
-                only_admins_post: None,
+                ..Default::default()
             },
             owner.id,
             at(20),
         )
         .await
         .unwrap();
+    let ev = ev.expect("a rename records room.updated");
     assert_eq!(renamed.name.as_deref(), Some("renamed"));
     let changes = ev.changes.clone().unwrap();
     assert_eq!(changes.topic, Some(None));

@@ -4,10 +4,8 @@
 //! The trait is `MediaRecords`, not `Media`, so it never shadows [`crate::media::Media`].
 
 use crate::error::StoreResult;
-use crate::event::RoomEvent;
-use crate::ids::{MediaId, RoomId, UserId};
+use crate::ids::{MediaId, UserId};
 use crate::media::Media;
-use crate::room::Room;
 use crate::user::User;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -48,13 +46,4 @@ pub trait MediaRecords: Send + Sync {
         avatar: Option<MediaId>,
         now: DateTime<Utc>,
     ) -> StoreResult<User>;
-    /// Sets (or removes) a room's avatar and records one `room.updated` event whose changes
-    /// carry `avatar`. `NotFound` for a deleted room.
-    async fn set_room_avatar(
-        &self,
-        room: RoomId,
-        avatar: Option<MediaId>,
-        actor: UserId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<(Room, RoomEvent)>;
 }

@@ -25,14 +25,16 @@ pub trait Rooms: Send + Sync {
     ) -> StoreResult<(Room, bool, Vec<RoomEvent>)>;
     /// A live (not deleted) room; `NotFound` otherwise.
     async fn room(&self, id: RoomId) -> StoreResult<Room>;
-    /// Applies the patch and records one `room.updated` event with the changed fields.
+    /// Applies the whole patch in one transaction and records one `room.updated` event with
+    /// the fields members see (`RoomPatch::changes`; none when only `ai_enabled` changes).
+    /// `NotFound` for an unknown or deleted room, before anything is written.
     async fn update_room(
         &self,
         id: RoomId,
         patch: &RoomPatch,
         actor: UserId,
         now: DateTime<Utc>,
-    ) -> StoreResult<(Room, RoomEvent)>;
+    ) -> StoreResult<(Room, Option<RoomEvent>)>;
     /// Soft-deletes the room (it disappears for everyone) and records `room.deleted`.
     async fn delete_room(
         &self,

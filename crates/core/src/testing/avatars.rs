@@ -3,11 +3,29 @@
 use super::accounts::{new_user, t0, user};
 use crate::error::StoreError;
 use crate::event::EventKind;
+use crate::event::RoomEvent;
 use crate::ids::{MediaId, RoomId, UserId};
 use crate::media::{Media, MediaKind};
-use crate::room::NewGroup;
+use crate::room::{NewGroup, Room, RoomPatch};
 use crate::store::Store;
+use crate::store::StoreResult;
 use chrono::{DateTime, Duration, Utc};
+
+/// A room avatar change is a `RoomPatch` with only `avatar` set; it is always announced.
+async fn set_room_avatar(
+    store: &dyn Store,
+    room: RoomId,
+    avatar: Option<MediaId>,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<(Room, RoomEvent)> {
+    let patch = RoomPatch {
+        avatar: Some(avatar),
+        ..RoomPatch::default()
+    };
+    let (room, ev) = store.update_room(room, &patch, actor, now).await?;
+    Ok((room, ev.expect("an avatar change records room.updated")))
+}
 
 fn at(secs: i64) -> DateTime<Utc> {
     t0() + Duration::seconds(secs)
@@ -91,8 +109,7 @@ pub async fn room_avatar_events(store: &dyn Store) {
     assert_eq!(room.avatar, None);
     let pic = avatar_media(store, owner.id).await;
 
-    let (updated, ev) = store
-        .set_room_avatar(room.id, Some(pic), owner.id, at(5))
+    let (updated, ev) = set_room_avatar(store, room.id, Some(pic), owner.id, at(5))
         .await
         .unwrap();
     assert_eq!(updated.avatar, Some(pic));
@@ -111,8 +128,7 @@ pub async fn room_avatar_events(store: &dyn Store) {
     let page = store.events(room.id, room.last_seq, 10).await.unwrap();
     assert_eq!(page.events.last().unwrap().changes, ev.changes);
 
-    let (cleared, ev) = store
-        .set_room_avatar(room.id, None, owner.id, at(6))
+    let (cleared, ev) = set_room_avatar(store, room.id, None, owner.id, at(6))
         .await
         .unwrap();
     assert_eq!(cleared.avatar, None);
@@ -125,9 +141,70 @@ pub async fn room_avatar_events(store: &dyn Store) {
 
     store.delete_room(room.id, owner.id, at(7)).await.unwrap();
     assert!(matches!(
-        store
-            .set_room_avatar(room.id, Some(pic), owner.id, at(8))
-            .await,
+        set_room_avatar(store, room.id, Some(pic), owner.id, at(8)).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// `update_room` applies a whole `RoomPatch` in one transaction: AI alone is no event and
+/// spends no seq; a patch with visible fields records one event carrying exactly them, with
+/// the AI switch committed alongside; a deleted room refuses the lot and writes nothing.
+pub async fn room_patch_is_one_commit(store: &dyn Store) {
+    let owner = user(store, "patcher").await;
+    let (room, _) = store
+        .create_group(&NewGroup {
+            id: RoomId::new(),
+            name: "Patched".into(),
+            topic: None,
+            owner: owner.id,
+            now: t0(),
+        })
+        .await
+        .unwrap();
+    let ai_only = RoomPatch {
+        ai_enabled: Some(true),
+        ..RoomPatch::default()
+    };
+    let (same, ev) = store
+        .update_room(room.id, &ai_only, owner.id, at(1))
+        .await
+        .unwrap();
+    assert_eq!(ev, None, "the AI switch alone is not a room.updated event");
+    assert_eq!(same.last_seq, room.last_seq);
+    assert!(store.room_ai_enabled(room.id).await.unwrap());
+
+    let pic = avatar_media(store, owner.id).await;
+    let all = RoomPatch {
+        name: Some("Renamed".into()),
+        avatar: Some(Some(pic)),
+        ai_enabled: Some(false),
+        ..RoomPatch::default()
+    };
+    let (updated, ev) = store
+        .update_room(room.id, &all, owner.id, at(2))
+        .await
+        .unwrap();
+    let ev = ev.expect("visible changes are announced");
+    assert_eq!(updated.last_seq, room.last_seq + 1);
+    assert_eq!(
+        (updated.name.as_deref(), updated.avatar),
+        (Some("Renamed"), Some(pic))
+    );
+    let changes = ev.changes.expect("changes");
+    assert_eq!(
+        (changes.name.as_deref(), changes.avatar, changes.topic),
+        (Some("Renamed"), Some(Some(pic)), None)
+    );
+    assert!(!store.room_ai_enabled(room.id).await.unwrap());
+
+    store.delete_room(room.id, owner.id, at(3)).await.unwrap();
+    let deleted = RoomPatch {
+        name: Some("Ghost".into()),
+        ai_enabled: Some(true),
+        ..RoomPatch::default()
+    };
+    assert!(matches!(
+        store.update_room(room.id, &deleted, owner.id, at(4)).await,
         Err(StoreError::NotFound)
     ));
 }

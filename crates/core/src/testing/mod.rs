@@ -59,7 +59,7 @@ macro_rules! store_conformance {
             media_roundtrip, media_attachments_and_visibility, media_unattached_sweep,
             media_quota_atomic,
             // avatars.rs
-            user_avatar_set_replace_clear, room_avatar_events,
+            user_avatar_set_replace_clear, room_avatar_events, room_patch_is_one_commit,
             // operations (this file)
             writable_when_healthy,
         );

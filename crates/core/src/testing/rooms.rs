@@ -151,12 +151,13 @@ pub async fn room_update_events(store: &dyn Store) {
     let patch = RoomPatch {
         name: Some("After".into()),
         topic: Some(Some("A topic".into())),
-        only_admins_post: None,
+        ..RoomPatch::default()
     };
     let (updated, ev) = store
         .update_room(room.id, &patch, owner.id, at(5))
         .await
         .unwrap();
+    let ev = ev.expect("a visible change records room.updated");
     assert_eq!(updated.name.as_deref(), Some("After"));
     assert_eq!(updated.topic.as_deref(), Some("A topic"));
     assert_eq!(updated.last_seq, 2);
@@ -181,11 +182,13 @@ pub async fn room_update_events(store: &dyn Store) {
         name: None,
         topic: Some(None),
         only_admins_post: Some(true),
+        ..RoomPatch::default()
     };
     let (updated, ev2) = store
         .update_room(room.id, &clear, owner.id, at(6))
         .await
         .unwrap();
+    let ev2 = ev2.expect("a visible change records room.updated");
     assert_eq!(updated.name.as_deref(), Some("After"));
     assert_eq!(updated.topic, None);
     assert!(updated.only_admins_post);

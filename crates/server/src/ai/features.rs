@@ -263,21 +263,23 @@ pub async fn room_enabled(app: &App, user: UserId, room_id: RoomId) -> Result<bo
     Ok(app.store.room_ai_enabled(room_id).await?)
 }
 
-/// Switches AI on or off for a room (admins). The assistant joins as a member when it is
-/// switched on and leaves when it is switched off, so everyone sees who can read along.
-pub async fn set_room_enabled(
+/// Checks that `user` may switch AI in `room_id` (AI configured, `EditRoom`) and says whether
+/// it is on now. The switch itself is committed with the rest of a `RoomPatch`.
+pub async fn check_switch(app: &App, user: UserId, room_id: RoomId) -> Result<bool> {
+    service(app)?;
+    require(app, room_id, user, Action::EditRoom).await?;
+    Ok(app.store.room_ai_enabled(room_id).await?)
+}
+
+/// After a committed switch from `was` to `enabled`: the assistant joins as a member when AI
+/// is switched on and leaves when it is switched off, so everyone sees who can read along.
+pub async fn after_switch(
     app: &App,
     user: UserId,
     room_id: RoomId,
+    was: bool,
     enabled: bool,
 ) -> Result<()> {
-    service(app)?;
-    require(app, room_id, user, Action::EditRoom).await?;
-    let was = app.store.room_ai_enabled(room_id).await?;
-    app.store
-        .set_room_ai_enabled(room_id, enabled, user, app.now())
-        .await
-        .map_err(not_found("room"))?;
     if was == enabled {
         return Ok(());
     }

@@ -191,24 +191,35 @@ pub async fn patch_room(
     ApiJson(req): ApiJson<PatchRoom>,
 ) -> ApiResult<Json<RoomView>> {
     let id: RoomId = parse_id(&id, "room")?;
-    let patch = RoomPatch {
-        name: req.name.as_deref().map(parse_room_name).transpose()?,
-        topic: match req.topic {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(t)) => Some(parse_topic(&t)?),
-        },
-        only_admins_post: req.only_admins_post,
+    let name = req.name.as_deref().map(parse_room_name).transpose()?;
+    let topic = match req.topic {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(t)) => Some(parse_topic(&t)?),
     };
-    if let Some(on) = req.ai_enabled {
-        crate::ai::features::set_room_enabled(&app, auth.user_id, id, on).await?;
-    }
-    let avatar = AvatarChange::from_request(req.avatar, req.avatar_crop)?;
-    if let Some(change) = avatar {
-        // Before the other changes apply, so a refused avatar changes nothing.
-        crate::media::avatar::set_for_room(&app, auth.user_id, id, change).await?;
-    }
+    // Everything is checked (and a new avatar made) first; then one commit applies it all, so
+    // a refused part changes nothing.
+    let ai_was = match req.ai_enabled {
+        Some(_) => Some(crate::ai::features::check_switch(&app, auth.user_id, id).await?),
+        None => None,
+    };
+    let avatar = match AvatarChange::from_request(req.avatar, req.avatar_crop)? {
+        Some(change) => {
+            Some(crate::media::avatar::prepare_for_room(&app, auth.user_id, id, change).await?)
+        }
+        None => None,
+    };
+    let patch = RoomPatch {
+        name,
+        topic,
+        only_admins_post: req.only_admins_post,
+        avatar,
+        ai_enabled: req.ai_enabled,
+    };
     chat::rooms::update(&app, auth.user_id, id, patch).await?;
+    if let (Some(was), Some(on)) = (ai_was, req.ai_enabled) {
+        crate::ai::features::after_switch(&app, auth.user_id, id, was, on).await?;
+    }
     Ok(Json(
         summary_view(&app, chat::rooms::get(&app, auth.user_id, id).await?).await,
     ))

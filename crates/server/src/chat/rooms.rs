@@ -110,7 +110,7 @@ pub async fn update(app: &App, user: UserId, room_id: RoomId, patch: RoomPatch) 
         .update_room(room_id, &patch, user, app.now())
         .await
         .map_err(not_found("room"))?;
-    app.publish_events([ev]);
+    app.publish_events(ev);
     Ok(room)
 }
 

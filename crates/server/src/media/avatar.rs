@@ -197,26 +197,17 @@ pub async fn check_room(app: &App, user: UserId, room_id: RoomId) -> Result<Room
     Ok(room)
 }
 
-/// Applies `change` to a group (after [`check_room`]) and publishes the `room.updated` event.
-pub async fn set_for_room(
+/// Makes the group avatar `change` asks for, ready for `RoomPatch::avatar` (nothing about the
+/// room is written here: the caller commits it with the rest of its patch). `None` removes it.
+pub async fn prepare_for_room(
     app: &App,
     user: UserId,
     room_id: RoomId,
     change: AvatarChange,
-) -> Result<Room> {
+) -> Result<Option<MediaId>> {
     check_room(app, user, room_id).await?;
-    let avatar = match change {
+    Ok(match change {
         AvatarChange::Remove => None,
         AvatarChange::Set { source, crop } => Some(create(app, user, source, crop).await?),
-    };
-    let (room, ev) = app
-        .store
-        .set_room_avatar(room_id, avatar, user, app.now())
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => Error::not_found("room"),
-            other => other.into(),
-        })?;
-    app.publish_events([ev]);
-    Ok(room)
+    })
 }

@@ -358,6 +358,40 @@ async fn room_switch_and_prefs(backend: Backend) {
     let members = app.get(&format!("{path}/members"), Some(&bob)).await;
     assert!(!members.text.contains("\"ai\""), "{}", members.text);
 
+    // One commit: a patch whose avatar is refused changes nothing, AI included (the switch
+    // used to be applied before the avatar was checked).
+    let r = app
+        .patch(
+            &path,
+            Some(&alice),
+            json!({"ai_enabled": true, "name": "renamed", "avatar": uuid::Uuid::now_v7()}),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.text);
+    assert_eq!(
+        app.get(&format!("{path}/ai"), Some(&bob)).await.body["ai_enabled"],
+        false
+    );
+    assert_eq!(app.get(&path, Some(&bob)).await.body["name"], "team");
+    let members = app.get(&format!("{path}/members"), Some(&bob)).await;
+    assert!(!members.text.contains("\"ai\""), "{}", members.text);
+    // Both in one patch: AI on, renamed, the assistant joins.
+    let r = app
+        .patch(
+            &path,
+            Some(&alice),
+            json!({"ai_enabled": true, "name": "renamed"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["name"], "renamed");
+    assert_eq!(
+        app.get(&format!("{path}/ai"), Some(&bob)).await.body["ai_enabled"],
+        true
+    );
+    let members = app.get(&format!("{path}/members"), Some(&bob)).await;
+    assert!(members.text.contains("\"ai\""), "{}", members.text);
+
     // Preferences.
     let r = app.get("/api/v1/users/me", Some(&bob)).await;
     assert_eq!(

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use justus_core::ai::AiPrefs;
 use justus_core::store::Ai;
 use justus_core::{MessageId, RoomId, StoreError, StoreResult, UserId};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 #[async_trait]
 impl Ai for SqliteStore {
@@ -43,14 +43,7 @@ impl Ai for SqliteStore {
                 if live.is_none() {
                     return Err(StoreError::NotFound);
                 }
-                c.prepare_cached(
-                    "INSERT INTO room_ai (room_id, enabled, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (room_id) DO UPDATE SET enabled = excluded.enabled, \
-                     updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                )
-                .and_then(|mut st| st.execute(params![room.0, enabled, actor.0, ts(now)]))
-                .map_err(map_err)?;
-                Ok(())
+                set_room_ai(c, room, enabled, actor, now)
             })
             .await
     }
@@ -155,4 +148,22 @@ impl Ai for SqliteStore {
             })
             .await
     }
+}
+
+/// Switches AI in a live room (inside the caller's write job; `update_room` uses it too).
+pub(super) fn set_room_ai(
+    c: &Connection,
+    room: RoomId,
+    enabled: bool,
+    actor: UserId,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    c.prepare_cached(
+        "INSERT INTO room_ai (room_id, enabled, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (room_id) DO UPDATE SET enabled = excluded.enabled, \
+         updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut st| st.execute(params![room.0, enabled, actor.0, ts(now)]))
+    .map_err(map_err)?;
+    Ok(())
 }

@@ -3,19 +3,15 @@
 
 use super::SqliteStore;
 use super::accounts::user_by_id;
-use super::history::record;
-use super::rooms::room;
 use crate::conn::map_err;
 use crate::rows::{from_ts, ts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use justus_core::event::{EventKind, RoomChanges, RoomEvent};
 use justus_core::media::{Attachment, Media, MediaKind};
 use justus_core::message::{Message, NewMessage};
-use justus_core::room::Room;
 use justus_core::store::MediaRecords;
 use justus_core::user::User;
-use justus_core::{MediaId, MessageId, RoomId, StoreError, StoreResult, UserId};
+use justus_core::{MediaId, MessageId, StoreError, StoreResult, UserId};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::HashMap;
@@ -251,31 +247,6 @@ impl MediaRecords for SqliteStore {
                     return Err(StoreError::NotFound);
                 }
                 user_by_id(c, user)
-            })
-            .await
-    }
-
-    async fn set_room_avatar(
-        &self,
-        id: RoomId,
-        avatar: Option<MediaId>,
-        actor: UserId,
-        now: DateTime<Utc>,
-    ) -> StoreResult<(Room, RoomEvent)> {
-        self.threads
-            .write(move |c| {
-                // A deleted room is `NotFound` before any seq is spent.
-                room(c, id)?;
-                let ev = record(c, id, EventKind::RoomUpdated, actor, now, |e| {
-                    e.changes = Some(RoomChanges {
-                        avatar: Some(avatar),
-                        ..RoomChanges::default()
-                    });
-                })?;
-                c.prepare_cached("UPDATE rooms SET avatar = ?2 WHERE id = ?1")
-                    .and_then(|mut st| st.execute(params![id.0, avatar.map(|a| a.0)]))
-                    .map_err(map_err)?;
-                Ok((room(c, id)?, ev))
             })
             .await
     }

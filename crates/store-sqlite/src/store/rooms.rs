@@ -9,7 +9,7 @@ use crate::conn::map_err;
 use crate::rows::{self, INVITE_COLS, MEMBER_COLS, ROOM_COLS, ROOM_NCOLS, ts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use justus_core::event::{EventKind, RoomChanges, RoomEvent};
+use justus_core::event::{EventKind, RoomEvent};
 use justus_core::room::{
     Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, UNREAD_CAP,
     check_ownership_transfer,
@@ -266,23 +266,25 @@ impl Rooms for SqliteStore {
         patch: &RoomPatch,
         actor: UserId,
         now: DateTime<Utc>,
-    ) -> StoreResult<(Room, RoomEvent)> {
+    ) -> StoreResult<(Room, Option<RoomEvent>)> {
         let patch = patch.clone();
         self.threads
             .write(move |c| {
-                let changes = RoomChanges {
-                    name: patch.name.clone(),
-                    topic: patch.topic.clone(),
-                    only_admins_post: patch.only_admins_post,
-                    avatar: None,
+                // A deleted room is `NotFound` before any seq is spent or anything written.
+                room(c, id)?;
+                let ev = match patch.changes() {
+                    Some(changes) => {
+                        Some(record(c, id, EventKind::RoomUpdated, actor, now, |e| {
+                            e.changes = Some(changes);
+                        })?)
+                    }
+                    None => None,
                 };
-                let ev = record(c, id, EventKind::RoomUpdated, actor, now, |e| {
-                    e.changes = Some(changes);
-                })?;
                 c.prepare_cached(
                     "UPDATE rooms SET name = CASE WHEN ?2 THEN ?3 ELSE name END, \
                      topic = CASE WHEN ?4 THEN ?5 ELSE topic END, \
-                     only_admins_post = coalesce(?6, only_admins_post) WHERE id = ?1",
+                     only_admins_post = coalesce(?6, only_admins_post), \
+                     avatar = CASE WHEN ?7 THEN ?8 ELSE avatar END WHERE id = ?1",
                 )
                 .and_then(|mut st| {
                     st.execute(params![
@@ -292,9 +294,14 @@ impl Rooms for SqliteStore {
                         patch.topic.is_some(),
                         patch.topic.clone().flatten(),
                         patch.only_admins_post,
+                        patch.avatar.is_some(),
+                        patch.avatar.flatten().map(|a| a.0),
                     ])
                 })
                 .map_err(map_err)?;
+                if let Some(enabled) = patch.ai_enabled {
+                    super::ai::set_room_ai(c, id, enabled, actor, now)?;
+                }
                 Ok((room(c, id)?, ev))
             })
             .await
