@@ -3,10 +3,24 @@
 import { createEffect, createRoot } from 'solid-js';
 import { describe, expect, it } from 'vitest';
 import type { Api } from '../src/lib/api';
-import { MemoryCache } from '../src/lib/cache';
+import type { CacheSnapshot, CacheStore } from '../src/lib/cache';
 import { Client } from '../src/lib/client';
 import { MemoryOutboxStorage } from '../src/lib/outbox';
 import type { Message, Room, RoomEvent } from '../src/lib/types';
+
+/** The cache in memory: the client under test keeps its snapshot here instead of IndexedDB. */
+class MemoryCache implements CacheStore {
+  snap: CacheSnapshot | undefined;
+  async load() {
+    return this.snap && structuredClone(this.snap);
+  }
+  async save(s: CacheSnapshot) {
+    this.snap = structuredClone(s);
+  }
+  async clear() {
+    this.snap = undefined;
+  }
+}
 
 const room = (id: string): Room => ({
   id,

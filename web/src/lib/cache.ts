@@ -35,16 +35,3 @@ export class IdbCache implements CacheStore {
     await tx('kv', 'readwrite', (st) => st.delete('snapshot'));
   }
 }
-
-export class MemoryCache implements CacheStore {
-  snap: CacheSnapshot | undefined;
-  async load() {
-    return this.snap && structuredClone(this.snap);
-  }
-  async save(s: CacheSnapshot) {
-    this.snap = structuredClone(s);
-  }
-  async clear() {
-    this.snap = undefined;
-  }
-}
