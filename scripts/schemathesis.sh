@@ -8,7 +8,8 @@
 #   the rate limits raised (as web/e2e/run.mjs does), registers a user, and fuzzes every operation
 #   of /api/openapi.json with that user's bearer token.
 # - Bounded: --max-examples ${MAX_EXAMPLES:-30}, 2 workers, and a wall-clock cap (${TIME_CAP:-300}s).
-# Env: SCHEMATHESIS_OUT (reports directory; default a temp dir), extra args go to `st run`.
+# Env: SCHEMATHESIS_OUT (reports directory; default a temp dir, removed after a green run),
+#      MAX_EXAMPLES, TIME_CAP (seconds); extra arguments go to every `st run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -35,8 +36,14 @@ out="${SCHEMATHESIS_OUT:-$work/out}"
 mkdir -p "$work/data" "$out"
 pid=""
 cleanup() {
+  local status=$?
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$work/data"
+  if [ "$status" = 0 ]; then
+    rm -rf "$work"
+  else
+    rm -rf "$work/data"
+    log "reports and the server log are kept in $work"
+  fi
 }
 trap cleanup EXIT
 
