@@ -4,6 +4,8 @@
 # - Rust: unit, conformance (SQLite + PostgreSQL) and HTTP/WebSocket integration tests.
 #   PostgreSQL suites use TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 #   outside CI they are skipped with a loud line when no server answers; with CI=true they fail.
+# - API: scripts/schemathesis.sh fuzzes a fresh justus from its OpenAPI document (needs python3
+#   with venv; skipped with a loud line outside CI when missing, fails with CI=true).
 # - Web: generated API types up to date with docs/openapi.json, Biome (format + lint), the
 #   committed web/dist equal to a fresh build of web/src, type check + build (with the first-load
 #   JS budget), vitest unit tests, and end-to-end tests in Chromium against a real justus.
@@ -13,6 +15,19 @@ cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 
 cargo test --workspace --locked "$@"
+
+# The API against its OpenAPI document: schemathesis (in a venv outside the clone) fuzzes every
+# operation of a fresh justus. Without Python's venv support this is skipped outside CI and fails
+# with CI=true.
+if python3 -c 'import ensurepip, venv' >/dev/null 2>&1 ||
+  [ -x "${SCHEMATHESIS_VENV:-/var/tmp/justus-schemathesis}/bin/st" ]; then
+  scripts/schemathesis.sh
+elif [ "${CI:-}" = "true" ]; then
+  echo "schemathesis: python3 with venv support is missing (CI=true): failing" >&2
+  exit 1
+else
+  echo "schemathesis: SKIPPED — install python3-venv (apt-get install python3-venv) to fuzz the API" >&2
+fi
 
 cd web
 npm ci --no-audit --no-fund --loglevel=error

@@ -26,12 +26,17 @@ use uuid::Uuid;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    /// 3–32 characters of `a-z 0-9 _ .` (case-insensitive).
+    /// 3–32 characters of `a-z 0-9 _ .` (case-insensitive; surrounding white space is ignored).
+    #[schema(
+        pattern = r"^[\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[A-Za-z0-9_.]{3,32}[\t\n\x0B\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub username: String,
-    /// Defaults to the username.
+    /// Defaults to the username. 1–64 characters once trimmed; no control characters.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub display_name: Option<String>,
     pub email: Option<String>,
     /// 8–256 characters; common passwords are refused.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     /// Deliver the refresh token in an HttpOnly cookie (web client) instead of the body.
     #[serde(default)]
@@ -43,6 +48,8 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     /// Username or e-mail address.
     pub login: String,
+    /// At most 256 characters.
+    #[schema(max_length = 256)]
     pub password: String,
     #[serde(default)]
     pub session_cookie: bool,
@@ -328,7 +335,7 @@ pub async fn login(
 /// The token comes from the body (`refresh_token`) or, for the web client, the HttpOnly
 /// cookie; the answer uses the same channel. Replaying a rotated token revokes the whole
 /// session (see docs/security.md for the grace rule after a lost response).
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body(content = Option<RefreshRequest>),
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body(content = RefreshRequest, description = "Optional: send no body to use the refresh-token cookie"),
     responses(
         (status = 200, description = "New tokens", body = AuthResponse),
         (status = 401, description = "`missing_token`, `invalid_refresh_token`, `session_expired` or `refresh_token_reused`", body = ErrorBody),

@@ -31,6 +31,7 @@ pub struct ForwardRef {
 pub struct SendMessage {
     /// Idempotency key chosen by the client (1–64 printable ASCII), unique per sender. A retry
     /// with the same key returns the original message (200) instead of creating another.
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[!-~]{1,64}$")]
     pub client_id: String,
     /// Markdown source, up to 4000 characters by default. Omit when forwarding.
     pub body: Option<String>,
@@ -52,11 +53,12 @@ pub struct EditMessage {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Messages with seq < before (older page).
+    /// Messages with seq < before (older page). Not together with `after` (400 `invalid_page`).
     pub before: Option<i64>,
-    /// Messages with seq > after (newer page).
+    /// Messages with seq > after (newer page). Not together with `before` (400 `invalid_page`).
     pub after: Option<i64>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -72,8 +74,10 @@ pub struct MessagePage {
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Return changes with seq > after (0 for everything).
+    #[param(minimum = 0)]
     pub after: i64,
     /// 1–1000, default 200.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -119,10 +123,12 @@ pub struct EditHistory {
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words to find (all must match; the last may be a prefix). At most 256 characters.
+    #[param(max_length = 256)]
     pub q: String,
     /// Restrict to one room.
     pub room: Option<Uuid>,
-    /// 1–100, default 20.
+    /// Default 20; values above 100 count as 100.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub limit: Option<u32>,
 }
 
@@ -414,6 +420,7 @@ fn snippet_parts(snippet: &str) -> Vec<SnippetPart> {
 /// Full-text search over your rooms (ranked, with highlighted snippets).
 #[utoipa::path(get, path = "/api/v1/search", tag = "messages", security(("bearer" = [])),
     params(SearchQuery), responses((status = 200, body = SearchResults), (status = 400, description = "`query_too_long`", body = ErrorBody),
+        (status = 404, description = "`not_found`: `room` is not a room of yours", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many searches", body = ErrorBody)))]
 pub async fn search(
     State(app): State<AppState>,

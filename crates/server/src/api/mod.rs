@@ -122,11 +122,138 @@ fn media_routes() -> OpenApiRouter<AppState> {
 
 /// The generated OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    openapi_router().split_for_parts().1
+    let mut spec = openapi_router().split_for_parts().1;
+    complete(&mut spec);
+    spec
+}
+
+/// What the handlers' annotations cannot say on their own.
+fn complete(spec: &mut utoipa::openapi::OpenApi) {
+    CommonResponses.modify(spec);
+    OptionalBodies.modify(spec);
+}
+
+/// Request bodies that may be left out. utoipa marks a body optional only when its type is an
+/// `Option`, which would also document `null` as a body (refused with 422).
+struct OptionalBodies;
+
+impl Modify for OptionalBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::Required;
+        // POST /api/v1/auth/refresh: no body means "use the refresh-token cookie".
+        if let Some(body) = openapi
+            .paths
+            .paths
+            .get_mut("/api/v1/auth/refresh")
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.request_body.as_mut())
+        {
+            body.required = Some(Required::False);
+        }
+    }
+}
+
+/// The answers every route of a kind can give, whatever its handler does, added to each
+/// operation that does not already describe them: they come from the shared extractors and
+/// middleware (`Auth`, `ApiJson`, path ids, query strings), so declaring them route by route
+/// would only let one be forgotten. A route's own description of a status wins.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // Every `{id}` and `{…_id}` is a UUID, parsed by `parse_id`.
+            let has_path_id = path.contains("{id}") || path.contains("_id}");
+            for (changes, op) in [
+                (false, &mut item.get),
+                (true, &mut item.put),
+                (true, &mut item.post),
+                (true, &mut item.delete),
+                (true, &mut item.patch),
+            ] {
+                let Some(op) = op else { continue };
+                let authenticated = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let json_body = op
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                let has_query = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let mut bad_request = Vec::new();
+                if has_path_id {
+                    bad_request.push("`invalid_id`: a path id is not a UUID");
+                }
+                if has_query {
+                    bad_request.push("`bad_request`: a query parameter is malformed");
+                }
+                if json_body {
+                    bad_request.push("`invalid_json`: the body is not JSON");
+                }
+                if !bad_request.is_empty() {
+                    add(op, "400", &bad_request.join("; "));
+                }
+                if authenticated {
+                    add(
+                        op,
+                        "401",
+                        "`missing_token`, `invalid_token`, `token_expired` or `session_revoked`",
+                    );
+                }
+                if authenticated && changes {
+                    add(
+                        op,
+                        "429",
+                        "`rate_limited`: too many requests that change something; wait `Retry-After` seconds",
+                    );
+                }
+                if json_body {
+                    add(
+                        op,
+                        "413",
+                        "`payload_too_large`: the body is over `MAX_BODY_BYTES`",
+                    );
+                    add(
+                        op,
+                        "415",
+                        "`unsupported_media_type`: the body is not `Content-Type: application/json`",
+                    );
+                    add(
+                        op,
+                        "422",
+                        "`invalid_body`: the JSON does not fit the schema, or a field fails validation (`field` names it)",
+                    );
+                }
+            }
+        }
+
+        fn add(op: &mut utoipa::openapi::path::Operation, status: &str, description: &str) {
+            use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| {
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        )
+                        .build()
+                        .into()
+                });
+        }
+    }
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, spec) = openapi_router().split_for_parts();
+    let (api, mut spec) = openapi_router().split_for_parts();
+    complete(&mut spec);
     let spec_json = spec.to_pretty_json().unwrap_or_default();
     let origins = state
         .allowed_origins

@@ -21,6 +21,8 @@ use uuid::Uuid;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoom {
+    /// 1–100 characters once trimmed; no control characters.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     pub topic: Option<String>,
 }
@@ -28,6 +30,8 @@ pub struct CreateRoom {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchRoom {
+    /// 1–100 characters once trimmed; no control characters.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: Option<String>,
     /// A new topic, or `null` to clear it.
     #[serde(default, deserialize_with = "double_option")]
@@ -86,8 +90,10 @@ pub struct BanList {
 #[serde(deny_unknown_fields)]
 pub struct CreateInvite {
     /// Seconds until the code stops working (60 s – 30 days); none = no expiry.
+    #[schema(minimum = 60, maximum = 2592000)]
     pub expires_in: Option<i64>,
-    /// How many people may use it; none = unlimited.
+    /// How many people may use it (1–100000); none = unlimited.
+    #[schema(minimum = 1, maximum = 100000)]
     pub max_uses: Option<i64>,
 }
 

@@ -23,6 +23,8 @@ use uuid::Uuid;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMe {
+    /// 1–64 characters once trimmed; no control characters.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub display_name: Option<String>,
     /// A new address, or `null` to remove it. Needs `current_password`.
     #[serde(default, deserialize_with = "double_option")]
@@ -49,7 +51,10 @@ pub struct PatchMe {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
+    #[schema(max_length = 256)]
     pub current_password: String,
+    /// 8–256 characters; common passwords are refused.
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 
@@ -237,7 +242,8 @@ pub async fn get_user(
 pub struct UserSearch {
     /// Username prefix (case-insensitive).
     pub search: String,
-    /// 1–50, default 20.
+    /// Default 20; values above 50 count as 50.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub limit: Option<u32>,
 }
 
