@@ -9,7 +9,8 @@
 #   of /api/openapi.json with that user's bearer token.
 # - Bounded: --max-examples ${MAX_EXAMPLES:-30}, 2 workers, and a wall-clock cap (${TIME_CAP:-300}s).
 # Env: SCHEMATHESIS_OUT (reports directory; default a temp dir, removed after a green run),
-#      MAX_EXAMPLES, TIME_CAP (seconds); extra arguments go to every `st run`.
+#      MAX_EXAMPLES, TIME_CAP (seconds), SCHEMATHESIS_SEED (fixed by default so CI is
+#      reproducible; set another to explore); extra arguments go to every `st run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -78,7 +79,7 @@ st_run() {  # st_run NAME TOKEN [st args...]
   (cd "$work" && timeout "$left" "$venv/bin/st" --config-file "$config" \
     run "$base/api/openapi.json" -H "Authorization: Bearer $token" \
     --max-examples "${MAX_EXAMPLES:-30}" --workers 2 --request-timeout 10 \
-    --generation-database none --no-color \
+    --generation-database none --no-color --seed "${SCHEMATHESIS_SEED:-20261207}" \
     --report junit --report-junit-path "$out/junit-$name.xml" "$@")
 }
 
