@@ -189,7 +189,9 @@ impl Usage {
     }
 }
 
-/// Incremental server-sent-events parser for streamed chat completions.
+/// Incremental server-sent-events parser for streamed chat completions. Kept rather than a
+/// crate (`eventsource-stream`): that one buffers an event of any size, and providers only ever
+/// send single-line `data:` events, so sixty lines with a hard line cap are the better fit.
 #[derive(Default)]
 pub(crate) struct SseParser {
     buf: Vec<u8>,
