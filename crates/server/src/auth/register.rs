@@ -34,10 +34,9 @@ pub async fn register(app: &App, r: Registration<'_>, ip: IpAddr) -> Result<User
     )?;
     if let Err(wait) = app.limits.register(ip).await {
         metrics::counter!("auth_registrations_total", "outcome" => "rate_limited").increment(1);
-        return Err(Error::too_many(
-            "rate_limited",
+        return Err(Error::rate_limited(
             "too many accounts created from this address; try later",
-            wait.as_secs_f64().ceil() as u64,
+            wait,
         ));
     }
     let hash = app.passwords.hash(password.expose()).await?;
@@ -58,10 +57,9 @@ pub async fn register(app: &App, r: Registration<'_>, ip: IpAddr) -> Result<User
             metrics::counter!("auth_registrations_total", "outcome" => "conflict").increment(1);
             // Refused attempts are limited too, or the one answer could be probed at speed.
             if let Err(wait) = app.limits.register_conflict(ip).await {
-                return Err(Error::too_many(
-                    "rate_limited",
+                return Err(Error::rate_limited(
                     "too many refused registrations from this address; try later",
-                    wait.as_secs_f64().ceil() as u64,
+                    wait,
                 ));
             }
             return Err(Error::conflict(
