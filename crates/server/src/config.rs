@@ -3,16 +3,17 @@
 //! Every setting has a default that runs JustUs on embedded parts. A bad value stops start-up
 //! with one line naming the setting (see `main.rs`).
 //!
-//! (Over 600 lines: one field per setting, each with its variable, flag, default and range.)
+//! (Over 600 lines: one field per setting, each with its variable, flag, default and range,
+//! grouped into the sub-structs below by concern.)
 
-use clap::Parser;
+use clap::{Args, Parser};
 use ipnet::IpNet;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Parser, Clone)]
+#[derive(Parser, Clone, Debug)]
 #[command(
     name = "justus",
     version,
@@ -37,19 +38,6 @@ pub struct Config {
     )]
     pub data_dir: PathBuf,
 
-    /// `postgres://…` to use PostgreSQL; unset for SQLite in the data dir.
-    #[arg(long = "database-url", env = "DATABASE_URL", value_name = "DATABASE_URL", value_parser = parse_database_url)]
-    pub database_url: Option<Secret>,
-
-    /// Maximum connections in the PostgreSQL pool.
-    #[arg(long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", value_name = "DATABASE_MAX_CONNECTIONS", default_value_t = 16,
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub database_max_connections: u32,
-
-    /// SQLite durability: `full` survives power loss, `normal` survives process crashes.
-    #[arg(long = "sqlite-synchronous", env = "SQLITE_SYNCHRONOUS", value_name = "SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"])]
-    pub sqlite_synchronous: String,
-
     /// The URL users reach JustUs at (scheme, host, port). Enables HSTS and `__Host-` cookies when https.
     #[arg(long = "public-url", env = "PUBLIC_URL", value_name = "PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<url::Url>,
@@ -62,6 +50,76 @@ pub struct Config {
     #[arg(long = "trusted-proxies", env = "TRUSTED_PROXIES", value_name = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<IpNet>,
 
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `justus_server=debug,info`.
+    #[arg(
+        long = "log",
+        env = "JUSTUS_LOG",
+        value_name = "JUSTUS_LOG",
+        default_value = "info"
+    )]
+    pub log: String,
+
+    /// Log format: `json` (one object per line) or `pretty` (for a terminal).
+    #[arg(long = "log-format", env = "LOG_FORMAT", value_name = "LOG_FORMAT", default_value = "json", value_parser = ["json", "pretty"])]
+    pub log_format: String,
+
+    /// Listener for `/metrics` and the detailed `/ready` (keep it private); `off` disables it.
+    #[arg(long = "metrics-bind", env = "METRICS_BIND", value_name = "METRICS_BIND", default_value = "127.0.0.1:9464",
+          value_parser = parse_optional_addr)]
+    pub metrics_bind: OptionalAddr,
+
+    /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
+    #[arg(long = "shutdown-grace-seconds", env = "SHUTDOWN_GRACE_SECONDS", value_name = "SHUTDOWN_GRACE_SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_grace_seconds: u64,
+
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    #[command(flatten)]
+    pub auth: AuthConfig,
+
+    #[command(flatten)]
+    pub limits: LimitsConfig,
+
+    #[command(flatten)]
+    pub transport: TransportConfig,
+
+    #[command(flatten)]
+    pub redis: RedisConfig,
+
+    #[command(flatten)]
+    pub media: MediaConfig,
+
+    #[command(flatten)]
+    pub s3: S3Config,
+
+    #[command(flatten)]
+    pub ai: AiConfig,
+}
+
+/// Where data lives: PostgreSQL when `DATABASE_URL` is set, else SQLite in the data dir.
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Database")]
+pub struct DatabaseConfig {
+    /// `postgres://…` to use PostgreSQL; unset for SQLite in the data dir.
+    #[arg(long = "database-url", env = "DATABASE_URL", value_name = "DATABASE_URL", value_parser = parse_database_url)]
+    pub url: Option<Secret>,
+
+    /// Maximum connections in the PostgreSQL pool.
+    #[arg(long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", value_name = "DATABASE_MAX_CONNECTIONS", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_connections: u32,
+
+    /// SQLite durability: `full` survives power loss, `normal` survives process crashes.
+    #[arg(long = "sqlite-synchronous", env = "SQLITE_SYNCHRONOUS", value_name = "SQLITE_SYNCHRONOUS", default_value = "full", value_parser = ["full", "normal"])]
+    pub sqlite_synchronous: String,
+}
+
+/// Token signing and sign-up limits.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Accounts")]
+pub struct AuthConfig {
     /// Token signing secret (≥ 32 random bytes, e.g. `openssl rand -base64 48`; published or
     /// guessable values are refused). Unset: generated once and kept in the data dir (0600).
     #[arg(long = "jwt-secret", env = "JWT_SECRET", value_name = "JWT_SECRET", value_parser = parse_secret, hide_env_values = true)]
@@ -71,15 +129,20 @@ pub struct Config {
     #[arg(long = "jwt-previous-secrets", env = "JWT_PREVIOUS_SECRETS", value_name = "JWT_PREVIOUS_SECRETS", value_delimiter = ',', value_parser = parse_secret, hide_env_values = true)]
     pub jwt_previous_secrets: Vec<Secret>,
 
-    /// Largest accepted JSON request body, in bytes.
-    #[arg(long = "max-body-bytes", env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value_t = 1024 * 1024,
-          value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
-    pub max_body_bytes: u64,
-
     /// Accounts one client IP may register per hour.
     #[arg(long = "register-per-ip-per-hour", env = "REGISTER_PER_IP_PER_HOUR", value_name = "REGISTER_PER_IP_PER_HOUR", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub register_per_ip_per_hour: u32,
+}
+
+/// Sizes and per-user quotas of what users send.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitsConfig {
+    /// Largest accepted JSON request body, in bytes.
+    #[arg(long = "max-body-bytes", env = "MAX_BODY_BYTES", value_name = "MAX_BODY_BYTES", default_value_t = 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024))]
+    pub max_body_bytes: u64,
 
     /// Most members a group may have.
     #[arg(long = "room-max-members", env = "ROOM_MAX_MEMBERS", value_name = "ROOM_MAX_MEMBERS", default_value_t = 1000,
@@ -111,265 +174,29 @@ pub struct Config {
     #[arg(long = "search-requests-per-minute", env = "SEARCH_REQUESTS_PER_MINUTE", value_name = "SEARCH_REQUESTS_PER_MINUTE", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub search_requests_per_minute: u32,
+}
 
-    /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
-    #[arg(long = "shutdown-grace-seconds", env = "SHUTDOWN_GRACE_SECONDS", value_name = "SHUTDOWN_GRACE_SECONDS", default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(0..=600))]
-    pub shutdown_grace_seconds: u64,
-
-    // --- scale-out ---
-    /// `redis://…` to share fan-out, presence and rate limits between instances; unset for one instance.
-    #[arg(long = "redis-url", env = "REDIS_URL", value_name = "REDIS_URL", value_parser = parse_redis_url)]
-    pub redis_url: Option<Secret>,
-
-    /// Prefix of every Redis channel and key, so several deployments can share one Redis.
-    #[arg(long = "redis-prefix", env = "REDIS_PREFIX", value_name = "REDIS_PREFIX", default_value = "justus",
-          value_parser = parse_redis_prefix)]
-    pub redis_prefix: String,
-
-    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `justus_server=debug,info`.
-    #[arg(
-        long = "log",
-        env = "JUSTUS_LOG",
-        value_name = "JUSTUS_LOG",
-        default_value = "info"
-    )]
-    pub log: String,
-
-    /// Log format: `json` (one object per line) or `pretty` (for a terminal).
-    #[arg(long = "log-format", env = "LOG_FORMAT", value_name = "LOG_FORMAT", default_value = "json", value_parser = ["json", "pretty"])]
-    pub log_format: String,
-
-    // --- ai ----------------------------------------------------------------------------------
-    /// AI provider: `openai` (any OpenAI-compatible chat-completions API: OpenAI, Gemini's
-    /// OpenAI endpoint, Ollama, vLLM, llama.cpp). Unset: AI is off.
-    #[arg(long = "ai-provider", env = "AI_PROVIDER", value_name = "AI_PROVIDER", value_parser = ["openai"])]
-    pub ai_provider: Option<String>,
-
-    /// Base URL of the provider's API (`…/chat/completions` is appended).
-    #[arg(long = "ai-base-url", env = "AI_BASE_URL", value_name = "AI_BASE_URL", default_value = "https://api.openai.com/v1", value_parser = parse_ai_base_url)]
-    pub ai_base_url: url::Url,
-
-    /// API key, sent as a bearer token (optional for local servers such as Ollama).
-    #[arg(long = "ai-api-key", env = "AI_API_KEY", value_name = "AI_API_KEY", value_parser = parse_secret)]
-    pub ai_api_key: Option<Secret>,
-
-    /// Model name passed to the provider.
-    #[arg(
-        long = "ai-model",
-        env = "AI_MODEL",
-        value_name = "AI_MODEL",
-        default_value = "gpt-4o-mini"
-    )]
-    pub ai_model: String,
-
-    /// Seconds one provider attempt may take (whole answer, streamed or not).
-    #[arg(long = "ai-timeout-seconds", env = "AI_TIMEOUT_SECONDS", value_name = "AI_TIMEOUT_SECONDS", default_value_t = 30.0,
-          value_parser = parse_ai_timeout)]
-    pub ai_timeout_seconds: f64,
-
-    /// Extra attempts after a timeout, 429 or 5xx (with exponential backoff and jitter).
-    #[arg(long = "ai-max-retries", env = "AI_MAX_RETRIES", value_name = "AI_MAX_RETRIES", default_value_t = 2,
-          value_parser = clap::value_parser!(u32).range(0..=10))]
-    pub ai_max_retries: u32,
-
-    /// First retry delay in milliseconds (doubles per attempt, full jitter; Retry-After wins).
-    #[arg(long = "ai-retry-base-ms", env = "AI_RETRY_BASE_MS", value_name = "AI_RETRY_BASE_MS", default_value_t = 500,
-          value_parser = clap::value_parser!(u64).range(1..=60_000))]
-    pub ai_retry_base_ms: u64,
-
-    /// Provider calls in flight at once.
-    #[arg(long = "ai-concurrency", env = "AI_CONCURRENCY", value_name = "AI_CONCURRENCY", default_value_t = 4,
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub ai_concurrency: u32,
-
-    /// AI requests allowed to wait for a free slot; more are refused with `ai_busy` (503).
-    #[arg(long = "ai-queue-size", env = "AI_QUEUE_SIZE", value_name = "AI_QUEUE_SIZE", default_value_t = 64,
-          value_parser = clap::value_parser!(u32).range(0..=100_000))]
-    pub ai_queue_size: u32,
-
-    /// AI requests per user per UTC day (0 = unlimited).
-    #[arg(
-        long = "ai-user-requests-per-day",
-        env = "AI_USER_REQUESTS_PER_DAY",
-        value_name = "AI_USER_REQUESTS_PER_DAY",
-        default_value_t = 200
-    )]
-    pub ai_user_requests_per_day: u64,
-
-    /// AI tokens (prompt + completion) per user per UTC day (0 = unlimited).
-    #[arg(
-        long = "ai-user-tokens-per-day",
-        env = "AI_USER_TOKENS_PER_DAY",
-        value_name = "AI_USER_TOKENS_PER_DAY",
-        default_value_t = 200_000
-    )]
-    pub ai_user_tokens_per_day: u64,
-
-    /// AI requests per room per UTC day (0 = unlimited).
-    #[arg(
-        long = "ai-room-requests-per-day",
-        env = "AI_ROOM_REQUESTS_PER_DAY",
-        value_name = "AI_ROOM_REQUESTS_PER_DAY",
-        default_value_t = 1000
-    )]
-    pub ai_room_requests_per_day: u64,
-
-    /// AI tokens per room per UTC day (0 = unlimited).
-    #[arg(
-        long = "ai-room-tokens-per-day",
-        env = "AI_ROOM_TOKENS_PER_DAY",
-        value_name = "AI_ROOM_TOKENS_PER_DAY",
-        default_value_t = 1_000_000
-    )]
-    pub ai_room_tokens_per_day: u64,
-
-    /// Consecutive failed attempts that open the circuit breaker.
-    #[arg(long = "ai-breaker-failures", env = "AI_BREAKER_FAILURES", value_name = "AI_BREAKER_FAILURES", default_value_t = 5,
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub ai_breaker_failures: u32,
-
-    /// Seconds the breaker stays open before one trial call.
-    #[arg(long = "ai-breaker-open-seconds", env = "AI_BREAKER_OPEN_SECONDS", value_name = "AI_BREAKER_OPEN_SECONDS", default_value_t = 30.0,
-          value_parser = parse_ai_timeout)]
-    pub ai_breaker_open_seconds: f64,
-
-    /// Recent messages given to the assistant and to catch-me-up (at most).
-    #[arg(long = "ai-context-messages", env = "AI_CONTEXT_MESSAGES", value_name = "AI_CONTEXT_MESSAGES", default_value_t = 50,
-          value_parser = clap::value_parser!(u32).range(1..=500))]
-    pub ai_context_messages: u32,
-    // --- media ---------------------------------------------------------------------------------
-    /// Largest image upload, in bytes.
-    #[arg(long = "media-max-image-bytes", env = "MEDIA_MAX_IMAGE_BYTES", value_name = "MEDIA_MAX_IMAGE_BYTES", default_value_t = 20 * 1024 * 1024,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub media_max_image_bytes: u64,
-
-    /// Largest audio upload (voice notes included), in bytes.
-    #[arg(long = "media-max-audio-bytes", env = "MEDIA_MAX_AUDIO_BYTES", value_name = "MEDIA_MAX_AUDIO_BYTES", default_value_t = 20 * 1024 * 1024,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub media_max_audio_bytes: u64,
-
-    /// Largest video upload, in bytes.
-    #[arg(long = "media-max-video-bytes", env = "MEDIA_MAX_VIDEO_BYTES", value_name = "MEDIA_MAX_VIDEO_BYTES", default_value_t = 100 * 1024 * 1024,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub media_max_video_bytes: u64,
-
-    /// Largest upload of any other allowed file (PDF, text, Office, ZIP), in bytes.
-    #[arg(long = "media-max-file-bytes", env = "MEDIA_MAX_FILE_BYTES", value_name = "MEDIA_MAX_FILE_BYTES", default_value_t = 50 * 1024 * 1024,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub media_max_file_bytes: u64,
-
-    /// Bytes of uploads one user may keep stored.
-    #[arg(long = "media-quota-bytes", env = "MEDIA_QUOTA_BYTES", value_name = "MEDIA_QUOTA_BYTES", default_value_t = 1024 * 1024 * 1024,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub media_quota_bytes: u64,
-
-    /// Largest image area accepted, in pixels (checked from the header before decoding).
-    #[arg(long = "media-max-pixels", env = "MEDIA_MAX_PIXELS", value_name = "MEDIA_MAX_PIXELS", default_value_t = 50_000_000,
-          value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
-    pub media_max_pixels: u64,
-
-    /// Longest image side accepted, in pixels.
-    #[arg(long = "media-max-side", env = "MEDIA_MAX_SIDE", value_name = "MEDIA_MAX_SIDE", default_value_t = 16_384,
-          value_parser = clap::value_parser!(u32).range(1..=65_535))]
-    pub media_max_side: u32,
-
-    /// Memory that image decoding may use at once, in bytes, over all concurrent decodes
-    /// (uploads and avatars). Each decode takes its estimated peak from this budget before it
-    /// starts; one larger than the whole budget runs alone. Also the most one decoder may
-    /// allocate, so no image whose pixels exceed it is decoded.
-    #[arg(long = "media-decode-memory-bytes", env = "MEDIA_DECODE_MEMORY_BYTES", value_name = "MEDIA_DECODE_MEMORY_BYTES",
-          default_value_t = 256 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(32 * 1024 * 1024..=1 << 40))]
-    pub media_decode_memory_bytes: u64,
-
-    /// Image decodes that may wait for decode memory; beyond them an upload or avatar change is
-    /// refused at once with `503 media_busy` and `Retry-After`.
-    #[arg(long = "media-decode-queue", env = "MEDIA_DECODE_QUEUE", value_name = "MEDIA_DECODE_QUEUE", default_value_t = 16,
-          value_parser = clap::value_parser!(u32).range(0..=10_000))]
-    pub media_decode_queue: u32,
-
-    /// Uploads (and avatar changes) one user may start per minute, over all instances; bursts
-    /// of this many are allowed. More: `429 rate_limited` with `Retry-After`.
-    #[arg(long = "media-uploads-per-minute", env = "MEDIA_UPLOADS_PER_MINUTE", value_name = "MEDIA_UPLOADS_PER_MINUTE", default_value_t = 30,
-          value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub media_uploads_per_minute: u32,
-
-    /// Most entries a ZIP (or Office document) may list.
-    #[arg(long = "media-archive-max-entries", env = "MEDIA_ARCHIVE_MAX_ENTRIES", value_name = "MEDIA_ARCHIVE_MAX_ENTRIES", default_value_t = 10_000,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub media_archive_max_entries: u64,
-
-    /// Most bytes a ZIP (or Office document) may expand to, by its central directory.
-    #[arg(long = "media-archive-max-uncompressed-bytes", env = "MEDIA_ARCHIVE_MAX_UNCOMPRESSED_BYTES", value_name = "MEDIA_ARCHIVE_MAX_UNCOMPRESSED_BYTES",
-          default_value_t = 1024 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
-    pub media_archive_max_uncompressed_bytes: u64,
-
-    /// How long a signed media URL stays valid, in seconds.
-    #[arg(long = "media-url-ttl-seconds", env = "MEDIA_URL_TTL_SECONDS", value_name = "MEDIA_URL_TTL_SECONDS", default_value_t = 300,
-          value_parser = clap::value_parser!(u64).range(5..=86_400))]
-    pub media_url_ttl_seconds: u64,
-
-    /// Uploads never attached to a message (or used as an avatar) are deleted after this many seconds.
-    #[arg(long = "media-unattached-ttl-seconds", env = "MEDIA_UNATTACHED_TTL_SECONDS", value_name = "MEDIA_UNATTACHED_TTL_SECONDS", default_value_t = 86_400,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub media_unattached_ttl_seconds: u64,
-
-    /// ClamAV daemon to scan every upload with, e.g. `tcp://127.0.0.1:3310`. Unset: no scanning.
-    #[arg(long = "clamav-url", env = "CLAMAV_URL", value_name = "CLAMAV_URL", value_parser = parse_clamav_url)]
-    pub clamav_url: Option<String>,
-
-    /// Seconds one scan may take before the upload fails (503, fail closed).
-    #[arg(long = "clamav-timeout-seconds", env = "CLAMAV_TIMEOUT_SECONDS", value_name = "CLAMAV_TIMEOUT_SECONDS", default_value_t = 30,
-          value_parser = clap::value_parser!(u64).range(1..=600))]
-    pub clamav_timeout_seconds: u64,
-
-    // --- S3 media storage ---
-    /// Bucket to store media in. Set: media goes to S3 (needed when several instances share
-    /// uploads); unset: the local directory under `DATA_DIR/media`.
-    #[arg(long = "s3-bucket", env = "S3_BUCKET", value_name = "S3_BUCKET")]
-    pub s3_bucket: Option<String>,
-
-    /// S3-compatible endpoint, e.g. `http://127.0.0.1:9000` (MinIO, Garage…). Set: path-style
-    /// requests, and `http://` is allowed. Unset: AWS, virtual-hosted style.
-    #[arg(long = "s3-endpoint", env = "S3_ENDPOINT", value_name = "S3_ENDPOINT", value_parser = parse_s3_endpoint)]
-    pub s3_endpoint: Option<url::Url>,
-
-    /// Region the bucket lives in (signed into every request).
-    #[arg(
-        long = "s3-region",
-        env = "S3_REGION",
-        value_name = "S3_REGION",
-        default_value = "us-east-1"
-    )]
-    pub s3_region: String,
-
-    /// Access key id. Unset (with the secret): EC2 instance-profile credentials.
-    #[arg(long = "s3-access-key-id", env = "S3_ACCESS_KEY_ID", value_name = "S3_ACCESS_KEY_ID", value_parser = parse_secret)]
-    pub s3_access_key_id: Option<Secret>,
-
-    /// Secret access key (never logged).
-    #[arg(long = "s3-secret-access-key", env = "S3_SECRET_ACCESS_KEY", value_name = "S3_SECRET_ACCESS_KEY", value_parser = parse_secret,
-          hide_env_values = true)]
-    pub s3_secret_access_key: Option<Secret>,
-
-    // --- transport and operations (issue 14) ---
+/// Timeouts and caps of HTTP and WebSocket connections (slow clients, floods).
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Connections")]
+pub struct TransportConfig {
     /// Seconds a client may take to send a request's headers (from the connection's first
     /// byte, or from the first byte of the next request on a kept-alive connection).
     #[arg(long = "http-header-timeout-seconds", env = "HTTP_HEADER_TIMEOUT_SECONDS", value_name = "HTTP_HEADER_TIMEOUT_SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub http_header_timeout_seconds: u64,
+    pub header_timeout_seconds: u64,
 
     /// Seconds a connection may sit with no bytes moving: idle between requests, or a request
     /// or response body that stalls. WebSockets have their own heartbeat instead.
     #[arg(long = "http-idle-timeout-seconds", env = "HTTP_IDLE_TIMEOUT_SECONDS", value_name = "HTTP_IDLE_TIMEOUT_SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub http_idle_timeout_seconds: u64,
+    pub idle_timeout_seconds: u64,
 
     /// Seconds a request may take until its response starts (uploads, downloads and the
     /// WebSocket are exempt; AI endpoints get their provider's own deadline on top).
     #[arg(long = "http-request-timeout-seconds", env = "HTTP_REQUEST_TIMEOUT_SECONDS", value_name = "HTTP_REQUEST_TIMEOUT_SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub http_request_timeout_seconds: u64,
+    pub request_timeout_seconds: u64,
 
     /// Requests processed at once; more are shed with `503 overloaded` (0 = no limit).
     #[arg(
@@ -378,7 +205,7 @@ pub struct Config {
         value_name = "HTTP_MAX_IN_FLIGHT",
         default_value_t = 1024
     )]
-    pub http_max_in_flight: u32,
+    pub max_in_flight: u32,
 
     /// Open TCP connections (HTTP and WebSocket) at once; more are refused (0 = no limit).
     #[arg(
@@ -423,11 +250,245 @@ pub struct Config {
     #[arg(long = "per-ip-limits-exempt", env = "PER_IP_LIMITS_EXEMPT", value_name = "PER_IP_LIMITS_EXEMPT", default_value = "127.0.0.0/8,::1/128",
           value_parser = parse_net_list)]
     pub per_ip_limits_exempt: NetList,
+}
 
-    /// Listener for `/metrics` and the detailed `/ready` (keep it private); `off` disables it.
-    #[arg(long = "metrics-bind", env = "METRICS_BIND", value_name = "METRICS_BIND", default_value = "127.0.0.1:9464",
-          value_parser = parse_optional_addr)]
-    pub metrics_bind: OptionalAddr,
+/// Redis, shared by every instance for fan-out, presence and rate limits.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Scale-out")]
+pub struct RedisConfig {
+    /// `redis://…` to share fan-out, presence and rate limits between instances; unset for one instance.
+    #[arg(long = "redis-url", env = "REDIS_URL", value_name = "REDIS_URL", value_parser = parse_redis_url)]
+    pub url: Option<Secret>,
+
+    /// Prefix of every Redis channel and key, so several deployments can share one Redis.
+    #[arg(long = "redis-prefix", env = "REDIS_PREFIX", value_name = "REDIS_PREFIX", default_value = "justus",
+          value_parser = parse_redis_prefix)]
+    pub prefix: String,
+}
+
+/// Upload sizes, quotas, decoding budget, archive checks, scanning and signed URLs.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Media")]
+pub struct MediaConfig {
+    /// Largest image upload, in bytes.
+    #[arg(long = "media-max-image-bytes", env = "MEDIA_MAX_IMAGE_BYTES", value_name = "MEDIA_MAX_IMAGE_BYTES", default_value_t = 20 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_image_bytes: u64,
+
+    /// Largest audio upload (voice notes included), in bytes.
+    #[arg(long = "media-max-audio-bytes", env = "MEDIA_MAX_AUDIO_BYTES", value_name = "MEDIA_MAX_AUDIO_BYTES", default_value_t = 20 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_audio_bytes: u64,
+
+    /// Largest video upload, in bytes.
+    #[arg(long = "media-max-video-bytes", env = "MEDIA_MAX_VIDEO_BYTES", value_name = "MEDIA_MAX_VIDEO_BYTES", default_value_t = 100 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_video_bytes: u64,
+
+    /// Largest upload of any other allowed file (PDF, text, Office, ZIP), in bytes.
+    #[arg(long = "media-max-file-bytes", env = "MEDIA_MAX_FILE_BYTES", value_name = "MEDIA_MAX_FILE_BYTES", default_value_t = 50 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_file_bytes: u64,
+
+    /// Bytes of uploads one user may keep stored.
+    #[arg(long = "media-quota-bytes", env = "MEDIA_QUOTA_BYTES", value_name = "MEDIA_QUOTA_BYTES", default_value_t = 1024 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub quota_bytes: u64,
+
+    /// Largest image area accepted, in pixels (checked from the header before decoding).
+    #[arg(long = "media-max-pixels", env = "MEDIA_MAX_PIXELS", value_name = "MEDIA_MAX_PIXELS", default_value_t = 50_000_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub max_pixels: u64,
+
+    /// Longest image side accepted, in pixels.
+    #[arg(long = "media-max-side", env = "MEDIA_MAX_SIDE", value_name = "MEDIA_MAX_SIDE", default_value_t = 16_384,
+          value_parser = clap::value_parser!(u32).range(1..=65_535))]
+    pub max_side: u32,
+
+    /// Memory that image decoding may use at once, in bytes, over all concurrent decodes
+    /// (uploads and avatars). Each decode takes its estimated peak from this budget before it
+    /// starts; one larger than the whole budget runs alone. Also the most one decoder may
+    /// allocate, so no image whose pixels exceed it is decoded.
+    #[arg(long = "media-decode-memory-bytes", env = "MEDIA_DECODE_MEMORY_BYTES", value_name = "MEDIA_DECODE_MEMORY_BYTES",
+          default_value_t = 256 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(32 * 1024 * 1024..=1 << 40))]
+    pub decode_memory_bytes: u64,
+
+    /// Image decodes that may wait for decode memory; beyond them an upload or avatar change is
+    /// refused at once with `503 media_busy` and `Retry-After`.
+    #[arg(long = "media-decode-queue", env = "MEDIA_DECODE_QUEUE", value_name = "MEDIA_DECODE_QUEUE", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub decode_queue: u32,
+
+    /// Uploads (and avatar changes) one user may start per minute, over all instances; bursts
+    /// of this many are allowed. More: `429 rate_limited` with `Retry-After`.
+    #[arg(long = "media-uploads-per-minute", env = "MEDIA_UPLOADS_PER_MINUTE", value_name = "MEDIA_UPLOADS_PER_MINUTE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub uploads_per_minute: u32,
+
+    /// Most entries a ZIP (or Office document) may list.
+    #[arg(long = "media-archive-max-entries", env = "MEDIA_ARCHIVE_MAX_ENTRIES", value_name = "MEDIA_ARCHIVE_MAX_ENTRIES", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub archive_max_entries: u64,
+
+    /// Most bytes a ZIP (or Office document) may expand to, by its central directory.
+    #[arg(long = "media-archive-max-uncompressed-bytes", env = "MEDIA_ARCHIVE_MAX_UNCOMPRESSED_BYTES", value_name = "MEDIA_ARCHIVE_MAX_UNCOMPRESSED_BYTES",
+          default_value_t = 1024 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub archive_max_uncompressed_bytes: u64,
+
+    /// How long a signed media URL stays valid, in seconds.
+    #[arg(long = "media-url-ttl-seconds", env = "MEDIA_URL_TTL_SECONDS", value_name = "MEDIA_URL_TTL_SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(5..=86_400))]
+    pub url_ttl_seconds: u64,
+
+    /// Uploads never attached to a message (or used as an avatar) are deleted after this many seconds.
+    #[arg(long = "media-unattached-ttl-seconds", env = "MEDIA_UNATTACHED_TTL_SECONDS", value_name = "MEDIA_UNATTACHED_TTL_SECONDS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub unattached_ttl_seconds: u64,
+
+    /// ClamAV daemon to scan every upload with, e.g. `tcp://127.0.0.1:3310`. Unset: no scanning.
+    #[arg(long = "clamav-url", env = "CLAMAV_URL", value_name = "CLAMAV_URL", value_parser = parse_clamav_url)]
+    pub clamav_url: Option<String>,
+
+    /// Seconds one scan may take before the upload fails (503, fail closed).
+    #[arg(long = "clamav-timeout-seconds", env = "CLAMAV_TIMEOUT_SECONDS", value_name = "CLAMAV_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub clamav_timeout_seconds: u64,
+}
+
+/// Where media goes when it is not the local directory.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "S3 media storage")]
+pub struct S3Config {
+    /// Bucket to store media in. Set: media goes to S3 (needed when several instances share
+    /// uploads); unset: the local directory under `DATA_DIR/media`.
+    #[arg(long = "s3-bucket", env = "S3_BUCKET", value_name = "S3_BUCKET")]
+    pub bucket: Option<String>,
+
+    /// S3-compatible endpoint, e.g. `http://127.0.0.1:9000` (MinIO, Garage…). Set: path-style
+    /// requests, and `http://` is allowed. Unset: AWS, virtual-hosted style.
+    #[arg(long = "s3-endpoint", env = "S3_ENDPOINT", value_name = "S3_ENDPOINT", value_parser = parse_s3_endpoint)]
+    pub endpoint: Option<url::Url>,
+
+    /// Region the bucket lives in (signed into every request).
+    #[arg(
+        long = "s3-region",
+        env = "S3_REGION",
+        value_name = "S3_REGION",
+        default_value = "us-east-1"
+    )]
+    pub region: String,
+
+    /// Access key id. Unset (with the secret): EC2 instance-profile credentials.
+    #[arg(long = "s3-access-key-id", env = "S3_ACCESS_KEY_ID", value_name = "S3_ACCESS_KEY_ID", value_parser = parse_secret)]
+    pub access_key_id: Option<Secret>,
+
+    /// Secret access key (never logged).
+    #[arg(long = "s3-secret-access-key", env = "S3_SECRET_ACCESS_KEY", value_name = "S3_SECRET_ACCESS_KEY", value_parser = parse_secret,
+          hide_env_values = true)]
+    pub secret_access_key: Option<Secret>,
+}
+
+/// The optional AI provider, its budget and its failure handling.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "AI")]
+pub struct AiConfig {
+    /// AI provider: `openai` (any OpenAI-compatible chat-completions API: OpenAI, Gemini's
+    /// OpenAI endpoint, Ollama, vLLM, llama.cpp). Unset: AI is off.
+    #[arg(long = "ai-provider", env = "AI_PROVIDER", value_name = "AI_PROVIDER", value_parser = ["openai"])]
+    pub provider: Option<String>,
+
+    /// Base URL of the provider's API (`…/chat/completions` is appended).
+    #[arg(long = "ai-base-url", env = "AI_BASE_URL", value_name = "AI_BASE_URL", default_value = "https://api.openai.com/v1", value_parser = parse_ai_base_url)]
+    pub base_url: url::Url,
+
+    /// API key, sent as a bearer token (optional for local servers such as Ollama).
+    #[arg(long = "ai-api-key", env = "AI_API_KEY", value_name = "AI_API_KEY", value_parser = parse_secret)]
+    pub api_key: Option<Secret>,
+
+    /// Model name passed to the provider.
+    #[arg(
+        long = "ai-model",
+        env = "AI_MODEL",
+        value_name = "AI_MODEL",
+        default_value = "gpt-4o-mini"
+    )]
+    pub model: String,
+
+    /// Seconds one provider attempt may take (whole answer, streamed or not).
+    #[arg(long = "ai-timeout-seconds", env = "AI_TIMEOUT_SECONDS", value_name = "AI_TIMEOUT_SECONDS", default_value_t = 30.0,
+          value_parser = parse_ai_timeout)]
+    pub timeout_seconds: f64,
+
+    /// Extra attempts after a timeout, 429 or 5xx (with exponential backoff and jitter).
+    #[arg(long = "ai-max-retries", env = "AI_MAX_RETRIES", value_name = "AI_MAX_RETRIES", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub max_retries: u32,
+
+    /// First retry delay in milliseconds (doubles per attempt, full jitter; Retry-After wins).
+    #[arg(long = "ai-retry-base-ms", env = "AI_RETRY_BASE_MS", value_name = "AI_RETRY_BASE_MS", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub retry_base_ms: u64,
+
+    /// Provider calls in flight at once.
+    #[arg(long = "ai-concurrency", env = "AI_CONCURRENCY", value_name = "AI_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub concurrency: u32,
+
+    /// AI requests allowed to wait for a free slot; more are refused with `ai_busy` (503).
+    #[arg(long = "ai-queue-size", env = "AI_QUEUE_SIZE", value_name = "AI_QUEUE_SIZE", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub queue_size: u32,
+
+    /// AI requests per user per UTC day (0 = unlimited).
+    #[arg(
+        long = "ai-user-requests-per-day",
+        env = "AI_USER_REQUESTS_PER_DAY",
+        value_name = "AI_USER_REQUESTS_PER_DAY",
+        default_value_t = 200
+    )]
+    pub user_requests_per_day: u64,
+
+    /// AI tokens (prompt + completion) per user per UTC day (0 = unlimited).
+    #[arg(
+        long = "ai-user-tokens-per-day",
+        env = "AI_USER_TOKENS_PER_DAY",
+        value_name = "AI_USER_TOKENS_PER_DAY",
+        default_value_t = 200_000
+    )]
+    pub user_tokens_per_day: u64,
+
+    /// AI requests per room per UTC day (0 = unlimited).
+    #[arg(
+        long = "ai-room-requests-per-day",
+        env = "AI_ROOM_REQUESTS_PER_DAY",
+        value_name = "AI_ROOM_REQUESTS_PER_DAY",
+        default_value_t = 1000
+    )]
+    pub room_requests_per_day: u64,
+
+    /// AI tokens per room per UTC day (0 = unlimited).
+    #[arg(
+        long = "ai-room-tokens-per-day",
+        env = "AI_ROOM_TOKENS_PER_DAY",
+        value_name = "AI_ROOM_TOKENS_PER_DAY",
+        default_value_t = 1_000_000
+    )]
+    pub room_tokens_per_day: u64,
+
+    /// Consecutive failed attempts that open the circuit breaker.
+    #[arg(long = "ai-breaker-failures", env = "AI_BREAKER_FAILURES", value_name = "AI_BREAKER_FAILURES", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub breaker_failures: u32,
+
+    /// Seconds the breaker stays open before one trial call.
+    #[arg(long = "ai-breaker-open-seconds", env = "AI_BREAKER_OPEN_SECONDS", value_name = "AI_BREAKER_OPEN_SECONDS", default_value_t = 30.0,
+          value_parser = parse_ai_timeout)]
+    pub breaker_open_seconds: f64,
+
+    /// Recent messages given to the assistant and to catch-me-up (at most).
+    #[arg(long = "ai-context-messages", env = "AI_CONTEXT_MESSAGES", value_name = "AI_CONTEXT_MESSAGES", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub context_messages: u32,
 }
 
 /// A list of networks that may be empty (`none`).
@@ -477,9 +538,9 @@ impl Config {
 
     /// Longest an AI endpoint may take: every provider attempt, plus the ordinary deadline.
     pub fn ai_request_deadline(&self) -> Duration {
-        let attempts = f64::from(self.ai_max_retries + 1);
-        Duration::from_secs_f64(self.ai_timeout_seconds * attempts)
-            + Duration::from_secs(self.http_request_timeout_seconds)
+        let attempts = f64::from(self.ai.max_retries + 1);
+        Duration::from_secs_f64(self.ai.timeout_seconds * attempts)
+            + Duration::from_secs(self.transport.request_timeout_seconds)
     }
 
     /// Whether users reach us over TLS (decides HSTS and cookie attributes).
@@ -503,10 +564,10 @@ impl Config {
     /// The origin signed media URLs point at when media is kept in S3 (the endpoint, or AWS's
     /// virtual-hosted bucket host); `None` for local media, served from our own origin.
     pub fn media_origin(&self) -> Option<String> {
-        let bucket = self.s3_bucket.as_ref()?;
-        Some(match &self.s3_endpoint {
+        let bucket = self.s3.bucket.as_ref()?;
+        Some(match &self.s3.endpoint {
             Some(u) => u.origin().ascii_serialization(),
-            None => format!("https://{bucket}.s3.{}.amazonaws.com", self.s3_region),
+            None => format!("https://{bucket}.s3.{}.amazonaws.com", self.s3.region),
         })
     }
 
@@ -519,23 +580,14 @@ impl Config {
     }
 }
 
-impl fmt::Debug for Config {
+/// By hand: the URL is shown with its password masked (`Secret` alone would hide the host too).
+impl fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("bind", &self.bind)
-            .field("data_dir", &self.data_dir)
-            .field(
-                "database_url",
-                &self.database_url.as_ref().map(|s| redact_url(s.expose())),
-            )
-            .field("public_url", &self.public_url.as_ref().map(|u| u.as_str()))
-            .field("cors_origins", &self.cors_origins)
-            .field("trusted_proxies", &self.trusted_proxies)
-            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
-            .field("max_body_bytes", &self.max_body_bytes)
-            .field("ai_provider", &self.ai_provider)
-            .field("ai_api_key", &self.ai_api_key.as_ref().map(|_| "<set>"))
-            .finish_non_exhaustive()
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.url.as_ref().map(|s| redact_url(s.expose())))
+            .field("max_connections", &self.max_connections)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .finish()
     }
 }
 
@@ -678,7 +730,7 @@ mod tests {
     fn defaults_are_embedded() {
         let c = parse(&[]).unwrap();
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
-        assert!(c.database_url.is_none());
+        assert!(c.database.url.is_none());
         assert!(!c.is_https());
     }
 
@@ -731,22 +783,22 @@ mod tests {
     fn transport_settings() {
         let c = parse(&[]).unwrap();
         assert_eq!(c.metrics_bind.0, Some("127.0.0.1:9464".parse().unwrap()));
-        assert!(c.http_header_timeout_seconds < c.http_idle_timeout_seconds);
+        assert!(c.transport.header_timeout_seconds < c.transport.idle_timeout_seconds);
         assert_eq!(
             parse(&["--metrics-bind", "off"]).unwrap().metrics_bind.0,
             None
         );
         assert!(
-            c.per_ip_limits_exempt
+            c.transport.per_ip_limits_exempt
                 .contains(&"127.0.0.9".parse().unwrap())
         );
-        assert!(c.per_ip_limits_exempt.contains(&"::1".parse().unwrap()));
+        assert!(c.transport.per_ip_limits_exempt.contains(&"::1".parse().unwrap()));
         assert!(
-            !c.per_ip_limits_exempt
+            !c.transport.per_ip_limits_exempt
                 .contains(&"10.0.0.1".parse().unwrap())
         );
         let none = parse(&["--per-ip-limits-exempt", "none"]).unwrap();
-        assert!(none.per_ip_limits_exempt.0.is_empty());
+        assert!(none.transport.per_ip_limits_exempt.0.is_empty());
         let err = parse(&["--per-ip-limits-exempt", "10.0.0.0/8,nope"]).expect_err("bad net");
         assert!(err.to_string().contains("PER_IP_LIMITS_EXEMPT"), "{err}");
     }
@@ -754,8 +806,8 @@ mod tests {
     #[test]
     fn s3_settings() {
         let c = parse(&[]).unwrap();
-        assert!(c.s3_bucket.is_none(), "local storage by default");
-        assert_eq!(c.s3_region, "us-east-1");
+        assert!(c.s3.bucket.is_none(), "local storage by default");
+        assert_eq!(c.s3.region, "us-east-1");
         let c = parse(&[
             "--s3-bucket",
             "media",
@@ -768,7 +820,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            c.s3_endpoint.as_ref().map(|u| u.as_str()),
+            c.s3.endpoint.as_ref().map(|u| u.as_str()),
             Some("http://minio:9000/")
         );
         let dbg = format!("{c:?}");

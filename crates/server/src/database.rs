@@ -9,9 +9,9 @@ use justus_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use std::sync::Arc;
 
 pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    match &config.database_url {
+    match &config.database.url {
         Some(url) => {
-            let store = PgStore::connect(url.expose(), config.database_max_connections)
+            let store = PgStore::connect(url.expose(), config.database.max_connections)
                 .await
                 .with_context(|| {
                     format!(
@@ -25,7 +25,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         None => {
             let path = config.data_dir.join("justus.db");
             let opts = SqliteOptions {
-                synchronous: if config.sqlite_synchronous == "normal" {
+                synchronous: if config.database.sqlite_synchronous == "normal" {
                     Synchronous::Normal
                 } else {
                     Synchronous::Full

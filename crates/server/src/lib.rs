@@ -96,12 +96,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         &config,
         secrets.first().map(Vec::as_slice).unwrap_or_default(),
     )?;
-    let (bus, shared_limits): (Arc<dyn justus_core::bus::Bus>, _) = match &config.redis_url {
+    let (bus, shared_limits): (Arc<dyn justus_core::bus::Bus>, _) = match &config.redis.url {
         Some(url) => (
-            bus::RedisBus::start(url.expose(), &config.redis_prefix, uuid::Uuid::now_v7())?,
+            bus::RedisBus::start(url.expose(), &config.redis.prefix, uuid::Uuid::now_v7())?,
             Some(limits::RedisLimits::new(
                 url.expose(),
-                &config.redis_prefix,
+                &config.redis.prefix,
             )?),
         ),
         None => (Arc::new(bus::LocalBus::default()), None),
@@ -190,17 +190,17 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     tokio::spawn(housekeeping(Arc::downgrade(&state)));
     // Removes uploads never attached within MEDIA_UNATTACHED_TTL_SECONDS.
     let sweep_every =
-        std::time::Duration::from_secs(state.config.media_unattached_ttl_seconds.clamp(1, 3600));
+        std::time::Duration::from_secs(state.config.media.unattached_ttl_seconds.clamp(1, 3600));
     media::sweep::spawn(Arc::downgrade(&state), sweep_every);
     let c = &state.config;
     let options = |listener, slots| http::serve::ServeOptions {
-        header_timeout: std::time::Duration::from_secs(c.http_header_timeout_seconds),
-        idle_timeout: std::time::Duration::from_secs(c.http_idle_timeout_seconds),
+        header_timeout: std::time::Duration::from_secs(c.transport.header_timeout_seconds),
+        idle_timeout: std::time::Duration::from_secs(c.transport.idle_timeout_seconds),
         slots,
         per_ip_exempt: c
             .trusted_proxies
             .iter()
-            .chain(&c.per_ip_limits_exempt.0)
+            .chain(&c.transport.per_ip_limits_exempt.0)
             .copied()
             .collect(),
         listener,
@@ -213,8 +213,8 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
             "api",
             http::slots::Slots::new(
                 "http_connections_open",
-                c.max_connections,
-                c.max_connections_per_ip,
+                c.transport.max_connections,
+                c.transport.max_connections_per_ip,
             ),
         ),
         rx,

@@ -15,12 +15,12 @@ use std::path::Path;
 /// Every secret, retired ones included, must pass [`check_signing_secret`]: a token signed with
 /// a published or guessable secret could have been minted by anyone.
 pub fn signing_secrets(config: &Config) -> anyhow::Result<Vec<Vec<u8>>> {
-    if let Some(s) = &config.jwt_secret {
+    if let Some(s) = &config.auth.jwt_secret {
         check_configured(config)?;
         let mut v = vec![s.expose().as_bytes().to_vec()];
         v.extend(
             config
-                .jwt_previous_secrets
+                .auth.jwt_previous_secrets
                 .iter()
                 .map(|s| s.expose().as_bytes().to_vec()),
         );
@@ -38,11 +38,11 @@ pub fn signing_secrets(config: &Config) -> anyhow::Result<Vec<Vec<u8>>> {
 /// Checks the secrets given in the configuration (`main` calls it first, to stop with a
 /// one-line error that names the setting but never shows the value).
 pub fn check_configured(config: &Config) -> anyhow::Result<()> {
-    if let Some(s) = &config.jwt_secret {
+    if let Some(s) = &config.auth.jwt_secret {
         check_signing_secret(s.expose().as_bytes())
             .map_err(|e| anyhow::anyhow!("JWT_SECRET {e}"))?;
     }
-    for (i, old) in config.jwt_previous_secrets.iter().enumerate() {
+    for (i, old) in config.auth.jwt_previous_secrets.iter().enumerate() {
         check_signing_secret(old.expose().as_bytes())
             .map_err(|e| anyhow::anyhow!("JWT_PREVIOUS_SECRETS entry {} {e}", i + 1))?;
     }

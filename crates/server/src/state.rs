@@ -66,8 +66,8 @@ impl App {
         let sessions = Arc::new(Sessions::default());
         let gateway_unauthenticated = crate::http::slots::Slots::new(
             "gateway_unauthenticated_sockets",
-            config.gateway_max_unauthenticated,
-            config.gateway_max_unauthenticated_per_ip,
+            config.transport.gateway_max_unauthenticated,
+            config.transport.gateway_max_unauthenticated_per_ip,
         );
         bus.attach(sessions.clone());
         bus.attach(Arc::new(crate::gateway::catchup::CatchUp {

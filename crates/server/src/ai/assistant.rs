@@ -230,7 +230,7 @@ async fn answer(app: &App, asking: Message) -> Result<()> {
         message_id: reply.id,
         next: AtomicU32::new(0),
     };
-    let max = app.config.message_max_chars as usize;
+    let max = app.config.limits.message_max_chars as usize;
     let text = match ai
         .call("assistant", asking.sender_id, room_id, &req, Some(&sink))
         .await

@@ -292,7 +292,7 @@ pub async fn after_switch(
                 bot,
                 justus_core::room::Role::Member,
                 user,
-                app.config.room_max_members.saturating_add(1),
+                app.config.limits.room_max_members.saturating_add(1),
                 app.now(),
             )
             .await

@@ -124,15 +124,15 @@ pub struct AiService {
 impl AiService {
     /// `None` when AI is off (no `AI_PROVIDER`).
     pub fn from_config(config: &Config) -> anyhow::Result<Option<Arc<Self>>> {
-        let Some(kind) = config.ai_provider.as_deref() else {
+        let Some(kind) = config.ai.provider.as_deref() else {
             return Ok(None);
         };
-        let timeout = Duration::from_secs_f64(config.ai_timeout_seconds);
+        let timeout = Duration::from_secs_f64(config.ai.timeout_seconds);
         let provider: Arc<dyn AiProvider> = match kind {
             "openai" => Arc::new(openai::OpenAiCompatible::new(
-                &config.ai_base_url,
-                config.ai_api_key.as_ref().map(|k| k.expose().to_owned()),
-                config.ai_model.clone(),
+                &config.ai.base_url,
+                config.ai.api_key.as_ref().map(|k| k.expose().to_owned()),
+                config.ai.model.clone(),
                 timeout,
             )?),
             other => anyhow::bail!("AI_PROVIDER `{other}` is not supported"),
@@ -141,30 +141,30 @@ impl AiService {
     }
 
     pub fn new(config: &Config, provider: Arc<dyn AiProvider>) -> Self {
-        let concurrency = config.ai_concurrency.max(1) as usize;
+        let concurrency = config.ai.concurrency.max(1) as usize;
         metrics::gauge!("ai_breaker_state").set(0.0);
         Self {
             provider,
             breaker: Mutex::new(Breaker::new(BreakerConfig {
-                failure_threshold: config.ai_breaker_failures,
-                open_for: TimeDelta::milliseconds((config.ai_breaker_open_seconds * 1000.0) as i64),
+                failure_threshold: config.ai.breaker_failures,
+                open_for: TimeDelta::milliseconds((config.ai.breaker_open_seconds * 1000.0) as i64),
             })),
             budgets: Mutex::new(BudgetLedger::new()),
             slots: Semaphore::new(concurrency),
             admitted: AtomicUsize::new(0),
-            capacity: concurrency + config.ai_queue_size as usize,
-            max_retries: config.ai_max_retries,
-            retry_base: Duration::from_millis(config.ai_retry_base_ms),
+            capacity: concurrency + config.ai.queue_size as usize,
+            max_retries: config.ai.max_retries,
+            retry_base: Duration::from_millis(config.ai.retry_base_ms),
             max_retry_after: Duration::from_secs(30),
             user_limits: BudgetLimits {
-                requests_per_day: config.ai_user_requests_per_day,
-                tokens_per_day: config.ai_user_tokens_per_day,
+                requests_per_day: config.ai.user_requests_per_day,
+                tokens_per_day: config.ai.user_tokens_per_day,
             },
             room_limits: BudgetLimits {
-                requests_per_day: config.ai_room_requests_per_day,
-                tokens_per_day: config.ai_room_tokens_per_day,
+                requests_per_day: config.ai.room_requests_per_day,
+                tokens_per_day: config.ai.room_tokens_per_day,
             },
-            context_messages: config.ai_context_messages,
+            context_messages: config.ai.context_messages,
             assistant: assistant::Assistant::default(),
             single_flight: features::SingleFlight::default(),
         }

@@ -82,7 +82,7 @@ pub async fn send(
     let client_id = parse_client_id(&input.client_id)?;
     let (room, member) = can_post(app, room_id, user).await?;
     let attachments = own_attachments(app, user, &input.attachments).await?;
-    let max = app.config.message_max_chars as usize;
+    let max = app.config.limits.message_max_chars as usize;
     let body = match input.body {
         // A message may be only its attachments.
         Some(b) if !attachments.is_empty() && b.trim().is_empty() => None,
@@ -238,7 +238,7 @@ pub async fn edit(
             "you can only edit your own messages",
         ));
     }
-    let body = parse_body(body, app.config.message_max_chars as usize)?;
+    let body = parse_body(body, app.config.limits.message_max_chars as usize)?;
     if body == current.body {
         return Ok(current);
     }

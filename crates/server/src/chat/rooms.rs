@@ -174,7 +174,7 @@ pub async fn add_member(
             target,
             Role::Member,
             user,
-            app.config.room_max_members,
+            app.config.limits.room_max_members,
             app.now(),
         )
         .await
@@ -357,7 +357,7 @@ pub async fn accept_invite(app: &App, user: UserId, code: &str) -> Result<Room> 
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
     match app
         .store
-        .accept_invite(code, user, app.config.room_max_members, app.now())
+        .accept_invite(code, user, app.config.limits.room_max_members, app.now())
         .await
     {
         Ok((_, ev)) => {

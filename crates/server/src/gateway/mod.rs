@@ -73,7 +73,7 @@ pub async fn upgrade(
     // Sockets that have not authenticated yet cost memory and a task for up to the auth
     // deadline each; cap them so a flood of idle upgrades cannot pile up.
     // Like connections: clients seen from this machine or a trusted proxy share its address.
-    let exempt = app.config.per_ip_limits_exempt.contains(&ip)
+    let exempt = app.config.transport.per_ip_limits_exempt.contains(&ip)
         || app.config.trusted_proxies.iter().any(|n| n.contains(&ip));
     let unauthenticated = match app
         .gateway_unauthenticated
@@ -101,7 +101,7 @@ pub async fn upgrade(
             .into_response();
         }
     };
-    let max = app.config.gateway_max_frame_bytes as usize;
+    let max = app.config.limits.gateway_max_frame_bytes as usize;
     ws.max_message_size(max)
         .max_frame_size(max)
         // tungstenite's defaults (128 KiB write buffer, 64 MiB messages) are far too generous.

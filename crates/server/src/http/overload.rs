@@ -32,11 +32,11 @@ pub struct Overload {
 impl Overload {
     pub fn from_config(c: &Config) -> Self {
         Self {
-            in_flight: (c.http_max_in_flight > 0)
-                .then(|| Arc::new(Semaphore::new(c.http_max_in_flight as usize))),
-            request_timeout: Duration::from_secs(c.http_request_timeout_seconds),
+            in_flight: (c.transport.max_in_flight > 0)
+                .then(|| Arc::new(Semaphore::new(c.transport.max_in_flight as usize))),
+            request_timeout: Duration::from_secs(c.transport.request_timeout_seconds),
             ai_timeout: c.ai_request_deadline(),
-            body_idle: Duration::from_secs(c.http_idle_timeout_seconds),
+            body_idle: Duration::from_secs(c.transport.idle_timeout_seconds),
         }
     }
 }
@@ -108,7 +108,7 @@ mod tests {
     fn streaming_routes_have_no_deadline_and_ai_a_longer_one() {
         let c = Config::defaults();
         let o = Overload::from_config(&c);
-        let short = Some(Duration::from_secs(c.http_request_timeout_seconds));
+        let short = Some(Duration::from_secs(c.transport.request_timeout_seconds));
         assert_eq!(deadline(&o, &Method::GET, Some("/api/v1/ws")), None);
         assert_eq!(deadline(&o, &Method::POST, Some("/api/v1/media")), None);
         assert_eq!(

@@ -115,13 +115,13 @@ fn gcra<K: std::hash::Hash + Eq + Clone>((burst, every): Quota) -> Gcra<K> {
 
 impl Limits {
     pub fn new(config: &Config, shared: Option<RedisLimits>) -> Self {
-        let per_hour = config.register_per_ip_per_hour.max(1);
-        let rps = config.gateway_requests_per_second.max(1);
-        let searches = config.search_requests_per_minute.max(1);
+        let per_hour = config.auth.register_per_ip_per_hour.max(1);
+        let rps = config.limits.gateway_requests_per_second.max(1);
+        let searches = config.limits.search_requests_per_minute.max(1);
         let register_quota = quota(per_hour, Duration::from_secs(3600) / per_hour);
         let requests_quota = quota(rps.saturating_mul(2), Duration::from_secs(1) / rps);
         let search_quota = quota(searches.min(10), Duration::from_secs(60) / searches);
-        let uploads = config.media_uploads_per_minute.max(1);
+        let uploads = config.media.uploads_per_minute.max(1);
         let upload_quota = quota(uploads, Duration::from_secs(60) / uploads);
         Self {
             register: gcra(register_quota),
@@ -134,7 +134,7 @@ impl Limits {
             register_quota,
             requests_quota,
             search_quota,
-            max_sockets: config.gateway_max_sockets_per_user,
+            max_sockets: config.limits.gateway_max_sockets_per_user,
             shared,
             local_until_ms: AtomicU64::new(0),
             started: Instant::now(),

@@ -56,15 +56,15 @@ pub struct MediaService {
 
 pub fn limits(config: &Config) -> MediaLimits {
     MediaLimits {
-        image_bytes: config.media_max_image_bytes,
-        audio_bytes: config.media_max_audio_bytes,
-        video_bytes: config.media_max_video_bytes,
-        file_bytes: config.media_max_file_bytes,
-        quota_bytes: config.media_quota_bytes,
-        max_pixels: config.media_max_pixels,
-        max_side: config.media_max_side,
-        archive_max_entries: config.media_archive_max_entries,
-        archive_max_uncompressed: config.media_archive_max_uncompressed_bytes,
+        image_bytes: config.media.max_image_bytes,
+        audio_bytes: config.media.max_audio_bytes,
+        video_bytes: config.media.max_video_bytes,
+        file_bytes: config.media.max_file_bytes,
+        quota_bytes: config.media.quota_bytes,
+        max_pixels: config.media.max_pixels,
+        max_side: config.media.max_side,
+        archive_max_entries: config.media.archive_max_entries,
+        archive_max_uncompressed: config.media.archive_max_uncompressed_bytes,
     }
 }
 
@@ -75,9 +75,9 @@ impl MediaService {
         let tmp_dir = root.join("tmp");
         std::fs::create_dir_all(&tmp_dir)
             .with_context(|| format!("cannot create {}", tmp_dir.display()))?;
-        let store: Arc<dyn MediaStore> = match &config.s3_bucket {
+        let store: Arc<dyn MediaStore> = match &config.s3.bucket {
             Some(bucket) => {
-                tracing::info!(bucket = %bucket, endpoint = ?config.s3_endpoint.as_ref().map(|u| u.as_str()),
+                tracing::info!(bucket = %bucket, endpoint = ?config.s3.endpoint.as_ref().map(|u| u.as_str()),
                     "media is stored in S3");
                 Arc::new(s3::S3MediaStore::from_config(config, bucket)?)
             }
@@ -86,12 +86,12 @@ impl MediaService {
                     .with_context(|| format!("cannot create {}", root.display()))?,
             ),
         };
-        let scanner: Option<Arc<dyn Scanner>> = match &config.clamav_url {
+        let scanner: Option<Arc<dyn Scanner>> = match &config.media.clamav_url {
             Some(addr) => {
                 tracing::info!(clamd = %addr, "virus scanning of uploads is on (clamd)");
                 Some(Arc::new(scan::ClamdScanner::new(
                     addr.clone(),
-                    Duration::from_secs(config.clamav_timeout_seconds),
+                    Duration::from_secs(config.media.clamav_timeout_seconds),
                 )))
             }
             None => {
@@ -105,10 +105,10 @@ impl MediaService {
             signer: UrlSigner::new(secret),
             limits: limits(config),
             tmp_dir,
-            url_ttl: Duration::from_secs(config.media_url_ttl_seconds),
+            url_ttl: Duration::from_secs(config.media.url_ttl_seconds),
             decode_budget: budget::DecodeBudget::new(
-                config.media_decode_memory_bytes,
-                config.media_decode_queue as usize,
+                config.media.decode_memory_bytes,
+                config.media.decode_queue as usize,
             ),
             reservations: quota::Reservations::default(),
         })

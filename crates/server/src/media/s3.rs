@@ -32,8 +32,8 @@ impl S3MediaStore {
         let mut client = ClientOptions::new().with_timeout(Duration::from_secs(60));
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(bucket)
-            .with_region(&config.s3_region);
-        if let Some(endpoint) = &config.s3_endpoint {
+            .with_region(&config.s3.region);
+        if let Some(endpoint) = &config.s3.endpoint {
             // Self-hosted S3 servers are usually addressed by path, often over plain HTTP on a
             // private network.
             client = client.with_allow_http(endpoint.scheme() == "http");
@@ -41,13 +41,13 @@ impl S3MediaStore {
                 .with_endpoint(endpoint.as_str().trim_end_matches('/'))
                 .with_virtual_hosted_style_request(false);
         }
-        if config.s3_access_key_id.is_some() != config.s3_secret_access_key.is_some() {
+        if config.s3.access_key_id.is_some() != config.s3.secret_access_key.is_some() {
             anyhow::bail!("set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither");
         }
-        if let Some(id) = &config.s3_access_key_id {
+        if let Some(id) = &config.s3.access_key_id {
             builder = builder.with_access_key_id(id.expose());
         }
-        if let Some(secret) = &config.s3_secret_access_key {
+        if let Some(secret) = &config.s3.secret_access_key {
             builder = builder.with_secret_access_key(secret.expose());
         }
         let store = builder
@@ -171,15 +171,15 @@ mod tests {
     #[test]
     fn keys_come_in_pairs() {
         let mut c = Config::defaults();
-        c.s3_bucket = Some("media".into());
-        c.s3_access_key_id = Some(Secret::new("AKIDEXAMPLE"));
+        c.s3.bucket = Some("media".into());
+        c.s3.access_key_id = Some(Secret::new("AKIDEXAMPLE"));
         let err = S3MediaStore::from_config(&c, "media")
             .err()
             .expect("half a key pair is refused")
             .to_string();
         assert!(err.contains("S3_SECRET_ACCESS_KEY"), "{err}");
-        c.s3_secret_access_key = Some(Secret::new("secret"));
-        c.s3_endpoint = Some("http://127.0.0.1:9".parse().unwrap());
+        c.s3.secret_access_key = Some(Secret::new("secret"));
+        c.s3.endpoint = Some("http://127.0.0.1:9".parse().unwrap());
         assert!(S3MediaStore::from_config(&c, "media").is_ok());
     }
 }

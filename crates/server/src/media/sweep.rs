@@ -13,7 +13,7 @@ const BATCH: u32 = 100;
 /// One pass; returns how many uploads were removed.
 pub async fn sweep_once(app: &App) -> anyhow::Result<u64> {
     let ttl = chrono::Duration::seconds(
-        i64::try_from(app.config.media_unattached_ttl_seconds).unwrap_or(i64::MAX / 2),
+        i64::try_from(app.config.media.unattached_ttl_seconds).unwrap_or(i64::MAX / 2),
     );
     let cutoff = app.now() - ttl;
     let mut removed = 0;

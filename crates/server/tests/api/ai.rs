@@ -190,11 +190,11 @@ async fn setup(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<(Tes
     let fake = FakeAi::start().await;
     let url = fake.url.clone();
     let app = TestApp::spawn_with(backend, move |c| {
-        c.ai_provider = Some("openai".into());
-        c.ai_base_url = url.parse().unwrap();
-        c.ai_model = "test-model".into();
-        c.ai_timeout_seconds = 2.0;
-        c.ai_retry_base_ms = 5;
+        c.ai.provider = Some("openai".into());
+        c.ai.base_url = url.parse().unwrap();
+        c.ai.model = "test-model".into();
+        c.ai.timeout_seconds = 2.0;
+        c.ai.retry_base_ms = 5;
         tweak(c);
     })
     .await?;
@@ -466,7 +466,7 @@ const RAW: &[&str] = &[
 
 async fn redacted_request_bodies(backend: Backend) {
     let Some((app, fake)) = setup(backend, |c| {
-        c.ai_api_key = Some(justus_server::config::Secret::new("test-key-123"));
+        c.ai.api_key = Some(justus_server::config::Secret::new("test-key-123"));
     })
     .await
     else {
@@ -769,9 +769,9 @@ async fn assistant_streams_reply_in_order_without_delaying_sends(backend: Backen
 
 async fn retries_then_clear_errors(backend: Backend) {
     let Some((app, fake)) = setup(backend, |c| {
-        c.ai_max_retries = 2;
-        c.ai_timeout_seconds = 0.3;
-        c.ai_breaker_failures = 100;
+        c.ai.max_retries = 2;
+        c.ai.timeout_seconds = 0.3;
+        c.ai.breaker_failures = 100;
     })
     .await
     else {
@@ -848,9 +848,9 @@ async fn retries_then_clear_errors(backend: Backend) {
 
 async fn breaker_opens_and_closes(backend: Backend) {
     let Some((app, fake)) = setup(backend, |c| {
-        c.ai_max_retries = 0;
-        c.ai_breaker_failures = 2;
-        c.ai_breaker_open_seconds = 0.5;
+        c.ai.max_retries = 0;
+        c.ai.breaker_failures = 2;
+        c.ai.breaker_open_seconds = 0.5;
     })
     .await
     else {
@@ -905,10 +905,10 @@ async fn breaker_opens_and_closes(backend: Backend) {
 
 async fn budgets_enforced(backend: Backend) {
     let Some((app, fake)) = setup(backend, |c| {
-        c.ai_user_requests_per_day = 0;
-        c.ai_user_tokens_per_day = 20; // the fake charges 15 per call
-        c.ai_room_requests_per_day = 3;
-        c.ai_room_tokens_per_day = 0;
+        c.ai.user_requests_per_day = 0;
+        c.ai.user_tokens_per_day = 20; // the fake charges 15 per call
+        c.ai.room_requests_per_day = 3;
+        c.ai.room_tokens_per_day = 0;
     })
     .await
     else {
@@ -994,8 +994,8 @@ async fn budgets_enforced(backend: Backend) {
 
 async fn busy_queue_refuses(backend: Backend) {
     let Some((app, fake)) = setup(backend, |c| {
-        c.ai_concurrency = 1;
-        c.ai_queue_size = 0;
+        c.ai.concurrency = 1;
+        c.ai.queue_size = 0;
     })
     .await
     else {

@@ -164,8 +164,8 @@ async fn parallel_guesses_over_two_instances_share_one_allowance() {
     let prefix = format!("t{}", uuid::Uuid::now_v7().simple());
     let cluster = |c: &mut justus_server::config::Config| {
         behind_loopback_proxy(c);
-        c.redis_url = Some(justus_server::config::Secret::new(redis.clone()));
-        c.redis_prefix = prefix.clone();
+        c.redis.url = Some(justus_server::config::Secret::new(redis.clone()));
+        c.redis.prefix = prefix.clone();
     };
     // One PostgreSQL database shared by both instances, like a real deployment.
     let Some(a) = TestApp::spawn_with(Backend::Postgres, &cluster).await else {
@@ -351,7 +351,7 @@ async fn passwords_are_compared_in_one_unicode_form() {
 /// around the gateway's limit (300 sends were accepted in under a second before).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_writes_share_the_request_quota() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.gateway_requests_per_second = 5)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.gateway_requests_per_second = 5)
         .await
         .unwrap();
     let (t, _) = app.user("flooder").await;
@@ -410,7 +410,7 @@ async fn rest_writes_share_the_request_quota() {
 /// Searches have their own quota.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn searches_are_rate_limited() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.search_requests_per_minute = 6)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.search_requests_per_minute = 6)
         .await
         .unwrap();
     let (t, _) = app.user("seeker").await;
@@ -551,7 +551,7 @@ crate::both_backends!(
 async fn ipv6_clients_are_limited_per_64() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
         behind_loopback_proxy(c);
-        c.register_per_ip_per_hour = 2;
+        c.auth.register_per_ip_per_hour = 2;
     })
     .await
     .unwrap();
@@ -595,7 +595,7 @@ async fn ipv6_clients_are_limited_per_64() {
 /// the kernel does not reset the connection under the answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_upload_refused_early_still_gets_its_answer() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.gateway_requests_per_second = 1)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.gateway_requests_per_second = 1)
         .await
         .unwrap();
     let (t, _) = app.user("uploader").await;

@@ -151,8 +151,8 @@ async fn clamd_scans_uploads_fail_closed() {
     let clamd = start_clamd(&bin).await;
     let port = clamd.port;
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.clamav_url = Some(format!("127.0.0.1:{port}"));
-        c.clamav_timeout_seconds = 10;
+        c.media.clamav_url = Some(format!("127.0.0.1:{port}"));
+        c.media.clamav_timeout_seconds = 10;
     })
     .await
     .expect("app");
@@ -195,8 +195,8 @@ async fn slow_scanner_times_out_with_503() {
         }
     });
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.clamav_url = Some(format!("127.0.0.1:{port}"));
-        c.clamav_timeout_seconds = 1;
+        c.media.clamav_url = Some(format!("127.0.0.1:{port}"));
+        c.media.clamav_timeout_seconds = 1;
     })
     .await
     .expect("app");

@@ -539,7 +539,7 @@ async fn draining_closes_with_4011_and_refuses_new_sockets() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_frames_are_refused_as_documented() {
     // The production default (the test harness raises it for seeding).
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.gateway_requests_per_second = 10)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.gateway_requests_per_second = 10)
         .await
         .unwrap();
     let (a, _) = app.user("hilda").await;
@@ -687,7 +687,7 @@ async fn slow_reader_is_dropped_and_fast_reader_keeps_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_user_socket_cap() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.gateway_max_sockets_per_user = 2)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.gateway_max_sockets_per_user = 2)
         .await
         .unwrap();
     let (a, _) = app.user("lena").await;

@@ -53,18 +53,18 @@ impl TestApp {
         let mut config = Config::defaults();
         config.bind = "127.0.0.1:0".parse().expect("addr");
         config.data_dir = dir.path().to_path_buf();
-        config.jwt_secret = Some(Secret::new(test_secret()));
-        config.register_per_ip_per_hour = 100_000;
+        config.auth.jwt_secret = Some(Secret::new(test_secret()));
+        config.auth.register_per_ip_per_hour = 100_000;
         // Tests create rooms and messages in bursts; the tests of these limits set their own.
-        config.gateway_requests_per_second = 10_000;
-        config.search_requests_per_minute = 100_000;
+        config.limits.gateway_requests_per_second = 10_000;
+        config.limits.search_requests_per_minute = 100_000;
         config.shutdown_grace_seconds = 2;
         // The private ops listener on a free port (its default port would clash between tests).
         config.metrics_bind = OptionalAddr(Some("127.0.0.1:0".parse().expect("addr")));
         if let Backend::Postgres = backend {
             let url = justus_store_postgres::testing::fresh_database_url().await?;
-            config.database_url = Some(Secret::new(url));
-            config.database_max_connections = 5;
+            config.database.url = Some(Secret::new(url));
+            config.database.max_connections = 5;
         }
         tweak(&mut config);
         Some(Self::start(config, dir).await)

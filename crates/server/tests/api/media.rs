@@ -867,7 +867,7 @@ async fn files_archives_and_limits(app: TestApp) {
 /// Uploads never attached are removed (record and bytes) once older than the TTL; attached
 /// ones stay.
 async fn unattached_uploads_swept(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, |c| c.media_unattached_ttl_seconds = 1).await
+    let Some(app) = TestApp::spawn_with(backend, |c| c.media.unattached_ttl_seconds = 1).await
     else {
         return;
     };
@@ -934,10 +934,10 @@ async fn unattached_uploads_swept_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_and_quota_sqlite() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.media_max_image_bytes = 64 * 1024;
-        c.media_quota_bytes = 3 * 1024 * 1024;
-        c.media_archive_max_entries = 10;
-        c.media_archive_max_uncompressed_bytes = 1024 * 1024;
+        c.media.max_image_bytes = 64 * 1024;
+        c.media.quota_bytes = 3 * 1024 * 1024;
+        c.media.archive_max_entries = 10;
+        c.media.archive_max_uncompressed_bytes = 1024 * 1024;
     })
     .await
     .expect("app");

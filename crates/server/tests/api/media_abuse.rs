@@ -372,7 +372,7 @@ fn tally(answers: &[Resp]) -> (usize, usize) {
 
 /// Eight parallel uploads of 3000 bytes against a 10000-byte quota: exactly three are stored.
 async fn parallel_uploads_stop_at_the_quota(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, |c| c.media_quota_bytes = QUOTA).await else {
+    let Some(app) = TestApp::spawn_with(backend, |c| c.media.quota_bytes = QUOTA).await else {
         return;
     };
     let (token, _) = app.user("hoarder").await;
@@ -411,9 +411,9 @@ async fn parallel_uploads_on_two_instances_stop_at_the_quota() {
         return;
     };
     let on_db = |c: &mut justus_server::config::Config| {
-        c.database_url = Some(justus_server::config::Secret::new(url.clone()));
-        c.database_max_connections = 5;
-        c.media_quota_bytes = QUOTA;
+        c.database.url = Some(justus_server::config::Secret::new(url.clone()));
+        c.database.max_connections = 5;
+        c.media.quota_bytes = QUOTA;
     };
     let a = TestApp::spawn_with(Backend::Sqlite, on_db)
         .await
@@ -450,7 +450,7 @@ fn assert_rate_limited(r: &Resp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_upload_after_the_per_minute_allowance_is_refused() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.media_uploads_per_minute = PER_MINUTE)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.media.uploads_per_minute = PER_MINUTE)
         .await
         .expect("app");
     let (ada, _) = app.user("ada").await;
@@ -501,11 +501,11 @@ async fn the_upload_allowance_holds_across_instances() {
     // A prefix of our own: keys of other runs never count.
     let prefix = format!("justus-test-{}", uuid::Uuid::now_v7().simple());
     let shared = |c: &mut justus_server::config::Config| {
-        c.database_url = Some(justus_server::config::Secret::new(url.clone()));
-        c.database_max_connections = 5;
-        c.redis_url = Some(justus_server::config::Secret::new(redis.clone()));
-        c.redis_prefix = prefix.clone();
-        c.media_uploads_per_minute = PER_MINUTE;
+        c.database.url = Some(justus_server::config::Secret::new(url.clone()));
+        c.database.max_connections = 5;
+        c.redis.url = Some(justus_server::config::Secret::new(redis.clone()));
+        c.redis.prefix = prefix.clone();
+        c.media.uploads_per_minute = PER_MINUTE;
     };
     let a = TestApp::spawn_with(Backend::Sqlite, shared)
         .await
@@ -603,7 +603,7 @@ fn property_app() -> (tokio::runtime::Runtime, TestApp, String) {
         .expect("runtime");
     let app = rt
         .block_on(TestApp::spawn_with(Backend::Sqlite, |c| {
-            c.media_uploads_per_minute = 100_000;
+            c.media.uploads_per_minute = 100_000;
         }))
         .expect("app");
     let (token, _) = rt.block_on(app.user("prop"));

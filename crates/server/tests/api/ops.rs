@@ -164,7 +164,7 @@ async fn openapi_and_docs_are_served() {
 
 #[tokio::test]
 async fn registration_is_rate_limited_per_ip() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.register_per_ip_per_hour = 2)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.auth.register_per_ip_per_hour = 2)
         .await
         .unwrap();
     app.register("xena").await;

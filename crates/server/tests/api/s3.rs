@@ -130,10 +130,10 @@ async fn start_s3s(bin: &std::path::Path) -> S3s {
 async fn spawn_app(s3s: &S3s, bucket: &str, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let endpoint = s3s.endpoint();
     TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.s3_bucket = Some(bucket.to_owned());
-        c.s3_endpoint = Some(endpoint.parse().unwrap());
-        c.s3_access_key_id = Some(Secret::new(ACCESS_KEY));
-        c.s3_secret_access_key = Some(Secret::new(SECRET_KEY));
+        c.s3.bucket = Some(bucket.to_owned());
+        c.s3.endpoint = Some(endpoint.parse().unwrap());
+        c.s3.access_key_id = Some(Secret::new(ACCESS_KEY));
+        c.s3.secret_access_key = Some(Secret::new(SECRET_KEY));
         tweak(c);
     })
     .await
@@ -305,8 +305,8 @@ async fn s3_urls_expire_and_sweep_deletes_objects() {
     let Some(bin) = s3s_bin() else { return };
     let s3s = start_s3s(&bin).await;
     let app = spawn_app(&s3s, BUCKET, |c| {
-        c.media_url_ttl_seconds = 1;
-        c.media_unattached_ttl_seconds = 1;
+        c.media.url_ttl_seconds = 1;
+        c.media.unattached_ttl_seconds = 1;
     })
     .await;
     let (ada, _) = app.user("ada").await;
@@ -368,7 +368,7 @@ async fn ready_fails_without_the_bucket() {
 
     // Wrong credentials are not ready either.
     let app = spawn_app(&s3s, BUCKET, |c| {
-        c.s3_secret_access_key = Some(Secret::new("wrong-secret-key-000000"))
+        c.s3.secret_access_key = Some(Secret::new("wrong-secret-key-000000"))
     })
     .await;
     assert_eq!(

@@ -52,7 +52,7 @@ async fn request(tcp: &mut TcpStream, path: &str) -> String {
 /// keep trickling, while a normal client keeps getting answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_loris_connections_are_closed_after_the_header_timeout() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.http_header_timeout_seconds = 1)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.transport.header_timeout_seconds = 1)
         .await
         .unwrap();
     let addr = app._server.addr;
@@ -111,8 +111,8 @@ async fn slow_loris_connections_are_closed_after_the_header_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_are_closed() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.http_idle_timeout_seconds = 1;
-        c.http_header_timeout_seconds = 2;
+        c.transport.idle_timeout_seconds = 1;
+        c.transport.header_timeout_seconds = 2;
     })
     .await
     .unwrap();
@@ -138,8 +138,8 @@ async fn idle_connections_are_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_per_ip_cap_are_refused() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.max_connections_per_ip = 3;
-        c.per_ip_limits_exempt = NetList::default();
+        c.transport.max_connections_per_ip = 3;
+        c.transport.per_ip_limits_exempt = NetList::default();
     })
     .await
     .unwrap();
@@ -214,9 +214,9 @@ fn refused_with(r: Result<impl Sized, tungstenite::Error>) -> Option<StatusCode>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthenticated_sockets_beyond_their_cap_are_refused() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.gateway_max_unauthenticated = 3;
-        c.gateway_max_unauthenticated_per_ip = 2;
-        c.per_ip_limits_exempt = NetList::default();
+        c.transport.gateway_max_unauthenticated = 3;
+        c.transport.gateway_max_unauthenticated_per_ip = 2;
+        c.transport.per_ip_limits_exempt = NetList::default();
     })
     .await
     .unwrap();
@@ -276,7 +276,7 @@ async fn stalled_login(addr: SocketAddr) -> TcpStream {
 /// probes still answer, and service resumes when the load goes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_beyond_the_in_flight_limit_are_shed() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.http_max_in_flight = 1)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.transport.max_in_flight = 1)
         .await
         .unwrap();
     let stalled = stalled_login(app._server.addr).await;
@@ -310,7 +310,7 @@ async fn requests_beyond_the_in_flight_limit_are_shed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_requests_time_out_but_uploads_do_not() {
     // 3 s, not 1: registering (an Argon2 hash) must fit in it on a busy machine.
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.http_request_timeout_seconds = 3)
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.transport.request_timeout_seconds = 3)
         .await
         .unwrap();
     let (token, _) = app.user("uwe").await;
@@ -350,9 +350,9 @@ async fn slow_requests_time_out_but_uploads_do_not() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_is_exempt_from_per_address_caps_by_default() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.max_connections_per_ip = 2;
-        c.gateway_max_unauthenticated_per_ip = 1;
-        c.gateway_max_unauthenticated = 3;
+        c.transport.max_connections_per_ip = 2;
+        c.transport.gateway_max_unauthenticated_per_ip = 1;
+        c.transport.gateway_max_unauthenticated = 3;
     })
     .await
     .unwrap();
