@@ -103,11 +103,11 @@ pub struct Config {
 #[command(next_help_heading = "Database")]
 pub struct DatabaseConfig {
     /// `postgres://…` to use PostgreSQL; unset for SQLite in the data dir.
-    #[arg(long = "database-url", env = "DATABASE_URL", value_name = "DATABASE_URL", value_parser = parse_database_url)]
+    #[arg(id = "database_url", long = "database-url", env = "DATABASE_URL", value_name = "DATABASE_URL", value_parser = parse_database_url)]
     pub url: Option<Secret>,
 
     /// Maximum connections in the PostgreSQL pool.
-    #[arg(long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", value_name = "DATABASE_MAX_CONNECTIONS", default_value_t = 16,
+    #[arg(id = "database_max_connections", long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", value_name = "DATABASE_MAX_CONNECTIONS", default_value_t = 16,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_connections: u32,
 
@@ -257,7 +257,7 @@ pub struct TransportConfig {
 #[command(next_help_heading = "Scale-out")]
 pub struct RedisConfig {
     /// `redis://…` to share fan-out, presence and rate limits between instances; unset for one instance.
-    #[arg(long = "redis-url", env = "REDIS_URL", value_name = "REDIS_URL", value_parser = parse_redis_url)]
+    #[arg(id = "redis_url", long = "redis-url", env = "REDIS_URL", value_name = "REDIS_URL", value_parser = parse_redis_url)]
     pub url: Option<Secret>,
 
     /// Prefix of every Redis channel and key, so several deployments can share one Redis.
@@ -726,6 +726,29 @@ mod tests {
         Config::try_parse_from(std::iter::once("justus").chain(args.iter().copied()))
     }
 
+    /// clap's own consistency checks (unique ids across the flattened groups, …), and each
+    /// group under its heading in `--help`.
+    #[test]
+    fn groups_are_consistent_and_headed_in_help() {
+        use clap::CommandFactory;
+        let mut cmd = Config::command();
+        cmd.clone().debug_assert();
+        let help = cmd.render_help().to_string();
+        for heading in [
+            "Database:",
+            "Accounts:",
+            "Limits:",
+            "Connections:",
+            "Scale-out:",
+            "Media:",
+            "S3 media storage:",
+            "AI:",
+        ] {
+            assert!(help.contains(heading), "{heading} missing from --help");
+        }
+        assert!(help.contains("DATABASE_URL") && help.contains("REDIS_URL"));
+    }
+
     #[test]
     fn defaults_are_embedded() {
         let c = parse(&[]).unwrap();
@@ -789,12 +812,18 @@ mod tests {
             None
         );
         assert!(
-            c.transport.per_ip_limits_exempt
+            c.transport
+                .per_ip_limits_exempt
                 .contains(&"127.0.0.9".parse().unwrap())
         );
-        assert!(c.transport.per_ip_limits_exempt.contains(&"::1".parse().unwrap()));
         assert!(
-            !c.transport.per_ip_limits_exempt
+            c.transport
+                .per_ip_limits_exempt
+                .contains(&"::1".parse().unwrap())
+        );
+        assert!(
+            !c.transport
+                .per_ip_limits_exempt
                 .contains(&"10.0.0.1".parse().unwrap())
         );
         let none = parse(&["--per-ip-limits-exempt", "none"]).unwrap();

@@ -20,7 +20,8 @@ pub fn signing_secrets(config: &Config) -> anyhow::Result<Vec<Vec<u8>>> {
         let mut v = vec![s.expose().as_bytes().to_vec()];
         v.extend(
             config
-                .auth.jwt_previous_secrets
+                .auth
+                .jwt_previous_secrets
                 .iter()
                 .map(|s| s.expose().as_bytes().to_vec()),
         );

@@ -281,7 +281,9 @@ pub fn router(state: AppState) -> Router {
     api.merge(docs::router(spec_json))
         .route("/api/v1/ws", axum::routing::get(crate::gateway::upgrade))
         .fallback(crate::web::serve)
-        .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes as usize))
+        .layer(DefaultBodyLimit::max(
+            state.config.limits.max_body_bytes as usize,
+        ))
         // Inside the security headers, CORS and metrics, so a shed or timed-out request is
         // still a proper, counted answer.
         .layer(axum::middleware::from_fn_with_state(

@@ -351,9 +351,11 @@ async fn passwords_are_compared_in_one_unicode_form() {
 /// around the gateway's limit (300 sends were accepted in under a second before).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_writes_share_the_request_quota() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.gateway_requests_per_second = 5)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.limits.gateway_requests_per_second = 5
+    })
+    .await
+    .unwrap();
     let (t, _) = app.user("flooder").await;
     let room = app.group(&t, "flood").await;
     let sends = (0..60).map(|i| {
@@ -595,9 +597,11 @@ async fn ipv6_clients_are_limited_per_64() {
 /// the kernel does not reset the connection under the answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_upload_refused_early_still_gets_its_answer() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.gateway_requests_per_second = 1)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.limits.gateway_requests_per_second = 1
+    })
+    .await
+    .unwrap();
     let (t, _) = app.user("uploader").await;
     for i in 0..3 {
         app.post("/api/v1/rooms", Some(&t), json!({"name": format!("r{i}")}))

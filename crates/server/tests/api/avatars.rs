@@ -28,7 +28,8 @@ async fn avatar_lookup_in_a_database_outage_is_a_server_error() {
         ._server
         .state
         .config
-        .database.url
+        .database
+        .url
         .as_ref()
         .expect("a PostgreSQL app")
         .expose()
