@@ -40,6 +40,8 @@ pub struct App {
     pub media: crate::media::MediaService,
     /// Gateway sockets still in their `auth` phase (global and per-IP caps).
     pub gateway_unauthenticated: Arc<crate::http::slots::Slots>,
+    /// Who may post where, remembered for the send path (dropped by the events that change it).
+    pub post_access: Arc<crate::chat::access::PostAccess>,
 }
 
 impl App {
@@ -70,6 +72,8 @@ impl App {
             config.transport.gateway_max_unauthenticated_per_ip,
         );
         bus.attach(sessions.clone());
+        let post_access = Arc::new(crate::chat::access::PostAccess::default());
+        bus.attach(post_access.clone());
         bus.attach(Arc::new(crate::gateway::catchup::CatchUp {
             store: store.clone(),
             hub: Arc::downgrade(&hub),
@@ -92,6 +96,7 @@ impl App {
             ai: None,
             media,
             gateway_unauthenticated,
+            post_access,
         }
     }
 

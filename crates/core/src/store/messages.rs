@@ -17,6 +17,13 @@ pub trait Messages: Send + Sync {
     /// inside the transaction), or `reply_to` is not a live message of the same room.
     /// `new.attachments` are linked to the message (in order) and marked attached.
     async fn send_message(&self, new: &NewMessage) -> StoreResult<SendOutcome>;
+    /// Whether sends commit in the order their `send_message` futures were first polled (one
+    /// writer queue, as SQLite's): then a socket may submit its next send before the previous
+    /// one commits without their seqs swapping. `false` (PostgreSQL's pool of connections):
+    /// each send waits for the previous one.
+    fn commits_sends_in_order(&self) -> bool {
+        false
+    }
     /// A message of `room` (tombstones included); `NotFound` if it is in another room.
     async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message>;
     /// A page of messages (tombstones included), returned in ascending seq order.

@@ -44,7 +44,7 @@ macro_rules! store_conformance {
             // members.rs
             add_member_conflicts, set_role_and_transfer, remove_member_kinds, ban_and_unban, invites,
             // send.rs
-            send_message_basics, send_idempotent, send_rejections, concurrent_sends_gap_free,
+            send_message_basics, send_idempotent, send_rejections, concurrent_sends_gap_free, concurrent_sends_fail_alone,
             concurrent_same_client_id,
             // messages.rs
             message_paging, edit_message_history, delete_message_tombstone, reactions, pins,

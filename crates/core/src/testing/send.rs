@@ -9,6 +9,7 @@ use super::support::{
     all_events, at, group, join, join_all, last_seq, new_msg, norm, norm_ev, not_found, send,
     send_new,
 };
+use crate::error::StoreError;
 use crate::event::EventKind;
 use crate::ids::MessageId;
 use crate::message::{Forwarded, Message, NewMessage, Page};
@@ -218,6 +219,54 @@ pub async fn concurrent_sends_gap_free(store: &dyn Store) {
     let page = store.messages(room.id, Page::Latest, 100).await.unwrap();
     assert_eq!(page.len(), N);
     assert!(page.windows(2).all(|w| w[0].seq < w[1].seq));
+}
+
+/// Sends committed together (SQLite: one group transaction) fail alone: a non-member's send
+/// and a reply to a missing message are refused, every other one commits, gap-free. A store
+/// that says it commits sends in order gives them seqs in the order they were first polled.
+pub async fn concurrent_sends_fail_alone(store: &dyn Store) {
+    const N: usize = 30;
+    let owner = user(store, "batcher").await;
+    let outsider = user(store, "outsider").await;
+    let room = group(store, owner.id, "Batch").await;
+    let base = last_seq(store, room.id).await;
+    let msgs: Vec<NewMessage> = (0..N)
+        .map(|i| {
+            let mut m = new_msg(room.id, owner.id, &format!("b{i}"), at(10));
+            match i {
+                7 => m.sender_id = outsider.id,
+                13 => m.reply_to = Some(MessageId::new()),
+                _ => {}
+            }
+            m
+        })
+        .collect();
+    // `join_all` polls each future for the first time in index order.
+    let results = join_all(msgs.iter().map(|m| store.send_message(m)).collect()).await;
+    let mut seqs = Vec::new();
+    for (i, r) in results.into_iter().enumerate() {
+        match (i, r) {
+            (7 | 13, r) => assert!(matches!(r, Err(StoreError::NotFound)), "{i}: {r:?}"),
+            (_, Ok(SendOutcome::Created(m, e))) => {
+                assert_eq!((m.seq, m.body.as_str()), (e.seq, format!("b{i}").as_str()));
+                seqs.push(m.seq);
+            }
+            (_, other) => panic!("{i}: expected Created, got {other:?}"),
+        }
+    }
+    let mut sorted = seqs.clone();
+    sorted.sort();
+    let committed = (N - 2) as i64;
+    assert_eq!(sorted, (base + 1..=base + committed).collect::<Vec<_>>());
+    if store.commits_sends_in_order() {
+        assert_eq!(
+            seqs, sorted,
+            "seqs follow the order the sends were submitted"
+        );
+    }
+    assert_eq!(last_seq(store, room.id).await, base + committed);
+    let page = store.messages(room.id, Page::Latest, 100).await.unwrap();
+    assert_eq!(page.len(), N - 2);
 }
 
 /// The same (sender, client_id) sent many times at once creates one message.

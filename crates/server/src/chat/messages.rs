@@ -1,5 +1,6 @@
 //! Messages, reactions, pins, history, read state and search.
 
+use super::access::Access;
 use super::{forbidden, member_access, not_found, require};
 use crate::error::{Error, Result};
 use crate::state::App;
@@ -12,6 +13,7 @@ use justus_core::message::{
 use justus_core::room::{Action, Member, Room, RoomKind, can};
 use justus_core::store::{SearchHit, SendOutcome};
 use justus_core::{MediaId, MessageId, RoomId, StoreError, UserId};
+use std::sync::Arc;
 
 /// A send request, from REST or the gateway.
 #[derive(Clone, Debug)]
@@ -29,22 +31,33 @@ pub struct SendInput {
 const MAX_MENTIONS: usize = 20;
 
 /// Checks the caller may post here: member, role (only-admins mode), not blocked in a DM.
-async fn can_post(app: &App, room_id: RoomId, user: UserId) -> Result<(Room, Member)> {
-    let (room, member) = require(app, room_id, user, Action::Post).await?;
-    if room.kind == RoomKind::Dm {
-        let peer = app
-            .store
-            .members(room_id)
-            .await?
-            .into_iter()
-            .find(|m| m.user_id != user);
-        if let Some(peer) = peer
-            && app.store.is_blocked_between(user, peer.user_id).await?
-        {
-            return Err(Error::forbidden("blocked", "you cannot message this user"));
+/// Groups are answered from `app.post_access` when it knows them (see `chat::access`).
+async fn can_post(app: &App, room_id: RoomId, user: UserId) -> Result<Arc<Access>> {
+    if let Some(access) = app.post_access.get(room_id, user) {
+        if !can(&access.room, access.member.role, Action::Post) {
+            return Err(forbidden(Action::Post));
         }
+        return Ok(access);
     }
-    Ok((room, member))
+    let stamp = app.post_access.stamp(room_id);
+    let (room, member) = require(app, room_id, user, Action::Post).await?;
+    if room.kind == RoomKind::Group {
+        let access = Arc::new(Access { room, member });
+        app.post_access.put(stamp, access.clone());
+        return Ok(access);
+    }
+    let peer = app
+        .store
+        .members(room_id)
+        .await?
+        .into_iter()
+        .find(|m| m.user_id != user);
+    if let Some(peer) = peer
+        && app.store.is_blocked_between(user, peer.user_id).await?
+    {
+        return Err(Error::forbidden("blocked", "you cannot message this user"));
+    }
+    Ok(Arc::new(Access { room, member }))
 }
 
 /// Resolves `@username`s in `body` to members of the room; `@room` counts only for those
@@ -79,8 +92,25 @@ pub async fn send(
     room_id: RoomId,
     input: SendInput,
 ) -> Result<(Message, bool)> {
+    let prepared = prepare_send(app, user, room_id, input).await?;
+    commit_send(app, prepared).await
+}
+
+/// A send that passed every check, ready to commit.
+#[derive(Debug)]
+pub struct PreparedSend(NewMessage);
+
+/// The first half of [`send`]: every check and lookup, nothing written. The gateway runs it
+/// for one request at a time and may then start the next socket request while this one's
+/// [`commit_send`] waits for its commit (see `Messages::commits_sends_in_order`).
+pub async fn prepare_send(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    input: SendInput,
+) -> Result<PreparedSend> {
     let client_id = parse_client_id(&input.client_id)?;
-    let (room, member) = can_post(app, room_id, user).await?;
+    let access = can_post(app, room_id, user).await?;
     let attachments = own_attachments(app, user, &input.attachments).await?;
     let max = app.config.limits.message_max_chars as usize;
     let body = match input.body {
@@ -129,7 +159,8 @@ pub async fn send(
             return Err(reply_error());
         }
     }
-    let (mentions, mentions_room) = resolve_mentions(app, &room, &member, &body).await?;
+    let (mentions, mentions_room) =
+        resolve_mentions(app, &access.room, &access.member, &body).await?;
     let new = NewMessage {
         id: MessageId::new(),
         room_id,
@@ -143,6 +174,13 @@ pub async fn send(
         now: app.now(),
         attachments,
     };
+    Ok(PreparedSend(new))
+}
+
+/// The second half of [`send`]: the write (the store re-checks membership inside its
+/// transaction), then the event published. Its first poll queues the write.
+pub async fn commit_send(app: &App, prepared: PreparedSend) -> Result<(Message, bool)> {
+    let new = prepared.0;
     let outcome = app.store.send_message(&new).await.map_err(|e| match e {
         StoreError::NotFound => Error::not_found("room"),
         other => other.into(),

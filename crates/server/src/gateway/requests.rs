@@ -16,6 +16,7 @@ use serde_json::json;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::task::Poll;
 
 /// Requests waiting behind the one in flight.
 const MAX_QUEUED: usize = 32;
@@ -25,6 +26,20 @@ type Reply = Result<Utf8Bytes, Error>;
 /// A call waiting for its turn: its id, and the call (or why its payload did not parse).
 pub(super) type Queued = (String, Result<Call, Error>);
 pub(super) type InFlight = Pin<Box<dyn Future<Output = (String, Reply)> + Send>>;
+/// A started call: runs alone, in order (see [`dispatch`]).
+pub(super) type Started = Pin<Box<dyn Future<Output = Step> + Send>>;
+
+/// What a started call came to.
+pub(super) enum Step {
+    /// Its answer.
+    Done(String, Reply),
+    /// A send whose write is queued: its answer comes with its commit, and the socket may start
+    /// its next send meanwhile (the store commits them in that order).
+    Committing(InFlight),
+}
+
+/// Sends of one socket queued for commit at once, beyond which the next request waits.
+pub(super) const MAX_COMMITTING: usize = 32;
 
 /// The `d` of a send or edit `ack`, serialised straight from the message (no `Value` copy:
 /// this runs once per message sent).
@@ -148,45 +163,87 @@ async fn reauth(
     }
 }
 
-/// Runs one call through the same use cases as REST.
+/// Whether a queued call may start while `committing` earlier sends wait for their commits:
+/// only a send, only on a store that commits sends in submission order, and only so many.
+/// Anything else waits for them (an edit must find the message it edits committed).
+pub(super) fn may_start(app: &AppState, call: &Result<Call, Error>, committing: usize) -> bool {
+    committing == 0
+        || (committing < MAX_COMMITTING
+            && matches!(call, Ok(Call::Send(_)))
+            && app.store.commits_sends_in_order())
+}
+
+/// Starts one call through the same use cases as REST.
 pub(super) fn dispatch(
     app: AppState,
     user: UserId,
     id: String,
     call: Result<Call, Error>,
-) -> InFlight {
+) -> Started {
     Box::pin(async move {
-        let reply = match call {
-            Ok(call) => call_use_case(&app, user, &id, call).await,
-            Err(e) => Err(e),
-        };
-        (id, reply)
+        match call {
+            Ok(Call::Send(r)) => send(app, user, id, r).await,
+            Ok(call) => {
+                let reply = call_use_case(&app, user, &id, call).await;
+                Step::Done(id, reply)
+            }
+            Err(e) => Step::Done(id, Err(e)),
+        }
     })
+}
+
+/// A send: checked now, then its commit queued and handed back to be awaited in order.
+async fn send(app: AppState, user: UserId, id: String, r: frames::SendReq) -> Step {
+    let room = RoomId(r.room_id);
+    let prepared = match chat::messages::prepare_send(&app, user, room, send_input(r)).await {
+        Ok(p) => p,
+        Err(e) => return Step::Done(id, Err(e)),
+    };
+    let mut commit: InFlight = Box::pin(async move {
+        let reply = chat::messages::commit_send(&app, prepared)
+            .await
+            .map(|(message, created)| send_ack(&id, &message, created));
+        (id, reply)
+    });
+    // Polled once here, in the socket's task: that queues the write now, before the socket
+    // can start its next send, so the two commit in the order the client sent them.
+    match std::future::poll_fn(|cx| Poll::Ready(commit.as_mut().poll(cx))).await {
+        Poll::Ready((id, reply)) => Step::Done(id, reply),
+        Poll::Pending => Step::Committing(commit),
+    }
+}
+
+fn send_input(r: frames::SendReq) -> SendInput {
+    SendInput {
+        client_id: r.client_id,
+        body: Some(r.body),
+        reply_to: r.reply_to.map(MessageId),
+        forward_from: None,
+        attachments: r
+            .attachments
+            .into_iter()
+            .map(justus_core::MediaId)
+            .collect(),
+    }
+}
+
+fn send_ack(id: &str, message: &justus_core::message::Message, created: bool) -> Utf8Bytes {
+    ack(
+        id,
+        &MessageAck {
+            message,
+            created: Some(created),
+        },
+    )
 }
 
 async fn call_use_case(app: &AppState, user: UserId, id: &str, call: Call) -> Reply {
     match call {
+        // `dispatch` pipelines sends through `send`; this whole-send path answers the same.
         Call::Send(r) => {
-            let input = SendInput {
-                client_id: r.client_id,
-                body: Some(r.body),
-                reply_to: r.reply_to.map(MessageId),
-                forward_from: None,
-                attachments: r
-                    .attachments
-                    .into_iter()
-                    .map(justus_core::MediaId)
-                    .collect(),
-            };
-            let (message, created) =
-                chat::messages::send(app, user, RoomId(r.room_id), input).await?;
-            Ok(ack(
-                id,
-                &MessageAck {
-                    message: &message,
-                    created: Some(created),
-                },
-            ))
+            let room = RoomId(r.room_id);
+            let (message, created) = chat::messages::send(app, user, room, send_input(r)).await?;
+            Ok(send_ack(id, &message, created))
         }
         Call::Edit(r) => {
             let message = chat::messages::edit(

@@ -5,7 +5,88 @@ use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-crate::both_backends!(authorization_matrix);
+crate::both_backends!(
+    authorization_matrix,
+    the_send_path_cache_never_outlives_a_change
+);
+
+/// Sends remember who may post where (`chat::access`); every change of a room or its members
+/// applies to the very next send, and even an entry the cache was never told about (a change
+/// committed without its event reaching this process) cannot let a removed member post.
+async fn the_send_path_cache_never_outlives_a_change(app: TestApp) {
+    let (owner, _) = app.user("cacheowner").await;
+    let (member, member_id) = app.user("cachemember").await;
+    let room = app.group(&owner, "Cached").await;
+    app.add(&owner, &room, &member_id).await;
+    let r = format!("/api/v1/rooms/{room}");
+    let msgs = format!("{r}/messages");
+    let send = |c: &str| json!({"client_id": c, "body": format!("body {c}")});
+    let status = |resp: Resp| resp.status;
+    app.say(&member, &room, "warm the cache").await;
+    let state = &app._server.state;
+    let ids = |room: &str, user: &str| {
+        (
+            justus_core::RoomId(room.parse().unwrap()),
+            justus_core::UserId(user.parse().unwrap()),
+        )
+    };
+    let (room_id, user_id) = ids(&room, &member_id);
+    assert!(state.post_access.get(room_id, user_id).is_some(), "cached");
+
+    app.patch(&r, Some(&owner), json!({"only_admins_post": true}))
+        .await;
+    assert_eq!(
+        status(app.post(&msgs, Some(&member), send("c1")).await),
+        StatusCode::FORBIDDEN
+    );
+    app.patch(&r, Some(&owner), json!({"only_admins_post": false}))
+        .await;
+    assert_eq!(
+        status(app.post(&msgs, Some(&member), send("c2")).await),
+        StatusCode::CREATED
+    );
+
+    let kick = app
+        .delete(&format!("{r}/members/{member_id}"), Some(&owner))
+        .await;
+    assert!(kick.status.is_success(), "{}", kick.text);
+    assert_eq!(
+        status(app.post(&msgs, Some(&member), send("c3")).await),
+        StatusCode::NOT_FOUND
+    );
+
+    // Back in, cached again; then removed behind the cache's back.
+    app.add(&owner, &room, &member_id).await;
+    assert_eq!(
+        status(app.post(&msgs, Some(&member), send("c4")).await),
+        StatusCode::CREATED
+    );
+    assert!(state.post_access.get(room_id, user_id).is_some());
+    state
+        .store
+        .remove_member(room_id, user_id, user_id, chrono::Utc::now())
+        .await
+        .expect("removed without publishing");
+    assert!(
+        state.post_access.get(room_id, user_id).is_some(),
+        "still cached"
+    );
+    assert_eq!(
+        status(app.post(&msgs, Some(&member), send("c5")).await),
+        StatusCode::NOT_FOUND
+    );
+    let history = app.get(&format!("{msgs}?limit=100"), Some(&owner)).await;
+    let bodies: Vec<&str> = history.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert!(
+        bodies.contains(&"body c4") && !bodies.contains(&"body c5"),
+        "{bodies:?}"
+    );
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Who {

@@ -143,8 +143,114 @@ impl Ws {
 
 crate::both_backends!(
     messages_flow_in_order_and_retries_are_idempotent,
-    reconnect_catches_up_exactly
+    reconnect_catches_up_exactly,
+    a_burst_of_requests_is_answered_and_committed_in_order
 );
+
+/// 30 requests written without waiting for answers (inside the socket's wait list of 32): sends pipeline into one group commit on
+/// SQLite (one at a time on PostgreSQL), yet every request is answered, in the order sent —
+/// a send refused by its checks, one refused at commit (a reused `client_id`) and a non-send
+/// in the middle included — and the others commit with seqs in that order.
+async fn a_burst_of_requests_is_answered_and_committed_in_order(app: TestApp) {
+    let (a, _) = app.user("burster").await;
+    let (b, b_id) = app.user("burstee").await;
+    let room = app.group(&a, "Burst").await;
+    app.add(&a, &room, &b_id).await;
+    let (mut wa, _) = Ws::connect(&app, &a).await;
+    let (mut wb, ready_b) = Ws::connect(&app, &b).await;
+    let start_seq = ready_b["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == room.as_str())
+        .unwrap()["last_seq"]
+        .as_i64()
+        .unwrap();
+    const N: usize = 30;
+    let pipelined = |metrics: String| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("gateway_sends_pipelined_total "))
+            .map_or(0, |v| v.trim().parse().expect("counter"))
+    };
+    let pipelined_before = pipelined(app.metrics().await);
+    for i in 0..N {
+        let frame = match i {
+            10 => {
+                json!({"op": "send", "id": format!("q{i}"), "d": {"room_id": room, "client_id": "blank", "body": "   "}})
+            }
+            20 => {
+                json!({"op": "send", "id": format!("q{i}"), "d": {"room_id": room, "client_id": "c-5", "body": "not the first"}})
+            }
+            25 => {
+                json!({"op": "typing", "id": format!("q{i}"), "d": {"room_id": room, "active": true}})
+            }
+            _ => {
+                json!({"op": "send", "id": format!("q{i}"), "d": {"room_id": room, "client_id": format!("c-{i}"), "body": format!("burst {i}")}})
+            }
+        };
+        wa.send_json(frame).await;
+    }
+    let mut answers = Vec::new();
+    while answers.len() < N {
+        let f = wa.next().await;
+        assert_ne!(f["op"], "__close", "{f}");
+        if f["id"].is_string() {
+            answers.push(f);
+        }
+    }
+    let ids: Vec<String> = answers
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect();
+    let sent: Vec<String> = (0..N).map(|i| format!("q{i}")).collect();
+    assert_eq!(ids, sent, "answered in the order sent");
+    assert_eq!(
+        (
+            answers[10]["op"].as_str(),
+            answers[10]["d"]["code"].as_str()
+        ),
+        (Some("error"), Some("required"))
+    );
+    assert_eq!(
+        answers[20]["d"]["code"], "client_id_reused",
+        "{}",
+        answers[20]
+    );
+    assert_eq!(answers[25]["op"], "ack");
+    if app._server.state.store.commits_sends_in_order() {
+        assert!(
+            pipelined(app.metrics().await) > pipelined_before,
+            "sends started while earlier ones were committing"
+        );
+    }
+    let mut seq = start_seq;
+    let mut bodies = Vec::new();
+    for (i, f) in answers.iter().enumerate() {
+        if [10, 20, 25].contains(&i) {
+            continue;
+        }
+        assert_eq!(f["op"], "ack", "{f}");
+        assert_eq!(f["d"]["created"], true);
+        let s = f["d"]["message"]["seq"].as_i64().unwrap();
+        assert!(
+            s > seq,
+            "seq {s} after {seq}: commits follow the order sent"
+        );
+        seq = s;
+        bodies.push(format!("burst {i}"));
+    }
+    // The other member gets them in seq order, with no gaps and nothing else.
+    let mut got = Vec::new();
+    let mut have = start_seq;
+    while got.len() < bodies.len() {
+        let ev = wb.next_op("event").await;
+        assert_eq!(ev["d"]["seq"].as_i64().unwrap(), have + 1, "{ev}");
+        have += 1;
+        got.push(ev["d"]["message"]["body"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(got, bodies);
+}
 
 async fn messages_flow_in_order_and_retries_are_idempotent(app: TestApp) {
     let (a, _) = app.user("wanda").await;
@@ -539,9 +645,11 @@ async fn draining_closes_with_4011_and_refuses_new_sockets() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_frames_are_refused_as_documented() {
     // The production default (the test harness raises it for seeding).
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.gateway_requests_per_second = 10)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.limits.gateway_requests_per_second = 10
+    })
+    .await
+    .unwrap();
     let (a, _) = app.user("hilda").await;
     let (mut ws, _) = Ws::connect(&app, &a).await;
     ws.s.send(Message::Text("{not json".into())).await.unwrap();
@@ -687,9 +795,11 @@ async fn slow_reader_is_dropped_and_fast_reader_keeps_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_user_socket_cap() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.limits.gateway_max_sockets_per_user = 2)
-        .await
-        .unwrap();
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.limits.gateway_max_sockets_per_user = 2
+    })
+    .await
+    .unwrap();
     let (a, _) = app.user("lena").await;
     let (_w1, _) = Ws::connect(&app, &a).await;
     let (_w2, _) = Ws::connect(&app, &a).await;

@@ -147,6 +147,12 @@ impl Messages for SqliteStore {
             .await
     }
 
+    /// One writer thread takes jobs in the order they are queued, and the first poll of
+    /// `send_message` queues its job (the write slots are handed out first come, first served).
+    fn commits_sends_in_order(&self) -> bool {
+        true
+    }
+
     async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message> {
         self.threads.read(move |c| load::message(c, room, id)).await
     }
