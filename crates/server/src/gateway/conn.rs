@@ -348,11 +348,12 @@ async fn serve(
                 }
             }
             Some((id, reply)) = async { committing.as_mut().expect("guarded").next().await }, if committing.is_some() => {
+                let first = requests::reply_frame(&id, reply);
+                if let Some(c) = committing.as_mut() && send_answers(socket, first, c).await.is_err() {
+                    return None;
+                }
                 if committing.as_ref().is_some_and(|c| c.is_empty()) {
                     committing = None;
-                }
-                if socket.send(Message::Text(requests::reply_frame(&id, reply))).await.is_err() {
-                    return None;
                 }
             }
             incoming = socket.recv() => {
@@ -414,6 +415,27 @@ async fn serve(
             }
         }
     }
+}
+
+/// Writes `first` and every answer already committed behind it, then flushes once: the sends
+/// of one group commit are answered with one write.
+async fn send_answers(
+    socket: &mut WebSocket,
+    first: Utf8Bytes,
+    committing: &mut FuturesOrdered<InFlight>,
+) -> Result<(), axum::Error> {
+    socket.feed(Message::Text(first)).await?;
+    // Takes only answers that are ready; a pending one waits for the next turn of the loop.
+    let mut ready = |cx: &mut std::task::Context<'_>| match committing.poll_next_unpin(cx) {
+        std::task::Poll::Ready(next) => std::task::Poll::Ready(next),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    };
+    while let Some((id, reply)) = std::future::poll_fn(&mut ready).await {
+        socket
+            .feed(Message::Text(requests::reply_frame(&id, reply)))
+            .await?;
+    }
+    socket.flush().await
 }
 
 /// At a restart: answers the request being processed and the sends committing, in order.
