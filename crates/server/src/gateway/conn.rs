@@ -28,7 +28,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::time::Instant;
+use tokio::time::{Instant, sleep_until};
 
 const AUTH_DEADLINE: Duration = Duration::from_secs(10);
 const HEARTBEAT: Duration = Duration::from_secs(30);
@@ -270,6 +270,15 @@ async fn build_ready(
     Ok((frame, room_ids))
 }
 
+/// A socket's requests beyond the one being started.
+#[derive(Default)]
+struct Pending {
+    /// Waiting to start, in order.
+    queue: VecDeque<Queued>,
+    /// Sends waiting for their commits, answered in order.
+    committing: FuturesOrdered<InFlight>,
+}
+
 /// Serves an open socket until it ends; returns the close frame to send, if any.
 async fn serve(
     app: &AppState,
@@ -277,31 +286,35 @@ async fn serve(
     shared: &super::hub::ConnShared,
     who: &mut Identity,
 ) -> Option<(u16, &'static str)> {
-    let mut queue: VecDeque<Queued> = VecDeque::new();
     let mut in_flight: Option<Started> = None;
-    // Sends waiting for their commits, answered in order; boxed and dropped when empty, so an
-    // idle socket holds one pointer for it.
-    let mut committing: Option<Box<FuturesOrdered<InFlight>>> = None;
+    // Requests waiting to start and sends waiting for their commits: boxed, and dropped when
+    // both are empty, so an idle socket holds one pointer for them (memory per idle socket).
+    let mut pending: Option<Box<Pending>> = None;
     let mut last_seen = Instant::now();
     // One timer for both the heartbeat and token expiry (an `Interval` would be a second,
     // separately allocated timer per socket).
     let mut next_ping = Instant::now() + HEARTBEAT;
     let mut expiry = expiry_instant(who.expires_at);
-    // Kept across iterations and reset only when its deadline moves: a fresh `sleep_until`
-    // per iteration would register and cancel a timer for every frame delivered.
-    let timer = tokio::time::sleep_until(next_ping.min(expiry));
-    tokio::pin!(timer);
+    // A fresh `sleep_until` per turn of the loop (a timer registration per frame delivered,
+    // ~2 % of fan-out CPU) rather than one kept across turns: keeping it costs 80 B per idle
+    // socket, which would break the 4 KiB goal (docs/performance.md).
     let mut strikes: u32 = 0;
 
     loop {
-        let pending = committing.as_ref().map_or(0, |c| c.len());
-        if in_flight.is_none()
-            && queue
-                .front()
-                .is_some_and(|(_, call)| requests::may_start(app, call, pending))
-            && let Some((id, call)) = queue.pop_front()
+        if pending
+            .as_ref()
+            .is_some_and(|p| p.queue.is_empty() && p.committing.is_empty())
         {
-            if pending > 0 {
+            pending = None;
+        }
+        if in_flight.is_none()
+            && let Some(p) = pending.as_mut()
+            && p.queue
+                .front()
+                .is_some_and(|(_, call)| requests::may_start(app, call, p.committing.len()))
+            && let Some((id, call)) = p.queue.pop_front()
+        {
+            if !p.committing.is_empty() {
                 metrics::counter!("gateway_sends_pipelined_total").increment(1);
             }
             in_flight = Some(requests::dispatch(app.clone(), who.user, id, call));
@@ -318,7 +331,8 @@ async fn serve(
                 // A restart answers the requests being processed first (their commits may be
                 // done), in order.
                 if code == CLOSE_RESTARTING {
-                    Box::pin(answer_pending(socket, in_flight.take(), committing.take())).await;
+                    let committing = pending.take().map(|p| p.committing);
+                    Box::pin(answer_pending(socket, in_flight.take(), committing)).await;
                 }
                 return Some((code, reason));
             }
@@ -331,13 +345,13 @@ async fn serve(
                 in_flight = None;
                 let reply = match step {
                     Step::Committing(commit) => {
-                        committing.get_or_insert_with(Default::default).push_back(commit);
+                        pending.get_or_insert_with(Default::default).committing.push_back(commit);
                         None
                     }
                     // Behind sends still committing, an answer waits its turn.
-                    Step::Done(id, reply) => match committing.as_mut() {
-                        Some(c) => {
-                            c.push_back(Box::pin(std::future::ready((id, reply))));
+                    Step::Done(id, reply) => match pending.as_mut().filter(|p| !p.committing.is_empty()) {
+                        Some(p) => {
+                            p.committing.push_back(Box::pin(std::future::ready((id, reply))));
                             None
                         }
                         None => Some(requests::reply_frame(&id, reply)),
@@ -347,13 +361,10 @@ async fn serve(
                     return None;
                 }
             }
-            Some((id, reply)) = async { committing.as_mut().expect("guarded").next().await }, if committing.is_some() => {
+            Some((id, reply)) = async { pending.as_mut().expect("guarded").committing.next().await }, if pending.as_ref().is_some_and(|p| !p.committing.is_empty()) => {
                 let first = requests::reply_frame(&id, reply);
-                if let Some(c) = committing.as_mut() && send_answers(socket, first, c).await.is_err() {
+                if let Some(p) = pending.as_mut() && send_answers(socket, first, &mut p.committing).await.is_err() {
                     return None;
-                }
-                if committing.as_ref().is_some_and(|c| c.is_empty()) {
-                    committing = None;
                 }
             }
             incoming = socket.recv() => {
@@ -382,13 +393,11 @@ async fn serve(
                         continue;
                     }
                 };
-                match requests::handle_frame(app, who, &text, &mut queue).await {
+                let queue = &mut pending.get_or_insert_with(Default::default).queue;
+                match requests::handle_frame(app, who, &text, queue).await {
                     Ok(Some(reply)) => {
                         strikes = 0;
-                        if let Some(exp) = reply.1 {
-                            expiry = expiry_instant(exp);
-                            timer.as_mut().reset(next_ping.min(expiry));
-                        }
+                        if let Some(exp) = reply.1 { expiry = expiry_instant(exp); }
                         if socket.send(Message::Text(reply.0)).await.is_err() { return None; }
                     }
                     Ok(None) => strikes = 0,
@@ -400,7 +409,7 @@ async fn serve(
                     Err(FrameError::Close(code, reason)) => return Some((code, reason)),
                 }
             }
-            () = &mut timer => {
+            () = sleep_until(next_ping.min(expiry)) => {
                 if Instant::now() >= expiry {
                     return Some((CLOSE_TOKEN_EXPIRED, "token expired"));
                 }
@@ -411,7 +420,6 @@ async fn serve(
                     return None;
                 }
                 next_ping = Instant::now() + HEARTBEAT;
-                timer.as_mut().reset(next_ping.min(expiry));
             }
         }
     }
@@ -442,9 +450,9 @@ async fn send_answers(
 async fn answer_pending(
     socket: &mut WebSocket,
     in_flight: Option<Started>,
-    committing: Option<Box<FuturesOrdered<InFlight>>>,
+    committing: Option<FuturesOrdered<InFlight>>,
 ) {
-    let mut committing = committing.map(|c| *c).unwrap_or_default();
+    let mut committing = committing.unwrap_or_default();
     let mut done = None;
     if let Some(started) = in_flight {
         match started.await {
@@ -517,9 +525,8 @@ mod tests {
         }
         let bytes = future_size(run);
         println!("socket task future: {bytes} bytes");
-        // 1,480 B in a debug build with Rust 1.95 (1,632 B as an `async fn`, which held the
-        // socket twice; 1,376 B before the heartbeat timer was kept across iterations, which
-        // costs 80 B here and saves a timer registration per frame delivered).
-        assert!(bytes <= 1500, "socket task future grew to {bytes} bytes");
+        // 1,360 B in a debug build with Rust 1.95 (1,632 B as an `async fn`, which held the
+        // socket twice).
+        assert!(bytes <= 1400, "socket task future grew to {bytes} bytes");
     }
 }
