@@ -7,7 +7,8 @@
 //!   message;
 //! - every event that changes a room or its members drops that room's entries, whether it was
 //!   committed here or arrives over the bus from another instance, and a resync drops them all;
-//! - a lookup that started before such a drop is not kept (a generation per room);
+//! - a lookup that started before any drop is not kept (one generation counter: drops are
+//!   rare, so a lookup thrown away because another room changed costs nothing worth a map);
 //! - entries expire after [`TTL`], which bounds the one thing the bus could leave stale: a role
 //!   change or an "only admins post" switch made on another instance whose event never reached
 //!   this one (the bus is a hint; that instance may not even subscribe to the room).
@@ -44,27 +45,13 @@ pub struct PostAccess {
 #[derive(Default)]
 struct Inner {
     entries: HashMap<(RoomId, UserId), (Instant, Arc<Access>)>,
-    /// Bumped each time a room's entries are dropped.
-    generations: HashMap<RoomId, u64>,
-    /// Bumped when everything is dropped.
-    epoch: u64,
+    /// Bumped by every drop.
+    generation: u64,
 }
 
 /// Taken before a store lookup; the result is kept only if nothing was dropped meanwhile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stamp {
-    epoch: u64,
-    generation: u64,
-}
-
-impl Inner {
-    fn stamp(&self, room: RoomId) -> Stamp {
-        Stamp {
-            epoch: self.epoch,
-            generation: self.generations.get(&room).copied().unwrap_or(0),
-        }
-    }
-}
+pub struct Stamp(u64);
 
 impl PostAccess {
     /// A fresh entry for `user` in `room`.
@@ -75,15 +62,15 @@ impl PostAccess {
     }
 
     /// Call before reading the store for an entry to [`put`](Self::put).
-    pub fn stamp(&self, room: RoomId) -> Stamp {
-        self.inner.lock().stamp(room)
+    pub fn stamp(&self) -> Stamp {
+        Stamp(self.inner.lock().generation)
     }
 
     /// Keeps what the store said at `stamp`, unless the room changed since.
     pub fn put(&self, stamp: Stamp, access: Arc<Access>) {
         let mut inner = self.inner.lock();
         let key = (access.room.id, access.member.user_id);
-        if inner.stamp(key.0) != stamp {
+        if Stamp(inner.generation) != stamp {
             return;
         }
         if inner.entries.len() >= CAPACITY {
@@ -98,24 +85,15 @@ impl PostAccess {
     /// Drops every entry of `room`.
     pub fn invalidate(&self, room: RoomId) {
         let mut inner = self.inner.lock();
-        *inner.generations.entry(room).or_default() += 1;
+        inner.generation += 1;
         inner.entries.retain(|(r, _), _| *r != room);
     }
 
     /// Drops everything.
     pub fn clear(&self) {
         let mut inner = self.inner.lock();
-        inner.epoch += 1;
-        inner.generations.clear();
+        inner.generation += 1;
         inner.entries.clear();
-    }
-
-    pub fn len(&self) -> usize {
-        self.inner.lock().entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -192,7 +170,7 @@ mod tests {
         let cache = PostAccess::default();
         let (r1, r2, u) = (RoomId::new(), RoomId::new(), UserId::new());
         for r in [r1, r2] {
-            cache.put(cache.stamp(r), access(r, u, Role::Member));
+            cache.put(cache.stamp(), access(r, u, Role::Member));
         }
         cache.deliver(event(r1, EventKind::MessageCreated));
         cache.deliver(event(r1, EventKind::ReactionAdded));
@@ -209,13 +187,16 @@ mod tests {
             EventKind::RoomUpdated,
             EventKind::RoomDeleted,
         ] {
-            cache.put(cache.stamp(r1), access(r1, u, Role::Member));
+            cache.put(cache.stamp(), access(r1, u, Role::Member));
             cache.deliver(event(r1, kind));
             assert!(cache.get(r1, u).is_none(), "{kind:?} drops the room");
             assert!(cache.get(r2, u).is_some(), "{kind:?} keeps other rooms");
         }
         cache.deliver(BusMessage::Resync);
-        assert!(cache.is_empty(), "a resync drops everything");
+        assert!(
+            cache.inner.lock().entries.is_empty(),
+            "a resync drops everything"
+        );
     }
 
     /// A lookup that raced an invalidation must not bring the old state back.
@@ -223,15 +204,15 @@ mod tests {
     fn a_lookup_older_than_an_invalidation_is_not_kept() {
         let cache = PostAccess::default();
         let (r, u) = (RoomId::new(), UserId::new());
-        let stamp = cache.stamp(r);
+        let stamp = cache.stamp();
         cache.deliver(event(r, EventKind::MemberRoleChanged));
         cache.put(stamp, access(r, u, Role::Admin));
         assert!(cache.get(r, u).is_none());
-        let stamp = cache.stamp(r);
+        let stamp = cache.stamp();
         cache.clear();
         cache.put(stamp, access(r, u, Role::Admin));
         assert!(cache.get(r, u).is_none());
-        cache.put(cache.stamp(r), access(r, u, Role::Admin));
+        cache.put(cache.stamp(), access(r, u, Role::Admin));
         assert!(cache.get(r, u).is_some());
     }
 
@@ -251,8 +232,9 @@ mod tests {
         assert!(cache.get(r, u).is_none(), "expired");
         for _ in 0..CAPACITY + 10 {
             let r = RoomId::new();
-            cache.put(cache.stamp(r), access(r, u, Role::Member));
+            cache.put(cache.stamp(), access(r, u, Role::Member));
         }
-        assert!(cache.len() <= CAPACITY, "{}", cache.len());
+        let len = cache.inner.lock().entries.len();
+        assert!(len <= CAPACITY, "{len}");
     }
 }

@@ -1,7 +1,7 @@
 //! Messages, reactions, pins, history, read state and search.
 
 use super::access::Access;
-use super::{forbidden, member_access, not_found, require};
+use super::{forbidden, member_access, not_found, permit, require};
 use crate::error::{Error, Result};
 use crate::state::App;
 use justus_core::bus::{BusMessage, Ephemeral};
@@ -34,12 +34,10 @@ const MAX_MENTIONS: usize = 20;
 /// Groups are answered from `app.post_access` when it knows them (see `chat::access`).
 async fn can_post(app: &App, room_id: RoomId, user: UserId) -> Result<Arc<Access>> {
     if let Some(access) = app.post_access.get(room_id, user) {
-        if !can(&access.room, access.member.role, Action::Post) {
-            return Err(forbidden(Action::Post));
-        }
+        permit(&access.room, &access.member, Action::Post)?;
         return Ok(access);
     }
-    let stamp = app.post_access.stamp(room_id);
+    let stamp = app.post_access.stamp();
     let (room, member) = require(app, room_id, user, Action::Post).await?;
     if room.kind == RoomKind::Group {
         let access = Arc::new(Access { room, member });

@@ -33,10 +33,17 @@ pub async fn require(
     action: Action,
 ) -> Result<(Room, Member)> {
     let (room, member) = member_access(app, room_id, user).await?;
-    if !can(&room, member.role, action) {
-        return Err(forbidden(action));
-    }
+    permit(&room, &member, action)?;
     Ok((room, member))
+}
+
+/// The one permission check: `forbidden(action)` unless the member's role allows it here.
+pub fn permit(room: &Room, member: &Member, action: Action) -> Result<()> {
+    if can(room, member.role, action) {
+        Ok(())
+    } else {
+        Err(forbidden(action))
+    }
 }
 
 pub fn forbidden(action: Action) -> Error {

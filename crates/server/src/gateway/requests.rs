@@ -202,7 +202,16 @@ async fn send(app: AppState, user: UserId, id: String, r: frames::SendReq) -> St
     let mut commit: InFlight = Box::pin(async move {
         let reply = chat::messages::commit_send(&app, prepared)
             .await
-            .map(|(message, created)| send_ack(&id, &message, created));
+            .map(|(message, created)| {
+                let created = Some(created);
+                ack(
+                    &id,
+                    &MessageAck {
+                        message: &message,
+                        created,
+                    },
+                )
+            });
         (id, reply)
     });
     // Polled once here, in the socket's task: that queues the write now, before the socket
@@ -227,24 +236,14 @@ fn send_input(r: frames::SendReq) -> SendInput {
     }
 }
 
-fn send_ack(id: &str, message: &justus_core::message::Message, created: bool) -> Utf8Bytes {
-    ack(
-        id,
-        &MessageAck {
-            message,
-            created: Some(created),
-        },
-    )
-}
-
 async fn call_use_case(app: &AppState, user: UserId, id: &str, call: Call) -> Reply {
     match call {
         // `dispatch` pipelines sends through `send`; this whole-send path answers the same.
-        Call::Send(r) => {
-            let room = RoomId(r.room_id);
-            let (message, created) = chat::messages::send(app, user, room, send_input(r)).await?;
-            Ok(send_ack(id, &message, created))
-        }
+        // `dispatch` starts sends itself; should one come here, it takes the same path, whole.
+        Call::Send(r) => match Box::pin(send(app.clone(), user, id.to_owned(), r)).await {
+            Step::Done(_, reply) => reply,
+            Step::Committing(commit) => commit.await.1,
+        },
         Call::Edit(r) => {
             let message = chat::messages::edit(
                 app,
