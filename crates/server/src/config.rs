@@ -106,9 +106,9 @@ pub struct DatabaseConfig {
     #[arg(id = "database_url", long = "database-url", env = "DATABASE_URL", value_name = "DATABASE_URL", value_parser = parse_database_url)]
     pub url: Option<Secret>,
 
-    /// Maximum connections in the PostgreSQL pool.
+    /// Maximum connections in the PostgreSQL pool; one of them is held by the send writer.
     #[arg(id = "database_max_connections", long = "database-max-connections", env = "DATABASE_MAX_CONNECTIONS", value_name = "DATABASE_MAX_CONNECTIONS", default_value_t = 16,
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
+          value_parser = clap::value_parser!(u32).range(2..=1000))]
     pub max_connections: u32,
 
     /// SQLite durability: `full` survives power loss, `normal` survives process crashes.

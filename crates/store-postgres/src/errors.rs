@@ -34,6 +34,15 @@ fn is_unavailable_code(code: &str) -> bool {
         )
 }
 
+/// A connection refused because the database is closed to connections (`ALTER DATABASE …
+/// ALLOW_CONNECTIONS false`, maintenance): SQLSTATE 55000, a code too broad to map on its own.
+fn is_closed_database(db: &dyn sqlx::error::DatabaseError) -> bool {
+    db.code().as_deref() == Some("55000")
+        && db
+            .message()
+            .contains("is not currently accepting connections")
+}
+
 pub(crate) fn map(err: sqlx::Error) -> StoreError {
     match err {
         sqlx::Error::RowNotFound => StoreError::NotFound,
@@ -48,7 +57,8 @@ pub(crate) fn map(err: sqlx::Error) -> StoreError {
             if db.code().as_deref() == Some(FOREIGN_KEY_VIOLATION) {
                 return StoreError::NotFound;
             }
-            if db.code().is_some_and(|code| is_unavailable_code(&code)) {
+            if db.code().is_some_and(|code| is_unavailable_code(&code)) || is_closed_database(&*db)
+            {
                 return StoreError::Unavailable(format!("PostgreSQL: {db}"));
             }
             StoreError::Other(format!("PostgreSQL: {db}"))

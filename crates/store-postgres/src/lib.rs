@@ -9,6 +9,8 @@
 //! takes its room's next seq with `UPDATE rooms … RETURNING last_seq` inside its transaction,
 //! so a room's writers serialise on that one row lock (other rooms are unaffected) and a write
 //! that fails or turns out to be a no-op rolls back, giving its seq back: seqs stay gap-free.
+//! Sends, the hot path, go through one batching writer task (`send_writer.rs`) that commits
+//! every send waiting in one transaction.
 #![forbid(unsafe_code)]
 
 #[macro_use]
@@ -21,6 +23,7 @@ mod history;
 mod media;
 mod messages;
 mod rooms;
+mod send_writer;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -35,6 +38,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    sends: send_writer::SendWriter,
 }
 
 impl PgStore {
@@ -54,7 +58,8 @@ impl PgStore {
             max_connections,
             "connected to PostgreSQL, schema up to date"
         );
-        Ok(PgStore { pool })
+        let sends = send_writer::SendWriter::start(pool.clone());
+        Ok(PgStore { pool, sends })
     }
 
     /// The underlying pool (for adapters sharing the database, and for tests).

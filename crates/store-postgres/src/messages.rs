@@ -12,7 +12,7 @@ use justus_core::event::{EventKind, RoomEvent};
 use justus_core::message::{MAX_PINS, Message, NewMessage, Page};
 use justus_core::store::{Messages, SendOutcome};
 use justus_core::{MessageId, RoomId, StoreError, StoreResult, UserId};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 /// The message a sender already sent with `client_id`, if any.
 async fn by_client_id(
@@ -37,7 +37,7 @@ async fn by_client_id(
 }
 
 /// Mentions as the store returns them: deduplicated, by user id.
-fn normalised(mentions: &[UserId]) -> Vec<UserId> {
+pub(crate) fn normalised(mentions: &[UserId]) -> Vec<UserId> {
     let mut out = mentions.to_vec();
     out.sort_unstable();
     out.dedup();
@@ -134,32 +134,45 @@ async fn lock_live(
     .store()
 }
 
+/// One send in its own transaction: the path a batch falls back to when it fails as a whole
+/// (see `send_writer`), so each of its sends gets its own outcome.
+pub(crate) async fn send_one(pool: &PgPool, new: &NewMessage) -> StoreResult<SendOutcome> {
+    let mut conn = pool.acquire().await.store()?;
+    // Retries are the common duplicate: answered without taking the room's lock.
+    if let Some(existing) = by_client_id(&mut conn, new.sender_id, &new.client_id).await? {
+        return Ok(SendOutcome::Existing(existing));
+    }
+    let mut tx = sqlx::Acquire::begin(&mut *conn).await.store()?;
+    match insert_message(&mut tx, new).await {
+        // Rejected (not a member, bad reply): release the room's lock now.
+        Err(e) => abort(tx, e).await,
+        Ok(Some(created)) => {
+            tx.commit().await.store()?;
+            Ok(created)
+        }
+        Ok(None) => {
+            // A concurrent send with the same key committed first. Rolling back gives our
+            // seq back (nobody else could take a seq of this room while we held its lock).
+            tx.rollback().await.store()?;
+            let existing = by_client_id(&mut conn, new.sender_id, &new.client_id).await?;
+            existing
+                .map(SendOutcome::Existing)
+                .ok_or_else(|| StoreError::Other("duplicate message vanished".into()))
+        }
+    }
+}
+
 #[async_trait]
 impl Messages for PgStore {
+    /// Through the batching writer (`send_writer`).
     async fn send_message(&self, new: &NewMessage) -> StoreResult<SendOutcome> {
-        let mut conn = self.pool.acquire().await.store()?;
-        // Retries are the common duplicate: answered without taking the room's lock.
-        if let Some(existing) = by_client_id(&mut conn, new.sender_id, &new.client_id).await? {
-            return Ok(SendOutcome::Existing(existing));
-        }
-        let mut tx = sqlx::Acquire::begin(&mut *conn).await.store()?;
-        match insert_message(&mut tx, new).await {
-            // Rejected (not a member, bad reply): release the room's lock now.
-            Err(e) => abort(tx, e).await,
-            Ok(Some(created)) => {
-                tx.commit().await.store()?;
-                Ok(created)
-            }
-            Ok(None) => {
-                // A concurrent send with the same key committed first. Rolling back gives our
-                // seq back (nobody else could take a seq of this room while we held its lock).
-                tx.rollback().await.store()?;
-                let existing = by_client_id(&mut conn, new.sender_id, &new.client_id).await?;
-                existing
-                    .map(SendOutcome::Existing)
-                    .ok_or_else(|| StoreError::Other("duplicate message vanished".into()))
-            }
-        }
+        self.sends.send(new).await
+    }
+
+    /// One writer task takes sends in the order they are queued, and the first poll of
+    /// `send_message` queues its send (callers wait for a full queue in order).
+    fn commits_sends_in_order(&self) -> bool {
+        true
     }
 
     async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message> {

@@ -447,6 +447,22 @@ impl Rooms for PgStore {
         row.map(Member::try_from).transpose()
     }
 
+    async fn members_named(&self, room: RoomId, usernames: &[String]) -> StoreResult<Vec<UserId>> {
+        if usernames.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT u.id FROM users u JOIN room_members m ON m.user_id = u.id \
+             WHERE m.room_id = $1 AND u.username = ANY($2)",
+        )
+        .bind(room.as_uuid())
+        .bind(usernames)
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(ids.into_iter().map(UserId).collect())
+    }
+
     /// The room and `user`'s membership in one round trip (every room-scoped request needs both).
     async fn room_and_member(
         &self,

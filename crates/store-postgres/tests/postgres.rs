@@ -200,6 +200,113 @@ async fn duplicate_sends_create_one_message_without_gaps() {
     assert_eq!(m.seq, 7);
 }
 
+/// Two instances (two stores, each with its own batching writer) sending into the same rooms
+/// at once, every message through both of them (a client retrying on the other instance):
+/// their batches lock rooms in one order (no deadlock), each key is created once and answered
+/// as the same message by the other instance, and every room's seqs and events stay gap-free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_batching_into_the_same_rooms_stay_gap_free() {
+    let Some(url) = fresh_database_url().await else {
+        return;
+    };
+    let a = Arc::new(PgStore::connect(&url, 8).await.expect("connect a"));
+    let b = Arc::new(PgStore::connect(&url, 8).await.expect("connect b"));
+    let owner = user(&*a, "owner").await;
+    let mut rooms = Vec::new();
+    for name in ["one", "two", "three"] {
+        rooms.push(group(&a, &owner, name).await);
+    }
+    const KEYS: usize = 150;
+    let mut tasks = Vec::new();
+    for k in 0..KEYS {
+        let room = rooms[k % rooms.len()].id;
+        let m = new_message(room, owner.id, &format!("k{k}"), &format!("body {k}"));
+        // Half the keys reach `b` first, and `b` walks the rooms in the other order.
+        let (first, second) = if k % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        for store in [first, second] {
+            let store = Arc::clone(store);
+            let m = NewMessage {
+                id: MessageId::new(),
+                ..m.clone()
+            };
+            tasks.push(tokio::spawn(
+                async move { (k, store.send_message(&m).await) },
+            ));
+        }
+    }
+    let mut by_key: std::collections::HashMap<usize, Vec<SendOutcome>> = Default::default();
+    for t in tasks {
+        let (k, outcome) = t.await.unwrap();
+        by_key.entry(k).or_default().push(outcome.expect("send"));
+    }
+    for (k, outcomes) in &by_key {
+        let created: Vec<_> = outcomes
+            .iter()
+            .filter(|o| matches!(o, SendOutcome::Created(..)))
+            .collect();
+        assert_eq!(created.len(), 1, "key {k}: {outcomes:?}");
+        let ids: std::collections::HashSet<MessageId> = outcomes
+            .iter()
+            .map(|o| match o {
+                SendOutcome::Created(m, _) | SendOutcome::Existing(m) => m.id,
+            })
+            .collect();
+        assert_eq!(
+            ids.len(),
+            1,
+            "key {k}: both instances answer the same message"
+        );
+    }
+    for room in &rooms {
+        let per_room = (KEYS / rooms.len()) as i64;
+        assert_eq!(a.room(room.id).await.unwrap().last_seq, per_room + 1);
+        let page = a.events(room.id, 0, 500).await.unwrap();
+        let seqs: Vec<i64> = page.events.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=per_room + 1).collect::<Vec<i64>>(),
+            "{}",
+            room.id
+        );
+    }
+}
+
+/// The send writer holds a connection between batches. A restart of the database between two
+/// sends (its connections ended) costs no failed send: the next batch finds its connection
+/// broken and runs again on a fresh one. While the database refuses connections, sends fail as
+/// `Unavailable` (retryable), and the first send after it is back succeeds, gap-free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_survive_a_restart_between_batches_and_fail_unavailable_during_an_outage() {
+    let Some(url) = fresh_database_url().await else {
+        return;
+    };
+    let store = PgStore::connect(&url, 4).await.expect("connect");
+    let owner = user(&store, "owner").await;
+    let room = group(&store, &owner, "outage").await;
+    let send = |key: &str| {
+        let m = new_message(room.id, owner.id, key, key);
+        let store = store.clone();
+        async move { store.send_message(&m).await }
+    };
+    let seq = |o: SendOutcome| match o {
+        SendOutcome::Created(m, _) => m.seq,
+        other => panic!("expected Created, got {other:?}"),
+    };
+    assert_eq!(seq(send("a").await.expect("before")), 2);
+    // Every open connection (the writer's too) is ended; new ones are let in again at once.
+    justus_store_postgres::testing::set_outage(&url, true).await;
+    justus_store_postgres::testing::set_outage(&url, false).await;
+    assert_eq!(seq(send("b").await.expect("after a restart")), 3);
+    justus_store_postgres::testing::set_outage(&url, true).await;
+    let during = send("c").await;
+    justus_store_postgres::testing::set_outage(&url, false).await;
+    assert!(
+        matches!(during, Err(StoreError::Unavailable(_))),
+        "{during:?}"
+    );
+    assert_eq!(seq(send("c").await.expect("back")), 4);
+}
+
 /// Concurrent opens of the same DM, from both sides, make one room.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_dm_opens_make_one_room() {

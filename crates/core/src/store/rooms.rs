@@ -49,6 +49,10 @@ pub trait Rooms: Send + Sync {
 
     /// The membership of `user` in a live room, if any.
     async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>>;
+    /// The members of `room` whose usernames are among `usernames` (lowercase, as stored), in
+    /// no particular order: mention resolution in one round trip. Unknown names and
+    /// non-members are left out.
+    async fn members_named(&self, room: RoomId, usernames: &[String]) -> StoreResult<Vec<UserId>>;
     /// [`Rooms::room`] and [`Rooms::member`] together: every room-scoped request asks both, so
     /// an adapter may answer in one round trip (SQLite: one reader job).
     async fn room_and_member(

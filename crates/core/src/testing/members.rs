@@ -14,6 +14,36 @@ use chrono::{DateTime, Utc};
 
 // --- membership ----------------------------------------------------------------------------------
 
+/// Mention resolution: only members of that room, by exact (lowercase) username, one call.
+pub async fn members_named_resolves_mentions(store: &dyn Store) {
+    let owner = user(store, "mowner").await;
+    let bob = user(store, "mbob").await;
+    let outsider = user(store, "moutsider").await;
+    let room = group(store, owner.id, "Mentions").await;
+    let other = group(store, outsider.id, "Elsewhere").await;
+    join(store, room.id, bob.id, at(1)).await;
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut found = store
+        .members_named(
+            room.id,
+            &names(&["mbob", "moutsider", "nobody", "mowner", "mbo"]),
+        )
+        .await
+        .unwrap();
+    found.sort();
+    let mut expected = vec![owner.id, bob.id];
+    expected.sort();
+    assert_eq!(found, expected, "members only, exact names");
+    assert!(store.members_named(room.id, &[]).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .members_named(other.id, &names(&["mbob", "moutsider"]))
+            .await
+            .unwrap(),
+        vec![outsider.id]
+    );
+}
+
 pub async fn add_member_conflicts(store: &dyn Store) {
     let owner = user(store, "host").await;
     let guest = user(store, "guest").await;

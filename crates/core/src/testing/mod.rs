@@ -42,10 +42,10 @@ macro_rules! store_conformance {
             group_create, dm_open_idempotent, room_update_events, room_delete, unknown_rooms_not_found,
             room_and_member_matches_parts,
             // members.rs
-            add_member_conflicts, set_role_and_transfer, remove_member_kinds, ban_and_unban, invites,
+            members_named_resolves_mentions, add_member_conflicts, set_role_and_transfer, remove_member_kinds, ban_and_unban, invites,
             // send.rs
             send_message_basics, send_idempotent, send_rejections, concurrent_sends_gap_free, concurrent_sends_fail_alone,
-            concurrent_same_client_id,
+            send_failing_mid_batch_fails_alone, concurrent_same_client_id,
             // messages.rs
             message_paging, edit_message_history, delete_message_tombstone, reactions, pins,
             // history.rs

@@ -11,7 +11,8 @@ use super::support::{
 };
 use crate::error::StoreError;
 use crate::event::EventKind;
-use crate::ids::MessageId;
+use crate::ids::{MediaId, MessageId};
+use crate::media::{Attachment, MediaKind};
 use crate::message::{Forwarded, Message, NewMessage, Page};
 use crate::store::{SendOutcome, Store};
 
@@ -267,6 +268,68 @@ pub async fn concurrent_sends_fail_alone(store: &dyn Store) {
     assert_eq!(last_seq(store, room.id).await, base + committed);
     let page = store.messages(room.id, Page::Latest, 100).await.unwrap();
     assert_eq!(page.len(), N - 2);
+}
+
+/// A send that breaks inside the write itself (it names an upload that does not exist, which
+/// only the attachment insert finds out) fails alone too: the sends committed with it — before
+/// and after it in the queue — commit, gap-free and, where the store promises it, in order.
+/// (PostgreSQL's batch fails as a whole here and falls back to one send per transaction.)
+pub async fn send_failing_mid_batch_fails_alone(store: &dyn Store) {
+    const N: usize = 20;
+    const BAD: usize = 9;
+    let owner = user(store, "midbatch").await;
+    let room = group(store, owner.id, "Mid batch").await;
+    let base = last_seq(store, room.id).await;
+    let msgs: Vec<NewMessage> = (0..N)
+        .map(|i| {
+            let mut m = new_msg(room.id, owner.id, &format!("m{i}"), at(10));
+            if i == BAD {
+                m.attachments = vec![Attachment {
+                    id: MediaId::new(),
+                    kind: MediaKind::File,
+                    mime: "text/plain".into(),
+                    name: "ghost.txt".into(),
+                    size: 1,
+                    width: None,
+                    height: None,
+                    blurhash: None,
+                    duration_ms: None,
+                }];
+            }
+            m
+        })
+        .collect();
+    let results = join_all(msgs.iter().map(|m| store.send_message(m)).collect()).await;
+    let mut seqs = Vec::new();
+    for (i, r) in results.into_iter().enumerate() {
+        match (i, r) {
+            (BAD, r) => assert!(r.is_err(), "the send naming a missing upload fails: {r:?}"),
+            (_, Ok(SendOutcome::Created(m, e))) => {
+                assert_eq!((m.seq, m.body.as_str()), (e.seq, format!("m{i}").as_str()));
+                seqs.push(m.seq);
+            }
+            (_, other) => panic!("{i}: expected Created, got {other:?}"),
+        }
+    }
+    let mut sorted = seqs.clone();
+    sorted.sort();
+    let committed = (N - 1) as i64;
+    assert_eq!(sorted, (base + 1..=base + committed).collect::<Vec<_>>());
+    if store.commits_sends_in_order() {
+        assert_eq!(
+            seqs, sorted,
+            "seqs follow the order the sends were submitted"
+        );
+    }
+    assert_eq!(last_seq(store, room.id).await, base + committed);
+    let page = store.messages(room.id, Page::Latest, 100).await.unwrap();
+    assert_eq!(page.len(), N - 1);
+    assert!(page.iter().all(|m| m.attachments.is_empty()));
+    let events = all_events(store, room.id).await;
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=base + committed).collect::<Vec<_>>()
+    );
 }
 
 /// The same (sender, client_id) sent many times at once creates one message.

@@ -66,16 +66,11 @@ async fn resolve_mentions(
     member: &Member,
     body: &str,
 ) -> Result<(Vec<UserId>, bool)> {
-    let parsed = parse_mentions(body);
-    let mut ids = Vec::new();
-    for name in parsed.usernames.iter().take(MAX_MENTIONS) {
-        if let Ok((user, _)) = app.store.user_by_login(name).await
-            && user.id != member.user_id
-            && app.store.member(room.id, user.id).await?.is_some()
-        {
-            ids.push(user.id);
-        }
-    }
+    let mut parsed = parse_mentions(body);
+    parsed.usernames.truncate(MAX_MENTIONS);
+    let mut ids = app.store.members_named(room.id, &parsed.usernames).await?;
+    ids.retain(|id| *id != member.user_id);
+    ids.sort_unstable();
     Ok((
         ids,
         parsed.room && can(room, member.role, Action::MentionRoom),

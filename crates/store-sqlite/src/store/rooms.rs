@@ -401,6 +401,30 @@ impl Rooms for SqliteStore {
         self.threads.read(move |c| member(c, room, user)).await
     }
 
+    async fn members_named(&self, room: RoomId, usernames: &[String]) -> StoreResult<Vec<UserId>> {
+        if usernames.is_empty() {
+            return Ok(Vec::new());
+        }
+        // JSON array in, one row per match: one statement whatever the number of names.
+        let names = serde_json::to_string(usernames)
+            .map_err(|e| StoreError::Other(format!("cannot encode usernames: {e}")))?;
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(
+                        "SELECT u.id FROM users u JOIN room_members m ON m.user_id = u.id \
+                         WHERE m.room_id = ?1 AND u.username IN (SELECT value FROM json_each(?2))",
+                    )
+                    .map_err(map_err)?;
+                let ids = st
+                    .query_map(params![room.0, names], |r| r.get(0))
+                    .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                    .map_err(map_err)?;
+                Ok(ids.into_iter().map(UserId).collect())
+            })
+            .await
+    }
+
     async fn room_and_member(
         &self,
         room_id: RoomId,
