@@ -4,6 +4,7 @@
 # - Rust: unit, conformance (SQLite + PostgreSQL) and HTTP/WebSocket integration tests.
 #   PostgreSQL suites use TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 #   outside CI they are skipped with a loud line when no server answers; with CI=true they fail.
+# - Alert rules: promtool check + unit tests (Debian's prometheus package).
 # - API: scripts/schemathesis.sh fuzzes a fresh justus from its OpenAPI document (needs python3
 #   with venv; skipped with a loud line outside CI when missing, fails with CI=true).
 # - Web: generated API types up to date with docs/openapi.json, Biome (format + lint), the
@@ -15,6 +16,18 @@ cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
 
 cargo test --workspace --locked "$@"
+
+# Alert rules (deploy/prometheus): syntax, then their unit tests. promtool comes with Debian's
+# `prometheus` package; without it this is skipped outside CI and fails with CI=true.
+if command -v promtool >/dev/null 2>&1; then
+  promtool check rules deploy/prometheus/alerts.yml
+  promtool test rules deploy/prometheus/alerts_test.yml
+elif [ "${CI:-}" = "true" ]; then
+  echo "promtool: missing (CI=true): failing" >&2
+  exit 1
+else
+  echo "promtool: SKIPPED — install it (apt-get install prometheus) to check the alert rules" >&2
+fi
 
 # The API against its OpenAPI document: schemathesis (in a venv outside the clone) fuzzes every
 # operation of a fresh justus. Without Python's venv support this is skipped outside CI and fails

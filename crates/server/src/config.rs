@@ -16,7 +16,7 @@ use std::time::Duration;
 #[derive(Parser, Clone, Debug)]
 #[command(
     name = "justus",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("JUSTUS_COMMIT"), ")"),
     about = "JustUs: self-hosted real-time chat. One binary: API, gateway, web client."
 )]
 pub struct Config {

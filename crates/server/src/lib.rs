@@ -17,6 +17,7 @@ pub mod http;
 pub mod limits;
 pub mod media;
 pub mod presence;
+pub mod secret_files;
 pub mod secrets;
 pub mod state;
 pub mod telemetry;

@@ -21,6 +21,19 @@ fn main() -> ExitCode {
         complain!("error: cannot read .env: {e}");
         return ExitCode::from(2);
     }
+    // `NAME_FILE` for each secret setting: read now, parsed below under `NAME` like any value.
+    match justus_server::secret_files::read(|name| std::env::var_os(name)) {
+        Ok(values) => {
+            for (name, value) in values {
+                // SAFETY: no other thread exists yet (the runtime starts below).
+                unsafe { std::env::set_var(name, value) };
+            }
+        }
+        Err(e) => {
+            complain!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let config = match Config::try_parse() {
         Ok(c) => c,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -83,6 +96,11 @@ fn return_large_blocks_to_os() {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        commit = env!("JUSTUS_COMMIT"),
+        "starting"
+    );
     let server = justus_server::start(config).await?;
     // Never `println!`: it panics when stdout cannot be written (e.g. a full disk).
     justus_server::telemetry::say(&format!(

@@ -173,6 +173,111 @@ fn published_or_guessable_signing_secret_stops_startup() {
     );
 }
 
+/// Secrets from files (`NAME_FILE`, the Docker/Kubernetes secrets convention): the file's
+/// value is used (no secret generated in the data dir) and checked like the variable's; a
+/// setting given both ways, or a file that cannot be read, stops start-up with one line that
+/// names the variable and never shows the content.
+#[test]
+fn secrets_can_be_read_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("jwt-good");
+    std::fs::write(&good, format!("{}\n", random_secret())).unwrap();
+    let mut child = justus()
+        .current_dir(dir.path())
+        .env("JUSTUS_BIND", "127.0.0.1:0")
+        .env("JWT_SECRET_FILE", &good)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let url = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("JustUs is serving on ")
+                .map(|u| u.trim().to_owned())
+        })
+        .expect("serves with the secret from the file");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async { get(format!("{url}/health")).await.unwrap().status() });
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(status, 200);
+    assert!(
+        !dir.path().join("data/jwt-secret").exists(),
+        "the file's secret is used, none is generated"
+    );
+
+    let published = dir.path().join("jwt-published");
+    std::fs::write(&published, "change-me-change-me-change-me-change-me-0123\n").unwrap();
+    let cases: [(&[(&str, &std::ffi::OsStr)], &[&str]); 3] = [
+        (
+            &[("JWT_SECRET_FILE", published.as_os_str())],
+            &["JWT_SECRET", "published"],
+        ),
+        (
+            &[
+                ("JWT_SECRET_FILE", good.as_os_str()),
+                ("JWT_SECRET", std::ffi::OsStr::new("x")),
+            ],
+            &["set JWT_SECRET or JWT_SECRET_FILE, not both"],
+        ),
+        (
+            &[(
+                "S3_SECRET_ACCESS_KEY_FILE",
+                std::ffi::OsStr::new("/nonexistent/s3-key"),
+            )],
+            &["S3_SECRET_ACCESS_KEY_FILE: cannot read /nonexistent/s3-key"],
+        ),
+    ];
+    for (vars, needles) in cases {
+        let out = justus()
+            .current_dir(dir.path())
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{needles:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(
+            needles.iter().all(|n| err.contains(n)),
+            "{needles:?}: {err}"
+        );
+        assert!(!err.contains("change-me"), "never echoes the secret: {err}");
+    }
+}
+
+/// `--version` names the commit the binary was built from (the build script asks git, or takes
+/// `JUSTUS_COMMIT`), so a bug report can say exactly what ran.
+#[test]
+fn version_names_the_commit() {
+    let out = justus().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(&format!("justus {} (", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    let commit = text
+        .trim_end()
+        .trim_end_matches(')')
+        .rsplit('(')
+        .next()
+        .unwrap_or("");
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    match head {
+        // Built in this checkout: the commit is HEAD's (the build re-runs when HEAD moves).
+        Some(head) => assert_eq!(commit, head, "{text}"),
+        None => assert!(!commit.is_empty(), "{text}"),
+    }
+}
+
 fn random_secret() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }

@@ -20,8 +20,8 @@ fn rank(module: &str) -> Option<u8> {
         "api" | "gateway" | "http" | "web" => 4,
         "ai" | "media" => 3,
         "chat" | "auth" => 2,
-        "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "database" | "telemetry"
-        | "tls" | "presence" => 1,
+        "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "secret_files"
+        | "database" | "telemetry" | "tls" | "presence" => 1,
         _ => return None,
     })
 }
