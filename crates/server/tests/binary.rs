@@ -211,7 +211,8 @@ fn secrets_can_be_read_from_files() {
 
     let published = dir.path().join("jwt-published");
     std::fs::write(&published, "change-me-change-me-change-me-change-me-0123\n").unwrap();
-    let cases: [(&[(&str, &std::ffi::OsStr)], &[&str]); 3] = [
+    type Vars<'a> = &'a [(&'a str, &'a std::ffi::OsStr)];
+    let cases: [(Vars, &[&str]); 3] = [
         (
             &[("JWT_SECRET_FILE", published.as_os_str())],
             &["JWT_SECRET", "published"],

@@ -256,11 +256,9 @@ async fn write_batch(
         return Ok(answered(outcomes));
     }
 
-    let (update_rooms, (update_seqs, update_at)): (Vec<Uuid>, (Vec<i64>, Vec<DateTime<Utc>>)) =
-        room_activity
-            .iter()
-            .map(|(room, (seq, at))| (*room, (*seq, *at)))
-            .unzip();
+    let update_rooms: Vec<Uuid> = room_activity.keys().copied().collect();
+    let update_seqs: Vec<i64> = update_rooms.iter().map(|r| room_activity[r].0).collect();
+    let update_at: Vec<DateTime<Utc>> = update_rooms.iter().map(|r| room_activity[r].1).collect();
     sqlx::query(
         "UPDATE rooms r SET last_seq = v.last_seq, last_activity_at = v.at \
          FROM UNNEST($1::uuid[], $2::bigint[], $3::timestamptz[]) AS v(id, last_seq, at) \
