@@ -5,6 +5,7 @@
 #   PostgreSQL suites use TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 #   outside CI they are skipped with a loud line when no server answers; with CI=true they fail.
 # - Alert rules: promtool check + unit tests (Debian's prometheus package).
+# - Kubernetes manifests: scripts/kubernetes-validate.sh (strict schema validation, offline).
 # - API: scripts/schemathesis.sh fuzzes a fresh justus from its OpenAPI document (needs python3
 #   with venv; skipped with a loud line outside CI when missing, fails with CI=true).
 # - Web: generated API types up to date with docs/openapi.json, Biome (format + lint), the
@@ -27,6 +28,17 @@ elif [ "${CI:-}" = "true" ]; then
   exit 1
 else
   echo "promtool: SKIPPED — install it (apt-get install prometheus) to check the alert rules" >&2
+fi
+
+# The Kubernetes manifests against the API schemas (kubernetes-validate in a venv, offline).
+if python3 -c 'import ensurepip, venv' >/dev/null 2>&1 ||
+  [ -x "${KUBERNETES_VALIDATE_VENV:-/var/tmp/justus-kubernetes-validate}/bin/kubernetes-validate" ]; then
+  scripts/kubernetes-validate.sh
+elif [ "${CI:-}" = "true" ]; then
+  echo "kubernetes-validate: python3 with venv support is missing (CI=true): failing" >&2
+  exit 1
+else
+  echo "kubernetes-validate: SKIPPED — install python3-venv to validate deploy/kubernetes" >&2
 fi
 
 # The API against its OpenAPI document: schemathesis (in a venv outside the clone) fuzzes every
