@@ -20,6 +20,10 @@ use std::time::Duration;
     about = "JustUs: self-hosted real-time chat. One binary: API, gateway, web client."
 )]
 pub struct Config {
+    /// Run a maintenance command instead of the server.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on.
     #[arg(
         long = "bind",
@@ -716,6 +720,18 @@ fn parse_clamav_url(s: &str) -> Result<String, String> {
         ("tcp", Some(host), Some(port)) => Ok(format!("{host}:{port}")),
         _ => Err("must look like tcp://host:3310".into()),
     }
+}
+
+/// Maintenance commands (`justus backup FILE`, `justus restore FILE`); they read the same
+/// settings (`JUSTUS_DATA_DIR`, …) as the server.
+#[derive(clap::Subcommand, Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Write a consistent backup of the data dir (SQLite database, signing secret, local
+    /// media) to FILE; the server may keep running.
+    Backup { file: PathBuf },
+    /// Restore a backup made by `justus backup` into the data dir, which must hold no
+    /// database yet; the server must not be running on it.
+    Restore { file: PathBuf },
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 pub mod ai;
 pub mod api;
 pub mod auth;
+pub mod backup;
 pub mod bus;
 pub mod chat;
 pub mod config;

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use justus_server::config::Config;
+use justus_server::config::{Command, Config};
 use std::process::ExitCode;
 
 /// `eprintln!` without its panic when stderr cannot be written: the exit code still tells.
@@ -57,6 +57,9 @@ fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
+    if let Some(command) = &config.command {
+        return maintenance(command, &config);
+    }
     if let Err(e) = justus_server::telemetry::init_logging(&config.log, &config.log_format) {
         complain!("error: {e}");
         return ExitCode::from(2);
@@ -73,6 +76,32 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(config)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            complain!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `justus backup` / `justus restore`: one line on success, one on failure.
+fn maintenance(command: &Command, config: &Config) -> ExitCode {
+    use justus_server::backup;
+    let (done, verb) = match command {
+        Command::Backup { file } => (backup::create(&config.data_dir, file), "backed up"),
+        Command::Restore { file } => (backup::restore(file, &config.data_dir), "restored"),
+    };
+    match done {
+        Ok(s) => {
+            justus_server::telemetry::say(&format!(
+                "{verb} {} (database {} bytes, {} media files, {} bytes, signing secret: {})",
+                config.data_dir.display(),
+                s.database_bytes,
+                s.media_files,
+                s.media_bytes,
+                if s.secret { "yes" } else { "no" }
+            ));
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             complain!("error: {e:#}");
             ExitCode::FAILURE

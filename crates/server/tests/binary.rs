@@ -279,6 +279,82 @@ fn version_names_the_commit() {
     }
 }
 
+/// `justus backup FILE` next to a running server, then `justus restore FILE` into an empty
+/// data dir: both exit 0 with one line, the restored dir has the database and the generated
+/// signing secret (mode kept), and a second restore over it is refused.
+#[test]
+fn backup_and_restore_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = justus()
+        .current_dir(dir.path())
+        .env("JUSTUS_BIND", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    assert!(
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.starts_with("JustUs is serving on ")),
+        "the server starts"
+    );
+    let archive = dir.path().join("nightly.tar");
+    let out = justus()
+        .current_dir(dir.path())
+        .args(["backup", archive.to_str().unwrap()])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    let _ = server.wait();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.starts_with("backed up ") && said.contains("signing secret: yes"),
+        "{said}"
+    );
+
+    let target = dir.path().join("restored");
+    let restore = |target: &std::path::Path| {
+        justus()
+            .current_dir(dir.path())
+            .env("JUSTUS_DATA_DIR", target)
+            .args(["restore", archive.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let out = restore(&target);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("restored "));
+    assert!(target.join("justus.db").is_file());
+    assert_eq!(
+        std::fs::read(target.join("jwt-secret")).unwrap(),
+        std::fs::read(dir.path().join("data/jwt-secret")).unwrap()
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(target.join("jwt-secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = restore(&target);
+    assert_eq!(again.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("already has a database"), "{err}");
+}
+
 fn random_secret() -> String {
     hex::encode(rand::random::<[u8; 32]>())
 }

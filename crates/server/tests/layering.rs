@@ -20,7 +20,7 @@ fn rank(module: &str) -> Option<u8> {
         "api" | "gateway" | "http" | "web" => 4,
         "ai" | "media" => 3,
         "chat" | "auth" => 2,
-        "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "secret_files"
+        "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "secret_files" | "backup"
         | "database" | "telemetry" | "tls" | "presence" => 1,
         _ => return None,
     })

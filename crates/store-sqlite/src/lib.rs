@@ -10,7 +10,9 @@ pub mod bulk;
 mod conn;
 mod migrate;
 mod rows;
+mod snapshot;
 mod store;
 
 pub use conn::{SqliteOptions, Synchronous};
+pub use snapshot::{check_integrity, snapshot};
 pub use store::SqliteStore;

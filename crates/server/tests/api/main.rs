@@ -7,6 +7,7 @@ mod ai;
 mod attacks;
 mod authz;
 mod avatars;
+mod backup;
 mod clamd;
 mod conversations;
 mod disk;
