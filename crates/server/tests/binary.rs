@@ -21,6 +21,26 @@ fn justus() -> Command {
     c
 }
 
+/// Starts the server `cmd` describes (stdout piped) and waits for its "serving on" line: the
+/// child and the URL it serves.
+fn serve(cmd: &mut Command) -> (std::process::Child, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let url = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("JustUs is serving on ")
+                .map(|u| u.trim().to_owned())
+        })
+        .expect("prints the URL it serves");
+    (child, url)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -182,23 +202,13 @@ fn secrets_can_be_read_from_files() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("jwt-good");
     std::fs::write(&good, format!("{}\n", random_secret())).unwrap();
-    let mut child = justus()
-        .current_dir(dir.path())
-        .env("JUSTUS_BIND", "127.0.0.1:0")
-        .env("JWT_SECRET_FILE", &good)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let url = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("JustUs is serving on ")
-                .map(|u| u.trim().to_owned())
-        })
-        .expect("serves with the secret from the file");
+    // Serves with the secret from the file.
+    let (mut child, url) = serve(
+        justus()
+            .current_dir(dir.path())
+            .env("JUSTUS_BIND", "127.0.0.1:0")
+            .env("JWT_SECRET_FILE", &good),
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let status = rt.block_on(async { get(format!("{url}/health")).await.unwrap().status() });
     child.kill().unwrap();
@@ -285,20 +295,10 @@ fn version_names_the_commit() {
 #[test]
 fn backup_and_restore_commands() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = justus()
-        .current_dir(dir.path())
-        .env("JUSTUS_BIND", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    assert!(
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .any(|l| l.starts_with("JustUs is serving on ")),
-        "the server starts"
+    let (mut server, _) = serve(
+        justus()
+            .current_dir(dir.path())
+            .env("JUSTUS_BIND", "127.0.0.1:0"),
     );
     let archive = dir.path().join("nightly.tar");
     let out = justus()
@@ -362,23 +362,11 @@ fn random_secret() -> String {
 #[test]
 fn starts_on_embedded_defaults_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = justus()
-        .current_dir(dir.path())
-        .env("JUSTUS_BIND", "127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut url = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.strip_prefix("JustUs is serving on ") {
-            url = Some(rest.trim().to_owned());
-            break;
-        }
-    }
-    let url = url.expect("prints the URL it serves");
+    let (mut child, url) = serve(
+        justus()
+            .current_dir(dir.path())
+            .env("JUSTUS_BIND", "127.0.0.1:0"),
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let status = rt.block_on(async { get(format!("{url}/health")).await.unwrap().status() });
     assert_eq!(status, 200);

@@ -101,10 +101,19 @@ async fn insert_message(
     let Some(row) = row else {
         return Ok(None);
     };
-    let mentions = normalised(&new.mentions);
-    insert_mentions(tx, new.id, new.room_id, seq, &mentions).await?;
+    insert_mentions(tx, new.id, new.room_id, seq, &normalised(&new.mentions)).await?;
     crate::media::insert_attachments(tx, new).await?;
-    let mut message = row.into_message(mentions, Vec::new());
+    let created = created(row, new, seq);
+    if let SendOutcome::Created(_, ev) = &created {
+        record(tx, ev).await?;
+    }
+    Ok(Some(created))
+}
+
+/// The answer to a send whose row (`RETURNING` the message columns) was just inserted at
+/// `seq`: the message with its mentions and attachments, and its `message.created` event.
+pub(crate) fn created(row: MessageRow, new: &NewMessage, seq: i64) -> SendOutcome {
+    let mut message = row.into_message(normalised(&new.mentions), Vec::new());
     message.attachments = new.attachments.clone();
     let ev = message_event(
         seq,
@@ -113,8 +122,7 @@ async fn insert_message(
         message.clone(),
         new.now,
     );
-    record(tx, &ev).await?;
-    Ok(Some(SendOutcome::Created(message, ev)))
+    SendOutcome::Created(message, ev)
 }
 
 /// Locks a live message of the (already locked) room; its seq, or `None`.

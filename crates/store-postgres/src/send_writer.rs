@@ -20,8 +20,8 @@
 //! pipeline a socket's sends (`Messages::commits_sends_in_order`).
 
 use crate::errors::MapErr;
-use crate::history::{fill, message_event};
-use crate::messages::{normalised, send_one};
+use crate::history::fill;
+use crate::messages::{created, normalised, send_one};
 use crate::rows::MessageRow;
 use chrono::{DateTime, SubsecRound, Utc};
 use justus_core::event::EventKind;
@@ -325,16 +325,7 @@ async fn write_batch(
         let row = by_id
             .remove(&new.id.as_uuid())
             .ok_or_else(|| StoreError::Other("an inserted message vanished".into()))?;
-        let mut message = row.into_message(normalised(&new.mentions), Vec::new());
-        message.attachments = new.attachments.clone();
-        let ev = message_event(
-            seq,
-            EventKind::MessageCreated,
-            new.sender_id,
-            message.clone(),
-            new.now,
-        );
-        outcomes[i] = Some(Ok(SendOutcome::Created(message, ev)));
+        outcomes[i] = Some(Ok(created(row, new, seq)));
     }
     Ok(answered(outcomes))
 }

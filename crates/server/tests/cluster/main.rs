@@ -130,6 +130,48 @@ async fn population(c: &Cluster, n: usize, rooms: usize) -> (Vec<Client>, Vec<St
     (clients, room_ids)
 }
 
+/// Every client queues `per_client` sends labelled `label` (rooms in turn), then all of them
+/// drain at once while `disrupt` runs `after` into the burst. Returns whether a burst was still
+/// running when `disrupt` ran; panics if a client could not get its sends acknowledged.
+async fn burst(
+    c: &mut Cluster,
+    clients: &mut Vec<Client>,
+    rooms: &[String],
+    (label, per_client): (&str, usize),
+    after: Duration,
+    disrupt: impl FnOnce(&mut Cluster),
+) -> bool {
+    for (i, cl) in clients.iter_mut().enumerate() {
+        for k in 0..per_client {
+            let room = &rooms[(i + k) % rooms.len()];
+            cl.queue(room, &format!("{label} c{i} m{k}")).await;
+        }
+    }
+    let live = c.live.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut tasks = Vec::new();
+    for mut cl in clients.drain(..) {
+        let live = live.clone();
+        tasks.push(tokio::spawn(async move {
+            let ok = cl.drain(&live, deadline).await;
+            (cl, ok)
+        }));
+    }
+    tokio::time::sleep(after).await;
+    let running = tasks.iter().any(|t| !t.is_finished());
+    disrupt(c);
+    for t in tasks {
+        let (cl, ok) = t.await.expect("client task");
+        assert!(
+            ok,
+            "{label}: {} could not get its sends acknowledged",
+            cl.name
+        );
+        clients.push(cl);
+    }
+    running
+}
+
 /// The Jepsen-style verdict over the database's histories and what every client saw.
 async fn verify(c: &Cluster, clients: &mut [Client], rooms: &[String], settle: Duration) {
     let base = c.any_base();
@@ -412,35 +454,17 @@ async fn kill_one_instance_mid_burst_twenty_rounds_no_loss_no_dup_same_order() {
     let mut reconnects_seen = 0;
     for round in 0..ROUNDS {
         let victim = round % 2;
-        // Every client queues a burst, half in each room.
-        for (i, cl) in clients.iter_mut().enumerate() {
-            for k in 0..PER_ROUND {
-                let room = &rooms[(i + k) % rooms.len()];
-                cl.queue(room, &format!("r{round} c{i} m{k}")).await;
-            }
-        }
-        // Drive everyone concurrently; the victim dies a moment into the burst.
-        let live = c.live.clone();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut tasks = Vec::new();
-        for mut cl in clients.drain(..) {
-            let live = live.clone();
-            tasks.push(tokio::spawn(async move {
-                let ok = cl.drain(&live, deadline).await;
-                (cl, ok)
-            }));
-        }
-        tokio::time::sleep(Duration::from_millis(5 + (round as u64 * 37) % 60)).await;
-        c.kill(victim);
-        for t in tasks {
-            let (cl, ok) = t.await.expect("client task");
-            assert!(
-                ok,
-                "round {round}: {} could not get its sends acknowledged",
-                cl.name
-            );
-            clients.push(cl);
-        }
+        // The victim dies a moment into the burst.
+        let after = Duration::from_millis(5 + (round as u64 * 37) % 60);
+        burst(
+            &mut c,
+            &mut clients,
+            &rooms,
+            (&format!("r{round}"), PER_ROUND),
+            after,
+            |c| c.kill(victim),
+        )
+        .await;
         c.respawn(victim);
         reconnects_seen = clients.iter().map(|c| c.reconnects).sum::<u32>();
     }
@@ -473,41 +497,23 @@ async fn rolling_restart_under_continuous_sends_loses_nothing() {
     const PER_STEP: usize = 40;
     let mut mid_burst = 0;
     for step in 0..3 {
-        for (i, cl) in clients.iter_mut().enumerate() {
-            for k in 0..PER_STEP {
-                let room = &rooms[(i + k) % rooms.len()];
-                cl.queue(room, &format!("s{step} c{i} m{k}")).await;
-            }
-        }
-        let live = c.live.clone();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut tasks = Vec::new();
-        for mut cl in clients.drain(..) {
-            let live = live.clone();
-            tasks.push(tokio::spawn(async move {
-                let ok = cl.drain(&live, deadline).await;
-                (cl, ok)
-            }));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        if tasks.iter().any(|t| !t.is_finished()) {
-            mid_burst += 1;
-        }
-        let status = c.terminate(step);
-        assert!(
-            status.success(),
-            "step {step}: exit {status:?} after SIGTERM"
-        );
-        c.respawn(step);
-        for t in tasks {
-            let (cl, ok) = t.await.expect("client task");
-            assert!(
-                ok,
-                "step {step}: {} could not get its sends acknowledged",
-                cl.name
-            );
-            clients.push(cl);
-        }
+        let hit = burst(
+            &mut c,
+            &mut clients,
+            &rooms,
+            (&format!("s{step}"), PER_STEP),
+            Duration::from_millis(20),
+            |c| {
+                let status = c.terminate(step);
+                assert!(
+                    status.success(),
+                    "step {step}: exit {status:?} after SIGTERM"
+                );
+                c.respawn(step);
+            },
+        )
+        .await;
+        mid_burst += u32::from(hit);
     }
     assert!(
         mid_burst >= 2,
@@ -538,32 +544,21 @@ async fn redis_restart_mid_burst_loses_nothing_and_resubscribes() {
         cl.ensure_connected(&c.live).await;
     }
     for round in 0..3 {
-        for (i, cl) in clients.iter_mut().enumerate() {
-            for k in 0..10 {
-                cl.queue(&rooms[(i + k) % 2], &format!("r{round} c{i} m{k}"))
-                    .await;
-            }
-        }
-        let live = c.live.clone();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut tasks = Vec::new();
-        for mut cl in clients.drain(..) {
-            let live = live.clone();
-            tasks.push(tokio::spawn(async move {
-                let ok = cl.drain(&live, deadline).await;
-                (cl, ok)
-            }));
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        if round == 1 {
-            // Redis vanishes mid-burst and comes back empty after a moment.
-            c.redis.restart(Duration::from_millis(700));
-        }
-        for t in tasks {
-            let (cl, ok) = t.await.expect("task");
-            assert!(ok, "sends must still commit and ack while Redis is away");
-            clients.push(cl);
-        }
+        // In round 1, Redis vanishes mid-burst and comes back empty after a moment; sends
+        // must still commit and be acknowledged meanwhile.
+        burst(
+            &mut c,
+            &mut clients,
+            &rooms,
+            (&format!("r{round}"), 10),
+            Duration::from_millis(10),
+            |c| {
+                if round == 1 {
+                    c.redis.restart(Duration::from_millis(700));
+                }
+            },
+        )
+        .await;
     }
     // Both instances resubscribed and report a healthy bus again.
     for i in 0..2 {
