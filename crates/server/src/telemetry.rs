@@ -133,6 +133,16 @@ fn describe() {
     metrics::describe_gauge!("db_pool_idle_connections", "Idle database connections");
     metrics::describe_counter!("ai_calls_total", "AI requests by feature and outcome");
     metrics::describe_histogram!(
+        "messages_persist_seconds",
+        metrics::Unit::Seconds,
+        "Time a send waits for its commit (queue and transaction)"
+    );
+    metrics::describe_histogram!(
+        "bus_event_age_seconds",
+        metrics::Unit::Seconds,
+        "Age of an event from another instance when it arrives over Redis"
+    );
+    metrics::describe_histogram!(
         "ai_call_duration_seconds",
         metrics::Unit::Seconds,
         "AI request latency (retries included) by feature"

@@ -293,5 +293,15 @@ fn on_message(shared: &Shared, payload: &[u8]) {
         return; // delivered locally when published
     }
     metrics::counter!("bus_received_total").increment(1);
+    if let BusMessage::Relayed(ev) = &msg {
+        // The event's age on arrival: its commit, the publish queue and the Redis hop (plus
+        // any clock difference between the two instances).
+        let age = (chrono::Utc::now() - ev.created_at)
+            .num_microseconds()
+            .unwrap_or(0)
+            .max(0) as f64
+            / 1e6;
+        metrics::histogram!("bus_event_age_seconds").record(age);
+    }
     shared.deliver(msg);
 }

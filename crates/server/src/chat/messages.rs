@@ -174,7 +174,11 @@ pub async fn prepare_send(
 /// transaction), then the event published. Its first poll queues the write.
 pub async fn commit_send(app: &App, prepared: PreparedSend) -> Result<(Message, bool)> {
     let new = prepared.0;
-    let outcome = app.store.send_message(&new).await.map_err(|e| match e {
+    let started = std::time::Instant::now();
+    let outcome = app.store.send_message(&new).await;
+    // Queue wait and commit: what "persistence latency" means to an operator.
+    metrics::histogram!("messages_persist_seconds").record(started.elapsed().as_secs_f64());
+    let outcome = outcome.map_err(|e| match e {
         StoreError::NotFound => Error::not_found("room"),
         other => other.into(),
     });

@@ -14,8 +14,20 @@ async fn health_ready_metrics(app: TestApp) {
     let detailed = app.ops("/ready").await;
     assert_eq!(detailed.status, StatusCode::OK, "{}", detailed.text);
     assert_eq!(detailed.body["checks"]["database"], "ok");
-    app.register("wendy").await;
+    let (wendy, _) = app.user("wendy").await;
     app.login("wendy", "wrong password for wendy").await;
+    // A send records how long it waited for its commit.
+    let persisted = |m: &str| {
+        m.lines()
+            .find(|l| l.starts_with("messages_persist_seconds_count"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let before = persisted(&app.ops("/metrics").await.text);
+    let room = app.group(&wendy, "metrics").await;
+    app.say(&wendy, &room, "counted").await;
+    assert!(persisted(&app.ops("/metrics").await.text) >= before + 1.0);
     // Metrics are not on the public listener.
     let public = app.get("/metrics", None).await;
     assert_eq!(

@@ -279,6 +279,25 @@ async fn two_instances_share_messages_edits_reactions_typing_presence_receipts()
         .await
         .expect("message crossed instances");
     assert_eq!(got["d"]["message"]["body"], "hello across");
+    // The receiving instance measured how old the event was when Redis brought it (bus lag).
+    let metrics = http()
+        .get(format!("{}/metrics", c.ops_base(1)))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let aged = metrics
+        .lines()
+        .find(|l| l.starts_with("bus_event_age_seconds_count"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(
+        aged >= 1.0,
+        "bus_event_age_seconds counts relayed events: {aged}"
+    );
 
     // Edit and reaction (REST on instance 1) reach the socket on instance 0.
     let (s, _) = call(
