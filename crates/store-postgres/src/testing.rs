@@ -59,16 +59,51 @@ pub async fn fresh_database_url() -> Option<String> {
     Some(with_database(&admin_url, &name))
 }
 
+/// Like [`fresh_database_url`], but the URL logs in as a role made for this database alone —
+/// no superuser, no `CREATEDB`, no `CREATEROLE` — that owns it (and so its `public` schema):
+/// the least privilege JustUs needs, including for its migrations. The role is named like the
+/// database and dropped with it as a leftover.
+pub async fn fresh_owned_database_url() -> Option<String> {
+    let url = fresh_database_url().await?;
+    let name = database_name(&url).expect("a test database URL").to_owned();
+    let password = uuid::Uuid::now_v7().simple().to_string();
+    let mut conn = PgConnection::connect(&admin_url())
+        .await
+        .expect("admin connection");
+    // Names are ours (digits and hex only) and the password is hex: safe to splice in.
+    for statement in [
+        format!(
+            r#"CREATE ROLE "{name}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '{password}'"#
+        ),
+        format!(r#"ALTER DATABASE "{name}" OWNER TO "{name}""#),
+    ] {
+        if let Err(e) = conn.execute(statement.as_str()).await {
+            panic!("cannot set up the least-privilege role for {name}: {e}");
+        }
+    }
+    let _ = conn.close().await;
+    Some(with_user(&url, &name, &password))
+}
+
+/// The privileges of the role `url` logs in as: (superuser, may create databases, may create
+/// roles), for tests asserting least privilege.
+pub async fn role_privileges(url: &str) -> (bool, bool, bool) {
+    let mut conn = PgConnection::connect(url).await.expect("connect");
+    let privileges = sqlx::query_as(
+        "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("role privileges");
+    let _ = conn.close().await;
+    privileges
+}
+
 /// Simulates a database outage for the test database at `url`: while `down`, it refuses new
 /// connections and its open ones are ended; `down = false` lets connections in again.
 /// Panics if the admin connection fails, or if `url` does not name one of our test databases.
 pub async fn set_outage(url: &str, down: bool) {
-    let name = url
-        .split('?')
-        .next()
-        .and_then(|base| base.rsplit('/').next())
-        .filter(|name| created_at(name).is_some())
-        .unwrap_or_else(|| panic!("not a test database URL: {url}"));
+    let name = database_name(url).unwrap_or_else(|| panic!("not a test database URL: {url}"));
     let mut conn = PgConnection::connect(&admin_url())
         .await
         .expect("admin connection");
@@ -130,6 +165,43 @@ async fn drop_leftovers(conn: &mut PgConnection) {
                 .await;
         }
     }
+    // Roles of `fresh_owned_database_url`, once their database is gone.
+    let roles: Vec<String> = sqlx::query_scalar(
+        "SELECT rolname::text FROM pg_roles WHERE starts_with(rolname, $1) \
+         AND NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = rolname)",
+    )
+    .bind(DATABASE_PREFIX)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for role in roles.into_iter().filter(|r| created_at(r).is_some()) {
+        let _ = conn
+            .execute(format!(r#"DROP ROLE IF EXISTS "{role}""#).as_str())
+            .await;
+    }
+}
+
+/// The test database a URL names, if it is one of ours.
+fn database_name(url: &str) -> Option<&str> {
+    url.split('?')
+        .next()
+        .and_then(|base| base.rsplit('/').next())
+        .filter(|name| created_at(name).is_some())
+}
+
+/// `url` logging in as `user` with `password` (the userinfo replaced or added).
+fn with_user(url: &str, user: &str, password: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let host_onwards = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..],
+        None => rest,
+    };
+    format!(
+        "{}{user}:{password}@{host_onwards}",
+        &url[..authority_start]
+    )
 }
 
 /// The creation time encoded in a test database's name, if it is one of ours.
@@ -187,6 +259,22 @@ mod tests {
         assert_eq!(
             with_database("postgresql://h?host=/run/postgresql", "x"),
             "postgresql://h/x?host=/run/postgresql"
+        );
+    }
+
+    #[test]
+    fn user_in_url_is_replaced_or_added() {
+        assert_eq!(
+            with_user("postgres://postgres@127.0.0.1:5432/db", "r", "p"),
+            "postgres://r:p@127.0.0.1:5432/db"
+        );
+        assert_eq!(
+            with_user("postgres://a:b@h/db?sslmode=disable", "r", "p"),
+            "postgres://r:p@h/db?sslmode=disable"
+        );
+        assert_eq!(
+            with_user("postgres://h:5432/db", "r", "p"),
+            "postgres://r:p@h:5432/db"
         );
     }
 

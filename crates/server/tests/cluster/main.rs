@@ -34,7 +34,8 @@ impl Cluster {
     }
 
     async fn start_with(n: usize, extra: &[(&'static str, &'static str)]) -> Option<Cluster> {
-        let db = justus_store_postgres::testing::fresh_database_url().await?;
+        // The instances log in as a role that owns only their database (least privilege).
+        let db = justus_store_postgres::testing::fresh_owned_database_url().await?;
         let redis = Redis::start()?;
         let prefix = format!("t{}", uuid::Uuid::now_v7().simple());
         let mut c = Cluster {
@@ -249,6 +250,11 @@ async fn two_instances_share_messages_edits_reactions_typing_presence_receipts()
     let Some(mut c) = Cluster::start(2).await else {
         return;
     };
+    // They migrated and serve as a role without superuser, CREATEDB or CREATEROLE.
+    assert_eq!(
+        justus_store_postgres::testing::role_privileges(&c.db).await,
+        (false, false, false)
+    );
     let (mut cl, rooms) = population(&c, 3, 1).await;
     let room = rooms[0].clone();
     let (a0, b1) = (0, 1); // client 0 on instance 0, client 1 on instance 1
