@@ -36,8 +36,8 @@ impl Cluster {
     async fn start_with(n: usize, extra: &[(&'static str, &'static str)]) -> Option<Cluster> {
         // The instances log in as a role that owns only their database (least privilege).
         let db = justus_store_postgres::testing::fresh_owned_database_url().await?;
-        let redis = Redis::start()?;
         let prefix = format!("t{}", uuid::Uuid::now_v7().simple());
+        let redis = Redis::start(&prefix)?;
         let mut c = Cluster {
             extra: extra.to_vec(),
             db,
@@ -255,6 +255,29 @@ async fn two_instances_share_messages_edits_reactions_typing_presence_receipts()
         justus_store_postgres::testing::role_privileges(&c.db).await,
         (false, false, false)
     );
+    // Their Redis user may touch only keys under the instances' prefix.
+    let mut redis = redis::Client::open(c.redis.url())
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis as the instances' user");
+    let outside: redis::RedisResult<()> = redis::cmd("SET")
+        .arg("elsewhere")
+        .arg(1)
+        .query_async(&mut redis)
+        .await;
+    assert!(
+        outside
+            .as_ref()
+            .is_err_and(|e| e.to_string().to_ascii_uppercase().contains("NOPERM")),
+        "{outside:?}"
+    );
+    let inside: redis::RedisResult<()> = redis::cmd("SET")
+        .arg(format!("{}:probe", c.prefix))
+        .arg(1)
+        .query_async(&mut redis)
+        .await;
+    assert!(inside.is_ok(), "{inside:?}");
     let (mut cl, rooms) = population(&c, 3, 1).await;
     let room = rooms[0].clone();
     let (a0, b1) = (0, 1); // client 0 on instance 0, client 1 on instance 1

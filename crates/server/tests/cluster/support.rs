@@ -54,10 +54,16 @@ fn kill(pid: u32, signal: &str) {
 pub struct Redis {
     pub port: u16,
     child: Option<Child>,
+    /// The only user that may connect: confined to `PREFIX:*` keys and channels.
+    prefix: String,
+    password: String,
 }
 
 impl Redis {
-    pub fn start() -> Option<Redis> {
+    /// A fresh redis-server whose only user (`justus`) may touch nothing but the keys and
+    /// channels under `prefix:` (the least privilege docs/operations.md describes); the
+    /// anonymous default user is off.
+    pub fn start(prefix: &str) -> Option<Redis> {
         let found = Command::new("redis-server")
             .arg("--version")
             .output()
@@ -68,6 +74,8 @@ impl Redis {
         let mut r = Redis {
             port: free_port(),
             child: None,
+            prefix: prefix.to_owned(),
+            password: uuid::Uuid::now_v7().simple().to_string(),
         };
         r.spawn();
         Some(r)
@@ -84,6 +92,17 @@ impl Redis {
                 "",
                 "--appendonly",
                 "no",
+                "--user",
+                "default",
+                "off",
+                "--user",
+                "justus",
+                "on",
+                &format!(">{}", self.password),
+                &format!("~{}:*", self.prefix),
+                &format!("&{}:*", self.prefix),
+                "+@all",
+                "-@dangerous",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -98,7 +117,7 @@ impl Redis {
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("redis://justus:{}@127.0.0.1:{}", self.password, self.port)
     }
 
     /// Kills it (SIGKILL: nothing is kept) and starts a new one on the same port after `down`.
