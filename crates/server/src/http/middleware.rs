@@ -154,8 +154,16 @@ pub async fn security_headers(State(app): State<AppState>, req: Request, next: N
 /// Errors produced outside our handlers (no route, wrong method, a panic) come without a
 /// JSON body; give them the standard error shape so clients parse one format.
 pub async fn json_errors(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
     let status = res.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body is never read, so the connection closes after this answer:
+        // saying so keeps a client from sending its next request down it (and losing it).
+        res.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
     let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)

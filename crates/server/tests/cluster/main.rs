@@ -173,6 +173,27 @@ async fn burst(
     running
 }
 
+/// The value of an unlabelled metric (or a histogram's `_count`) on an instance's private
+/// listener; 0 when it has not been recorded yet.
+async fn metric(ops_base: &str, name: &str) -> f64 {
+    let text = http()
+        .get(format!("{ops_base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with([' ', '{']))
+        })
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// The Jepsen-style verdict over the database's histories and what every client saw.
 async fn verify(c: &Cluster, clients: &mut [Client], rooms: &[String], settle: Duration) {
     let base = c.any_base();
@@ -309,20 +330,7 @@ async fn two_instances_share_messages_edits_reactions_typing_presence_receipts()
         .expect("message crossed instances");
     assert_eq!(got["d"]["message"]["body"], "hello across");
     // The receiving instance measured how old the event was when Redis brought it (bus lag).
-    let metrics = http()
-        .get(format!("{}/metrics", c.ops_base(1)))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    let aged = metrics
-        .lines()
-        .find(|l| l.starts_with("bus_event_age_seconds_count"))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0);
+    let aged = metric(&c.ops_base(1), "bus_event_age_seconds_count").await;
     assert!(
         aged >= 1.0,
         "bus_event_age_seconds counts relayed events: {aged}"
@@ -619,20 +627,7 @@ async fn redis_restart_mid_burst_loses_nothing_and_resubscribes() {
             assert!(Instant::now() < deadline, "instance {i} bus not back: {b}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let metrics = http()
-            .get(format!("{}/metrics", c.ops_base(i)))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        let reconnects = metrics
-            .lines()
-            .find(|l| l.starts_with("bus_reconnects_total"))
-            .and_then(|l| l.split_whitespace().last())
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0);
+        let reconnects = metric(&c.ops_base(i), "bus_reconnects_total").await;
         assert!(reconnects >= 1.0, "instance {i} counted its resubscription");
     }
     // After the outage, messages cross instances again at once.
