@@ -115,20 +115,16 @@ fn batches(jobs: Vec<Job>) -> Vec<Vec<Job>> {
 /// pool when there is none, given up when it failed).
 async fn commit(pool: &PgPool, conn: &mut Option<PoolConnection<Postgres>>, jobs: Vec<Job>) {
     let news: Vec<&NewMessage> = jobs.iter().map(|j| &j.new).collect();
-    let mut written = match conn {
-        Some(c) => write_batch(c, &news).await,
-        None => Err(StoreError::Unavailable("no connection yet".into())),
+    let written = match conn.as_mut() {
+        Some(held) => match write_batch(held, &news).await {
+            // The held connection broke (a restart or failover since the last batch): once
+            // more on a fresh one. Safe even if the first try committed: its sends are then
+            // found as retries.
+            Err(StoreError::Unavailable(_)) => write_on_fresh(pool, conn, &news).await,
+            done => done,
+        },
+        None => write_on_fresh(pool, conn, &news).await,
     };
-    if let Err(StoreError::Unavailable(_)) = written {
-        // The held connection broke (a restart or failover since the last batch) or there was
-        // none: once more on a fresh one. Safe even if the first try committed: its sends are
-        // then found as retries.
-        *conn = None;
-        written = match pool.acquire().await.store() {
-            Ok(c) => write_batch(conn.insert(c), &news).await,
-            Err(e) => Err(e),
-        };
-    }
     match written {
         Ok(outcomes) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
@@ -153,6 +149,18 @@ async fn commit(pool: &PgPool, conn: &mut Option<PoolConnection<Postgres>>, jobs
             }
         }
     }
+}
+
+/// [`write_batch`] on a connection fresh from the pool, which the writer keeps for the next
+/// batches.
+async fn write_on_fresh(
+    pool: &PgPool,
+    conn: &mut Option<PoolConnection<Postgres>>,
+    news: &[&NewMessage],
+) -> StoreResult<Vec<StoreResult<SendOutcome>>> {
+    *conn = None;
+    let fresh = pool.acquire().await.store()?;
+    write_batch(conn.insert(fresh), news).await
 }
 
 /// The batch's transaction; one outcome per send, in order. `Err` means nothing was committed.
@@ -237,7 +245,9 @@ async fn write_batch(
 
     // Seqs in queue order, per room; refused sends take none.
     let mut accepted: Vec<(usize, i64)> = Vec::with_capacity(fresh.len());
-    let mut room_activity: HashMap<Uuid, (i64, DateTime<Utc>)> = HashMap::new();
+    // A room's latest send time, for the rooms that take a send (their new last seq is in
+    // `last_seq`).
+    let mut active_at: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
     for (k, &i) in fresh.iter().enumerate() {
         let new = news[i];
         let room = new.room_id.as_uuid();
@@ -245,8 +255,8 @@ async fn write_batch(
             Some(seq) if allowed.get(k).copied().unwrap_or(false) => {
                 *seq += 1;
                 accepted.push((i, *seq));
-                let at = room_activity.entry(room).or_insert((*seq, new.now));
-                *at = (*seq, at.1.max(new.now));
+                let at = active_at.entry(room).or_insert(new.now);
+                *at = (*at).max(new.now);
             }
             _ => outcomes[i] = Some(Err(StoreError::NotFound)),
         }
@@ -256,9 +266,9 @@ async fn write_batch(
         return Ok(answered(outcomes));
     }
 
-    let update_rooms: Vec<Uuid> = room_activity.keys().copied().collect();
-    let update_seqs: Vec<i64> = update_rooms.iter().map(|r| room_activity[r].0).collect();
-    let update_at: Vec<DateTime<Utc>> = update_rooms.iter().map(|r| room_activity[r].1).collect();
+    let update_rooms: Vec<Uuid> = active_at.keys().copied().collect();
+    let update_seqs: Vec<i64> = update_rooms.iter().map(|r| last_seq[r]).collect();
+    let update_at: Vec<DateTime<Utc>> = update_rooms.iter().map(|r| active_at[r]).collect();
     sqlx::query(
         "UPDATE rooms r SET last_seq = v.last_seq, last_activity_at = v.at \
          FROM UNNEST($1::uuid[], $2::bigint[], $3::timestamptz[]) AS v(id, last_seq, at) \

@@ -296,12 +296,8 @@ fn on_message(shared: &Shared, payload: &[u8]) {
     if let BusMessage::Relayed(ev) = &msg {
         // The event's age on arrival: its commit, the publish queue and the Redis hop (plus
         // any clock difference between the two instances).
-        let age = (chrono::Utc::now() - ev.created_at)
-            .num_microseconds()
-            .unwrap_or(0)
-            .max(0) as f64
-            / 1e6;
-        metrics::histogram!("bus_event_age_seconds").record(age);
+        metrics::histogram!("bus_event_age_seconds")
+            .record(super::event_age_seconds(ev.created_at));
     }
     shared.deliver(msg);
 }

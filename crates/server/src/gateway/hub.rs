@@ -166,12 +166,8 @@ impl Hub {
         if self.subs.room_event(room_id, seq, frame) != Some(Offered::Delivered) {
             return;
         }
-        let lag = (chrono::Utc::now() - created_at)
-            .num_microseconds()
-            .unwrap_or(0)
-            .max(0) as f64
-            / 1e6;
-        metrics::histogram!("gateway_fanout_seconds").record(lag);
+        metrics::histogram!("gateway_fanout_seconds")
+            .record(crate::bus::event_age_seconds(created_at));
         metrics::histogram!("gateway_fanout_cpu_seconds").record(started.elapsed().as_secs_f64());
     }
 
