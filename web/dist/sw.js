@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '04aa36c0a6f2';
+const VERSION = '628bd079caea';
 const PRECACHE = [
-  "/assets/CropDialog-BRBmmOrF.js",
-  "/assets/Lightbox-S2iFxx9f.js",
-  "/assets/VoiceRecorder-C8jQZkB8.js",
-  "/assets/index-B7EfBe12.js",
-  "/assets/index-BNAN204v.css",
+  "/assets/CropDialog-Ct4jo4e7.js",
+  "/assets/Lightbox-BI6ge0Uz.js",
+  "/assets/VoiceRecorder-D7VP5hSL.js",
+  "/assets/index-C7yFHdrh.js",
+  "/assets/index-Cn0mgTuY.css",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

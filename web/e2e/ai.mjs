@@ -102,7 +102,8 @@ export async function aiTests(h) {
     await p.evaluate(() => localStorage.removeItem('justus.prefs'));
     await p.reload();
     await p.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
-    await p.getByRole('button', { name: 'Settings' }).click();
+    // The reload keeps the place: the URL is /settings, so the settings are open again.
+    await p.getByRole('heading', { name: 'Settings' }).waitFor();
     await p.waitForFunction(
       () =>
         document.querySelector('select')?.closest('.settings') &&

@@ -14,6 +14,8 @@ import { chromium } from 'playwright-core';
 import { startFakeAi } from './fake-ai.mjs';
 import { aiTests } from './ai.mjs';
 import { mediaTests } from './media.mjs';
+import { navigationTests } from './navigation.mjs';
+import { conversationTests } from './conversation.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -880,6 +882,9 @@ await test('10,000 messages: windowed DOM, jump to first unread, older pages kee
 
 await aiTests({ test, assert, newUser, send, waitText, openRoom, messageAction, shot, sleep, fakeAi });
 await mediaTests({ test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL, PASSWORD });
+const helpers = { test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL, PASSWORD, rest, browser };
+await navigationTests(helpers);
+await conversationTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

@@ -8,14 +8,17 @@ import { Panel } from './ui/rooms/Panel';
 import { Settings } from './ui/settings/Settings';
 import { Switcher } from './ui/rooms/Switcher';
 import { ConfirmHost } from './ui/common/confirm';
+import type { Navigation } from './ui/navigation';
+import { focusIntoRoom } from './ui/common/focusRoom';
 
-export function App(props: { client: Client }) {
+export function App(props: { client: Client; nav: Navigation }) {
   const c = props.client;
-  const [settings, setSettings] = createSignal(false);
+  const nav = props.nav;
   const [panel, setPanel] = createSignal<string | null>(null);
   const [switcher, setSwitcher] = createSignal(false);
   const phase = () => c.phase;
   const current = () => c.currentRoom;
+  const settings = () => nav.settings();
   // Panels and settings give focus back to the control that opened them when they close.
   let opener: HTMLElement | null = null;
   const remember = () => {
@@ -39,6 +42,16 @@ export function App(props: { client: Client }) {
   const closePanel = () => {
     setPanel(null);
     restore();
+  };
+  const closeSettings = () => {
+    nav.closeSettings();
+    restore();
+  };
+  /** A room picked by the user: show it and move focus into it. */
+  const enterRoom = (id: string, messageId?: string, seq?: number) => {
+    const p = nav.openRoom(id, messageId, seq);
+    focusIntoRoom();
+    return p;
   };
 
   onMount(() => {
@@ -72,36 +85,49 @@ export function App(props: { client: Client }) {
         <div class={`layout${current() || settings() ? ' has-room' : ''}`}>
           <Sidebar
             client={c}
+            settingsOpen={settings()}
             onSettings={() => {
+              if (settings()) return closeSettings();
               remember();
-              setSettings(true);
+              nav.openSettings();
             }}
+            onOpenRoom={(id) => void enterRoom(id)}
           />
           <main class="main">
             <Banner client={c} />
-            <Show
-              when={!settings()}
-              fallback={
-                <Settings
-                  client={c}
-                  onClose={() => {
-                    setSettings(false);
-                    restore();
-                  }}
-                />
-              }
-            >
+            <Show when={!settings()} fallback={<Settings client={c} onClose={closeSettings} />}>
               <Show when={current()} keyed fallback={<p class="empty-main">Pick a conversation, or start one.</p>}>
-                {(id) => <RoomView client={c} roomId={id} onPanel={openPanel} />}
+                {(id) => <RoomView client={c} nav={nav} roomId={id} onPanel={openPanel} />}
               </Show>
             </Show>
           </main>
           <Show when={panel() && current() && !settings()}>
-            <Panel client={c} roomId={current()!} kind={panel()!} onClose={closePanel} />
+            <Panel
+              client={c}
+              roomId={current()!}
+              kind={panel()!}
+              onClose={closePanel}
+              onJump={(roomId, messageId, seq) => {
+                // The panel stays open on wide screens (more results to try); on a phone it
+                // covers the room, so it closes.
+                if (window.matchMedia('(max-width: 720px)').matches) {
+                  setPanel(null);
+                  opener = null;
+                }
+                void nav.openRoom(roomId, messageId, seq);
+              }}
+            />
           </Show>
         </div>
         <Show when={switcher()}>
-          <Switcher client={c} onClose={() => setSwitcher(false)} />
+          <Switcher
+            client={c}
+            onClose={() => setSwitcher(false)}
+            onOpen={(id) => {
+              setSwitcher(false);
+              void enterRoom(id);
+            }}
+          />
         </Show>
         <ConfirmHost />
       </Match>

@@ -1,4 +1,3 @@
-import { createEffect, createRoot, untrack } from 'solid-js';
 import { render } from 'solid-js/web';
 import { App } from './App';
 import { Api } from './lib/api';
@@ -7,6 +6,7 @@ import { IdbOutboxStorage } from './lib/outbox';
 import { IdbCache } from './lib/cache';
 import { applyTheme, loadPrefs } from './ui/settings/prefs';
 import { startNotifications } from './ui/settings/notifications';
+import { Navigation } from './ui/navigation';
 import './styles.css';
 
 applyTheme(loadPrefs().theme);
@@ -15,7 +15,11 @@ const wsUrl = `${(location.protocol === 'https:' ? 'wss://' : 'ws://') + locatio
 let client!: Client;
 const api = new Api({ onLoggedOut: () => client?.session.ended() });
 client = new Client({ api, outboxStorage: new IdbOutboxStorage(), cache: new IdbCache(), wsUrl });
-startNotifications(client);
+const nav = new Navigation(client);
+// Invite links (/invite/<code>) join once signed in.
+nav.onInvite = (code) => void client.rooms.acceptInvite(code).catch(() => {});
+nav.start();
+startNotifications(client, nav);
 
 window.addEventListener('online', () => client.session.setOnline(true));
 window.addEventListener('offline', () => client.session.setOnline(false));
@@ -37,21 +41,8 @@ window.addEventListener('focus', () => client.rooms.focused());
   }),
 };
 
-render(() => <App client={client} />, document.getElementById('app')!);
+render(() => <App client={client} nav={nav} />, document.getElementById('app')!);
 void client.start();
-
-// Invite links: /invite/<code> joins after login.
-const invite = /^\/invite\/([\w-]+)$/.exec(location.pathname);
-if (invite) {
-  createRoot((dispose) =>
-    createEffect(() => {
-      if (client.phase !== 'app') return;
-      dispose();
-      history.replaceState(null, '', '/');
-      untrack(() => client.rooms.acceptInvite(invite[1])).catch(() => {});
-    }),
-  );
-}
 
 if ('serviceWorker' in navigator && import.meta.env.PROD) {
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});

@@ -170,7 +170,12 @@ export class Client {
     for (const r of d.rooms) if (!timelines.has(r.id)) this.sync.setHave(r.id, r.last_seq);
     await this.sync.onReady([...tracked, ...d.rooms.filter((r) => !timelines.has(r.id))]);
     void this.outbox.flush();
-    const current = this.rooms.currentId();
+    let current = this.rooms.currentId();
+    // A room on screen that the server does not list (a stale link, a room left elsewhere).
+    if (current && rooms && !rooms.some((r) => r.id === current)) {
+      void this.rooms.open(null);
+      current = null;
+    }
     if (current) {
       if (!timelines.peek(current)?.loaded) void timelines.loadLatest(current);
       this.members.load(current).catch(() => {});

@@ -59,6 +59,12 @@ export class Members {
     return members;
   }
 
+  /** Make sure a user's name is known (GET /users/{id} when it is not). */
+  async ensureUser(userId: string): Promise<void> {
+    if (this.userMap[userId] || userId === this.c.session.me()?.id) return;
+    this.rememberUser(await this.c.api.get<PublicUser>(`/users/${userId}`));
+  }
+
   rememberUser(u: PublicUser): void {
     this.setUsers(u.id, { ...u });
   }

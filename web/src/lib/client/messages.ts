@@ -1,6 +1,7 @@
 // Message actions: send (through the outbox, exactly once), edit, delete, react, pin, plus the
 // read-only pins and search. Over the gateway when connected, else REST.
 import { ApiError, enc } from '../api';
+import { friendlyError } from '../errors';
 import { GatewayError } from '../gateway';
 import { type OutboxItem, PermanentSendError } from '../outbox';
 import type { Media, Message, PinList, SearchResult, SearchResults } from '../types';
@@ -35,8 +36,8 @@ export class Messages {
       const { room_id: _room, ...body } = d;
       return await api.post<Message>(`/rooms/${item.room_id}/messages`, body);
     } catch (e) {
-      if (e instanceof GatewayError && !e.transient) throw new PermanentSendError(e.message);
-      if (e instanceof ApiError && !e.transient && e.status !== 401) throw new PermanentSendError(e.message);
+      if (e instanceof GatewayError && !e.transient) throw new PermanentSendError(friendlyError(e));
+      if (e instanceof ApiError && !e.transient && e.status !== 401) throw new PermanentSendError(friendlyError(e));
       throw e;
     }
   }

@@ -4,7 +4,7 @@ import { batch } from 'solid-js';
 import { enc } from '../api';
 import { signal } from '../reactive';
 import { Rooms } from '../rooms';
-import type { InviteView, Room } from '../types';
+import type { InviteView, Room, RoomList } from '../types';
 import type { Client } from './index';
 
 /** Whether the page is on screen (a hidden tab does not mark anything read). */
@@ -36,6 +36,16 @@ export class RoomsModel {
 
   has(id: string): boolean {
     return this.store.has(id);
+  }
+
+  /**
+   * What to show as a room's name. A DM is named after the other person as the client last saw
+   * them (their member entry is reloaded whenever the room opens), not as the room list had it
+   * when it was fetched: a changed display name shows without a reconnect.
+   */
+  title(r: Room): string {
+    const peer = r.kind === 'dm' && r.dm_peer ? this.c.members.users.get(r.dm_peer.id) : undefined;
+    return peer ? peer.display_name || peer.username : Rooms.title(r);
   }
 
   /** The room on screen (tracked). */
@@ -140,8 +150,30 @@ export class RoomsModel {
     }, 300);
   }
 
-  /** The window got focus again: mark the open room read. */
+  /** The window got focus again: mark the open room read, refresh the names shown. */
   focused(): void {
     this.scheduleRead();
+    void this.refreshPeople();
+  }
+
+  private lastPeopleRefresh = 0;
+
+  /**
+   * The server sends no event when someone renames themselves: names in the room list are
+   * refreshed from GET /rooms when the window comes back (at most every 15 s). Only the people
+   * are taken from it; counters and order stay with the live events.
+   */
+  async refreshPeople(): Promise<void> {
+    const c = this.c;
+    if (c.phase !== 'app' || Date.now() - this.lastPeopleRefresh < 15_000) return;
+    this.lastPeopleRefresh = Date.now();
+    try {
+      const { rooms } = await c.api.get<RoomList>('/rooms');
+      batch(() => {
+        for (const r of rooms) if (r.dm_peer) c.members.rememberUser(r.dm_peer);
+      });
+    } catch {
+      /* offline: names stay */
+    }
   }
 }

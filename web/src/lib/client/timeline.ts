@@ -109,4 +109,23 @@ export class Timelines {
     }
     return t.messages().find((m) => m.seq >= target)?.id ?? null;
   }
+
+  /**
+   * Load older pages until a message is held (a search result, a pin, a reply quote far back)
+   * and tell whether it is. With its seq known, loading stops once that seq is passed (a deleted
+   * message is not searched for to the start of the room). Pages stay contiguous from the
+   * latest, so the list, its anchor and sync need no gaps; the DOM stays windowed.
+   */
+  async loadUntilHeld(roomId: string, messageId: string, seq?: number): Promise<boolean> {
+    const t = this.get(roomId);
+    if (!t.loaded) await this.loadLatest(roomId);
+    for (let pages = 0; !t.get(messageId) && t.hasMoreBefore && pages < 200; pages++) {
+      const oldest = t.oldestSeq();
+      if (oldest === undefined || (seq !== undefined && oldest <= seq)) break;
+      const page = await this.c.api.get<MessagePage>(`/rooms/${roomId}/messages?before=${oldest}&limit=200`);
+      t.addPage(page.messages, page.has_more);
+      if (!page.messages.length) break;
+    }
+    return t.get(messageId) !== undefined;
+  }
 }

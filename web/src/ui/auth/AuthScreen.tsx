@@ -1,5 +1,6 @@
 import { createSignal, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
+import { friendlyError } from '../../lib/errors';
 
 export function AuthScreen(props: { client: Client }) {
   const [mode, setMode] = createSignal<'login' | 'register'>('login');
@@ -14,7 +15,7 @@ export function AuthScreen(props: { client: Client }) {
       if (mode() === 'login') await props.client.session.login(user.value.trim(), pass.value);
       else await props.client.session.register(user.value.trim(), pass.value, display?.value.trim());
     } catch (err) {
-      setError((err as Error).message || 'Something went wrong');
+      setError(friendlyError(err));
     } finally {
       setBusy(false);
     }

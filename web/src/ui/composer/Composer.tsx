@@ -12,6 +12,8 @@ export function Composer(props: {
   editing: string | null;
   onCancel: () => void;
   onEditLast: () => void;
+  /** A new message was queued (the list goes to the bottom to show it). */
+  onSent?: () => void;
 }) {
   const c = props.client;
   let ta!: HTMLTextAreaElement;
@@ -70,7 +72,9 @@ export function Composer(props: {
     const reply = props.replyTo;
     props.onCancel();
     queue.take();
-    await c.messages.send(props.roomId, body, reply, attachments);
+    const sent = c.messages.send(props.roomId, body, reply, attachments);
+    props.onSent?.();
+    await sent;
   };
 
   const onKey = (e: KeyboardEvent) => {

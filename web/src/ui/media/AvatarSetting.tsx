@@ -5,6 +5,7 @@ import { Dynamic } from 'solid-js/web';
 import type { Client } from '../../lib/client';
 import { mediaFor } from '../../lib/media';
 import { avatarPatch } from '../../lib/mediaAvatar';
+import { friendlyError } from '../../lib/errors';
 
 type Crop = typeof import('./CropDialog').default;
 
@@ -32,7 +33,7 @@ export function AvatarSetting(props: { client: Client; target: 'user' | 'room'; 
       await c.api.patch(path, avatarPatch(media.id));
       setStatus('Picture saved.');
     } catch (e) {
-      setStatus((e as Error).message);
+      setStatus(friendlyError(e));
     }
   };
   const label = props.target === 'user' ? 'Profile picture' : 'Group picture';

@@ -1,7 +1,6 @@
-import { createMemo, createSignal, For, Show } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
 import type { Client } from '../../lib/client';
 import type { TimelineItem } from '../../lib/timeline';
-import { Rooms } from '../../lib/rooms';
 import { VirtualList, type VirtualListControl } from './VirtualList';
 import { Markdown } from './Markdown';
 import { QUICK_EMOJI } from './emoji';
@@ -15,12 +14,25 @@ import { SmartReplies } from '../ai/SmartReplies';
 import { Attachments } from '../media/Attachments';
 import { uploadQueue, useDrop } from '../media/ComposerMedia';
 import { attachmentSummary, mediaFor } from '../../lib/media';
+import type { Navigation } from '../navigation';
+import { useMessageMenu } from './messageMenu';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const day = (iso: string) => (iso ? iso.slice(0, 10) : '');
 
-export function RoomView(props: { client: Client; roomId: string; onPanel: (p: string) => void }) {
+/** Move focus to the message before or after this one (rows are in document order). */
+function stepFocus(from: HTMLElement, dir: -1 | 1): void {
+  const all = [...(from.closest('.vlist')?.querySelectorAll<HTMLElement>('[data-testid="message"]') ?? [])];
+  const sorted = all.sort((a, b) => Number(a.dataset.seq) - Number(b.dataset.seq));
+  const next = sorted[sorted.indexOf(from) + dir];
+  if (next) {
+    next.focus({ preventScroll: true });
+    next.scrollIntoView({ block: 'nearest' });
+  }
+}
+
+export function RoomView(props: { client: Client; nav: Navigation; roomId: string; onPanel: (p: string) => void }) {
   const c = props.client;
   // Each of these tracks only what it reads: the room's store entry, this room's timeline and
   // outbox items, this room's typing line. Nothing re-renders the whole view.
@@ -58,6 +70,39 @@ export function RoomView(props: { client: Client; roomId: string; onPanel: (p: s
       setJumping(false);
     }
   };
+
+  // Jump to a message (a search result, a pin, a reply quote, a message URL): load back to it,
+  // bring it to the top of the list, highlight it and give it focus.
+  const [highlight, setHighlight] = createSignal<string | null>(null);
+  let highlightTimer: ReturnType<typeof setTimeout> | undefined;
+  onCleanup(() => clearTimeout(highlightTimer));
+  const [jumpNote, setJumpNote] = createSignal('');
+  createEffect(() => {
+    const t = props.nav.target();
+    if (!t || t.roomId !== props.roomId) return;
+    untrack(() => void jumpTo(t.messageId, t.seq));
+  });
+  const jumpTo = async (id: string, seq?: number) => {
+    setJumpNote('');
+    let held = false;
+    try {
+      held = await c.timelines.loadUntilHeld(props.roomId, id, seq);
+    } catch {
+      /* offline: say so below */
+    }
+    props.nav.clearTarget();
+    if (!held) return setJumpNote('That message could not be loaded (deleted, or no connection).');
+    await new Promise((r) => requestAnimationFrame(r));
+    if (!list()?.scrollToKey(id)) return;
+    setHighlight(id);
+    clearTimeout(highlightTimer);
+    highlightTimer = setTimeout(() => setHighlight(null), 4000);
+    await new Promise((r) => requestAnimationFrame(r));
+    document
+      .querySelector<HTMLElement>(`.room [data-testid="message"][data-id="${id}"]`)
+      ?.focus({ preventScroll: true });
+  };
+  const menu = useMessageMenu();
 
   const lastOwnSent = createMemo(() => {
     const it = items();
@@ -119,12 +164,17 @@ export function RoomView(props: { client: Client; roomId: string; onPanel: (p: s
             'msg' +
             (grouped ? ' grouped' : '') +
             (mine ? ' mine' : '') +
-            (confirming() === m.id ? ' keep-actions' : '') +
+            (confirming() === m.id || menu.openFor() === m.id ? ' keep-actions' : '') +
             ' state-' +
             it.state
           }
+          classList={{ highlight: highlight() === m.id }}
           data-testid="message"
           data-id={m.id}
+          // Focusable, so every message's actions can be reached by keyboard (text-only ones too);
+          // Up and Down move between messages, the context menu key or a long press opens the actions.
+          tabindex="0"
+          {...menu.handlers(m.id)}
           data-state={it.state}
           data-seq={m.seq}
           aria-label={`${name(m.sender_id)}: ${[plain(m.body), attachmentSummary(m.attachments)].filter(Boolean).join(' ')}`}
@@ -132,6 +182,12 @@ export function RoomView(props: { client: Client; roomId: string; onPanel: (p: s
             if (e.key === 'Escape' && picker() === m.id) {
               e.stopPropagation();
               closePicker();
+            } else if (e.key === 'Escape' && menu.openFor() === m.id) {
+              e.stopPropagation();
+              menu.close(true);
+            } else if ((e.key === 'ArrowUp' || e.key === 'ArrowDown') && e.target === e.currentTarget) {
+              e.preventDefault();
+              stepFocus(e.currentTarget, e.key === 'ArrowUp' ? -1 : 1);
             }
           }}
         >
@@ -145,12 +201,18 @@ export function RoomView(props: { client: Client; roomId: string; onPanel: (p: s
             </header>
           </Show>
           <Show when={m.reply_to}>
-            <div class="quote" data-testid="reply-quote">
-              <Icon name="quote" size={14} /> {(() => {
+            <button
+              type="button"
+              class="quote"
+              data-testid="reply-quote"
+              onClick={() => void props.nav.openRoom(props.roomId, m.reply_to!)}
+            >
+              <Icon name="quote" size={14} /> <span class="sr-only">Go to the message replied to: </span>
+              {(() => {
                 const r = replied();
                 return r ? `${name(r.sender_id)}: ${plain(r.body).slice(0, 80)}` : 'a message';
               })()}
-            </div>
+            </button>
           </Show>
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
             <div class="body" data-testid="message-body">
@@ -191,7 +253,7 @@ export function RoomView(props: { client: Client; roomId: string; onPanel: (p: s
           </Show>
           <Show when={it.state === 'failed'}>
             <span class="status failed" role="alert">
-              Not sent{it.error ? `: ${it.error}` : ''}.
+              Not sent.{it.error ? ` ${it.error}` : ''}
               <button type="button" onClick={() => c.outbox.retry(m.client_id)}>
                 Retry
               </button>
@@ -201,7 +263,7 @@ export function RoomView(props: { client: Client; roomId: string; onPanel: (p: s
             </span>
           </Show>
           <Show when={it.state === 'sent' && !m.deleted_at}>
-            <div class="actions" role="toolbar" aria-label="Message actions">
+            <div class="actions" role="toolbar" aria-label="Message actions" data-testid="message-actions">
               <button type="button" aria-label="Reply" title="Reply" onClick={() => setReplyTo(m.id)}>
                 <Icon name="reply" />
               </button>
@@ -309,7 +371,7 @@ export function RoomView(props: { client: Client; roomId: string; onPanel: (p: s
   const typing = () => c.typing.names(props.roomId);
   const title = () => {
     const r = room();
-    return r ? Rooms.title(r) : '';
+    return r ? c.rooms.title(r) : '';
   };
   const canPost = () => {
     const r = room();
@@ -365,6 +427,11 @@ export function RoomView(props: { client: Client; roomId: string; onPanel: (p: s
           </button>
         </div>
       </Show>
+      <Show when={jumpNote()}>
+        <p class="jump-note" role="status">
+          {jumpNote()}
+        </p>
+      </Show>
       <CatchUp client={c} roomId={props.roomId} />
       <VirtualList
         items={items()}
@@ -391,6 +458,7 @@ export function RoomView(props: { client: Client; roomId: string; onPanel: (p: s
             setReplyTo(null);
             setEditing(null);
           }}
+          onSent={() => list()?.scrollToBottom()}
           onEditLast={() => {
             const m = c.timelines.get(props.roomId).lastOwn();
             if (m) setEditing(m.id);

@@ -12,6 +12,8 @@ export interface VirtualListControl {
   scrollToKey: (key: string) => boolean;
   /** Whether the top of that row is inside the viewport (reactive: tracks scrolling). */
   inView: (key: string) => boolean;
+  /** Go to the newest row and follow new rows again (the user sent a message). */
+  scrollToBottom: () => void;
 }
 
 export function VirtualList<T>(props: {
@@ -36,6 +38,11 @@ export function VirtualList<T>(props: {
   const [viewport, setViewport] = createSignal(600);
   let el!: HTMLDivElement;
   let atBottom = true;
+  // The viewport height last seen (by a scroll event or the resize observer): a scroll that comes
+  // with a new height is the browser clamping after a resize (the composer grew, the "jump to
+  // first unread" bar appeared above the list), not the user scrolling away, so it must not
+  // stop the list from following new rows.
+  let seenHeight = -1;
   let anchor: Anchor | null = null;
 
   const keys = createMemo(() => props.items.map(props.key));
@@ -75,7 +82,8 @@ export function VirtualList<T>(props: {
   const onScroll = () => {
     setScrollTop(el.scrollTop);
     setViewport(el.clientHeight);
-    atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
+    if (el.clientHeight === seenHeight) atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
+    seenHeight = el.clientHeight;
     rememberAnchor();
     if (el.scrollTop < 300) props.onNearTop?.();
   };
@@ -100,9 +108,11 @@ export function VirtualList<T>(props: {
 
   onMount(() => {
     setViewport(el.clientHeight);
+    seenHeight = el.clientHeight;
     // The list shrinks when the composer grows (upload chips, reply bar): stay at the bottom.
     const vro = new ResizeObserver(() => {
       setViewport(el.clientHeight);
+      seenHeight = el.clientHeight;
       if (atBottom) el.scrollTop = el.scrollHeight;
     });
     vro.observe(el);
@@ -118,6 +128,12 @@ export function VirtualList<T>(props: {
         el.scrollTop = offsets()[i];
         setScrollTop(el.scrollTop);
         return true;
+      },
+      scrollToBottom: () => {
+        atBottom = true;
+        anchor = null;
+        el.scrollTop = el.scrollHeight;
+        setScrollTop(el.scrollTop);
       },
       inView: (key) => {
         const i = indexOf().get(key);

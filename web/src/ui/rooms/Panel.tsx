@@ -6,14 +6,20 @@ import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
 import { RoomAiSwitch } from '../ai/RoomAiSwitch';
 import { AvatarSetting } from '../media/AvatarSetting';
+import { friendlyError } from '../../lib/errors';
 
-export function Panel(props: { client: Client; roomId: string; kind: string; onClose: () => void }) {
+/** Open a message: its room, loaded back to it, highlighted. */
+type Jump = (roomId: string, messageId: string, seq?: number) => void;
+
+export function Panel(props: { client: Client; roomId: string; kind: string; onClose: () => void; onJump: Jump }) {
   const c = props.client;
   const [error, setError] = createSignal('');
-  const run = (fn: () => Promise<unknown>) => fn().catch((e) => setError((e as Error).message));
+  const run = (fn: () => Promise<unknown>) => fn().catch((e) => setError(friendlyError(e)));
   const title = () => (props.kind === 'members' ? 'Members' : props.kind === 'pins' ? 'Pinned messages' : 'Search');
   let close!: HTMLButtonElement;
-  onMount(() => close.focus());
+  let body!: HTMLDivElement;
+  // Search starts in its query field (Enter searches there); the others on Close.
+  onMount(() => (body.querySelector<HTMLElement>('[data-autofocus]') ?? close).focus());
   return (
     <aside
       class="panel"
@@ -36,15 +42,17 @@ export function Panel(props: { client: Client; roomId: string; kind: string; onC
           {error()}
         </p>
       </Show>
-      <Show when={props.kind === 'members'}>
-        <Members client={c} roomId={props.roomId} run={run} />
-      </Show>
-      <Show when={props.kind === 'pins'}>
-        <Pins client={c} roomId={props.roomId} />
-      </Show>
-      <Show when={props.kind === 'search'}>
-        <Search client={c} roomId={props.roomId} />
-      </Show>
+      <div ref={body}>
+        <Show when={props.kind === 'members'}>
+          <Members client={c} roomId={props.roomId} run={run} />
+        </Show>
+        <Show when={props.kind === 'pins'}>
+          <Pins client={c} roomId={props.roomId} onJump={props.onJump} />
+        </Show>
+        <Show when={props.kind === 'search'}>
+          <Search client={c} roomId={props.roomId} onJump={props.onJump} />
+        </Show>
+      </div>
     </aside>
   );
 }
@@ -200,17 +208,19 @@ function AddMember(props: { client: Client; roomId: string; run: (f: () => Promi
   );
 }
 
-function Pins(props: { client: Client; roomId: string }) {
+function Pins(props: { client: Client; roomId: string; onJump: Jump }) {
   const [pins] = createResource(
     () => props.roomId,
     (id) => props.client.messages.pins(id),
   );
   return (
-    <ul class="pins">
-      <For each={pins() ?? []} fallback={<li>No pinned messages.</li>}>
+    <ul class="pins jump-list">
+      <For each={pins() ?? []} fallback={<li class="empty">{pins.loading ? 'Loading…' : 'No pinned messages.'}</li>}>
         {(m: Message) => (
           <li>
-            <strong>{props.client.members.displayName(m.sender_id)}</strong>: {plain(m.body)}
+            <button type="button" onClick={() => props.onJump(m.room_id, m.id, m.seq)} data-testid="pin">
+              <strong>{props.client.members.displayName(m.sender_id)}</strong>: {plain(m.body)}
+            </button>
           </li>
         )}
       </For>
@@ -218,30 +228,59 @@ function Pins(props: { client: Client; roomId: string }) {
   );
 }
 
-function Search(props: { client: Client; roomId: string }) {
-  const [q, setQ] = createSignal('');
-  const [res] = createResource(q, (s) =>
-    s ? props.client.messages.search(s, props.roomId) : Promise.resolve([] as SearchResult[]),
-  );
+function Search(props: { client: Client; roomId: string; onJump: Jump }) {
+  const c = props.client;
+  const [query, setQuery] = createSignal<{ q: string; all: boolean } | null>(null);
+  const [res] = createResource(query, (s) => c.messages.search(s.q, s.all ? undefined : props.roomId));
+  const results = (): SearchResult[] => (res.error ? [] : (res() ?? []));
+  const roomName = (id: string) => {
+    const r = c.rooms.get(id);
+    return r ? c.rooms.title(r) : '';
+  };
   return (
-    <div>
+    <div class="search">
       <form
+        role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setQ(String(new FormData(e.currentTarget).get('q')).trim());
+          const f = new FormData(e.currentTarget);
+          const q = String(f.get('q')).trim();
+          setQuery(q ? { q, all: f.get('all') === 'on' } : null);
         }}
       >
         <label>
-          Search this room
-          <input name="q" type="search" />
+          Search messages
+          <input name="q" type="search" data-autofocus enterkeyhint="search" />
         </label>
+        <label class="check">
+          <input name="all" type="checkbox" /> In all my conversations
+        </label>
+        <button type="submit" class="primary">
+          Search
+        </button>
       </form>
-      <ul class="search-results">
-        <For each={res() ?? []}>
+      <p class="hint" role="status" data-testid="search-status">
+        {res.error
+          ? friendlyError(res.error)
+          : res.loading
+            ? 'Searching…'
+            : query() && !results().length
+              ? `No messages match “${query()!.q}”. Try fewer or different words.`
+              : query()
+                ? `${results().length} result${results().length === 1 ? '' : 's'}`
+                : ''}
+      </p>
+      <ul class="search-results jump-list">
+        <For each={results()}>
           {(r) => (
             <li>
-              <strong>{props.client.members.displayName(r.message.sender_id)}</strong>:{' '}
-              <For each={r.snippet}>{(p) => (p.highlight ? <mark>{p.text}</mark> : p.text)}</For>
+              <button type="button" onClick={() => props.onJump(r.room_id, r.message.id, r.message.seq)}>
+                <Show when={r.room_id !== props.roomId}>
+                  <small class="result-room">{roomName(r.room_id)}</small>
+                </Show>
+                <strong>{c.members.displayName(r.message.sender_id)}</strong>:{' '}
+                <For each={r.snippet}>{(p) => (p.highlight ? <mark>{p.text}</mark> : p.text)}</For>
+              </button>
             </li>
           )}
         </For>

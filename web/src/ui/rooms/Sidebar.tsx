@@ -1,14 +1,22 @@
 import { createSignal, For, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import type { PublicUser } from '../../lib/types';
-import { Rooms } from '../../lib/rooms';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
+import { focusIntoRoom } from '../common/focusRoom';
 import { attachmentSummary } from '../../lib/media';
+import { friendlyError } from '../../lib/errors';
 
-export function Sidebar(props: { client: Client; onSettings: () => void }) {
+export function Sidebar(props: {
+  client: Client;
+  settingsOpen: boolean;
+  onSettings: () => void;
+  onOpenRoom: (id: string) => void;
+}) {
   const c = props.client;
   const rooms = () => c.rooms.list();
+  // One room is the current page, and none while the settings cover it.
+  const active = (id: string) => !props.settingsOpen && c.currentRoom === id;
   const [mode, setMode] = createSignal<'none' | 'dm' | 'group' | 'join'>('none');
   const [results, setResults] = createSignal<PublicUser[]>([]);
   const [error, setError] = createSignal('');
@@ -21,7 +29,7 @@ export function Sidebar(props: { client: Client; onSettings: () => void }) {
       try {
         setResults(await c.members.searchUsers(q.trim()));
       } catch (e) {
-        setError((e as Error).message);
+        setError(friendlyError(e));
       }
     }, 200);
   };
@@ -39,8 +47,9 @@ export function Sidebar(props: { client: Client; onSettings: () => void }) {
     try {
       await fn();
       setMode('none');
+      focusIntoRoom();
     } catch (e) {
-      setError((e as Error).message);
+      setError(friendlyError(e));
     }
   };
 
@@ -48,7 +57,14 @@ export function Sidebar(props: { client: Client; onSettings: () => void }) {
     <nav class="sidebar" aria-label="Rooms" onKeyDown={closeOnEscape}>
       <header class="side-head">
         <strong>JustUs</strong>
-        <button type="button" onClick={props.onSettings} aria-label="Settings" title="Settings">
+        <button
+          type="button"
+          onClick={props.onSettings}
+          aria-label="Settings"
+          title="Settings"
+          aria-pressed={props.settingsOpen}
+          class={props.settingsOpen ? 'on' : ''}
+        >
           <Icon name="settings" />
         </button>
       </header>
@@ -156,12 +172,12 @@ export function Sidebar(props: { client: Client; onSettings: () => void }) {
             <li>
               <button
                 type="button"
-                class={`room-item${c.currentRoom === r.id ? ' active' : ''}`}
-                aria-current={c.currentRoom === r.id ? 'page' : undefined}
-                onClick={() => c.rooms.open(r.id)}
+                class={`room-item${active(r.id) ? ' active' : ''}`}
+                aria-current={active(r.id) ? 'page' : undefined}
+                onClick={() => props.onOpenRoom(r.id)}
                 data-testid="room-item"
               >
-                <span class="room-name">{Rooms.title(r)}</span>
+                <span class="room-name">{c.rooms.title(r)}</span>
                 <span class="preview">
                   {r.last_message
                     ? r.last_message.deleted_at
@@ -169,16 +185,18 @@ export function Sidebar(props: { client: Client; onSettings: () => void }) {
                       : plain(r.last_message.body).slice(0, 60) || attachmentSummary(r.last_message.attachments)
                     : ''}
                 </span>
-                <Show when={(r.mentions ?? 0) > 0}>
-                  <span class="badge mention" role="img" aria-label={`${r.mentions} mentions`}>
-                    @{r.mentions}
-                  </span>
-                </Show>
-                <Show when={(r.unread ?? 0) > 0}>
-                  <span class="badge" role="img" aria-label={`${r.unread} unread`} data-testid="unread">
-                    {r.unread}
-                  </span>
-                </Show>
+                <span class="badges">
+                  <Show when={(r.mentions ?? 0) > 0}>
+                    <span class="badge mention" role="img" aria-label={`${r.mentions} mentions`} data-testid="mentions">
+                      @{r.mentions}
+                    </span>
+                  </Show>
+                  <Show when={(r.unread ?? 0) > 0}>
+                    <span class="badge" role="img" aria-label={`${r.unread} unread`} data-testid="unread">
+                      {r.unread}
+                    </span>
+                  </Show>
+                </span>
               </button>
             </li>
           )}

@@ -1,22 +1,19 @@
 import { createSignal, For } from 'solid-js';
 import type { Client } from '../../lib/client';
-import { Rooms } from '../../lib/rooms';
 import { Modal } from '../common/Modal';
 
 /** Ctrl/Cmd+K: jump to a room by typing part of its name. Focus is trapped while it is open. */
-export function Switcher(props: { client: Client; onClose: () => void }) {
+export function Switcher(props: { client: Client; onClose: () => void; onOpen: (id: string) => void }) {
+  const c = props.client;
   const [q, setQ] = createSignal('');
   const [sel, setSel] = createSignal(0);
   let input!: HTMLInputElement;
   const matches = () =>
     props.client.rooms
       .list()
-      .filter((r) => Rooms.title(r).toLowerCase().includes(q().toLowerCase()))
+      .filter((r) => c.rooms.title(r).toLowerCase().includes(q().toLowerCase()))
       .slice(0, 8);
-  const go = (id: string) => {
-    props.onClose();
-    void props.client.rooms.open(id);
-  };
+  const go = (id: string) => props.onOpen(id);
   return (
     <Modal
       class="switcher"
@@ -47,7 +44,7 @@ export function Switcher(props: { client: Client; onClose: () => void }) {
             // biome-ignore lint/a11y/useFocusableInteractive: the button inside takes the focus
             <li role="option" aria-selected={i() === sel()}>
               <button type="button" onClick={() => go(r.id)}>
-                {Rooms.title(r)}
+                {c.rooms.title(r)}
               </button>
             </li>
           )}

@@ -6,6 +6,8 @@ import { LANGUAGES, loadPreferredLanguage, loadPrefs, persistPreferredLanguage, 
 import { AiSettings } from '../ai/AiSettings';
 import { notificationPermission, requestNotificationPermission } from './notifications';
 import { AvatarSetting } from '../media/AvatarSetting';
+import { friendlyError } from '../../lib/errors';
+import { describeUserAgent } from '../../lib/userAgent';
 
 const languageName = (code: string) => {
   try {
@@ -20,6 +22,7 @@ export function Settings(props: { client: Client; onClose: () => void }) {
   const [prefs, setPrefs] = createSignal<Prefs>(loadPrefs());
   const [sessions, { refetch }] = createResource(() => c.profile.sessions().catch(() => []));
   const [error, setError] = createSignal('');
+  const [nameStatus, setNameStatus] = createSignal('');
   let heading!: HTMLHeadingElement;
   onMount(() => heading.focus());
   onMount(
@@ -50,7 +53,7 @@ export function Settings(props: { client: Client; onClose: () => void }) {
       setPrefs({ ...prefs(), language: lang });
       setLangSaved(true);
     } catch (x) {
-      setError((x as Error).message);
+      setError(friendlyError(x));
     }
   };
   const languages = () => {
@@ -69,7 +72,7 @@ export function Settings(props: { client: Client; onClose: () => void }) {
       }}
     >
       <header class="room-head">
-        <button type="button" class="back" aria-label="Close settings" onClick={props.onClose}>
+        <button type="button" class="back" aria-label="Back" title="Back" onClick={props.onClose}>
           <Icon name="back" />
         </button>
         <h2 ref={heading} tabindex="-1">
@@ -86,14 +89,22 @@ export function Settings(props: { client: Client; onClose: () => void }) {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            c.profile.update(String(new FormData(e.currentTarget).get('dn'))).catch((x) => setError(x.message));
+            const dn = String(new FormData(e.currentTarget).get('dn')).trim();
+            setNameStatus('Saving…');
+            c.profile.update(dn).then(
+              () => setNameStatus(dn ? `Saved. You appear as “${dn}”.` : 'Saved. You appear by your username.'),
+              (x) => setNameStatus(friendlyError(x)),
+            );
           }}
         >
           <label>
             Display name
-            <input name="dn" value={c.me?.display_name ?? ''} />
+            <input name="dn" value={c.me?.display_name ?? ''} maxLength={100} onInput={() => setNameStatus('')} />
           </label>
           <button type="submit">Save</button>
+          <p class="hint" role="status" data-testid="name-status">
+            {nameStatus()}
+          </p>
         </form>
         <AvatarSetting client={c} target="user" />
         <h3>Appearance</h3>
@@ -147,14 +158,20 @@ export function Settings(props: { client: Client; onClose: () => void }) {
           <For each={sessions() ?? []}>
             {(s) => (
               <li>
-                {s.user_agent ?? 'Unknown device'} · {s.ip ?? ''} · last used{' '}
-                {new Date(s.last_used_at).toLocaleString()}
+                <span title={s.user_agent ?? undefined} data-testid="session-device">
+                  {describeUserAgent(s.user_agent)}
+                </span>
+                <small>
+                  {' '}
+                  · {s.ip ? `${s.ip} · ` : ''}last active {new Date(s.last_used_at).toLocaleString()}
+                </small>
                 <Show
                   when={s.current}
                   fallback={
                     <button
                       type="button"
-                      onClick={() => c.profile.revokeSession(s.id).then(refetch, (x) => setError(x.message))}
+                      aria-label={`Sign out ${describeUserAgent(s.user_agent)}, last active ${new Date(s.last_used_at).toLocaleString()}`}
+                      onClick={() => c.profile.revokeSession(s.id).then(refetch, (x) => setError(friendlyError(x)))}
                     >
                       Sign out
                     </button>

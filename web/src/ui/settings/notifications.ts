@@ -3,8 +3,8 @@
 import type { Client } from '../../lib/client';
 import { shouldNotify } from '../../lib/notify';
 import { plain } from '../../lib/markdown';
-import { Rooms } from '../../lib/rooms';
 import { loadPrefs } from './prefs';
+import type { Navigation } from '../navigation';
 
 export function notificationPermission(): NotificationPermission | 'unsupported' {
   return typeof Notification === 'undefined' ? 'unsupported' : Notification.permission;
@@ -22,8 +22,8 @@ export async function requestNotificationPermission(): Promise<NotificationPermi
 }
 
 /** Show a notification for live messages that match the preference while the tab is hidden. */
-export function startNotifications(client: Client): void {
-  client.onIncoming = (roomId, m) => {
+export function startNotifications(client: Client, nav: Navigation): void {
+  client.onIncoming = async (roomId, m) => {
     const room = client.rooms.get(roomId);
     const ok = shouldNotify({
       pref: loadPrefs().notifications,
@@ -35,15 +35,17 @@ export function startNotifications(client: Client): void {
       now: Date.now(),
     });
     if (!ok) return;
+    // A sender the client has not met yet (a room never opened here) is looked up first.
+    await client.members.ensureUser(m.sender_id).catch(() => {});
     const sender = client.members.displayName(m.sender_id);
-    const title = room && room.kind === 'group' ? `${sender} in ${Rooms.title(room)}` : sender;
+    const title = room && room.kind === 'group' ? `${sender} in ${client.rooms.title(room)}` : sender;
     // One notification per room (tag): a burst replaces instead of stacking.
     const opts = { body: plain(m.body).slice(0, 160), tag: roomId, icon: '/icons/icon-192.png', data: { roomId } };
     try {
       const n = new Notification(title, opts);
       n.onclick = () => {
         window.focus();
-        void client.rooms.open(roomId);
+        void nav.openRoom(roomId);
         n.close();
       };
     } catch {
@@ -55,14 +57,14 @@ export function startNotifications(client: Client): void {
         .catch(() => {});
     }
   };
-  listenForOpenRoom(client);
+  listenForOpenRoom(client, nav);
 }
 
 /** A click on a notification shown by the service worker opens that room here. */
-function listenForOpenRoom(client: Client): void {
+function listenForOpenRoom(client: Client, nav: Navigation): void {
   navigator.serviceWorker?.addEventListener('message', (e: MessageEvent) => {
     const d = e.data as { type?: unknown; roomId?: unknown } | null;
     if (d?.type === 'open-room' && typeof d.roomId === 'string' && client.rooms.get(d.roomId))
-      void client.rooms.open(d.roomId);
+      void nav.openRoom(d.roomId);
   });
 }
