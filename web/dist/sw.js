@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '628bd079caea';
+const VERSION = '0076ac2d18db';
 const PRECACHE = [
-  "/assets/CropDialog-Ct4jo4e7.js",
-  "/assets/Lightbox-BI6ge0Uz.js",
-  "/assets/VoiceRecorder-D7VP5hSL.js",
-  "/assets/index-C7yFHdrh.js",
-  "/assets/index-Cn0mgTuY.css",
+  "/assets/CropDialog-BFCNVHEr.js",
+  "/assets/Lightbox-DpbRUwFq.js",
+  "/assets/VoiceRecorder-Dqbkrsgc.js",
+  "/assets/index-BmU8W5KX.js",
+  "/assets/index-COgAZfXy.css",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

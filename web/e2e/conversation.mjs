@@ -283,4 +283,40 @@ export async function conversationTests(h) {
     assert(overflow > 200, `the timeline overflows: ${overflow}`);
     await shot(ora, 'conversation-follow');
   });
+
+  await test('conversation: grouping — consecutive messages from one sender share one header; grouped lines show their time on hover and focus', async () => {
+    const p = kim.page;
+    await openRoom(kim, 'Crew');
+    await openRoom(lou, 'Crew');
+    // Kim reads at the bottom; someone else speaks first, so Kim's next line starts a group.
+    await p.evaluate(() => {
+      const l = document.querySelector('.vlist');
+      l.scrollTop = l.scrollHeight;
+    });
+    await send(lou, 'a break');
+    await waitText(kim, 'a break');
+    for (const t of ['group one', 'group two', 'group three']) await send(kim, t);
+    await waitText(lou, 'group three');
+    await send(lou, 'another sender');
+    await waitText(kim, 'another sender');
+    const row = (t) => p.getByTestId('message').filter({ hasText: t });
+    const headers = async (t) => row(t).locator('header .sender').count();
+    assert((await headers('group one')) === 1, 'the first line has the header');
+    assert((await headers('group two')) === 0 && (await headers('group three')) === 0, 'the next lines share it');
+    assert((await headers('another sender')) === 1, 'another sender starts a new group');
+    const time = row('group two').locator('.hover-time');
+    assert(!(await time.isVisible()), 'the time of a grouped line is hidden at rest');
+    await row('group two').hover();
+    await time.waitFor({ state: 'visible' });
+    assert(/\d/.test(await time.innerText()), 'shows a time');
+    assert((await time.getAttribute('datetime'))?.length > 10, 'machine-readable time');
+    await p.mouse.move(1, 1);
+    await time.waitFor({ state: 'hidden' });
+    await row('group three').focus();
+    await row('group three').locator('.hover-time').waitFor({ state: 'visible' });
+    // The action bar is compact: one row, above the message's top right corner.
+    const bar = await row('group three').getByTestId('message-actions').boundingBox();
+    assert(bar.height <= 36, `one compact row: ${bar.height}px`);
+    await shot(kim, 'grouping');
+  });
 }

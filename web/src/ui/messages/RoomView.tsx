@@ -191,6 +191,11 @@ export function RoomView(props: { client: Client; nav: Navigation; roomId: strin
             }
           }}
         >
+          <Show when={grouped && m.created_at}>
+            <time class="hover-time" dateTime={m.created_at} title={dayFmt.format(new Date(m.created_at))}>
+              {timeFmt.format(new Date(m.created_at))}
+            </time>
+          </Show>
           <Show when={!grouped}>
             <header>
               <span class="sender">
