@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '0076ac2d18db';
+const VERSION = 'e8ce9d7d4ede';
 const PRECACHE = [
-  "/assets/CropDialog-BFCNVHEr.js",
-  "/assets/Lightbox-DpbRUwFq.js",
-  "/assets/VoiceRecorder-Dqbkrsgc.js",
-  "/assets/index-BmU8W5KX.js",
-  "/assets/index-COgAZfXy.css",
+  "/assets/CropDialog-CJbmUzH3.js",
+  "/assets/Lightbox-OLkYde28.js",
+  "/assets/VoiceRecorder-CV_ANb5a.js",
+  "/assets/index-DkK3nVp1.css",
+  "/assets/index-LdvaNZch.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

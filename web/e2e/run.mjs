@@ -16,6 +16,7 @@ import { aiTests } from './ai.mjs';
 import { mediaTests } from './media.mjs';
 import { navigationTests } from './navigation.mjs';
 import { conversationTests } from './conversation.mjs';
+import { draftTests } from './drafts.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -885,6 +886,7 @@ await mediaTests({ test, assert, newUser, openDm, openRoom, send, waitText, shot
 const helpers = { test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL, PASSWORD, rest, browser };
 await navigationTests(helpers);
 await conversationTests(helpers);
+await draftTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

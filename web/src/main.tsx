@@ -4,6 +4,8 @@ import { Api } from './lib/api';
 import { Client } from './lib/client';
 import { IdbOutboxStorage } from './lib/outbox';
 import { IdbCache } from './lib/cache';
+import { IdbDraftStorage } from './lib/drafts';
+import { startUnreadIndicators } from './ui/unreadIndicators';
 import { applyTheme, loadPrefs } from './ui/settings/prefs';
 import { startNotifications } from './ui/settings/notifications';
 import { Navigation } from './ui/navigation';
@@ -14,16 +16,27 @@ applyTheme(loadPrefs().theme);
 const wsUrl = `${(location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host}/api/v1/ws`;
 let client!: Client;
 const api = new Api({ onLoggedOut: () => client?.session.ended() });
-client = new Client({ api, outboxStorage: new IdbOutboxStorage(), cache: new IdbCache(), wsUrl });
+client = new Client({
+  api,
+  outboxStorage: new IdbOutboxStorage(),
+  cache: new IdbCache(),
+  draftStorage: new IdbDraftStorage(),
+  wsUrl,
+});
 const nav = new Navigation(client);
 // Invite links (/invite/<code>) join once signed in.
 nav.onInvite = (code) => void client.rooms.acceptInvite(code).catch(() => {});
 nav.start();
 startNotifications(client, nav);
+startUnreadIndicators(client);
 
 window.addEventListener('online', () => client.session.setOnline(true));
 window.addEventListener('offline', () => client.session.setOnline(false));
-document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && client.rooms.focused());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') client.rooms.focused();
+  else void client.drafts.flush();
+});
+window.addEventListener('pagehide', () => void client.drafts.flush());
 window.addEventListener('focus', () => client.rooms.focused());
 
 // Hooks for end-to-end tests (and debugging): no secrets are exposed, only actions.

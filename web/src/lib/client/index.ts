@@ -9,6 +9,7 @@
 //   typing    (typing.ts)    typing indicators
 //   profile   (profile.ts)   own profile and sessions
 //   persist   (persist.ts)   the offline cache
+//   drafts    (../drafts.ts) what was typed but not sent, per room
 //
 // and wires the REST client, the gateway, sync and the outbox to them. Room events from sync
 // are routed to the parts here (applyEvent).
@@ -16,6 +17,7 @@ import { batch } from 'solid-js';
 import type { Api } from '../api';
 import type { CacheStore } from '../cache';
 import { type ConnState, Gateway } from '../gateway';
+import { Drafts, type DraftStorage, MemoryDraftStorage } from '../drafts';
 import { Outbox, type OutboxStorage } from '../outbox';
 import { Sync } from '../sync';
 import type { EventsPage, Me, Message, Ready, Room, RoomEvent, RoomList } from '../types';
@@ -34,6 +36,8 @@ export interface ClientDeps {
   api: Api;
   outboxStorage: OutboxStorage;
   cache: CacheStore;
+  /** Where drafts are kept (IndexedDB in the browser; memory when left out). */
+  draftStorage?: DraftStorage;
   wsUrl: string;
   WebSocketImpl?: typeof WebSocket;
   isOnline?: () => boolean;
@@ -52,6 +56,7 @@ export class Client {
   readonly typing: Typing;
   readonly profile: Profile;
   readonly persist: Persistence;
+  readonly drafts: Drafts;
   /** Called for every live message from someone else (notifications decide what to do with it). */
   onIncoming: ((roomId: string, m: Message) => void) | null = null;
   /** Called for every `ai.delta` frame (lib/ai.ts assembles them). */
@@ -61,6 +66,7 @@ export class Client {
     this.api = deps.api;
     this.session = new Session(this, deps.isOnline ?? (() => globalThis.navigator?.onLine !== false));
     this.persist = new Persistence(this, deps.cache);
+    this.drafts = new Drafts(deps.draftStorage ?? new MemoryDraftStorage());
     this.rooms = new RoomsModel(this);
     this.timelines = new Timelines(this);
     this.messages = new Messages(this);

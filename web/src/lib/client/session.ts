@@ -58,6 +58,7 @@ export class Session {
     }
     const me = res === 'offline' ? (cached?.user ?? null) : res;
     if (!me) return;
+    await c.drafts.load();
     batch(() => {
       this.meS.set(me);
       if (cached && cached.user.id === me.id) c.persist.restore(cached);
@@ -79,8 +80,14 @@ export class Session {
     const c = this.c;
     const cached = await c.persist.load();
     const me = this.me();
-    if (cached && me && cached.user.id === me.id) c.persist.restore(cached);
-    else await c.persist.clear();
+    if (cached && me && cached.user.id === me.id) {
+      c.persist.restore(cached);
+      await c.drafts.load();
+    } else {
+      // Another person's cache and drafts (their session ended without a sign-out) go.
+      await c.persist.clear();
+      await c.drafts.clear();
+    }
     this.enterApp();
   }
 
@@ -109,6 +116,7 @@ export class Session {
     c.outbox.dispose();
     for (const i of c.outbox.list()) await c.outbox.discard(i.client_id).catch(() => {});
     await c.persist.clear();
+    await c.drafts.clear();
     batch(() => {
       this.phaseS.set('auth');
       c.rooms.reset();

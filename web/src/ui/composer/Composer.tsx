@@ -1,4 +1,4 @@
-import { createEffect, createSignal, on, Show, untrack } from 'solid-js';
+import { createEffect, createSignal, on, onMount, Show, untrack } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
@@ -51,6 +51,14 @@ export function Composer(props: {
   createEffect(() => {
     if (props.replyTo) ta.focus();
   });
+  // The room's draft comes back when the room opens (after a switch or a reload).
+  onMount(() => {
+    ta.value = c.drafts.get(props.roomId);
+  });
+  /** Editing ended: the draft that was there before comes back. */
+  const restoreDraft = () => {
+    ta.value = c.drafts.get(props.roomId);
+  };
 
   const submit = async () => {
     const body = ta.value.trim();
@@ -66,9 +74,11 @@ export function Composer(props: {
     if (ed) {
       c.typing.send(props.roomId, false);
       props.onCancel();
+      restoreDraft();
       await c.messages.edit(props.roomId, ed, body).catch(() => {});
       return;
     }
+    c.drafts.put(props.roomId, '');
     const reply = props.replyTo;
     props.onCancel();
     queue.take();
@@ -82,7 +92,7 @@ export function Composer(props: {
       e.preventDefault();
       void submit();
     } else if (e.key === 'Escape') {
-      if (props.editing) ta.value = '';
+      if (props.editing) restoreDraft();
       props.onCancel();
     } else if (e.key === 'ArrowUp' && ta.value === '' && !props.editing) {
       e.preventDefault();
@@ -110,7 +120,7 @@ export function Composer(props: {
             aria-label={props.editing ? 'Cancel editing' : 'Cancel reply'}
             title="Cancel"
             onClick={() => {
-              if (props.editing) ta.value = '';
+              if (props.editing) restoreDraft();
               props.onCancel();
             }}
           >
@@ -129,7 +139,10 @@ export function Composer(props: {
         placeholder="Write a message…"
         aria-label="Message"
         onKeyDown={onKey}
-        onInput={() => c.typing.send(props.roomId, ta.value.length > 0)}
+        onInput={() => {
+          c.typing.send(props.roomId, ta.value.length > 0);
+          if (!props.editing) c.drafts.put(props.roomId, ta.value);
+        }}
         onPaste={(e) => {
           const f = pastedFiles(e);
           if (f.length) {

@@ -178,13 +178,22 @@ export function Sidebar(props: {
                 data-testid="room-item"
               >
                 <span class="room-name">{c.rooms.title(r)}</span>
-                <span class="preview">
-                  {r.last_message
-                    ? r.last_message.deleted_at
-                      ? 'Message deleted'
-                      : plain(r.last_message.body).slice(0, 60) || attachmentSummary(r.last_message.attachments)
-                    : ''}
-                </span>
+                <Show
+                  when={c.drafts.has(r.id) && !active(r.id)}
+                  fallback={
+                    <span class="preview">
+                      {r.last_message
+                        ? r.last_message.deleted_at
+                          ? 'Message deleted'
+                          : plain(r.last_message.body).slice(0, 60) || attachmentSummary(r.last_message.attachments)
+                        : ''}
+                    </span>
+                  }
+                >
+                  <span class="preview" data-testid="draft">
+                    <span class="draft-mark">Draft:</span> {plain(c.drafts.get(r.id)).slice(0, 60)}
+                  </span>
+                </Show>
                 <span class="badges">
                   <Show when={(r.mentions ?? 0) > 0}>
                     <span class="badge mention" role="img" aria-label={`${r.mentions} mentions`} data-testid="mentions">
