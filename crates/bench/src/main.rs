@@ -72,10 +72,15 @@ fn serve() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(e) = justus_server::telemetry::init_logging(&config.log, &config.log_format) {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
+    // Before the trace exporter builds its HTTPS client.
+    justus_server::tls::install_crypto_provider();
+    let _traces = match justus_server::telemetry::init_logging(&config.log, &config.log_format) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -479,6 +479,17 @@ pub struct AiConfig {
     )]
     pub room_tokens_per_day: u64,
 
+    /// What the provider charges for a million prompt (input) tokens, in US dollars: feeds
+    /// `ai_cost_microdollars_total` (0: cost not counted).
+    #[arg(long = "ai-price-prompt-per-million", env = "AI_PRICE_PROMPT_PER_MILLION", value_name = "AI_PRICE_PROMPT_PER_MILLION",
+          default_value_t = 0.0, value_parser = parse_price)]
+    pub price_prompt_per_million: f64,
+
+    /// What the provider charges for a million completion (output) tokens, in US dollars.
+    #[arg(long = "ai-price-completion-per-million", env = "AI_PRICE_COMPLETION_PER_MILLION", value_name = "AI_PRICE_COMPLETION_PER_MILLION",
+          default_value_t = 0.0, value_parser = parse_price)]
+    pub price_completion_per_million: f64,
+
     /// Consecutive failed attempts that open the circuit breaker.
     #[arg(long = "ai-breaker-failures", env = "AI_BREAKER_FAILURES", value_name = "AI_BREAKER_FAILURES", default_value_t = 5,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -689,6 +700,13 @@ fn parse_ai_base_url(s: &str) -> Result<url::Url, String> {
         return Err("must be an http(s) URL with a host".into());
     }
     Ok(u)
+}
+
+fn parse_price(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=100_000.0).contains(&v) => Ok(v),
+        _ => Err("expected US dollars per million tokens, between 0 and 100000".into()),
+    }
 }
 
 fn parse_ai_timeout(s: &str) -> Result<f64, String> {

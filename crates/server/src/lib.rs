@@ -23,6 +23,7 @@ pub mod secrets;
 pub mod state;
 pub mod telemetry;
 pub mod tls;
+pub mod traces;
 pub mod web;
 pub mod wire;
 

@@ -60,10 +60,16 @@ fn main() -> ExitCode {
     if let Some(command) = &config.command {
         return maintenance(command, &config);
     }
-    if let Err(e) = justus_server::telemetry::init_logging(&config.log, &config.log_format) {
-        complain!("error: {e}");
-        return ExitCode::from(2);
-    }
+    // Before the trace exporter builds its HTTPS client.
+    justus_server::tls::install_crypto_provider();
+    // Held to the end: dropping it flushes the spans not yet exported.
+    let _traces = match justus_server::telemetry::init_logging(&config.log, &config.log_format) {
+        Ok(guard) => guard,
+        Err(e) => {
+            complain!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -2,7 +2,8 @@
 //!
 //! Logs: one JSON object per line with `timestamp`, `severity` (Cloud Logging names), `message`,
 //! `target`, the fields of enclosing spans (`request_id`, `trace_id`, `user_id`, …) and the
-//! event's own fields. Nothing logs passwords, tokens or message bodies: handlers never put
+//! event's own fields; with traces exported, `trace_id` and `span_id` are those of the
+//! current span (crate::traces). Nothing logs passwords, tokens or message bodies: handlers never put
 //! them in fields, and request/response bodies are not logged.
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -14,34 +15,41 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::{EnvFilter, prelude::*};
+use tracing_subscriber::{EnvFilter, Layer, Registry, prelude::*};
 
-/// Installs the global logger. `format` is `json` or `pretty`.
-pub fn init_logging(filter: &str, format: &str) -> anyhow::Result<()> {
+/// Installs the global logger (and the trace exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is
+/// set, see [`crate::traces`]). `format` is `json` or `pretty`. Keep the guard until shutdown:
+/// dropping it flushes the spans not yet exported.
+pub fn init_logging(filter: &str, format: &str) -> anyhow::Result<Option<crate::traces::Guard>> {
     let filter = EnvFilter::try_new(filter)
         .map_err(|e| anyhow::anyhow!("invalid JUSTUS_LOG filter: {e}"))?;
-    let registry = tracing_subscriber::registry().with(filter);
-    if format == "pretty" {
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_target(false)
-                    .with_writer(|| LossyStdout)
-                    .log_internal_errors(false),
-            )
-            .try_init()?;
+    // The filter is the log layer's own: the exporter's spans (DEBUG, `traces::TARGET`) are
+    // never formatted as logs, and the log filter does not hide them from the exporter.
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = if format == "pretty" {
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_writer(|| LossyStdout)
+            .log_internal_errors(false)
+            .with_filter(filter)
+            .boxed()
     } else {
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .fmt_fields(JsonFields::new())
-                    .event_format(JsonLines)
-                    .with_writer(|| LossyStdout)
-                    .log_internal_errors(false),
-            )
-            .try_init()?;
-    }
-    Ok(())
+        tracing_subscriber::fmt::layer()
+            .fmt_fields(JsonFields::new())
+            .event_format(JsonLines)
+            .with_writer(|| LossyStdout)
+            .log_internal_errors(false)
+            .with_filter(filter)
+            .boxed()
+    };
+    let (traces, guard) = match crate::traces::layer()? {
+        Some((layer, guard)) => (Some(layer), Some(guard)),
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(logs)
+        .with(traces)
+        .try_init()?;
+    Ok(guard)
 }
 
 /// Stdout that never fails its writer: a line that cannot be written (disk full, a closed
@@ -149,6 +157,10 @@ fn describe() {
     );
     metrics::describe_counter!("ai_tokens_total", "AI tokens used, by feature and kind");
     metrics::describe_counter!(
+        "ai_cost_microdollars_total",
+        "Estimated AI spend in millionths of a US dollar (AI_PRICE_*), by feature"
+    );
+    metrics::describe_counter!(
         "ai_budget_refusals_total",
         "AI requests refused by a daily budget"
     );
@@ -231,6 +243,11 @@ where
                     obj.extend(map);
                 }
             }
+        }
+        // With traces exported, the ids are the exported span's: a log line leads to its trace.
+        if let Some((trace_id, span_id)) = crate::traces::current_ids() {
+            obj.insert("trace_id".into(), Value::from(trace_id));
+            obj.insert("span_id".into(), Value::from(span_id));
         }
         event.record(&mut Fields(&mut obj));
         writeln!(writer, "{}", Value::Object(obj))

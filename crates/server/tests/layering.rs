@@ -21,7 +21,7 @@ fn rank(module: &str) -> Option<u8> {
         "ai" | "media" => 3,
         "chat" | "auth" => 2,
         "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "secret_files" | "backup"
-        | "database" | "telemetry" | "tls" | "presence" => 1,
+        | "database" | "telemetry" | "traces" | "tls" | "presence" => 1,
         _ => return None,
     })
 }
@@ -38,6 +38,9 @@ const SAME_RANK_EDGES: &[(&str, &str)] = &[
     ("secrets", "config"),
     ("database", "config"),
     ("limits", "config"),
+    // The log format carries the exported span's ids; the bus carries trace context.
+    ("telemetry", "traces"),
+    ("bus", "traces"),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -34,6 +34,7 @@ fn escape_like(s: &str) -> String {
 impl Accounts for PgStore {
     // --- users -------------------------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_user", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "create_user"))]
     async fn create_user(&self, new: &NewUser) -> StoreResult<User> {
         let mut tx = self.pool.begin().await.store()?;
         let user: UserRow = sqlx::query_as(concat!(
@@ -62,6 +63,7 @@ impl Accounts for PgStore {
         Ok(user.into())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "user_by_id", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "user_by_id"))]
     async fn user_by_id(&self, id: UserId) -> StoreResult<User> {
         let user: UserRow = sqlx::query_as(concat!(
             "SELECT ",
@@ -75,6 +77,7 @@ impl Accounts for PgStore {
         Ok(user.into())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "users_by_ids", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "users_by_ids"))]
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -92,6 +95,7 @@ impl Accounts for PgStore {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "user_by_login", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "user_by_login"))]
     async fn user_by_login(&self, login: &str) -> StoreResult<(User, String)> {
         // A username cannot contain '@' and an e-mail address must, so at most one row matches.
         let row: LoginRow = sqlx::query_as(concat!(
@@ -107,6 +111,7 @@ impl Accounts for PgStore {
         Ok((row.user.into(), row.password_hash))
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "password_hash", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "password_hash"))]
     async fn password_hash(&self, id: UserId) -> StoreResult<String> {
         sqlx::query_scalar("SELECT password_hash FROM credentials WHERE user_id = $1")
             .bind(id.as_uuid())
@@ -115,6 +120,7 @@ impl Accounts for PgStore {
             .store()
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "update_user", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "update_user"))]
     async fn update_user(
         &self,
         id: UserId,
@@ -146,6 +152,7 @@ impl Accounts for PgStore {
         Ok(user.into())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_password_hash", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_password_hash"))]
     async fn set_password_hash(
         &self,
         id: UserId,
@@ -169,6 +176,7 @@ impl Accounts for PgStore {
 
     // --- sessions ----------------------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_session", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "create_session"))]
     async fn create_session(&self, new: &NewSession) -> StoreResult<Session> {
         let mut tx = self.pool.begin().await.store()?;
         let session: SessionRow = sqlx::query_as(concat!(
@@ -190,6 +198,7 @@ impl Accounts for PgStore {
         Ok(session.into())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "session", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "session"))]
     async fn session(&self, id: SessionId) -> StoreResult<Session> {
         let session: SessionRow = sqlx::query_as(concat!(
             "SELECT ",
@@ -203,6 +212,7 @@ impl Accounts for PgStore {
         Ok(session.into())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "refresh", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "refresh"))]
     async fn refresh(
         &self,
         presented: &TokenHash,
@@ -319,6 +329,7 @@ impl Accounts for PgStore {
         }
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "list_sessions", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "list_sessions"))]
     async fn list_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>> {
         let sessions: Vec<SessionRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -336,6 +347,7 @@ impl Accounts for PgStore {
         Ok(sessions.into_iter().map(Session::from).collect())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "revoke_session", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "revoke_session"))]
     async fn revoke_session(
         &self,
         user: UserId,
@@ -356,6 +368,7 @@ impl Accounts for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "revoke_sessions", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "revoke_sessions"))]
     async fn revoke_sessions(
         &self,
         user: UserId,
@@ -378,6 +391,7 @@ impl Accounts for PgStore {
 
     // --- users: search and blocks ------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "search_users", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "search_users"))]
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
         let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
         // COLLATE "C": byte order, the same "alphabetical" as SQLite's.
@@ -394,6 +408,7 @@ impl Accounts for PgStore {
         Ok(rows.into_iter().map(User::from).collect())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "block_user", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "block_user"))]
     async fn block_user(
         &self,
         blocker: UserId,
@@ -413,6 +428,7 @@ impl Accounts for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "unblock_user", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "unblock_user"))]
     async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<()> {
         sqlx::query("DELETE FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2")
             .bind(blocker.as_uuid())
@@ -423,6 +439,7 @@ impl Accounts for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "blocked_users", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "blocked_users"))]
     async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>> {
         let ids: Vec<Uuid> = sqlx::query_scalar(
             "SELECT blocked_id FROM user_blocks WHERE blocker_id = $1 ORDER BY created_at, blocked_id",
@@ -434,6 +451,7 @@ impl Accounts for PgStore {
         Ok(ids.into_iter().map(UserId).collect())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "is_blocked_between", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "is_blocked_between"))]
     async fn is_blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool> {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM user_blocks WHERE \

@@ -10,6 +10,7 @@ use justus_core::{MessageId, RoomId, StoreError, StoreResult, UserId};
 
 #[async_trait]
 impl Ai for PgStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "room_ai_enabled", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "room_ai_enabled"))]
     async fn room_ai_enabled(&self, room: RoomId) -> StoreResult<bool> {
         let on: Option<bool> = sqlx::query_scalar(
             "SELECT a.enabled FROM room_ai a JOIN rooms r ON r.id = a.room_id \
@@ -22,6 +23,7 @@ impl Ai for PgStore {
         Ok(on.unwrap_or(false))
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_room_ai_enabled", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_room_ai_enabled"))]
     async fn set_room_ai_enabled(
         &self,
         room: RoomId,
@@ -33,6 +35,7 @@ impl Ai for PgStore {
         set_room_ai(&mut conn, room, enabled, actor, now).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "ai_prefs", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "ai_prefs"))]
     async fn ai_prefs(&self, user: UserId) -> StoreResult<AiPrefs> {
         let row: Option<(Option<String>, bool)> = sqlx::query_as(
             "SELECT preferred_language, auto_translate FROM user_ai_prefs WHERE user_id = $1",
@@ -49,6 +52,7 @@ impl Ai for PgStore {
             .unwrap_or_default())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_ai_prefs", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_ai_prefs"))]
     async fn set_ai_prefs(
         &self,
         user: UserId,
@@ -74,6 +78,7 @@ impl Ai for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "translation", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "translation"))]
     async fn translation(
         &self,
         message: MessageId,
@@ -91,6 +96,7 @@ impl Ai for PgStore {
         .store()
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "put_translation", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "put_translation"))]
     async fn put_translation(
         &self,
         message: MessageId,

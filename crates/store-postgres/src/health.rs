@@ -8,6 +8,7 @@ use justus_core::{StoreError, StoreResult};
 
 #[async_trait]
 impl Health for PgStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "ping", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "ping"))]
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.store()?;
         Ok(())
@@ -23,6 +24,7 @@ impl Health for PgStore {
     /// `txid_current()` assigns a transaction id, so its commit writes WAL: it fails on a
     /// read-only server (a standby after a failover, `default_transaction_read_only`) and when
     /// PostgreSQL cannot write. Any failure here means writes would fail: `Unavailable`.
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "check_writable", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "check_writable"))]
     async fn check_writable(&self) -> StoreResult<()> {
         sqlx::query("SELECT txid_current()")
             .execute(&self.pool)

@@ -277,6 +277,7 @@ pub(crate) async fn events_from_rows(
 
 #[async_trait]
 impl History for PgStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "events", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "events"))]
     async fn events(&self, room: RoomId, after: i64, limit: u32) -> StoreResult<EventPage> {
         let mut conn = self.pool.acquire().await.store()?;
         let mut rows: Vec<EventRow> = sqlx::query_as(concat!(
@@ -298,6 +299,7 @@ impl History for PgStore {
         })
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "mark_read", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "mark_read"))]
     async fn mark_read(&self, room: RoomId, user: UserId, seq: i64) -> StoreResult<i64> {
         // Reads `last_seq` without locking the room: writers are never blocked by readers.
         let marker: Option<i64> = sqlx::query_scalar(
@@ -314,6 +316,7 @@ impl History for PgStore {
         marker.ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "search", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "search"))]
     async fn search(
         &self,
         user: UserId,

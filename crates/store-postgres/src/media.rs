@@ -130,6 +130,7 @@ pub(crate) async fn attachments_of(
 
 #[async_trait]
 impl MediaRecords for PgStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_media", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "create_media"))]
     async fn create_media(&self, m: &Media) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO media (id, owner_id, kind, mime, size, name, width, height, duration_ms, \
@@ -159,6 +160,7 @@ impl MediaRecords for PgStore {
     /// under READ COMMITTED the sum, a statement after the lock, then sees every upload committed
     /// before it. (`FOR NO KEY UPDATE` leaves the row's key shares to others: their inserts that
     /// refer to the user are not blocked.)
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_media_within_quota", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "create_media_within_quota"))]
     async fn create_media_within_quota(&self, m: &Media, quota: i64) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.store()?;
         let owner: Option<Uuid> =
@@ -201,6 +203,7 @@ impl MediaRecords for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "media", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "media"))]
     async fn media(&self, id: MediaId) -> StoreResult<Media> {
         let row: Option<MediaRow> = sqlx::query_as(&format!(
             "SELECT {MEDIA_COLS} FROM media md WHERE md.id = $1"
@@ -212,6 +215,7 @@ impl MediaRecords for PgStore {
         row.map(Media::from).ok_or(StoreError::NotFound)
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "media_owned_by", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "media_owned_by"))]
     async fn media_owned_by(&self, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>> {
         let ids: Vec<Uuid> = ids.iter().map(|m| m.as_uuid()).collect();
         let rows: Vec<MediaRow> = sqlx::query_as(&format!(
@@ -225,6 +229,7 @@ impl MediaRecords for PgStore {
         Ok(rows.into_iter().map(Media::from).collect())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "media_usage", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "media_usage"))]
     async fn media_usage(&self, owner: UserId) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT COALESCE(SUM(size), 0)::bigint FROM media WHERE owner_id = $1")
             .bind(owner.as_uuid())
@@ -233,6 +238,7 @@ impl MediaRecords for PgStore {
             .store()
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "media_visible_to", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "media_visible_to"))]
     async fn media_visible_to(&self, id: MediaId, user: UserId) -> StoreResult<bool> {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM media WHERE id = $1 AND owner_id = $2) \
@@ -249,11 +255,13 @@ impl MediaRecords for PgStore {
         .store()
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "mark_media_attached", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "mark_media_attached"))]
     async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.store()?;
         mark_attached(&mut conn, id, now).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "unattached_media", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "unattached_media"))]
     async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>> {
         let rows: Vec<MediaRow> = sqlx::query_as(&format!(
             "SELECT {MEDIA_COLS} FROM media md WHERE md.attached_at IS NULL AND md.created_at < $1 \
@@ -267,6 +275,7 @@ impl MediaRecords for PgStore {
         Ok(rows.into_iter().map(Media::from).collect())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "delete_unattached_media", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "delete_unattached_media"))]
     async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool> {
         // Attachment rows exist only with attached_at set (same transaction): checking it suffices.
         let done = sqlx::query("DELETE FROM media WHERE id = $1 AND attached_at IS NULL")
@@ -279,6 +288,7 @@ impl MediaRecords for PgStore {
 
     // --- avatars -----------------------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_user_avatar", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_user_avatar"))]
     async fn set_user_avatar(
         &self,
         user: UserId,

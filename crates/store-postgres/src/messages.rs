@@ -173,6 +173,7 @@ pub(crate) async fn send_one(pool: &PgPool, new: &NewMessage) -> StoreResult<Sen
 #[async_trait]
 impl Messages for PgStore {
     /// Through the batching writer (`send_writer`).
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "send_message", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "send_message"))]
     async fn send_message(&self, new: &NewMessage) -> StoreResult<SendOutcome> {
         self.sends.send(new).await
     }
@@ -183,11 +184,13 @@ impl Messages for PgStore {
         true
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "message", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "message"))]
     async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message> {
         let mut conn = self.pool.acquire().await.store()?;
         load_message(&mut conn, room, id).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "messages", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "messages"))]
     async fn messages(&self, room: RoomId, page: Page, limit: u32) -> StoreResult<Vec<Message>> {
         let mut conn = self.pool.acquire().await.store()?;
         let (query, bound, descending) = match page {
@@ -235,6 +238,7 @@ impl Messages for PgStore {
         fill(&mut conn, rows).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "edit_message", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "edit_message"))]
     async fn edit_message(
         &self,
         room: RoomId,
@@ -282,6 +286,7 @@ impl Messages for PgStore {
         Ok((message, ev))
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "edit_history", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "edit_history"))]
     async fn edit_history(
         &self,
         room: RoomId,
@@ -308,6 +313,7 @@ impl Messages for PgStore {
         .store()
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "delete_message", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "delete_message"))]
     async fn delete_message(
         &self,
         room: RoomId,
@@ -344,6 +350,7 @@ impl Messages for PgStore {
         Ok(ev)
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_reaction", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_reaction"))]
     async fn set_reaction(
         &self,
         room: RoomId,
@@ -392,6 +399,7 @@ impl Messages for PgStore {
         Ok(Some(ev))
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_pinned", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_pinned"))]
     async fn set_pinned(
         &self,
         room: RoomId,
@@ -440,6 +448,7 @@ impl Messages for PgStore {
         Ok(Some(ev))
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "pinned", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "pinned"))]
     async fn pinned(&self, room: RoomId) -> StoreResult<Vec<Message>> {
         let mut conn = self.pool.acquire().await.store()?;
         let rows: Vec<MessageRow> = sqlx::query_as(concat!(

@@ -196,6 +196,7 @@ async fn delete_member(conn: &mut PgConnection, room: RoomId, user: UserId) -> S
 
 #[async_trait]
 impl Rooms for PgStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_group", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "create_group"))]
     async fn create_group(&self, new: &NewGroup) -> StoreResult<(Room, RoomEvent)> {
         let mut tx = self.pool.begin().await.store()?;
         let room: RoomRow = sqlx::query_as(concat!(
@@ -218,6 +219,7 @@ impl Rooms for PgStore {
         Ok((room.try_into()?, ev))
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "open_dm", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "open_dm"))]
     async fn open_dm(
         &self,
         id: RoomId,
@@ -269,6 +271,7 @@ impl Rooms for PgStore {
         Ok((room.try_into()?, true, events))
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "room", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "room"))]
     async fn room(&self, id: RoomId) -> StoreResult<Room> {
         let row: Option<RoomRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -282,6 +285,7 @@ impl Rooms for PgStore {
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "update_room", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "update_room"))]
     async fn update_room(
         &self,
         id: RoomId,
@@ -335,6 +339,7 @@ impl Rooms for PgStore {
         Ok((room, ev))
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "delete_room", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "delete_room"))]
     async fn delete_room(
         &self,
         id: RoomId,
@@ -361,6 +366,7 @@ impl Rooms for PgStore {
         Ok(ev)
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "rooms_for_user", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "rooms_for_user"))]
     async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
         let mut conn = self.pool.acquire().await.store()?;
         // Counts stop at UNREAD_CAP (count over a LIMITed subquery).
@@ -432,6 +438,7 @@ impl Rooms for PgStore {
 
     // --- membership --------------------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "member", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "member"))]
     async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
         let row: Option<MemberRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -447,6 +454,7 @@ impl Rooms for PgStore {
         row.map(Member::try_from).transpose()
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "members_named", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "members_named"))]
     async fn members_named(&self, room: RoomId, usernames: &[String]) -> StoreResult<Vec<UserId>> {
         if usernames.is_empty() {
             return Ok(Vec::new());
@@ -464,6 +472,7 @@ impl Rooms for PgStore {
     }
 
     /// The room and `user`'s membership in one round trip (every room-scoped request needs both).
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "room_and_member", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "room_and_member"))]
     async fn room_and_member(
         &self,
         room: RoomId,
@@ -484,6 +493,7 @@ impl Rooms for PgStore {
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "members", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "members"))]
     async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
         let rows: Vec<MemberRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -499,6 +509,7 @@ impl Rooms for PgStore {
         rows.into_iter().map(Member::try_from).collect()
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "add_member", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "add_member"))]
     async fn add_member(
         &self,
         room: RoomId,
@@ -524,6 +535,7 @@ impl Rooms for PgStore {
         }
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_role", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_role"))]
     async fn set_role(
         &self,
         room: RoomId,
@@ -544,6 +556,7 @@ impl Rooms for PgStore {
         Ok(ev)
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "transfer_ownership", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "transfer_ownership"))]
     async fn transfer_ownership(
         &self,
         room: RoomId,
@@ -568,6 +581,7 @@ impl Rooms for PgStore {
         Ok(events)
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "remove_member", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "remove_member"))]
     async fn remove_member(
         &self,
         room: RoomId,
@@ -591,6 +605,7 @@ impl Rooms for PgStore {
         Ok(ev)
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "ban", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "ban"))]
     async fn ban(
         &self,
         room: RoomId,
@@ -618,6 +633,7 @@ impl Rooms for PgStore {
         Ok(ev)
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "unban", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "unban"))]
     async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()> {
         let done = sqlx::query("DELETE FROM room_bans WHERE room_id = $1 AND user_id = $2")
             .bind(room.as_uuid())
@@ -631,6 +647,7 @@ impl Rooms for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "bans", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "bans"))]
     async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>> {
         let ids: Vec<Uuid> = sqlx::query_scalar(
             "SELECT user_id FROM room_bans WHERE room_id = $1 ORDER BY created_at, user_id",
@@ -642,6 +659,7 @@ impl Rooms for PgStore {
         Ok(ids.into_iter().map(UserId).collect())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "is_banned", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "is_banned"))]
     async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2)",
@@ -655,6 +673,7 @@ impl Rooms for PgStore {
 
     // --- invites -----------------------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_invite", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "create_invite"))]
     async fn create_invite(&self, invite: &Invite) -> StoreResult<()> {
         let done = sqlx::query(
             "INSERT INTO invites (code, room_id, created_by, created_at, expires_at, max_uses, uses) \
@@ -677,6 +696,7 @@ impl Rooms for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "invite", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "invite"))]
     async fn invite(&self, code: &str) -> StoreResult<Invite> {
         let row: Option<InviteRow> = sqlx::query_as(concat!(
             "SELECT ",
@@ -691,6 +711,7 @@ impl Rooms for PgStore {
         Ok(row.ok_or(StoreError::NotFound)?.into())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "accept_invite", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "accept_invite"))]
     async fn accept_invite(
         &self,
         code: &str,

@@ -32,6 +32,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{PgConnection, PgPool, Postgres};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// Sends waiting for the writer before `send_message` callers wait to queue (in order).
@@ -44,6 +45,9 @@ pub(crate) const MAX_BATCH: usize = 512;
 struct Job {
     new: NewMessage,
     answer: oneshot::Sender<StoreResult<SendOutcome>>,
+    /// The caller's span: the batch's trace span is a child of the first job's and links the
+    /// others (a disabled span while traces are off).
+    span: tracing::Span,
 }
 
 /// The queue into the writer task; the task ends when the last store clone is dropped.
@@ -70,6 +74,7 @@ impl SendWriter {
         let job = Job {
             new: new.clone(),
             answer,
+            span: tracing::Span::current(),
         };
         self.jobs
             .send(job)
@@ -114,6 +119,31 @@ fn batches(jobs: Vec<Job>) -> Vec<Vec<Job>> {
 /// Commits one batch and answers every job in it, on the writer's connection (taken from the
 /// pool when there is none, given up when it failed).
 async fn commit(pool: &PgPool, conn: &mut Option<PoolConnection<Postgres>>, jobs: Vec<Job>) {
+    let span = batch_span(&jobs);
+    commit_batch(pool, conn, jobs).instrument(span).await
+}
+
+/// One span for a batch's transaction, in the trace of its first send, linked from the rest.
+fn batch_span(jobs: &[Job]) -> tracing::Span {
+    let Some(first) = jobs.first().filter(|j| !j.span.is_disabled()) else {
+        return tracing::Span::none();
+    };
+    let span = tracing::debug_span!(
+        target: "justus::trace",
+        parent: &first.span,
+        "send_batch",
+        otel.kind = "client",
+        db.system.name = "postgresql",
+        db.operation.name = "send_batch",
+        db.operation.batch.size = jobs.len(),
+    );
+    for job in &jobs[1..] {
+        span.follows_from(&job.span);
+    }
+    span
+}
+
+async fn commit_batch(pool: &PgPool, conn: &mut Option<PoolConnection<Postgres>>, jobs: Vec<Job>) {
     let news: Vec<&NewMessage> = jobs.iter().map(|j| &j.new).collect();
     let written = match conn.as_mut() {
         Some(held) => match write_batch(held, &news).await {
@@ -453,6 +483,7 @@ mod tests {
                 attachments: Vec::new(),
             },
             answer,
+            span: tracing::Span::none(),
         }
     }
 

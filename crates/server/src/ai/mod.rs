@@ -16,7 +16,7 @@ use crate::error::ErrorKind;
 use chrono::{DateTime, TimeDelta, Utc};
 use justus_core::ai::{
     AiError, AiProvider, Breaker, BreakerConfig, BudgetLedger, BudgetLimits, BudgetScope,
-    ChatRequest, Completion, DeltaSink,
+    ChatRequest, Completion, DeltaSink, TokenUsage,
 };
 use parking_lot::Mutex;
 use rand::Rng;
@@ -102,6 +102,23 @@ pub fn disabled() -> Error {
     )
 }
 
+/// The provider's prices (`AI_PRICE_*`), in US dollars per million tokens.
+#[derive(Clone, Copy, Debug, Default)]
+struct Prices {
+    prompt_per_million: f64,
+    completion_per_million: f64,
+}
+
+impl Prices {
+    /// The estimated cost of one call in millionths of a dollar (a dollar per million tokens
+    /// is a microdollar per token), rounded to the nearest: counters take whole numbers.
+    fn microdollars(&self, usage: &TokenUsage) -> u64 {
+        let cost = usage.prompt_tokens as f64 * self.prompt_per_million
+            + usage.completion_tokens as f64 * self.completion_per_million;
+        cost.round().max(0.0) as u64
+    }
+}
+
 pub struct AiService {
     provider: Arc<dyn AiProvider>,
     breaker: Mutex<Breaker>,
@@ -116,6 +133,7 @@ pub struct AiService {
     max_retry_after: Duration,
     user_limits: BudgetLimits,
     room_limits: BudgetLimits,
+    prices: Prices,
     pub(crate) context_messages: u32,
     pub(crate) assistant: assistant::Assistant,
     pub(crate) single_flight: features::SingleFlight,
@@ -163,6 +181,10 @@ impl AiService {
             room_limits: BudgetLimits {
                 requests_per_day: config.ai.room_requests_per_day,
                 tokens_per_day: config.ai.room_tokens_per_day,
+            },
+            prices: Prices {
+                prompt_per_million: config.ai.price_prompt_per_million,
+                completion_per_million: config.ai.price_completion_per_million,
             },
             context_messages: config.ai.context_messages,
             assistant: assistant::Assistant::default(),
@@ -258,6 +280,11 @@ impl AiService {
                         .increment(done.usage.prompt_tokens);
                     metrics::counter!("ai_tokens_total", "feature" => feature, "kind" => "completion")
                         .increment(done.usage.completion_tokens);
+                    let cost = self.prices.microdollars(&done.usage);
+                    if cost > 0 {
+                        metrics::counter!("ai_cost_microdollars_total", "feature" => feature)
+                            .increment(cost);
+                    }
                     return Ok(done);
                 }
                 Err(e) => {
@@ -352,5 +379,31 @@ impl Drop for Admission<'_> {
     fn drop(&mut self) {
         let left = self.0.fetch_sub(1, Ordering::AcqRel).saturating_sub(1);
         metrics::gauge!("ai_queue_depth").set(left as f64);
+    }
+}
+
+#[cfg(test)]
+mod price_tests {
+    use super::*;
+
+    #[test]
+    fn cost_is_tokens_times_the_price_per_million_in_microdollars() {
+        let prices = Prices {
+            prompt_per_million: 2.5,
+            completion_per_million: 10.0,
+        };
+        let usage = |prompt_tokens, completion_tokens| TokenUsage {
+            prompt_tokens,
+            completion_tokens,
+        };
+        assert_eq!(prices.microdollars(&usage(10, 5)), 75);
+        // A million prompt tokens at $2.50 is $2.50.
+        assert_eq!(prices.microdollars(&usage(1_000_000, 0)), 2_500_000);
+        assert_eq!(
+            prices.microdollars(&usage(1, 0)),
+            3,
+            "rounded to the nearest"
+        );
+        assert_eq!(Prices::default().microdollars(&usage(10, 5)), 0);
     }
 }

@@ -14,6 +14,7 @@
 //!   would need the cluster client's sharded pub/sub; see docs/operations.md.
 
 use super::wire::{self, Route};
+use crate::traces;
 use futures_util::StreamExt;
 use justus_core::RoomId;
 use justus_core::bus::{Bus, BusHealth, BusMessage, BusSink, InstanceId};
@@ -57,7 +58,7 @@ impl Shared {
 
 pub struct RedisBus {
     shared: Arc<Shared>,
-    out: mpsc::Sender<(Route, String)>,
+    out: mpsc::Sender<Outgoing>,
     interest: mpsc::UnboundedSender<(RoomId, bool)>,
 }
 
@@ -92,10 +93,18 @@ impl RedisBus {
     }
 }
 
+/// An encoded message for the publisher task, with its span (`traces::bus_publish`), which
+/// ends once Redis has it.
+type Outgoing = (Route, String, tracing::Span);
+
 impl Bus for RedisBus {
     fn publish(&self, msg: BusMessage) {
-        if let Some(encoded) = wire::encode(self.shared.instance, &msg)
-            && self.out.try_send(encoded).is_err()
+        let span = traces::bus_publish();
+        if let Some((route, payload)) = wire::encode(
+            self.shared.instance,
+            &msg,
+            traces::traceparent(&span).as_deref(),
+        ) && self.out.try_send((route, payload, span)).is_err()
         {
             metrics::counter!("bus_errors_total", "op" => "publish_queue_full").increment(1);
             // Peers will be told to catch up once publishing flows again.
@@ -133,7 +142,7 @@ impl Bus for RedisBus {
 async fn publisher(
     shared: Arc<Shared>,
     mut conn: ConnectionManager,
-    mut rx: mpsc::Receiver<(Route, String)>,
+    mut rx: mpsc::Receiver<Outgoing>,
 ) {
     let mut batch = Vec::with_capacity(PUBLISH_BATCH);
     while rx.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
@@ -146,23 +155,41 @@ async fn publisher(
             )
             .ignore();
         }
-        for (route, payload) in batch.drain(..) {
+        let mut spans = Vec::new();
+        for (route, payload, span) in batch.drain(..) {
             let channel = match route {
                 Route::Room(room) => wire::room_channel(&shared.prefix, room),
                 Route::All => wire::all_channel(&shared.prefix),
             };
             pipe.publish(channel, payload).ignore();
+            if !span.is_disabled() {
+                spans.push(span);
+            }
         }
         let n = pipe.len() as u64;
         let result = tokio::time::timeout(IO_TIMEOUT, pipe.query_async::<()>(&mut conn)).await;
-        match result {
+        let failed = match result {
             Ok(Ok(())) => {
                 metrics::counter!("bus_published_total").increment(n);
                 *shared.publish_error.lock() = None;
+                false
             }
-            Ok(Err(e)) => publish_failed(&shared, n, e.to_string()),
-            Err(_) => publish_failed(&shared, n, "timed out".into()),
+            Ok(Err(e)) => {
+                publish_failed(&shared, n, e.to_string());
+                true
+            }
+            Err(_) => {
+                publish_failed(&shared, n, "timed out".into());
+                true
+            }
+        };
+        if failed {
+            spans
+                .iter()
+                .for_each(|span| traces::fail(span, "redis publish failed"));
         }
+        // Dropping the spans ends them: the message is in Redis (or lost, marked above).
+        drop(spans);
     }
 }
 
@@ -285,7 +312,8 @@ async fn retry_later(shared: &Shared, backoff: &mut Duration, error: String) {
 }
 
 fn on_message(shared: &Shared, payload: &[u8]) {
-    let Some((origin, msg)) = std::str::from_utf8(payload).ok().and_then(wire::decode) else {
+    let Some((origin, msg, traceparent)) = std::str::from_utf8(payload).ok().and_then(wire::decode)
+    else {
         metrics::counter!("bus_errors_total", "op" => "decode").increment(1);
         return;
     };
@@ -299,5 +327,8 @@ fn on_message(shared: &Shared, payload: &[u8]) {
         metrics::histogram!("bus_event_age_seconds")
             .record(super::event_age_seconds(ev.created_at));
     }
-    shared.deliver(msg);
+    match traceparent.filter(|_| traces::enabled()) {
+        Some(traceparent) => traces::bus_receive(&traceparent).in_scope(|| shared.deliver(msg)),
+        None => shared.deliver(msg),
+    }
 }

@@ -17,6 +17,9 @@ use std::sync::Arc;
 struct OutEnvelope<'a> {
     o: InstanceId,
     m: Out<'a>,
+    /// The W3C `traceparent` of the publishing span, while traces are exported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    t: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -42,6 +45,8 @@ struct InEnvelope<'a> {
     o: InstanceId,
     #[serde(borrow)]
     m: In<'a>,
+    #[serde(default)]
+    t: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -87,8 +92,13 @@ pub fn all_channel(prefix: &str) -> String {
     format!("{prefix}:all")
 }
 
-/// Encodes a message for other processes; `None` for what never leaves the process.
-pub fn encode(origin: InstanceId, msg: &BusMessage) -> Option<(Route, String)> {
+/// Encodes a message for other processes, with the `traceparent` of the span publishing it;
+/// `None` for what never leaves the process.
+pub fn encode(
+    origin: InstanceId,
+    msg: &BusMessage,
+    traceparent: Option<&str>,
+) -> Option<(Route, String)> {
     let (route, m) = match msg {
         BusMessage::Event(ev) => (Route::Room(ev.room_id), Out::Event(ev)),
         BusMessage::Relayed(_) | BusMessage::Resync => return None,
@@ -121,7 +131,12 @@ pub fn encode(origin: InstanceId, msg: &BusMessage) -> Option<(Route, String)> {
             },
         ),
     };
-    let json = serde_json::to_string(&OutEnvelope { o: origin, m }).ok()?;
+    let json = serde_json::to_string(&OutEnvelope {
+        o: origin,
+        m,
+        t: traceparent,
+    })
+    .ok()?;
     Some((route, json))
 }
 
@@ -130,12 +145,17 @@ pub fn resync(origin: InstanceId) -> String {
     serde_json::to_string(&OutEnvelope {
         o: origin,
         m: Out::Resync,
+        t: None,
     })
     .unwrap_or_default()
 }
 
+/// A message from another process: who sent it, what it is, and the publishing span's
+/// `traceparent` if it came with one.
+pub type Decoded = (InstanceId, BusMessage, Option<String>);
+
 /// Decodes a message from another process. `None` for garbage (counted by the caller).
-pub fn decode(payload: &str) -> Option<(InstanceId, BusMessage)> {
+pub fn decode(payload: &str) -> Option<Decoded> {
     let env: InEnvelope<'_> = serde_json::from_str(payload).ok()?;
     let msg = match env.m {
         In::Event(raw) => {
@@ -165,7 +185,7 @@ pub fn decode(payload: &str) -> Option<(InstanceId, BusMessage)> {
         },
         In::Resync => BusMessage::Resync,
     };
-    Some((env.o, msg))
+    Some((env.o, msg, env.t))
 }
 
 #[cfg(test)]
@@ -190,13 +210,28 @@ mod tests {
     }
 
     #[test]
+    fn the_publishing_span_travels_with_the_message() {
+        let origin = InstanceId::now_v7();
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let msg = BusMessage::Event(Arc::new(event()));
+        let (_, payload) = encode(origin, &msg, Some(tp)).expect("encodes");
+        let (_, _, traceparent) = decode(&payload).expect("decodes");
+        assert_eq!(traceparent.as_deref(), Some(tp));
+        let (_, untraced) = encode(origin, &msg, None).expect("encodes");
+        assert!(
+            !untraced.contains("\"t\""),
+            "no trace field while traces are off"
+        );
+    }
+
+    #[test]
     fn events_go_to_their_room_and_keep_their_exact_json() {
         let origin = InstanceId::now_v7();
         let ev = event();
         let (route, payload) =
-            encode(origin, &BusMessage::Event(Arc::new(ev.clone()))).expect("encodes");
+            encode(origin, &BusMessage::Event(Arc::new(ev.clone())), None).expect("encodes");
         assert_eq!(route, Route::Room(ev.room_id));
-        let (from, msg) = decode(&payload).expect("decodes");
+        let (from, msg, _) = decode(&payload).expect("decodes");
         assert_eq!(from, origin);
         let BusMessage::Relayed(got) = msg else {
             panic!("not relayed: {msg:?}")
@@ -234,9 +269,9 @@ mod tests {
             },
         ];
         for msg in cases {
-            let (route, payload) = encode(origin, &msg).expect("encodes");
+            let (route, payload) = encode(origin, &msg, None).expect("encodes");
             assert_eq!(route, Route::All);
-            assert_eq!(decode(&payload), Some((origin, msg)));
+            assert_eq!(decode(&payload), Some((origin, msg, None)));
         }
     }
 
@@ -249,12 +284,18 @@ mod tests {
             active: true,
         });
         assert_eq!(
-            encode(InstanceId::now_v7(), &typing).map(|r| r.0),
+            encode(InstanceId::now_v7(), &typing, None).map(|r| r.0),
             Some(Route::Room(room))
         );
-        assert_eq!(encode(InstanceId::now_v7(), &BusMessage::Resync), None);
+        assert_eq!(
+            encode(InstanceId::now_v7(), &BusMessage::Resync, None),
+            None
+        );
         let origin = InstanceId::now_v7();
-        assert_eq!(decode(&resync(origin)), Some((origin, BusMessage::Resync)));
+        assert_eq!(
+            decode(&resync(origin)),
+            Some((origin, BusMessage::Resync, None))
+        );
     }
 
     #[test]

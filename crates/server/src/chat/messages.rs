@@ -79,6 +79,12 @@ async fn resolve_mentions(
 
 /// Sends a message: acknowledged (returned) only after commit; idempotent by `client_id`.
 /// Returns the message and whether it was created now (false: a retry of an earlier send).
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.send",
+    skip_all
+)]
 pub async fn send(
     app: &App,
     user: UserId,
@@ -96,6 +102,12 @@ pub struct PreparedSend(NewMessage);
 /// The first half of [`send`]: every check and lookup, nothing written. The gateway runs it
 /// for one request at a time and may then start the next socket request while this one's
 /// [`commit_send`] waits for its commit (see `Messages::commits_sends_in_order`).
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.prepare_send",
+    skip_all
+)]
 pub async fn prepare_send(
     app: &App,
     user: UserId,
@@ -172,6 +184,12 @@ pub async fn prepare_send(
 
 /// The second half of [`send`]: the write (the store re-checks membership inside its
 /// transaction), then the event published. Its first poll queues the write.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.commit_send",
+    skip_all
+)]
 pub async fn commit_send(app: &App, prepared: PreparedSend) -> Result<(Message, bool)> {
     let new = prepared.0;
     let started = std::time::Instant::now();
@@ -251,6 +269,12 @@ fn reply_error() -> Error {
     .with_field("reply_to")
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.edit",
+    skip_all
+)]
 pub async fn edit(
     app: &App,
     user: UserId,
@@ -295,6 +319,12 @@ pub async fn edit(
     Ok(message)
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.edit_history",
+    skip_all
+)]
 pub async fn edit_history(
     app: &App,
     user: UserId,
@@ -308,6 +338,12 @@ pub async fn edit_history(
         .map_err(not_found("message"))
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.delete",
+    skip_all
+)]
 pub async fn delete(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> Result<()> {
     let (room, member) = member_access(app, room_id, user).await?;
     let current = app
@@ -330,6 +366,12 @@ pub async fn delete(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> 
     Ok(())
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.react",
+    skip_all
+)]
 pub async fn react(
     app: &App,
     user: UserId,
@@ -349,6 +391,12 @@ pub async fn react(
     Ok(())
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.pin",
+    skip_all
+)]
 pub async fn pin(
     app: &App,
     user: UserId,
@@ -372,11 +420,23 @@ pub async fn pin(
     Ok(())
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.pinned",
+    skip_all
+)]
 pub async fn pinned(app: &App, user: UserId, room_id: RoomId) -> Result<Vec<Message>> {
     member_access(app, room_id, user).await?;
     Ok(app.store.pinned(room_id).await?)
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.list",
+    skip_all
+)]
 pub async fn list(
     app: &App,
     user: UserId,
@@ -388,6 +448,12 @@ pub async fn list(
     Ok(app.store.messages(room_id, page, limit).await?)
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.events",
+    skip_all
+)]
 pub async fn events(
     app: &App,
     user: UserId,
@@ -400,6 +466,12 @@ pub async fn events(
     Ok((page, room.last_seq))
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.mark_read",
+    skip_all
+)]
 pub async fn mark_read(app: &App, user: UserId, room_id: RoomId, seq: i64) -> Result<i64> {
     member_access(app, room_id, user).await?;
     let before = app
@@ -423,6 +495,12 @@ pub async fn mark_read(app: &App, user: UserId, room_id: RoomId, seq: i64) -> Re
     Ok(read)
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.search",
+    skip_all
+)]
 pub async fn search(
     app: &App,
     user: UserId,

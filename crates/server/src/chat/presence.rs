@@ -12,6 +12,12 @@ use justus_core::bus::{BusMessage, Ephemeral};
 use justus_core::{RoomId, UserId};
 
 /// `user` started (or stopped) typing in a room they are a member of.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.presence.typing",
+    skip_all
+)]
 pub async fn typing(app: &App, user: UserId, room_id: RoomId, active: bool) -> Result<()> {
     member_access(app, room_id, user).await?;
     app.bus.publish(BusMessage::Ephemeral(Ephemeral::Typing {
@@ -23,6 +29,12 @@ pub async fn typing(app: &App, user: UserId, room_id: RoomId, active: bool) -> R
 }
 
 /// `user` chose a status, `online` or `idle`.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.presence.set_status",
+    skip_all
+)]
 pub async fn set_status(app: &App, user: UserId, status: &str) -> Result<()> {
     if !matches!(status, ONLINE | IDLE) {
         return Err(Error::unprocessable(
@@ -42,6 +54,12 @@ pub fn came_online(app: &App, user: UserId, rooms: Vec<RoomId>) {
 }
 
 /// `user` has had no socket on this process for the grace period: offline.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.presence.went_offline",
+    skip_all
+)]
 pub async fn went_offline(app: &App, user: UserId) {
     app.presence.set_local(user, None);
     announce(app, user, OFFLINE).await;

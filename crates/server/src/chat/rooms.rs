@@ -27,6 +27,12 @@ fn membership(app: &App, room_id: RoomId, user_id: UserId, joined: bool) {
     });
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.create_group",
+    skip_all
+)]
 pub async fn create_group(
     app: &App,
     user: UserId,
@@ -49,6 +55,12 @@ pub async fn create_group(
 }
 
 /// Opens (or returns) the DM with `peer`. `bool` = newly created.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.open_dm",
+    skip_all
+)]
 pub async fn open_dm(app: &App, user: UserId, peer: UserId) -> Result<(Room, bool)> {
     if user == peer {
         return Err(
@@ -85,11 +97,23 @@ pub async fn open_dm(app: &App, user: UserId, peer: UserId) -> Result<(Room, boo
     Ok((room, created))
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.list",
+    skip_all
+)]
 pub async fn list(app: &App, user: UserId) -> Result<Vec<RoomSummary>> {
     Ok(app.store.rooms_for_user(user).await?)
 }
 
 /// The caller's summary of one room.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.get",
+    skip_all
+)]
 pub async fn get(app: &App, user: UserId, room_id: RoomId) -> Result<RoomSummary> {
     member_access(app, room_id, user).await?;
     app.store
@@ -100,6 +124,12 @@ pub async fn get(app: &App, user: UserId, room_id: RoomId) -> Result<RoomSummary
         .ok_or_else(|| Error::not_found("room"))
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.update",
+    skip_all
+)]
 pub async fn update(app: &App, user: UserId, room_id: RoomId, patch: RoomPatch) -> Result<Room> {
     require(app, room_id, user, Action::EditRoom).await?;
     if patch.is_empty() {
@@ -114,6 +144,12 @@ pub async fn update(app: &App, user: UserId, room_id: RoomId, patch: RoomPatch) 
     Ok(room)
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.delete",
+    skip_all
+)]
 pub async fn delete(app: &App, user: UserId, room_id: RoomId) -> Result<()> {
     require(app, room_id, user, Action::DeleteRoom).await?;
     let members = app.store.members(room_id).await?;
@@ -129,6 +165,12 @@ pub async fn delete(app: &App, user: UserId, room_id: RoomId) -> Result<()> {
     Ok(())
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.members",
+    skip_all
+)]
 pub async fn members(app: &App, user: UserId, room_id: RoomId) -> Result<Vec<Member>> {
     member_access(app, room_id, user).await?;
     Ok(app.store.members(room_id).await?)
@@ -153,6 +195,12 @@ fn join_error(e: StoreError) -> Error {
     }
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.add_member",
+    skip_all
+)]
 pub async fn add_member(
     app: &App,
     user: UserId,
@@ -185,6 +233,12 @@ pub async fn add_member(
 }
 
 /// Changes `target`'s role; `Role::Owner` transfers ownership (owner only).
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.set_role",
+    skip_all
+)]
 pub async fn set_role(
     app: &App,
     user: UserId,
@@ -228,6 +282,12 @@ pub async fn set_role(
 }
 
 /// Leave (target = caller) or kick.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.remove_member",
+    skip_all
+)]
 pub async fn remove_member(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<()> {
     let (room, me) = member_access(app, room_id, user).await?;
     if target == user {
@@ -278,6 +338,12 @@ pub async fn remove_member(app: &App, user: UserId, room_id: RoomId, target: Use
     Ok(())
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.ban",
+    skip_all
+)]
 pub async fn ban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<()> {
     let (_, me) = require(app, room_id, user, Action::Ban).await?;
     if target == user {
@@ -301,6 +367,12 @@ pub async fn ban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Re
     Ok(())
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.unban",
+    skip_all
+)]
 pub async fn unban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<()> {
     require(app, room_id, user, Action::Ban).await?;
     app.store
@@ -309,11 +381,23 @@ pub async fn unban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> 
         .map_err(not_found("ban"))
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.bans",
+    skip_all
+)]
 pub async fn bans(app: &App, user: UserId, room_id: RoomId) -> Result<Vec<UserId>> {
     require(app, room_id, user, Action::Ban).await?;
     Ok(app.store.bans(room_id).await?)
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.create_invite",
+    skip_all
+)]
 pub async fn create_invite(
     app: &App,
     user: UserId,
@@ -339,6 +423,12 @@ pub async fn create_invite(
 }
 
 /// What an invite leads to, for a preview before accepting.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.invite_preview",
+    skip_all
+)]
 pub async fn invite_preview(app: &App, code: &str) -> Result<(Invite, Room)> {
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
     let room = app
@@ -353,6 +443,12 @@ pub async fn invite_preview(app: &App, code: &str) -> Result<(Invite, Room)> {
 }
 
 /// Joins through an invite; joining a room one is already in just returns it.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.accept_invite",
+    skip_all
+)]
 pub async fn accept_invite(app: &App, user: UserId, code: &str) -> Result<Room> {
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
     match app
@@ -386,6 +482,12 @@ pub fn parse_invite_expiry(seconds: Option<i64>) -> Result<Option<Duration>> {
     }
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.block",
+    skip_all
+)]
 pub async fn block(app: &App, user: UserId, target: UserId) -> Result<()> {
     if user == target {
         return Err(Error::unprocessable(
@@ -400,6 +502,12 @@ pub async fn block(app: &App, user: UserId, target: UserId) -> Result<()> {
     Ok(app.store.block_user(user, target, app.now()).await?)
 }
 
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.unblock",
+    skip_all
+)]
 pub async fn unblock(app: &App, user: UserId, target: UserId) -> Result<()> {
     Ok(app.store.unblock_user(user, target).await?)
 }

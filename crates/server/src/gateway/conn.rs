@@ -311,13 +311,13 @@ async fn serve(
             && let Some(p) = pending.as_mut()
             && p.queue
                 .front()
-                .is_some_and(|(_, call)| requests::may_start(app, call, p.committing.len()))
-            && let Some((id, call)) = p.queue.pop_front()
+                .is_some_and(|q| requests::may_start(app, &q.call, p.committing.len()))
+            && let Some(queued) = p.queue.pop_front()
         {
             if !p.committing.is_empty() {
                 metrics::counter!("gateway_sends_pipelined_total").increment(1);
             }
-            in_flight = Some(requests::dispatch(app.clone(), who.user, id, call));
+            in_flight = Some(requests::dispatch(app.clone(), who.user, queued));
         }
         tokio::select! {
             biased;

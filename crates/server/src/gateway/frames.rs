@@ -19,6 +19,22 @@ pub struct ClientFrame {
     /// JSON array by position, so `"d": ["<room>", "c1", "hi"]` would otherwise pass as a send.
     #[serde(default, deserialize_with = "object_or_null")]
     pub d: Value,
+    /// The W3C `traceparent` of the client's span (optional). Anything but a string of at most
+    /// [`MAX_TRACEPARENT`] bytes is ignored, as W3C asks of a malformed one.
+    #[serde(default, deserialize_with = "traceparent_or_none")]
+    pub traceparent: Option<String>,
+}
+
+/// Longer than any `traceparent` version defines (version 00 is 55 bytes).
+pub const MAX_TRACEPARENT: usize = 256;
+
+fn traceparent_or_none<'de, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(de)? {
+        Value::String(s) if s.len() <= MAX_TRACEPARENT => Some(s),
+        _ => None,
+    })
 }
 
 fn object_or_null<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Value, D::Error> {
@@ -34,6 +50,7 @@ pub struct Envelope {
     pub op: String,
     pub id: String,
     pub d: Value,
+    pub traceparent: Option<String>,
 }
 
 /// Parses a request frame's envelope: JSON, an object with a string `op`, an `id` of 1–64
@@ -55,6 +72,7 @@ pub fn parse_envelope(text: &str) -> Result<Envelope, (&'static str, &'static st
             op: frame.op,
             id,
             d: frame.d,
+            traceparent: frame.traceparent,
         }),
         _ => Err(("invalid_frame", "requests need an `id` of 1–64 characters")),
     }
@@ -66,6 +84,8 @@ pub fn parse_envelope(text: &str) -> Result<Envelope, (&'static str, &'static st
 pub struct Request {
     pub id: String,
     pub op: Op,
+    /// The client's W3C `traceparent`, if it sent one (see [`ClientFrame::traceparent`]).
+    pub traceparent: Option<String>,
 }
 
 /// What a client asks for.
@@ -99,13 +119,22 @@ impl Op {
         match self {
             Op::Ping => "ping",
             Op::Auth(_) => "auth",
-            Op::Call(Call::Send(_)) => "send",
-            Op::Call(Call::Edit(_)) => "edit",
-            Op::Call(Call::Delete(_)) => "delete",
-            Op::Call(Call::React(_)) => "react",
-            Op::Call(Call::Read(_)) => "read",
-            Op::Call(Call::Typing(_)) => "typing",
-            Op::Call(Call::Presence(_)) => "presence",
+            Op::Call(call) => call.name(),
+        }
+    }
+}
+
+impl Call {
+    /// The `op` string of the frame it was parsed from.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::Send(_) => "send",
+            Call::Edit(_) => "edit",
+            Call::Delete(_) => "delete",
+            Call::React(_) => "react",
+            Call::Read(_) => "read",
+            Call::Typing(_) => "typing",
+            Call::Presence(_) => "presence",
         }
     }
 }
@@ -129,7 +158,12 @@ pub enum Refused {
 /// Parses a request frame once: the envelope ([`parse_envelope`]), then `d` into the op's
 /// payload type (from the parsed value, so serde's messages name no text positions).
 pub fn parse_request(text: &str) -> Result<Request, Refused> {
-    let Envelope { op, id, d } = parse_envelope(text).map_err(|(c, m)| Refused::Frame(c, m))?;
+    let Envelope {
+        op,
+        id,
+        d,
+        traceparent,
+    } = parse_envelope(text).map_err(|(c, m)| Refused::Frame(c, m))?;
     fn call<T: serde::de::DeserializeOwned>(
         d: Value,
         into: fn(T) -> Call,
@@ -143,6 +177,7 @@ pub fn parse_request(text: &str) -> Result<Request, Refused> {
                 .map(|r| Request {
                     id,
                     op: Op::Auth(r),
+                    traceparent,
                 })
                 .map_err(|_| Refused::Auth);
         }
@@ -156,7 +191,11 @@ pub fn parse_request(text: &str) -> Result<Request, Refused> {
         _ => return Err(Refused::UnknownOp { id }),
     };
     match parsed {
-        Ok(op) => Ok(Request { id, op }),
+        Ok(op) => Ok(Request {
+            id,
+            op,
+            traceparent,
+        }),
         Err(error) => Err(Refused::Payload { id, error }),
     }
 }
@@ -476,7 +515,7 @@ mod tests {
         fn every_op_round_trips(id in "[a-z0-9-]{1,64}", op in any_op()) {
             let r = parse_request(&encode(&id, &op)).expect("a well-formed frame is accepted");
             prop_assert_eq!(r.op.name(), op.name());
-            prop_assert_eq!(r, Request { id, op });
+            prop_assert_eq!(r, Request { id, op, traceparent: None });
         }
 
         /// Whatever arrives, parsing never panics, and what it accepts has the documented shape.
@@ -544,6 +583,28 @@ mod tests {
         assert!(
             parse_envelope(r#"{"op":"ping","id":"x"}"#).is_ok(),
             "d may be absent"
+        );
+    }
+
+    #[test]
+    fn a_traceparent_is_carried_and_a_malformed_one_ignored() {
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let with = |v: Value| {
+            parse_request(
+                &serde_json::json!({"op": "ping", "id": "1", "traceparent": v}).to_string(),
+            )
+            .expect("a ping with any traceparent is accepted")
+            .traceparent
+        };
+        assert_eq!(with(Value::from(tp)).as_deref(), Some(tp));
+        assert_eq!(with(Value::from(7)), None);
+        assert_eq!(with(serde_json::json!({"a": 1})), None);
+        assert_eq!(with(Value::from("x".repeat(MAX_TRACEPARENT + 1))), None);
+        assert_eq!(
+            parse_request(r#"{"op":"ping","id":"1"}"#)
+                .unwrap()
+                .traceparent,
+            None
         );
     }
 

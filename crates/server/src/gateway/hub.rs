@@ -16,6 +16,7 @@ use super::peers::Peers;
 use super::presence;
 use super::subs::Subscriptions;
 use crate::presence::Presence;
+use crate::traces;
 use axum::extract::ws::Utf8Bytes;
 use justus_core::bus::{Bus, BusMessage, BusSink, Ephemeral, InstanceId, PresenceEntry};
 use justus_core::event::EventKind;
@@ -243,6 +244,7 @@ impl BusSink for Hub {
     fn deliver(&self, msg: BusMessage) {
         match msg {
             BusMessage::Event(ev) => {
+                let _span = traces::fanout(ev.seq).entered();
                 let started = Instant::now();
                 let frame = frames::frame("event", None, &*ev);
                 self.room_frame(ev.room_id, ev.seq, ev.created_at, frame, started);
@@ -251,6 +253,7 @@ impl BusSink for Hub {
                 }
             }
             BusMessage::Relayed(ev) => {
+                let _span = traces::fanout(ev.seq).entered();
                 let started = Instant::now();
                 let frame = frames::raw_frame("event", &ev.json);
                 self.room_frame(ev.room_id, ev.seq, ev.created_at, frame, started);

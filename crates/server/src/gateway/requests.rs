@@ -10,6 +10,7 @@ use crate::chat;
 use crate::chat::messages::SendInput;
 use crate::error::Error;
 use crate::state::AppState;
+use crate::traces;
 use axum::extract::ws::Utf8Bytes;
 use justus_core::{MessageId, RoomId, UserId};
 use serde_json::json;
@@ -17,14 +18,21 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
+use tracing::Instrument;
 
 /// Requests waiting behind the one in flight.
 const MAX_QUEUED: usize = 32;
 
 /// A request's outcome: its finished `ack` frame, or the error to answer with.
 type Reply = Result<Utf8Bytes, Error>;
-/// A call waiting for its turn: its id, and the call (or why its payload did not parse).
-pub(super) type Queued = (String, Result<Call, Error>);
+/// A call waiting for its turn.
+pub(super) struct Queued {
+    pub id: String,
+    /// The call, or why its payload did not parse.
+    pub call: Result<Call, Error>,
+    /// The client's `traceparent`, kept only while traces are exported (`crate::traces`).
+    pub traceparent: Option<String>,
+}
 pub(super) type InFlight = Pin<Box<dyn Future<Output = (String, Reply)> + Send>>;
 /// A started call: runs alone, in order (see [`dispatch`]).
 pub(super) type Started = Pin<Box<dyn Future<Output = Step> + Send>>;
@@ -84,22 +92,27 @@ pub(super) async fn handle_frame(
     text: &str,
     queue: &mut VecDeque<Queued>,
 ) -> Result<Option<(Utf8Bytes, Option<i64>)>, FrameError> {
-    let (id, call) = match frames::parse_request(text) {
-        Ok(Request { id, op: Op::Ping }) => return Ok(Some((ack(&id, &json!({})), None))),
+    let (id, call, traceparent) = match frames::parse_request(text) {
+        Ok(Request {
+            id, op: Op::Ping, ..
+        }) => return Ok(Some((ack(&id, &json!({})), None))),
         Ok(Request {
             id,
             op: Op::Auth(req),
+            ..
         }) => return reauth(app, who, &id, req).await,
         Ok(Request {
             id,
             op: Op::Call(call),
-        }) => (id, Ok(call)),
+            traceparent,
+        }) => (id, Ok(call), traceparent.filter(|_| traces::enabled())),
         Err(Refused::Payload { id, error }) => (
             id,
             Err(Error::unprocessable(
                 "invalid_frame",
                 format!("invalid payload: {error}"),
             )),
+            None,
         ),
         Err(Refused::Auth) => return Err(FrameError::Close(CLOSE_AUTH_FAILED, AUTH_NEEDS_TOKEN)),
         Err(Refused::UnknownOp { id }) => {
@@ -117,10 +130,14 @@ pub(super) async fn handle_frame(
     // that await, the call would enlarge the future every socket keeps for its whole life.
     // Nothing else touches the queue meanwhile (it is borrowed here).
     let full = queue.len() >= MAX_QUEUED;
-    queue.push_back((id, call));
+    queue.push_back(Queued {
+        id,
+        call,
+        traceparent,
+    });
     let limited = app.limits.requests(who.user).await;
     if limited.is_err() || full {
-        let (id, _) = queue.pop_back().expect("queued above");
+        let Queued { id, .. } = queue.pop_back().expect("queued above");
         return Err(FrameError::Reply(match limited {
             Err(wait) => {
                 metrics::counter!("gateway_rate_limited_total").increment(1);
@@ -173,23 +190,32 @@ pub(super) fn may_start(app: &AppState, call: &Result<Call, Error>, committing: 
             && app.store.commits_sends_in_order())
 }
 
-/// Starts one call through the same use cases as REST.
-pub(super) fn dispatch(
-    app: AppState,
-    user: UserId,
-    id: String,
-    call: Result<Call, Error>,
-) -> Started {
-    Box::pin(async move {
-        match call {
-            Ok(Call::Send(r)) => send(app, user, id, r).await,
-            Ok(call) => {
-                let reply = call_use_case(&app, user, &id, call).await;
-                Step::Done(id, reply)
+/// Starts one call through the same use cases as REST, in its own span (`crate::traces`).
+pub(super) fn dispatch(app: AppState, user: UserId, queued: Queued) -> Started {
+    let Queued {
+        id,
+        call,
+        traceparent,
+    } = queued;
+    let op = call.as_ref().map_or("invalid", Call::name);
+    let span = traces::gateway_op(op, user, traceparent.as_deref());
+    Box::pin(
+        async move {
+            let step = match call {
+                Ok(Call::Send(r)) => send(app, user, id, r).await,
+                Ok(call) => {
+                    let reply = call_use_case(&app, user, &id, call).await;
+                    Step::Done(id, reply)
+                }
+                Err(e) => Step::Done(id, Err(e)),
+            };
+            if let Step::Done(_, Err(e)) = &step {
+                traces::fail(&tracing::Span::current(), e.code);
             }
-            Err(e) => Step::Done(id, Err(e)),
+            step
         }
-    })
+        .instrument(span),
+    )
 }
 
 /// A send: checked now, then its commit queued and handed back to be awaited in order.
@@ -199,21 +225,29 @@ async fn send(app: AppState, user: UserId, id: String, r: frames::SendReq) -> St
         Ok(p) => p,
         Err(e) => return Step::Done(id, Err(e)),
     };
-    let mut commit: InFlight = Box::pin(async move {
-        let reply = chat::messages::commit_send(&app, prepared)
-            .await
-            .map(|(message, created)| {
-                let created = Some(created);
-                ack(
-                    &id,
-                    &MessageAck {
-                        message: &message,
-                        created,
-                    },
-                )
-            });
-        (id, reply)
-    });
+    // Awaited later, outside the op's span: it carries the span itself.
+    let mut commit: InFlight = Box::pin(
+        async move {
+            let reply =
+                chat::messages::commit_send(&app, prepared)
+                    .await
+                    .map(|(message, created)| {
+                        let created = Some(created);
+                        ack(
+                            &id,
+                            &MessageAck {
+                                message: &message,
+                                created,
+                            },
+                        )
+                    });
+            if let Err(e) = &reply {
+                traces::fail(&tracing::Span::current(), e.code);
+            }
+            (id, reply)
+        }
+        .instrument(tracing::Span::current()),
+    );
     // Polled once here, in the socket's task: that queues the write now, before the socket
     // can start its next send, so the two commit in the order the client sent them.
     match std::future::poll_fn(|cx| Poll::Ready(commit.as_mut().poll(cx))).await {

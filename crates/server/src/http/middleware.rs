@@ -2,6 +2,7 @@
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
+use crate::traces;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -57,14 +58,20 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         .get(&REQUEST_ID)
         .and_then(sane_request_id)
         .unwrap_or_else(|| random_hex(12));
-    let trace_id =
-        trace_id_from(req.headers().get("traceparent")).unwrap_or_else(|| random_hex(16));
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().clone();
+    let traceparent = req.headers().get("traceparent");
+    // The exported span (a disabled one while traces are off), and the trace id every log
+    // line of this request carries: the exported trace's, else the caller's, else a new one.
+    let server_span =
+        traces::http_request(&method, &route, traceparent.and_then(|v| v.to_str().ok()));
+    let trace_id = traces::trace_id(&server_span)
+        .or_else(|| trace_id_from(traceparent))
+        .unwrap_or_else(|| random_hex(16));
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         req.headers_mut().insert(REQUEST_ID, v);
     }
@@ -76,8 +83,18 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         method = %method,
         route = %route,
     );
-    let mut res = next.run(req).instrument(span.clone()).await;
+    // The log span innermost, so handlers record `user_id` on it; the exported span's
+    // context stays the parent of what the handler traces.
+    let mut res = next
+        .run(req)
+        .instrument(span.clone())
+        .instrument(server_span.clone())
+        .await;
     let status = res.status().as_u16();
+    server_span.record("http.response.status_code", status);
+    if status >= 500 {
+        traces::fail(&server_span, "server error");
+    }
     let elapsed = start.elapsed();
     span.in_scope(|| {
         tracing::info!(

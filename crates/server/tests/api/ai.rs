@@ -261,7 +261,35 @@ ai_tests!(
     ai_off_rooms_never_sent_upstream,
     prompt_injection_is_quoted_data,
     catch_up_and_suggestions,
+    cost_is_counted_at_the_configured_prices,
 );
+
+/// `AI_PRICE_*` turn the provider's token counts into `ai_cost_microdollars_total`.
+async fn cost_is_counted_at_the_configured_prices(backend: Backend) {
+    let Some((app, _fake)) = setup(backend, |c| {
+        c.ai.price_prompt_per_million = 2.5;
+        c.ai.price_completion_per_million = 10.0;
+    })
+    .await
+    else {
+        return;
+    };
+    let (alice, bob, _, room) = ai_room(&app).await;
+    let msg = app.say(&alice, &room, "Hello world").await;
+    let id = msg["id"].as_str().unwrap().to_owned();
+    let r = translate(&app, &bob, &room, &id, "de").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // The fake provider reports 10 prompt and 5 completion tokens: 10 × 2.5 + 5 × 10 = 75 µ$.
+    // (The counter is the process's: the other backend's run of this test may add its 75.)
+    let metrics = app.metrics().await;
+    let value: u64 = metrics
+        .lines()
+        .find(|l| l.starts_with("ai_cost_microdollars_total{feature=\"translate\"}"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no cost counted: {metrics}"));
+    assert!(value >= 75 && value.is_multiple_of(75), "{value}");
+}
 
 async fn ai_off_hides_everything(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {

@@ -7,6 +7,7 @@
 //! would duplicate the process set-up per file.)
 
 mod support;
+mod traces;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -147,6 +147,8 @@ pub struct Instance {
     pub base: String,
     /// The private listener: `/metrics` and the detailed `/ready`.
     pub ops_base: String,
+    /// Every line it wrote on stdout besides its addresses (its logs).
+    pub log: Arc<parking_lot::Mutex<Vec<String>>>,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -191,6 +193,8 @@ impl Instance {
         });
         let (tx, rx) = std::sync::mpsc::channel();
         let tag = name.to_owned();
+        let log = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let lines = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("JustUs is serving on ") {
@@ -200,6 +204,7 @@ impl Instance {
                     let _ = tx.send((true, url));
                 } else {
                     eprintln!("[{tag}] {line}");
+                    lines.lock().push(line);
                 }
             }
         });
@@ -217,6 +222,7 @@ impl Instance {
         Instance {
             base: base.unwrap_or_default(),
             ops_base: ops_base.unwrap_or_default(),
+            log,
             child,
             _dir: dir,
         }

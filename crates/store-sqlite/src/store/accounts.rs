@@ -122,6 +122,7 @@ fn refresh_tx(
 
 #[async_trait]
 impl Accounts for SqliteStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_user", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "create_user"))]
     async fn create_user(&self, new: &NewUser) -> StoreResult<User> {
         let new = new.clone();
         self.threads
@@ -156,10 +157,12 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "user_by_id", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "user_by_id"))]
     async fn user_by_id(&self, id: UserId) -> StoreResult<User> {
         self.threads.read(move |c| user_by_id(c, id)).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "users_by_ids", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "users_by_ids"))]
     async fn users_by_ids(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -187,6 +190,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "user_by_login", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "user_by_login"))]
     async fn user_by_login(&self, login: &str) -> StoreResult<(User, String)> {
         let login = login.to_lowercase();
         self.threads
@@ -201,6 +205,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "password_hash", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "password_hash"))]
     async fn password_hash(&self, id: UserId) -> StoreResult<String> {
         self.threads
             .read(move |c| {
@@ -211,6 +216,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "update_user", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "update_user"))]
     async fn update_user(
         &self,
         id: UserId,
@@ -245,6 +251,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_password_hash", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_password_hash"))]
     async fn set_password_hash(
         &self,
         id: UserId,
@@ -265,6 +272,7 @@ impl Accounts for SqliteStore {
 
     // --- sessions ----------------------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_session", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "create_session"))]
     async fn create_session(&self, new: &NewSession) -> StoreResult<Session> {
         let new = new.clone();
         self.threads
@@ -292,10 +300,12 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "session", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "session"))]
     async fn session(&self, id: SessionId) -> StoreResult<Session> {
         self.threads.read(move |c| session_by_id(c, id)).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "refresh", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "refresh"))]
     async fn refresh(
         &self,
         presented: &TokenHash,
@@ -309,6 +319,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "list_sessions", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "list_sessions"))]
     async fn list_sessions(&self, user: UserId, now: DateTime<Utc>) -> StoreResult<Vec<Session>> {
         let idle_cutoff = listing_idle_cutoff(now);
         self.threads
@@ -326,6 +337,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "revoke_session", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "revoke_session"))]
     async fn revoke_session(
         &self,
         user: UserId,
@@ -343,6 +355,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "revoke_sessions", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "revoke_sessions"))]
     async fn revoke_sessions(
         &self,
         user: UserId,
@@ -368,6 +381,7 @@ impl Accounts for SqliteStore {
 
     /// Usernames are ASCII and compared bytewise, so the prefix range
     /// `[prefix, prefix + U+10FFFF)` uses the unique index.
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "search_users", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "search_users"))]
     async fn search_users(&self, prefix: &str, limit: u32) -> StoreResult<Vec<User>> {
         let prefix = prefix.to_lowercase();
         let upper = format!("{prefix}\u{10FFFF}");
@@ -386,6 +400,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "block_user", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "block_user"))]
     async fn block_user(
         &self,
         blocker: UserId,
@@ -405,6 +420,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "unblock_user", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "unblock_user"))]
     async fn unblock_user(&self, blocker: UserId, blocked: UserId) -> StoreResult<()> {
         self.threads
             .write(move |c| {
@@ -418,6 +434,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "blocked_users", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "blocked_users"))]
     async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>> {
         self.threads
             .read(move |c| {
@@ -433,6 +450,7 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "is_blocked_between", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "is_blocked_between"))]
     async fn is_blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool> {
         self.threads
             .read(move |c| {

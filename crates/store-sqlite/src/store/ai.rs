@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 #[async_trait]
 impl Ai for SqliteStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "room_ai_enabled", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "room_ai_enabled"))]
     async fn room_ai_enabled(&self, room: RoomId) -> StoreResult<bool> {
         self.threads
             .read(move |c| {
@@ -27,6 +28,7 @@ impl Ai for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_room_ai_enabled", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_room_ai_enabled"))]
     async fn set_room_ai_enabled(
         &self,
         room: RoomId,
@@ -48,6 +50,7 @@ impl Ai for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "ai_prefs", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "ai_prefs"))]
     async fn ai_prefs(&self, user: UserId) -> StoreResult<AiPrefs> {
         self.threads
             .read(move |c| {
@@ -70,6 +73,7 @@ impl Ai for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_ai_prefs", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_ai_prefs"))]
     async fn set_ai_prefs(
         &self,
         user: UserId,
@@ -106,6 +110,7 @@ impl Ai for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "translation", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "translation"))]
     async fn translation(
         &self,
         message: MessageId,
@@ -127,6 +132,7 @@ impl Ai for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "put_translation", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "put_translation"))]
     async fn put_translation(
         &self,
         message: MessageId,

@@ -23,6 +23,7 @@ fn probe_write(path: &Path) -> std::io::Result<()> {
 
 #[async_trait]
 impl Health for SqliteStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "ping", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "ping"))]
     async fn ping(&self) -> StoreResult<()> {
         self.threads
             .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err))
@@ -32,6 +33,7 @@ impl Health for SqliteStore {
     /// Free while writes succeed. After a commit failed (disk full, I/O), a probe file shows
     /// whether space has returned; the failure itself is forgotten only when a commit that
     /// changed something succeeds. The probe runs on a reader thread, beside the writes.
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "check_writable", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "check_writable"))]
     async fn check_writable(&self) -> StoreResult<()> {
         let Some(why) = self.threads.write_failure() else {
             return Ok(());

@@ -78,6 +78,7 @@ pub(crate) fn insert_event(c: &Connection, ev: &RoomEvent) -> StoreResult<()> {
 
 #[async_trait]
 impl History for SqliteStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "events", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "events"))]
     async fn events(&self, room: RoomId, after: i64, limit: u32) -> StoreResult<EventPage> {
         self.threads
             .read(move |c| {
@@ -115,6 +116,7 @@ impl History for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "mark_read", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "mark_read"))]
     async fn mark_read(&self, room: RoomId, user: UserId, seq: i64) -> StoreResult<i64> {
         self.threads
             .write(move |c| {
@@ -131,6 +133,7 @@ impl History for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "search", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "search"))]
     async fn search(
         &self,
         user: UserId,

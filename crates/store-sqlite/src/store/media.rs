@@ -56,6 +56,7 @@ fn mark_attached(c: &Connection, id: MediaId, now: DateTime<Utc>) -> StoreResult
 
 #[async_trait]
 impl MediaRecords for SqliteStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_media", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "create_media"))]
     async fn create_media(&self, m: &Media) -> StoreResult<()> {
         let m = m.clone();
         self.threads
@@ -93,6 +94,7 @@ impl MediaRecords for SqliteStore {
 
     /// One statement, run by the single writer: the usage it sums cannot change before the
     /// insert.
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_media_within_quota", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "create_media_within_quota"))]
     async fn create_media_within_quota(&self, m: &Media, quota: i64) -> StoreResult<()> {
         let m = m.clone();
         self.threads
@@ -136,6 +138,7 @@ impl MediaRecords for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "media", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "media"))]
     async fn media(&self, id: MediaId) -> StoreResult<Media> {
         self.threads
             .read(move |c| {
@@ -149,6 +152,7 @@ impl MediaRecords for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "media_owned_by", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "media_owned_by"))]
     async fn media_owned_by(&self, owner: UserId, ids: &[MediaId]) -> StoreResult<Vec<Media>> {
         let ids = ids.to_vec();
         self.threads
@@ -168,6 +172,7 @@ impl MediaRecords for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "media_usage", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "media_usage"))]
     async fn media_usage(&self, owner: UserId) -> StoreResult<i64> {
         self.threads
             .read(move |c| {
@@ -178,6 +183,7 @@ impl MediaRecords for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "media_visible_to", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "media_visible_to"))]
     async fn media_visible_to(&self, id: MediaId, user: UserId) -> StoreResult<bool> {
         self.threads
             .read(move |c| {
@@ -195,10 +201,12 @@ impl MediaRecords for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "mark_media_attached", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "mark_media_attached"))]
     async fn mark_media_attached(&self, id: MediaId, now: DateTime<Utc>) -> StoreResult<()> {
         self.threads.write(move |c| mark_attached(c, id, now)).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "unattached_media", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "unattached_media"))]
     async fn unattached_media(&self, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Media>> {
         self.threads
             .read(move |c| {
@@ -215,6 +223,7 @@ impl MediaRecords for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "delete_unattached_media", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "delete_unattached_media"))]
     async fn delete_unattached_media(&self, id: MediaId) -> StoreResult<bool> {
         self.threads
             .write(move |c| {
@@ -231,6 +240,7 @@ impl MediaRecords for SqliteStore {
 
     // --- avatars -----------------------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_user_avatar", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_user_avatar"))]
     async fn set_user_avatar(
         &self,
         user: UserId,

@@ -60,6 +60,7 @@ fn with_message(c: &Connection, mut ev: RoomEvent) -> StoreResult<(Message, Room
 impl Messages for SqliteStore {
     /// The hot path: one writer job does the idempotency lookup, the membership re-check, seq
     /// allocation, the message, its mentions and its event. Nothing is read back.
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "send_message", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "send_message"))]
     async fn send_message(&self, new: &NewMessage) -> StoreResult<SendOutcome> {
         let new = new.clone();
         self.threads
@@ -153,10 +154,12 @@ impl Messages for SqliteStore {
         true
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "message", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "message"))]
     async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message> {
         self.threads.read(move |c| load::message(c, room, id)).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "messages", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "messages"))]
     async fn messages(&self, room: RoomId, page: Page, limit: u32) -> StoreResult<Vec<Message>> {
         self.threads
             .read(move |c| {
@@ -191,6 +194,7 @@ impl Messages for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "edit_message", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "edit_message"))]
     async fn edit_message(
         &self,
         room: RoomId,
@@ -233,6 +237,7 @@ impl Messages for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "edit_history", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "edit_history"))]
     async fn edit_history(
         &self,
         room: RoomId,
@@ -262,6 +267,7 @@ impl Messages for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "delete_message", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "delete_message"))]
     async fn delete_message(
         &self,
         room: RoomId,
@@ -295,6 +301,7 @@ impl Messages for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_reaction", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_reaction"))]
     async fn set_reaction(
         &self,
         room: RoomId,
@@ -339,6 +346,7 @@ impl Messages for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_pinned", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_pinned"))]
     async fn set_pinned(
         &self,
         room: RoomId,
@@ -378,6 +386,7 @@ impl Messages for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "pinned", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "pinned"))]
     async fn pinned(&self, room: RoomId) -> StoreResult<Vec<Message>> {
         self.threads
             .read(move |c| {

@@ -207,6 +207,7 @@ fn invite(c: &Connection, code: &str) -> StoreResult<Invite> {
 
 #[async_trait]
 impl Rooms for SqliteStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_group", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "create_group"))]
     async fn create_group(&self, new: &NewGroup) -> StoreResult<(Room, RoomEvent)> {
         let new = new.clone();
         self.threads
@@ -227,6 +228,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "open_dm", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "open_dm"))]
     async fn open_dm(
         &self,
         id: RoomId,
@@ -256,10 +258,12 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "room", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "room"))]
     async fn room(&self, id: RoomId) -> StoreResult<Room> {
         self.threads.read(move |c| room(c, id)).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "update_room", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "update_room"))]
     async fn update_room(
         &self,
         id: RoomId,
@@ -307,6 +311,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "delete_room", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "delete_room"))]
     async fn delete_room(
         &self,
         id: RoomId,
@@ -325,6 +330,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "rooms_for_user", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "rooms_for_user"))]
     async fn rooms_for_user(&self, user: UserId) -> StoreResult<Vec<RoomSummary>> {
         self.threads
             .read(move |c| {
@@ -397,10 +403,12 @@ impl Rooms for SqliteStore {
 
     // --- membership --------------------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "member", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "member"))]
     async fn member(&self, room: RoomId, user: UserId) -> StoreResult<Option<Member>> {
         self.threads.read(move |c| member(c, room, user)).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "members_named", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "members_named"))]
     async fn members_named(&self, room: RoomId, usernames: &[String]) -> StoreResult<Vec<UserId>> {
         if usernames.is_empty() {
             return Ok(Vec::new());
@@ -425,6 +433,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "room_and_member", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "room_and_member"))]
     async fn room_and_member(
         &self,
         room_id: RoomId,
@@ -436,6 +445,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "members", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "members"))]
     async fn members(&self, room: RoomId) -> StoreResult<Vec<Member>> {
         self.threads
             .read(move |c| {
@@ -453,6 +463,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "add_member", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "add_member"))]
     async fn add_member(
         &self,
         room: RoomId,
@@ -467,6 +478,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_role", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_role"))]
     async fn set_role(
         &self,
         room: RoomId,
@@ -480,6 +492,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "transfer_ownership", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "transfer_ownership"))]
     async fn transfer_ownership(
         &self,
         room: RoomId,
@@ -497,6 +510,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "remove_member", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "remove_member"))]
     async fn remove_member(
         &self,
         room: RoomId,
@@ -519,6 +533,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "ban", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "ban"))]
     async fn ban(
         &self,
         room: RoomId,
@@ -545,6 +560,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "unban", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "unban"))]
     async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()> {
         self.threads
             .write(move |c| {
@@ -561,6 +577,7 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "bans", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "bans"))]
     async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>> {
         self.threads
             .read(move |c| {
@@ -576,12 +593,14 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "is_banned", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "is_banned"))]
     async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
         self.threads.read(move |c| is_banned(c, room, user)).await
     }
 
     // --- invites -----------------------------------------------------------------------------
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_invite", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "create_invite"))]
     async fn create_invite(&self, invite: &Invite) -> StoreResult<()> {
         let invite = invite.clone();
         self.threads
@@ -607,11 +626,13 @@ impl Rooms for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "invite", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "invite"))]
     async fn invite(&self, code: &str) -> StoreResult<Invite> {
         let code = code.to_owned();
         self.threads.read(move |c| invite(c, &code)).await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "accept_invite", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "accept_invite"))]
     async fn accept_invite(
         &self,
         code: &str,
