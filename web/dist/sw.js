@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'e8ce9d7d4ede';
+const VERSION = '668ff653bbc2';
 const PRECACHE = [
-  "/assets/CropDialog-CJbmUzH3.js",
-  "/assets/Lightbox-OLkYde28.js",
-  "/assets/VoiceRecorder-CV_ANb5a.js",
-  "/assets/index-DkK3nVp1.css",
-  "/assets/index-LdvaNZch.js",
+  "/assets/CropDialog-DCmblTee.js",
+  "/assets/Lightbox-CEh3-1QZ.js",
+  "/assets/VoiceRecorder-D5dtqjh4.js",
+  "/assets/index-4XUbHzWF.css",
+  "/assets/index-Bt8umDPF.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

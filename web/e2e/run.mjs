@@ -17,6 +17,7 @@ import { mediaTests } from './media.mjs';
 import { navigationTests } from './navigation.mjs';
 import { conversationTests } from './conversation.mjs';
 import { draftTests } from './drafts.mjs';
+import { peopleTests } from './people.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -887,6 +888,7 @@ const helpers = { test, assert, newUser, openDm, openRoom, send, waitText, shot,
 await navigationTests(helpers);
 await conversationTests(helpers);
 await draftTests(helpers);
+await peopleTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

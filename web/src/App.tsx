@@ -10,12 +10,14 @@ import { Switcher } from './ui/rooms/Switcher';
 import { ConfirmHost } from './ui/common/confirm';
 import type { Navigation } from './ui/navigation';
 import { focusIntoRoom } from './ui/common/focusRoom';
+import { ProfileCard } from './ui/people/ProfileCard';
 
 export function App(props: { client: Client; nav: Navigation }) {
   const c = props.client;
   const nav = props.nav;
   const [panel, setPanel] = createSignal<string | null>(null);
   const [switcher, setSwitcher] = createSignal(false);
+  const [profile, setProfile] = createSignal<string | null>(null);
   const phase = () => c.phase;
   const current = () => c.currentRoom;
   const settings = () => nav.settings();
@@ -97,7 +99,7 @@ export function App(props: { client: Client; nav: Navigation }) {
             <Banner client={c} />
             <Show when={!settings()} fallback={<Settings client={c} onClose={closeSettings} />}>
               <Show when={current()} keyed fallback={<p class="empty-main">Pick a conversation, or start one.</p>}>
-                {(id) => <RoomView client={c} nav={nav} roomId={id} onPanel={openPanel} />}
+                {(id) => <RoomView client={c} nav={nav} roomId={id} onPanel={openPanel} onProfile={setProfile} />}
               </Show>
             </Show>
           </main>
@@ -107,6 +109,7 @@ export function App(props: { client: Client; nav: Navigation }) {
               roomId={current()!}
               kind={panel()!}
               onClose={closePanel}
+              onProfile={setProfile}
               onJump={(roomId, messageId, seq) => {
                 // The panel stays open on wide screens (more results to try); on a phone it
                 // covers the room, so it closes.
@@ -128,6 +131,20 @@ export function App(props: { client: Client; nav: Navigation }) {
               void enterRoom(id);
             }}
           />
+        </Show>
+        <Show when={profile()} keyed>
+          {(id) => (
+            <ProfileCard
+              client={c}
+              userId={id}
+              onClose={() => setProfile(null)}
+              onMessage={(roomId) => {
+                setProfile(null);
+                setPanel(null);
+                void enterRoom(roomId);
+              }}
+            />
+          )}
         </Show>
         <ConfirmHost />
       </Match>

@@ -212,8 +212,39 @@ export class MediaService {
     return p;
   }
 
-  private async fetchUrl(id: string, variant: Variant): Promise<SignedUrl> {
-    const path = `/api/v1/media/${encodeURIComponent(id)}${variant === 'original' ? '' : `/thumbnails/${variant}`}`;
+  /**
+   * A signed URL for a person's or a group's avatar (`GET /users/{id}/avatar`, `/rooms/{id}/avatar`:
+   * anyone who may see them may fetch it, unlike the media record itself). Cached like media.
+   */
+  avatarUrl(of: 'users' | 'rooms', id: string, mediaId: string): Promise<SignedUrl> {
+    const key = `${of}/${id}/${mediaId}`;
+    const c = this.urls.get(key);
+    if (c && c.expiresAt - this.now() > 30_000) return Promise.resolve(c);
+    let p = this.pending.get(key);
+    if (!p) {
+      p = this.fetchPath(`/api/v1/${of}/${encodeURIComponent(id)}/avatar`).then(
+        (s) => {
+          this.urls.set(key, s);
+          this.pending.delete(key);
+          return s;
+        },
+        (e) => {
+          this.pending.delete(key);
+          throw e;
+        },
+      );
+      this.pending.set(key, p);
+    }
+    return p;
+  }
+
+  private fetchUrl(id: string, variant: Variant): Promise<SignedUrl> {
+    return this.fetchPath(
+      `/api/v1/media/${encodeURIComponent(id)}${variant === 'original' ? '' : `/thumbnails/${variant}`}`,
+    );
+  }
+
+  private async fetchPath(path: string): Promise<SignedUrl> {
     const f = this.deps.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
     for (let attempt = 0; ; attempt++) {
       const token = await this.deps.api.getToken(5_000);

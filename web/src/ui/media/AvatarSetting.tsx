@@ -5,6 +5,7 @@ import { Dynamic } from 'solid-js/web';
 import type { Client } from '../../lib/client';
 import { mediaFor } from '../../lib/media';
 import { avatarPatch } from '../../lib/mediaAvatar';
+import type { Me } from '../../lib/types';
 import { friendlyError } from '../../lib/errors';
 
 type Crop = typeof import('./CropDialog').default;
@@ -29,8 +30,8 @@ export function AvatarSetting(props: { client: Client; target: 'user' | 'room'; 
     setStatus('Uploading…');
     try {
       const media = await mediaFor(c.api).upload(png, 'avatar.png');
-      const path = props.target === 'user' ? '/users/me' : `/rooms/${props.roomId}`;
-      await c.api.patch(path, avatarPatch(media.id));
+      if (props.target === 'user') c.session.setMe(await c.api.patch<Me>('/users/me', avatarPatch(media.id)));
+      else await c.api.patch(`/rooms/${props.roomId}`, avatarPatch(media.id));
       setStatus('Picture saved.');
     } catch (e) {
       setStatus(friendlyError(e));

@@ -16,6 +16,8 @@ import { uploadQueue, useDrop } from '../media/ComposerMedia';
 import { attachmentSummary, mediaFor } from '../../lib/media';
 import type { Navigation } from '../navigation';
 import { useMessageMenu } from './messageMenu';
+import { Avatar } from '../people/Avatar';
+import { RoomAvatar } from '../people/RoomAvatar';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -32,7 +34,14 @@ function stepFocus(from: HTMLElement, dir: -1 | 1): void {
   }
 }
 
-export function RoomView(props: { client: Client; nav: Navigation; roomId: string; onPanel: (p: string) => void }) {
+export function RoomView(props: {
+  client: Client;
+  nav: Navigation;
+  roomId: string;
+  onPanel: (p: string) => void;
+  /** Open a person's profile card. */
+  onProfile: (userId: string) => void;
+}) {
   const c = props.client;
   // Each of these tracks only what it reads: the room's store entry, this room's timeline and
   // outbox items, this room's typing line. Nothing re-renders the whole view.
@@ -198,10 +207,16 @@ export function RoomView(props: { client: Client; nav: Navigation; roomId: strin
           </Show>
           <Show when={!grouped}>
             <header>
-              <span class="sender">
+              <button
+                type="button"
+                class="sender"
+                onClick={() => props.onProfile(m.sender_id)}
+                aria-label={`${name(m.sender_id)}, open profile`}
+              >
+                <Avatar client={c} userId={m.sender_id} size={36} />
                 {name(m.sender_id)}
-                <AiBadge client={c} userId={m.sender_id} />
-              </span>
+              </button>
+              <AiBadge client={c} userId={m.sender_id} />
               <time dateTime={m.created_at}>{m.created_at ? timeFmt.format(new Date(m.created_at)) : ''}</time>
             </header>
           </Show>
@@ -396,6 +411,7 @@ export function RoomView(props: { client: Client; nav: Navigation; roomId: strin
         <button type="button" class="back" aria-label="Back to rooms" onClick={() => c.rooms.open(null)}>
           <Icon name="back" />
         </button>
+        <Show when={room()}>{(r) => <RoomAvatar client={c} room={r()} size={32} />}</Show>
         <h2>{title()}</h2>
         <Show when={room()?.topic}>
           <span class="topic">{room()!.topic}</span>

@@ -6,12 +6,20 @@ import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
 import { RoomAiSwitch } from '../ai/RoomAiSwitch';
 import { AvatarSetting } from '../media/AvatarSetting';
+import { Avatar } from '../people/Avatar';
 import { friendlyError } from '../../lib/errors';
 
 /** Open a message: its room, loaded back to it, highlighted. */
 type Jump = (roomId: string, messageId: string, seq?: number) => void;
 
-export function Panel(props: { client: Client; roomId: string; kind: string; onClose: () => void; onJump: Jump }) {
+export function Panel(props: {
+  client: Client;
+  roomId: string;
+  kind: string;
+  onClose: () => void;
+  onJump: Jump;
+  onProfile: (userId: string) => void;
+}) {
   const c = props.client;
   const [error, setError] = createSignal('');
   const run = (fn: () => Promise<unknown>) => fn().catch((e) => setError(friendlyError(e)));
@@ -44,7 +52,7 @@ export function Panel(props: { client: Client; roomId: string; kind: string; onC
       </Show>
       <div ref={body}>
         <Show when={props.kind === 'members'}>
-          <Members client={c} roomId={props.roomId} run={run} />
+          <Members client={c} roomId={props.roomId} run={run} onProfile={props.onProfile} />
         </Show>
         <Show when={props.kind === 'pins'}>
           <Pins client={c} roomId={props.roomId} onJump={props.onJump} />
@@ -57,7 +65,12 @@ export function Panel(props: { client: Client; roomId: string; kind: string; onC
   );
 }
 
-function Members(props: { client: Client; roomId: string; run: (f: () => Promise<unknown>) => void }) {
+function Members(props: {
+  client: Client;
+  roomId: string;
+  run: (f: () => Promise<unknown>) => void;
+  onProfile: (userId: string) => void;
+}) {
   const c = props.client;
   const members = () => c.members.get(props.roomId) ?? [];
   const room = () => c.rooms.get(props.roomId);
@@ -76,13 +89,21 @@ function Members(props: { client: Client; roomId: string; run: (f: () => Promise
             const can = () => !me && rank[myRole()] > rank[m.role];
             return (
               <li>
-                <span>
-                  {m.user.display_name || m.user.username}{' '}
-                  <small>
-                    @{m.user.username} · {m.role}
-                    {c.members.presence(m.user.id) === 'online' ? ' · online' : ''}
-                  </small>
-                </span>
+                <button
+                  type="button"
+                  class="member-name"
+                  onClick={() => props.onProfile(m.user.id)}
+                  aria-label={`${m.user.display_name || m.user.username}, open profile`}
+                >
+                  <Avatar client={c} userId={m.user.id} size={28} presence />
+                  <span>
+                    {m.user.display_name || m.user.username}{' '}
+                    <small>
+                      @{m.user.username} · {m.role}
+                      {c.members.presence(m.user.id) === 'online' ? ' · online' : ''}
+                    </small>
+                  </span>
+                </button>
                 <Show when={room()?.kind === 'group'}>
                   <span class="member-actions">
                     <Show when={can() && m.role === 'member'}>

@@ -4,6 +4,7 @@ import type { PublicUser } from '../../lib/types';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { focusIntoRoom } from '../common/focusRoom';
+import { RoomAvatar } from '../people/RoomAvatar';
 import { attachmentSummary } from '../../lib/media';
 import { friendlyError } from '../../lib/errors';
 
@@ -177,6 +178,7 @@ export function Sidebar(props: {
                 onClick={() => props.onOpenRoom(r.id)}
                 data-testid="room-item"
               >
+                <RoomAvatar client={c} room={r} size={36} />
                 <span class="room-name">{c.rooms.title(r)}</span>
                 <Show
                   when={c.drafts.has(r.id) && !active(r.id)}

@@ -3,6 +3,7 @@
 import type { Client } from '../../lib/client';
 import { shouldNotify } from '../../lib/notify';
 import { plain } from '../../lib/markdown';
+import { mediaFor } from '../../lib/media';
 import { loadPrefs } from './prefs';
 import type { Navigation } from '../navigation';
 
@@ -40,7 +41,20 @@ export function startNotifications(client: Client, nav: Navigation): void {
     const sender = client.members.displayName(m.sender_id);
     const title = room && room.kind === 'group' ? `${sender} in ${client.rooms.title(room)}` : sender;
     // One notification per room (tag): a burst replaces instead of stacking.
-    const opts = { body: plain(m.body).slice(0, 160), tag: roomId, icon: '/icons/icon-192.png', data: { roomId } };
+    // The sender's picture when they have one (a signed URL, good for the notification's life).
+    const avatar = client.members.users.get(m.sender_id)?.avatar;
+    const icon = avatar
+      ? await mediaFor(client.api)
+          .avatarUrl('users', m.sender_id, avatar)
+          .then((s) => s.url)
+          .catch(() => undefined)
+      : undefined;
+    const opts = {
+      body: plain(m.body).slice(0, 160),
+      tag: roomId,
+      icon: icon ?? '/icons/icon-192.png',
+      data: { roomId },
+    };
     try {
       const n = new Notification(title, opts);
       n.onclick = () => {
