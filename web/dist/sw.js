@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '668ff653bbc2';
+const VERSION = '7440bab0a230';
 const PRECACHE = [
-  "/assets/CropDialog-DCmblTee.js",
-  "/assets/Lightbox-CEh3-1QZ.js",
-  "/assets/VoiceRecorder-D5dtqjh4.js",
-  "/assets/index-4XUbHzWF.css",
-  "/assets/index-Bt8umDPF.js",
+  "/assets/CropDialog-BMp7th6Z.js",
+  "/assets/Lightbox-SDKO6pIi.js",
+  "/assets/VoiceRecorder-vHnNw5qt.js",
+  "/assets/index-DF8ZRw3F.css",
+  "/assets/index-ZjttCjyv.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

@@ -18,6 +18,7 @@ import { navigationTests } from './navigation.mjs';
 import { conversationTests } from './conversation.mjs';
 import { draftTests } from './drafts.mjs';
 import { peopleTests } from './people.mjs';
+import { mentionTests } from './mentions.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -889,6 +890,7 @@ await navigationTests(helpers);
 await conversationTests(helpers);
 await draftTests(helpers);
 await peopleTests(helpers);
+await mentionTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Block, type Inline, parse } from '../src/lib/markdown';
 
-const KINDS = new Set(['text', 'br', 'b', 'i', 'code', 'link']);
+const KINDS = new Set(['text', 'br', 'b', 'i', 'code', 'link', 'mention']);
 
 function walk(nodes: Inline[], visit: (n: Inline) => void): void {
   for (const n of nodes) {
@@ -23,6 +23,7 @@ function visible(blocks: Block[]): string {
   let out = '';
   walk(inlines(blocks), (n) => {
     if (n.t === 'text' || n.t === 'code') out += n.v;
+    else if (n.t === 'mention') out += `@${n.v}`;
   });
   return out;
 }

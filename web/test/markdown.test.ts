@@ -28,4 +28,13 @@ describe('markdown', () => {
   it('keeps snake_case words as text', () => {
     expect(inline('snake_case_word')).toEqual([{ t: 'text', v: 'snake_case_word' }]);
   });
+
+  it('reads @mentions as the server does (not e-mail addresses, no trailing dot)', () => {
+    expect(inline('hi @bob.smith. and me@example.com')).toEqual([
+      { t: 'text', v: 'hi ' },
+      { t: 'mention', v: 'bob.smith' },
+      { t: 'text', v: '. and me@example.com' },
+    ]);
+    expect(inline('`@code`')).toEqual([{ t: 'code', v: '@code' }]);
+  });
 });

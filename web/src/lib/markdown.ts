@@ -1,6 +1,7 @@
 // A small, safe Markdown subset. It produces a tree, never HTML: the view turns the tree into
 // DOM nodes with text content, so nothing in a message can become markup. Supported: **bold**,
-// _italic_ / *italic*, `code`, fenced ``` code blocks, [text](http(s)://…) and bare http(s) URLs.
+// _italic_ / *italic*, `code`, fenced ``` code blocks, [text](http(s)://…), bare http(s) URLs and
+// @mentions (read as the server reads them).
 
 export type Inline =
   | { t: 'text'; v: string }
@@ -8,6 +9,7 @@ export type Inline =
   | { t: 'b'; c: Inline[] }
   | { t: 'i'; c: Inline[] }
   | { t: 'code'; v: string }
+  | { t: 'mention'; v: string }
   | { t: 'link'; href: string; c: Inline[] };
 
 export type Block = { t: 'p'; c: Inline[] } | { t: 'pre'; v: string; lang: string };
@@ -48,6 +50,7 @@ export function parse(src: string): Block[] {
 }
 
 const URL_RE = /https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"]/y;
+const MENTION_RE = /@([A-Za-z0-9_.]*[A-Za-z0-9_])/y;
 
 export function inline(s: string): Inline[] {
   const out: Inline[] = [];
@@ -115,6 +118,17 @@ export function inline(s: string): Inline[] {
       if (m && href) {
         pushText();
         out.push({ t: 'link', href, c: [{ t: 'text', v: m[0] }] });
+        i += m[0].length;
+        continue;
+      }
+    }
+    // @username, as the server reads mentions: not after a letter, digit, _ or . (e-mail).
+    if (ch === '@' && (i === 0 || !/[\w.]/.test(s[i - 1]))) {
+      MENTION_RE.lastIndex = i;
+      const m = MENTION_RE.exec(s);
+      if (m) {
+        pushText();
+        out.push({ t: 'mention', v: m[1] });
         i += m[0].length;
         continue;
       }

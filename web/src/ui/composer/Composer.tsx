@@ -2,6 +2,7 @@ import { createEffect, createSignal, on, onMount, Show, untrack } from 'solid-js
 import type { Client } from '../../lib/client';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
+import { useMentionAutocomplete } from './mentionAutocomplete';
 import { AttachControls, pastedFiles, uploadQueue, UploadChips, useUploads } from '../media/ComposerMedia';
 
 /** Enter sends, Shift+Enter adds a line, Up edits the last own message, Esc cancels. */
@@ -87,7 +88,18 @@ export function Composer(props: {
     await sent;
   };
 
+  const saveDraft = () => {
+    if (!props.editing) c.drafts.put(props.roomId, ta.value);
+  };
+  const mention = useMentionAutocomplete(
+    c,
+    () => props.roomId,
+    () => ta,
+    saveDraft,
+  );
+
   const onKey = (e: KeyboardEvent) => {
+    if (mention.onKeyDown(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       void submit();
@@ -129,6 +141,7 @@ export function Composer(props: {
         </div>
       </Show>
       <UploadChips queue={queue} items={uploads()} />
+      <mention.List />
       <label class="sr-only" for="composer-input">
         Message
       </label>
@@ -141,8 +154,12 @@ export function Composer(props: {
         onKeyDown={onKey}
         onInput={() => {
           c.typing.send(props.roomId, ta.value.length > 0);
-          if (!props.editing) c.drafts.put(props.roomId, ta.value);
+          saveDraft();
+          mention.update();
         }}
+        onClick={() => mention.update()}
+        onBlur={() => mention.close()}
+        {...mention.inputProps()}
         onPaste={(e) => {
           const f = pastedFiles(e);
           if (f.length) {

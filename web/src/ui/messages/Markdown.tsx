@@ -2,7 +2,8 @@ import { For, Match, Switch } from 'solid-js';
 import { parse, type Inline } from '../../lib/markdown';
 
 // Renders the parsed tree as DOM nodes; text is always text (never HTML).
-function Inlines(props: { nodes: Inline[] }) {
+/** My username: mentions of me are highlighted. */
+function Inlines(props: { nodes: Inline[]; me?: string }) {
   return (
     <For each={props.nodes}>
       {(n) => (
@@ -14,22 +15,33 @@ function Inlines(props: { nodes: Inline[] }) {
           <Match when={n.t === 'b' && n}>
             {(x) => (
               <strong>
-                <Inlines nodes={x().c} />
+                <Inlines nodes={x().c} me={props.me} />
               </strong>
             )}
           </Match>
           <Match when={n.t === 'i' && n}>
             {(x) => (
               <em>
-                <Inlines nodes={x().c} />
+                <Inlines nodes={x().c} me={props.me} />
               </em>
             )}
           </Match>
           <Match when={n.t === 'code' && n}>{(x) => <code>{x().v}</code>}</Match>
+          <Match when={n.t === 'mention' && n}>
+            {(x) => {
+              const v = x().v.toLowerCase();
+              const mine = v === 'room' || (!!props.me && v === props.me.toLowerCase());
+              return (
+                <span class={`mention${mine ? ' mention-me' : ''}`} data-testid="mention">
+                  @{x().v}
+                </span>
+              );
+            }}
+          </Match>
           <Match when={n.t === 'link' && n}>
             {(x) => (
               <a href={x().href} target="_blank" rel="noopener noreferrer">
-                <Inlines nodes={x().c} />
+                <Inlines nodes={x().c} me={props.me} />
               </a>
             )}
           </Match>
@@ -39,7 +51,7 @@ function Inlines(props: { nodes: Inline[] }) {
   );
 }
 
-export function Markdown(props: { text: string }) {
+export function Markdown(props: { text: string; me?: string }) {
   return (
     <For each={parse(props.text)}>
       {(b) =>
@@ -49,7 +61,7 @@ export function Markdown(props: { text: string }) {
           </pre>
         ) : (
           <p>
-            <Inlines nodes={b.c} />
+            <Inlines nodes={b.c} me={props.me} />
           </p>
         )
       }

@@ -177,7 +177,10 @@ export function RoomView(props: {
             ' state-' +
             it.state
           }
-          classList={{ highlight: highlight() === m.id }}
+          classList={{
+            highlight: highlight() === m.id,
+            'mentions-me': !mine && (m.mentions_room || m.mentions.includes(c.me?.id ?? '')),
+          }}
           data-testid="message"
           data-id={m.id}
           // Focusable, so every message's actions can be reached by keyboard (text-only ones too);
@@ -237,7 +240,7 @@ export function RoomView(props: {
           <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
             <div class="body" data-testid="message-body">
               <AiBody client={c} roomId={props.roomId} message={m}>
-                <Markdown text={m.body} />
+                <Markdown text={m.body} me={c.me?.username} />
               </AiBody>
             </div>
             <TranslationBlock client={c} roomId={props.roomId} message={m} />
