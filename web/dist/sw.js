@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '7440bab0a230';
+const VERSION = '694ef90020d0';
 const PRECACHE = [
-  "/assets/CropDialog-BMp7th6Z.js",
-  "/assets/Lightbox-SDKO6pIi.js",
-  "/assets/VoiceRecorder-vHnNw5qt.js",
-  "/assets/index-DF8ZRw3F.css",
-  "/assets/index-ZjttCjyv.js",
+  "/assets/CropDialog-CdZJpm3P.js",
+  "/assets/Lightbox-CqAl5c_3.js",
+  "/assets/VoiceRecorder-D2hG227Y.js",
+  "/assets/index-CBO7jFlD.js",
+  "/assets/index-DzrucFME.css",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

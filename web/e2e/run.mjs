@@ -19,6 +19,7 @@ import { conversationTests } from './conversation.mjs';
 import { draftTests } from './drafts.mjs';
 import { peopleTests } from './people.mjs';
 import { mentionTests } from './mentions.mjs';
+import { markdownTests } from './markdown.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -891,6 +892,7 @@ await conversationTests(helpers);
 await draftTests(helpers);
 await peopleTests(helpers);
 await mentionTests(helpers);
+await markdownTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

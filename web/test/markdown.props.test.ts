@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Block, type Inline, parse } from '../src/lib/markdown';
 
-const KINDS = new Set(['text', 'br', 'b', 'i', 'code', 'link', 'mention']);
+const KINDS = new Set(['text', 'br', 'b', 'i', 's', 'spoiler', 'code', 'link', 'mention']);
+const BLOCKS = ['p', 'pre', 'quote', 'ul', 'ol'];
 
 function walk(nodes: Inline[], visit: (n: Inline) => void): void {
   for (const n of nodes) {
@@ -14,8 +15,24 @@ function walk(nodes: Inline[], visit: (n: Inline) => void): void {
   }
 }
 
+/** Every inline of a tree, in order (quotes and list items included; a code block is its text). */
 function inlines(blocks: Block[]): Inline[] {
-  return blocks.flatMap((b) => (b.t === 'p' ? b.c : [{ t: 'text', v: b.v } as Inline]));
+  return blocks.flatMap((b): Inline[] => {
+    switch (b.t) {
+      case 'p':
+        return b.c;
+      case 'pre':
+        return [{ t: 'text', v: b.v }];
+      case 'quote':
+        return inlines(b.c);
+      default:
+        return b.items.flat();
+    }
+  });
+}
+
+function allBlocks(blocks: Block[]): Block[] {
+  return blocks.flatMap((b) => (b.t === 'quote' ? [b, ...allBlocks(b.c)] : [b]));
 }
 
 /** The visible characters of a tree (what the view renders as text). */
@@ -34,6 +51,13 @@ const markdownish = fc.string({
     fc.constantFrom(
       '*',
       '_',
+      '~',
+      '|',
+      '@',
+      '-',
+      '1. ',
+      '\n> ',
+      '\n- ',
       '`',
       '[',
       ']',
@@ -65,7 +89,7 @@ describe('markdown properties', () => {
     fc.assert(
       fc.property(markdownish, (src) => {
         const blocks = parse(src);
-        for (const b of blocks) expect(['p', 'pre']).toContain(b.t);
+        for (const b of allBlocks(blocks)) expect(BLOCKS).toContain(b.t);
         walk(inlines(blocks), (n) => expect(KINDS.has(n.t)).toBe(true));
       }),
       { numRuns: 2000 },
@@ -84,10 +108,13 @@ describe('markdown properties', () => {
   });
 
   it('keeps plain text exactly, markup characters aside', () => {
-    // Without markup characters or line breaks, the message is one paragraph of itself.
+    // Without markup characters, line breaks or a list or quote marker at the start, the message
+    // is one paragraph of itself.
     const plain = fc
       .string({ unit: 'grapheme', maxLength: 200 })
-      .filter((s) => !/[*_`[\]\n\r]|https?:/.test(s) && s.trim() !== '');
+      .filter(
+        (s) => !/[*_`[\]\n\r~|@\\]|https?:/.test(s) && !/^\s{0,3}([-*+>]|\d{1,9}[.)])(\s|$)/.test(s) && s.trim() !== '',
+      );
     fc.assert(
       fc.property(plain, (src) => {
         expect(visible(parse(src))).toBe(src);
@@ -120,6 +147,11 @@ describe('markdown properties', () => {
       `${'['.repeat(5000)}](${'('.repeat(5000)}`,
       '`'.repeat(20000),
       `https://${'a'.repeat(20000)}`,
+      '> '.repeat(20000),
+      '- '.repeat(20000),
+      '```\n'.repeat(3000),
+      '||'.repeat(20000),
+      '~~a'.repeat(10000),
     ]) {
       expect(parse(src).length).toBeGreaterThan(0);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inline, parse, safeHref } from '../src/lib/markdown';
+import { inline, parse, plain, safeHref } from '../src/lib/markdown';
 
 describe('markdown', () => {
   it('parses the subset', () => {
@@ -36,5 +36,51 @@ describe('markdown', () => {
       { t: 'text', v: '. and me@example.com' },
     ]);
     expect(inline('`@code`')).toEqual([{ t: 'code', v: '@code' }]);
+  });
+
+  it('parses lists, numbered lists (with their start), quotes (nested, bounded) and continuation lines', () => {
+    expect(parse('- one\n- **two**\n  still two\n\nafter')).toEqual([
+      {
+        t: 'ul',
+        items: [
+          [{ t: 'text', v: 'one' }],
+          [{ t: 'b', c: [{ t: 'text', v: 'two' }] }, { t: 'br' }, { t: 'text', v: 'still two' }],
+        ],
+      },
+      { t: 'p', c: [{ t: 'text', v: 'after' }] },
+    ]);
+    expect(parse('3. c\n4) d')).toEqual([
+      { t: 'ol', start: 3, items: [[{ t: 'text', v: 'c' }], [{ t: 'text', v: 'd' }]] },
+    ]);
+    expect(parse('> said\n> > inner\nreply')).toEqual([
+      {
+        t: 'quote',
+        c: [
+          { t: 'p', c: [{ t: 'text', v: 'said' }] },
+          { t: 'quote', c: [{ t: 'p', c: [{ t: 'text', v: 'inner' }] }] },
+        ],
+      },
+      { t: 'p', c: [{ t: 'text', v: 'reply' }] },
+    ]);
+    // Past four levels the markers are text.
+    const deep = parse('> > > > > five');
+    const level4 = (deep[0] as { c: { c: { c: { c: unknown[] }[] }[] }[] }).c[0].c[0].c[0].c;
+    expect(level4).toEqual([{ t: 'p', c: [{ t: 'text', v: '> five' }] }]);
+    expect(parse('-not a list\n1.not either')).toEqual([
+      { t: 'p', c: [{ t: 'text', v: '-not a list' }, { t: 'br' }, { t: 'text', v: '1.not either' }] },
+    ]);
+  });
+  it('parses strikethrough, spoilers and escapes; code keeps markup as text', () => {
+    expect(inline('~~old~~ ||secret|| `~~x~~` \\~~no~~')).toEqual([
+      { t: 's', c: [{ t: 'text', v: 'old' }] },
+      { t: 'text', v: ' ' },
+      { t: 'spoiler', c: [{ t: 'text', v: 'secret' }] },
+      { t: 'text', v: ' ' },
+      { t: 'code', v: '~~x~~' },
+      { t: 'text', v: ' ~~no~~' },
+    ]);
+  });
+  it('plain text for previews hides spoilers and drops markers', () => {
+    expect(plain('> quoted\n- item ~~x~~ ||the end||')).toBe('quoted item x [spoiler]');
   });
 });

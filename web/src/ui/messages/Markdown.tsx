@@ -1,9 +1,35 @@
-import { For, Match, Switch } from 'solid-js';
-import { parse, type Inline } from '../../lib/markdown';
+import { createSignal, For, Match, Show, Switch } from 'solid-js';
+import { type Block, type Inline, parse } from '../../lib/markdown';
 
 // Renders the parsed tree as DOM nodes; text is always text (never HTML).
-/** My username: mentions of me are highlighted. */
-function Inlines(props: { nodes: Inline[]; me?: string }) {
+
+/** Who "me" is for mentions (highlighted), and whether a username is a known member. */
+export interface MentionContext {
+  me?: string;
+}
+
+function Spoiler(props: { nodes: Inline[]; ctx: MentionContext }) {
+  const [shown, setShown] = createSignal(false);
+  return (
+    <Show
+      when={shown()}
+      fallback={
+        <button type="button" class="spoiler" data-testid="spoiler" onClick={() => setShown(true)}>
+          <span class="sr-only">Spoiler, press to show</span>
+          <span aria-hidden="true" class="spoiler-cover">
+            <Inlines nodes={props.nodes} ctx={props.ctx} />
+          </span>
+        </button>
+      }
+    >
+      <span class="spoiler shown">
+        <Inlines nodes={props.nodes} ctx={props.ctx} />
+      </span>
+    </Show>
+  );
+}
+
+function Inlines(props: { nodes: Inline[]; ctx: MentionContext }) {
   return (
     <For each={props.nodes}>
       {(n) => (
@@ -15,24 +41,32 @@ function Inlines(props: { nodes: Inline[]; me?: string }) {
           <Match when={n.t === 'b' && n}>
             {(x) => (
               <strong>
-                <Inlines nodes={x().c} me={props.me} />
+                <Inlines nodes={x().c} ctx={props.ctx} />
               </strong>
             )}
           </Match>
           <Match when={n.t === 'i' && n}>
             {(x) => (
               <em>
-                <Inlines nodes={x().c} me={props.me} />
+                <Inlines nodes={x().c} ctx={props.ctx} />
               </em>
             )}
           </Match>
+          <Match when={n.t === 's' && n}>
+            {(x) => (
+              <s>
+                <Inlines nodes={x().c} ctx={props.ctx} />
+              </s>
+            )}
+          </Match>
+          <Match when={n.t === 'spoiler' && n}>{(x) => <Spoiler nodes={x().c} ctx={props.ctx} />}</Match>
           <Match when={n.t === 'code' && n}>{(x) => <code>{x().v}</code>}</Match>
           <Match when={n.t === 'mention' && n}>
             {(x) => {
-              const v = x().v.toLowerCase();
-              const mine = v === 'room' || (!!props.me && v === props.me.toLowerCase());
+              const me = () => !!props.ctx.me && x().v.toLowerCase() === props.ctx.me.toLowerCase();
+              const room = () => x().v.toLowerCase() === 'room';
               return (
-                <span class={`mention${mine ? ' mention-me' : ''}`} data-testid="mention">
+                <span class={`mention${me() || room() ? ' mention-me' : ''}`} data-testid="mention">
                   @{x().v}
                 </span>
               );
@@ -41,7 +75,7 @@ function Inlines(props: { nodes: Inline[]; me?: string }) {
           <Match when={n.t === 'link' && n}>
             {(x) => (
               <a href={x().href} target="_blank" rel="noopener noreferrer">
-                <Inlines nodes={x().c} me={props.me} />
+                <Inlines nodes={x().c} ctx={props.ctx} />
               </a>
             )}
           </Match>
@@ -51,20 +85,84 @@ function Inlines(props: { nodes: Inline[]; me?: string }) {
   );
 }
 
-export function Markdown(props: { text: string; me?: string }) {
+function CodeBlock(props: { code: string; lang: string }) {
+  const [copied, setCopied] = createSignal(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(props.code);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 2000);
+    } catch {
+      /* no clipboard permission: the text can still be selected */
+    }
+  };
   return (
-    <For each={parse(props.text)}>
-      {(b) =>
-        b.t === 'pre' ? (
-          <pre>
-            <code>{b.v}</code>
-          </pre>
-        ) : (
-          <p>
-            <Inlines nodes={b.c} me={props.me} />
-          </p>
-        )
-      }
+    <div class="code-block">
+      <pre data-lang={props.lang || undefined}>
+        <code>{props.code}</code>
+      </pre>
+      <button type="button" class="copy-code" onClick={() => void copy()} aria-label="Copy code">
+        {copied() ? 'Copied' : 'Copy'}
+      </button>
+      <span class="sr-only" role="status">
+        {copied() ? 'Code copied' : ''}
+      </span>
+    </div>
+  );
+}
+
+function Blocks(props: { blocks: Block[]; ctx: MentionContext }) {
+  return (
+    <For each={props.blocks}>
+      {(b) => (
+        <Switch>
+          <Match when={b.t === 'pre' && b}>{(x) => <CodeBlock code={x().v} lang={x().lang} />}</Match>
+          <Match when={b.t === 'quote' && b}>
+            {(x) => (
+              <blockquote>
+                <Blocks blocks={x().c} ctx={props.ctx} />
+              </blockquote>
+            )}
+          </Match>
+          <Match when={b.t === 'ul' && b}>
+            {(x) => (
+              <ul>
+                <For each={x().items}>
+                  {(it) => (
+                    <li>
+                      <Inlines nodes={it} ctx={props.ctx} />
+                    </li>
+                  )}
+                </For>
+              </ul>
+            )}
+          </Match>
+          <Match when={b.t === 'ol' && b}>
+            {(x) => (
+              <ol start={x().start}>
+                <For each={x().items}>
+                  {(it) => (
+                    <li>
+                      <Inlines nodes={it} ctx={props.ctx} />
+                    </li>
+                  )}
+                </For>
+              </ol>
+            )}
+          </Match>
+          <Match when={b.t === 'p' && b}>
+            {(x) => (
+              <p>
+                <Inlines nodes={x().c} ctx={props.ctx} />
+              </p>
+            )}
+          </Match>
+        </Switch>
+      )}
     </For>
   );
+}
+
+export function Markdown(props: { text: string; me?: string }) {
+  return <Blocks blocks={parse(props.text)} ctx={{ me: props.me }} />;
 }
