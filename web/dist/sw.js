@@ -1,12 +1,12 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '694ef90020d0';
+const VERSION = '7ce2d5396059';
 const PRECACHE = [
-  "/assets/CropDialog-CdZJpm3P.js",
-  "/assets/Lightbox-CqAl5c_3.js",
-  "/assets/VoiceRecorder-D2hG227Y.js",
-  "/assets/index-CBO7jFlD.js",
+  "/assets/CropDialog-BLUIb2wt.js",
+  "/assets/Lightbox-BHl-TLEj.js",
+  "/assets/VoiceRecorder-Ca5Gr8TM.js",
+  "/assets/index-BDfMEZ4u.js",
   "/assets/index-DzrucFME.css",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

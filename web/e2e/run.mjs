@@ -20,6 +20,7 @@ import { draftTests } from './drafts.mjs';
 import { peopleTests } from './people.mjs';
 import { mentionTests } from './mentions.mjs';
 import { markdownTests } from './markdown.mjs';
+import { hygieneTests } from './hygiene.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -893,6 +894,7 @@ await draftTests(helpers);
 await peopleTests(helpers);
 await mentionTests(helpers);
 await markdownTests(helpers);
+await hygieneTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

@@ -23,6 +23,7 @@ import type {
 import { AiStreams, type AiDelta } from './aiStream';
 import { TranslationCache, shouldAutoTranslate, translationKey, type Translation } from './aiTranslate';
 import { aiErrorMessage } from './aiErrors';
+import { discardBody } from './http';
 
 /** What a message shows for translation: nothing, in progress, the result, or why it failed. */
 export type TranslationState =
@@ -54,7 +55,10 @@ export const BOT_USERNAME = 'ai';
 export async function fetchConfig(fetchFn: typeof fetch = fetch, base = ''): Promise<ClientConfig> {
   try {
     const res = await fetchFn(`${base}/api/v1/config`, { credentials: 'same-origin' });
-    if (!res.ok) return { ai: { enabled: false, features: [] } };
+    if (!res.ok) {
+      await discardBody(res);
+      return { ai: { enabled: false, features: [] } };
+    }
     const j = (await res.json()) as Partial<ClientConfig>;
     const enabled = j.ai?.enabled === true;
     return { ai: { enabled, features: enabled && Array.isArray(j.ai?.features) ? j.ai!.features : [] } };

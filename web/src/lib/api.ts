@@ -1,5 +1,6 @@
 // REST client: access token in memory, refresh token in an HttpOnly cookie. Concurrent 401s
 // share one refresh (single flight); a request is retried once after a refresh.
+import { discardBody } from './http';
 import type { AuthResponse, ErrorBody, Me } from './types';
 
 export class ApiError extends Error {
@@ -101,6 +102,7 @@ export class Api {
         return true;
       }
       if (res.status === 401 || res.status === 403) {
+        await discardBody(res);
         this.token = null;
         this.expiresAt = 0;
         this.opts.onLoggedOut?.();
@@ -149,7 +151,10 @@ export class Api {
       }
     }
     if (!res.ok) throw await toError(res);
-    if (res.status === 204) return undefined as T;
+    if (res.status === 204) {
+      await discardBody(res);
+      return undefined as T;
+    }
     const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
@@ -219,7 +224,8 @@ async function toError(res: Response): Promise<ApiError> {
     if (j.error?.code) code = j.error.code;
     if (j.error?.message) message = j.error.message;
   } catch {
-    /* not JSON */
+    /* not JSON (or cut short): whatever is left of the body is dropped */
+    await discardBody(res);
   }
   const ra = res.headers.get('retry-after');
   return new ApiError(res.status, code, message, ra ? Number(ra) * 1000 : undefined);
