@@ -146,6 +146,16 @@ export async function conversationTests(h) {
     assert(inView, 'the message is in view');
     await shot(kim, 'conversation-search-jump');
     await p.getByRole('button', { name: 'Close panel' }).click();
+    // A message has a URL too: opened in a new tab, it loads back to the message and highlights it.
+    const id = await target.getAttribute('data-id');
+    const tab = await kim.context.newPage();
+    await tab.goto(`${h.BASE_URL}/rooms/${roomId}/messages/${id}`);
+    await tab
+      .locator(`[data-testid=message][data-id="${id}"].highlight`)
+      .filter({ hasText: 'the needle is here' })
+      .waitFor({ timeout: 15000 });
+    assert(new URL(tab.url()).pathname === `/rooms/${roomId}/messages/${id}`, `the message URL stays: ${tab.url()}`);
+    await tab.close();
   });
 
   await test('conversation: a pinned message and a reply quote jump to the message they show', async () => {
