@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '7ce2d5396059';
+const VERSION = '82e0fd9efecb';
 const PRECACHE = [
-  "/assets/CropDialog-BLUIb2wt.js",
-  "/assets/Lightbox-BHl-TLEj.js",
-  "/assets/VoiceRecorder-Ca5Gr8TM.js",
-  "/assets/index-BDfMEZ4u.js",
-  "/assets/index-DzrucFME.css",
+  "/assets/CropDialog-D6uMpsfD.js",
+  "/assets/Lightbox-BcNU6tUm.js",
+  "/assets/VoiceRecorder-mHvEXzk9.js",
+  "/assets/index-B7mr50uX.js",
+  "/assets/index-RfSlW4nN.css",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

@@ -45,6 +45,9 @@ export async function aiTests(h) {
         const partial = await streaming.innerText();
         const caret = await streaming.locator('.ai-caret').count();
         await botMessages(u).getByTestId('message-body').filter({ hasText: FULL }).waitFor({ timeout: 15000 });
+        // The preview can show the full text a moment before the final edit replaces it: wait
+        // for the edit (the preview goes), not for the text.
+        await u.page.getByTestId('ai-streaming').waitFor({ state: 'detached', timeout: 15000 });
         return { partial, caret, left: await u.page.getByTestId('ai-streaming').count() };
       }),
     );

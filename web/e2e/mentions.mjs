@@ -56,6 +56,12 @@ export async function mentionTests(h) {
     await p.keyboard.press('Escape');
     await list.waitFor({ state: 'detached' });
     assert((await box.inputValue()) === '@', 'the text stays');
+    // The owner may notify everyone: @room is offered.
+    await box.fill('');
+    await p.keyboard.type('@ro');
+    await list.getByRole('option', { name: /Everyone in this room/ }).waitFor();
+    await p.keyboard.press('Tab');
+    assert((await box.inputValue()) === '@room ', `@room inserted: ${await box.inputValue()}`);
     // A username typed out in full: Enter sends (the list does not swallow it).
     await box.fill(`fully @${uma.username}`);
     await list.waitFor();
@@ -74,5 +80,12 @@ export async function mentionTests(h) {
     assert((await msgO.locator('.mention-me').count()) === 0, 'not highlighted for someone else');
     assert(!(await msgO.evaluate((el) => el.classList.contains('mentions-me'))), 'not marked for someone else');
     await shot(target, 'mentions-highlight');
+    // A plain member is not offered @room.
+    const tbox = target.page.getByLabel('Message', { exact: true });
+    await tbox.fill('@');
+    await target.page.getByRole('listbox', { name: 'Mention someone' }).waitFor();
+    await tbox.fill('@ro');
+    await target.page.getByRole('listbox', { name: 'Mention someone' }).waitFor({ state: 'detached' });
+    await tbox.fill('');
   });
 }

@@ -8,6 +8,8 @@ import type { PublicUser } from '../../lib/types';
 import { Avatar } from '../people/Avatar';
 
 const LIST_ID = 'mention-options';
+/** The @room entry (not a person). */
+const EVERYONE: PublicUser = { id: '@room', username: 'room', display_name: 'Everyone in this room', avatar: null };
 
 export function useMentionAutocomplete(
   client: Client,
@@ -22,6 +24,9 @@ export function useMentionAutocomplete(
     if (!q) return [];
     const me = client.me?.id;
     const people = (client.members.get(roomId()) ?? []).map((m) => m.user).filter((u) => u.id !== me);
+    // Admins of a group may notify everyone with @room.
+    const room = client.rooms.get(roomId());
+    if (room?.kind === 'group' && room.my_role && room.my_role !== 'member') people.push(EVERYONE);
     return rankMembers(people, q.query);
   };
   const open = () => candidates().length > 0;
@@ -92,7 +97,16 @@ export function useMentionAutocomplete(
                 pick(u);
               }}
             >
-              <Avatar client={client} userId={u.id} size={24} />
+              <Show
+                when={u !== EVERYONE}
+                fallback={
+                  <span class="avatar room-avatar everyone" aria-hidden="true">
+                    @
+                  </span>
+                }
+              >
+                <Avatar client={client} userId={u.id} size={24} />
+              </Show>
               <span class="mention-name">{u.display_name || u.username}</span>
               <small>@{u.username}</small>
             </div>
