@@ -169,6 +169,14 @@ pub struct RoomChanges {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub avatar: Option<Option<crate::ids::MediaId>>,
+    /// The room's new retention in days; `Some(None)` = back to the server's policy (`null`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "double_option"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
+    pub retention_days: Option<Option<i32>>,
 }
 
 /// Distinguishes an absent field (`None`) from `null` (`Some(None)`).

@@ -54,6 +54,12 @@ id_type!(
     /// A user account.
     UserId
 );
+impl UserId {
+    /// The server itself, as the actor of what no person did (a retention purge's tombstones):
+    /// the nil UUID, which no account ever has.
+    pub const SERVER: UserId = UserId(Uuid::nil());
+}
+
 id_type!(
     /// A login session: one refresh-token family on one device.
     SessionId

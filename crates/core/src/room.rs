@@ -79,6 +79,37 @@ pub struct Room {
     pub member_count: i64,
     /// Groups only: the room picture, a 512×512 WebP media record (see [`crate::avatar`]).
     pub avatar: Option<crate::ids::MediaId>,
+    /// Messages older than this many days are purged; `None`: the instance's policy
+    /// (see [`effective_retention_days`]).
+    pub retention_days: Option<i32>,
+}
+
+/// Longest per-room retention: a hundred years.
+pub const MAX_RETENTION_DAYS: i64 = 36_500;
+
+/// A room's retention in days: 1 to [`MAX_RETENTION_DAYS`].
+pub fn parse_retention_days(days: i64) -> Result<i32, ValidationError> {
+    if (1..=MAX_RETENTION_DAYS).contains(&days) {
+        Ok(days as i32)
+    } else {
+        Err(ValidationError::new(
+            "retention_days",
+            "out_of_range",
+            "retention must be between 1 and 36500 days (or null for the server's policy)",
+        ))
+    }
+}
+
+/// How long a room keeps messages: the shorter of its own retention and the instance's
+/// (`instance_days`, 0 = forever); `None` when both keep them forever. A room may keep less
+/// than the instance, never more: the instance's policy is the operator's promise.
+pub fn effective_retention_days(room: Option<i32>, instance_days: u32) -> Option<u32> {
+    let room = room.and_then(|d| u32::try_from(d).ok()).filter(|d| *d > 0);
+    let instance = (instance_days > 0).then_some(instance_days);
+    match (room, instance) {
+        (Some(r), Some(i)) => Some(r.min(i)),
+        (r, i) => r.or(i),
+    }
 }
 
 /// Room name: 1–100 characters, NFC, trimmed, no control characters. Display text only.
@@ -164,6 +195,8 @@ pub struct RoomPatch {
     /// Whether opt-in AI is on in the room (members learn it from the bot joining or leaving,
     /// so it is not part of the `room.updated` event).
     pub ai_enabled: Option<bool>,
+    /// Days to keep messages; `Some(None)` returns to the instance's policy.
+    pub retention_days: Option<Option<i32>>,
 }
 
 impl RoomPatch {
@@ -179,6 +212,7 @@ impl RoomPatch {
             topic: self.topic.clone(),
             only_admins_post: self.only_admins_post,
             avatar: self.avatar,
+            retention_days: self.retention_days,
         };
         (changes != RoomChanges::default()).then_some(changes)
     }
@@ -285,6 +319,24 @@ pub fn check_ownership_transfer(from: UserId, to: UserId) -> Result<(), StoreErr
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_room_keeps_the_shorter_of_its_retention_and_the_instances() {
+        assert_eq!(effective_retention_days(None, 0), None, "forever");
+        assert_eq!(effective_retention_days(None, 90), Some(90));
+        assert_eq!(effective_retention_days(Some(30), 0), Some(30));
+        assert_eq!(effective_retention_days(Some(30), 90), Some(30));
+        assert_eq!(
+            effective_retention_days(Some(365), 90),
+            Some(90),
+            "never longer than the instance promises"
+        );
+        assert_eq!(effective_retention_days(Some(0), 0), None);
+        assert_eq!(effective_retention_days(Some(-5), 7), Some(7));
+        assert!(parse_retention_days(0).is_err());
+        assert!(parse_retention_days(MAX_RETENTION_DAYS + 1).is_err());
+        assert_eq!(parse_retention_days(30), Ok(30));
+    }
+
     fn room(kind: RoomKind, only_admins_post: bool) -> Room {
         Room {
             id: RoomId::new(),
@@ -298,6 +350,7 @@ mod tests {
             only_admins_post,
             member_count: 2,
             avatar: None,
+            retention_days: None,
         }
     }
 

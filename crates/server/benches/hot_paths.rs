@@ -66,6 +66,7 @@ fn permissions(c: &mut Criterion) {
         only_admins_post: true,
         member_count: 100,
         avatar: None,
+        retention_days: None,
     };
     let actions = [
         Action::Post,

@@ -100,6 +100,25 @@ pub struct Config {
 
     #[command(flatten)]
     pub ai: AiConfig,
+
+    #[command(flatten)]
+    pub retention: RetentionConfig,
+}
+
+/// How long messages are kept (docs/operations.md#retention).
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Retention")]
+pub struct RetentionConfig {
+    /// Messages older than this many days are purged in every room (0: kept forever). Rooms
+    /// may keep theirs for less (`retention_days`), never for longer.
+    #[arg(long = "retention-days", env = "RETENTION_DAYS", value_name = "RETENTION_DAYS", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub days: u32,
+
+    /// Seconds between purges.
+    #[arg(long = "retention-interval-seconds", env = "RETENTION_INTERVAL_SECONDS", value_name = "RETENTION_INTERVAL_SECONDS",
+          default_value_t = 3600, value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    pub interval_seconds: u64,
 }
 
 /// Where data lives: PostgreSQL when `DATABASE_URL` is set, else SQLite in the data dir.
@@ -750,6 +769,9 @@ pub enum Command {
     /// Restore a backup made by `justus backup` into the data dir, which must hold no
     /// database yet; the server must not be running on it.
     Restore { file: PathBuf },
+    /// Report what the next retention purge would remove (`RETENTION_DAYS` and each room's
+    /// `retention_days`), room by room, changing nothing.
+    Retention,
 }
 
 #[cfg(test)]

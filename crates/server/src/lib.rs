@@ -18,6 +18,7 @@ pub mod http;
 pub mod limits;
 pub mod media;
 pub mod presence;
+pub mod retention;
 pub mod secret_files;
 pub mod secrets;
 pub mod state;
@@ -195,6 +196,10 @@ pub async fn start(config: Config) -> anyhow::Result<Server> {
     let sweep_every =
         std::time::Duration::from_secs(state.config.media.unattached_ttl_seconds.clamp(1, 3600));
     media::sweep::spawn(Arc::downgrade(&state), sweep_every);
+    retention::spawn(
+        Arc::downgrade(&state),
+        std::time::Duration::from_secs(state.config.retention.interval_seconds),
+    );
     let c = &state.config;
     let options = |listener, slots| http::serve::ServeOptions {
         header_timeout: std::time::Duration::from_secs(c.transport.header_timeout_seconds),

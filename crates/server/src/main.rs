@@ -95,6 +95,7 @@ fn maintenance(command: &Command, config: &Config) -> ExitCode {
     let (done, verb) = match command {
         Command::Backup { file } => (backup::create(&config.data_dir, file), "backed up"),
         Command::Restore { file } => (backup::restore(file, &config.data_dir), "restored"),
+        Command::Retention => return retention_report(config),
     };
     match done {
         Ok(s) => {
@@ -105,6 +106,36 @@ fn maintenance(command: &Command, config: &Config) -> ExitCode {
                 s.media_files,
                 s.media_bytes,
                 if s.secret { "yes" } else { "no" }
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            complain!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `justus retention`: the dry run of the next purge, one line per room and a total.
+fn retention_report(config: &Config) -> ExitCode {
+    let report = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| {
+            rt.block_on(async {
+                let app = justus_server::build_state(config.clone()).await?;
+                justus_server::retention::purge_once(&app, app.now(), true).await
+            })
+        });
+    match report {
+        Ok(r) => {
+            for (room, n) in &r.by_room {
+                justus_server::telemetry::say(&format!("room {room}: {n} messages"));
+            }
+            justus_server::telemetry::say(&format!(
+                "the next purge removes {} messages in {} rooms (RETENTION_DAYS={}; rooms may keep less)",
+                r.messages, r.rooms, config.retention.days
             ));
             ExitCode::SUCCESS
         }

@@ -161,6 +161,18 @@ fn describe() {
         "Estimated AI spend in millionths of a US dollar (AI_PRICE_*), by feature"
     );
     metrics::describe_counter!(
+        "retention_purged_messages_total",
+        "Messages purged by retention (RETENTION_DAYS, rooms' retention_days)"
+    );
+    metrics::describe_counter!(
+        "retention_purged_files_total",
+        "Uploads whose bytes a retention purge removed"
+    );
+    metrics::describe_counter!(
+        "retention_failures_total",
+        "Retention passes that failed (retried at the next interval)"
+    );
+    metrics::describe_counter!(
         "ai_budget_refusals_total",
         "AI requests refused by a daily budget"
     );

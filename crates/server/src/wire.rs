@@ -125,6 +125,10 @@ pub struct RoomView {
     #[schema(value_type = Option<String>, format = Uuid)]
     #[schema(required = true)]
     pub avatar: Option<Uuid>,
+    /// Days this room keeps messages, or `null` to follow the server's policy
+    /// (`retention_days` of `/api/v1/config`); the shorter of the two applies.
+    #[schema(required = true)]
+    pub retention_days: Option<i32>,
     /// The caller's state (present in lists and single-room reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_role: Option<justus_core::room::Role>,
@@ -157,6 +161,7 @@ impl RoomView {
             only_admins_post: r.only_admins_post,
             member_count: r.member_count,
             avatar: r.avatar.map(|a| a.0),
+            retention_days: r.retention_days,
             my_role: None,
             read_seq: None,
             unread: None,

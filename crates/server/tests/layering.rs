@@ -18,7 +18,7 @@ fn rank(module: &str) -> Option<u8> {
     Some(match module {
         "main" | "lib" | "state" => 5,
         "api" | "gateway" | "http" | "web" => 4,
-        "ai" | "media" => 3,
+        "ai" | "media" | "retention" => 3,
         "chat" | "auth" => 2,
         "limits" | "bus" | "wire" | "error" | "config" | "secrets" | "secret_files" | "backup"
         | "database" | "telemetry" | "traces" | "tls" | "presence" => 1,
@@ -41,6 +41,8 @@ const SAME_RANK_EDGES: &[(&str, &str)] = &[
     // The log format carries the exported span's ids; the bus carries trace context.
     ("telemetry", "traces"),
     ("bus", "traces"),
+    // A purge removes the bytes of the uploads it orphans.
+    ("retention", "media"),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -22,6 +22,7 @@ mod health;
 mod history;
 mod media;
 mod messages;
+mod retention;
 mod rooms;
 mod send_writer;
 #[cfg(feature = "testing")]

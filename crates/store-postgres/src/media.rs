@@ -15,11 +15,11 @@ use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-const MEDIA_COLS: &str = "md.id, md.owner_id, md.kind, md.mime, md.size, md.name, md.width, md.height, \
+pub(crate) const MEDIA_COLS: &str = "md.id, md.owner_id, md.kind, md.mime, md.size, md.name, md.width, md.height, \
      md.duration_ms, md.blurhash, md.has_thumbs, md.created_at, md.attached_at";
 
 #[derive(sqlx::FromRow)]
-struct MediaRow {
+pub(crate) struct MediaRow {
     id: Uuid,
     owner_id: Uuid,
     kind: String,

@@ -302,6 +302,7 @@ impl Rooms for PgStore {
             "topic = CASE WHEN $3 THEN $4 ELSE r.topic END, ",
             "only_admins_post = COALESCE($5, r.only_admins_post), ",
             "avatar = CASE WHEN $7 THEN $8 ELSE r.avatar END, ",
+            "retention_days = CASE WHEN $10 THEN $11 ELSE r.retention_days END, ",
             "last_seq = r.last_seq + CASE WHEN $9 THEN 1 ELSE 0 END, ",
             "last_activity_at = CASE WHEN $9 THEN $6 ELSE r.last_activity_at END ",
             "WHERE r.id = $1 AND r.deleted_at IS NULL RETURNING ",
@@ -316,6 +317,8 @@ impl Rooms for PgStore {
         .bind(patch.avatar.is_some())
         .bind(patch.avatar.flatten().map(|a| a.0))
         .bind(changes.is_some())
+        .bind(patch.retention_days.is_some())
+        .bind(patch.retention_days.flatten())
         .fetch_optional(&mut *tx)
         .await
         .store()?;

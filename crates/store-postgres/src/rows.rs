@@ -133,7 +133,8 @@ fn token_hash(bytes: &[u8]) -> Result<TokenHash, StoreError> {
 macro_rules! room_columns {
     () => {
         "r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
-         r.last_activity_at, r.only_admins_post, r.member_count, r.dm_key, r.avatar"
+         r.last_activity_at, r.only_admins_post, r.member_count, r.dm_key, r.avatar, \
+         r.retention_days"
     };
 }
 
@@ -190,6 +191,7 @@ pub(crate) struct RoomRow {
     member_count: i64,
     pub dm_key: Option<String>,
     avatar: Option<Uuid>,
+    retention_days: Option<i32>,
 }
 
 impl TryFrom<RoomRow> for Room {
@@ -207,6 +209,7 @@ impl TryFrom<RoomRow> for Room {
             only_admins_post: r.only_admins_post,
             member_count: r.member_count,
             avatar: r.avatar.map(MediaId),
+            retention_days: r.retention_days,
         })
     }
 }

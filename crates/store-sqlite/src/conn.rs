@@ -133,7 +133,7 @@ impl Threads {
     ) -> StoreResult<Self> {
         let mut writer_conn = Connection::open(path).map_err(map_err)?;
         configure(&writer_conn, opts, false).map_err(map_err)?;
-        crate::migrate::run(&mut writer_conn).map_err(map_err)?;
+        crate::migrate::run(&mut writer_conn)?;
 
         let (wtx, wrx) = crossbeam_channel::unbounded::<WriteJob>();
         let max_batch = opts.max_batch.max(1);

@@ -86,9 +86,9 @@ fn role_at(r: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
 }
 
 pub const ROOM_COLS: &str = "r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
-     r.last_activity_at, r.only_admins_post, r.member_count, r.avatar";
+     r.last_activity_at, r.only_admins_post, r.member_count, r.avatar, r.retention_days";
 /// Number of columns in [`ROOM_COLS`].
-pub const ROOM_NCOLS: usize = 11;
+pub const ROOM_NCOLS: usize = 12;
 
 pub fn room(r: &Row<'_>) -> rusqlite::Result<Room> {
     let kind: String = r.get(1)?;
@@ -104,6 +104,7 @@ pub fn room(r: &Row<'_>) -> rusqlite::Result<Room> {
         only_admins_post: r.get(8)?,
         member_count: r.get(9)?,
         avatar: r.get::<_, Option<Uuid>>(10)?.map(MediaId),
+        retention_days: r.get(11)?,
     })
 }
 

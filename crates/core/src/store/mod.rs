@@ -11,6 +11,7 @@ mod health;
 mod history;
 mod media;
 mod messages;
+mod retention;
 mod rooms;
 
 pub use crate::error::{StoreError, StoreResult};
@@ -20,20 +21,32 @@ pub use health::{Health, PoolStats};
 pub use history::{HIGHLIGHT_END, HIGHLIGHT_START, History, SearchHit};
 pub use media::MediaRecords;
 pub use messages::{Messages, SendOutcome};
+pub use retention::{Purged, Retention};
 pub use rooms::Rooms;
 
 /// Everything JustUs persists. Implemented for every type that implements all the parts.
 pub trait Store:
-    Accounts + Rooms + Messages + History + MediaRecords + Ai + Health + 'static
+    Accounts + Rooms + Messages + History + MediaRecords + Ai + Retention + Health + 'static
 {
 }
 
 impl<T> Store for T where
-    T: Accounts + Rooms + Messages + History + MediaRecords + Ai + Health + ?Sized + 'static
+    T: Accounts
+        + Rooms
+        + Messages
+        + History
+        + MediaRecords
+        + Ai
+        + Retention
+        + Health
+        + ?Sized
+        + 'static
 {
 }
 
 /// The port's traits, for calling store methods on a concrete adapter or a generic `S`.
 pub mod prelude {
-    pub use super::{Accounts, Ai, Health, History, MediaRecords, Messages, Rooms, Store};
+    pub use super::{
+        Accounts, Ai, Health, History, MediaRecords, Messages, Retention, Rooms, Store,
+    };
 }

@@ -10,6 +10,7 @@ mod history;
 mod media;
 mod members;
 mod messages;
+mod retention;
 mod rooms;
 mod search;
 mod send;
@@ -22,6 +23,7 @@ pub use history::*;
 pub use media::*;
 pub use members::*;
 pub use messages::*;
+pub use retention::*;
 pub use rooms::*;
 pub use search::*;
 pub use send::*;
@@ -60,6 +62,8 @@ macro_rules! store_conformance {
             media_quota_atomic,
             // avatars.rs
             user_avatar_set_replace_clear, room_avatar_events, room_patch_is_one_commit,
+            // retention.rs
+            retention_purges_with_tombstones,
             // operations (this file)
             writable_when_healthy,
         );

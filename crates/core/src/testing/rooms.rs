@@ -173,6 +173,7 @@ pub async fn room_update_events(store: &dyn Store) {
             topic: Some(Some("A topic".into())),
             only_admins_post: None,
             avatar: None,
+            retention_days: None,
         })
     );
     assert_eq!(store.room(room.id).await.unwrap(), updated);

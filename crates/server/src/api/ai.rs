@@ -25,6 +25,8 @@ pub struct AiCapabilities {
 #[derive(Serialize, ToSchema)]
 pub struct ClientConfig {
     pub ai: AiCapabilities,
+    /// Days the server keeps messages (`null`: forever); a room may keep them for less.
+    pub retention_days: Option<u32>,
 }
 
 /// Server capabilities the client needs before sign-in (no auth).
@@ -40,6 +42,7 @@ pub async fn client_config(State(app): State<AppState>) -> Json<ClientConfig> {
                 Vec::new()
             },
         },
+        retention_days: (app.config.retention.days > 0).then_some(app.config.retention.days),
     })
 }
 

@@ -47,6 +47,11 @@ pub struct PatchRoom {
     pub avatar: Option<Option<String>>,
     /// Pixels of the uploaded image to use; default: the centred largest square.
     pub avatar_crop: Option<justus_core::avatar::Crop>,
+    /// Days to keep messages (1–36500; the server's `retention_days`, from `/api/v1/config`,
+    /// still applies when shorter), or `null` to follow the server's policy.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 36500)]
+    pub retention_days: Option<Option<i64>>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -215,12 +220,18 @@ pub async fn patch_room(
         }
         None => None,
     };
+    let retention_days = match req.retention_days {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(days)) => Some(Some(justus_core::room::parse_retention_days(days)?)),
+    };
     let patch = RoomPatch {
         name,
         topic,
         only_admins_post: req.only_admins_post,
         avatar,
         ai_enabled: req.ai_enabled,
+        retention_days,
     };
     chat::rooms::update(&app, auth.user_id, id, patch).await?;
     if let (Some(was), Some(on)) = (ai_was, req.ai_enabled) {

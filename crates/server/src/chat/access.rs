@@ -144,6 +144,7 @@ mod tests {
                 only_admins_post: false,
                 member_count: 2,
                 avatar: None,
+                retention_days: None,
             },
             member: Member {
                 room_id: room,

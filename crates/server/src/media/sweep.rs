@@ -25,15 +25,7 @@ pub async fn sweep_once(app: &App) -> anyhow::Result<u64> {
             if !app.store.delete_unattached_media(m.id).await? {
                 continue;
             }
-            let mut keys = vec![storage_key(m.id)];
-            if m.has_thumbs {
-                keys.extend(THUMB_SIZES.iter().map(|s| thumb_key(m.id, *s)));
-            }
-            for key in keys {
-                if let Err(e) = app.media.store.delete(&key).await {
-                    tracing::warn!(error = %e, "cannot delete the bytes of a swept upload");
-                }
-            }
+            delete_bytes(app, &m).await;
             removed += 1;
         }
         if n < BATCH as usize {
@@ -45,6 +37,20 @@ pub async fn sweep_once(app: &App) -> anyhow::Result<u64> {
         tracing::info!(removed, "removed unattached uploads");
     }
     Ok(removed)
+}
+
+/// Deletes an upload's bytes and thumbnails (local or S3) once its record is gone. A failure
+/// is logged and left: the bytes are unreachable without the record.
+pub async fn delete_bytes(app: &App, m: &justus_core::media::Media) {
+    let mut keys = vec![storage_key(m.id)];
+    if m.has_thumbs {
+        keys.extend(THUMB_SIZES.iter().map(|s| thumb_key(m.id, *s)));
+    }
+    for key in keys {
+        if let Err(e) = app.media.store.delete(&key).await {
+            tracing::warn!(error = %e, "cannot delete the bytes of a removed upload");
+        }
+    }
 }
 
 /// Runs [`sweep_once`] every `every` until the app is dropped.

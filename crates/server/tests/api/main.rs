@@ -18,6 +18,7 @@ mod media;
 mod media_abuse;
 mod openapi_snapshot;
 mod ops;
+mod retention;
 mod s3;
 mod sessions;
 mod tokens;

@@ -86,7 +86,7 @@ pub(crate) fn jpeg_with_exif(w: u32, h: u32, orientation: u16) -> Vec<u8> {
     out
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();
     gradient(w, h)
         .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
@@ -243,7 +243,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn stored_objects(app: &TestApp) -> Vec<PathBuf> {
+pub(crate) fn stored_objects(app: &TestApp) -> Vec<PathBuf> {
     files_under(&data_dir(app).join("media/objects"))
 }
 

@@ -17,10 +17,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-const MEDIA_COLS: &str = "md.id, md.owner_id, md.kind, md.mime, md.size, md.name, md.width, md.height, \
+pub(super) const MEDIA_COLS: &str = "md.id, md.owner_id, md.kind, md.mime, md.size, md.name, md.width, md.height, \
      md.duration_ms, md.blurhash, md.has_thumbs, md.created_at, md.attached_at";
 
-fn media_row(r: &Row<'_>) -> rusqlite::Result<Media> {
+pub(super) fn media_row(r: &Row<'_>) -> rusqlite::Result<Media> {
     let kind: String = r.get(2)?;
     Ok(Media {
         id: MediaId(r.get(0)?),

@@ -8,6 +8,7 @@ mod history;
 mod load;
 mod media;
 mod messages;
+mod retention;
 mod rooms;
 
 pub(crate) use history::apply_search_queue;

@@ -288,7 +288,8 @@ impl Rooms for SqliteStore {
                     "UPDATE rooms SET name = CASE WHEN ?2 THEN ?3 ELSE name END, \
                      topic = CASE WHEN ?4 THEN ?5 ELSE topic END, \
                      only_admins_post = coalesce(?6, only_admins_post), \
-                     avatar = CASE WHEN ?7 THEN ?8 ELSE avatar END WHERE id = ?1",
+                     avatar = CASE WHEN ?7 THEN ?8 ELSE avatar END, \
+                     retention_days = CASE WHEN ?9 THEN ?10 ELSE retention_days END WHERE id = ?1",
                 )
                 .and_then(|mut st| {
                     st.execute(params![
@@ -300,6 +301,8 @@ impl Rooms for SqliteStore {
                         patch.only_admins_post,
                         patch.avatar.is_some(),
                         patch.avatar.flatten().map(|a| a.0),
+                        patch.retention_days.is_some(),
+                        patch.retention_days.flatten(),
                     ])
                 })
                 .map_err(map_err)?;

@@ -891,6 +891,11 @@ export interface components {
         };
         ClientConfig: {
             ai: components["schemas"]["AiCapabilities"];
+            /**
+             * Format: int32
+             * @description Days the server keeps messages (`null`: forever); a room may keep them for less.
+             */
+            retention_days?: number | null;
         };
         CreateInvite: {
             /**
@@ -1133,6 +1138,12 @@ export interface components {
             /** @description 1–100 characters once trimmed; no control characters. */
             name?: string | null;
             only_admins_post?: boolean | null;
+            /**
+             * Format: int64
+             * @description Days to keep messages (1–36500; the server's `retention_days`, from `/api/v1/config`,
+             *     still applies when shorter), or `null` to follow the server's policy.
+             */
+            retention_days?: number | null;
             /** @description A new topic, or `null` to clear it. */
             topic?: string | null;
         };
@@ -1194,6 +1205,11 @@ export interface components {
             avatar?: string | null;
             name?: string | null;
             only_admins_post?: boolean | null;
+            /**
+             * Format: int32
+             * @description The room's new retention in days; `Some(None)` = back to the server's policy (`null`).
+             */
+            retention_days?: number | null;
             /** @description `Some(None)` = topic cleared (serialised as `"topic": null`). */
             topic?: string | null;
         };
@@ -1268,6 +1284,12 @@ export interface components {
             only_admins_post: boolean;
             /** Format: int64 */
             read_seq?: number | null;
+            /**
+             * Format: int32
+             * @description Days this room keeps messages, or `null` to follow the server's policy
+             *     (`retention_days` of `/api/v1/config`); the shorter of the two applies.
+             */
+            retention_days: number | null;
             topic: string | null;
             /**
              * Format: int64
