@@ -21,12 +21,7 @@ type Due = (Vec<(MessageId, i64, bool)>, bool);
 /// The next `limit` messages of `room` after its purge mark that were created before `cutoff`
 /// (oldest first; stops at the first newer one), with whether each is still live; and whether
 /// more may be due.
-fn due(
-    c: &Connection,
-    room: RoomId,
-    cutoff: DateTime<Utc>,
-    limit: u32,
-) -> StoreResult<Due> {
+fn due(c: &Connection, room: RoomId, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Due> {
     // One row past the limit says whether more are due; rows are read in seq order from the
     // mark, and reading stops at the first message newer than the cutoff.
     let rows: Vec<(Uuid, i64, i64, bool)> = c
