@@ -1,13 +1,13 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '82e0fd9efecb';
+const VERSION = 'a90cda7cf75a';
 const PRECACHE = [
-  "/assets/CropDialog-D6uMpsfD.js",
-  "/assets/Lightbox-BcNU6tUm.js",
-  "/assets/VoiceRecorder-mHvEXzk9.js",
-  "/assets/index-B7mr50uX.js",
-  "/assets/index-RfSlW4nN.css",
+  "/assets/CropDialog-D4uLKAN7.js",
+  "/assets/Lightbox-DKhd0kpP.js",
+  "/assets/VoiceRecorder-BIpB_5dl.js",
+  "/assets/index-C39z1XnQ.js",
+  "/assets/index-CZ-pXhDh.css",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

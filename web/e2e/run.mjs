@@ -21,6 +21,7 @@ import { peopleTests } from './people.mjs';
 import { mentionTests } from './mentions.mjs';
 import { markdownTests } from './markdown.mjs';
 import { hygieneTests } from './hygiene.mjs';
+import { retentionTests } from './retention.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -895,6 +896,7 @@ await peopleTests(helpers);
 await mentionTests(helpers);
 await markdownTests(helpers);
 await hygieneTests(helpers);
+await retentionTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

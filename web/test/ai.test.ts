@@ -202,7 +202,17 @@ describe('server config', () => {
   it('reads AI on with its features', async () => {
     const f = (async () =>
       json(200, { ai: { enabled: true, features: ['translate', 'summary'] } })) as unknown as typeof fetch;
-    expect(await fetchConfig(f)).toEqual({ ai: { enabled: true, features: ['translate', 'summary'] } });
+    expect(await fetchConfig(f)).toEqual({
+      ai: { enabled: true, features: ['translate', 'summary'] },
+      retention_days: null,
+    });
+  });
+  it("reads the server's retention, and only a number", async () => {
+    const days = (v: unknown) =>
+      (async () => json(200, { ai: { enabled: false, features: [] }, retention_days: v })) as unknown as typeof fetch;
+    expect((await fetchConfig(days(30))).retention_days).toBe(30);
+    expect((await fetchConfig(days(null))).retention_days).toBe(null);
+    expect((await fetchConfig(days('30'))).retention_days).toBe(null);
   });
   it('treats off, errors and garbage as off', async () => {
     for (const f of [

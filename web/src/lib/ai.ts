@@ -61,7 +61,10 @@ export async function fetchConfig(fetchFn: typeof fetch = fetch, base = ''): Pro
     }
     const j = (await res.json()) as Partial<ClientConfig>;
     const enabled = j.ai?.enabled === true;
-    return { ai: { enabled, features: enabled && Array.isArray(j.ai?.features) ? j.ai!.features : [] } };
+    return {
+      ai: { enabled, features: enabled && Array.isArray(j.ai?.features) ? j.ai!.features : [] },
+      retention_days: typeof j.retention_days === 'number' ? j.retention_days : null,
+    };
   } catch {
     return { ai: { enabled: false, features: [] } };
   }

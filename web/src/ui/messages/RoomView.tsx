@@ -18,6 +18,8 @@ import type { Navigation } from '../navigation';
 import { useMessageMenu } from './messageMenu';
 import { Avatar } from '../people/Avatar';
 import { RoomAvatar } from '../people/RoomAvatar';
+import { aiFor } from '../../lib/ai';
+import { effectiveRetention, retentionLabel } from '../../lib/retention';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -396,6 +398,7 @@ export function RoomView(props: {
     const r = room();
     return r ? c.rooms.title(r) : '';
   };
+  const retention = () => effectiveRetention(room()?.retention_days, aiFor(c).config.retention_days);
   const canPost = () => {
     const r = room();
     return !r?.only_admins_post || r.my_role !== 'member';
@@ -418,6 +421,13 @@ export function RoomView(props: {
         <h2>{title()}</h2>
         <Show when={room()?.topic}>
           <span class="topic">{room()!.topic}</span>
+        </Show>
+        <Show when={retention()}>
+          {(d) => (
+            <span class="retention" data-testid="retention-note">
+              Messages disappear after {retentionLabel(d())}
+            </span>
+          )}
         </Show>
         <div class="head-actions">
           <button

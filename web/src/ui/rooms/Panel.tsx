@@ -6,6 +6,7 @@ import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
 import { RoomAiSwitch } from '../ai/RoomAiSwitch';
 import { AvatarSetting } from '../media/AvatarSetting';
+import { RetentionSetting } from './RetentionSetting';
 import { Avatar } from '../people/Avatar';
 import { friendlyError } from '../../lib/errors';
 
@@ -82,6 +83,7 @@ function Members(props: {
       <Show when={room()?.kind === 'group' && myRole() !== 'member'}>
         <AvatarSetting client={c} target="room" roomId={props.roomId} />
       </Show>
+      <RetentionSetting client={c} roomId={props.roomId} />
       <ul class="members">
         <For each={members()}>
           {(m) => {
