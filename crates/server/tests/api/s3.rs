@@ -355,6 +355,50 @@ async fn s3_urls_expire_and_sweep_deletes_objects() {
     );
 }
 
+/// A retention purge removes the objects (original and thumbnails) of the uploads it orphans
+/// from the bucket, and only those.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_purge_deletes_its_objects_from_the_bucket() {
+    let Some(bin) = s3s_bin() else { return };
+    let s3s = start_s3s(&bin).await;
+    let app = spawn_app(&s3s, BUCKET, |c| c.retention.days = 30).await;
+    let (ada, _) = app.user("ada").await;
+    let room = app.group(&ada, "Fleeting").await;
+    let old = upload_ok(&app, &ada, "old.png", &png(8, 8)).await;
+    let old_id = old["id"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            &format!("/api/v1/rooms/{room}/messages"),
+            Some(&ada),
+            serde_json::json!({"client_id": "old", "attachments": [old_id]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        s3s.keys().await.len(),
+        3,
+        "the image and its two thumbnails"
+    );
+    let state = app._server.state.clone();
+    let later = chrono::Utc::now() + chrono::Duration::days(31);
+    // Posted after the purge's cutoff moment: stays.
+    let fresh = upload_ok(&app, &ada, "fresh.png", &png(8, 8)).await;
+    let fresh_id = fresh["id"].as_str().unwrap().to_owned();
+    let report = justus_server::retention::purge_once(&state, later, false)
+        .await
+        .unwrap();
+    assert_eq!((report.messages, report.files), (1, 1));
+    let keys = s3s.keys().await;
+    assert!(
+        keys.iter().all(|k| !k.starts_with(&old_id)),
+        "the purged upload's objects are gone: {keys:?}"
+    );
+    assert!(
+        keys.iter().any(|k| k.starts_with(&fresh_id)),
+        "an upload the purge did not orphan stays: {keys:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_fails_without_the_bucket() {
     let Some(bin) = s3s_bin() else { return };
