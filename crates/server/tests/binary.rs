@@ -400,6 +400,215 @@ fn starts_on_embedded_defaults_and_stops_gracefully() {
     }
 }
 
+/// The server's own logs, at DEBUG for every target, through a session that touches every
+/// kind of secret and personal text: none of it appears in any log line (issue 20, item 8).
+#[test]
+fn logs_never_hold_bodies_tokens_passwords_or_emails() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = justus()
+        .env("JUSTUS_DATA_DIR", dir.path())
+        .env("JUSTUS_BIND", "127.0.0.1:0")
+        .env("JUSTUS_LOG", "debug")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let out = lines.clone();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(u) = line.strip_prefix("JustUs is serving on ") {
+                let _ = tx.send(u.trim().to_owned());
+            }
+            out.lock().unwrap().push(line);
+        }
+    });
+    let err = lines.clone();
+    let err_reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            err.lock().unwrap().push(line);
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(60)).expect("serving");
+    let email = "lilac.hush@example.org";
+    let password = "quietly watering the fern 41";
+    let new_password = "the fern grew two leaves 77";
+    let body = "zygomorphic marmalade confession";
+    let edited = "zygomorphic marmalade, revised";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (secrets, user_id) = rt.block_on(async {
+        justus_server::tls::install_crypto_provider();
+        let http = reqwest::Client::new();
+        let post = |path: &str, token: Option<&str>, json: serde_json::Value| {
+            let mut req = http.post(format!("{url}/api/v1{path}")).json(&json);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            req.send()
+        };
+        let json = |r: reqwest::Response| async move {
+            let status = r.status();
+            let v: serde_json::Value = r.json().await.unwrap_or_default();
+            assert!(status.is_success(), "{status}: {v}");
+            v
+        };
+        let reg = json(
+            post(
+                "/auth/register",
+                None,
+                serde_json::json!({"username": "lilac", "email": email, "password": password}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        let access = reg["access_token"].as_str().unwrap().to_owned();
+        let refresh = reg["refresh_token"].as_str().unwrap().to_owned();
+        let user_id = reg["user"]["id"].as_str().unwrap().to_owned();
+        // A wrong password and a login by e-mail.
+        let wrong = post(
+            "/auth/login",
+            None,
+            serde_json::json!({"login": email, "password": "not the fern at all 12"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(wrong.status(), 401);
+        let login = json(
+            post(
+                "/auth/login",
+                None,
+                serde_json::json!({"login": email, "password": password}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        let access2 = login["access_token"].as_str().unwrap().to_owned();
+        let refreshed = json(
+            post(
+                "/auth/refresh",
+                None,
+                serde_json::json!({"refresh_token": refresh}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        let refresh2 = refreshed["refresh_token"].as_str().unwrap().to_owned();
+        let room = json(
+            post(
+                "/rooms",
+                Some(&access2),
+                serde_json::json!({"name": "Greenhouse"}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let msg = json(
+            post(
+                &format!("/rooms/{room}/messages"),
+                Some(&access2),
+                serde_json::json!({"client_id": "c1", "body": body}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        let id = msg["id"].as_str().unwrap().to_owned();
+        let r = http
+            .patch(format!("{url}/api/v1/rooms/{room}/messages/{id}"))
+            .bearer_auth(&access2)
+            .json(&serde_json::json!({"body": edited}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        let r = http
+            .get(format!("{url}/api/v1/search?q=zygomorphic"))
+            .bearer_auth(&access2)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        // A forged token is refused (and the refusal logged without the token).
+        let forged = format!("{access2}x");
+        let r = http
+            .get(format!("{url}/api/v1/users/me"))
+            .bearer_auth(&forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        let r = post(
+            "/users/me/password",
+            Some(&access2),
+            serde_json::json!({"current_password": password, "new_password": new_password}),
+        )
+        .await
+        .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        let secrets = vec![
+            email.to_owned(),
+            "lilac.hush".to_owned(),
+            password.to_owned(),
+            new_password.to_owned(),
+            "not the fern at all".to_owned(),
+            body.to_owned(),
+            edited.to_owned(),
+            "zygomorphic".to_owned(),
+            access,
+            access2,
+            refresh,
+            refresh2,
+        ];
+        (secrets, user_id)
+    });
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    err_reader.join().unwrap();
+    let lines = lines.lock().unwrap();
+    assert!(
+        lines.len() > 20,
+        "DEBUG logging wrote lines to check: {}",
+        lines.len()
+    );
+    assert!(lines.iter().any(|l| l.contains("request finished")));
+    // The lines do carry the request context: the user's id, which is not a secret.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("\"user_id\":\"{user_id}\""))),
+        "request lines name the user"
+    );
+    for secret in &secrets {
+        // An access token's signature (its third part) is what must never appear; anything
+        // else, whole.
+        let parts: Vec<&str> = secret.split('.').collect();
+        let needle = if parts.len() == 3 && secret.len() > 100 {
+            parts[2]
+        } else {
+            secret.as_str()
+        };
+        if let Some(l) = lines.iter().find(|l| l.contains(needle)) {
+            panic!("a log line holds {secret:?}: {l}");
+        }
+    }
+}
+
 /// `reqwest::get` after installing the TLS provider (reqwest is built without a bundled one;
 /// see `justus_server::tls`).
 async fn get(url: String) -> reqwest::Result<reqwest::Response> {
