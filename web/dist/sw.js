@@ -1,12 +1,12 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'a90cda7cf75a';
+const VERSION = 'cc98c42fb125';
 const PRECACHE = [
-  "/assets/CropDialog-D4uLKAN7.js",
-  "/assets/Lightbox-DKhd0kpP.js",
-  "/assets/VoiceRecorder-BIpB_5dl.js",
-  "/assets/index-C39z1XnQ.js",
+  "/assets/CropDialog-Du8INHM1.js",
+  "/assets/Lightbox-Dx-L3Q1r.js",
+  "/assets/VoiceRecorder-D-6V_HOV.js",
+  "/assets/index-BhyIQfP-.js",
   "/assets/index-CZ-pXhDh.css",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -135,7 +135,9 @@ fn retention_report(config: &Config) -> ExitCode {
             }
             justus_server::telemetry::say(&format!(
                 "the next purge removes {} messages in {} rooms (RETENTION_DAYS={}; rooms may keep less)",
-                r.messages, r.rooms, config.retention.days
+                r.messages,
+                r.rooms(),
+                config.retention.days
             ));
             ExitCode::SUCCESS
         }

@@ -19,11 +19,17 @@ pub const BATCH: u32 = 500;
 /// What one pass did (or, dry, would do).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
-    pub rooms: u64,
     pub messages: u64,
     pub files: u64,
-    /// Messages per room with any (a dry run's detail).
+    /// Messages per room with any.
     pub by_room: Vec<(RoomId, u64)>,
+}
+
+impl Report {
+    /// Rooms with anything purged (or, dry, to purge).
+    pub fn rooms(&self) -> u64 {
+        self.by_room.len() as u64
+    }
 }
 
 /// A room's cutoff at `now`, or `None` when it keeps messages forever.
@@ -48,7 +54,6 @@ pub async fn purge_once(app: &App, now: DateTime<Utc>, dry: bool) -> anyhow::Res
             messages
         };
         if n > 0 {
-            report.rooms += 1;
             report.messages += n;
             report.by_room.push((room, n));
         }
@@ -57,7 +62,7 @@ pub async fn purge_once(app: &App, now: DateTime<Utc>, dry: bool) -> anyhow::Res
         metrics::counter!("retention_purged_messages_total").increment(report.messages);
         metrics::counter!("retention_purged_files_total").increment(report.files);
         tracing::info!(
-            rooms = report.rooms,
+            rooms = report.rooms(),
             messages = report.messages,
             files = report.files,
             "retention purge"

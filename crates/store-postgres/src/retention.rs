@@ -2,12 +2,12 @@
 
 use crate::PgStore;
 use crate::errors::MapErr;
-use crate::history::{event, load_message, record};
+use crate::history::{event, load_messages_by_id, record};
 use crate::media::{MEDIA_COLS, MediaRow};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use justus_core::event::EventKind;
-use justus_core::store::{Purged, Retention};
+use justus_core::store::{Purged, Retention, due_prefix};
 use justus_core::{MessageId, RoomId, StoreResult, UserId};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -38,7 +38,7 @@ async fn due(
     let Some(mark) = mark else {
         return Ok((Vec::new(), false));
     };
-    // One row past the limit says whether more are due.
+    // One row past the limit says whether more are due (`due_prefix`).
     let rows: Vec<(Uuid, i64, DateTime<Utc>, bool)> = sqlx::query_as(
         "SELECT id, seq, created_at, deleted_at IS NULL FROM messages \
          WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -49,13 +49,12 @@ async fn due(
     .fetch_all(&mut *conn)
     .await
     .store()?;
-    let old: Vec<(MessageId, i64, bool)> = rows
-        .into_iter()
-        .take_while(|(_, _, created, _)| *created < cutoff)
-        .map(|(id, seq, _, live)| (MessageId(id), seq, live))
-        .collect();
-    let more = old.len() > limit as usize;
-    Ok((old.into_iter().take(limit as usize).collect(), more))
+    Ok(due_prefix(
+        rows.into_iter()
+            .map(|(id, seq, created, live)| ((MessageId(id), seq, live), created)),
+        cutoff,
+        limit,
+    ))
 }
 
 #[async_trait]
@@ -133,7 +132,7 @@ impl Retention for PgStore {
         .await
         .store()?;
         let mut events = Vec::with_capacity(live.len());
-        for (i, id) in live.into_iter().enumerate() {
+        for (i, id) in live.iter().enumerate() {
             let mut ev = event(
                 room,
                 first + 1 + i as i64,
@@ -141,10 +140,15 @@ impl Retention for PgStore {
                 UserId::SERVER,
                 now,
             );
-            ev.message_id = Some(id);
+            ev.message_id = Some(*id);
             record(&mut tx, &ev).await?;
-            ev.message = Some(load_message(&mut tx, room, id).await?);
             events.push(ev);
+        }
+        // The tombstones the events carry, in one query.
+        let live_ids: Vec<Uuid> = live.iter().map(|id| id.as_uuid()).collect();
+        let mut tombs = load_messages_by_id(&mut tx, &live_ids).await?;
+        for ev in &mut events {
+            ev.message = ev.message_id.and_then(|id| tombs.remove(&id.as_uuid()));
         }
         // Uploads still carried by a kept message, or someone's (or a room's) picture, stay.
         let orphaned: Vec<MediaRow> = sqlx::query_as(&format!(

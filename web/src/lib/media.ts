@@ -190,26 +190,7 @@ export class MediaService {
    * expires; concurrent calls share one request. `fresh` skips the cache (the URL was refused).
    */
   url(id: string, variant: Variant = 'original', fresh = false): Promise<SignedUrl> {
-    const key = `${id}/${variant}`;
-    const c = this.urls.get(key);
-    if (!fresh && c && c.expiresAt - this.now() > 30_000) return Promise.resolve(c);
-    if (fresh) this.urls.delete(key);
-    let p = this.pending.get(key);
-    if (!p) {
-      p = this.fetchUrl(id, variant).then(
-        (s) => {
-          this.urls.set(key, s);
-          this.pending.delete(key);
-          return s;
-        },
-        (e) => {
-          this.pending.delete(key);
-          throw e;
-        },
-      );
-      this.pending.set(key, p);
-    }
-    return p;
+    return this.signed(`${id}/${variant}`, fresh, () => this.fetchUrl(id, variant));
   }
 
   /**
@@ -217,12 +198,19 @@ export class MediaService {
    * anyone who may see them may fetch it, unlike the media record itself). Cached like media.
    */
   avatarUrl(of: 'users' | 'rooms', id: string, mediaId: string): Promise<SignedUrl> {
-    const key = `${of}/${id}/${mediaId}`;
+    return this.signed(`${of}/${id}/${mediaId}`, false, () =>
+      this.fetchPath(`/api/v1/${of}/${encodeURIComponent(id)}/avatar`),
+    );
+  }
+
+  /** The cached URL under `key` while it has 30 s left, else one shared `load` for all callers. */
+  private signed(key: string, fresh: boolean, load: () => Promise<SignedUrl>): Promise<SignedUrl> {
     const c = this.urls.get(key);
-    if (c && c.expiresAt - this.now() > 30_000) return Promise.resolve(c);
+    if (!fresh && c && c.expiresAt - this.now() > 30_000) return Promise.resolve(c);
+    if (fresh) this.urls.delete(key);
     let p = this.pending.get(key);
     if (!p) {
-      p = this.fetchPath(`/api/v1/${of}/${encodeURIComponent(id)}/avatar`).then(
+      p = load().then(
         (s) => {
           this.urls.set(key, s);
           this.pending.delete(key);

@@ -21,7 +21,7 @@ pub use health::{Health, PoolStats};
 pub use history::{HIGHLIGHT_END, HIGHLIGHT_START, History, SearchHit};
 pub use media::MediaRecords;
 pub use messages::{Messages, SendOutcome};
-pub use retention::{Purged, Retention};
+pub use retention::{Purged, Retention, due_prefix};
 pub use rooms::Rooms;
 
 /// Everything JustUs persists. Implemented for every type that implements all the parts.

@@ -43,3 +43,41 @@ pub struct Purged {
     /// Whether more messages before the cutoff remain (call again).
     pub more: bool,
 }
+
+/// The rule both adapters apply to the messages after a room's purge mark, read in seq order
+/// (`limit + 1` of them): those created before `cutoff`, stopping at the first newer one, at
+/// most `limit`; and whether more are due after them.
+pub fn due_prefix<T>(
+    rows: impl IntoIterator<Item = (T, DateTime<Utc>)>,
+    cutoff: DateTime<Utc>,
+    limit: u32,
+) -> (Vec<T>, bool) {
+    let mut due: Vec<T> = rows
+        .into_iter()
+        .take_while(|(_, created)| *created < cutoff)
+        .map(|(row, _)| row)
+        .collect();
+    let more = due.len() > limit as usize;
+    due.truncate(limit as usize);
+    (due, more)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn due_stops_at_the_first_newer_message_and_says_when_more_remain() {
+        let t = |s| Utc.timestamp_opt(s, 0).single().expect("time");
+        let rows = || [(1, t(10)), (2, t(20)), (3, t(30)), (4, t(40))];
+        assert_eq!(due_prefix(rows(), t(25), 10), (vec![1, 2], false));
+        assert_eq!(due_prefix(rows(), t(35), 2), (vec![1, 2], true));
+        assert_eq!(due_prefix(rows(), t(5), 10), (vec![], false));
+        // A later message created earlier (clock skew) is not reached past a newer one.
+        assert_eq!(
+            due_prefix([(1, t(10)), (2, t(50)), (3, t(20))], t(30), 10),
+            (vec![1], false)
+        );
+    }
+}

@@ -15,7 +15,7 @@ fn at(secs: i64) -> DateTime<Utc> {
     t0() + Duration::seconds(secs)
 }
 
-fn new_media(owner: UserId, size: i64, created_at: DateTime<Utc>) -> Media {
+pub(super) fn new_media(owner: UserId, size: i64, created_at: DateTime<Utc>) -> Media {
     Media {
         id: MediaId::new(),
         owner_id: owner,

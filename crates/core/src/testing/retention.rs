@@ -2,10 +2,12 @@
 //! tombstones in the event stream, orphaned uploads, batches that resume where they stopped.
 
 use super::accounts::{t0, user};
+use super::media::new_media;
+use super::support::new_msg;
 use crate::error::StoreError;
 use crate::event::EventKind;
-use crate::ids::{MediaId, MessageId, RoomId, UserId};
-use crate::media::{Media, MediaKind};
+use crate::ids::{RoomId, UserId};
+use crate::media::Media;
 use crate::message::{Message, NewMessage};
 use crate::room::{NewGroup, RoomPatch};
 use crate::store::{SendOutcome, Store};
@@ -17,19 +19,8 @@ fn day(d: i64) -> DateTime<Utc> {
 
 fn upload(owner: UserId) -> Media {
     Media {
-        id: MediaId::new(),
-        owner_id: owner,
-        kind: MediaKind::Image,
-        mime: "image/png".into(),
-        size: 10,
-        name: "old.png".into(),
-        width: Some(1),
-        height: Some(1),
-        duration_ms: None,
-        blurhash: None,
         has_thumbs: false,
-        created_at: t0(),
-        attached_at: None,
+        ..new_media(owner, 10, t0())
     }
 }
 
@@ -42,17 +33,8 @@ async fn send(
     now: DateTime<Utc>,
 ) -> Message {
     let new = NewMessage {
-        id: MessageId::new(),
-        room_id: room,
-        sender_id: sender,
-        client_id: format!("c-{}", MessageId::new()),
-        body: body.into(),
-        reply_to: None,
-        forwarded: None,
-        mentions: Vec::new(),
-        mentions_room: false,
-        now,
         attachments: media.iter().map(|m| m.attachment()).collect(),
+        ..new_msg(room, sender, body, now)
     };
     match store.send_message(&new).await.expect("send") {
         SendOutcome::Created(m, _) => m,

@@ -227,28 +227,7 @@ async fn translate(app: &TestApp, token: &str, room: &str, msg: &str, lang: &str
     .await
 }
 
-macro_rules! ai_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::helpers::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::helpers::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-ai_tests!(
+crate::backend_tests!(
     ai_off_hides_everything,
     room_switch_and_prefs,
     redacted_request_bodies,

@@ -288,6 +288,30 @@ macro_rules! both_backends {
     };
 }
 
+/// Like [`both_backends`], for tests that start their own app (`async fn name(Backend)`):
+/// one test per backend.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
 /// Redis for tests that run several instances (`TEST_REDIS_URL`, default the local one).
 /// `None` (with a loud line) when it does not answer, except with `CI=true`, where it fails.
 pub async fn test_redis_url() -> Option<String> {

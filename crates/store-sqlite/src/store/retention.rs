@@ -5,12 +5,12 @@ use super::history::insert_event;
 use super::load;
 use super::media::{MEDIA_COLS, media_row};
 use crate::conn::map_err;
-use crate::rows::ts;
+use crate::rows::{from_ts, ts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::media::Media;
-use justus_core::store::{Purged, Retention};
+use justus_core::store::{Purged, Retention, due_prefix};
 use justus_core::{MediaId, MessageId, RoomId, StoreResult, UserId};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
@@ -22,9 +22,8 @@ type Due = (Vec<(MessageId, i64, bool)>, bool);
 /// (oldest first; stops at the first newer one), with whether each is still live; and whether
 /// more may be due.
 fn due(c: &Connection, room: RoomId, cutoff: DateTime<Utc>, limit: u32) -> StoreResult<Due> {
-    // One row past the limit says whether more are due; rows are read in seq order from the
-    // mark, and reading stops at the first message newer than the cutoff.
-    let rows: Vec<(Uuid, i64, i64, bool)> = c
+    // One row past the limit says whether more are due (`due_prefix`).
+    let rows: Vec<((MessageId, i64, bool), i64)> = c
         .prepare_cached(
             "SELECT m.id, m.seq, m.created_at, m.deleted_at IS NULL FROM messages m \
              JOIN rooms r ON r.id = m.room_id \
@@ -32,18 +31,17 @@ fn due(c: &Connection, room: RoomId, cutoff: DateTime<Utc>, limit: u32) -> Store
         )
         .and_then(|mut st| {
             st.query_map(params![room.0, i64::from(limit) + 1], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok(((MessageId(r.get(0)?), r.get(1)?, r.get(3)?), r.get(2)?))
             })?
             .collect()
         })
         .map_err(map_err)?;
-    let old: Vec<(MessageId, i64, bool)> = rows
-        .iter()
-        .take_while(|(_, _, created, _)| *created < ts(cutoff))
-        .map(|(id, seq, _, live)| (MessageId(*id), *seq, *live))
-        .collect();
-    let more = old.len() > limit as usize;
-    Ok((old.into_iter().take(limit as usize).collect(), more))
+    Ok(due_prefix(
+        rows.into_iter()
+            .map(|(row, created)| (row, from_ts(created))),
+        cutoff,
+        limit,
+    ))
 }
 
 /// Records a tombstone event without moving the room's activity time (a purge is not news).

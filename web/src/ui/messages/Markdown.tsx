@@ -111,6 +111,19 @@ function CodeBlock(props: { code: string; lang: string }) {
   );
 }
 
+/** The items of a bullet or numbered list. */
+function ListItems(props: { items: Inline[][]; ctx: MentionContext }) {
+  return (
+    <For each={props.items}>
+      {(it) => (
+        <li>
+          <Inlines nodes={it} ctx={props.ctx} />
+        </li>
+      )}
+    </For>
+  );
+}
+
 function Blocks(props: { blocks: Block[]; ctx: MentionContext }) {
   return (
     <For each={props.blocks}>
@@ -127,26 +140,14 @@ function Blocks(props: { blocks: Block[]; ctx: MentionContext }) {
           <Match when={b.t === 'ul' && b}>
             {(x) => (
               <ul>
-                <For each={x().items}>
-                  {(it) => (
-                    <li>
-                      <Inlines nodes={it} ctx={props.ctx} />
-                    </li>
-                  )}
-                </For>
+                <ListItems items={x().items} ctx={props.ctx} />
               </ul>
             )}
           </Match>
           <Match when={b.t === 'ol' && b}>
             {(x) => (
               <ol start={x().start}>
-                <For each={x().items}>
-                  {(it) => (
-                    <li>
-                      <Inlines nodes={it} ctx={props.ctx} />
-                    </li>
-                  )}
-                </For>
+                <ListItems items={x().items} ctx={props.ctx} />
               </ol>
             )}
           </Match>
