@@ -15,7 +15,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::{EnvFilter, Layer, Registry, prelude::*};
+use tracing_subscriber::{EnvFilter, Layer, prelude::*};
 
 /// Installs the global logger (and the trace exporter when `OTEL_EXPORTER_OTLP_ENDPOINT` is
 /// set, see [`crate::traces`]). `format` is `json` or `pretty`. Keep the guard until shutdown:
@@ -23,33 +23,46 @@ use tracing_subscriber::{EnvFilter, Layer, Registry, prelude::*};
 pub fn init_logging(filter: &str, format: &str) -> anyhow::Result<Option<crate::traces::Guard>> {
     let filter = EnvFilter::try_new(filter)
         .map_err(|e| anyhow::anyhow!("invalid JUSTUS_LOG filter: {e}"))?;
-    // The filter is the log layer's own: the exporter's spans (DEBUG, `traces::TARGET`) are
-    // never formatted as logs, and the log filter does not hide them from the exporter.
-    let logs: Box<dyn Layer<Registry> + Send + Sync> = if format == "pretty" {
-        tracing_subscriber::fmt::layer()
-            .with_target(false)
-            .with_writer(|| LossyStdout)
-            .log_internal_errors(false)
-            .with_filter(filter)
-            .boxed()
+    // Without traces the filter is global, as cheap as it gets: every disabled call site (the
+    // exporter's spans included) is never asked again. With traces it is the log layer's own:
+    // the exporter's spans (DEBUG, `traces::TARGET`) are never formatted as logs, and the log
+    // filter does not hide them from the exporter.
+    macro_rules! install {
+        ($logs:expr) => {
+            match crate::traces::layer()? {
+                None => {
+                    tracing_subscriber::registry()
+                        .with(filter)
+                        .with($logs)
+                        .try_init()?;
+                    Ok(None)
+                }
+                Some((traces, guard)) => {
+                    tracing_subscriber::registry()
+                        .with($logs.with_filter(filter))
+                        .with(traces)
+                        .try_init()?;
+                    Ok(Some(guard))
+                }
+            }
+        };
+    }
+    if format == "pretty" {
+        install!(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_writer(|| LossyStdout)
+                .log_internal_errors(false)
+        )
     } else {
-        tracing_subscriber::fmt::layer()
-            .fmt_fields(JsonFields::new())
-            .event_format(JsonLines)
-            .with_writer(|| LossyStdout)
-            .log_internal_errors(false)
-            .with_filter(filter)
-            .boxed()
-    };
-    let (traces, guard) = match crate::traces::layer()? {
-        Some((layer, guard)) => (Some(layer), Some(guard)),
-        None => (None, None),
-    };
-    tracing_subscriber::registry()
-        .with(logs)
-        .with(traces)
-        .try_init()?;
-    Ok(guard)
+        install!(
+            tracing_subscriber::fmt::layer()
+                .fmt_fields(JsonFields::new())
+                .event_format(JsonLines)
+                .with_writer(|| LossyStdout)
+                .log_internal_errors(false)
+        )
+    }
 }
 
 /// Stdout that never fails its writer: a line that cannot be written (disk full, a closed
