@@ -27,10 +27,55 @@ function serviceWorker(): Plugin {
   };
 }
 
+/**
+ * emoji-picker-element under our CSP (style-src 'self', no 'unsafe-inline'): its shadow root's
+ * <style> element becomes a constructed style sheet, and its `style` attributes are set property
+ * by property through CSSOM; both are allowed where inline styles are not. The build fails if
+ * the library's code changed shape (so an update cannot silently bring inline styles back).
+ */
+function emojiPickerCsp(): Plugin {
+  const patches: [string, string][] = [
+    [
+      `const style = document.createElement('style');
+    style.textContent = baseStyles + EXTRA_STYLES;
+    this.shadowRoot.appendChild(style);`,
+      `const sheet = new CSSStyleSheet();
+    sheet.replaceSync(baseStyles + EXTRA_STYLES);
+    this.shadowRoot.adoptedStyleSheets = [sheet];`,
+    ],
+    [
+      'targetNode.setAttribute(attributeName, newValue);',
+      `if (attributeName === 'style') {
+          targetNode.removeAttribute('style');
+          for (const decl of newValue.split(';')) {
+            const i = decl.indexOf(':');
+            if (i > 0) targetNode.style.setProperty(decl.slice(0, i).trim(), decl.slice(i + 1).trim());
+          }
+        } else targetNode.setAttribute(attributeName, newValue);`,
+    ],
+  ];
+  return {
+    name: 'justus-emoji-picker-csp',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/emoji-picker-element[\\/]picker\.js$/.test(id)) return null;
+      let out = code;
+      for (const [from, to] of patches) {
+        if (!out.includes(from))
+          this.error(`emoji-picker-element changed: cannot make it CSP-safe (${from.slice(0, 40)}…)`);
+        out = out.replace(from, to);
+      }
+      return { code: out, map: null };
+    },
+  };
+}
+
 const target = process.env.JUSTUS_DEV_API ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
-  plugins: [solid(), serviceWorker()],
+  plugins: [emojiPickerCsp(), solid(), serviceWorker()],
+  // Not pre-bundled in dev, so the CSP patch above applies there too.
+  optimizeDeps: { exclude: ['emoji-picker-element'] },
   build: {
     outDir: 'dist',
     assetsDir: 'assets',

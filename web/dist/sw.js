@@ -1,13 +1,15 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'cc98c42fb125';
+const VERSION = '5237deef70b0';
 const PRECACHE = [
-  "/assets/CropDialog-Du8INHM1.js",
-  "/assets/Lightbox-Dx-L3Q1r.js",
-  "/assets/VoiceRecorder-D-6V_HOV.js",
-  "/assets/index-BhyIQfP-.js",
-  "/assets/index-CZ-pXhDh.css",
+  "/assets/CropDialog-C8uYARJK.js",
+  "/assets/Lightbox-BmnHfkNG.js",
+  "/assets/VoiceRecorder-DTfozLfT.js",
+  "/assets/data-BF1r6TM-.json",
+  "/assets/index-CD9L_SV7.css",
+  "/assets/index-CMPHOZ5J.js",
+  "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
   "/icons/icon-maskable-512.png",

@@ -22,6 +22,7 @@ import { mentionTests } from './mentions.mjs';
 import { markdownTests } from './markdown.mjs';
 import { hygieneTests } from './hygiene.mjs';
 import { retentionTests } from './retention.mjs';
+import { emojiTests } from './emoji.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -87,6 +88,11 @@ const MIME = {
   '.svg': 'image/svg+xml',
 };
 
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+  "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'";
+
 async function startStatic(api) {
   const target = new URL(api);
   const port = await freePort();
@@ -120,6 +126,8 @@ async function startStatic(api) {
     try {
       const body = readFileSync(file);
       res.writeHead(200, {
+        // The server's policy (crates/server/src/http/middleware.rs), so a CSP violation shows here too.
+        'content-security-policy': CSP,
         'content-type': MIME[extname(file)] ?? 'application/octet-stream',
         'cache-control': path.startsWith('/assets/') ? 'max-age=31536000, immutable' : 'no-cache',
       });
@@ -897,6 +905,7 @@ await mentionTests(helpers);
 await markdownTests(helpers);
 await hygieneTests(helpers);
 await retentionTests(helpers);
+await emojiTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

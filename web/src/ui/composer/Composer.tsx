@@ -4,6 +4,10 @@ import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { useMentionAutocomplete } from './mentionAutocomplete';
 import { AttachControls, pastedFiles, uploadQueue, UploadChips, useUploads } from '../media/ComposerMedia';
+import { useShortcodeAutocomplete } from '../emoji/shortcodeAutocomplete';
+import { EmojiPopover } from '../emoji/EmojiPopover';
+import { noteEmojiUse } from '../emoji/recent';
+import { insertEmoji } from '../../lib/emoji';
 
 /** Enter sends, Shift+Enter adds a line, Up edits the last own message, Esc cancels. */
 export function Composer(props: {
@@ -98,7 +102,24 @@ export function Composer(props: {
     saveDraft,
   );
 
+  const shortcode = useShortcodeAutocomplete(() => ta, saveDraft);
+  // The emoji picker: what is picked goes in at the caret (or over the selection).
+  const [emojiOpen, setEmojiOpen] = createSignal(false);
+  let emojiBtn!: HTMLButtonElement;
+  const insertPicked = (unicode: string) => {
+    const r = insertEmoji(ta.value, ta.selectionStart, ta.selectionEnd, unicode);
+    ta.value = r.text;
+    ta.focus();
+    ta.setSelectionRange(r.caret, r.caret);
+    noteEmojiUse(unicode);
+    saveDraft();
+  };
+
+  // The textarea is one combobox: it points at whichever list is open.
+  const comboProps = () => (shortcode.open() ? shortcode.inputProps() : mention.inputProps());
+
   const onKey = (e: KeyboardEvent) => {
+    if (shortcode.onKeyDown(e)) return;
     if (mention.onKeyDown(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
@@ -142,6 +163,7 @@ export function Composer(props: {
       </Show>
       <UploadChips queue={queue} items={uploads()} />
       <mention.List />
+      <shortcode.List />
       <label class="sr-only" for="composer-input">
         Message
       </label>
@@ -156,10 +178,17 @@ export function Composer(props: {
           c.typing.send(props.roomId, ta.value.length > 0);
           saveDraft();
           mention.update();
+          shortcode.update();
         }}
-        onClick={() => mention.update()}
-        onBlur={() => mention.close()}
-        {...mention.inputProps()}
+        onClick={() => {
+          mention.update();
+          shortcode.update();
+        }}
+        onBlur={() => {
+          mention.close();
+          shortcode.close();
+        }}
+        {...comboProps()}
         onPaste={(e) => {
           const f = pastedFiles(e);
           if (f.length) {
@@ -171,7 +200,29 @@ export function Composer(props: {
       <button type="submit" class="primary" aria-label={props.editing ? 'Save edit' : 'Send'}>
         {props.editing ? 'Save' : 'Send'}
       </button>
-      <AttachControls client={c} online={online} queue={queue} />
+      <div class="composer-tools">
+        <button
+          type="button"
+          class="icon-btn"
+          ref={emojiBtn}
+          aria-label="Insert emoji"
+          title="Insert emoji"
+          aria-haspopup="dialog"
+          aria-expanded={emojiOpen()}
+          onClick={() => setEmojiOpen(!emojiOpen())}
+        >
+          <Icon name="react" />
+        </button>
+        <Show when={emojiOpen()}>
+          <EmojiPopover
+            anchor={emojiBtn}
+            label="Insert emoji"
+            onPick={insertPicked}
+            onClose={() => setEmojiOpen(false)}
+          />
+        </Show>
+        <AttachControls client={c} online={online} queue={queue} />
+      </div>
       <Show when={hint()}>
         <span class="media-note" role="status">
           {hint()}

@@ -3,7 +3,9 @@ import type { Client } from '../../lib/client';
 import type { TimelineItem } from '../../lib/timeline';
 import { VirtualList, type VirtualListControl } from './VirtualList';
 import { Markdown } from './Markdown';
-import { QUICK_EMOJI } from './emoji';
+import { recent, noteEmojiUse } from '../emoji/recent';
+import { EmojiPopover } from '../emoji/EmojiPopover';
+import { reactionSpelling } from '../../lib/emoji';
 import { Composer } from '../composer/Composer';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
@@ -52,6 +54,8 @@ export function RoomView(props: {
   const [replyTo, setReplyTo] = createSignal<string | null>(null);
   const [editing, setEditing] = createSignal<string | null>(null);
   const [picker, setPicker] = createSignal<string | null>(null);
+  // The full emoji picker for a reaction (from the quick row's "More emoji").
+  const [fullPicker, setFullPicker] = createSignal<string | null>(null);
   const [confirming, setConfirming] = createSignal<string | null>(null);
   let loadingOlder = false;
   const [list, setList] = createSignal<VirtualListControl>();
@@ -153,10 +157,22 @@ export function RoomView(props: {
     const name = (id: string) => c.members.displayName(id);
     const replied = () => (m.reply_to ? c.timelines.get(props.roomId).get(m.reply_to) : undefined);
     let reactBtn: HTMLButtonElement | undefined;
+    let moreBtn: HTMLButtonElement | undefined;
     // Close the reaction picker and give focus back to the button that opened it.
     const closePicker = () => {
       setPicker(null);
+      setFullPicker(null);
       reactBtn?.focus();
+    };
+    /** React with a picked emoji (spelled like a reaction already there, if it is the same one). */
+    const reactWith = (e: string) => {
+      const emoji = reactionSpelling(
+        e,
+        m.reactions.map((r) => r.emoji),
+      );
+      noteEmojiUse(emoji);
+      const had = m.reactions.find((r) => r.emoji === emoji)?.users.includes(c.me?.id ?? '');
+      if (!had) void c.messages.react(props.roomId, m.id, emoji, true);
     };
     return (
       <div class="msg-wrap">
@@ -175,7 +191,7 @@ export function RoomView(props: {
             'msg' +
             (grouped ? ' grouped' : '') +
             (mine ? ' mine' : '') +
-            (confirming() === m.id || menu.openFor() === m.id ? ' keep-actions' : '') +
+            (confirming() === m.id || menu.openFor() === m.id || picker() === m.id ? ' keep-actions' : '') +
             ' state-' +
             it.state
           }
@@ -348,20 +364,46 @@ export function RoomView(props: {
               aria-label="Pick a reaction"
               ref={(d) => queueMicrotask(() => d.querySelector('button')?.focus())}
             >
-              <For each={QUICK_EMOJI}>
+              <For each={recent()}>
                 {(e) => (
                   <button
                     type="button"
                     aria-label={`React ${e}`}
                     onClick={() => {
                       closePicker();
-                      void c.messages.react(props.roomId, m.id, e, true);
+                      reactWith(e);
                     }}
                   >
                     {e}
                   </button>
                 )}
               </For>
+              <button
+                type="button"
+                class="more-emoji"
+                ref={moreBtn}
+                aria-label="More emoji"
+                title="More emoji"
+                aria-haspopup="dialog"
+                aria-expanded={fullPicker() === m.id}
+                onClick={() => setFullPicker(fullPicker() === m.id ? null : m.id)}
+              >
+                <Icon name="plus" size={16} />
+              </button>
+              <Show when={fullPicker() === m.id && moreBtn}>
+                {(anchor) => (
+                  <EmojiPopover
+                    anchor={anchor()}
+                    label="Pick a reaction"
+                    onPick={(e) => {
+                      setPicker(null);
+                      reactWith(e);
+                      queueMicrotask(() => reactBtn?.focus());
+                    }}
+                    onClose={() => setFullPicker(null)}
+                  />
+                )}
+              </Show>
             </div>
           </Show>
           <Show when={lastOwnSent() === m.id}>
