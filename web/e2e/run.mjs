@@ -23,6 +23,7 @@ import { markdownTests } from './markdown.mjs';
 import { hygieneTests } from './hygiene.mjs';
 import { retentionTests } from './retention.mjs';
 import { emojiTests } from './emoji.mjs';
+import { reactionTests } from './reactions.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -906,6 +907,7 @@ await markdownTests(helpers);
 await hygieneTests(helpers);
 await retentionTests(helpers);
 await emojiTests(helpers);
+await reactionTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

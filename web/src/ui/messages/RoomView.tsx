@@ -3,6 +3,7 @@ import type { Client } from '../../lib/client';
 import type { TimelineItem } from '../../lib/timeline';
 import { VirtualList, type VirtualListControl } from './VirtualList';
 import { Markdown } from './Markdown';
+import { ReactionChip } from './ReactionChip';
 import { recent, noteEmojiUse } from '../emoji/recent';
 import { EmojiPopover } from '../emoji/EmojiPopover';
 import { reactionSpelling } from '../../lib/emoji';
@@ -272,20 +273,14 @@ export function RoomView(props: {
           <Show when={m.reactions.length}>
             <div class="reactions">
               <For each={m.reactions}>
-                {(r) => {
-                  const mineR = r.users.includes(c.me?.id ?? '');
-                  return (
-                    <button
-                      type="button"
-                      class={`reaction${mineR ? ' on' : ''}`}
-                      aria-pressed={mineR}
-                      aria-label={`${r.emoji} ${r.count}, ${mineR ? 'remove' : 'add'} reaction`}
-                      onClick={() => c.messages.react(props.roomId, m.id, r.emoji, !mineR)}
-                    >
-                      {r.emoji} {r.count}
-                    </button>
-                  );
-                }}
+                {(r) => (
+                  <ReactionChip
+                    reaction={r}
+                    me={c.me?.id}
+                    name={name}
+                    onToggle={(add) => void c.messages.react(props.roomId, m.id, r.emoji, add)}
+                  />
+                )}
               </For>
             </div>
           </Show>
