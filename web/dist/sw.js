@@ -1,14 +1,14 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '24c6014569f3';
+const VERSION = '56a2dc17f79c';
 const PRECACHE = [
-  "/assets/CropDialog-CRZ3W65e.js",
-  "/assets/Lightbox-Bc1rnkI4.js",
-  "/assets/VoiceRecorder-Ba0Js0z9.js",
+  "/assets/CropDialog-B8PDSZGJ.js",
+  "/assets/Lightbox-BI0IlLQU.js",
+  "/assets/VoiceRecorder-XqyHozY_.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-OBKBwLvJ.css",
-  "/assets/index-cU9jvBq-.js",
+  "/assets/index-DI2--Nnu.js",
+  "/assets/index-KCjNEZvp.css",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

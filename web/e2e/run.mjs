@@ -24,6 +24,7 @@ import { hygieneTests } from './hygiene.mjs';
 import { retentionTests } from './retention.mjs';
 import { emojiTests } from './emoji.mjs';
 import { reactionTests } from './reactions.mjs';
+import { membershipTests } from './membership.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -908,6 +909,7 @@ await hygieneTests(helpers);
 await retentionTests(helpers);
 await emojiTests(helpers);
 await reactionTests(helpers);
+await membershipTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

@@ -56,7 +56,7 @@ describe('loadUntilHeld', () => {
     const requests: string[] = [];
     const c = client(requests);
     expect(await c.timelines.loadUntilHeld('r', 'm620', 620)).toBe(true);
-    expect(requests).toEqual([
+    expect(requests.filter((r) => r.includes('/messages'))).toEqual([
       '/rooms/r/messages?limit=50',
       '/rooms/r/messages?before=951&limit=200',
       '/rooms/r/messages?before=751&limit=200',
@@ -75,7 +75,7 @@ describe('loadUntilHeld', () => {
     const requests: string[] = [];
     const c = client(requests);
     expect(await c.timelines.loadUntilHeld('r', 'm500', 500)).toBe(false);
-    expect(requests.length).toBe(4);
+    expect(requests.filter((r) => r.includes('/messages')).length).toBe(4);
   });
 
   it('a message already held needs no request', async () => {

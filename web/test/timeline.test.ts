@@ -95,3 +95,34 @@ describe('timeline reconciliation', () => {
     expect(t.lastOwn()!.seq).toBe(5);
   });
 });
+
+describe('membership lines', () => {
+  it('are merged by seq with messages, stable across renders, and only where history is held', () => {
+    const t = new Timeline('r', () => 'me');
+    t.addPage([m(5), m(8)], true);
+    t.apply(ev(3, 'member.joined', { user_id: 'b' }));
+    t.apply(ev(6, 'member.joined', { user_id: 'b' }));
+    t.apply(ev(9, 'member.left', { actor_id: 'b', user_id: 'b' }));
+    t.apply(ev(10, 'reaction.added', { message_id: 'm8', emoji: '👍', user_id: 'b' }));
+    const a = t.items([]);
+    // seq 3 is older than the first message held (a gap may be there): not shown yet.
+    expect(a.map((i) => i.key)).toEqual(['m5', 'e:6', 'm8', 'e:9']);
+    expect(a[1].system?.type).toBe('member.joined');
+    expect(a[1].state).toBe('sent');
+    const b = t.items([]);
+    expect(b[1]).toBe(a[1]);
+    // Once the start of the room is held, every line shows; none twice.
+    t.addPage([m(1)], false);
+    t.addSystem(ev(6, 'member.joined', { user_id: 'b' }));
+    expect(t.items([]).map((i) => i.key)).toEqual(['m1', 'e:3', 'm5', 'e:6', 'm8', 'e:9']);
+    expect(t.items([], false).map((i) => i.key)).toEqual(['m1', 'm5', 'm8']);
+    t.clear();
+    expect(t.items([])).toEqual([]);
+  });
+  it('come before the unsent messages', () => {
+    const t = new Timeline('r', () => 'me');
+    t.addPage([], false);
+    t.apply(ev(1, 'room.updated', { changes: { name: 'X' } }));
+    expect(t.items([item('c1', 'hi')]).map((i) => i.key)).toEqual(['e:1', 'c:c1']);
+  });
+});

@@ -9,6 +9,7 @@
 import { createSignal } from 'solid-js';
 import type { OutboxItem } from './outbox';
 import type { Message, RoomEvent } from './types';
+import { isSystemEvent } from './systemLines';
 
 export type SendState = 'sent' | 'sending' | 'failed';
 
@@ -17,11 +18,18 @@ export interface TimelineItem {
   message: Message;
   state: SendState;
   error?: string;
+  /**
+   * A membership or room change shown as a line ("Alice added Bob"); `message` is then a stand-in
+   * at the event's seq (no sender, no body), so ordering and keys work as for messages.
+   */
+  system?: RoomEvent;
 }
 
 export class Timeline {
   private byId = new Map<string, Message>();
   private order: Message[] = [];
+  /** Membership and room changes by seq, each with its (stable) row. */
+  private events = new Map<number, TimelineItem>();
   private dirty = false;
   private readonly version = createSignal(0, { equals: false });
   /** Whether older messages exist on the server before the first one we hold. */
@@ -92,8 +100,38 @@ export class Timeline {
     this.changed();
   }
 
+  /** A membership or room change (live, from catch-up, or loaded for the history held). */
+  addSystem(ev: RoomEvent): void {
+    if (!isSystemEvent(ev) || this.events.has(ev.seq)) return;
+    this.events.set(ev.seq, {
+      key: `e:${ev.seq}`,
+      state: 'sent',
+      system: ev,
+      message: {
+        id: `e:${ev.seq}`,
+        room_id: ev.room_id,
+        seq: ev.seq,
+        sender_id: ev.actor_id,
+        client_id: '',
+        body: '',
+        reply_to: null,
+        forwarded: null,
+        mentions: [],
+        mentions_room: false,
+        pinned: false,
+        reactions: [],
+        created_at: ev.created_at,
+        edited_at: null,
+        deleted_at: null,
+        attachments: [],
+      },
+    });
+    this.changed();
+  }
+
   clear(): void {
     this.byId.clear();
+    this.events.clear();
     this.dirty = true;
     this.loaded = false;
     this.hasMoreBefore = true;
@@ -102,6 +140,10 @@ export class Timeline {
 
   /** Apply a room event (already ordered by the sync engine). */
   apply(ev: RoomEvent): void {
+    if (isSystemEvent(ev)) {
+      this.addSystem(ev);
+      return;
+    }
     switch (ev.type) {
       case 'message.created':
       case 'message.edited':
@@ -145,8 +187,15 @@ export class Timeline {
    * The list to render: server messages, then outbox items not yet reconciled (an item whose
    * client_id the server already knows is shown once, as the server's message).
    */
-  items(outbox: OutboxItem[]): TimelineItem[] {
-    const out: TimelineItem[] = this.messages().map((m) => ({ key: m.id, message: m, state: 'sent' as const }));
+  items(outbox: OutboxItem[], withSystem = true): TimelineItem[] {
+    const msgs = this.messages();
+    let out: TimelineItem[] = msgs.map((m) => ({ key: m.id, message: m, state: 'sent' as const }));
+    if (withSystem && this.events.size) {
+      // Lines within the history held (none above a gap of older messages not loaded yet).
+      const from = this.hasMoreBefore ? (msgs[0]?.seq ?? Number.MAX_SAFE_INTEGER) : 0;
+      const lines = [...this.events.values()].filter((e) => e.message.seq > from);
+      if (lines.length) out = [...out, ...lines].sort((a, b) => a.message.seq - b.message.seq);
+    }
     const me = this.me() ?? '';
     for (const o of outbox) {
       if (this.byClientId(o.client_id)) continue;

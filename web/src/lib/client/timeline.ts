@@ -4,7 +4,8 @@
 import { batch } from 'solid-js';
 import { Versions } from '../reactive';
 import { Timeline, type TimelineItem } from '../timeline';
-import type { MessagePage } from '../types';
+import type { EventsPage, MessagePage } from '../types';
+import { isSystemEvent } from '../systemLines';
 import type { Client } from './index';
 
 export class Timelines {
@@ -64,14 +65,41 @@ export class Timelines {
   /** The rows of a room: its messages, then its unsent ones (tracked per room). */
   items(roomId: string): TimelineItem[] {
     this.sends.track(roomId);
-    return this.get(roomId).items(this.c.outbox.list(roomId));
+    // Membership lines in groups; a DM's two members need none.
+    const group = this.c.rooms.get(roomId)?.kind !== 'dm';
+    return this.get(roomId).items(this.c.outbox.list(roomId), group);
+  }
+
+  /**
+   * The membership and room changes within history just loaded (messages come from /messages,
+   * which has none): one /events request from the page's first seq, keeping those before
+   * `before` (the page loaded earlier starts there). In the background; a failure only leaves
+   * the lines out. From the start of the room when nothing older exists.
+   */
+  private backfill(roomId: string, oldest: number | undefined, before: number | undefined): void {
+    const t = this.get(roomId);
+    if (this.c.rooms.get(roomId)?.kind === 'dm') return;
+    const after = t.hasMoreBefore && oldest !== undefined ? oldest - 1 : 0;
+    if (before !== undefined && after + 1 >= before) return;
+    this.c.api
+      .get<EventsPage>(`/rooms/${roomId}/events?after=${after}&limit=1000`)
+      .then((page) => {
+        if (this.map.get(roomId) !== t) return;
+        for (const ev of page.events) {
+          if (before !== undefined && ev.seq >= before) break;
+          if (isSystemEvent(ev)) t.addSystem(ev);
+        }
+      })
+      .catch(() => {});
   }
 
   async loadLatest(roomId: string): Promise<void> {
     const c = this.c;
     try {
       const page = await c.api.get<MessagePage>(`/rooms/${roomId}/messages?limit=50`);
-      this.get(roomId).addPage(page.messages, page.has_more);
+      const t = this.get(roomId);
+      t.addPage(page.messages, page.has_more);
+      this.backfill(roomId, t.oldestSeq(), undefined);
       const room = c.rooms.get(roomId);
       const top = page.messages.reduce((a, m) => Math.max(a, m.seq), 0);
       if (!c.sync.have.has(roomId)) c.sync.setHave(roomId, Math.max(room?.last_seq ?? 0, top));
@@ -88,6 +116,7 @@ export class Timelines {
     if (!t.hasMoreBefore || oldest === undefined) return 0;
     const page = await this.c.api.get<MessagePage>(`/rooms/${roomId}/messages?before=${oldest}&limit=50`);
     t.addPage(page.messages, page.has_more);
+    this.backfill(roomId, t.oldestSeq(), oldest);
     return page.messages.length;
   }
 
@@ -100,6 +129,7 @@ export class Timelines {
     const target = this.c.rooms.unreadFrom.get(roomId);
     if (target === undefined) return null;
     const t = this.get(roomId);
+    const before = t.oldestSeq();
     for (;;) {
       const oldest = t.oldestSeq();
       if (!t.hasMoreBefore || oldest === undefined || oldest <= target) break;
@@ -107,6 +137,7 @@ export class Timelines {
       t.addPage(page.messages, page.has_more);
       if (!page.messages.length) break;
     }
+    if (t.oldestSeq() !== before) this.backfill(roomId, t.oldestSeq(), before);
     return t.messages().find((m) => m.seq >= target)?.id ?? null;
   }
 
@@ -119,6 +150,7 @@ export class Timelines {
   async loadUntilHeld(roomId: string, messageId: string, seq?: number): Promise<boolean> {
     const t = this.get(roomId);
     if (!t.loaded) await this.loadLatest(roomId);
+    const before = t.oldestSeq();
     for (let pages = 0; !t.get(messageId) && t.hasMoreBefore && pages < 200; pages++) {
       const oldest = t.oldestSeq();
       if (oldest === undefined || (seq !== undefined && oldest <= seq)) break;
@@ -126,6 +158,7 @@ export class Timelines {
       t.addPage(page.messages, page.has_more);
       if (!page.messages.length) break;
     }
+    if (t.oldestSeq() !== before) this.backfill(roomId, t.oldestSeq(), before);
     return t.get(messageId) !== undefined;
   }
 }

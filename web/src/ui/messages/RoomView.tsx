@@ -1,6 +1,8 @@
 import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
 import type { Client } from '../../lib/client';
 import type { TimelineItem } from '../../lib/timeline';
+import type { RoomEvent } from '../../lib/types';
+import { systemLine } from '../../lib/systemLines';
 import { VirtualList, type VirtualListControl } from './VirtualList';
 import { Markdown } from './Markdown';
 import { ReactionChip } from './ReactionChip';
@@ -123,7 +125,7 @@ export function RoomView(props: {
   const lastOwnSent = createMemo(() => {
     const it = items();
     for (let i = it.length - 1; i >= 0; i--)
-      if (it[i].message.sender_id === c.me?.id && it[i].state === 'sent') return it[i].message.id;
+      if (it[i].message.sender_id === c.me?.id && it[i].state === 'sent' && !it[i].system) return it[i].message.id;
     return null;
   });
 
@@ -143,11 +145,14 @@ export function RoomView(props: {
 
   const row = (it: TimelineItem, i: number) => {
     const m = it.message;
-    const prev = items()[i - 1]?.message;
+    const prevItem = items()[i - 1];
+    const prev = prevItem?.message;
     const newDay = !prev || day(prev.created_at) !== day(m.created_at);
+    if (it.system) return systemRow(it.system, newDay);
     const grouped =
       !newDay &&
       prev &&
+      !prevItem.system &&
       prev.sender_id === m.sender_id &&
       !m.reply_to &&
       Date.parse(m.created_at) - Date.parse(prev.created_at) < 5 * 60_000;
@@ -417,6 +422,29 @@ export function RoomView(props: {
             })()}
           </Show>
         </article>
+      </div>
+    );
+  };
+
+  /** A membership or room change: one compact line (names follow renames, unknown ones are looked up). */
+  const systemRow = (ev: RoomEvent, newDay: boolean) => {
+    for (const id of [ev.actor_id, ev.user_id]) if (id) c.members.ensureUser(id).catch(() => {});
+    const text = () => systemLine(ev, (id) => c.members.displayName(id), c.me?.id);
+    return (
+      <div class="msg-wrap">
+        <Show when={newDay && ev.created_at}>
+          <div class="day" role="separator">
+            {dayFmt.format(new Date(ev.created_at))}
+          </div>
+        </Show>
+        <Show when={text()}>
+          <p class="sys-line" data-testid="system-line" data-seq={ev.seq}>
+            <span>{text()}</span>
+            <Show when={ev.created_at}>
+              <time dateTime={ev.created_at}>{timeFmt.format(new Date(ev.created_at))}</time>
+            </Show>
+          </p>
+        </Show>
       </div>
     );
   };

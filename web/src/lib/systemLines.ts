@@ -1,0 +1,74 @@
+// Membership and room changes as lines in the timeline (plain TS): "Alice added Bob", "Bob left",
+// "Carol was removed by Alice", "Dave was banned", "Erin is now an admin", "Alice renamed the
+// group to “Plans”". From the room events the client receives (gateway and /events).
+import type { RoomEvent } from './types';
+
+/** The event kinds shown as a line. */
+export const SYSTEM_KINDS: ReadonlySet<string> = new Set([
+  'member.joined',
+  'member.left',
+  'member.kicked',
+  'member.banned',
+  'member.role_changed',
+  'room.updated',
+]);
+
+export function isSystemEvent(ev: RoomEvent): boolean {
+  return SYSTEM_KINDS.has(ev.type);
+}
+
+const quote = (s: string) => `“${s.length > 80 ? `${s.slice(0, 79)}…` : s}”`;
+const days = (n: number) =>
+  n % 365 === 0 ? `${n / 365} ${n === 365 ? 'year' : 'years'}` : `${n} ${n === 1 ? 'day' : 'days'}`;
+
+/**
+ * The sentence for an event, or null when it says nothing worth a line. `name` gives a display
+ * name; me is "You" at the start of a sentence and "you" inside it.
+ */
+export function systemLine(ev: RoomEvent, name: (id: string) => string, me?: string | null): string | null {
+  const who = (id: string | null | undefined, start: boolean) =>
+    !id ? 'Someone' : id === me ? (start ? 'You' : 'you') : name(id);
+  const actor = who(ev.actor_id, true);
+  const user = ev.user_id ?? ev.actor_id;
+  const by = ev.actor_id && ev.actor_id !== user ? ` by ${who(ev.actor_id, false)}` : '';
+  switch (ev.type) {
+    case 'member.joined':
+      if (ev.actor_id && ev.actor_id !== user) return `${actor} added ${who(user, false)}`;
+      return ev.role === 'owner' ? `${who(user, true)} created the group` : `${who(user, true)} joined`;
+    case 'member.left':
+      return `${who(user, true)} left`;
+    case 'member.kicked':
+      return `${who(user, true)} ${user === me ? 'were' : 'was'} removed${by}`;
+    case 'member.banned':
+      return `${who(user, true)} ${user === me ? 'were' : 'was'} banned${by}`;
+    case 'member.role_changed': {
+      const subject = who(user, true);
+      const are = user === me ? 'are' : 'is';
+      if (ev.role === 'admin') return `${subject} ${are} now an admin`;
+      if (ev.role === 'owner') return `${subject} ${are} now the owner`;
+      if (ev.role === 'member') return `${subject} ${are} no longer an admin`;
+      return null;
+    }
+    case 'room.updated': {
+      const ch = ev.changes;
+      if (!ch) return null;
+      const parts: string[] = [];
+      if (ch.name !== undefined) parts.push(ch.name ? `renamed the group to ${quote(ch.name)}` : 'removed the name');
+      if (ch.topic !== undefined) parts.push(ch.topic ? `set the topic to ${quote(ch.topic)}` : 'cleared the topic');
+      if (ch.avatar !== undefined) parts.push(ch.avatar ? 'changed the picture' : 'removed the picture');
+      if (ch.only_admins_post !== undefined && ch.only_admins_post !== null)
+        parts.push(ch.only_admins_post ? 'let only admins post' : 'let everyone post');
+      if (ch.retention_days !== undefined)
+        parts.push(
+          ch.retention_days
+            ? `set messages to disappear after ${days(ch.retention_days)}`
+            : 'set messages to follow the server’s policy',
+        );
+      if (!parts.length) return null;
+      const last = parts.pop();
+      return `${actor} ${parts.length ? `${parts.join(', ')} and ${last}` : last}`;
+    }
+    default:
+      return null;
+  }
+}
