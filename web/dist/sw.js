@@ -1,14 +1,14 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '56a2dc17f79c';
+const VERSION = 'bda3ef798ab1';
 const PRECACHE = [
-  "/assets/CropDialog-B8PDSZGJ.js",
-  "/assets/Lightbox-BI0IlLQU.js",
-  "/assets/VoiceRecorder-XqyHozY_.js",
+  "/assets/CropDialog-DuLrcNTT.js",
+  "/assets/Lightbox-BIdws-Bj.js",
+  "/assets/VoiceRecorder-VO2Wf-W9.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-DI2--Nnu.js",
-  "/assets/index-KCjNEZvp.css",
+  "/assets/index-BwUaUrpw.css",
+  "/assets/index-CL8CiLwI.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -25,6 +25,7 @@ import { retentionTests } from './retention.mjs';
 import { emojiTests } from './emoji.mjs';
 import { reactionTests } from './reactions.mjs';
 import { membershipTests } from './membership.mjs';
+import { groupTests } from './groups.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -910,6 +911,7 @@ await retentionTests(helpers);
 await emojiTests(helpers);
 await reactionTests(helpers);
 await membershipTests(helpers);
+await groupTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

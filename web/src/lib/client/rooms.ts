@@ -86,10 +86,27 @@ export class RoomsModel {
     return this.enter(r);
   }
 
-  async createGroup(name: string, topic?: string): Promise<string> {
+  /**
+   * Create a group and add the people chosen (one request each, in order, after the room exists).
+   * Resolves the room id and who could not be added (the room is made and entered regardless).
+   */
+  async createGroup(
+    name: string,
+    topic?: string,
+    memberIds: readonly string[] = [],
+  ): Promise<{ roomId: string; failed: string[] }> {
     const r = await this.c.api.post<Room>('/rooms', { name, topic: topic || undefined });
     this.store.upsert({ ...r, my_role: r.my_role ?? 'owner', unread: 0, mentions: 0 });
-    return this.enter(r);
+    const failed: string[] = [];
+    for (const id of memberIds) {
+      try {
+        await this.c.api.post(`/rooms/${r.id}/members`, { user_id: id });
+      } catch {
+        failed.push(id);
+      }
+    }
+    if (memberIds.length) this.c.members.load(r.id).catch(() => {});
+    return { roomId: await this.enter(r), failed };
   }
 
   async acceptInvite(code: string): Promise<string> {

@@ -9,6 +9,8 @@ import { AvatarSetting } from '../media/AvatarSetting';
 import { RetentionSetting } from './RetentionSetting';
 import { Avatar } from '../people/Avatar';
 import { friendlyError } from '../../lib/errors';
+import { memberActions, pickable } from '../../lib/memberPicker';
+import { type MenuItem, MenuButton } from '../common/Menu';
 
 /** Open a message: its room, loaded back to it, highlighted. */
 type Jump = (roomId: string, messageId: string, seq?: number) => void;
@@ -76,7 +78,6 @@ function Members(props: {
   const members = () => c.members.get(props.roomId) ?? [];
   const room = () => c.rooms.get(props.roomId);
   const myRole = () => room()?.my_role ?? 'member';
-  const rank = { member: 0, admin: 1, owner: 2 } as const;
   const [invite, setInvite] = createSignal('');
   return (
     <div>
@@ -88,7 +89,52 @@ function Members(props: {
         <For each={members()}>
           {(m) => {
             const me = m.user.id === c.me?.id;
-            const can = () => !me && rank[myRole()] > rank[m.role];
+            const who = () => m.user.display_name || m.user.username;
+            const actions = () => memberActions(myRole(), m.role, me);
+            const menuItems = (): MenuItem[] =>
+              actions().map((a) => {
+                switch (a) {
+                  case 'promote':
+                    return {
+                      label: 'Make admin',
+                      onSelect: () => props.run(() => c.members.setRole(props.roomId, m.user.id, 'admin')),
+                    };
+                  case 'demote':
+                    return {
+                      label: 'Remove as admin',
+                      onSelect: () => props.run(() => c.members.setRole(props.roomId, m.user.id, 'member')),
+                    };
+                  case 'owner':
+                    return {
+                      label: 'Make owner…',
+                      onSelect: () =>
+                        void askConfirm({
+                          title: 'Transfer ownership?',
+                          body: `${who()} becomes the owner and you become an admin.`,
+                          confirm: 'Make owner',
+                          destructive: true,
+                        }).then((ok) => ok && props.run(() => c.members.setRole(props.roomId, m.user.id, 'owner'))),
+                    };
+                  case 'kick':
+                    return {
+                      label: 'Remove from group',
+                      destructive: true,
+                      onSelect: () => props.run(() => c.members.kick(props.roomId, m.user.id)),
+                    };
+                  default: // 'ban'
+                    return {
+                      label: 'Ban…',
+                      destructive: true,
+                      onSelect: () =>
+                        void askConfirm({
+                          title: 'Ban this member?',
+                          body: `${who()} is removed and cannot rejoin.`,
+                          confirm: 'Ban',
+                          destructive: true,
+                        }).then((ok) => ok && props.run(() => c.members.ban(props.roomId, m.user.id))),
+                    };
+                }
+              });
             return (
               <li>
                 <button
@@ -106,58 +152,10 @@ function Members(props: {
                     </small>
                   </span>
                 </button>
-                <Show when={room()?.kind === 'group'}>
-                  <span class="member-actions">
-                    <Show when={can() && m.role === 'member'}>
-                      <button
-                        type="button"
-                        onClick={() => props.run(() => c.members.setRole(props.roomId, m.user.id, 'admin'))}
-                      >
-                        Promote
-                      </button>
-                    </Show>
-                    <Show when={can() && m.role === 'admin' && myRole() === 'owner'}>
-                      <button
-                        type="button"
-                        onClick={() => props.run(() => c.members.setRole(props.roomId, m.user.id, 'member'))}
-                      >
-                        Demote
-                      </button>
-                    </Show>
-                    <Show when={!me && myRole() === 'owner'}>
-                      <button
-                        type="button"
-                        onClick={() =>
-                          void askConfirm({
-                            title: 'Transfer ownership?',
-                            body: `${m.user.display_name || m.user.username} becomes the owner and you become an admin.`,
-                            confirm: 'Make owner',
-                            destructive: true,
-                          }).then((ok) => ok && props.run(() => c.members.setRole(props.roomId, m.user.id, 'owner')))
-                        }
-                      >
-                        Make owner
-                      </button>
-                    </Show>
-                    <Show when={can()}>
-                      <button type="button" onClick={() => props.run(() => c.members.kick(props.roomId, m.user.id))}>
-                        Kick
-                      </button>
-                      <button
-                        type="button"
-                        onClick={() =>
-                          void askConfirm({
-                            title: 'Ban this member?',
-                            body: `${m.user.display_name || m.user.username} is removed and cannot rejoin.`,
-                            confirm: 'Ban',
-                            destructive: true,
-                          }).then((ok) => ok && props.run(() => c.members.ban(props.roomId, m.user.id)))
-                        }
-                      >
-                        Ban
-                      </button>
-                    </Show>
-                  </span>
+                <Show when={room()?.kind === 'group' && actions().length}>
+                  <MenuButton label={`Actions for ${who()}`} items={menuItems()} class="member-menu">
+                    <Icon name="more" />
+                  </MenuButton>
                 </Show>
               </li>
             );
@@ -186,7 +184,9 @@ function Members(props: {
             </p>
           </Show>
         </Show>
-        <AddMember client={c} roomId={props.roomId} run={props.run} />
+        <Show when={myRole() !== 'member'}>
+          <AddMember client={c} roomId={props.roomId} run={props.run} />
+        </Show>
         <button
           type="button"
           class="danger"
@@ -204,8 +204,15 @@ function Members(props: {
 }
 
 function AddMember(props: { client: Client; roomId: string; run: (f: () => Promise<unknown>) => void }) {
+  const c = props.client;
   const [q, setQ] = createSignal('');
-  const [users] = createResource(q, (s) => (s ? props.client.members.searchUsers(s) : Promise.resolve([])));
+  const [found] = createResource(q, (s) => (s ? c.members.searchUsers(s) : Promise.resolve([])));
+  // People already in the room are not offered again.
+  const users = () =>
+    pickable(found() ?? [], {
+      me: c.me?.id,
+      exclude: new Set((c.members.get(props.roomId) ?? []).map((m) => m.user.id)),
+    });
   return (
     <div class="add-member">
       <label>
@@ -217,7 +224,7 @@ function AddMember(props: { client: Client; roomId: string; run: (f: () => Promi
         />
       </label>
       <ul class="results">
-        <For each={users() ?? []}>
+        <For each={users()}>
           {(u) => (
             <li>
               <button type="button" onClick={() => props.run(() => props.client.members.add(props.roomId, u.id))}>
@@ -227,6 +234,11 @@ function AddMember(props: { client: Client; roomId: string; run: (f: () => Promi
           )}
         </For>
       </ul>
+      <Show when={q() && !found.loading && !found.error && !users().length}>
+        <p class="hint" role="status" data-testid="add-member-status">
+          {found()?.length ? `Everyone found for “${q()}” is already a member.` : `No one found for “${q()}”.`}
+        </p>
+      </Show>
     </div>
   );
 }

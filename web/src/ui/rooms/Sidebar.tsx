@@ -5,6 +5,7 @@ import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { focusIntoRoom } from '../common/focusRoom';
 import { RoomAvatar } from '../people/RoomAvatar';
+import { PeoplePicker } from '../people/PeoplePicker';
 import { attachmentSummary } from '../../lib/media';
 import { friendlyError } from '../../lib/errors';
 
@@ -21,6 +22,9 @@ export function Sidebar(props: {
   const [mode, setMode] = createSignal<'none' | 'dm' | 'group' | 'join'>('none');
   const [results, setResults] = createSignal<PublicUser[]>([]);
   const [error, setError] = createSignal('');
+  // New group: the people chosen so far, and a note after creating it.
+  const [chosen, setChosen] = createSignal<PublicUser[]>([]);
+  const [notice, setNotice] = createSignal('');
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const search = (q: string) => {
@@ -45,6 +49,7 @@ export function Sidebar(props: {
   };
   const act = async (fn: () => Promise<unknown>) => {
     setError('');
+    setNotice('');
     try {
       await fn();
       setMode('none');
@@ -123,10 +128,23 @@ export function Sidebar(props: {
       <Show when={mode() === 'group'}>
         <form
           class="side-form"
+          aria-label="New group"
           onSubmit={(e) => {
             e.preventDefault();
             const f = new FormData(e.currentTarget);
-            void act(() => c.rooms.createGroup(String(f.get('name')), String(f.get('topic') ?? '')));
+            const people = chosen();
+            void act(async () => {
+              const r = await c.rooms.createGroup(
+                String(f.get('name')),
+                String(f.get('topic') ?? ''),
+                people.map((u) => u.id),
+              );
+              setChosen([]);
+              if (r.failed.length) {
+                const names = people.filter((u) => r.failed.includes(u.id)).map((u) => u.display_name || u.username);
+                setNotice(`The group was made, but ${names.join(', ')} could not be added.`);
+              }
+            });
           }}
         >
           <label>
@@ -137,10 +155,16 @@ export function Sidebar(props: {
             Topic (optional)
             <input name="topic" />
           </label>
+          <PeoplePicker client={c} chosen={chosen()} onChange={setChosen} label="Add people (optional)" />
           <button type="submit" class="primary">
-            Create group
+            {chosen().length ? `Create group with ${chosen().length + 1} people` : 'Create group'}
           </button>
         </form>
+      </Show>
+      <Show when={notice()}>
+        <p class="hint" role="status">
+          {notice()}
+        </p>
       </Show>
       <Show when={mode() === 'join'}>
         <form

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { memberActions, pickable, toggleChosen } from '../src/lib/memberPicker';
+import type { PublicUser } from '../src/lib/types';
+
+const u = (id: string): PublicUser => ({ id, username: id, display_name: id.toUpperCase(), avatar: null });
+
+describe('pickable', () => {
+  it('leaves out me, the chosen and the members, keeping the order', () => {
+    const res = [u('me'), u('a'), u('b'), u('c'), u('d')];
+    expect(pickable(res, { me: 'me', chosen: [u('b')], exclude: new Set(['d']) }).map((x) => x.id)).toEqual(['a', 'c']);
+    expect(pickable(res, {}).length).toBe(5);
+  });
+});
+
+describe('toggleChosen', () => {
+  it('adds once and removes', () => {
+    const one = toggleChosen([], u('a'));
+    expect(one.map((x) => x.id)).toEqual(['a']);
+    expect(toggleChosen(one, u('b')).map((x) => x.id)).toEqual(['a', 'b']);
+    expect(toggleChosen(one, u('a'))).toEqual([]);
+  });
+});
+
+describe('memberActions', () => {
+  it('the owner may do everything to others', () => {
+    expect(memberActions('owner', 'member', false)).toEqual(['promote', 'owner', 'kick', 'ban']);
+    expect(memberActions('owner', 'admin', false)).toEqual(['demote', 'owner', 'kick', 'ban']);
+  });
+  it('an admin removes and bans members, and changes no roles', () => {
+    expect(memberActions('admin', 'member', false)).toEqual(['kick', 'ban']);
+    expect(memberActions('admin', 'admin', false)).toEqual([]);
+    expect(memberActions('admin', 'owner', false)).toEqual([]);
+  });
+  it('a member and myself get nothing', () => {
+    expect(memberActions('member', 'member', false)).toEqual([]);
+    expect(memberActions('owner', 'owner', true)).toEqual([]);
+  });
+});
