@@ -1,14 +1,14 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'bda3ef798ab1';
+const VERSION = '69b1503b05aa';
 const PRECACHE = [
-  "/assets/CropDialog-DuLrcNTT.js",
-  "/assets/Lightbox-BIdws-Bj.js",
-  "/assets/VoiceRecorder-VO2Wf-W9.js",
+  "/assets/CropDialog-CWaucV9P.js",
+  "/assets/Lightbox-BxxhTH9k.js",
+  "/assets/VoiceRecorder-D6ZgnpZk.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-BwUaUrpw.css",
-  "/assets/index-CL8CiLwI.js",
+  "/assets/index-2NjRJ62R.js",
+  "/assets/index-Cqe7Bd2P.css",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

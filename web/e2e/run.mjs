@@ -26,6 +26,7 @@ import { emojiTests } from './emoji.mjs';
 import { reactionTests } from './reactions.mjs';
 import { membershipTests } from './membership.mjs';
 import { groupTests } from './groups.mjs';
+import { inviteTests } from './invites.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -912,6 +913,7 @@ await emojiTests(helpers);
 await reactionTests(helpers);
 await membershipTests(helpers);
 await groupTests(helpers);
+await inviteTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

@@ -81,7 +81,7 @@ export function App(props: { client: Client; nav: Navigation }) {
         </p>
       </Match>
       <Match when={phase() === 'auth'}>
-        <AuthScreen client={c} />
+        <AuthScreen client={c} invited={nav.pendingInvite() !== null} />
       </Match>
       <Match when={phase() === 'app'}>
         <div class={`layout${current() || settings() ? ' has-room' : ''}`}>
@@ -98,7 +98,20 @@ export function App(props: { client: Client; nav: Navigation }) {
           <main class="main">
             <Banner client={c} />
             <Show when={!settings()} fallback={<Settings client={c} onClose={closeSettings} />}>
-              <Show when={current()} keyed fallback={<p class="empty-main">Pick a conversation, or start one.</p>}>
+              <Show
+                when={current()}
+                keyed
+                fallback={
+                  <>
+                    <Show when={nav.inviteNote()}>
+                      <p class="error invite-note" role="alert" data-testid="invite-note">
+                        {nav.inviteNote()}
+                      </p>
+                    </Show>
+                    <p class="empty-main">Pick a conversation, or start one.</p>
+                  </>
+                }
+              >
                 {(id) => <RoomView client={c} nav={nav} roomId={id} onPanel={openPanel} onProfile={setProfile} />}
               </Show>
             </Show>

@@ -24,8 +24,10 @@ client = new Client({
   wsUrl,
 });
 const nav = new Navigation(client);
-// Invite links (/invite/<code>) join once signed in.
+// Invite links (/invite/<code>): the one the page was opened with is accepted on sign-in, before
+// the app shows (it opens in that room); one reached inside the app (Back/Forward) at once.
 nav.onInvite = (code) => void client.rooms.acceptInvite(code).catch(() => {});
+client.beforeEnter = () => nav.acceptPendingInvite();
 nav.start();
 startNotifications(client, nav);
 startUnreadIndicators(client);

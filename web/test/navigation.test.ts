@@ -135,4 +135,46 @@ describe('navigation', () => {
     nav.clearTarget();
     expect(nav.target()).toBeNull();
   });
+
+  it('an invite link opened signed out is shown, accepted on sign-in, and the app opens in its room', async () => {
+    const h = fakeHistory('/invite/abc');
+    const { c, setPhase } = fakeClient();
+    const accepted: string[] = [];
+    (c.rooms as unknown as { joinByInvite: (code: string) => Promise<{ id: string }> }).joinByInvite = async (code) => {
+      accepted.push(code);
+      return { id: 'room-9' };
+    };
+    const nav = new Navigation(c, h.env);
+    const handedOver: string[] = [];
+    nav.onInvite = (code) => handedOver.push(code);
+    nav.start();
+    setPhase('auth');
+    await tick();
+    expect(nav.pendingInvite()).toBe('abc');
+    expect(h.env.path()).toBe('/invite/abc');
+    await nav.acceptPendingInvite();
+    expect(accepted).toEqual(['abc']);
+    expect(nav.pendingInvite()).toBeNull();
+    setPhase('app');
+    await tick();
+    expect(c.currentRoom).toBe('room-9');
+    expect(h.env.path()).toBe('/rooms/room-9');
+    expect(handedOver).toEqual([]);
+  });
+
+  it('an invite that cannot be used says why, and the app opens on the room list', async () => {
+    const h = fakeHistory('/invite/gone');
+    const { c, setPhase } = fakeClient();
+    (c.rooms as unknown as { joinByInvite: () => Promise<never> }).joinByInvite = async () => {
+      throw new Error('invite expired');
+    };
+    const nav = new Navigation(c, h.env);
+    nav.start();
+    await nav.acceptPendingInvite();
+    expect(nav.inviteNote()).toMatch(/^The invite could not be used/);
+    setPhase('app');
+    await tick();
+    expect(c.currentRoom).toBeNull();
+    expect(h.env.path()).toBe('/');
+  });
 });

@@ -5,6 +5,7 @@ import { createEffect, createRoot, on, untrack } from 'solid-js';
 import type { Client } from '../lib/client';
 import { signal } from '../lib/reactive';
 import { parseRoute, type Route, routePath } from '../lib/route';
+import { friendlyError } from '../lib/errors';
 
 /** The browser's history, or a fake one in tests. */
 export interface HistoryEnv {
@@ -32,13 +33,45 @@ export interface Target {
 export class Navigation {
   private readonly settingsS = signal(false);
   private readonly targetS = signal<Target | null>(null);
-  /** Invite codes met in the URL before sign-in, accepted once the app is entered. */
+  /** Invite codes met in the URL inside the app (Back/Forward to one), accepted at once. */
   onInvite: ((code: string) => void) | null = null;
+  /** An invite link the page was opened with: the sign-in screen says so; accepted on sign-in. */
+  private readonly inviteS = signal<string | null>(null);
+  /** What became of it when it could not be accepted (a sentence), until the next room opens. */
+  private readonly inviteNoteS = signal('');
 
   constructor(
     private readonly c: Client,
     private readonly env: HistoryEnv = browserHistory,
   ) {}
+
+  /** The invite code the page was opened with, not yet accepted (tracked). */
+  pendingInvite(): string | null {
+    return this.inviteS.get();
+  }
+
+  /** Why the invite followed could not be accepted (tracked; '' when nothing to say). */
+  inviteNote(): string {
+    return this.inviteNoteS.get();
+  }
+
+  /**
+   * Accept the invite the page was opened with (the client calls this once signed in, before
+   * the app shows): the URL becomes the room's, so entering the app lands in it.
+   */
+  async acceptPendingInvite(): Promise<void> {
+    const code = this.inviteS.get();
+    if (!code) return;
+    try {
+      const r = await this.c.rooms.joinByInvite(code);
+      this.env.replace(routePath({ kind: 'room', roomId: r.id }));
+    } catch (e) {
+      this.inviteNoteS.set(`The invite could not be used: ${friendlyError(e)}`);
+      this.env.replace('/');
+    } finally {
+      this.inviteS.set(null);
+    }
+  }
 
   /** Whether the settings are on screen (tracked). */
   settings(): boolean {
@@ -91,6 +124,8 @@ export class Navigation {
 
   /** Keep the URL and the screen in step (call once; lives as long as the page). */
   start(): void {
+    const first = parseRoute(this.env.path());
+    if (first.kind === 'invite') this.inviteS.set(first.code);
     this.env.onPop(() => {
       if (this.c.phase === 'app') this.apply(parseRoute(this.env.path()));
     });
@@ -99,7 +134,10 @@ export class Navigation {
       createEffect(
         on(
           () => this.c.currentRoom,
-          () => this.settingsS.set(false),
+          () => {
+            this.settingsS.set(false);
+            this.inviteNoteS.set('');
+          },
           { defer: true },
         ),
       );

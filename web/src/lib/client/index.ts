@@ -59,6 +59,11 @@ export class Client {
   readonly drafts: Drafts;
   /** Called for every live message from someone else (notifications decide what to do with it). */
   onIncoming: ((roomId: string, m: Message) => void) | null = null;
+  /**
+   * Runs once signed in, before the app is entered and the gateway starts (an invite link
+   * followed while signed out is accepted here, so the first `ready` already lists the room).
+   */
+  beforeEnter: (() => Promise<void>) | null = null;
   /** Called for every `ai.delta` frame (lib/ai.ts assembles them). */
   onAiDelta: ((d: unknown) => void) | null = null;
 

@@ -110,9 +110,15 @@ export class RoomsModel {
   }
 
   async acceptInvite(code: string): Promise<string> {
+    return this.enter(await this.joinByInvite(code));
+  }
+
+  /** Join the room an invite leads to, without opening it (before the app is on screen). */
+  async joinByInvite(code: string): Promise<Room> {
     const r = await this.c.api.post<Room>(`/invites/${enc(code)}/accept`);
     this.store.upsert(r);
-    return this.enter(r);
+    if (!this.c.sync.have.has(r.id)) this.c.sync.setHave(r.id, r.last_seq);
+    return r;
   }
 
   async createInvite(roomId: string): Promise<InviteView> {

@@ -63,7 +63,7 @@ export class Session {
       this.meS.set(me);
       if (cached && cached.user.id === me.id) c.persist.restore(cached);
     });
-    this.enterApp();
+    await this.enterApp();
   }
 
   async login(login: string, password: string): Promise<void> {
@@ -88,10 +88,11 @@ export class Session {
       await c.persist.clear();
       await c.drafts.clear();
     }
-    this.enterApp();
+    await this.enterApp();
   }
 
-  private enterApp(): void {
+  private async enterApp(): Promise<void> {
+    await this.c.beforeEnter?.().catch(() => {});
     this.phaseS.set('app');
     this.c.gateway.start();
   }

@@ -2,8 +2,13 @@ import { createSignal, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { friendlyError } from '../../lib/errors';
 
-export function AuthScreen(props: { client: Client }) {
-  const [mode, setMode] = createSignal<'login' | 'register'>('login');
+/**
+ * Log in or create an account. Opened from an invite link, it says so (the invite's group is not
+ * named: the server shows an invite only to someone signed in) and starts on "Create account";
+ * either way the invite is accepted once signed in and the app opens in that group.
+ */
+export function AuthScreen(props: { client: Client; invited?: boolean }) {
+  const [mode, setMode] = createSignal<'login' | 'register'>(props.invited ? 'register' : 'login');
   const [error, setError] = createSignal('');
   const [busy, setBusy] = createSignal(false);
   let user!: HTMLInputElement, pass!: HTMLInputElement, display!: HTMLInputElement;
@@ -23,6 +28,12 @@ export function AuthScreen(props: { client: Client }) {
   return (
     <main class="auth">
       <h1>JustUs</h1>
+      <Show when={props.invited}>
+        <section class="invited" aria-labelledby="invited-title" data-testid="invited">
+          <h2 id="invited-title">You’ve been invited to a group</h2>
+          <p>Create an account or log in, and you will join it right away.</p>
+        </section>
+      </Show>
       <div class="tabs" role="tablist" aria-label="Account">
         <button type="button" role="tab" aria-selected={mode() === 'login'} onClick={() => setMode('login')}>
           Log in
