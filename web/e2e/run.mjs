@@ -27,6 +27,7 @@ import { reactionTests } from './reactions.mjs';
 import { membershipTests } from './membership.mjs';
 import { groupTests } from './groups.mjs';
 import { inviteTests } from './invites.mjs';
+import { offlineActionTests } from './offline-actions.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -914,6 +915,7 @@ await reactionTests(helpers);
 await membershipTests(helpers);
 await groupTests(helpers);
 await inviteTests(helpers);
+await offlineActionTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

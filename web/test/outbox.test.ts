@@ -140,3 +140,61 @@ describe('outbox', () => {
     ob.dispose();
   });
 });
+
+describe('outbox actions', () => {
+  it('edits, deletes and reactions wait offline, survive a reload, and replay in writing order after the sends before them', async () => {
+    const storage = new IdbOutboxStorage();
+    for (const i of await storage.all()) await storage.delete(i.client_id);
+    const a = new Outbox(storage, { send: () => Promise.reject(new Error('offline')), canSend: () => false });
+    await a.enqueue('r1', 'hello');
+    await a.enqueueAction('r1', { kind: 'edit', message_id: 'm1', body: 'hello again' });
+    await a.enqueueAction('r1', { kind: 'react', message_id: 'm1', emoji: '👍', add: true });
+    await a.enqueueAction('r2', { kind: 'delete', message_id: 'm9' });
+    await a.enqueueAction('r1', { kind: 'react', message_id: 'm1', emoji: '👍', add: false });
+    a.dispose();
+    // A reload: a new outbox over the same storage, back online.
+    const done: string[] = [];
+    const b = new Outbox(new IdbOutboxStorage(), {
+      send: async (i) => {
+        done.push(`${i.room_id}:${i.kind ?? 'send'}:${i.body}${i.emoji ?? ''}${i.add === false ? '-' : ''}`);
+        return null;
+      },
+    });
+    await b.load();
+    expect(b.list().map((i) => i.kind ?? 'send')).toEqual(['send', 'edit', 'react', 'delete', 'react']);
+    await b.flush();
+    expect(done.filter((d) => d.startsWith('r1'))).toEqual([
+      'r1:send:hello',
+      'r1:edit:hello again',
+      'r1:react:👍',
+      'r1:react:👍-',
+    ]);
+    expect(done).toContain('r2:delete:');
+    expect(b.waiting).toBe(0);
+    expect(await new IdbOutboxStorage().all()).toEqual([]);
+  });
+
+  it('a refused action is kept as failed (the next ones go on), and a retry does it again', async () => {
+    let refuse = true;
+    const done: string[] = [];
+    const ob = new Outbox(new MemoryOutboxStorage(), {
+      send: async (i) => {
+        if (refuse && i.kind === 'edit') throw new PermanentSendError('This message can no longer be edited.');
+        done.push(i.kind ?? 'send');
+        return null;
+      },
+    });
+    const edit = await ob.enqueueAction('r', { kind: 'edit', message_id: 'm', body: 'x' });
+    await ob.enqueueAction('r', { kind: 'delete', message_id: 'm' });
+    await ob.flush();
+    expect(done).toEqual(['delete']);
+    expect(ob.list().map((i) => `${i.kind}:${i.state}:${i.error}`)).toEqual([
+      'edit:failed:This message can no longer be edited.',
+    ]);
+    refuse = false;
+    await ob.retry(edit.client_id);
+    await ob.flush();
+    expect(done).toEqual(['delete', 'edit']);
+    expect(ob.waiting).toBe(0);
+  });
+});

@@ -126,3 +126,50 @@ describe('membership lines', () => {
     expect(t.items([item('c1', 'hi')]).map((i) => i.key)).toEqual(['e:1', 'c:c1']);
   });
 });
+
+describe('pending actions', () => {
+  const act = (o: Partial<OutboxItem>): OutboxItem => ({
+    client_id: `a${Math.random()}`,
+    room_id: 'r',
+    body: '',
+    created_at: '',
+    order: 2,
+    state: 'queued',
+    ...o,
+  });
+  it('show a queued edit and my reactions at once, and the server copy is left alone', () => {
+    const t = new Timeline('r', () => 'me');
+    const base = m(1, { sender_id: 'me', reactions: [{ emoji: '🎉', count: 1, users: ['b'] }] });
+    t.addPage([base, m(2)], false);
+    const edit = act({ kind: 'edit', message_id: 'm1', body: 'new text' });
+    const add = act({ kind: 'react', message_id: 'm1', emoji: '🎉', add: true });
+    const add2 = act({ kind: 'react', message_id: 'm1', emoji: '👍', add: true });
+    const items = t.items([edit, add, add2]);
+    const one = items[0];
+    expect(one.message.body).toBe('new text');
+    expect(one.message.edited_at).not.toBeNull();
+    expect(one.message.reactions).toEqual([
+      { emoji: '🎉', count: 2, users: ['b', 'me'] },
+      { emoji: '👍', count: 1, users: ['me'] },
+    ]);
+    expect(one.pending?.map((p) => p.kind)).toEqual(['edit', 'react', 'react']);
+    expect(base.body).toBe('b1');
+    expect(items[1].pending).toBeUndefined();
+    // Same input, same objects (rows are kept).
+    const again = t.items([edit, add, add2]);
+    expect(again[0].message).toBe(one.message);
+    expect(again[0].pendingKey).toBe(one.pendingKey);
+  });
+  it('a failed action no longer shows, but is listed (for Retry); a queued removal takes my reaction off', () => {
+    const t = new Timeline('r', () => 'me');
+    t.addPage([m(1, { reactions: [{ emoji: '👍', count: 2, users: ['me', 'b'] }] })], false);
+    const failed = act({ kind: 'edit', message_id: 'm1', body: 'nope', state: 'failed', error: 'refused' });
+    const remove = act({ kind: 'react', message_id: 'm1', emoji: '👍', add: false });
+    const [it] = t.items([failed, remove]);
+    expect(it.message.body).toBe('b1');
+    expect(it.message.reactions).toEqual([{ emoji: '👍', count: 1, users: ['b'] }]);
+    expect(it.pending?.map((p) => p.state)).toEqual(['failed', 'queued']);
+    // A queued delete is not a row of its own.
+    expect(t.items([act({ kind: 'delete', message_id: 'm1' })]).map((i) => i.key)).toEqual(['m1']);
+  });
+});

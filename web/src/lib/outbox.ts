@@ -1,13 +1,26 @@
-// Messages waiting to be sent, kept in IndexedDB so they survive a reload or a browser restart.
-// Each keeps its client_id for life: every retry (REST or gateway) reuses it, and the server
-// answers a retry with the original message, so a message is delivered exactly once. Per room,
-// one send is in flight at a time and items go in the order they were written.
+// Messages waiting to be sent, and edits, deletes and reactions waiting to be done, kept in
+// IndexedDB so they survive a reload or a browser restart. Each keeps its client_id for life:
+// every retry (REST or gateway) of a send reuses it, and the server answers a retry with the
+// original message, so a message is delivered exactly once (an edit, a delete or a reaction
+// done twice leaves the same state). Per room, one item is in flight at a time and items go in
+// the order they were written: an edit made offline after a send goes after it.
 import type { Media, Message } from './types';
 import { tx } from './idb';
+
+/** What an item does: a new message (the default, for items stored before there were others). */
+export type OutboxKind = 'send' | 'edit' | 'delete' | 'react';
 
 export interface OutboxItem {
   client_id: string;
   room_id: string;
+  /** Absent: a send. */
+  kind?: OutboxKind;
+  /** The message an edit, delete or reaction is for. */
+  message_id?: string;
+  /** Reactions: the emoji, and whether it is added (else removed). */
+  emoji?: string;
+  add?: boolean;
+  /** The message's text (a send) or its new text (an edit). */
   body: string;
   reply_to?: string | null;
   /** Already uploaded (an upload needs the network; the message itself can wait). */
@@ -53,11 +66,20 @@ export class IdbOutboxStorage implements OutboxStorage {
 /** A send error that will not succeed by retrying (refused by the server). */
 export class PermanentSendError extends Error {}
 
+/** An edit, delete or reaction to queue. */
+export type OutboxAction =
+  | { kind: 'edit'; message_id: string; body: string }
+  | { kind: 'delete'; message_id: string }
+  | { kind: 'react'; message_id: string; emoji: string; add: boolean };
+
+export const kindOf = (i: OutboxItem): OutboxKind => i.kind ?? 'send';
+
 export interface OutboxHooks {
-  send(item: OutboxItem): Promise<Message>;
+  /** Do the item: a send resolves the message; the other kinds resolve null. */
+  send(item: OutboxItem): Promise<Message | null>;
   /** Whether it is worth trying now (connected or at least online). */
   canSend?(): boolean;
-  onSent?(item: OutboxItem, m: Message): void;
+  onSent?(item: OutboxItem, m: Message | null): void;
   /** Something changed: in one room, or (no argument) possibly in all of them. */
   onChange?(roomId?: string): void;
 }
@@ -123,6 +145,26 @@ export class Outbox {
     };
     this.order = item.order;
     // Persist before the first attempt: a crash after this point still sends it later.
+    await this.storage.put(item);
+    this.items.set(item.client_id, item);
+    this.hooks.onChange?.(roomId);
+    void this.flush();
+    return item;
+  }
+
+  /** Queue an edit, delete or reaction; it is done after everything written before it in the room. */
+  async enqueueAction(roomId: string, action: OutboxAction): Promise<OutboxItem> {
+    await this.load();
+    const item: OutboxItem = {
+      client_id: newClientId(),
+      room_id: roomId,
+      body: action.kind === 'edit' ? action.body : '',
+      ...action,
+      created_at: new Date().toISOString(),
+      order: Math.max(++this.order, Date.now()),
+      state: 'queued',
+    };
+    this.order = item.order;
     await this.storage.put(item);
     this.items.set(item.client_id, item);
     this.hooks.onChange?.(roomId);

@@ -7,7 +7,7 @@
 // change replaces the object), which is what lets the list keep a row while its message is
 // the same object.
 import { createSignal } from 'solid-js';
-import type { OutboxItem } from './outbox';
+import { kindOf, type OutboxItem } from './outbox';
 import type { Message, RoomEvent } from './types';
 import { isSystemEvent } from './systemLines';
 
@@ -23,6 +23,45 @@ export interface TimelineItem {
    * at the event's seq (no sender, no body), so ordering and keys work as for messages.
    */
   system?: RoomEvent;
+  /**
+   * Edits, deletes and reactions of this message still in the outbox (queued or failed), in the
+   * order written. Queued ones already show (new text, my reaction); failed ones do not.
+   */
+  pending?: OutboxItem[];
+  /** Changes when `pending` does (rows compare it to know when to re-render). */
+  pendingKey?: string;
+}
+
+/**
+ * The message as it will be once its queued actions are done: the last queued edit's text, my
+ * queued reactions added or removed. The server's copy is left as it is (a new object).
+ */
+export function withPending(m: Message, pending: readonly OutboxItem[], me: string): Message {
+  let body = m.body;
+  let edited = false;
+  let reactions = m.reactions;
+  for (const p of pending) {
+    if (p.state !== 'queued') continue;
+    const kind = kindOf(p);
+    if (kind === 'edit') {
+      body = p.body;
+      edited = true;
+    } else if (kind === 'react' && p.emoji) {
+      const emoji = p.emoji;
+      const has = reactions.find((r) => r.emoji === emoji);
+      if (p.add !== false && !has?.users.includes(me)) {
+        reactions = has
+          ? reactions.map((r) => (r === has ? { ...r, count: r.count + 1, users: [...r.users, me] } : r))
+          : [...reactions, { emoji, count: 1, users: [me] }];
+      } else if (p.add === false && has?.users.includes(me)) {
+        reactions = reactions
+          .map((r) => (r === has ? { ...r, count: r.count - 1, users: r.users.filter((u) => u !== me) } : r))
+          .filter((r) => r.count > 0);
+      }
+    }
+  }
+  if (!edited && reactions === m.reactions) return m;
+  return { ...m, body, reactions, edited_at: edited ? (m.edited_at ?? m.created_at) : m.edited_at };
 }
 
 export class Timeline {
@@ -30,6 +69,8 @@ export class Timeline {
   private order: Message[] = [];
   /** Membership and room changes by seq, each with its (stable) row. */
   private events = new Map<number, TimelineItem>();
+  /** The last message-with-pending-actions made for a message (same input, same object). */
+  private overlays = new WeakMap<Message, { key: string; m: Message }>();
   private dirty = false;
   private readonly version = createSignal(0, { equals: false });
   /** Whether older messages exist on the server before the first one we hold. */
@@ -189,16 +230,34 @@ export class Timeline {
    */
   items(outbox: OutboxItem[], withSystem = true): TimelineItem[] {
     const msgs = this.messages();
-    let out: TimelineItem[] = msgs.map((m) => ({ key: m.id, message: m, state: 'sent' as const }));
+    // Edits, deletes and reactions waiting in the outbox, by message.
+    const actions = new Map<string, OutboxItem[]>();
+    for (const o of outbox) {
+      if (kindOf(o) === 'send' || !o.message_id) continue;
+      const l = actions.get(o.message_id);
+      if (l) l.push(o);
+      else actions.set(o.message_id, [o]);
+    }
+    const me = this.me() ?? '';
+    let out: TimelineItem[] = msgs.map((m) => {
+      const pending = actions.get(m.id);
+      if (!pending) return { key: m.id, message: m, state: 'sent' as const };
+      const pendingKey = pending.map((p) => `${p.client_id}:${p.state}:${p.error ?? ''}`).join('|');
+      let o = this.overlays.get(m);
+      if (!o || o.key !== pendingKey) {
+        o = { key: pendingKey, m: withPending(m, pending, me) };
+        this.overlays.set(m, o);
+      }
+      return { key: m.id, message: o.m, state: 'sent' as const, pending, pendingKey };
+    });
     if (withSystem && this.events.size) {
       // Lines within the history held (none above a gap of older messages not loaded yet).
       const from = this.hasMoreBefore ? (msgs[0]?.seq ?? Number.MAX_SAFE_INTEGER) : 0;
       const lines = [...this.events.values()].filter((e) => e.message.seq > from);
       if (lines.length) out = [...out, ...lines].sort((a, b) => a.message.seq - b.message.seq);
     }
-    const me = this.me() ?? '';
     for (const o of outbox) {
-      if (this.byClientId(o.client_id)) continue;
+      if (kindOf(o) !== 'send' || this.byClientId(o.client_id)) continue;
       out.push({
         key: `c:${o.client_id}`,
         state: o.state === 'failed' ? 'failed' : 'sending',

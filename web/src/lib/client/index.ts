@@ -112,7 +112,7 @@ export class Client {
       send: (item) => this.messages.deliver(item),
       canSend: () => this.session.online(),
       onSent: (item, m) => {
-        this.timelines.get(item.room_id).insertIfAbsent(m);
+        if (m) this.timelines.get(item.room_id).insertIfAbsent(m);
         this.persist.scheduleSave();
       },
       onChange: (roomId) => this.timelines.outboxChanged(roomId),

@@ -1,9 +1,10 @@
-// Message actions: send (through the outbox, exactly once), edit, delete, react, pin, plus the
-// read-only pins and search. Over the gateway when connected, else REST.
+// Message actions: send, edit, delete and react go through the outbox (kept across reloads while
+// offline, done in order, each with a state the timeline shows); pin, pins and search are
+// direct. Over the gateway when connected, else REST.
 import { ApiError, enc } from '../api';
 import { friendlyError } from '../errors';
 import { GatewayError } from '../gateway';
-import { type OutboxItem, PermanentSendError } from '../outbox';
+import { kindOf, type OutboxItem, PermanentSendError } from '../outbox';
 import type { Media, Message, PinList, SearchResult, SearchResults } from '../types';
 import type { Client } from './index';
 
@@ -16,8 +17,23 @@ export class Messages {
     return this.c.outbox.enqueue(roomId, body, replyTo, attachments);
   }
 
-  /** The outbox's delivery of one item. */
-  async deliver(item: OutboxItem): Promise<Message> {
+  /** The outbox's delivery of one item: a send resolves the message, the others null. */
+  async deliver(item: OutboxItem): Promise<Message | null> {
+    const kind = kindOf(item);
+    if (kind === 'send') return this.deliverSend(item);
+    const roomId = item.room_id;
+    const id = item.message_id ?? '';
+    try {
+      if (kind === 'edit') await this.doEdit(roomId, id, item.body);
+      else if (kind === 'delete') await this.doRemove(roomId, id);
+      else await this.doReact(roomId, id, item.emoji ?? '', item.add !== false);
+      return null;
+    } catch (e) {
+      throw permanentOrNot(e);
+    }
+  }
+
+  private async deliverSend(item: OutboxItem): Promise<Message> {
     const { api, gateway } = this.c;
     const ids = item.attachments?.map((a) => a.id);
     // With attachments the body may be left out (a photo alone).
@@ -36,9 +52,7 @@ export class Messages {
       const { room_id: _room, ...body } = d;
       return await api.post<Message>(`/rooms/${item.room_id}/messages`, body);
     } catch (e) {
-      if (e instanceof GatewayError && !e.transient) throw new PermanentSendError(friendlyError(e));
-      if (e instanceof ApiError && !e.transient && e.status !== 401) throw new PermanentSendError(friendlyError(e));
-      throw e;
+      throw permanentOrNot(e);
     }
   }
 
@@ -54,7 +68,22 @@ export class Messages {
     return rest();
   }
 
+  /** Queue an edit (done when online, after what was queued before it in the room). */
   async edit(roomId: string, messageId: string, body: string): Promise<void> {
+    await this.c.outbox.enqueueAction(roomId, { kind: 'edit', message_id: messageId, body });
+  }
+
+  /** Queue a delete. */
+  async remove(roomId: string, messageId: string): Promise<void> {
+    await this.c.outbox.enqueueAction(roomId, { kind: 'delete', message_id: messageId });
+  }
+
+  /** Queue a reaction added or removed. */
+  async react(roomId: string, messageId: string, emoji: string, add: boolean): Promise<void> {
+    await this.c.outbox.enqueueAction(roomId, { kind: 'react', message_id: messageId, emoji, add });
+  }
+
+  private async doEdit(roomId: string, messageId: string, body: string): Promise<void> {
     const res = (await this.op('edit', { room_id: roomId, message_id: messageId, body }, () =>
       this.c.api.patch<Message>(`/rooms/${roomId}/messages/${messageId}`, { body }).then((message) => ({ message })),
     )) as { message?: Message };
@@ -64,13 +93,13 @@ export class Messages {
       t.upsert(res.message);
   }
 
-  async remove(roomId: string, messageId: string): Promise<void> {
+  private async doRemove(roomId: string, messageId: string): Promise<void> {
     await this.op('delete', { room_id: roomId, message_id: messageId }, () =>
       this.c.api.del(`/rooms/${roomId}/messages/${messageId}`),
     );
   }
 
-  async react(roomId: string, messageId: string, emoji: string, add: boolean): Promise<void> {
+  private async doReact(roomId: string, messageId: string, emoji: string, add: boolean): Promise<void> {
     const path = `/rooms/${roomId}/messages/${messageId}/reactions/${enc(emoji)}`;
     await this.op('react', { room_id: roomId, message_id: messageId, emoji, add }, () =>
       add ? this.c.api.put(path) : this.c.api.del(path),
@@ -90,4 +119,11 @@ export class Messages {
     const r = roomId ? `&room=${roomId}` : '';
     return (await this.c.api.get<SearchResults>(`/search?q=${enc(q)}${r}&limit=30`)).results;
   }
+}
+
+/** A refusal (not worth retrying) becomes a PermanentSendError with a sentence; the rest stay as they are. */
+function permanentOrNot(e: unknown): unknown {
+  if (e instanceof GatewayError && !e.transient) return new PermanentSendError(friendlyError(e));
+  if (e instanceof ApiError && !e.transient && e.status !== 401) return new PermanentSendError(friendlyError(e));
+  return e;
 }

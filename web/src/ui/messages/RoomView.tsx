@@ -2,6 +2,7 @@ import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack }
 import type { Client } from '../../lib/client';
 import type { TimelineItem } from '../../lib/timeline';
 import type { RoomEvent } from '../../lib/types';
+import type { OutboxItem } from '../../lib/outbox';
 import { systemLine } from '../../lib/systemLines';
 import { VirtualList, type VirtualListControl } from './VirtualList';
 import { Markdown } from './Markdown';
@@ -29,6 +30,19 @@ import { effectiveRetention, retentionLabel } from '../../lib/retention';
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const day = (iso: string) => (iso ? iso.slice(0, 10) : '');
+
+/** A queued edit, delete or reaction, as the message shows it while it waits. */
+function pendingLabel(p: OutboxItem): string {
+  if (p.kind === 'edit') return 'Saving the edit';
+  if (p.kind === 'delete') return 'Deleting';
+  return p.add === false ? `Removing ${p.emoji}` : `Adding ${p.emoji}`;
+}
+/** One that was refused. */
+function failedLabel(p: OutboxItem): string {
+  if (p.kind === 'edit') return 'Edit not saved.';
+  if (p.kind === 'delete') return 'Not deleted.';
+  return p.add === false ? `${p.emoji} not removed.` : `${p.emoji} not added.`;
+}
 
 /** Move focus to the message before or after this one (rows are in document order). */
 function stepFocus(from: HTMLElement, dir: -1 | 1): void {
@@ -203,6 +217,7 @@ export function RoomView(props: {
           }
           classList={{
             highlight: highlight() === m.id,
+            deleting: !!it.pending?.some((p) => p.kind === 'delete' && p.state === 'queued'),
             'mentions-me': !mine && (m.mentions_room || m.mentions.includes(c.me?.id ?? '')),
           }}
           data-testid="message"
@@ -289,6 +304,29 @@ export function RoomView(props: {
               </For>
             </div>
           </Show>
+          <For each={it.pending ?? []}>
+            {(p) => (
+              <Show
+                when={p.state === 'failed'}
+                fallback={
+                  <span class="status" data-testid="pending-action">
+                    {pendingLabel(p)}…
+                  </span>
+                }
+              >
+                <span class="status failed" role="alert" data-testid="failed-action">
+                  {failedLabel(p)}
+                  {p.error ? ` ${p.error}` : ''}
+                  <button type="button" onClick={() => c.outbox.retry(p.client_id)}>
+                    Retry
+                  </button>
+                  <button type="button" onClick={() => c.outbox.discard(p.client_id)}>
+                    Discard
+                  </button>
+                </span>
+              </Show>
+            )}
+          </For>
           <Show when={it.state === 'sending'}>
             <span class="status">Sending…</span>
           </Show>
@@ -453,6 +491,7 @@ export function RoomView(props: {
   const sameRow = (a: TimelineItem, b: TimelineItem, pa: TimelineItem | undefined, pb: TimelineItem | undefined) =>
     a.message === b.message &&
     a.state === b.state &&
+    a.pendingKey === b.pendingKey &&
     a.error === b.error &&
     pa?.message.seq === pb?.message.seq &&
     pa?.message.sender_id === pb?.message.sender_id &&
