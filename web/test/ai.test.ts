@@ -290,6 +290,7 @@ describe('AiService', () => {
       role: 'member',
       joined_at: '',
       read_seq: 0,
+      muted_until: null,
     });
     c.members.set('r', [member('me')]);
     expect(ai.roomEnabled('r')).toBe(false); // the assistant left: switched off

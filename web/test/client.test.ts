@@ -28,6 +28,7 @@ const room = (id: string): Room => ({
   name: id,
   topic: null,
   avatar: null,
+  slow_mode_seconds: 0,
   retention_days: null,
   created_by: 'me',
   created_at: '2026-01-01T00:00:00Z',

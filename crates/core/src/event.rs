@@ -35,6 +35,11 @@ pub enum EventKind {
     MemberBanned,
     #[serde(rename = "member.role_changed")]
     MemberRoleChanged,
+    /// A member may not post, react or edit until `muted_until`.
+    #[serde(rename = "member.muted")]
+    MemberMuted,
+    #[serde(rename = "member.unmuted")]
+    MemberUnmuted,
     #[serde(rename = "room.updated")]
     RoomUpdated,
     #[serde(rename = "room.deleted")]
@@ -42,7 +47,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::MessageCreated,
         EventKind::MessageEdited,
         EventKind::MessageDeleted,
@@ -55,6 +60,8 @@ impl EventKind {
         EventKind::MemberKicked,
         EventKind::MemberBanned,
         EventKind::MemberRoleChanged,
+        EventKind::MemberMuted,
+        EventKind::MemberUnmuted,
         EventKind::RoomUpdated,
         EventKind::RoomDeleted,
     ];
@@ -73,6 +80,8 @@ impl EventKind {
             EventKind::MemberKicked => "member.kicked",
             EventKind::MemberBanned => "member.banned",
             EventKind::MemberRoleChanged => "member.role_changed",
+            EventKind::MemberMuted => "member.muted",
+            EventKind::MemberUnmuted => "member.unmuted",
             EventKind::RoomUpdated => "room.updated",
             EventKind::RoomDeleted => "room.deleted",
         }
@@ -138,6 +147,9 @@ pub struct RoomEvent {
     /// `member.joined` and `member.role_changed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// `member.muted`: when the mute ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted_until: Option<DateTime<Utc>>,
     /// The message's current state (created, edited, deleted, pinned events).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<Message>,
@@ -177,6 +189,9 @@ pub struct RoomChanges {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>))]
     pub retention_days: Option<Option<i32>>,
+    /// Seconds a member waits between messages (0: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_mode_seconds: Option<i32>,
 }
 
 /// Distinguishes an absent field (`None`) from `null` (`Some(None)`).
@@ -207,6 +222,7 @@ impl RoomEvent {
             user_id: None,
             emoji: None,
             role: None,
+            muted_until: None,
             message: None,
             changes: None,
         }

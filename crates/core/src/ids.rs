@@ -54,6 +54,10 @@ id_type!(
     /// A user account.
     UserId
 );
+id_type!(
+    /// An audit log entry (time-ordered: newer entries have greater ids).
+    AuditId
+);
 impl UserId {
     /// The server itself, as the actor of what no person did (a retention purge's tombstones):
     /// the nil UUID, which no account ever has.

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ai;
+pub mod audit;
 pub mod avatar;
 pub mod bus;
 pub mod error;

@@ -82,6 +82,40 @@ pub struct Room {
     /// Messages older than this many days are purged; `None`: the instance's policy
     /// (see [`effective_retention_days`]).
     pub retention_days: Option<i32>,
+    /// Seconds a member (not an admin) must wait between two messages; 0: no slow mode.
+    pub slow_mode_seconds: i32,
+}
+
+/// Longest slow mode: six hours, as in the big team chats.
+pub const MAX_SLOW_MODE_SECONDS: i64 = 21_600;
+
+/// A room's slow mode in seconds: 0 (off) to [`MAX_SLOW_MODE_SECONDS`].
+pub fn parse_slow_mode(seconds: i64) -> Result<i32, ValidationError> {
+    if (0..=MAX_SLOW_MODE_SECONDS).contains(&seconds) {
+        Ok(seconds as i32)
+    } else {
+        Err(ValidationError::new(
+            "slow_mode_seconds",
+            "out_of_range",
+            "slow mode must be between 0 (off) and 21600 seconds",
+        ))
+    }
+}
+
+/// Longest mute: a year; longer is a ban.
+pub const MAX_MUTE_MINUTES: i64 = 525_600;
+
+/// A mute's length in minutes: 1 to [`MAX_MUTE_MINUTES`].
+pub fn parse_mute_minutes(minutes: i64) -> Result<chrono::Duration, ValidationError> {
+    if (1..=MAX_MUTE_MINUTES).contains(&minutes) {
+        Ok(chrono::Duration::minutes(minutes))
+    } else {
+        Err(ValidationError::new(
+            "minutes",
+            "out_of_range",
+            "a mute lasts 1 minute to 365 days",
+        ))
+    }
 }
 
 /// Longest per-room retention: a hundred years.
@@ -171,6 +205,15 @@ pub struct Member {
     pub joined_at: DateTime<Utc>,
     /// Highest seq the member has read (their read marker).
     pub read_seq: i64,
+    /// Muted (timed out) by an admin until then: no posting, reacting or editing.
+    pub muted_until: Option<DateTime<Utc>>,
+}
+
+impl Member {
+    /// Whether the member is muted at `now`.
+    pub fn is_muted(&self, now: DateTime<Utc>) -> bool {
+        self.muted_until.is_some_and(|until| now < until)
+    }
 }
 
 /// Input for a new group.
@@ -197,6 +240,7 @@ pub struct RoomPatch {
     pub ai_enabled: Option<bool>,
     /// Days to keep messages; `Some(None)` returns to the instance's policy.
     pub retention_days: Option<Option<i32>>,
+    pub slow_mode_seconds: Option<i32>,
 }
 
 impl RoomPatch {
@@ -213,6 +257,7 @@ impl RoomPatch {
             only_admins_post: self.only_admins_post,
             avatar: self.avatar,
             retention_days: self.retention_days,
+            slow_mode_seconds: self.slow_mode_seconds,
         };
         (changes != RoomChanges::default()).then_some(changes)
     }
@@ -264,6 +309,10 @@ pub enum Action {
     AddMember,
     Kick,
     Ban,
+    /// Time a member out (no posting, reacting or editing for a while).
+    Mute,
+    /// Read the room's audit log.
+    ViewAudit,
     Pin,
     DeleteOthersMessages,
     EditRoom,
@@ -285,12 +334,18 @@ pub fn can(room: &Room, role: Role, action: Action) -> bool {
     match action {
         Read | React | Leave => true,
         Post => !room.only_admins_post || role >= Role::Admin,
-        Invite | AddMember | Kick | Ban | Pin | DeleteOthersMessages | EditRoom | MentionRoom => {
-            role >= Role::Admin
-        }
+        Invite | AddMember | Kick | Ban | Mute | ViewAudit | Pin | DeleteOthersMessages
+        | EditRoom | MentionRoom => role >= Role::Admin,
         ChangeRoles => role == Role::Owner,
         TransferOwnership | DeleteRoom => role == Role::Owner,
     }
+}
+
+/// How long `role` must wait between messages in `room`: its slow mode, which admins and the
+/// owner are exempt from (they moderate the conversation the slow mode calms).
+pub fn slow_mode_for(room: &Room, role: Role) -> Option<std::time::Duration> {
+    (room.slow_mode_seconds > 0 && role < Role::Admin)
+        .then(|| std::time::Duration::from_secs(room.slow_mode_seconds as u64))
 }
 
 /// Whether `actor` may kick, ban or change the role of `target`: only members of strictly lower
@@ -351,6 +406,7 @@ mod tests {
             member_count: 2,
             avatar: None,
             retention_days: None,
+            slow_mode_seconds: 0,
         }
     }
 
@@ -361,11 +417,30 @@ mod tests {
         assert!(!can(&g, Role::Member, Action::Kick));
         assert!(!can(&g, Role::Member, Action::Pin));
         assert!(can(&g, Role::Admin, Action::Kick));
+        assert!(can(&g, Role::Admin, Action::Mute) && !can(&g, Role::Member, Action::Mute));
+        assert!(can(&g, Role::Admin, Action::ViewAudit));
+        assert!(!can(&g, Role::Member, Action::ViewAudit));
         assert!(!can(&g, Role::Admin, Action::DeleteRoom));
         assert!(can(&g, Role::Owner, Action::DeleteRoom));
         let announce = room(RoomKind::Group, true);
         assert!(!can(&announce, Role::Member, Action::Post));
         assert!(can(&announce, Role::Admin, Action::Post));
+    }
+
+    #[test]
+    fn slow_mode_spares_admins() {
+        let mut g = room(RoomKind::Group, false);
+        assert_eq!(slow_mode_for(&g, Role::Member), None, "off");
+        g.slow_mode_seconds = 30;
+        assert_eq!(
+            slow_mode_for(&g, Role::Member),
+            Some(std::time::Duration::from_secs(30))
+        );
+        assert_eq!(slow_mode_for(&g, Role::Admin), None);
+        assert_eq!(slow_mode_for(&g, Role::Owner), None);
+        assert!(parse_slow_mode(-1).is_err() && parse_slow_mode(21_601).is_err());
+        assert_eq!(parse_slow_mode(0), Ok(0));
+        assert!(parse_mute_minutes(0).is_err() && parse_mute_minutes(60).is_ok());
     }
 
     #[test]
@@ -375,6 +450,8 @@ mod tests {
             Action::Invite,
             Action::Kick,
             Action::Ban,
+            Action::Mute,
+            Action::ViewAudit,
             Action::EditRoom,
             Action::DeleteRoom,
             Action::Leave,

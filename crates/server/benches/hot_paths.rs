@@ -67,6 +67,7 @@ fn permissions(c: &mut Criterion) {
         member_count: 100,
         avatar: None,
         retention_days: None,
+        slow_mode_seconds: 0,
     };
     let actions = [
         Action::Post,

@@ -129,6 +129,8 @@ pub struct RoomView {
     /// (`retention_days` of `/api/v1/config`); the shorter of the two applies.
     #[schema(required = true)]
     pub retention_days: Option<i32>,
+    /// Seconds a member must wait between two messages (0: no slow mode; admins are exempt).
+    pub slow_mode_seconds: i32,
     /// The caller's state (present in lists and single-room reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_role: Option<justus_core::room::Role>,
@@ -162,6 +164,7 @@ impl RoomView {
             member_count: r.member_count,
             avatar: r.avatar.map(|a| a.0),
             retention_days: r.retention_days,
+            slow_mode_seconds: r.slow_mode_seconds,
             my_role: None,
             read_seq: None,
             unread: None,

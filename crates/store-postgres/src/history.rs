@@ -83,8 +83,20 @@ pub(crate) fn message_event(
     ev
 }
 
-/// Stores `ev` as its room's history row.
+/// Stores `ev` as its room's history row (and its audit entry, when it is moderation).
 pub(crate) async fn record(conn: &mut PgConnection, ev: &RoomEvent) -> StoreResult<()> {
+    record_because(conn, ev, None).await
+}
+
+/// [`record`] for a moderator's action, with the reason they gave (for the audit log).
+pub(crate) async fn record_because(
+    conn: &mut PgConnection,
+    ev: &RoomEvent,
+    reason: Option<&str>,
+) -> StoreResult<()> {
+    if let Some(entry) = justus_core::audit::entry_for(ev, reason) {
+        crate::audit::insert(&mut *conn, &entry).await?;
+    }
     let changes = ev
         .changes
         .as_ref()
@@ -93,8 +105,8 @@ pub(crate) async fn record(conn: &mut PgConnection, ev: &RoomEvent) -> StoreResu
         .map_err(|e| StoreError::Other(format!("cannot encode room changes: {e}")))?;
     sqlx::query(
         "INSERT INTO room_events \
-         (room_id, seq, kind, actor_id, created_at, message_id, user_id, emoji, role, changes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)",
+         (room_id, seq, kind, actor_id, created_at, message_id, user_id, emoji, role, changes, \
+         muted_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11)",
     )
     .bind(ev.room_id.as_uuid())
     .bind(ev.seq)
@@ -106,6 +118,7 @@ pub(crate) async fn record(conn: &mut PgConnection, ev: &RoomEvent) -> StoreResu
     .bind(ev.emoji.as_deref())
     .bind(ev.role.map(|r| r.as_str()))
     .bind(changes)
+    .bind(ev.muted_until)
     .execute(conn)
     .await
     .store()?;

@@ -17,6 +17,7 @@
 mod rows;
 mod accounts;
 mod ai;
+mod audit;
 mod errors;
 mod health;
 mod history;

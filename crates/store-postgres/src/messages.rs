@@ -4,6 +4,7 @@ use crate::PgStore;
 use crate::errors::MapErr;
 use crate::history::{
     Tx, abort, event, fill, insert_mentions, load_message, message_event, next_seq, record,
+    record_because,
 };
 use crate::rows::MessageRow;
 use async_trait::async_trait;
@@ -172,6 +173,17 @@ pub(crate) async fn send_one(pool: &PgPool, new: &NewMessage) -> StoreResult<Sen
 
 #[async_trait]
 impl Messages for PgStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "client_id_used", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "client_id_used"))]
+    async fn client_id_used(&self, sender: UserId, client_id: &str) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE sender_id = $1 AND client_id = $2)",
+        )
+        .bind(sender.as_uuid())
+        .bind(client_id)
+        .fetch_one(&self.pool)
+        .await
+        .store()
+    }
     /// Through the batching writer (`send_writer`).
     #[tracing::instrument(target = "justus::trace", level = "debug", name = "send_message", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "send_message"))]
     async fn send_message(&self, new: &NewMessage) -> StoreResult<SendOutcome> {
@@ -319,6 +331,7 @@ impl Messages for PgStore {
         room: RoomId,
         id: MessageId,
         actor: UserId,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> StoreResult<RoomEvent> {
         let mut tx = self.pool.begin().await.store()?;
@@ -345,7 +358,7 @@ impl Messages for PgStore {
         }
         let message = load_message(&mut tx, room, id).await?;
         let ev = message_event(seq, EventKind::MessageDeleted, actor, message, now);
-        record(&mut tx, &ev).await?;
+        record_because(&mut tx, &ev, reason.as_deref()).await?;
         tx.commit().await.store()?;
         Ok(ev)
     }

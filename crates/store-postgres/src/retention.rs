@@ -162,6 +162,11 @@ impl Retention for PgStore {
         .fetch_all(&mut *tx)
         .await
         .store()?;
+        crate::audit::insert(
+            &mut tx,
+            &justus_core::audit::purged(room, due.len() as u64, last_seq, now),
+        )
+        .await?;
         tx.commit().await.store()?;
         Ok(Purged {
             messages: due.len() as u64,

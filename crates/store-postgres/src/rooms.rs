@@ -8,10 +8,11 @@
 
 use crate::PgStore;
 use crate::errors::MapErr;
-use crate::history::{Tx, abort, event, fill, member_event, next_seq, record};
+use crate::history::{Tx, abort, event, fill, member_event, next_seq, record, record_because};
 use crate::rows::{InviteRow, MemberRow, MessageRow, RoomMemberRow, RoomRow, dm_key};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use justus_core::audit::{AuditAction, AuditEntry};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::room::{
     Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP,
@@ -303,6 +304,7 @@ impl Rooms for PgStore {
             "only_admins_post = COALESCE($5, r.only_admins_post), ",
             "avatar = CASE WHEN $7 THEN $8 ELSE r.avatar END, ",
             "retention_days = CASE WHEN $10 THEN $11 ELSE r.retention_days END, ",
+            "slow_mode_seconds = COALESCE($12, r.slow_mode_seconds), ",
             "last_seq = r.last_seq + CASE WHEN $9 THEN 1 ELSE 0 END, ",
             "last_activity_at = CASE WHEN $9 THEN $6 ELSE r.last_activity_at END ",
             "WHERE r.id = $1 AND r.deleted_at IS NULL RETURNING ",
@@ -319,6 +321,7 @@ impl Rooms for PgStore {
         .bind(changes.is_some())
         .bind(patch.retention_days.is_some())
         .bind(patch.retention_days.flatten())
+        .bind(patch.slow_mode_seconds)
         .fetch_optional(&mut *tx)
         .await
         .store()?;
@@ -484,7 +487,7 @@ impl Rooms for PgStore {
         let row: Option<RoomMemberRow> = sqlx::query_as(concat!(
             "SELECT ",
             room_columns!(),
-            ", m.user_id, m.role, m.joined_at, m.read_seq FROM rooms r ",
+            ", m.user_id, m.role, m.joined_at, m.read_seq, m.muted_until FROM rooms r ",
             "LEFT JOIN room_members m ON m.room_id = r.id AND m.user_id = $2 ",
             "WHERE r.id = $1 AND r.deleted_at IS NULL"
         ))
@@ -590,6 +593,7 @@ impl Rooms for PgStore {
         room: RoomId,
         user: UserId,
         actor: UserId,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> StoreResult<RoomEvent> {
         let mut tx = self.pool.begin().await.store()?;
@@ -603,7 +607,7 @@ impl Rooms for PgStore {
             EventKind::MemberKicked
         };
         let ev = member_event(room, seq, kind, actor, user, now);
-        record(&mut tx, &ev).await?;
+        record_because(&mut tx, &ev, reason.as_deref()).await?;
         tx.commit().await.store()?;
         Ok(ev)
     }
@@ -614,6 +618,7 @@ impl Rooms for PgStore {
         room: RoomId,
         user: UserId,
         actor: UserId,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> StoreResult<RoomEvent> {
         let mut tx = self.pool.begin().await.store()?;
@@ -631,23 +636,72 @@ impl Rooms for PgStore {
         .await
         .store()?;
         let ev = member_event(room, seq, EventKind::MemberBanned, actor, user, now);
-        record(&mut tx, &ev).await?;
+        record_because(&mut tx, &ev, reason.as_deref()).await?;
         tx.commit().await.store()?;
         Ok(ev)
     }
 
     #[tracing::instrument(target = "justus::trace", level = "debug", name = "unban", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "unban"))]
-    async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()> {
+    async fn unban(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.store()?;
         let done = sqlx::query("DELETE FROM room_bans WHERE room_id = $1 AND user_id = $2")
             .bind(room.as_uuid())
             .bind(user.as_uuid())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .store()?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return abort(tx, StoreError::NotFound).await;
         }
+        let mut entry = AuditEntry::new(Some(room), actor, AuditAction::MemberUnbanned, now);
+        entry.target_user_id = Some(user);
+        entry.reason = reason;
+        crate::audit::insert(&mut tx, &entry).await?;
+        tx.commit().await.store()?;
         Ok(())
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "mute", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "mute"))]
+    async fn mute(
+        &self,
+        room: RoomId,
+        user: UserId,
+        until: Option<DateTime<Utc>>,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        let mut tx = self.pool.begin().await.store()?;
+        let seq = next_seq(&mut tx, room, now).await?;
+        let done = sqlx::query(
+            "UPDATE room_members SET muted_until = $3 WHERE room_id = $1 AND user_id = $2",
+        )
+        .bind(room.as_uuid())
+        .bind(user.as_uuid())
+        .bind(until)
+        .execute(&mut *tx)
+        .await
+        .store()?;
+        if done.rows_affected() == 0 {
+            return abort(tx, StoreError::NotFound).await;
+        }
+        let kind = if until.is_some() {
+            EventKind::MemberMuted
+        } else {
+            EventKind::MemberUnmuted
+        };
+        let mut ev = member_event(room, seq, kind, actor, user, now);
+        ev.muted_until = until;
+        record_because(&mut tx, &ev, reason.as_deref()).await?;
+        tx.commit().await.store()?;
+        Ok(ev)
     }
 
     #[tracing::instrument(target = "justus::trace", level = "debug", name = "bans", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "bans"))]

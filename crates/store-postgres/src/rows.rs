@@ -134,14 +134,14 @@ macro_rules! room_columns {
     () => {
         "r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
          r.last_activity_at, r.only_admins_post, r.member_count, r.dm_key, r.avatar, \
-         r.retention_days"
+         r.retention_days, r.slow_mode_seconds"
     };
 }
 
 /// The columns of [`MemberRow`], for `room_members` aliased as `m`.
 macro_rules! member_columns {
     () => {
-        "m.room_id, m.user_id, m.role, m.joined_at, m.read_seq"
+        "m.room_id, m.user_id, m.role, m.joined_at, m.read_seq, m.muted_until"
     };
 }
 
@@ -165,7 +165,7 @@ macro_rules! message_columns {
 macro_rules! event_columns {
     () => {
         "e.room_id, e.seq, e.kind, e.actor_id, e.created_at, e.message_id, e.user_id, e.emoji, \
-         e.role, e.changes::text AS changes"
+         e.role, e.changes::text AS changes, e.muted_until"
     };
 }
 
@@ -192,6 +192,7 @@ pub(crate) struct RoomRow {
     pub dm_key: Option<String>,
     avatar: Option<Uuid>,
     retention_days: Option<i32>,
+    slow_mode_seconds: i32,
 }
 
 impl TryFrom<RoomRow> for Room {
@@ -210,6 +211,7 @@ impl TryFrom<RoomRow> for Room {
             member_count: r.member_count,
             avatar: r.avatar.map(MediaId),
             retention_days: r.retention_days,
+            slow_mode_seconds: r.slow_mode_seconds,
         })
     }
 }
@@ -247,6 +249,7 @@ pub(crate) struct RoomMemberRow {
     role: Option<String>,
     joined_at: Option<DateTime<Utc>>,
     read_seq: Option<i64>,
+    muted_until: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<RoomMemberRow> for (Room, Option<Member>) {
@@ -261,6 +264,7 @@ impl TryFrom<RoomMemberRow> for (Room, Option<Member>) {
                     role,
                     joined_at,
                     read_seq,
+                    muted_until: r.muted_until,
                 }
                 .try_into()?,
             ),
@@ -277,6 +281,7 @@ pub(crate) struct MemberRow {
     role: String,
     joined_at: DateTime<Utc>,
     read_seq: i64,
+    muted_until: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<MemberRow> for Member {
@@ -288,6 +293,7 @@ impl TryFrom<MemberRow> for Member {
             role: parse_role(&r.role)?,
             joined_at: r.joined_at,
             read_seq: r.read_seq,
+            muted_until: r.muted_until,
         })
     }
 }
@@ -397,6 +403,7 @@ pub(crate) struct EventRow {
     emoji: Option<String>,
     role: Option<String>,
     changes: Option<String>,
+    muted_until: Option<DateTime<Utc>>,
 }
 
 impl EventRow {
@@ -419,6 +426,7 @@ impl EventRow {
             user_id: self.user_id.map(UserId),
             emoji: self.emoji,
             role: self.role.as_deref().map(parse_role).transpose()?,
+            muted_until: self.muted_until,
             message: None,
             changes,
         })

@@ -571,7 +571,7 @@ async fn conversation_tour() {
     assert!(pin.message.as_ref().unwrap().pinned);
     assert_eq!(store.pinned(room.id).await.unwrap().len(), 1);
     let del = store
-        .delete_message(room.id, msg.id, bob.id, at(6))
+        .delete_message(room.id, msg.id, bob.id, None, at(6))
         .await
         .unwrap();
     let tomb = del.message.unwrap();
@@ -584,7 +584,9 @@ async fn conversation_tour() {
             .is_empty()
     );
     assert!(matches!(
-        store.delete_message(room.id, msg.id, bob.id, at(6)).await,
+        store
+            .delete_message(room.id, msg.id, bob.id, None, at(6))
+            .await,
         Err(StoreError::NotFound)
     ));
     assert!(store.pinned(room.id).await.unwrap().is_empty());
@@ -646,7 +648,10 @@ async fn conversation_tour() {
     assert_eq!(changes.topic, Some(None));
     let replayed = store.events(room.id, ev.seq - 1, 1).await.unwrap();
     assert_eq!(replayed.events[0], ev);
-    store.ban(room.id, bob.id, owner.id, at(21)).await.unwrap();
+    store
+        .ban(room.id, bob.id, owner.id, None, at(21))
+        .await
+        .unwrap();
     assert!(store.member(room.id, bob.id).await.unwrap().is_none());
     assert_eq!(store.room(room.id).await.unwrap().member_count, 1);
     assert!(store.is_banned(room.id, bob.id).await.unwrap());
@@ -673,7 +678,10 @@ async fn conversation_tour() {
         store.accept_invite("join-us", carol.id, 10, at(23)).await,
         Err(StoreError::Conflict("member"))
     ));
-    store.unban(room.id, bob.id).await.unwrap();
+    store
+        .unban(room.id, bob.id, owner.id, None, at(22))
+        .await
+        .unwrap();
     assert!(matches!(
         store.accept_invite("join-us", bob.id, 10, at(23)).await,
         Err(StoreError::Conflict("invite_expired"))
@@ -688,7 +696,7 @@ async fn conversation_tour() {
     assert_eq!(members[0].user_id, carol.id);
     assert_eq!(members[0].role, Role::Owner);
     let left = store
-        .remove_member(room.id, owner.id, owner.id, at(25))
+        .remove_member(room.id, owner.id, owner.id, None, at(25))
         .await
         .unwrap();
     assert_eq!(left.kind, EventKind::MemberLeft);
@@ -784,4 +792,32 @@ async fn search_last_word_prefix() {
             .snippet
             .contains(&format!("{HIGHLIGHT_START}banana{HIGHLIGHT_END}"))
     );
+}
+
+/// The audit log cannot be rewritten, not even by a connection that bypasses the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_log_refuses_updates_deletes_and_truncation() {
+    let Some(store) = fresh().await else { return };
+    let owner = user(&store, "auditowner").await;
+    let bob = user(&store, "auditbob").await;
+    let room = group(&store, &owner, "Audited").await;
+    store
+        .ban(room.id, bob.id, owner.id, Some("spam".into()), t0())
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE audit_log SET reason = 'nothing happened'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
+        let err = sqlx::query(sql)
+            .execute(store.pool())
+            .await
+            .expect_err(sql)
+            .to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    let log = store.audit_log(Some(room.id), None, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].reason.as_deref(), Some("spam"));
 }

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(usize, &str)] = &[
     (4, include_str!("../migrations/0004_ai.sql")),
     (5, include_str!("../migrations/0005_avatars.sql")),
     (6, include_str!("../migrations/0006_retention.sql")),
+    (7, include_str!("../migrations/0007_moderation.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

@@ -86,9 +86,10 @@ fn role_at(r: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
 }
 
 pub const ROOM_COLS: &str = "r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
-     r.last_activity_at, r.only_admins_post, r.member_count, r.avatar, r.retention_days";
+     r.last_activity_at, r.only_admins_post, r.member_count, r.avatar, r.retention_days, \
+     r.slow_mode_seconds";
 /// Number of columns in [`ROOM_COLS`].
-pub const ROOM_NCOLS: usize = 12;
+pub const ROOM_NCOLS: usize = 13;
 
 pub fn room(r: &Row<'_>) -> rusqlite::Result<Room> {
     let kind: String = r.get(1)?;
@@ -105,10 +106,12 @@ pub fn room(r: &Row<'_>) -> rusqlite::Result<Room> {
         member_count: r.get(9)?,
         avatar: r.get::<_, Option<Uuid>>(10)?.map(MediaId),
         retention_days: r.get(11)?,
+        slow_mode_seconds: r.get(12)?,
     })
 }
 
-pub const MEMBER_COLS: &str = "m.room_id, m.user_id, m.role, m.joined_at, m.read_seq";
+pub const MEMBER_COLS: &str =
+    "m.room_id, m.user_id, m.role, m.joined_at, m.read_seq, m.muted_until";
 
 pub fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
     Ok(Member {
@@ -117,6 +120,7 @@ pub fn member(r: &Row<'_>) -> rusqlite::Result<Member> {
         role: role_at(r, 2)?,
         joined_at: from_ts(r.get(3)?),
         read_seq: r.get(4)?,
+        muted_until: r.get::<_, Option<i64>>(5)?.map(from_ts),
     })
 }
 
@@ -178,7 +182,7 @@ pub fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
 }
 
 pub const EVENT_COLS: &str = "e.room_id, e.seq, e.kind, e.actor_id, e.created_at, e.message_id, e.user_id, \
-     e.emoji, e.role, e.changes";
+     e.emoji, e.role, e.changes, e.muted_until";
 
 /// An event row; message events get their `message` filled by the caller.
 pub fn event(r: &Row<'_>) -> rusqlite::Result<RoomEvent> {
@@ -197,6 +201,7 @@ pub fn event(r: &Row<'_>) -> rusqlite::Result<RoomEvent> {
         role: role
             .map(|s| Role::parse(&s).ok_or_else(|| bad_text(8, "role", &s)))
             .transpose()?,
+        muted_until: r.get::<_, Option<i64>>(10)?.map(from_ts),
         message: None,
         changes: changes
             .map(|json| {

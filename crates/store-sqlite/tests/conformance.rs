@@ -52,3 +52,41 @@ fn every_conformance_case_is_listed() {
     );
     assert!(listed.len() >= 57, "{} cases", listed.len());
 }
+
+/// The audit log cannot be rewritten, not even by a connection that bypasses the store.
+#[tokio::test]
+async fn audit_log_refuses_updates_and_deletes() {
+    use justus_core::room::NewGroup;
+    use justus_core::store::prelude::*;
+    use justus_core::testing::{t0, user};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("justus.db");
+    let store = SqliteStore::open(&path, &SqliteOptions::default()).expect("open sqlite");
+    let owner = user(&store, "auditowner").await;
+    let bob = user(&store, "auditbob").await;
+    let (room, _) = store
+        .create_group(&NewGroup {
+            id: justus_core::RoomId::new(),
+            name: "Audited".into(),
+            topic: None,
+            owner: owner.id,
+            now: t0(),
+        })
+        .await
+        .unwrap();
+    store
+        .ban(room.id, bob.id, owner.id, Some("spam".into()), t0())
+        .await
+        .unwrap();
+    let conn = rusqlite::Connection::open(&path).expect("second connection");
+    for sql in [
+        "UPDATE audit_log SET reason = 'nothing happened'",
+        "DELETE FROM audit_log",
+    ] {
+        let err = conn.execute(sql, []).expect_err(sql).to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    let log = store.audit_log(Some(room.id), None, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].reason.as_deref(), Some("spam"));
+}

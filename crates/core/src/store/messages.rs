@@ -24,6 +24,9 @@ pub trait Messages: Send + Sync {
     fn commits_sends_in_order(&self) -> bool {
         false
     }
+    /// Whether `sender` already sent a message with `client_id` (a retry, which a rate limit
+    /// such as slow mode must not refuse).
+    async fn client_id_used(&self, sender: UserId, client_id: &str) -> StoreResult<bool>;
     /// A message of `room` (tombstones included); `NotFound` if it is in another room.
     async fn message(&self, room: RoomId, id: MessageId) -> StoreResult<Message>;
     /// A page of messages (tombstones included), returned in ascending seq order.
@@ -47,12 +50,14 @@ pub trait Messages: Send + Sync {
         id: MessageId,
     ) -> StoreResult<Vec<(String, DateTime<Utc>)>>;
     /// Tombstones a message (body emptied, edit history, reactions, mentions and pin removed);
-    /// records `message.deleted`. `NotFound` if already deleted or foreign.
+    /// records `message.deleted` (audited with `reason` when the actor is not the sender).
+    /// `NotFound` if already deleted or foreign.
     async fn delete_message(
         &self,
         room: RoomId,
         id: MessageId,
         actor: UserId,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> StoreResult<RoomEvent>;
     /// Adds (`add`) or removes a reaction; `Ok(None)` when nothing changed (idempotent).

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod ai;
+mod audit;
 mod health;
 mod history;
 mod media;
@@ -17,6 +18,7 @@ mod rooms;
 pub use crate::error::{StoreError, StoreResult};
 pub use accounts::Accounts;
 pub use ai::Ai;
+pub use audit::Audit;
 pub use health::{Health, PoolStats};
 pub use history::{HIGHLIGHT_END, HIGHLIGHT_START, History, SearchHit};
 pub use media::MediaRecords;
@@ -26,7 +28,7 @@ pub use rooms::Rooms;
 
 /// Everything JustUs persists. Implemented for every type that implements all the parts.
 pub trait Store:
-    Accounts + Rooms + Messages + History + MediaRecords + Ai + Retention + Health + 'static
+    Accounts + Rooms + Messages + History + MediaRecords + Ai + Audit + Retention + Health + 'static
 {
 }
 
@@ -37,6 +39,7 @@ impl<T> Store for T where
         + History
         + MediaRecords
         + Ai
+        + Audit
         + Retention
         + Health
         + ?Sized
@@ -47,6 +50,6 @@ impl<T> Store for T where
 /// The port's traits, for calling store methods on a concrete adapter or a generic `S`.
 pub mod prelude {
     pub use super::{
-        Accounts, Ai, Health, History, MediaRecords, Messages, Retention, Rooms, Store,
+        Accounts, Ai, Audit, Health, History, MediaRecords, Messages, Retention, Rooms, Store,
     };
 }

@@ -96,26 +96,46 @@ pub trait Rooms: Send + Sync {
         to: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<RoomEvent>>;
-    /// Removes a member: `member.left` when actor == user, else `member.kicked`. `NotFound` if
-    /// not a member.
+    /// Removes a member: `member.left` when actor == user, else `member.kicked` (audited with
+    /// `reason`). `NotFound` if not a member.
     async fn remove_member(
         &self,
         room: RoomId,
         user: UserId,
         actor: UserId,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> StoreResult<RoomEvent>;
-    /// Bans `user` (removing them if a member) and records `member.banned`. Idempotent ban
-    /// of a non-member still records the ban (and the event).
+    /// Bans `user` (removing them if a member) and records `member.banned` (audited with
+    /// `reason`). Idempotent ban of a non-member still records the ban (and the event).
     async fn ban(
         &self,
         room: RoomId,
         user: UserId,
         actor: UserId,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> StoreResult<RoomEvent>;
-    /// Lifts a ban; `NotFound` if there was none. Not history (no seq).
-    async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()>;
+    /// Lifts a ban (audited); `NotFound` if there was none. Not history (no seq).
+    async fn unban(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Mutes a member until `until` (`member.muted`), or lifts a mute when `until` is `None`
+    /// (`member.unmuted`); audited with `reason`. `NotFound` if not a member.
+    async fn mute(
+        &self,
+        room: RoomId,
+        user: UserId,
+        until: Option<DateTime<Utc>>,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent>;
     async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>>;
     async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool>;
 

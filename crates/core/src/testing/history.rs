@@ -66,16 +66,16 @@ pub async fn events_feed(store: &dyn Store) {
         .unwrap(); // 10
     join(store, room.id, carol.id, at(10)).await; // 11
     store
-        .remove_member(room.id, carol.id, bob.id, at(11))
+        .remove_member(room.id, carol.id, bob.id, None, at(11))
         .await
         .unwrap(); // 12
     store
-        .ban(room.id, carol.id, alice.id, at(12))
+        .ban(room.id, carol.id, alice.id, None, at(12))
         .await
         .unwrap(); // 13
     let kept = send(store, room.id, alice.id, "the end", at(13)).await; // 14
     store
-        .delete_message(room.id, m.id, alice.id, at(14))
+        .delete_message(room.id, m.id, alice.id, None, at(14))
         .await
         .unwrap(); // 15
 
@@ -256,7 +256,7 @@ pub async fn room_list_unread_mentions(store: &dyn Store) {
     n.mentions = vec![bob.id];
     let (oops, _) = send_new(store, &n).await;
     store
-        .delete_message(room.id, oops.id, alice.id, at(7))
+        .delete_message(room.id, oops.id, alice.id, None, at(7))
         .await
         .unwrap(); // 8
 
@@ -355,7 +355,7 @@ pub async fn room_list_order_and_last(store: &dyn Store) {
 
     // The last message skips tombstones; the deletion itself is activity.
     store
-        .delete_message(b.id, b2.id, me.id, at(50))
+        .delete_message(b.id, b2.id, me.id, None, at(50))
         .await
         .unwrap();
     send(store, a.id, me.id, "a2", at(45)).await;

@@ -159,7 +159,7 @@ pub async fn media_attachments_and_visibility(store: &dyn Store) {
     assert!(!store.media_visible_to(first.id, eve.id).await.unwrap());
     // A former member loses access.
     store
-        .remove_member(room, bob.id, bob.id, at(5))
+        .remove_member(room, bob.id, bob.id, None, at(5))
         .await
         .unwrap();
     assert!(!store.media_visible_to(first.id, bob.id).await.unwrap());
@@ -170,7 +170,7 @@ pub async fn media_attachments_and_visibility(store: &dyn Store) {
     assert!(store.media_visible_to(second.id, eve.id).await.unwrap());
     // Deleting the message takes the attachments with it (for everyone but the owner).
     store
-        .delete_message(room, sent.id, ada.id, at(7))
+        .delete_message(room, sent.id, ada.id, None, at(7))
         .await
         .unwrap();
     assert!(!store.media_visible_to(second.id, eve.id).await.unwrap());

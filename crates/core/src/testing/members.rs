@@ -100,7 +100,10 @@ pub async fn add_member_conflicts(store: &dyn Store) {
         "failed adds record nothing"
     );
 
-    store.ban(room.id, third.id, owner.id, at(3)).await.unwrap();
+    store
+        .ban(room.id, third.id, owner.id, None, at(3))
+        .await
+        .unwrap();
     conflict(
         store
             .add_member(
@@ -215,7 +218,7 @@ pub async fn remove_member_kinds(store: &dyn Store) {
     assert_eq!(store.room(room.id).await.unwrap().member_count, 3);
 
     let left = store
-        .remove_member(room.id, leaver.id, leaver.id, at(3))
+        .remove_member(room.id, leaver.id, leaver.id, None, at(3))
         .await
         .unwrap();
     assert_eq!(
@@ -223,7 +226,7 @@ pub async fn remove_member_kinds(store: &dyn Store) {
         (EventKind::MemberLeft, leaver.id, Some(leaver.id), 4)
     );
     let out = store
-        .remove_member(room.id, kicked.id, owner.id, at(4))
+        .remove_member(room.id, kicked.id, owner.id, None, at(4))
         .await
         .unwrap();
     assert_eq!(
@@ -236,7 +239,7 @@ pub async fn remove_member_kinds(store: &dyn Store) {
     assert!(store.rooms_for_user(kicked.id).await.unwrap().is_empty());
     not_found(
         store
-            .remove_member(room.id, kicked.id, owner.id, at(5))
+            .remove_member(room.id, kicked.id, owner.id, None, at(5))
             .await,
     );
     // Removed members may come back (no ban).
@@ -251,7 +254,7 @@ pub async fn ban_and_unban(store: &dyn Store) {
     join(store, room.id, outlaw.id, at(1)).await;
 
     let ev = store
-        .ban(room.id, outlaw.id, owner.id, at(2))
+        .ban(room.id, outlaw.id, owner.id, None, at(2))
         .await
         .unwrap();
     assert_eq!(
@@ -287,7 +290,7 @@ pub async fn ban_and_unban(store: &dyn Store) {
 
     // Banning a non-member records the ban and the event.
     let ev = store
-        .ban(room.id, stranger.id, owner.id, at(4))
+        .ban(room.id, stranger.id, owner.id, None, at(4))
         .await
         .unwrap();
     assert_eq!(
@@ -303,14 +306,17 @@ pub async fn ban_and_unban(store: &dyn Store) {
     assert_eq!(store.room(room.id).await.unwrap().member_count, 1);
 
     let seq_before = last_seq(store, room.id).await;
-    store.unban(room.id, outlaw.id).await.unwrap();
+    store
+        .unban(room.id, outlaw.id, owner.id, None, at(5))
+        .await
+        .unwrap();
     assert_eq!(
         last_seq(store, room.id).await,
         seq_before,
         "unban is not history"
     );
     assert!(!store.is_banned(room.id, outlaw.id).await.unwrap());
-    not_found(store.unban(room.id, outlaw.id).await);
+    not_found(store.unban(room.id, outlaw.id, owner.id, None, at(6)).await);
     assert_eq!(store.bans(room.id).await.unwrap(), vec![stranger.id]);
     join(store, room.id, outlaw.id, at(5)).await;
 }
@@ -414,7 +420,10 @@ pub async fn invites(store: &dyn Store) {
         store.accept_invite("open", u3.id, 3, at(70)).await,
         "room_full",
     );
-    store.ban(room.id, u3.id, owner.id, at(71)).await.unwrap();
+    store
+        .ban(room.id, u3.id, owner.id, None, at(71))
+        .await
+        .unwrap();
     conflict(
         store
             .accept_invite("open", u3.id, MAX_MEMBERS, at(72))

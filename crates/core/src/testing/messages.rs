@@ -72,7 +72,7 @@ pub async fn message_paging(store: &dyn Store) {
         .unwrap()
         .remove(0);
     store
-        .delete_message(room.id, victim.id, u.id, at(20))
+        .delete_message(room.id, victim.id, u.id, None, at(20))
         .await
         .unwrap();
     let page = store.messages(room.id, Page::After(4), 1).await.unwrap();
@@ -152,7 +152,7 @@ pub async fn edit_message_history(store: &dyn Store) {
             .await,
     );
     store
-        .delete_message(room.id, m.id, alice.id, at(7))
+        .delete_message(room.id, m.id, alice.id, None, at(7))
         .await
         .unwrap();
     not_found(
@@ -187,7 +187,7 @@ pub async fn delete_message_tombstone(store: &dyn Store) {
         .unwrap();
 
     let ev = store
-        .delete_message(room.id, m.id, alice.id, at(7))
+        .delete_message(room.id, m.id, alice.id, None, at(7))
         .await
         .unwrap();
     assert_eq!(
@@ -211,16 +211,20 @@ pub async fn delete_message_tombstone(store: &dyn Store) {
     );
     assert!(store.pinned(room.id).await.unwrap().is_empty());
 
-    not_found(store.delete_message(room.id, m.id, alice.id, at(8)).await);
+    not_found(
+        store
+            .delete_message(room.id, m.id, alice.id, None, at(8))
+            .await,
+    );
     let other = group(store, alice.id, "Other").await;
     not_found(
         store
-            .delete_message(other.id, target.id, alice.id, at(8))
+            .delete_message(other.id, target.id, alice.id, None, at(8))
             .await,
     );
     not_found(
         store
-            .delete_message(room.id, MessageId::new(), alice.id, at(8))
+            .delete_message(room.id, MessageId::new(), alice.id, None, at(8))
             .await,
     );
     // The message replied to is unaffected.
@@ -334,7 +338,7 @@ pub async fn reactions(store: &dyn Store) {
             .await,
     );
     store
-        .delete_message(room.id, m.id, a.id, at(201))
+        .delete_message(room.id, m.id, a.id, None, at(201))
         .await
         .unwrap();
     not_found(
@@ -432,7 +436,7 @@ pub async fn pins(store: &dyn Store) {
     let other = group(store, u.id, "Other").await;
     not_found(store.set_pinned(other.id, m2.id, true, u.id, at(503)).await);
     store
-        .delete_message(room.id, m2.id, u.id, at(504))
+        .delete_message(room.id, m2.id, u.id, None, at(504))
         .await
         .unwrap();
     not_found(store.set_pinned(room.id, m2.id, true, u.id, at(505)).await);

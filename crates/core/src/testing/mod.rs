@@ -10,6 +10,7 @@ mod history;
 mod media;
 mod members;
 mod messages;
+mod moderation;
 mod retention;
 mod rooms;
 mod search;
@@ -23,6 +24,7 @@ pub use history::*;
 pub use media::*;
 pub use members::*;
 pub use messages::*;
+pub use moderation::*;
 pub use retention::*;
 pub use rooms::*;
 pub use search::*;
@@ -64,6 +66,8 @@ macro_rules! store_conformance {
             user_avatar_set_replace_clear, room_avatar_events, room_patch_is_one_commit,
             // retention.rs
             retention_purges_with_tombstones,
+            // moderation.rs
+            mute_and_unmute, slow_mode_setting, audit_log_records_moderation, audit_log_records_purges,
             // operations (this file)
             writable_when_healthy,
         );

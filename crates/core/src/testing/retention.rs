@@ -123,7 +123,7 @@ pub async fn retention_purges_with_tombstones(store: &dyn Store) {
     let m3 = send(store, room, ada.id, "shared file", &[&shared], day(3)).await;
     let m4 = send(store, room, ada.id, "deleted already", &[], day(4)).await;
     store
-        .delete_message(room, m4.id, ada.id, day(4))
+        .delete_message(room, m4.id, ada.id, None, day(4))
         .await
         .unwrap();
     let m5 = send(store, room, ada.id, "still fresh", &[&shared], day(9)).await;

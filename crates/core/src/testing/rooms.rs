@@ -174,6 +174,7 @@ pub async fn room_update_events(store: &dyn Store) {
             only_admins_post: None,
             avatar: None,
             retention_days: None,
+            slow_mode_seconds: None,
         })
     );
     assert_eq!(store.room(room.id).await.unwrap(), updated);

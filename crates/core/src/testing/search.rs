@@ -34,14 +34,14 @@ pub async fn search_messages(store: &dyn Store) {
     send(store, r1.id, alice.id, "apple pie is fine too", at(4)).await;
     let m4 = send(store, r1.id, alice.id, "banana split recipe", at(5)).await;
     store
-        .delete_message(r1.id, m4.id, alice.id, at(6))
+        .delete_message(r1.id, m4.id, alice.id, None, at(6))
         .await
         .unwrap();
     let m5 = send(store, r2.id, alice.id, "a banana in the pantry", at(7)).await;
     send(store, r3.id, eve.id, "eve hides a banana here", at(8)).await;
     let m7 = send(store, r4.id, bob.id, "banana left behind", at(9)).await;
     store
-        .remove_member(r4.id, alice.id, alice.id, at(10))
+        .remove_member(r4.id, alice.id, alice.id, None, at(10))
         .await
         .unwrap();
 

@@ -85,8 +85,27 @@ pub async fn send_idempotent(store: &dyn Store) {
     let room = group(store, alice.id, "Retries").await;
     join(store, room.id, bob.id, at(1)).await;
     let first = new_msg(room.id, alice.id, "once", at(2));
+    assert!(
+        !store
+            .client_id_used(alice.id, &first.client_id)
+            .await
+            .unwrap()
+    );
     let (m, _) = send_new(store, &first).await;
     let seq = last_seq(store, room.id).await;
+    assert!(
+        store
+            .client_id_used(alice.id, &first.client_id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .client_id_used(bob.id, &first.client_id)
+            .await
+            .unwrap(),
+        "per sender"
+    );
 
     // Same (sender, client_id): the stored message, untouched, whatever the new content.
     let mut retry = first.clone();
@@ -128,7 +147,7 @@ pub async fn send_rejections(store: &dyn Store) {
     let foreign = send(store, other.id, alice.id, "in the other room", at(1)).await;
     let gone = send(store, room.id, alice.id, "to be deleted", at(2)).await;
     store
-        .delete_message(room.id, gone.id, alice.id, at(3))
+        .delete_message(room.id, gone.id, alice.id, None, at(3))
         .await
         .unwrap();
     let seq = last_seq(store, room.id).await;
@@ -165,7 +184,7 @@ pub async fn send_rejections(store: &dyn Store) {
     let bob = user(store, "leaving").await;
     join(store, room.id, bob.id, at(6)).await;
     store
-        .remove_member(room.id, bob.id, bob.id, at(7))
+        .remove_member(room.id, bob.id, bob.id, None, at(7))
         .await
         .unwrap();
     not_found(

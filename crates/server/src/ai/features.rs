@@ -306,7 +306,11 @@ pub async fn after_switch(
         }
     } else {
         // The bot leaves on its own (`member.left`): nobody was kicked.
-        match app.store.remove_member(room_id, bot, bot, app.now()).await {
+        match app
+            .store
+            .remove_member(room_id, bot, bot, None, app.now())
+            .await
+        {
             Ok(ev) => {
                 app.publish_events([ev]);
                 crate::chat::rooms::publish_membership(app, room_id, bot, false);

@@ -251,17 +251,19 @@ pub async fn edit_message(
     ))
 }
 
-/// Delete a message (yours, or anyone's as an admin). Leaves a tombstone.
+/// Delete a message (yours, or anyone's as an admin: audited with the `reason`). Leaves a
+/// tombstone.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("message_id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ("message_id" = Uuid, Path), crate::api::rooms::ReasonQuery),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_message(
     State(app): State<AppState>,
     auth: Auth,
     Path((room, msg)): Path<(String, String)>,
+    Query(q): Query<crate::api::rooms::ReasonQuery>,
 ) -> ApiResult<StatusCode> {
     let (room, msg) = ids(&room, &msg)?;
-    chat::messages::delete(&app, auth.user_id, room, msg).await?;
+    chat::messages::delete(&app, auth.user_id, room, msg, q.parse()?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

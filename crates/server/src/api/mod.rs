@@ -85,6 +85,8 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(rooms::set_role, rooms::remove_member))
         .routes(routes!(rooms::ban, rooms::list_bans))
         .routes(routes!(rooms::unban))
+        .routes(routes!(rooms::mute_member, rooms::unmute_member))
+        .routes(routes!(rooms::audit_log))
         .routes(routes!(rooms::create_invite))
         .routes(routes!(rooms::get_invite))
         .routes(routes!(rooms::accept_invite))

@@ -8,14 +8,14 @@ use crate::media::avatar::AvatarChange;
 use crate::state::AppState;
 use crate::wire::{PublicUser, RoomView, double_option};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use justus_core::room::{Role, RoomPatch, RoomSummary, parse_room_name, parse_topic};
 use justus_core::{RoomId, UserId};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 #[derive(Deserialize, ToSchema)]
@@ -52,6 +52,74 @@ pub struct PatchRoom {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 36500)]
     pub retention_days: Option<Option<i64>>,
+    /// Slow mode: seconds a member must wait between two messages (0 turns it off; at most
+    /// 21600). Admins and the owner are exempt.
+    #[schema(minimum = 0, maximum = 21600)]
+    pub slow_mode_seconds: Option<i64>,
+}
+
+/// Why a moderator acted: kept in the room's audit log, never shown to the member.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReasonQuery {
+    /// Up to 500 characters.
+    #[param(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+impl ReasonQuery {
+    pub fn parse(&self) -> Result<Option<String>, ApiError> {
+        parse_reason_text(self.reason.as_deref())
+    }
+}
+
+pub(crate) fn parse_reason_text(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    Ok(raw
+        .map(justus_core::audit::parse_reason)
+        .transpose()?
+        .flatten())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BanRequest {
+    pub user_id: Uuid,
+    /// Why (up to 500 characters), for the audit log.
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MuteRequest {
+    /// How long: 1 minute to 365 days (525600).
+    #[schema(minimum = 1, maximum = 525600)]
+    pub minutes: i64,
+    /// Why (up to 500 characters), for the audit log.
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MuteView {
+    /// When the mute ends.
+    pub muted_until: DateTime<Utc>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Entries older than this entry id (the last `id` of the previous page).
+    pub before: Option<Uuid>,
+    /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditLog {
+    /// Newest first.
+    pub entries: Vec<justus_core::audit::AuditEntry>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -79,6 +147,9 @@ pub struct MemberView {
     pub joined_at: DateTime<Utc>,
     /// Read receipt: the highest seq this member has read.
     pub read_seq: i64,
+    /// Muted by an admin until then (no posting, reacting or editing); `null` when not muted.
+    #[schema(required = true)]
+    pub muted_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -186,7 +257,8 @@ pub async fn get_room(
     ))
 }
 
-/// Rename, change the topic, the only-admins-post mode or the avatar (admins).
+/// Rename, change the topic, the only-admins-post mode, the avatar, the retention or the slow
+/// mode (admins). Audited.
 #[utoipa::path(patch, path = "/api/v1/rooms/{id}", tag = "rooms", security(("bearer" = [])), request_body = PatchRoom,
     params(("id" = Uuid, Path)),
     responses((status = 200, body = RoomView),
@@ -225,6 +297,10 @@ pub async fn patch_room(
         Some(None) => Some(None),
         Some(Some(days)) => Some(Some(justus_core::room::parse_retention_days(days)?)),
     };
+    let slow_mode_seconds = req
+        .slow_mode_seconds
+        .map(justus_core::room::parse_slow_mode)
+        .transpose()?;
     let patch = RoomPatch {
         name,
         topic,
@@ -232,6 +308,7 @@ pub async fn patch_room(
         avatar,
         ai_enabled: req.ai_enabled,
         retention_days,
+        slow_mode_seconds,
     };
     chat::rooms::update(&app, auth.user_id, id, patch).await?;
     if let (Some(was), Some(on)) = (ai_was, req.ai_enabled) {
@@ -280,6 +357,7 @@ pub async fn list_members(
                 role: m.role,
                 joined_at: m.joined_at,
                 read_seq: m.read_seq,
+                muted_until: m.muted_until.filter(|until| *until > app.now()),
             })
         })
         .collect();
@@ -328,40 +406,43 @@ pub async fn set_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Kick a member (admins), or leave (your own id).
+/// Kick a member (admins; audited with the `reason`), or leave (your own id).
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/members/{user_id}", tag = "rooms", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path), ReasonQuery),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "`owner_must_transfer`", body = ErrorBody)))]
 pub async fn remove_member(
     State(app): State<AppState>,
     auth: Auth,
     Path((id, user)): Path<(String, String)>,
+    Query(q): Query<ReasonQuery>,
 ) -> ApiResult<StatusCode> {
     chat::rooms::remove_member(
         &app,
         auth.user_id,
         parse_id(&id, "room")?,
         parse_id(&user, "user")?,
+        q.parse()?,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Ban a user (admins): removes them and keeps them out.
-#[utoipa::path(post, path = "/api/v1/rooms/{id}/bans", tag = "rooms", security(("bearer" = [])), request_body = UserRef,
+/// Ban a user (admins): removes them and keeps them out. Audited with the `reason`.
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/bans", tag = "rooms", security(("bearer" = [])), request_body = BanRequest,
     params(("id" = Uuid, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn ban(
     State(app): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-    ApiJson(req): ApiJson<UserRef>,
+    ApiJson(req): ApiJson<BanRequest>,
 ) -> ApiResult<StatusCode> {
     chat::rooms::ban(
         &app,
         auth.user_id,
         parse_id(&id, "room")?,
         UserId(req.user_id),
+        parse_reason_text(req.reason.as_deref())?,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -381,22 +462,103 @@ pub async fn list_bans(
     }))
 }
 
-/// Lift a ban (admins).
+/// Lift a ban (admins). Audited with the `reason`.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/bans/{user_id}", tag = "rooms", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path), ReasonQuery), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn unban(
     State(app): State<AppState>,
     auth: Auth,
     Path((id, user)): Path<(String, String)>,
+    Query(q): Query<ReasonQuery>,
 ) -> ApiResult<StatusCode> {
     chat::rooms::unban(
         &app,
         auth.user_id,
         parse_id(&id, "room")?,
         parse_id(&user, "user")?,
+        q.parse()?,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mute a member for a while (admins, on members they outrank): they can read but not post,
+/// react or edit until it ends. Members see `member.muted`; audited with the `reason`.
+#[utoipa::path(put, path = "/api/v1/rooms/{id}/members/{user_id}/mute", tag = "rooms", security(("bearer" = [])), request_body = MuteRequest,
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 200, body = MuteView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn mute_member(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((id, user)): Path<(String, String)>,
+    ApiJson(req): ApiJson<MuteRequest>,
+) -> ApiResult<Json<MuteView>> {
+    let length = justus_core::room::parse_mute_minutes(req.minutes)?;
+    let until = chat::rooms::mute(
+        &app,
+        auth.user_id,
+        parse_id(&id, "room")?,
+        parse_id(&user, "user")?,
+        Some(length),
+        parse_reason_text(req.reason.as_deref())?,
+    )
+    .await?;
+    let muted_until = until.ok_or_else(|| ApiError::from(crate::error::Error::internal()))?;
+    Ok(Json(MuteView { muted_until }))
+}
+
+/// Lift a member's mute (admins). Audited with the `reason`; 404 `mute_not_found` when they
+/// are not muted.
+#[utoipa::path(delete, path = "/api/v1/rooms/{id}/members/{user_id}/mute", tag = "rooms", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path), ReasonQuery),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unmute_member(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((id, user)): Path<(String, String)>,
+    Query(q): Query<ReasonQuery>,
+) -> ApiResult<StatusCode> {
+    chat::rooms::mute(
+        &app,
+        auth.user_id,
+        parse_id(&id, "room")?,
+        parse_id(&user, "user")?,
+        None,
+        q.parse()?,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The room's audit log (admins): every kick, ban, unban, mute, role change, settings change,
+/// message removed by an admin, room deletion and retention purge, with who, whom, why and
+/// when; newest first. Read-only: nothing in the API changes or deletes an entry. Page with
+/// `before` = the last entry's `id`; the JSON is the export.
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/audit", tag = "rooms", security(("bearer" = [])),
+    params(("id" = Uuid, Path), AuditQuery),
+    responses((status = 200, body = AuditLog), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn audit_log(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<AuditLog>> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=chat::rooms::MAX_AUDIT_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be 1–200",
+        ));
+    }
+    let entries = chat::rooms::audit_log(
+        &app,
+        auth.user_id,
+        parse_id(&id, "room")?,
+        q.before.map(justus_core::audit::AuditId),
+        limit,
+    )
+    .await?;
+    Ok(Json(AuditLog { entries }))
 }
 
 fn invite_view(i: &justus_core::room::Invite, room: &justus_core::room::Room) -> InviteView {

@@ -204,6 +204,7 @@ mod tests {
             user_id: None,
             emoji: Some("👍".into()),
             role: None,
+            muted_until: None,
             message: None,
             changes: None,
         }

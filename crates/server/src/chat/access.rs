@@ -10,8 +10,9 @@
 //! - a lookup that started before any drop is not kept (one generation counter: drops are
 //!   rare, so a lookup thrown away because another room changed costs nothing worth a map);
 //! - entries expire after [`TTL`], which bounds the one thing the bus could leave stale: a role
-//!   change or an "only admins post" switch made on another instance whose event never reached
-//!   this one (the bus is a hint; that instance may not even subscribe to the room).
+//!   change, a mute, a slow mode or an "only admins post" switch made on another instance whose
+//!   event never reached this one (the bus is a hint; that instance may not even subscribe to
+//!   the room).
 //!
 //! Only the send path reads it; every other use case, and every read of history, asks the
 //! store. Direct messages are never cached (their block check reads the store each time).
@@ -106,6 +107,8 @@ fn changes_access(kind: EventKind) -> bool {
             | EventKind::MemberKicked
             | EventKind::MemberBanned
             | EventKind::MemberRoleChanged
+            | EventKind::MemberMuted
+            | EventKind::MemberUnmuted
             | EventKind::RoomUpdated
             | EventKind::RoomDeleted
     )
@@ -145,6 +148,7 @@ mod tests {
                 member_count: 2,
                 avatar: None,
                 retention_days: None,
+                slow_mode_seconds: 0,
             },
             member: Member {
                 room_id: room,
@@ -152,6 +156,7 @@ mod tests {
                 role,
                 joined_at: now,
                 read_seq: 0,
+                muted_until: None,
             },
         })
     }
@@ -185,6 +190,8 @@ mod tests {
             EventKind::MemberKicked,
             EventKind::MemberBanned,
             EventKind::MemberRoleChanged,
+            EventKind::MemberMuted,
+            EventKind::MemberUnmuted,
             EventKind::RoomUpdated,
             EventKind::RoomDeleted,
         ] {

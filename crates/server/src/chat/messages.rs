@@ -1,7 +1,7 @@
 //! Messages, reactions, pins, history, read state and search.
 
 use super::access::Access;
-use super::{forbidden, member_access, not_found, permit, require};
+use super::{forbidden, member_access, not_found, not_muted, permit, require};
 use crate::error::{Error, Result};
 use crate::state::App;
 use justus_core::bus::{BusMessage, Ephemeral};
@@ -10,7 +10,7 @@ use justus_core::media::{Attachment, MAX_ATTACHMENTS};
 use justus_core::message::{
     Forwarded, Message, NewMessage, Page, parse_body, parse_client_id, parse_emoji, parse_mentions,
 };
-use justus_core::room::{Action, Member, Room, RoomKind, can};
+use justus_core::room::{Action, Member, Room, RoomKind, can, slow_mode_for};
 use justus_core::store::{SearchHit, SendOutcome};
 use justus_core::{MediaId, MessageId, RoomId, StoreError, UserId};
 use std::sync::Arc;
@@ -30,15 +30,17 @@ pub struct SendInput {
 /// Most users one message can notify by name.
 const MAX_MENTIONS: usize = 20;
 
-/// Checks the caller may post here: member, role (only-admins mode), not blocked in a DM.
-/// Groups are answered from `app.post_access` when it knows them (see `chat::access`).
+/// Checks the caller may post here: member, role (only-admins mode), not muted, not blocked
+/// in a DM. Groups are answered from `app.post_access` when it knows them (see `chat::access`).
 async fn can_post(app: &App, room_id: RoomId, user: UserId) -> Result<Arc<Access>> {
     if let Some(access) = app.post_access.get(room_id, user) {
         permit(&access.room, &access.member, Action::Post)?;
+        not_muted(&access.member, app.now())?;
         return Ok(access);
     }
     let stamp = app.post_access.stamp();
     let (room, member) = require(app, room_id, user, Action::Post).await?;
+    not_muted(&member, app.now())?;
     if room.kind == RoomKind::Group {
         let access = Arc::new(Access { room, member });
         app.post_access.put(stamp, access.clone());
@@ -56,6 +58,33 @@ async fn can_post(app: &App, room_id: RoomId, user: UserId) -> Result<Arc<Access
         return Err(Error::forbidden("blocked", "you cannot message this user"));
     }
     Ok(Arc::new(Access { room, member }))
+}
+
+/// A room's slow mode, on REST and the gateway alike (cluster-wide with Redis). A retry of a
+/// message already sent is let through: the store answers it with the stored message, and
+/// refusing it would turn a lost acknowledgement into a lost message for the client.
+async fn slow_mode(
+    app: &App,
+    room_id: RoomId,
+    user: UserId,
+    client_id: &str,
+    every: std::time::Duration,
+) -> Result<()> {
+    let Err(wait) = app.limits.slow_mode(room_id, user, every).await else {
+        return Ok(());
+    };
+    if app.store.client_id_used(user, client_id).await? {
+        return Ok(());
+    }
+    metrics::counter!("slow_mode_refusals_total").increment(1);
+    Err(Error::too_many(
+        "slow_mode",
+        format!(
+            "slow mode: one message every {} s in this room",
+            every.as_secs()
+        ),
+        wait.as_secs_f64().ceil() as u64,
+    ))
 }
 
 /// Resolves `@username`s in `body` to members of the room; `@room` counts only for those
@@ -116,6 +145,9 @@ pub async fn prepare_send(
 ) -> Result<PreparedSend> {
     let client_id = parse_client_id(&input.client_id)?;
     let access = can_post(app, room_id, user).await?;
+    if let Some(every) = slow_mode_for(&access.room, access.member.role) {
+        slow_mode(app, room_id, user, &client_id, every).await?;
+    }
     let attachments = own_attachments(app, user, &input.attachments).await?;
     let max = app.config.limits.message_max_chars as usize;
     let body = match input.body {
@@ -283,6 +315,7 @@ pub async fn edit(
     body: &str,
 ) -> Result<Message> {
     let (room, member) = member_access(app, room_id, user).await?;
+    not_muted(&member, app.now())?;
     let current = app
         .store
         .message(room_id, id)
@@ -344,7 +377,14 @@ pub async fn edit_history(
     name = "chat.messages.delete",
     skip_all
 )]
-pub async fn delete(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> Result<()> {
+/// Deletes a message: one's own, or (admins) anyone's, audited with `reason`.
+pub async fn delete(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    id: MessageId,
+    reason: Option<String>,
+) -> Result<()> {
     let (room, member) = member_access(app, room_id, user).await?;
     let current = app
         .store
@@ -359,7 +399,7 @@ pub async fn delete(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> 
     }
     let ev = app
         .store
-        .delete_message(room_id, id, user, app.now())
+        .delete_message(room_id, id, user, reason, app.now())
         .await
         .map_err(not_found("message"))?;
     app.publish_events([ev]);
@@ -381,7 +421,8 @@ pub async fn react(
     add: bool,
 ) -> Result<()> {
     let emoji = parse_emoji(emoji)?;
-    require(app, room_id, user, Action::React).await?;
+    let (_, member) = require(app, room_id, user, Action::React).await?;
+    not_muted(&member, app.now())?;
     let ev = app
         .store
         .set_reaction(room_id, id, user, &emoji, add, app.now())

@@ -46,12 +46,28 @@ pub fn permit(room: &Room, member: &Member, action: Action) -> Result<()> {
     }
 }
 
+/// Refuses a muted member's posting, reacting and editing, saying until when.
+pub fn not_muted(member: &Member, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    match member.muted_until {
+        Some(until) if now < until => Err(Error::forbidden(
+            "muted",
+            format!(
+                "you are muted in this room until {}",
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn forbidden(action: Action) -> Error {
     let what = match action {
         Action::Post => "you may not post in this room",
         Action::Invite | Action::AddMember => "you may not add members to this room",
         Action::Kick => "you may not remove members from this room",
         Action::Ban => "you may not ban members of this room",
+        Action::Mute => "you may not mute members of this room",
+        Action::ViewAudit => "only admins may read this room's audit log",
         Action::Pin => "you may not pin messages in this room",
         Action::DeleteOthersMessages => "you may not delete other people's messages",
         Action::EditRoom => "you may not change this room",

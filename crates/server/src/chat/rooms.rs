@@ -6,6 +6,7 @@ use crate::state::App;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
+use justus_core::audit::{AuditEntry, AuditId};
 use justus_core::bus::BusMessage;
 use justus_core::room::{
     Action, Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, can,
@@ -281,14 +282,20 @@ pub async fn set_role(
     Ok(())
 }
 
-/// Leave (target = caller) or kick.
+/// Leave (target = caller) or kick (audited with `reason`).
 #[tracing::instrument(
     target = "justus::trace",
     level = "debug",
     name = "chat.rooms.remove_member",
     skip_all
 )]
-pub async fn remove_member(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<()> {
+pub async fn remove_member(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    target: UserId,
+    reason: Option<String>,
+) -> Result<()> {
     let (room, me) = member_access(app, room_id, user).await?;
     if target == user {
         if room.kind == RoomKind::Dm {
@@ -329,7 +336,7 @@ pub async fn remove_member(app: &App, user: UserId, room_id: RoomId, target: Use
     }
     let ev = app
         .store
-        .remove_member(room_id, target, user, app.now())
+        .remove_member(room_id, target, user, reason, app.now())
         .await
         .map_err(not_found("member"))?;
     // The removal is the last event the removed user's sockets get from this room.
@@ -344,7 +351,13 @@ pub async fn remove_member(app: &App, user: UserId, room_id: RoomId, target: Use
     name = "chat.rooms.ban",
     skip_all
 )]
-pub async fn ban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<()> {
+pub async fn ban(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    target: UserId,
+    reason: Option<String>,
+) -> Result<()> {
     let (_, me) = require(app, room_id, user, Action::Ban).await?;
     if target == user {
         return Err(Error::unprocessable(
@@ -361,7 +374,10 @@ pub async fn ban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Re
         .user_by_id(target)
         .await
         .map_err(not_found("user"))?;
-    let ev = app.store.ban(room_id, target, user, app.now()).await?;
+    let ev = app
+        .store
+        .ban(room_id, target, user, reason, app.now())
+        .await?;
     app.publish_events([ev]);
     membership(app, room_id, target, false);
     Ok(())
@@ -373,13 +389,85 @@ pub async fn ban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Re
     name = "chat.rooms.unban",
     skip_all
 )]
-pub async fn unban(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<()> {
+pub async fn unban(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    target: UserId,
+    reason: Option<String>,
+) -> Result<()> {
     require(app, room_id, user, Action::Ban).await?;
     app.store
-        .unban(room_id, target)
+        .unban(room_id, target, user, reason, app.now())
         .await
         .map_err(not_found("ban"))
 }
+
+/// Mutes `target` for `length` (a timeout: no posting, reacting or editing), or lifts their
+/// mute when `length` is `None`. Admins, on members they outrank; audited with `reason`.
+/// Returns when the mute ends.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.mute",
+    skip_all
+)]
+pub async fn mute(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    target: UserId,
+    length: Option<Duration>,
+    reason: Option<String>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let (_, me) = require(app, room_id, user, Action::Mute).await?;
+    let them = app
+        .store
+        .member(room_id, target)
+        .await?
+        .ok_or_else(|| Error::not_found("member"))?;
+    if !can_manage(me.role, them.role) {
+        return Err(forbidden(Action::Mute));
+    }
+    let now = app.now();
+    // Microseconds, as both stores keep it, so the answer, the live event and every later
+    // read agree.
+    let until = length.map(|l| chrono::SubsecRound::trunc_subsecs(now + l, 6));
+    if until.is_none() && !them.is_muted(now) {
+        return Err(Error::not_found("mute"));
+    }
+    let ev = app
+        .store
+        .mute(room_id, target, until, user, reason, now)
+        .await
+        .map_err(not_found("member"))?;
+    app.publish_events([ev]);
+    Ok(until)
+}
+
+/// The room's audit log (admins), newest first, older than `before` when given.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.audit_log",
+    skip_all
+)]
+pub async fn audit_log(
+    app: &App,
+    user: UserId,
+    room_id: RoomId,
+    before: Option<AuditId>,
+    limit: u32,
+) -> Result<Vec<AuditEntry>> {
+    require(app, room_id, user, Action::ViewAudit).await?;
+    Ok(app
+        .store
+        .audit_log(Some(room_id), before, limit.clamp(1, MAX_AUDIT_PAGE))
+        .await?)
+}
+
+/// Most audit entries one page returns.
+pub const MAX_AUDIT_PAGE: u32 = 200;
 
 #[tracing::instrument(
     target = "justus::trace",

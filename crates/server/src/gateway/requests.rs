@@ -301,7 +301,8 @@ async fn call_use_case(app: &AppState, user: UserId, id: &str, call: Call) -> Re
             ))
         }
         Call::Delete(r) => {
-            chat::messages::delete(app, user, RoomId(r.room_id), MessageId(r.message_id)).await?;
+            chat::messages::delete(app, user, RoomId(r.room_id), MessageId(r.message_id), None)
+                .await?;
             Ok(ack(id, &json!({})))
         }
         Call::React(r) => {

@@ -85,9 +85,73 @@ impl<K: Hash + Eq + Clone> Gcra<K> {
     }
 }
 
+/// One action per key per `every`, where `every` comes with each check (a room's slow mode, which
+/// its admins may change at any time). Bounded like [`Gcra`].
+pub struct Cooldowns<K> {
+    max_keys: usize,
+    /// Key → when the next action is allowed.
+    next: Mutex<HashMap<K, Instant>>,
+}
+
+impl<K: Hash + Eq + Clone> Default for Cooldowns<K> {
+    fn default() -> Self {
+        Self {
+            max_keys: MAX_KEYS,
+            next: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> Cooldowns<K> {
+    /// `Err(wait)` while `key`'s cooldown runs; otherwise starts a new one of `every`.
+    pub fn check(&self, key: &K, every: Duration) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut map = self.next.lock();
+        if let Some(&at) = map.get(key)
+            && now < at
+        {
+            return Err(at - now);
+        }
+        if !map.contains_key(key) && map.len() >= self.max_keys {
+            map.retain(|_, at| *at > now);
+            if map.len() >= self.max_keys
+                && let Some(k) = map.keys().next().cloned()
+            {
+                map.remove(&k);
+            }
+        }
+        map.insert(key.clone(), now + every);
+        Ok(())
+    }
+
+    /// Forgets keys whose cooldown is over.
+    pub fn prune(&self) {
+        let now = Instant::now();
+        let mut map = self.next.lock();
+        map.retain(|_, at| *at > now);
+        let keep = map.len() * 2;
+        map.shrink_to(keep);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cooldown_refuses_until_it_ends_and_each_check_names_its_length() {
+        let c = Cooldowns::default();
+        let long = Duration::from_secs(60);
+        assert!(c.check(&1, long).is_ok());
+        let wait = c.check(&1, long).expect_err("cooling down");
+        assert!(wait > Duration::from_secs(59) && wait <= long, "{wait:?}");
+        assert!(c.check(&2, long).is_ok(), "keys are independent");
+        assert!(c.check(&3, Duration::from_millis(1)).is_ok());
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(c.check(&3, Duration::from_millis(1)).is_ok(), "over");
+        c.prune();
+        assert_eq!(c.next.lock().len(), 2, "the ended one is forgotten");
+    }
 
     #[test]
     fn burst_then_steady_rate() {

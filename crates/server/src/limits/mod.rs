@@ -12,6 +12,7 @@
 //! - `email_change`: a user's e-mail changes (each one tells whether an address is taken);
 //! - `register` and `register_conflict`: accounts created, and refused as taken, per network;
 //! - `upload`: a user's uploads and avatar changes (each may decode a whole image);
+//! - `slow_mode`: a member's messages in a room with slow mode (one per the room's interval);
 //! - login attempts: `limits::login`'s rules, reserved before the password is checked, plus a
 //!   cap on password checks in flight per account and per network (this process).
 
@@ -20,8 +21,9 @@ pub mod login;
 mod redis;
 
 use crate::config::Config;
+use justus_core::RoomId;
 use justus_core::UserId;
-use local::Gcra;
+use local::{Cooldowns, Gcra};
 use login::{Attempt, LoginThrottle, network};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -65,6 +67,8 @@ pub struct Limits {
     /// every 60 s / that).
     upload: Gcra<UserId>,
     upload_quota: Quota,
+    /// A room's slow mode, per member.
+    slow_mode: Cooldowns<(RoomId, UserId)>,
 }
 
 /// How long checks stay local after a Redis failure.
@@ -140,6 +144,7 @@ impl Limits {
             started: Instant::now(),
             upload: gcra(upload_quota),
             upload_quota,
+            slow_mode: Cooldowns::default(),
         }
     }
 
@@ -219,6 +224,19 @@ impl Limits {
             &user,
         )
         .await
+    }
+
+    /// A member's messages in a room with slow mode: one per `every`.
+    pub async fn slow_mode(&self, room: RoomId, user: UserId, every: Duration) -> Limited {
+        if let Some(r) = self.redis() {
+            // Burst 1: the GCRA is then exactly a cooldown, and `every` may change between
+            // calls (an admin changing the slow mode) without resetting anyone.
+            match Box::pin(r.gcra(&format!("slow:{room}:{user}"), every, 1)).await {
+                Ok(outcome) => return outcome,
+                Err(e) => self.fallback("slow_mode", &e),
+            }
+        }
+        self.slow_mode.check(&(room, user), every)
     }
 
     /// A user's searches (messages and people).
@@ -314,6 +332,7 @@ impl Limits {
         self.search.prune();
         self.email_change.prune();
         self.upload.prune();
+        self.slow_mode.prune();
     }
 
     /// Claims one of the user's socket slots over the cluster; `false` when all are taken.

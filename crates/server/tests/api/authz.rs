@@ -64,7 +64,7 @@ async fn the_send_path_cache_never_outlives_a_change(app: TestApp) {
     assert!(state.post_access.get(room_id, user_id).is_some());
     state
         .store
-        .remove_member(room_id, user_id, user_id, chrono::Utc::now())
+        .remove_member(room_id, user_id, user_id, None, chrono::Utc::now())
         .await
         .expect("removed without publishing");
     assert!(

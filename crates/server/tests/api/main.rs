@@ -16,6 +16,7 @@ mod gateway_rfc;
 mod hygiene;
 mod media;
 mod media_abuse;
+mod moderation;
 mod openapi_snapshot;
 mod ops;
 mod retention;

@@ -950,6 +950,88 @@ async fn limits_hold_across_instances() {
     );
 }
 
+/// A mute made on one instance stops sends on the other within the send path's cache lifetime
+/// (2 s: B has no socket in the room, so it does not hear the room's events; one that does
+/// drops its entry at once), and a room's slow mode is one pace over the cluster (Redis).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn moderation_holds_across_instances() {
+    let _g = SERIAL.lock().await;
+    let Some(c) = Cluster::start_with(2, &[]).await else {
+        return;
+    };
+    let (a, b) = (c.base(0), c.base(1));
+    let tag = &c.prefix[c.prefix.len() - 6..];
+    let (alice, _) = register(&a, &format!("modalice{tag}")).await;
+    let (bob, bob_id) = register(&b, &format!("modbob{tag}")).await;
+    let room = group(&a, &alice, "moderated", &[&bob_id]).await;
+    let say = |base: String, id: String| {
+        let (bob, room) = (bob.clone(), room.clone());
+        async move {
+            call(
+                &base,
+                Method::POST,
+                &format!("/api/v1/rooms/{room}/messages"),
+                Some(&bob),
+                Some(json!({"client_id": id, "body": "hello"})),
+            )
+            .await
+        }
+    };
+    // Bob's first send on B leaves his access in B's cache.
+    let (s, body) = say(b.clone(), "m-1".into()).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = call(
+        &a,
+        Method::PUT,
+        &format!("/api/v1/rooms/{room}/members/{bob_id}/mute"),
+        Some(&alice),
+        Some(json!({"minutes": 10})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(2500);
+    let mut i = 0;
+    loop {
+        i += 1;
+        let (s, body) = say(b.clone(), format!("m-muted-{i}")).await;
+        if s == StatusCode::FORBIDDEN {
+            assert_eq!(body["error"]["code"], "muted", "{body}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "B still let a muted member post: {s} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (s, body) = call(
+        &a,
+        Method::DELETE,
+        &format!("/api/v1/rooms/{room}/members/{bob_id}/mute"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    let (s, body) = call(
+        &a,
+        Method::PATCH,
+        &format!("/api/v1/rooms/{room}"),
+        Some(&alice),
+        Some(json!({"slow_mode_seconds": 60})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = say(a.clone(), "s-1".into()).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let (s, body) = say(b.clone(), "s-2".into()).await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("slow_mode")),
+        "one pace over both instances: {body}"
+    );
+}
+
 /// deploy/nginx.conf, rendered with this machine's addresses, in front of two instances.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nginx_in_front_of_two_instances_carries_a_websocket_session() {

@@ -40,14 +40,39 @@ pub(super) fn record(
     now: DateTime<Utc>,
     fill: impl FnOnce(&mut RoomEvent),
 ) -> StoreResult<RoomEvent> {
+    record_because(c, room, kind, actor, now, None, fill)
+}
+
+/// [`record`] for a moderator's action, with the reason they gave (for the audit log).
+pub(super) fn record_because(
+    c: &Connection,
+    room: RoomId,
+    kind: EventKind,
+    actor: UserId,
+    now: DateTime<Utc>,
+    reason: Option<&str>,
+    fill: impl FnOnce(&mut RoomEvent),
+) -> StoreResult<RoomEvent> {
     let seq = next_seq(c, room, now)?;
     let mut ev = RoomEvent::new(room, seq, kind, actor, now);
     fill(&mut ev);
-    insert_event(c, &ev)?;
+    insert_event_because(c, &ev, reason)?;
     Ok(ev)
 }
 
 pub(crate) fn insert_event(c: &Connection, ev: &RoomEvent) -> StoreResult<()> {
+    insert_event_because(c, ev, None)
+}
+
+/// Stores the event and, when it is a moderation action (`audit::entry_for`), its audit entry.
+pub(crate) fn insert_event_because(
+    c: &Connection,
+    ev: &RoomEvent,
+    reason: Option<&str>,
+) -> StoreResult<()> {
+    if let Some(entry) = justus_core::audit::entry_for(ev, reason) {
+        super::audit::insert(c, &entry)?;
+    }
     let changes = ev
         .changes
         .as_ref()
@@ -55,8 +80,8 @@ pub(crate) fn insert_event(c: &Connection, ev: &RoomEvent) -> StoreResult<()> {
         .transpose()
         .map_err(|e| StoreError::Other(format!("encoding room changes: {e}")))?;
     c.prepare_cached(
-        "INSERT INTO room_events (room_id, seq, kind, actor_id, created_at, message_id, user_id, emoji, role, changes) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO room_events (room_id, seq, kind, actor_id, created_at, message_id, user_id, emoji, role, changes, muted_until) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -70,6 +95,7 @@ pub(crate) fn insert_event(c: &Connection, ev: &RoomEvent) -> StoreResult<()> {
             ev.emoji,
             ev.role.map(|r| r.as_str()),
             changes,
+            ev.muted_until.map(ts),
         ])
     })
     .map(drop)

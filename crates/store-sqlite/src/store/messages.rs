@@ -58,6 +58,20 @@ fn with_message(c: &Connection, mut ev: RoomEvent) -> StoreResult<(Message, Room
 
 #[async_trait]
 impl Messages for SqliteStore {
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "client_id_used", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "client_id_used"))]
+    async fn client_id_used(&self, sender: UserId, client_id: &str) -> StoreResult<bool> {
+        let client_id = client_id.to_owned();
+        self.threads
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM messages WHERE sender_id = ?1 AND client_id = ?2)",
+                )
+                .and_then(|mut st| st.query_row(params![sender.0, client_id], |r| r.get(0)))
+                .map_err(map_err)
+            })
+            .await
+    }
+
     /// The hot path: one writer job does the idempotency lookup, the membership re-check, seq
     /// allocation, the message, its mentions and its event. Nothing is read back.
     #[tracing::instrument(target = "justus::trace", level = "debug", name = "send_message", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "send_message"))]
@@ -273,6 +287,7 @@ impl Messages for SqliteStore {
         room: RoomId,
         id: MessageId,
         actor: UserId,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> StoreResult<RoomEvent> {
         self.threads
@@ -296,7 +311,12 @@ impl Messages for SqliteStore {
                 let ev = record(c, room, EventKind::MessageDeleted, actor, now, |e| {
                     e.message_id = Some(id)
                 })?;
-                Ok(with_message(c, ev)?.1)
+                let ev = with_message(c, ev)?.1;
+                // Judged now that the event carries its message (whose it was).
+                if let Some(entry) = justus_core::audit::entry_for(&ev, reason.as_deref()) {
+                    super::audit::insert(c, &entry)?;
+                }
+                Ok(ev)
             })
             .await
     }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod ai;
+mod audit;
 mod health;
 mod history;
 mod load;

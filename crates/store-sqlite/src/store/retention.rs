@@ -133,6 +133,10 @@ fn purge(
             .map_err(map_err)?;
         orphaned.extend(gone);
     }
+    super::audit::insert(
+        c,
+        &justus_core::audit::purged(room, due.len() as u64, last_seq, now),
+    )?;
     Ok(Purged {
         messages: due.len() as u64,
         events,

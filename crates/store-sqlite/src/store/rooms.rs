@@ -3,12 +3,13 @@
 //! a reader; the helpers below take the job's connection.
 
 use super::SqliteStore;
-use super::history::record;
+use super::history::{record, record_because};
 use super::load;
 use crate::conn::map_err;
 use crate::rows::{self, INVITE_COLS, MEMBER_COLS, ROOM_COLS, ROOM_NCOLS, ts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use justus_core::audit::{AuditAction, AuditEntry};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::room::{
     Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, UNREAD_CAP,
@@ -84,6 +85,7 @@ fn join(
         role,
         joined_at: now,
         read_seq: ev.seq,
+        muted_until: None,
     };
     Ok((member, ev))
 }
@@ -289,7 +291,8 @@ impl Rooms for SqliteStore {
                      topic = CASE WHEN ?4 THEN ?5 ELSE topic END, \
                      only_admins_post = coalesce(?6, only_admins_post), \
                      avatar = CASE WHEN ?7 THEN ?8 ELSE avatar END, \
-                     retention_days = CASE WHEN ?9 THEN ?10 ELSE retention_days END WHERE id = ?1",
+                     retention_days = CASE WHEN ?9 THEN ?10 ELSE retention_days END, \
+                     slow_mode_seconds = coalesce(?11, slow_mode_seconds) WHERE id = ?1",
                 )
                 .and_then(|mut st| {
                     st.execute(params![
@@ -303,6 +306,7 @@ impl Rooms for SqliteStore {
                         patch.avatar.flatten().map(|a| a.0),
                         patch.retention_days.is_some(),
                         patch.retention_days.flatten(),
+                        patch.slow_mode_seconds,
                     ])
                 })
                 .map_err(map_err)?;
@@ -519,6 +523,7 @@ impl Rooms for SqliteStore {
         room: RoomId,
         user: UserId,
         actor: UserId,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> StoreResult<RoomEvent> {
         self.threads
@@ -531,7 +536,9 @@ impl Rooms for SqliteStore {
                 } else {
                     EventKind::MemberKicked
                 };
-                record(c, room, kind, actor, now, |e| e.user_id = Some(user))
+                record_because(c, room, kind, actor, now, reason.as_deref(), |e| {
+                    e.user_id = Some(user)
+                })
             })
             .await
     }
@@ -542,15 +549,22 @@ impl Rooms for SqliteStore {
         room: RoomId,
         user: UserId,
         actor: UserId,
+        reason: Option<String>,
         now: DateTime<Utc>,
     ) -> StoreResult<RoomEvent> {
         self.threads
             .write(move |c| {
                 // Recorded first: a missing or deleted room fails here, before anything
                 // changes.
-                let ev = record(c, room, EventKind::MemberBanned, actor, now, |e| {
-                    e.user_id = Some(user)
-                })?;
+                let ev = record_because(
+                    c,
+                    room,
+                    EventKind::MemberBanned,
+                    actor,
+                    now,
+                    reason.as_deref(),
+                    |e| e.user_id = Some(user),
+                )?;
                 drop_membership(c, room, user)?;
                 c.prepare_cached(
                     "INSERT INTO room_bans (room_id, user_id, banned_by, created_at) VALUES (?1, ?2, ?3, ?4) \
@@ -564,7 +578,14 @@ impl Rooms for SqliteStore {
     }
 
     #[tracing::instrument(target = "justus::trace", level = "debug", name = "unban", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "unban"))]
-    async fn unban(&self, room: RoomId, user: UserId) -> StoreResult<()> {
+    async fn unban(
+        &self,
+        room: RoomId,
+        user: UserId,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         self.threads
             .write(move |c| {
                 let n = c
@@ -572,10 +593,47 @@ impl Rooms for SqliteStore {
                     .and_then(|mut st| st.execute(params![room.0, user.0]))
                     .map_err(map_err)?;
                 if n == 0 {
-                    Err(StoreError::NotFound)
-                } else {
-                    Ok(())
+                    return Err(StoreError::NotFound);
                 }
+                let mut entry =
+                    AuditEntry::new(Some(room), actor, AuditAction::MemberUnbanned, now);
+                entry.target_user_id = Some(user);
+                entry.reason = reason;
+                super::audit::insert(c, &entry)
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "mute", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "mute"))]
+    async fn mute(
+        &self,
+        room: RoomId,
+        user: UserId,
+        until: Option<DateTime<Utc>>,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<RoomEvent> {
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached(
+                        "UPDATE room_members SET muted_until = ?3 WHERE room_id = ?1 AND user_id = ?2",
+                    )
+                    .and_then(|mut st| st.execute(params![room.0, user.0, until.map(ts)]))
+                    .map_err(map_err)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let kind = if until.is_some() {
+                    EventKind::MemberMuted
+                } else {
+                    EventKind::MemberUnmuted
+                };
+                record_because(c, room, kind, actor, now, reason.as_deref(), |e| {
+                    e.user_id = Some(user);
+                    e.muted_until = until;
+                })
             })
             .await
     }

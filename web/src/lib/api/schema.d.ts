@@ -315,7 +315,10 @@ export interface paths {
         delete: operations["delete_room"];
         options?: never;
         head?: never;
-        /** Rename, change the topic, the only-admins-post mode or the avatar (admins). */
+        /**
+         * Rename, change the topic, the only-admins-post mode, the avatar, the retention or the slow
+         *     mode (admins). Audited.
+         */
         patch: operations["patch_room"];
         trace?: never;
     };
@@ -370,6 +373,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rooms/{id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The room's audit log (admins): every kick, ban, unban, mute, role change, settings change,
+         *     message removed by an admin, room deletion and retention purge, with who, whom, why and
+         *     when; newest first. Read-only: nothing in the API changes or deletes an entry. Page with
+         *     `before` = the last entry's `id`; the JSON is the export.
+         */
+        get: operations["audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rooms/{id}/avatar": {
         parameters: {
             query?: never;
@@ -400,7 +425,7 @@ export interface paths {
         /** Banned users (admins). */
         get: operations["list_bans"];
         put?: never;
-        /** Ban a user (admins): removes them and keeps them out. */
+        /** Ban a user (admins): removes them and keeps them out. Audited with the `reason`. */
         post: operations["ban"];
         delete?: never;
         options?: never;
@@ -418,7 +443,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Lift a ban (admins). */
+        /** Lift a ban (admins). Audited with the `reason`. */
         delete: operations["unban"];
         options?: never;
         head?: never;
@@ -487,12 +512,36 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Kick a member (admins), or leave (your own id). */
+        /** Kick a member (admins; audited with the `reason`), or leave (your own id). */
         delete: operations["remove_member"];
         options?: never;
         head?: never;
         /** Change a member's role (owner); `owner` transfers ownership. */
         patch: operations["set_role"];
+        trace?: never;
+    };
+    "/api/v1/rooms/{id}/members/{user_id}/mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mute a member for a while (admins, on members they outrank): they can read but not post,
+         *     react or edit until it ends. Members see `member.muted`; audited with the `reason`.
+         */
+        put: operations["mute_member"];
+        post?: never;
+        /**
+         * Lift a member's mute (admins). Audited with the `reason`; 404 `mute_not_found` when they
+         *     are not muted.
+         */
+        delete: operations["unmute_member"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/rooms/{id}/messages": {
@@ -523,7 +572,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a message (yours, or anyone's as an admin). Leaves a tombstone. */
+        /**
+         * Delete a message (yours, or anyone's as an admin: audited with the `reason`). Leaves a
+         *     tombstone.
+         */
         delete: operations["delete_message"];
         options?: never;
         head?: never;
@@ -855,6 +907,39 @@ export interface components {
             /** Format: int32 */
             width: number | null;
         };
+        /**
+         * @description What was done.
+         * @enum {string}
+         */
+        AuditAction: "member_kicked" | "member_banned" | "member_unbanned" | "member_muted" | "member_unmuted" | "role_changed" | "room_updated" | "room_deleted" | "message_removed" | "retention_purged";
+        /** @description One entry of the audit log. */
+        AuditEntry: {
+            action: components["schemas"]["AuditAction"];
+            /** @description Who acted; the nil UUID is the server itself (a retention purge). */
+            actor_id: components["schemas"]["UserId"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description Action-specific facts: the new role, the room's changed fields, a mute's end, a purge's
+             *     count.
+             */
+            details: Record<string, never> | null;
+            id: components["schemas"]["AuditId"];
+            /** @description The reason the actor gave, if any. */
+            reason: string | null;
+            room_id: null | components["schemas"]["RoomId"];
+            target_message_id: null | components["schemas"]["MessageId"];
+            target_user_id: null | components["schemas"]["UserId"];
+        };
+        /**
+         * Format: uuid
+         * @description An audit log entry (time-ordered: newer entries have greater ids).
+         */
+        AuditId: string;
+        AuditLog: {
+            /** @description Newest first. */
+            entries: components["schemas"]["AuditEntry"][];
+        };
         /** @description Tokens for a session. */
         AuthResponse: {
             access_token: string;
@@ -880,6 +965,12 @@ export interface components {
         };
         BanList: {
             user_ids: string[];
+        };
+        BanRequest: {
+            /** @description Why (up to 500 characters), for the audit log. */
+            reason?: string | null;
+            /** Format: uuid */
+            user_id: string;
         };
         BlockList: {
             user_ids: string[];
@@ -958,7 +1049,7 @@ export interface components {
          * @description What happened. The string forms (`message.created`, …) are the wire `type`.
          * @enum {string}
          */
-        EventKind: "message.created" | "message.edited" | "message.deleted" | "reaction.added" | "reaction.removed" | "message.pinned" | "message.unpinned" | "member.joined" | "member.left" | "member.kicked" | "member.banned" | "member.role_changed" | "room.updated" | "room.deleted";
+        EventKind: "message.created" | "message.edited" | "message.deleted" | "reaction.added" | "reaction.removed" | "message.pinned" | "message.unpinned" | "member.joined" | "member.left" | "member.kicked" | "member.banned" | "member.role_changed" | "member.muted" | "member.unmuted" | "room.updated" | "room.deleted";
         EventsPage: {
             /** @description Ascending by seq, gap-free within the page. */
             events: components["schemas"]["RoomEvent"][];
@@ -1055,6 +1146,11 @@ export interface components {
             /** Format: date-time */
             joined_at: string;
             /**
+             * Format: date-time
+             * @description Muted by an admin until then (no posting, reacting or editing); `null` when not muted.
+             */
+            muted_until: string | null;
+            /**
              * Format: int64
              * @description Read receipt: the highest seq this member has read.
              */
@@ -1103,6 +1199,22 @@ export interface components {
             /** @description Ascending by seq. */
             messages: components["schemas"]["Message"][];
         };
+        MuteRequest: {
+            /**
+             * Format: int64
+             * @description How long: 1 minute to 365 days (525600).
+             */
+            minutes: number;
+            /** @description Why (up to 500 characters), for the audit log. */
+            reason?: string | null;
+        };
+        MuteView: {
+            /**
+             * Format: date-time
+             * @description When the mute ends.
+             */
+            muted_until: string;
+        };
         PatchMe: {
             /** @description AI: translate incoming messages into the preferred language automatically. */
             auto_translate?: boolean | null;
@@ -1144,6 +1256,12 @@ export interface components {
              *     still applies when shorter), or `null` to follow the server's policy.
              */
             retention_days?: number | null;
+            /**
+             * Format: int64
+             * @description Slow mode: seconds a member must wait between two messages (0 turns it off; at most
+             *     21600). Admins and the owner are exempt.
+             */
+            slow_mode_seconds?: number | null;
             /** @description A new topic, or `null` to clear it. */
             topic?: string | null;
         };
@@ -1210,6 +1328,11 @@ export interface components {
              * @description The room's new retention in days; `Some(None)` = back to the server's policy (`null`).
              */
             retention_days?: number | null;
+            /**
+             * Format: int32
+             * @description Seconds a member waits between messages (0: off).
+             */
+            slow_mode_seconds?: number | null;
             /** @description `Some(None)` = topic cleared (serialised as `"topic": null`). */
             topic?: string | null;
         };
@@ -1231,6 +1354,11 @@ export interface components {
             emoji?: string | null;
             message?: null | components["schemas"]["Message"];
             message_id?: null | components["schemas"]["MessageId"];
+            /**
+             * Format: date-time
+             * @description `member.muted`: when the mute ends.
+             */
+            muted_until?: string | null;
             role?: null | components["schemas"]["Role"];
             room_id: components["schemas"]["RoomId"];
             /** Format: int64 */
@@ -1290,6 +1418,11 @@ export interface components {
              *     (`retention_days` of `/api/v1/config`); the shorter of the two applies.
              */
             retention_days: number | null;
+            /**
+             * Format: int32
+             * @description Seconds a member must wait between two messages (0: no slow mode; admins are exempt).
+             */
+            slow_mode_seconds: number;
             topic: string | null;
             /**
              * Format: int64
@@ -2807,6 +2940,65 @@ export interface operations {
             };
         };
     };
+    audit_log: {
+        parameters: {
+            query?: {
+                /** @description Entries older than this entry id (the last `id` of the previous page). */
+                before?: string;
+                /** @description 1–200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLog"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     room_avatar: {
         parameters: {
             query?: never;
@@ -2929,7 +3121,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UserRef"];
+                "application/json": components["schemas"]["BanRequest"];
             };
         };
         responses: {
@@ -3013,7 +3205,10 @@ export interface operations {
     };
     unban: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Up to 500 characters. */
+                reason?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3029,7 +3224,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid_id`: a path id is not a UUID */
+            /** @description `invalid_id`: a path id is not a UUID; `bad_request`: a query parameter is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3370,7 +3565,10 @@ export interface operations {
     };
     remove_member: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Up to 500 characters. */
+                reason?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3386,7 +3584,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid_id`: a path id is not a UUID */
+            /** @description `invalid_id`: a path id is not a UUID; `bad_request`: a query parameter is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3516,6 +3714,168 @@ export interface operations {
             };
             /** @description `invalid_body`: the JSON does not fit the schema, or a field fails validation (`field` names it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mute_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MuteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MuteView"];
+                };
+            };
+            /** @description `invalid_id`: a path id is not a UUID; `invalid_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over `MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_body`: the JSON does not fit the schema, or a field fails validation (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unmute_member: {
+        parameters: {
+            query?: {
+                /** @description Up to 500 characters. */
+                reason?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id is not a UUID; `bad_request`: a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3710,7 +4070,10 @@ export interface operations {
     };
     delete_message: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Up to 500 characters. */
+                reason?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3726,7 +4089,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid_id`: a path id is not a UUID */
+            /** @description `invalid_id`: a path id is not a UUID; `bad_request`: a query parameter is malformed */
             400: {
                 headers: {
                     [name: string]: unknown;
