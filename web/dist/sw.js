@@ -1,14 +1,14 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '7df8b7eb1ffe';
+const VERSION = 'a97b72c88841';
 const PRECACHE = [
-  "/assets/CropDialog-BR1ytaZ7.js",
-  "/assets/Lightbox-D-P1r-lc.js",
-  "/assets/VoiceRecorder-p66wkKsj.js",
+  "/assets/CropDialog-D8h9oJxb.js",
+  "/assets/Lightbox-DyFmhwfZ.js",
+  "/assets/VoiceRecorder-DFWNR5XZ.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-Df-bpK51.css",
-  "/assets/index-DsbrMzgR.js",
+  "/assets/index-BjJDFpOk.js",
+  "/assets/index-CcikqIqB.css",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -124,5 +124,6 @@ export async function groupTests(h) {
     await rex.page.getByRole('button', { name: 'Close panel' }).click();
     await rex.page.getByTestId('system-line').filter({ hasText: 'You are now an admin' }).waitFor();
     await rex.page.getByTestId('system-line').filter({ hasText: 'Sue was removed by Pam' }).waitFor();
+    await Promise.all([pam, rex, sue, tom].map((u) => u.context.close()));
   });
 }

@@ -71,5 +71,6 @@ export async function inviteTests(h) {
     await bp.getByTestId('invite-note').filter({ hasText: 'The invite could not be used' }).waitFor({ timeout: 15000 });
     assert(new URL(bp.url()).pathname === '/', `home: ${bp.url()}`);
     await ctx3.close();
+    await uli.context.close();
   });
 }

@@ -97,5 +97,6 @@ export async function membershipTests(h) {
       (await oz.page.locator('.vlist .vrow [data-testid=system-line]').count()) === (await lines(oz).count()),
       'every line is a list row',
     );
+    await Promise.all([kai, lea, mo, oz].map((u) => u.context.close()));
   });
 }

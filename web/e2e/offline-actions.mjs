@@ -101,5 +101,6 @@ export async function offlineActionTests(h) {
     await failed.getByRole('button', { name: 'Discard' }).click();
     await failed.waitFor({ state: 'detached' });
     assert((await p.getByTestId('banner').innerText()) === 'Connected', 'nothing left waiting');
+    await Promise.all([abe, cyd].map((u) => u.context.close()));
   });
 }

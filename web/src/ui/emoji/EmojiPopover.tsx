@@ -13,7 +13,9 @@ const MARGIN = 8;
 function place(anchor: DOMRect, vw: number, vh: number): { left: number; top: number; width: number; height: number } {
   const width = Math.min(WIDTH, vw - 2 * MARGIN);
   const height = Math.min(HEIGHT, vh - 2 * MARGIN);
-  const left = Math.max(MARGIN, Math.min(anchor.right - width, vw - width - MARGIN));
+  // From the anchor's left edge when it fits, else ending at its right edge.
+  const fromLeft = anchor.left + width <= vw - MARGIN ? anchor.left : anchor.right - width;
+  const left = Math.max(MARGIN, Math.min(fromLeft, vw - width - MARGIN));
   const above = anchor.top - height - 4;
   const below = anchor.bottom + 4;
   const top = above >= MARGIN ? above : Math.max(MARGIN, Math.min(below, vh - height - MARGIN));
@@ -27,19 +29,23 @@ export function EmojiPopover(props: {
   onPick: (unicode: string) => void;
   onClose: () => void;
 }) {
+  // Read once: the prop may come from a <Show> that is gone by the time the popover closes.
+  const anchor = props.anchor;
   let box!: HTMLDivElement;
+  // The picker element goes here, not into `box` (Solid owns box's other children).
+  let host!: HTMLDivElement;
   const [status, setStatus] = createSignal('Loading emoji…');
-  const r = place(props.anchor.getBoundingClientRect(), window.innerWidth, window.innerHeight);
+  const r = place(anchor.getBoundingClientRect(), window.innerWidth, window.innerHeight);
   let done = false;
   const close = (restore: boolean) => {
     if (done) return;
     done = true;
     props.onClose();
-    if (restore && props.anchor.isConnected) props.anchor.focus({ preventScroll: true });
+    if (restore && anchor.isConnected) anchor.focus({ preventScroll: true });
   };
   const outside = (e: PointerEvent) => {
     const t = e.target as Node;
-    if (!box.contains(t) && !props.anchor.contains(t)) close(false);
+    if (!box.contains(t) && !anchor.contains(t)) close(false);
   };
   onMount(() => {
     document.addEventListener('pointerdown', outside, true);
@@ -54,7 +60,7 @@ export function EmojiPopover(props: {
           close(true);
           props.onPick(u);
         });
-        box.append(picker);
+        host.append(picker);
         setStatus('');
         // The search field, once the picker has rendered (its shadow root is open).
         const focusSearch = (tries: number) => {
@@ -88,7 +94,7 @@ export function EmojiPopover(props: {
         onFocusOut={(e) => {
           // Tab out of the picker closes it (focus went somewhere else on purpose).
           const to = e.relatedTarget as Node | null;
-          if (to && !box.contains(to) && to !== props.anchor) close(false);
+          if (to && !box.contains(to) && to !== anchor) close(false);
         }}
       >
         <Show when={status()}>
@@ -96,6 +102,7 @@ export function EmojiPopover(props: {
             {status()}
           </p>
         </Show>
+        <div class="emoji-host" ref={host} />
       </div>
     </Portal>
   );

@@ -23,6 +23,8 @@ export function ReactionChip(props: {
   let pressed = false;
   // Focus from a click or tap shows nothing (hover or the long press do); from the keyboard it does.
   let byPointer = false;
+  // A finger is down on the chip (its long press is ours, not the message's).
+  let touching = false;
   const later = (ms: number, fn: () => void) => {
     clearTimeout(timer);
     timer = setTimeout(fn, ms);
@@ -60,16 +62,29 @@ export function ReactionChip(props: {
           // Not the message's own long press (its action bar).
           e.stopPropagation();
           pressed = false;
+          touching = true;
           later(LONG_PRESS_MS, () => {
             pressed = true;
             setShown(true);
           });
         }}
-        onPointerUp={() => clearTimeout(timer)}
-        onPointerCancel={() => clearTimeout(timer)}
+        onPointerUp={() => {
+          touching = false;
+          clearTimeout(timer);
+        }}
+        onPointerCancel={() => {
+          touching = false;
+          clearTimeout(timer);
+        }}
         onContextMenu={(e) => {
-          // The long press's context menu on touch screens.
-          if (pressed) e.preventDefault();
+          // The long press's context menu on touch screens: neither the browser's nor the message's.
+          if (pressed || touching) {
+            e.preventDefault();
+            e.stopPropagation();
+            clearTimeout(timer);
+            pressed = true;
+            setShown(true);
+          }
         }}
         onClick={() => {
           if (pressed) {

@@ -162,7 +162,8 @@ export function RoomView(props: {
     const prevItem = items()[i - 1];
     const prev = prevItem?.message;
     const newDay = !prev || day(prev.created_at) !== day(m.created_at);
-    if (it.system) return systemRow(it.system, newDay);
+    const unreadStart = unreadFrom !== undefined && m.seq >= unreadFrom && (!prev || prev.seq < unreadFrom);
+    if (it.system) return systemRow(it.system, newDay, unreadStart);
     const grouped =
       !newDay &&
       prev &&
@@ -201,7 +202,7 @@ export function RoomView(props: {
             {dayFmt.format(new Date(m.created_at))}
           </div>
         </Show>
-        <Show when={unreadFrom !== undefined && m.seq >= unreadFrom && (!prev || prev.seq < unreadFrom)}>
+        <Show when={unreadStart}>
           <div class="new-line" role="separator" data-testid="unread-line">
             New messages
           </div>
@@ -304,29 +305,33 @@ export function RoomView(props: {
               </For>
             </div>
           </Show>
-          <For each={it.pending ?? []}>
-            {(p) => (
-              <Show
-                when={p.state === 'failed'}
-                fallback={
-                  <span class="status" data-testid="pending-action">
-                    {pendingLabel(p)}…
-                  </span>
-                }
-              >
-                <span class="status failed" role="alert" data-testid="failed-action">
-                  {failedLabel(p)}
-                  {p.error ? ` ${p.error}` : ''}
-                  <button type="button" onClick={() => c.outbox.retry(p.client_id)}>
-                    Retry
-                  </button>
-                  <button type="button" onClick={() => c.outbox.discard(p.client_id)}>
-                    Discard
-                  </button>
-                </span>
-              </Show>
-            )}
-          </For>
+          <Show when={it.pending?.length}>
+            <div class="pending-actions">
+              <For each={it.pending ?? []}>
+                {(p) => (
+                  <Show
+                    when={p.state === 'failed'}
+                    fallback={
+                      <span class="status" data-testid="pending-action">
+                        {pendingLabel(p)}…
+                      </span>
+                    }
+                  >
+                    <span class="status failed" role="alert" data-testid="failed-action">
+                      {failedLabel(p)}
+                      {p.error ? ` ${p.error}` : ''}
+                      <button type="button" onClick={() => c.outbox.retry(p.client_id)}>
+                        Retry
+                      </button>
+                      <button type="button" onClick={() => c.outbox.discard(p.client_id)}>
+                        Discard
+                      </button>
+                    </span>
+                  </Show>
+                )}
+              </For>
+            </div>
+          </Show>
           <Show when={it.state === 'sending'}>
             <span class="status">Sending…</span>
           </Show>
@@ -465,7 +470,7 @@ export function RoomView(props: {
   };
 
   /** A membership or room change: one compact line (names follow renames, unknown ones are looked up). */
-  const systemRow = (ev: RoomEvent, newDay: boolean) => {
+  const systemRow = (ev: RoomEvent, newDay: boolean, unreadStart: boolean) => {
     for (const id of [ev.actor_id, ev.user_id]) if (id) c.members.ensureUser(id).catch(() => {});
     const text = () => systemLine(ev, (id) => c.members.displayName(id), c.me?.id);
     return (
@@ -473,6 +478,11 @@ export function RoomView(props: {
         <Show when={newDay && ev.created_at}>
           <div class="day" role="separator">
             {dayFmt.format(new Date(ev.created_at))}
+          </div>
+        </Show>
+        <Show when={unreadStart}>
+          <div class="new-line" role="separator" data-testid="unread-line">
+            New messages
           </div>
         </Show>
         <Show when={text()}>
