@@ -81,7 +81,15 @@ export async function reactionTests(h) {
     // The page was opened at the room's URL: the room itself shows (on a phone, without the list).
     const tchip = tp.getByTestId('message').filter({ hasText: 'react to me' }).getByTestId('reaction');
     await tchip.getByText('👍 3').waitFor({ timeout: 15000 });
-    const box = await tchip.boundingBox();
+    // The history's membership lines arrive just after the messages (the first row is then
+    // redrawn below them): wait for them, then for a chip that stays put.
+    await tp.getByTestId('system-line').filter({ hasText: 'Gus added you' }).waitFor({ timeout: 15000 });
+    let box = null;
+    for (let i = 0; i < 20 && !box; i++) {
+      box = await tchip.boundingBox();
+      if (!box) await tp.waitForTimeout(100);
+    }
+    assert(box, 'the chip is on screen');
     const cdp = await ctx.newCDPSession(tp);
     const point = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point] });
