@@ -31,10 +31,12 @@ pub enum AuditAction {
     MessageRemoved,
     /// A retention purge of a room (one entry per batch).
     RetentionPurged,
+    /// A report resolved (acted on or dismissed).
+    ReportResolved,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 11] = [
         AuditAction::MemberKicked,
         AuditAction::MemberBanned,
         AuditAction::MemberUnbanned,
@@ -45,6 +47,7 @@ impl AuditAction {
         AuditAction::RoomDeleted,
         AuditAction::MessageRemoved,
         AuditAction::RetentionPurged,
+        AuditAction::ReportResolved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl AuditAction {
             AuditAction::RoomDeleted => "room_deleted",
             AuditAction::MessageRemoved => "message_removed",
             AuditAction::RetentionPurged => "retention_purged",
+            AuditAction::ReportResolved => "report_resolved",
         }
     }
 
@@ -168,6 +172,25 @@ pub fn purged(room: RoomId, messages: u64, through_seq: i64, now: DateTime<Utc>)
         now,
     );
     entry.details = Some(serde_json::json!({ "messages": messages, "through_seq": through_seq }));
+    entry
+}
+
+/// The entry resolving a report leaves: about the reported person and message, with the
+/// report and its outcome; the moderator's note is its reason.
+pub fn report_resolved(
+    report: &crate::report::Report,
+    outcome: crate::report::ReportStatus,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> AuditEntry {
+    let mut entry = AuditEntry::new(Some(report.room_id), by, AuditAction::ReportResolved, now);
+    entry.target_user_id = Some(report.target_user_id);
+    entry.target_message_id = report.message_id;
+    entry.details = Some(serde_json::json!({
+        "report_id": report.id,
+        "outcome": outcome.as_str(),
+        "reporter_id": report.reporter_id,
+    }));
     entry
 }
 

@@ -58,6 +58,10 @@ id_type!(
     /// An audit log entry (time-ordered: newer entries have greater ids).
     AuditId
 );
+id_type!(
+    /// A report of a message or a person to the moderators.
+    ReportId
+);
 impl UserId {
     /// The server itself, as the actor of what no person did (a retention purge's tombstones):
     /// the nil UUID, which no account ever has.

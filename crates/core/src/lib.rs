@@ -14,6 +14,7 @@ pub mod event;
 pub mod ids;
 pub mod media;
 pub mod message;
+pub mod report;
 pub mod room;
 pub mod secret;
 pub mod session;
@@ -24,4 +25,4 @@ pub mod user;
 pub mod testing;
 
 pub use error::{StoreError, StoreResult, ValidationError};
-pub use ids::{MediaId, MessageId, RoomId, SessionId, UserId};
+pub use ids::{MediaId, MessageId, ReportId, RoomId, SessionId, UserId};

@@ -313,6 +313,8 @@ pub enum Action {
     Mute,
     /// Read the room's audit log.
     ViewAudit,
+    /// See and resolve the room's reports.
+    HandleReports,
     Pin,
     DeleteOthersMessages,
     EditRoom,
@@ -334,8 +336,8 @@ pub fn can(room: &Room, role: Role, action: Action) -> bool {
     match action {
         Read | React | Leave => true,
         Post => !room.only_admins_post || role >= Role::Admin,
-        Invite | AddMember | Kick | Ban | Mute | ViewAudit | Pin | DeleteOthersMessages
-        | EditRoom | MentionRoom => role >= Role::Admin,
+        Invite | AddMember | Kick | Ban | Mute | ViewAudit | HandleReports | Pin
+        | DeleteOthersMessages | EditRoom | MentionRoom => role >= Role::Admin,
         ChangeRoles => role == Role::Owner,
         TransferOwnership | DeleteRoom => role == Role::Owner,
     }
@@ -452,6 +454,7 @@ mod tests {
             Action::Ban,
             Action::Mute,
             Action::ViewAudit,
+            Action::HandleReports,
             Action::EditRoom,
             Action::DeleteRoom,
             Action::Leave,

@@ -156,6 +156,16 @@ pub struct AuthConfig {
     #[arg(long = "register-per-ip-per-hour", env = "REGISTER_PER_IP_PER_HOUR", value_name = "REGISTER_PER_IP_PER_HOUR", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub register_per_ip_per_hour: u32,
+
+    /// Usernames of the instance's admins (comma-separated): they see and resolve every room's
+    /// reports (DMs' included) and read the whole audit log.
+    #[arg(
+        long = "admin-users",
+        env = "ADMIN_USERS",
+        value_name = "ADMIN_USERS",
+        value_delimiter = ','
+    )]
+    pub admin_users: Vec<String>,
 }
 
 /// Sizes and per-user quotas of what users send.

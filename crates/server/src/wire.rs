@@ -26,6 +26,10 @@ pub struct Me {
     #[schema(value_type = Option<String>, format = Uuid)]
     #[schema(required = true)]
     pub avatar: Option<Uuid>,
+    /// One of the instance's admins (`ADMIN_USERS`): sees every room's reports and the whole
+    /// audit log (in `GET /users/me`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_admin: Option<bool>,
 }
 
 impl From<&User> for Me {
@@ -38,6 +42,7 @@ impl From<&User> for Me {
             created_at: u.created_at,
             updated_at: u.updated_at,
             ai: None,
+            instance_admin: None,
             avatar: u.avatar.map(|a| a.0),
         }
     }

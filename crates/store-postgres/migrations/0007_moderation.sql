@@ -1,5 +1,5 @@
--- Moderation: slow mode per room, mutes per member, the mute's end on its event, and the audit
--- log (append-only: a trigger refuses every UPDATE, DELETE and TRUNCATE, so not even a bug can
+-- Moderation: slow mode per room, mutes per member, the mute's end on its event, reports, and
+-- the audit log (append-only: a trigger refuses every UPDATE, DELETE and TRUNCATE, so not even a bug can
 -- rewrite it).
 ALTER TABLE rooms ADD COLUMN slow_mode_seconds INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE room_members ADD COLUMN muted_until TIMESTAMPTZ;
@@ -27,3 +27,25 @@ CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
+-- Reports: one open report per reporter and thing (a message, or a person in a room).
+CREATE TABLE reports (
+    id              UUID PRIMARY KEY,
+    reporter_id     UUID NOT NULL,
+    room_id         UUID NOT NULL,
+    message_id      UUID,
+    target_user_id  UUID NOT NULL,
+    reason          TEXT NOT NULL,
+    excerpt         TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('open', 'action_taken', 'dismissed')),
+    created_at      TIMESTAMPTZ NOT NULL,
+    resolved_by     UUID,
+    resolved_at     TIMESTAMPTZ,
+    resolution_note TEXT
+);
+CREATE INDEX reports_by_room ON reports (room_id, id);
+CREATE INDEX reports_by_reporter ON reports (reporter_id, id);
+CREATE INDEX reports_by_message ON reports (message_id);
+CREATE UNIQUE INDEX reports_one_open
+    ON reports (reporter_id, room_id, target_user_id, COALESCE(message_id, '00000000-0000-0000-0000-000000000000'::uuid))
+    WHERE status = 'open';

@@ -13,6 +13,7 @@ const CONFLICTS: &[(&str, &str)] = &[
     ("rooms_dm_key_key", "dm"),
     ("messages_sender_id_client_id_key", "client_id"),
     ("media_pkey", "media"),
+    ("reports_one_open", "report_open"),
 ];
 
 /// SQLSTATE foreign_key_violation: a write referred to a row (user, room, message) that does

@@ -23,6 +23,7 @@ mod health;
 mod history;
 mod media;
 mod messages;
+mod reports;
 mod retention;
 mod rooms;
 mod send_writer;

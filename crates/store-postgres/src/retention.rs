@@ -115,6 +115,12 @@ impl Retention for PgStore {
                 .await
                 .store()?;
         }
+        // Reports keep who reported what, not the purged text.
+        sqlx::query("UPDATE reports SET excerpt = '' WHERE message_id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await
+            .store()?;
         // Tombstones take seqs without moving the room's activity time (a purge is not news).
         let live: Vec<MessageId> = due
             .iter()

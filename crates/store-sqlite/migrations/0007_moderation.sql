@@ -1,5 +1,5 @@
--- Moderation: slow mode per room, mutes per member, the mute's end on its event, and the audit
--- log (append-only: triggers refuse every UPDATE and DELETE, so not even a bug can rewrite it).
+-- Moderation: slow mode per room, mutes per member, the mute's end on its event, reports, and
+-- the audit log (append-only: triggers refuse every UPDATE and DELETE, so not even a bug can rewrite it).
 ALTER TABLE rooms ADD COLUMN slow_mode_seconds INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE room_members ADD COLUMN muted_until INTEGER;
 ALTER TABLE room_events ADD COLUMN muted_until INTEGER;
@@ -21,3 +21,24 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- Reports: one open report per reporter and thing (a message, or a person in a room).
+CREATE TABLE reports (
+    id              BLOB NOT NULL PRIMARY KEY,
+    reporter_id     BLOB NOT NULL,
+    room_id         BLOB NOT NULL,
+    message_id      BLOB,
+    target_user_id  BLOB NOT NULL,
+    reason          TEXT NOT NULL,
+    excerpt         TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('open', 'action_taken', 'dismissed')),
+    created_at      INTEGER NOT NULL,
+    resolved_by     BLOB,
+    resolved_at     INTEGER,
+    resolution_note TEXT
+) STRICT, WITHOUT ROWID;
+CREATE INDEX reports_by_room ON reports (room_id, id);
+CREATE INDEX reports_by_reporter ON reports (reporter_id, id);
+CREATE INDEX reports_by_message ON reports (message_id);
+CREATE UNIQUE INDEX reports_one_open ON reports (reporter_id, room_id, target_user_id, ifnull(message_id, x''))
+    WHERE status = 'open';

@@ -12,6 +12,7 @@ mod health;
 mod history;
 mod media;
 mod messages;
+mod reports;
 mod retention;
 mod rooms;
 
@@ -23,12 +24,23 @@ pub use health::{Health, PoolStats};
 pub use history::{HIGHLIGHT_END, HIGHLIGHT_START, History, SearchHit};
 pub use media::MediaRecords;
 pub use messages::{Messages, SendOutcome};
+pub use reports::{ReportScope, Reports};
 pub use retention::{Purged, Retention, due_prefix};
 pub use rooms::Rooms;
 
 /// Everything JustUs persists. Implemented for every type that implements all the parts.
 pub trait Store:
-    Accounts + Rooms + Messages + History + MediaRecords + Ai + Audit + Retention + Health + 'static
+    Accounts
+    + Rooms
+    + Messages
+    + History
+    + MediaRecords
+    + Ai
+    + Audit
+    + Reports
+    + Retention
+    + Health
+    + 'static
 {
 }
 
@@ -40,6 +52,7 @@ impl<T> Store for T where
         + MediaRecords
         + Ai
         + Audit
+        + Reports
         + Retention
         + Health
         + ?Sized
@@ -50,6 +63,7 @@ impl<T> Store for T where
 /// The port's traits, for calling store methods on a concrete adapter or a generic `S`.
 pub mod prelude {
     pub use super::{
-        Accounts, Ai, Audit, Health, History, MediaRecords, Messages, Retention, Rooms, Store,
+        Accounts, Ai, Audit, Health, History, MediaRecords, Messages, Reports, Retention, Rooms,
+        Store,
     };
 }

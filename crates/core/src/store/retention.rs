@@ -15,7 +15,7 @@ pub trait Retention: Send + Sync {
     async fn retention_rooms(&self, instance_days: u32) -> StoreResult<Vec<(RoomId, Option<i32>)>>;
     /// Purges, oldest first, at most `limit` messages of `room` created before `cutoff`, in one
     /// transaction: each one's body, edit history, reactions, mentions, pin, search entry,
-    /// translations and attachment links go, and each one still live leaves a
+    /// translations, attachment links and report excerpts go, and each one still live leaves a
     /// `message.deleted` event by [`crate::ids::UserId::SERVER`]. Uploads no message, user or
     /// room uses any more lose their records (returned: the caller removes their bytes).
     /// Starts after the room's previous purge, so each message is read once.

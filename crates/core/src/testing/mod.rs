@@ -11,6 +11,7 @@ mod media;
 mod members;
 mod messages;
 mod moderation;
+mod reports;
 mod retention;
 mod rooms;
 mod search;
@@ -25,6 +26,7 @@ pub use media::*;
 pub use members::*;
 pub use messages::*;
 pub use moderation::*;
+pub use reports::*;
 pub use retention::*;
 pub use rooms::*;
 pub use search::*;
@@ -68,6 +70,8 @@ macro_rules! store_conformance {
             retention_purges_with_tombstones,
             // moderation.rs
             mute_and_unmute, slow_mode_setting, audit_log_records_moderation, audit_log_records_purges,
+            // reports.rs
+            reports_filed_listed_and_resolved,
             // operations (this file)
             writable_when_healthy,
         );

@@ -6,6 +6,7 @@ pub mod docs;
 pub mod media;
 pub mod messages;
 pub mod ops;
+pub mod reports;
 pub mod rooms;
 pub mod users;
 
@@ -36,6 +37,7 @@ use utoipa_axum::routes;
         (name = "ops", description = "Health and readiness (metrics are on the private METRICS_BIND listener)"),
         (name = "ai", description = "Opt-in AI: capabilities, translation, catch-me-up, smart replies"),
         (name = "media", description = "Uploads, authorised downloads through short-lived signed URLs"),
+        (name = "moderation", description = "Reports, the instance's report queue and audit log"),
     )
 )]
 struct ApiDoc;
@@ -87,6 +89,12 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(rooms::unban))
         .routes(routes!(rooms::mute_member, rooms::unmute_member))
         .routes(routes!(rooms::audit_log))
+        .routes(routes!(reports::create_report))
+        .routes(routes!(reports::my_reports))
+        .routes(routes!(reports::room_reports))
+        .routes(routes!(reports::resolve_report))
+        .routes(routes!(reports::admin_reports))
+        .routes(routes!(reports::admin_audit))
         .routes(routes!(rooms::create_invite))
         .routes(routes!(rooms::get_invite))
         .routes(routes!(rooms::accept_invite))

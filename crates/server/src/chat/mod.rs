@@ -6,6 +6,7 @@
 pub mod access;
 pub mod messages;
 pub mod presence;
+pub mod reports;
 pub mod rooms;
 
 use crate::error::{Error, Result};
@@ -68,6 +69,7 @@ pub fn forbidden(action: Action) -> Error {
         Action::Ban => "you may not ban members of this room",
         Action::Mute => "you may not mute members of this room",
         Action::ViewAudit => "only admins may read this room's audit log",
+        Action::HandleReports => "only admins may see this room's reports",
         Action::Pin => "you may not pin messages in this room",
         Action::DeleteOthersMessages => "you may not delete other people's messages",
         Action::EditRoom => "you may not change this room",

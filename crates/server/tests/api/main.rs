@@ -19,6 +19,7 @@ mod media_abuse;
 mod moderation;
 mod openapi_snapshot;
 mod ops;
+mod reports;
 mod retention;
 mod s3;
 mod sessions;

@@ -9,6 +9,7 @@ mod history;
 mod load;
 mod media;
 mod messages;
+mod reports;
 mod retention;
 mod rooms;
 

@@ -95,6 +95,8 @@ fn purge(
             "DELETE FROM message_edits WHERE message_id = ?1",
             "DELETE FROM message_attachments WHERE message_id = ?1",
             "DELETE FROM ai_translations WHERE message_id = ?1",
+            // Reports keep who reported what, not the purged text.
+            "UPDATE reports SET excerpt = '' WHERE message_id = ?1",
         ] {
             c.prepare_cached(sql)
                 .and_then(|mut st| st.execute([id.0]))

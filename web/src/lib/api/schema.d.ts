@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The whole instance's audit log (the instance's admins), newest first; the JSON is the export. */
+        get: operations["admin_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every room's reports (the instance's admins, `ADMIN_USERS`), open ones by default. */
+        get: operations["admin_reports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -276,6 +310,63 @@ export interface paths {
         get: operations["get_thumbnail"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a message or a member to the room's admins (and the instance's; a DM's reports go to
+         *     the instance's admins only). One open report per thing per reporter.
+         */
+        post: operations["create_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/mine": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reports you made, with their outcome (`status`, `resolution_note`). */
+        get: operations["my_reports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a report (the room's admins, or the instance's): acted on, or dismissed, with a note
+         *     for the reporter. Audited.
+         */
+        post: operations["resolve_report"];
         delete?: never;
         options?: never;
         head?: never;
@@ -690,6 +781,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/rooms/{id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A group's reports (its admins), open ones by default; reports about you are not shown to
+         *     you.
+         */
+        get: operations["room_reports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search": {
         parameters: {
             query?: never;
@@ -911,7 +1022,7 @@ export interface components {
          * @description What was done.
          * @enum {string}
          */
-        AuditAction: "member_kicked" | "member_banned" | "member_unbanned" | "member_muted" | "member_unmuted" | "role_changed" | "room_updated" | "room_deleted" | "message_removed" | "retention_purged";
+        AuditAction: "member_kicked" | "member_banned" | "member_unbanned" | "member_muted" | "member_unmuted" | "role_changed" | "room_updated" | "room_deleted" | "message_removed" | "retention_purged" | "report_resolved";
         /** @description One entry of the audit log. */
         AuditEntry: {
             action: components["schemas"]["AuditAction"];
@@ -1000,6 +1111,22 @@ export interface components {
              */
             max_uses?: number | null;
         };
+        CreateReport: {
+            /**
+             * Format: uuid
+             * @description The message to report; or give `user_id` to report a member. Exactly one of the two.
+             */
+            message_id?: string | null;
+            /** @description What is wrong (1–1000 characters). */
+            reason: string;
+            /**
+             * Format: uuid
+             * @description The room it happened in (you must be a member).
+             */
+            room_id: string;
+            /** Format: uuid */
+            user_id?: string | null;
+        };
         CreateRoom: {
             /** @description 1–100 characters once trimmed; no control characters. */
             name: string;
@@ -1081,6 +1208,10 @@ export interface components {
             /** @description `ok` (liveness); `ready`, `degraded` (bus down, still serving) or `unavailable` (readiness). */
             status: string;
         };
+        InstanceAuditLog: {
+            /** @description Newest first, every room's. */
+            entries: components["schemas"]["AuditEntry"][];
+        };
         InviteView: {
             code: string;
             /** Format: date-time */
@@ -1125,6 +1256,11 @@ export interface components {
             email?: string | null;
             /** Format: uuid */
             id: string;
+            /**
+             * @description One of the instance's admins (`ADMIN_USERS`): sees every room's reports and the whole
+             *     audit log (in `GET /users/me`).
+             */
+            instance_admin?: boolean | null;
             /** Format: date-time */
             updated_at: string;
             username: string;
@@ -1306,6 +1442,50 @@ export interface components {
             session_cookie?: boolean;
             /** @description 3–32 characters of `a-z 0-9 _ .` (case-insensitive; surrounding white space is ignored). */
             username: string;
+        };
+        /** @description A report as stored. */
+        Report: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description The message's text when it was reported, so a later edit or deletion cannot hide it from
+             *     the moderators (empty for a person, or a message with only attachments).
+             */
+            excerpt: string;
+            id: components["schemas"]["ReportId"];
+            message_id: null | components["schemas"]["MessageId"];
+            reason: string;
+            reporter_id: components["schemas"]["UserId"];
+            /** @description The moderator's note to the reporter. */
+            resolution_note: string | null;
+            /** Format: date-time */
+            resolved_at: string | null;
+            resolved_by: null | components["schemas"]["UserId"];
+            /** @description The room it happened in. */
+            room_id: components["schemas"]["RoomId"];
+            status: components["schemas"]["ReportStatus"];
+            /** @description The person reported (the message's sender for a message). */
+            target_user_id: components["schemas"]["UserId"];
+        };
+        /**
+         * Format: uuid
+         * @description A report of a message or a person to the moderators.
+         */
+        ReportId: string;
+        ReportList: {
+            /** @description Newest first. */
+            reports: components["schemas"]["Report"][];
+        };
+        /**
+         * @description Where a report stands.
+         * @enum {string}
+         */
+        ReportStatus: "open" | "action_taken" | "dismissed";
+        ResolveReport: {
+            /** @description `true`: you acted on it (removed the message, muted, kicked, banned…); `false`: dismissed. */
+            action_taken: boolean;
+            /** @description A note the reporter reads (up to 1000 characters). */
+            note?: string | null;
         };
         /**
          * @description Ordered: `Member < Admin < Owner`.
@@ -1557,6 +1737,106 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    admin_audit: {
+        parameters: {
+            query?: {
+                /** @description Items older than this id (the last `id` of the previous page). */
+                before?: string;
+                /** @description 1–200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceAuditLog"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    admin_reports: {
+        parameters: {
+            query?: {
+                /** @description Only open reports (default `true`; `false` includes resolved ones). */
+                open?: boolean;
+                /** @description Reports older than this report id (the last `id` of the previous page). */
+                before?: string;
+                /** @description 1–200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -2435,6 +2715,238 @@ export interface operations {
             };
             /** @description Unknown, not visible, no thumbnails, or another size */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReport"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such room (or you are not in it), message or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `report_open`: you already reported this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over `MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation; `invalid_target`: yourself, or not exactly one of `message_id` and `user_id` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_reports: {
+        parameters: {
+            query?: {
+                /** @description Items older than this id (the last `id` of the previous page). */
+                before?: string;
+                /** @description 1–200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resolve_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveReport"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description `invalid_id`: a path id is not a UUID; `invalid_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `report_resolved`: already resolved */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over `MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_body`: the JSON does not fit the schema, or a field fails validation (`field` names it) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4765,6 +5277,67 @@ export interface operations {
             };
             /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    room_reports: {
+        parameters: {
+            query?: {
+                /** @description Only open reports (default `true`; `false` includes resolved ones). */
+                open?: boolean;
+                /** @description Reports older than this report id (the last `id` of the previous page). */
+                before?: string;
+                /** @description 1–200, default 50. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
