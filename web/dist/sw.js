@@ -1,14 +1,14 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'a97b72c88841';
+const VERSION = 'a46ffc64e830';
 const PRECACHE = [
-  "/assets/CropDialog-D8h9oJxb.js",
-  "/assets/Lightbox-DyFmhwfZ.js",
-  "/assets/VoiceRecorder-DFWNR5XZ.js",
+  "/assets/CropDialog-DcevgJwU.js",
+  "/assets/Lightbox-BWTqsFUv.js",
+  "/assets/VoiceRecorder-C_gqOgZI.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-BjJDFpOk.js",
-  "/assets/index-CcikqIqB.css",
+  "/assets/index-BAQV3O_P.css",
+  "/assets/index-BPOzKjrt.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -66,7 +66,7 @@ export async function groupTests(h) {
     const menu = panel.getByRole('menu', { name: 'Actions for Rex' });
     const items = await menu.getByRole('menuitem').allInnerTexts();
     assert(
-      JSON.stringify(items) === JSON.stringify(['Make admin', 'Make owner…', 'Remove from group', 'Ban…']),
+      JSON.stringify(items) === JSON.stringify(['Make admin', 'Make owner…', 'Mute…', 'Remove from group…', 'Ban…']),
       `the owner's actions: ${items}`,
     );
     assert(
@@ -100,8 +100,10 @@ export async function groupTests(h) {
     await panel.getByRole('button', { name: 'Actions for Sue' }).click();
     await panel
       .getByRole('menu', { name: 'Actions for Sue' })
-      .getByRole('menuitem', { name: 'Remove from group' })
+      .getByRole('menuitem', { name: 'Remove from group…' })
       .click();
+    // Asked first, with an optional reason (for the audit log).
+    await p.getByRole('dialog', { name: 'Remove Sue from the group?' }).getByRole('button', { name: 'Remove' }).click();
     await panel
       .locator('.members')
       .filter({ hasText: `@${sue.username}` })

@@ -28,6 +28,7 @@ import { membershipTests } from './membership.mjs';
 import { groupTests } from './groups.mjs';
 import { inviteTests } from './invites.mjs';
 import { offlineActionTests } from './offline-actions.mjs';
+import { moderationTests } from './moderation.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -52,6 +53,11 @@ const freePort = () =>
     });
   });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Usernames of this run (unique per run); before the server starts, which is told its admins.
+const stamp = Date.now().toString(36).slice(-5);
+const uname = (n) => `${n}${stamp}`;
+/** The instance admin of this run (ADMIN_USERS): moderation.mjs registers this name. */
+const INSTANCE_ADMIN = 'ivy';
 
 async function startJustus() {
   const port = await freePort();
@@ -67,6 +73,9 @@ async function startJustus() {
       GATEWAY_REQUESTS_PER_SECOND: '100000',
       SEARCH_REQUESTS_PER_MINUTE: '100000',
       MEDIA_UPLOADS_PER_MINUTE: '100000',
+      ADMIN_USERS: uname(INSTANCE_ADMIN),
+      // Not the default metrics port (9464): the Rust tests running beside may hold it.
+      METRICS_BIND: 'off',
       ...fakeAi.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -217,8 +226,6 @@ const browser = await chromium.launch({
   ],
 });
 
-const stamp = Date.now().toString(36).slice(-5);
-const uname = (n) => `${n}${stamp}`;
 const PASSWORD = 'correct horse battery staple';
 
 async function newUser(name, opts = {}) {
@@ -901,7 +908,21 @@ await test('10,000 messages: windowed DOM, jump to first unread, older pages kee
 
 await aiTests({ test, assert, newUser, send, waitText, openRoom, messageAction, shot, sleep, fakeAi });
 await mediaTests({ test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL, PASSWORD });
-const helpers = { test, assert, newUser, openDm, openRoom, send, waitText, shot, BASE_URL, PASSWORD, rest, browser };
+const helpers = {
+  test,
+  assert,
+  newUser,
+  openDm,
+  openRoom,
+  send,
+  waitText,
+  shot,
+  BASE_URL,
+  PASSWORD,
+  rest,
+  browser,
+  INSTANCE_ADMIN,
+};
 await navigationTests(helpers);
 await conversationTests(helpers);
 await draftTests(helpers);
@@ -916,6 +937,7 @@ await membershipTests(helpers);
 await groupTests(helpers);
 await inviteTests(helpers);
 await offlineActionTests(helpers);
+await moderationTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

@@ -11,6 +11,8 @@ import { ConfirmHost } from './ui/common/confirm';
 import type { Navigation } from './ui/navigation';
 import { focusIntoRoom } from './ui/common/focusRoom';
 import { ProfileCard } from './ui/people/ProfileCard';
+import { ReasonHost } from './ui/moderation/ReasonDialog';
+import { ToastHost } from './ui/common/toast';
 
 export function App(props: { client: Client; nav: Navigation }) {
   const c = props.client;
@@ -160,6 +162,8 @@ export function App(props: { client: Client; nav: Navigation }) {
           )}
         </Show>
         <ConfirmHost />
+        <ReasonHost />
+        <ToastHost />
       </Match>
     </Switch>
   );

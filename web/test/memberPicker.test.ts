@@ -23,11 +23,11 @@ describe('toggleChosen', () => {
 
 describe('memberActions', () => {
   it('the owner may do everything to others', () => {
-    expect(memberActions('owner', 'member', false)).toEqual(['promote', 'owner', 'kick', 'ban']);
-    expect(memberActions('owner', 'admin', false)).toEqual(['demote', 'owner', 'kick', 'ban']);
+    expect(memberActions('owner', 'member', false)).toEqual(['promote', 'owner', 'mute', 'kick', 'ban']);
+    expect(memberActions('owner', 'admin', false)).toEqual(['demote', 'owner', 'mute', 'kick', 'ban']);
   });
-  it('an admin removes and bans members, and changes no roles', () => {
-    expect(memberActions('admin', 'member', false)).toEqual(['kick', 'ban']);
+  it('an admin mutes, removes and bans members, and changes no roles', () => {
+    expect(memberActions('admin', 'member', false)).toEqual(['mute', 'kick', 'ban']);
     expect(memberActions('admin', 'admin', false)).toEqual([]);
     expect(memberActions('admin', 'owner', false)).toEqual([]);
   });

@@ -60,3 +60,25 @@ describe('systemLine', () => {
     expect(isSystemEvent(ev({ type: 'member.banned' }))).toBe(true);
   });
 });
+
+describe('moderation lines', () => {
+  it('says mutes, unmutes and slow mode', () => {
+    const until = '2026-01-01T10:30:00Z';
+    const now = Date.parse('2026-01-01T10:00:00Z');
+    const at = new Date(until).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+    expect(systemLine(ev({ type: 'member.muted', user_id: 'b', muted_until: until }), name, null, now)).toBe(
+      `Bob was muted by Alice until ${at}`,
+    );
+    expect(systemLine(ev({ type: 'member.muted', user_id: 'me', muted_until: until }), name, 'me', now)).toBe(
+      `You were muted by Alice until ${at}`,
+    );
+    expect(systemLine(ev({ type: 'member.unmuted', user_id: 'b' }), name)).toBe('Bob was unmuted by Alice');
+    expect(isSystemEvent(ev({ type: 'member.muted' }))).toBe(true);
+    expect(systemLine(ev({ type: 'room.updated', changes: { slow_mode_seconds: 300 } }), name)).toBe(
+      'Alice changed slow mode to 5 min',
+    );
+    expect(systemLine(ev({ type: 'room.updated', changes: { slow_mode_seconds: 0 } }), name)).toBe(
+      'Alice turned slow mode off',
+    );
+  });
+});

@@ -20,6 +20,8 @@ const SENTENCES: Record<string, string> = {
   unavailable: 'The server is busy right now. Please try again in a moment.',
   timeout: 'The server took too long to answer. Please try again.',
   payload_too_large: 'That is too large to send.',
+  report_open: 'You have already reported this; the moderators have it.',
+  mute_not_found: 'That member is not muted.',
 };
 
 const NOT_FOUND: Record<string, string> = {

@@ -17,14 +17,14 @@ export function toggleChosen(chosen: readonly PublicUser[], u: PublicUser): Publ
   return chosen.some((c) => c.id === u.id) ? chosen.filter((c) => c.id !== u.id) : [...chosen, u];
 }
 
-export type MemberAction = 'promote' | 'demote' | 'owner' | 'kick' | 'ban';
+export type MemberAction = 'promote' | 'demote' | 'owner' | 'mute' | 'kick' | 'ban';
 
 const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
 
 /**
  * What I may do to a member of a group (the server's rules, crates/core room.rs `can`): the owner
  * changes roles (promote a member, demote an admin) and hands over ownership; admins and the
- * owner remove or ban someone of a lower role. Nothing to myself.
+ * owner mute, remove or ban someone of a lower role. Nothing to myself.
  */
 export function memberActions(myRole: Role, theirRole: Role, isMe: boolean): MemberAction[] {
   if (isMe) return [];
@@ -33,6 +33,6 @@ export function memberActions(myRole: Role, theirRole: Role, isMe: boolean): Mem
   if (myRole === 'owner' && theirRole === 'member') out.push('promote');
   if (myRole === 'owner' && theirRole === 'admin') out.push('demote');
   if (myRole === 'owner') out.push('owner');
-  if (above) out.push('kick', 'ban');
+  if (above) out.push('mute', 'kick', 'ban');
   return out;
 }

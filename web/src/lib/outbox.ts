@@ -66,6 +66,12 @@ export class IdbOutboxStorage implements OutboxStorage {
 /** A send error that will not succeed by retrying (refused by the server). */
 export class PermanentSendError extends Error {}
 
+/**
+ * A send the server asked to make later (slow mode): it leaves the queue and its text goes back
+ * to the person (onReturned), who sends it again when allowed.
+ */
+export class ReturnedSendError extends Error {}
+
 /** An edit, delete or reaction to queue. */
 export type OutboxAction =
   | { kind: 'edit'; message_id: string; body: string }
@@ -80,6 +86,8 @@ export interface OutboxHooks {
   /** Whether it is worth trying now (connected or at least online). */
   canSend?(): boolean;
   onSent?(item: OutboxItem, m: Message | null): void;
+  /** A send given back (ReturnedSendError): it is no longer queued. */
+  onReturned?(item: OutboxItem): void;
   /** Something changed: in one room, or (no argument) possibly in all of them. */
   onChange?(roomId?: string): void;
 }
@@ -222,6 +230,13 @@ export class Outbox {
         this.hooks.onSent?.(next, m);
         this.hooks.onChange?.(roomId);
       } catch (e) {
+        if (e instanceof ReturnedSendError) {
+          this.items.delete(next.client_id);
+          await this.storage.delete(next.client_id);
+          this.hooks.onReturned?.(next);
+          this.hooks.onChange?.(roomId);
+          continue;
+        }
         if (e instanceof PermanentSendError) {
           next.state = 'failed';
           next.error = e.message;

@@ -1,6 +1,7 @@
 // Membership and room changes as lines in the timeline (plain TS): "Alice added Bob", "Bob left",
 // "Carol was removed by Alice", "Dave was banned", "Erin is now an admin", "Alice renamed the
 // group to “Plans”". From the room events the client receives (gateway and /events).
+import { joinParts, roomChangeParts, untilLabel } from './moderation';
 import type { RoomEvent } from './types';
 
 /** The event kinds shown as a line. */
@@ -10,6 +11,8 @@ export const SYSTEM_KINDS: ReadonlySet<string> = new Set([
   'member.kicked',
   'member.banned',
   'member.role_changed',
+  'member.muted',
+  'member.unmuted',
   'room.updated',
 ]);
 
@@ -17,15 +20,16 @@ export function isSystemEvent(ev: RoomEvent): boolean {
   return SYSTEM_KINDS.has(ev.type);
 }
 
-const quote = (s: string) => `“${s.length > 80 ? `${s.slice(0, 79)}…` : s}”`;
-const days = (n: number) =>
-  n % 365 === 0 ? `${n / 365} ${n === 365 ? 'year' : 'years'}` : `${n} ${n === 1 ? 'day' : 'days'}`;
-
 /**
  * The sentence for an event, or null when it says nothing worth a line. `name` gives a display
  * name; me is "You" at the start of a sentence and "you" inside it.
  */
-export function systemLine(ev: RoomEvent, name: (id: string) => string, me?: string | null): string | null {
+export function systemLine(
+  ev: RoomEvent,
+  name: (id: string) => string,
+  me?: string | null,
+  nowMs: number = Date.now(),
+): string | null {
   const who = (id: string | null | undefined, start: boolean) =>
     !id ? 'Someone' : id === me ? (start ? 'You' : 'you') : name(id);
   const actor = who(ev.actor_id, true);
@@ -49,24 +53,15 @@ export function systemLine(ev: RoomEvent, name: (id: string) => string, me?: str
       if (ev.role === 'member') return `${subject} ${are} no longer an admin`;
       return null;
     }
+    case 'member.muted': {
+      const until = ev.muted_until ? ` until ${untilLabel(ev.muted_until, nowMs)}` : '';
+      return `${who(user, true)} ${user === me ? 'were' : 'was'} muted${by}${until}`;
+    }
+    case 'member.unmuted':
+      return `${who(user, true)} ${user === me ? 'were' : 'was'} unmuted${by}`;
     case 'room.updated': {
-      const ch = ev.changes;
-      if (!ch) return null;
-      const parts: string[] = [];
-      if (ch.name !== undefined) parts.push(ch.name ? `renamed the group to ${quote(ch.name)}` : 'removed the name');
-      if (ch.topic !== undefined) parts.push(ch.topic ? `set the topic to ${quote(ch.topic)}` : 'cleared the topic');
-      if (ch.avatar !== undefined) parts.push(ch.avatar ? 'changed the picture' : 'removed the picture');
-      if (ch.only_admins_post !== undefined && ch.only_admins_post !== null)
-        parts.push(ch.only_admins_post ? 'let only admins post' : 'let everyone post');
-      if (ch.retention_days !== undefined)
-        parts.push(
-          ch.retention_days
-            ? `set messages to disappear after ${days(ch.retention_days)}`
-            : 'set messages to follow the server’s policy',
-        );
-      if (!parts.length) return null;
-      const last = parts.pop();
-      return `${actor} ${parts.length ? `${parts.join(', ')} and ${last}` : last}`;
+      const parts = roomChangeParts(ev.changes);
+      return parts.length ? `${actor} ${joinParts(parts)}` : null;
     }
     default:
       return null;

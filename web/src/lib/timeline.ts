@@ -13,6 +13,19 @@ import { isSystemEvent } from './systemLines';
 
 export type SendState = 'sent' | 'sending' | 'failed';
 
+/**
+ * A message as held: the server's, plus who deleted it when that was not its sender (an admin,
+ * or the nil id for a retention purge). Known only from a `message.deleted` event (live, catch-up,
+ * or the /events page loaded with history): a Message has no deleter field.
+ */
+export type HeldMessage = Message & { removed_by?: string };
+
+/** Who removed a message if not its sender (from a `message.deleted` event), else undefined. */
+export function removerOf(ev: RoomEvent, senderId: string | undefined): string | undefined {
+  if (ev.type !== 'message.deleted' || !senderId || ev.actor_id === senderId) return undefined;
+  return ev.actor_id;
+}
+
 export interface TimelineItem {
   key: string;
   message: Message;
@@ -170,6 +183,18 @@ export class Timeline {
     this.changed();
   }
 
+  /**
+   * A `message.deleted` event from history (/events loaded with a page): mark a held message
+   * removed by someone else (the message itself does not say who deleted it).
+   */
+  noteRemoval(ev: RoomEvent): void {
+    const id = ev.message_id ?? ev.message?.id;
+    const m = id ? (this.byId.get(id) as HeldMessage | undefined) : undefined;
+    if (!m || m.removed_by) return;
+    const by = removerOf(ev, m.sender_id);
+    if (by) this.upsert({ ...m, ...(ev.message ?? {}), removed_by: by } as HeldMessage);
+  }
+
   clear(): void {
     this.byId.clear();
     this.events.clear();
@@ -192,7 +217,9 @@ export class Timeline {
       case 'message.pinned':
       case 'message.unpinned':
         if (ev.message) {
-          if (ev.type === 'message.created' || this.byId.has(ev.message.id)) this.upsert(ev.message);
+          const by = removerOf(ev, ev.message.sender_id ?? this.byId.get(ev.message.id)?.sender_id);
+          const m: HeldMessage = by ? { ...ev.message, removed_by: by } : ev.message;
+          if (ev.type === 'message.created' || this.byId.has(ev.message.id)) this.upsert(m);
         }
         return;
       case 'reaction.added':

@@ -40,6 +40,14 @@ export type RoomAi = Schemas['RoomAi'];
 export type ErrorBody = Schemas['ErrorBody'];
 export type PatchMe = Schemas['PatchMe'];
 export type PatchRoom = Schemas['PatchRoom'];
+export type RoomChanges = Schemas['RoomChanges'];
+export type AuditEntry = Schemas['AuditEntry'];
+export type AuditLog = Schemas['AuditLog'];
+export type Report = Schemas['Report'];
+export type ReportList = Schemas['ReportList'];
+export type CreateReport = Schemas['CreateReport'];
+export type MuteView = Schemas['MuteView'];
+export type BanList = Schemas['BanList'];
 
 /** List wrappers of the REST answers (GET /rooms, /members, /users, /auth/sessions, /pins, /search). */
 export type RoomList = Schemas['RoomList'];

@@ -6,6 +6,7 @@
 //   timelines (timeline.ts)  per-room message lists and their loading
 //   messages  (messages.ts)  send (outbox), edit, delete, react, pin, pins, search
 //   members   (members.ts)   member lists, users, receipts, presence
+//   moderation (moderation.ts) my mute and slow mode per room; mutes, bans, reports, audit
 //   typing    (typing.ts)    typing indicators
 //   profile   (profile.ts)   own profile and sessions
 //   persist   (persist.ts)   the offline cache
@@ -18,11 +19,12 @@ import type { Api } from '../api';
 import type { CacheStore } from '../cache';
 import { type ConnState, Gateway } from '../gateway';
 import { Drafts, type DraftStorage, MemoryDraftStorage } from '../drafts';
-import { Outbox, type OutboxStorage } from '../outbox';
+import { kindOf, Outbox, type OutboxStorage } from '../outbox';
 import { Sync } from '../sync';
 import type { EventsPage, Me, Message, Ready, Room, RoomEvent, RoomList } from '../types';
 import { Members } from './members';
 import { Messages } from './messages';
+import { Moderation } from './moderation';
 import { Persistence } from './persist';
 import { Profile } from './profile';
 import { pageVisible, RoomsModel } from './rooms';
@@ -53,6 +55,7 @@ export class Client {
   readonly timelines: Timelines;
   readonly messages: Messages;
   readonly members: Members;
+  readonly moderation: Moderation;
   readonly typing: Typing;
   readonly profile: Profile;
   readonly persist: Persistence;
@@ -76,6 +79,7 @@ export class Client {
     this.timelines = new Timelines(this);
     this.messages = new Messages(this);
     this.members = new Members(this);
+    this.moderation = new Moderation(this);
     this.typing = new Typing(this);
     this.profile = new Profile(this);
     this.sync = new Sync({
@@ -113,7 +117,14 @@ export class Client {
       canSend: () => this.session.online(),
       onSent: (item, m) => {
         if (m) this.timelines.get(item.room_id).insertIfAbsent(m);
+        if (m && kindOf(item) === 'send') this.moderation.noteSent(item.room_id);
         this.persist.scheduleSave();
+      },
+      // Refused by slow mode: the text goes back to the room's draft (the composer shows the wait).
+      onReturned: (item) => {
+        const cur = this.drafts.get(item.room_id);
+        this.drafts.put(item.room_id, cur.trim() ? `${item.body}\n${cur}` : item.body);
+        this.moderation.returned(item.room_id);
       },
       onChange: (roomId) => this.timelines.outboxChanged(roomId),
     });
@@ -205,6 +216,7 @@ export class Client {
       const viewing = this.rooms.currentId() === ev.room_id && pageVisible();
       this.rooms.store.apply(ev, viewing);
       this.timelines.peek(ev.room_id)?.apply(ev);
+      this.moderation.applyEvent(ev);
       if (ev.type === 'message.created' && ev.message) {
         this.typing.received(ev.room_id, ev.message.sender_id, false);
         if (viewing) this.rooms.scheduleRead();

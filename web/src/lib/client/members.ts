@@ -55,6 +55,7 @@ export class Members {
       this.setLists(roomId, members);
       this.rememberUsers(members.map((m) => m.user));
       this.setReceipts(roomId, (prev) => ({ ...prev, ...read }));
+      this.c.moderation.noteMembers(roomId, members);
     });
     return members;
   }
@@ -123,13 +124,14 @@ export class Members {
     await this.load(roomId);
   }
 
-  async kick(roomId: string, userId: string): Promise<void> {
-    await this.c.api.del(`/rooms/${roomId}/members/${userId}`);
+  async kick(roomId: string, userId: string, reason?: string): Promise<void> {
+    const q = reason?.trim() ? `?reason=${enc(reason.trim())}` : '';
+    await this.c.api.del(`/rooms/${roomId}/members/${userId}${q}`);
     await this.load(roomId);
   }
 
-  async ban(roomId: string, userId: string): Promise<void> {
-    await this.c.api.post(`/rooms/${roomId}/bans`, { user_id: userId });
+  async ban(roomId: string, userId: string, reason?: string): Promise<void> {
+    await this.c.api.post(`/rooms/${roomId}/bans`, { user_id: userId, reason: reason?.trim() || undefined });
     await this.load(roomId);
   }
 }

@@ -4,7 +4,7 @@
 import { ApiError, enc } from '../api';
 import { friendlyError } from '../errors';
 import { GatewayError } from '../gateway';
-import { kindOf, type OutboxItem, PermanentSendError } from '../outbox';
+import { kindOf, type OutboxItem, PermanentSendError, ReturnedSendError } from '../outbox';
 import type { Media, Message, PinList, SearchResult, SearchResults } from '../types';
 import type { Client } from './index';
 
@@ -29,6 +29,7 @@ export class Messages {
       else await this.doReact(roomId, id, item.emoji ?? '', item.add !== false);
       return null;
     } catch (e) {
+      if (codeOf(e) === 'muted') this.c.moderation.refusedMuted(roomId);
       throw permanentOrNot(e);
     }
   }
@@ -52,6 +53,12 @@ export class Messages {
       const { room_id: _room, ...body } = d;
       return await api.post<Message>(`/rooms/${item.room_id}/messages`, body);
     } catch (e) {
+      const code = codeOf(e);
+      if (code === 'slow_mode') {
+        this.c.moderation.refusedSlow(item.room_id, (e as ApiError | GatewayError).retryAfterMs);
+        // Text only goes back to the composer; with files it waits in the queue (REST retries it).
+        if (!item.attachments?.length) throw new ReturnedSendError(friendlyError(e));
+      } else if (code === 'muted') this.c.moderation.refusedMuted(item.room_id);
       throw permanentOrNot(e);
     }
   }
@@ -120,6 +127,8 @@ export class Messages {
     return (await this.c.api.get<SearchResults>(`/search?q=${enc(q)}${r}&limit=30`)).results;
   }
 }
+
+const codeOf = (e: unknown): string => (e instanceof ApiError || e instanceof GatewayError ? e.code : '');
 
 /** A refusal (not worth retrying) becomes a PermanentSendError with a sentence; the rest stay as they are. */
 function permanentOrNot(e: unknown): unknown {

@@ -8,6 +8,8 @@ import { useShortcodeAutocomplete } from '../emoji/shortcodeAutocomplete';
 import { EmojiPopover } from '../emoji/EmojiPopover';
 import { noteEmojiUse } from '../emoji/recent';
 import { insertEmoji } from '../../lib/emoji';
+import { countdownLabel, secondsLeft, slowModeApplies, slowModeNote } from '../../lib/moderation';
+import { useNow } from '../moderation/clock';
 
 /** Enter sends, Shift+Enter adds a line, Up edits the last own message, Esc cancels. */
 export function Composer(props: {
@@ -19,6 +21,8 @@ export function Composer(props: {
   onEditLast: () => void;
   /** A new message was queued (the list goes to the bottom to show it). */
   onSent?: () => void;
+  /** Muted by an admin: nothing can be written (the room shows why). */
+  muted?: boolean;
 }) {
   const c = props.client;
   let ta!: HTMLTextAreaElement;
@@ -65,9 +69,31 @@ export function Composer(props: {
     ta.value = c.drafts.get(props.roomId);
   };
 
+  // Slow mode: after a send, the next one waits (the text stays in the box meanwhile).
+  const now = useNow();
+  const room = () => c.rooms.get(props.roomId);
+  const slowNote = () => slowModeNote(room()?.slow_mode_seconds);
+  const exempt = () => !slowModeApplies(room()?.slow_mode_seconds, room()?.my_role);
+  const wait = () => secondsLeft(c.moderation.nextSendAt(props.roomId), now());
+  // A message refused by slow mode comes back to the draft: show it.
+  createEffect(
+    on(
+      () => c.moderation.trackReturned(props.roomId),
+      () => {
+        if (!props.editing) ta.value = c.drafts.get(props.roomId);
+      },
+      { defer: true },
+    ),
+  );
+
   const submit = async () => {
     const body = ta.value.trim();
     const ed = props.editing;
+    if (props.muted) return;
+    if (!ed && wait() > 0) {
+      ta.focus();
+      return;
+    }
     if (!ed && queue.busy) {
       setSendWhenReady(true);
       return setHint('Sending when the uploads finish…');
@@ -88,6 +114,7 @@ export function Composer(props: {
     props.onCancel();
     queue.take();
     const sent = c.messages.send(props.roomId, body, reply, attachments);
+    c.moderation.noteSent(props.roomId);
     props.onSent?.();
     await sent;
   };
@@ -171,7 +198,8 @@ export function Composer(props: {
         id="composer-input"
         ref={ta}
         rows={1}
-        placeholder="Write a message…"
+        placeholder={props.muted ? 'You are muted in this room' : 'Write a message…'}
+        disabled={props.muted}
         aria-label="Message"
         onKeyDown={onKey}
         onInput={() => {
@@ -197,7 +225,13 @@ export function Composer(props: {
           }
         }}
       />
-      <button type="submit" class="primary" aria-label={props.editing ? 'Save edit' : 'Send'}>
+      <button
+        type="submit"
+        class="primary"
+        aria-label={props.editing ? 'Save edit' : 'Send'}
+        disabled={props.muted}
+        aria-disabled={!props.editing && wait() > 0}
+      >
         {props.editing ? 'Save' : 'Send'}
       </button>
       <div class="composer-tools">
@@ -227,6 +261,18 @@ export function Composer(props: {
         <span class="media-note" role="status">
           {hint()}
         </span>
+      </Show>
+      <Show when={slowNote() && !props.muted}>
+        <p class="slow-note" data-testid="slow-mode-note">
+          {slowNote()}
+          {exempt() ? ' (admins are exempt)' : ''}
+          <Show when={wait() > 0}>
+            {' · '}
+            <span class="slow-wait" data-testid="slow-mode-wait">
+              {countdownLabel(wait())}
+            </span>
+          </Show>
+        </p>
       </Show>
     </form>
   );

@@ -26,6 +26,8 @@ import { Avatar } from '../people/Avatar';
 import { RoomAvatar } from '../people/RoomAvatar';
 import { aiFor } from '../../lib/ai';
 import { effectiveRetention, retentionLabel } from '../../lib/retention';
+import { isMuted, untilLabel } from '../../lib/moderation';
+import { useNow } from '../moderation/clock';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -517,6 +519,13 @@ export function RoomView(props: {
     const r = room();
     return !r?.only_admins_post || r.my_role !== 'member';
   };
+  // Muted by an admin (my member row, member.muted, or a refused send): lifted live by
+  // member.unmuted, or when the time comes.
+  const now = useNow();
+  const mutedUntil = () => {
+    const u = c.moderation.mutedUntil(props.roomId);
+    return u && isMuted(u, now()) ? u : null;
+  };
   const drop = useDrop(
     (files) => uploadQueue(c, props.roomId).add(files),
     () => canPost() && c.online,
@@ -596,10 +605,20 @@ export function RoomView(props: {
         </Show>
       </div>
       <Show when={canPost()} fallback={<p class="readonly">Only admins can post here.</p>}>
-        <SmartReplies client={c} roomId={props.roomId} />
+        <Show when={mutedUntil()}>
+          {(u) => (
+            <p class="muted-banner" role="status" data-testid="muted-banner">
+              You are muted in this room until {untilLabel(u(), now())}.
+            </p>
+          )}
+        </Show>
+        <Show when={!mutedUntil()}>
+          <SmartReplies client={c} roomId={props.roomId} />
+        </Show>
         <Composer
           client={c}
           roomId={props.roomId}
+          muted={!!mutedUntil()}
           replyTo={replyTo()}
           editing={editing()}
           onCancel={() => {

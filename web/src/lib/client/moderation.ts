@@ -1,0 +1,169 @@
+// Moderation: what applies to me in a room (muted until when, when slow mode lets me send
+// next), and the admin actions and lists (mute, bans, reasons, reports, the audit log). State is
+// a Solid store per room; the requests are plain REST (they are not queued offline: a moderator
+// acts while connected and sees the answer).
+import { createStore } from 'solid-js/store';
+import { enc } from '../api';
+import { Versions } from '../reactive';
+import { slowModeApplies } from '../moderation';
+import type {
+  AuditEntry,
+  AuditLog,
+  BanList,
+  CreateReport,
+  MemberView,
+  MuteView,
+  Report,
+  ReportList,
+  RoomEvent,
+} from '../types';
+import type { Client } from './index';
+
+interface RoomState {
+  /** When my mute ends (ISO), null when not muted. */
+  mutedUntil?: string | null;
+  /** When slow mode lets me send again (ms since the epoch), 0 when now. */
+  nextSendAt?: number;
+}
+
+const q = (reason?: string) => (reason?.trim() ? `?reason=${enc(reason.trim())}` : '');
+
+export class Moderation {
+  private readonly state: Record<string, RoomState>;
+  private readonly set: ReturnType<typeof createStore<Record<string, RoomState>>>[1];
+
+  /** Per room: a text refused by slow mode went back to the draft (the composer reloads it). */
+  private readonly returns = new Versions();
+
+  constructor(private readonly c: Client) {
+    [this.state, this.set] = createStore<Record<string, RoomState>>({});
+  }
+
+  /** Tracks texts returned to the room's draft. */
+  trackReturned(roomId: string): void {
+    this.returns.track(roomId);
+  }
+
+  returned(roomId: string): void {
+    this.returns.bump(roomId);
+  }
+
+  // ---------- what applies to me ----------
+
+  /** When my mute in the room ends (ISO), or null (tracked). The view compares it with the clock. */
+  mutedUntil(roomId: string): string | null {
+    return this.state[roomId]?.mutedUntil ?? null;
+  }
+
+  /** When slow mode lets me send again (ms), 0 when it does now (tracked). */
+  nextSendAt(roomId: string): number {
+    return this.state[roomId]?.nextSendAt ?? 0;
+  }
+
+  /** A room's member list arrived: my row says whether I am muted. */
+  noteMembers(roomId: string, members: readonly MemberView[]): void {
+    const me = this.c.session.me()?.id;
+    const mine = members.find((m) => m.user.id === me);
+    if (mine) this.set(roomId, { mutedUntil: mine.muted_until ?? null });
+  }
+
+  /** A room event (live or catch-up): mutes of me. */
+  applyEvent(ev: RoomEvent): void {
+    if (ev.user_id !== this.c.session.me()?.id) return;
+    if (ev.type === 'member.muted') this.set(ev.room_id, { mutedUntil: ev.muted_until ?? null });
+    else if (ev.type === 'member.unmuted') this.set(ev.room_id, { mutedUntil: null });
+  }
+
+  /** A send of mine was refused because I am muted (the list says until when). */
+  refusedMuted(roomId: string): void {
+    if (!this.mutedUntil(roomId)) this.set(roomId, { mutedUntil: new Date(Date.now() + 60_000).toISOString() });
+    this.c.members.load(roomId).catch(() => {});
+  }
+
+  /** I just sent (or the server took my message): slow mode starts counting, if it applies to me. */
+  noteSent(roomId: string): void {
+    const r = this.c.rooms.get(roomId);
+    if (!r || !slowModeApplies(r.slow_mode_seconds, r.my_role)) return;
+    this.set(roomId, { nextSendAt: Date.now() + r.slow_mode_seconds * 1000 });
+  }
+
+  /** The server said to wait (429 `slow_mode`). */
+  refusedSlow(roomId: string, retryAfterMs: number | undefined): void {
+    const r = this.c.rooms.get(roomId);
+    const wait = retryAfterMs ?? (r?.slow_mode_seconds ?? 0) * 1000;
+    this.set(roomId, { nextSendAt: Date.now() + Math.max(1000, wait) });
+  }
+
+  // ---------- admin actions ----------
+
+  async setSlowMode(roomId: string, seconds: number): Promise<void> {
+    await this.c.api.patch(`/rooms/${roomId}`, { slow_mode_seconds: seconds });
+  }
+
+  async setOnlyAdminsPost(roomId: string, on: boolean): Promise<void> {
+    await this.c.api.patch(`/rooms/${roomId}`, { only_admins_post: on });
+  }
+
+  async mute(roomId: string, userId: string, minutes: number, reason?: string): Promise<string> {
+    const r = await this.c.api.request<MuteView>('PUT', `/rooms/${roomId}/members/${userId}/mute`, {
+      minutes,
+      reason: reason?.trim() || undefined,
+    });
+    await this.c.members.load(roomId).catch(() => {});
+    return r.muted_until;
+  }
+
+  async unmute(roomId: string, userId: string, reason?: string): Promise<void> {
+    await this.c.api.del(`/rooms/${roomId}/members/${userId}/mute${q(reason)}`);
+    await this.c.members.load(roomId).catch(() => {});
+  }
+
+  async bans(roomId: string): Promise<string[]> {
+    return (await this.c.api.get<BanList>(`/rooms/${roomId}/bans`)).user_ids;
+  }
+
+  async unban(roomId: string, userId: string, reason?: string): Promise<void> {
+    await this.c.api.del(`/rooms/${roomId}/bans/${userId}${q(reason)}`);
+  }
+
+  /** Remove someone else's message as an admin (with a reason for the audit log). */
+  async removeMessage(roomId: string, messageId: string, reason?: string): Promise<void> {
+    await this.c.api.del(`/rooms/${roomId}/messages/${messageId}${q(reason)}`);
+  }
+
+  // ---------- audit ----------
+
+  /** A page of the room's audit log (newest first), before an entry id. */
+  async audit(roomId: string | null, before?: string, limit = 50): Promise<AuditEntry[]> {
+    const base = roomId ? `/rooms/${roomId}/audit` : '/admin/audit';
+    const params = [before ? `before=${enc(before)}` : '', `limit=${limit}`].filter(Boolean).join('&');
+    return (await this.c.api.get<AuditLog>(`${base}?${params}`)).entries;
+  }
+
+  // ---------- reports ----------
+
+  async report(body: CreateReport): Promise<Report> {
+    return this.c.api.post<Report>('/reports', { ...body });
+  }
+
+  async myReports(): Promise<Report[]> {
+    return (await this.c.api.get<ReportList>('/reports/mine')).reports;
+  }
+
+  /** A room's reports (room admins) or every room's (instance admins, roomId null). */
+  async reports(roomId: string | null, open: boolean): Promise<Report[]> {
+    const base = roomId ? `/rooms/${roomId}/reports` : '/admin/reports';
+    return (await this.c.api.get<ReportList>(`${base}?open=${open}`)).reports;
+  }
+
+  async resolve(reportId: string, actionTaken: boolean, note?: string): Promise<Report> {
+    return this.c.api.post<Report>(`/reports/${reportId}/resolve`, {
+      action_taken: actionTaken,
+      note: note?.trim() || undefined,
+    });
+  }
+
+  reset(): void {
+    for (const k of Object.keys(this.state)) this.set(k, {});
+  }
+}
