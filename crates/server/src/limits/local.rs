@@ -149,6 +149,7 @@ mod tests {
         assert!(c.check(&3, Duration::from_millis(1)).is_ok());
         std::thread::sleep(Duration::from_millis(5));
         assert!(c.check(&3, Duration::from_millis(1)).is_ok(), "over");
+        std::thread::sleep(Duration::from_millis(5));
         c.prune();
         assert_eq!(c.next.lock().len(), 2, "the ended one is forgotten");
     }
