@@ -1,14 +1,15 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'a46ffc64e830';
+const VERSION = '535a90e14410';
 const PRECACHE = [
-  "/assets/CropDialog-DcevgJwU.js",
-  "/assets/Lightbox-BWTqsFUv.js",
-  "/assets/VoiceRecorder-C_gqOgZI.js",
+  "/assets/CropDialog-B91Vu8RA.js",
+  "/assets/Lightbox-B_-l1MXr.js",
+  "/assets/ModTools-MMhWwXEE.js",
+  "/assets/VoiceRecorder-BXD9sLjo.js",
   "/assets/data-BF1r6TM-.json",
   "/assets/index-BAQV3O_P.css",
-  "/assets/index-BPOzKjrt.js",
+  "/assets/index-DtBMwvzu.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -161,4 +161,83 @@ export async function moderationTests(h) {
     await waitText(paz, 'back again');
     await Promise.all([paz, quin].map((u) => u.context.close()));
   });
+
+  // Hover a message and click one of its actions (rows can be redrawn between the two: retry).
+  const messageAction = async (u, text, name) => {
+    const m = u.page.getByTestId('message').filter({ hasText: text });
+    for (let i = 0; ; i++) {
+      await m.hover();
+      try {
+        await m.getByRole('button', { name, exact: true }).click({ timeout: 2000 });
+        return;
+      } catch (e) {
+        if (i >= 4) throw e;
+      }
+    }
+  };
+
+  await test('moderation: an admin removes a message with a reason (“Removed by an admin”, live and after a reload), bans with a reason, and unbans from the ban list', async () => {
+    const [rho, sam, tia] = await Promise.all([newUser('rho'), newUser('sam'), newUser('tia')]);
+    await group(rho, 'Strict', [sam, tia]);
+    await Promise.all([rho, sam, tia].map((u) => openRoom(u, 'Strict')));
+    await send(sam, 'an off topic rant');
+    await send(sam, 'a fine message');
+    await waitText(rho, 'a fine message');
+    // Members get no Remove on others' messages.
+    await tia.page.getByTestId('message').filter({ hasText: 'an off topic rant' }).hover();
+    assert(
+      (await tia.page.getByRole('button', { name: 'Remove message' }).count()) === 0,
+      'a member cannot remove others’ messages',
+    );
+    await messageAction(rho, 'an off topic rant', 'Remove message');
+    const dialog = rho.page.getByRole('dialog', { name: 'Remove this message?' });
+    await dialog.getByLabel('Reason (optional)').fill('off topic');
+    await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
+    for (const u of [rho, sam, tia])
+      await u.page.getByTestId('deleted-note').filter({ hasText: 'Removed by an admin' }).waitFor({ timeout: 15000 });
+    // Sam deletes his own: "Message deleted".
+    await messageAction(sam, 'a fine message', 'Delete');
+    await sam.page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+    await tia.page.getByTestId('deleted-note').filter({ hasText: 'Message deleted' }).waitFor({ timeout: 15000 });
+    // Loaded history: the delete events come with it (/events), so the difference stays. The
+    // offline cache is dropped first (it would keep what was seen live).
+    await tia.page.evaluate(async () => {
+      const dbs = await indexedDB.databases();
+      await Promise.all(
+        dbs.map(
+          (d) =>
+            new Promise((r) => {
+              const q = indexedDB.deleteDatabase(d.name);
+              q.onsuccess = q.onerror = q.onblocked = r;
+            }),
+        ),
+      );
+    });
+    await tia.page.reload();
+    await tia.page.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
+    await openRoom(tia, 'Strict');
+    await tia.page.getByTestId('deleted-note').filter({ hasText: 'Removed by an admin' }).waitFor({ timeout: 15000 });
+    await tia.page.getByTestId('deleted-note').filter({ hasText: 'Message deleted' }).waitFor();
+    await shot(tia, 'moderation-removed-by-admin');
+    // Ban Tia with a reason; she is on the ban list; unban her.
+    const panel = await openMembers(rho);
+    await memberMenu(rho, 'Tia', 'Ban…');
+    const ban = rho.page.getByRole('dialog', { name: 'Ban Tia?' });
+    await ban.getByLabel('Reason (optional)').fill('trolling');
+    await ban.getByRole('button', { name: 'Ban', exact: true }).click();
+    await tia.page
+      .getByTestId('room-item')
+      .filter({ hasText: 'Strict' })
+      .waitFor({ state: 'detached', timeout: 15000 });
+    await panel.getByRole('tab', { name: 'Banned' }).click();
+    await panel.getByTestId('banned').filter({ hasText: 'Tia' }).waitFor();
+    await panel.getByRole('button', { name: 'Unban Tia' }).click();
+    await rho.page
+      .getByRole('dialog', { name: 'Unban Tia?' })
+      .getByRole('button', { name: 'Unban', exact: true })
+      .click();
+    await panel.getByTestId('ban-list').filter({ hasText: 'No one is banned.' }).waitFor();
+    await rho.page.getByTestId('toast').filter({ hasText: 'Tia is no longer banned.' }).waitFor();
+    await Promise.all([rho, sam, tia].map((u) => u.context.close()));
+  });
 }

@@ -1,6 +1,6 @@
 import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
 import type { Client } from '../../lib/client';
-import type { TimelineItem } from '../../lib/timeline';
+import type { HeldMessage, TimelineItem } from '../../lib/timeline';
 import type { RoomEvent } from '../../lib/types';
 import type { OutboxItem } from '../../lib/outbox';
 import { systemLine } from '../../lib/systemLines';
@@ -26,7 +26,10 @@ import { Avatar } from '../people/Avatar';
 import { RoomAvatar } from '../people/RoomAvatar';
 import { aiFor } from '../../lib/ai';
 import { effectiveRetention, retentionLabel } from '../../lib/retention';
-import { isMuted, untilLabel } from '../../lib/moderation';
+import { isMuted, SERVER_ACTOR, untilLabel } from '../../lib/moderation';
+import { askReason } from '../moderation/ReasonDialog';
+import { showToast } from '../common/toast';
+import { friendlyError } from '../../lib/errors';
 import { useNow } from '../moderation/clock';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
@@ -137,6 +140,11 @@ export function RoomView(props: {
       ?.focus({ preventScroll: true });
   };
   const menu = useMessageMenu();
+  /** Admins and the owner remove others' messages (groups only). */
+  const amAdmin = () => room()?.kind === 'group' && (room()?.my_role ?? 'member') !== 'member';
+  /** A deleted message: by its sender, by an admin (known from the delete event), or expired. */
+  const deletedText = (m: HeldMessage) =>
+    m.removed_by === SERVER_ACTOR ? 'Message expired' : m.removed_by ? 'Removed by an admin' : 'Message deleted';
 
   const lastOwnSent = createMemo(() => {
     const it = items();
@@ -279,7 +287,14 @@ export function RoomView(props: {
               })()}
             </button>
           </Show>
-          <Show when={!m.deleted_at} fallback={<p class="deleted">Message deleted</p>}>
+          <Show
+            when={!m.deleted_at}
+            fallback={
+              <p class="deleted" data-testid="deleted-note">
+                {deletedText(m)}
+              </p>
+            }
+          >
             <div class="body" data-testid="message-body">
               <AiBody client={c} roomId={props.roomId} message={m}>
                 <Markdown text={m.body} me={c.me?.username} />
@@ -373,6 +388,31 @@ export function RoomView(props: {
               >
                 <Icon name="pin" />
               </button>
+              <Show when={!mine && amAdmin()}>
+                <button
+                  type="button"
+                  aria-label="Remove message"
+                  title="Remove message"
+                  onClick={() => {
+                    setConfirming(m.id);
+                    void askReason({
+                      title: 'Remove this message?',
+                      body: `${name(m.sender_id)}’s message is removed for everyone and shows as removed by an admin.`,
+                      confirm: 'Remove',
+                      destructive: true,
+                      returnFocus: () => document.querySelector<HTMLElement>(`[data-id="${m.id}"]`),
+                    }).then((r) => {
+                      setConfirming(null);
+                      if (r)
+                        c.moderation
+                          .removeMessage(props.roomId, m.id, r.reason)
+                          .catch((e) => showToast(friendlyError(e)));
+                    });
+                  }}
+                >
+                  <Icon name="trash" />
+                </button>
+              </Show>
               <Show when={mine}>
                 <button type="button" aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}>
                   <Icon name="edit" />

@@ -1,4 +1,4 @@
-import { createResource, createSignal, For, onMount, Show } from 'solid-js';
+import { createResource, createSignal, For, lazy, onMount, Show, Suspense } from 'solid-js';
 import type { Client } from '../../lib/client';
 import type { Message, SearchResult } from '../../lib/types';
 import { plain } from '../../lib/markdown';
@@ -16,6 +16,9 @@ import { askReason } from '../moderation/ReasonDialog';
 import { useNow } from '../moderation/clock';
 import { isMuted, MUTE_CHOICES, MUTE_MAX_MINUTES, untilLabel } from '../../lib/moderation';
 import { showToast } from '../common/toast';
+
+// Bans, reports and the audit log: only admins use them, loaded when the panel shows them.
+const ModTools = lazy(() => import('../moderation/ModTools'));
 
 /** Open a message: its room, loaded back to it, highlighted. */
 type Jump = (roomId: string, messageId: string, seq?: number) => void;
@@ -60,7 +63,7 @@ export function Panel(props: {
       </Show>
       <div ref={body}>
         <Show when={props.kind === 'members'}>
-          <Members client={c} roomId={props.roomId} run={run} onProfile={props.onProfile} />
+          <Members client={c} roomId={props.roomId} run={run} onProfile={props.onProfile} onJump={props.onJump} />
         </Show>
         <Show when={props.kind === 'pins'}>
           <Pins client={c} roomId={props.roomId} onJump={props.onJump} />
@@ -78,6 +81,7 @@ function Members(props: {
   roomId: string;
   run: (f: () => Promise<unknown>) => void;
   onProfile: (userId: string) => void;
+  onJump: Jump;
 }) {
   const c = props.client;
   const members = () => c.members.get(props.roomId) ?? [];
@@ -228,6 +232,11 @@ function Members(props: {
         </For>
       </ul>
       <RoomAiSwitch client={c} roomId={props.roomId} />
+      <Show when={room()?.kind === 'group' && myRole() !== 'member'}>
+        <Suspense fallback={<p class="hint">Loading moderation tools…</p>}>
+          <ModTools client={c} roomId={props.roomId} onJump={(r, m) => props.onJump(r, m)} />
+        </Suspense>
+      </Show>
       <Show when={room()?.kind === 'group'}>
         <Show when={myRole() !== 'member'}>
           <button
