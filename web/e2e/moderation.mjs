@@ -120,7 +120,8 @@ export async function moderationTests(h) {
     await panel.getByRole('button', { name: 'Actions for Quin' }).click();
     const items = await panel.getByRole('menu', { name: 'Actions for Quin' }).getByRole('menuitem').allInnerTexts();
     assert(
-      JSON.stringify(items) === JSON.stringify(['Make admin', 'Make owner…', 'Mute…', 'Remove from group…', 'Ban…']),
+      JSON.stringify(items) ===
+        JSON.stringify(['Make admin', 'Make owner…', 'Mute…', 'Remove from group…', 'Ban…', 'Report…']),
       `menu: ${items}`,
     );
     await paz.page.keyboard.press('Escape');
@@ -239,5 +240,82 @@ export async function moderationTests(h) {
     await panel.getByTestId('ban-list').filter({ hasText: 'No one is banned.' }).waitFor();
     await rho.page.getByTestId('toast').filter({ hasText: 'Tia is no longer banned.' }).waitFor();
     await Promise.all([rho, sam, tia].map((u) => u.context.close()));
+  });
+
+  await test('moderation: reports — a message and a person reported (reason required, “already reported”), the room admins’ queue resolves them with notes, the reporter sees the outcome, the instance admin sees every room’s', async () => {
+    const [uma, vic, xan, ivy] = await Promise.all([
+      newUser('uma'),
+      newUser('vic'),
+      newUser('xan'),
+      newUser(h.INSTANCE_ADMIN),
+    ]);
+    await group(uma, 'Reported', [vic, xan]);
+    await Promise.all([uma, vic, xan].map((u) => openRoom(u, 'Reported')));
+    await send(vic, 'buy cheap pills now');
+    await waitText(xan, 'buy cheap pills now');
+    // Reporting a message: the reason is required.
+    await messageAction(xan, 'buy cheap pills now', 'Report');
+    const dialog = xan.page.getByRole('dialog', { name: 'Report this message?' });
+    await dialog.getByRole('button', { name: 'Send report' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'Please say what is wrong.' }).waitFor();
+    await dialog.getByLabel('What is wrong?').fill('spam');
+    await dialog.getByRole('button', { name: 'Send report' }).click();
+    await xan.page.getByTestId('toast').filter({ hasText: 'Report sent.' }).waitFor();
+    await messageAction(xan, 'buy cheap pills now', 'Report');
+    await dialog.getByLabel('What is wrong?').fill('spam again');
+    await dialog.getByRole('button', { name: 'Send report' }).click();
+    await xan.page.getByTestId('toast').filter({ hasText: 'already reported' }).waitFor();
+    // Reporting a person from the member menu.
+    await openMembers(xan);
+    await memberMenu(xan, 'Vic', 'Report…');
+    const person = xan.page.getByRole('dialog', { name: 'Report Vic?' });
+    await person.getByLabel('What is wrong?').fill('keeps spamming');
+    await person.getByRole('button', { name: 'Send report' }).click();
+    await xan.page.getByTestId('toast').filter({ hasText: 'Report sent.' }).waitFor();
+    // The owner's queue.
+    const panel = await openMembers(uma);
+    const reports = panel.getByTestId('report');
+    await reports.first().waitFor({ timeout: 15000 });
+    assert((await reports.count()) === 2, `two open reports: ${await reports.count()}`);
+    const msgReport = reports.filter({ hasText: 'A message by Vic: “buy cheap pills now”' });
+    await msgReport.filter({ hasText: 'Reported by Xan' }).waitFor();
+    await msgReport.getByRole('button', { name: 'Go to message' }).click();
+    await uma.page.locator('.msg.highlight').filter({ hasText: 'buy cheap pills now' }).waitFor();
+    await shot(uma, 'moderation-report-queue');
+    await msgReport.getByRole('button', { name: 'Action taken…' }).click();
+    const resolve = uma.page.getByRole('dialog', { name: 'Resolve: action taken' });
+    await resolve.getByLabel('Note to the reporter (optional)').fill('removed it, thanks');
+    await resolve.getByRole('button', { name: 'Resolve' }).click();
+    await reports.filter({ hasText: 'Vic (the person)' }).getByRole('button', { name: 'Dismiss…' }).click();
+    await uma.page
+      .getByRole('dialog', { name: 'Dismiss this report?' })
+      .getByRole('button', { name: 'Dismiss' })
+      .click();
+    await panel.getByTestId('report-list').filter({ hasText: 'No open reports.' }).waitFor();
+    await panel.getByRole('button', { name: 'Resolved', exact: true }).click();
+    await reports
+      .filter({ hasText: 'buy cheap pills now' })
+      .getByTestId('report-outcome')
+      .filter({ hasText: 'Action taken by Uma — removed it, thanks' })
+      .waitFor();
+    await reports.filter({ hasText: 'Vic (the person)' }).filter({ hasText: 'Dismissed by Uma' }).waitFor();
+    // The reporter: My reports in Settings, with the outcomes; no instance queue for them.
+    await xan.page.getByRole('button', { name: 'Settings' }).click();
+    const mine = xan.page.getByTestId('my-report');
+    await mine.filter({ hasText: 'Action taken — removed it, thanks' }).waitFor({ timeout: 15000 });
+    await mine.filter({ hasText: 'Vic (the person)' }).filter({ hasText: 'Dismissed' }).waitFor();
+    assert((await xan.page.getByRole('heading', { name: 'Instance reports' }).count()) === 0, 'not an instance admin');
+    await shot(xan, 'moderation-my-reports');
+    // The instance admin (ADMIN_USERS) sees every room's reports in Settings.
+    await ivy.page.getByRole('button', { name: 'Settings' }).click();
+    await ivy.page.getByRole('heading', { name: 'Instance reports' }).waitFor({ timeout: 15000 });
+    await ivy.page.getByRole('button', { name: 'Resolved', exact: true }).click();
+    // Ivy is not in the room: its name is not hers to see.
+    await ivy.page
+      .getByTestId('report')
+      .filter({ hasText: 'buy cheap pills now' })
+      .filter({ hasText: 'In a conversation you are not in' })
+      .waitFor({ timeout: 15000 });
+    await Promise.all([uma, vic, xan, ivy].map((u) => u.context.close()));
   });
 }

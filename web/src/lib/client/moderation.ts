@@ -11,6 +11,7 @@ import type {
   AuditLog,
   BanList,
   CreateReport,
+  Me,
   MemberView,
   MuteView,
   Report,
@@ -144,6 +145,11 @@ export class Moderation {
 
   async report(body: CreateReport): Promise<Report> {
     return this.c.api.post<Report>('/reports', { ...body });
+  }
+
+  /** Whether I am one of the instance's admins (only GET /users/me says so). */
+  async instanceAdmin(): Promise<boolean> {
+    return (await this.c.api.get<Me>('/users/me')).instance_admin === true;
   }
 
   async myReports(): Promise<Report[]> {

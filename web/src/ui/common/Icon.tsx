@@ -15,6 +15,7 @@ const PATHS = {
   close: 'M18 6L6 18M6 6l12 12',
   plus: 'M12 5v14M5 12h14',
   more: 'M5 12h.01M12 12h.01M19 12h.01',
+  flag: 'M4 22V4M4 4h13l-2.5 4.5L17 13H4',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -28,6 +28,7 @@ import { aiFor } from '../../lib/ai';
 import { effectiveRetention, retentionLabel } from '../../lib/retention';
 import { isMuted, SERVER_ACTOR, untilLabel } from '../../lib/moderation';
 import { askReason } from '../moderation/ReasonDialog';
+import { reportDialog } from '../moderation/report';
 import { showToast } from '../common/toast';
 import { friendlyError } from '../../lib/errors';
 import { useNow } from '../moderation/clock';
@@ -388,6 +389,21 @@ export function RoomView(props: {
               >
                 <Icon name="pin" />
               </button>
+              <Show when={!mine}>
+                <button
+                  type="button"
+                  aria-label="Report"
+                  title="Report"
+                  onClick={() => {
+                    setConfirming(m.id);
+                    void reportDialog(c, props.roomId, { messageId: m.id }, () =>
+                      document.querySelector<HTMLElement>(`[data-id="${m.id}"]`),
+                    ).finally(() => setConfirming(null));
+                  }}
+                >
+                  <Icon name="flag" />
+                </button>
+              </Show>
               <Show when={!mine && amAdmin()}>
                 <button
                   type="button"

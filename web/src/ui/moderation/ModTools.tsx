@@ -3,16 +3,20 @@
 import { createSignal, For, Match, Switch } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { Bans } from './Bans';
+import { Reports } from './Reports';
 
-type Tab = 'bans';
-const TABS: { id: Tab; label: string }[] = [{ id: 'bans', label: 'Banned' }];
+type Tab = 'reports' | 'bans';
+const TABS: { id: Tab; label: string }[] = [
+  { id: 'reports', label: 'Reports' },
+  { id: 'bans', label: 'Banned' },
+];
 
 export default function ModTools(props: {
   client: Client;
   roomId: string;
   onJump: (roomId: string, messageId: string) => void;
 }) {
-  const [tab, setTab] = createSignal<Tab>('bans');
+  const [tab, setTab] = createSignal<Tab>('reports');
   const select = (t: Tab) => {
     setTab(t);
     queueMicrotask(() => document.getElementById(`mod-tab-${t}`)?.focus());
@@ -48,6 +52,9 @@ export default function ModTools(props: {
       </div>
       <div id="mod-tabpanel" role="tabpanel" aria-labelledby={`mod-tab-${tab()}`}>
         <Switch>
+          <Match when={tab() === 'reports'}>
+            <Reports client={props.client} roomId={props.roomId} onJump={props.onJump} />
+          </Match>
           <Match when={tab() === 'bans'}>
             <Bans client={props.client} roomId={props.roomId} />
           </Match>

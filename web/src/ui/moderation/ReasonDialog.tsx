@@ -132,7 +132,7 @@ export function ReasonHost() {
                   ref={reason}
                   rows={3}
                   maxLength={p.maxLength ?? 500}
-                  required={p.required}
+                  aria-required={p.required}
                   aria-invalid={!!error() && p.required}
                   onInput={() => setError('')}
                 />

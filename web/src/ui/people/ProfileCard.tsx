@@ -7,6 +7,7 @@ import { friendlyError } from '../../lib/errors';
 import type { PublicUser } from '../../lib/types';
 import { Modal } from '../common/Modal';
 import { Avatar } from './Avatar';
+import { reportDialog } from '../moderation/report';
 
 const PRESENCE: Record<string, string> = { online: 'Online', idle: 'Away', offline: 'Offline' };
 
@@ -103,6 +104,22 @@ export function ProfileCard(props: {
               {blocked() ? 'Unblock' : 'Block'}
             </button>
           </Show>
+        </Show>
+        <Show when={!me() && c.currentRoom}>
+          {(roomId) => (
+            <button
+              type="button"
+              onClick={() => {
+                const id = props.userId;
+                const room = roomId();
+                // The report dialog replaces this card (one dialog at a time).
+                props.onClose();
+                void reportDialog(c, room, { userId: id });
+              }}
+            >
+              Report…
+            </button>
+          )}
         </Show>
         <button type="button" onClick={props.onClose}>
           Close

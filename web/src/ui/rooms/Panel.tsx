@@ -14,6 +14,7 @@ import { type MenuItem, MenuButton } from '../common/Menu';
 import { GroupSettings } from '../moderation/GroupSettings';
 import { askReason } from '../moderation/ReasonDialog';
 import { useNow } from '../moderation/clock';
+import { reportDialog } from '../moderation/report';
 import { isMuted, MUTE_CHOICES, MUTE_MAX_MINUTES, untilLabel } from '../../lib/moderation';
 import { showToast } from '../common/toast';
 
@@ -197,6 +198,11 @@ function Members(props: {
                     ];
                 }
               });
+              if (!me)
+                items.push({
+                  label: 'Report…',
+                  onSelect: () => void reportDialog(c, props.roomId, { userId: m.user.id }),
+                });
               return items;
             };
             return (
@@ -221,7 +227,7 @@ function Members(props: {
                     </Show>
                   </span>
                 </button>
-                <Show when={room()?.kind === 'group' && actions().length}>
+                <Show when={room()?.kind === 'group' && (actions().length || !me)}>
                   <MenuButton label={`Actions for ${who()}`} items={menuItems()} class="member-menu">
                     <Icon name="more" />
                   </MenuButton>

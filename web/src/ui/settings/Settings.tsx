@@ -1,4 +1,4 @@
-import { createResource, createSignal, For, onMount, Show } from 'solid-js';
+import { createResource, createSignal, For, lazy, onMount, Show, Suspense } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
@@ -8,6 +8,9 @@ import { notificationPermission, requestNotificationPermission } from './notific
 import { AvatarSetting } from '../media/AvatarSetting';
 import { friendlyError } from '../../lib/errors';
 import { describeUserAgent } from '../../lib/userAgent';
+
+// Reports (mine; the instance's for its admins) and the instance audit log: loaded on demand.
+const SettingsModeration = lazy(() => import('../moderation/SettingsModeration'));
 
 const languageName = (code: string) => {
   try {
@@ -153,6 +156,9 @@ export function Settings(props: { client: Client; onClose: () => void }) {
             </Show>
           </Show>
         </p>
+        <Suspense fallback={<p class="hint">Loading reports…</p>}>
+          <SettingsModeration client={c} />
+        </Suspense>
         <h3>Sessions</h3>
         <ul class="sessions">
           <For each={sessions() ?? []}>
