@@ -1,17 +1,17 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '0e6f21fe6695';
+const VERSION = '942a27ed8177';
 const PRECACHE = [
-  "/assets/CropDialog-CFzfjw6h.js",
-  "/assets/Lightbox-DSksX1gT.js",
-  "/assets/ModTools-DVGByDm8.js",
-  "/assets/Reports-BupAwWX1.js",
-  "/assets/SettingsModeration-BPFdxQiV.js",
-  "/assets/VoiceRecorder-BJh9fPWq.js",
+  "/assets/CropDialog-CQjsGt0K.js",
+  "/assets/Lightbox-C7ZUrBfK.js",
+  "/assets/ModTools-D1Iax4VW.js",
+  "/assets/Reports-Dt2-S4aR.js",
+  "/assets/SettingsModeration-Cc42frdO.js",
+  "/assets/VoiceRecorder-BE4v1__r.js",
   "/assets/data-BF1r6TM-.json",
   "/assets/index-BAQV3O_P.css",
-  "/assets/index-Cr5wnng0.js",
+  "/assets/index-CiEaFHV4.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

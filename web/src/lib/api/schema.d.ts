@@ -201,6 +201,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your pending invitations to groups (adds your `group_adds` setting turned into questions). */
+        get: operations["list_invitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{room_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Decline an invitation. */
+        delete: operations["decline_invitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{room_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation: you join the group. */
+        post: operations["accept_invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invites/{code}": {
         parameters: {
             query?: never;
@@ -585,7 +636,10 @@ export interface paths {
         /** Members with roles and read receipts. */
         get: operations["list_members"];
         put?: never;
-        /** Add a user to a group (admins). */
+        /**
+         * Add a user to a group (admins). If their setting does not let you add them without asking
+         *     (`group_adds`), they get an invitation instead (202) and join when they accept it.
+         */
         post: operations["add_member"];
         delete?: never;
         options?: never;
@@ -986,6 +1040,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AddOutcome: {
+            /** @description `invited`: the person was sent an invitation to accept or decline. */
+            status: string;
+        };
         AiCapabilities: {
             /** @description Whether a provider is configured. False: hide every AI control. */
             enabled: boolean;
@@ -1200,6 +1258,12 @@ export interface components {
             /** Format: date-time */
             sent_at: string;
         };
+        /**
+         * @description Who may add a user to a group without asking: anyone (the default), people who already share
+         *     a room with them, or nobody. Everyone else's add becomes an invitation they accept or decline.
+         * @enum {string}
+         */
+        GroupAdds: "anyone" | "shared_room" | "nobody";
         Health: {
             /** @description Per-dependency result (readiness only). */
             checks?: {
@@ -1211,6 +1275,22 @@ export interface components {
         InstanceAuditLog: {
             /** @description Newest first, every room's. */
             entries: components["schemas"]["AuditEntry"][];
+        };
+        InvitationList: {
+            /** @description Newest first. */
+            invitations: components["schemas"]["InvitationView"][];
+        };
+        InvitationView: {
+            /** Format: date-time */
+            created_at: string;
+            invited_by: null | components["schemas"]["PublicUser"];
+            /** Format: int64 */
+            member_count: number;
+            /** Format: uuid */
+            room_avatar: string | null;
+            /** Format: uuid */
+            room_id: string;
+            room_name: string | null;
         };
         InviteView: {
             code: string;
@@ -1254,6 +1334,7 @@ export interface components {
             created_at: string;
             display_name: string;
             email?: string | null;
+            group_adds?: null | components["schemas"]["GroupAdds"];
             /** Format: uuid */
             id: string;
             /**
@@ -1370,6 +1451,7 @@ export interface components {
             display_name?: string | null;
             /** @description A new address, or `null` to remove it. Needs `current_password`. */
             email?: string | null;
+            group_adds?: null | components["schemas"]["GroupAdds"];
             /** @description AI: preferred language (BCP-47, e.g. `de`, `pt-BR`), or `null` to clear it. */
             preferred_language?: string | null;
         };
@@ -2327,6 +2409,162 @@ export interface operations {
             };
             /** @description `invalid_body`: the JSON does not fit the schema, or a field fails validation (`field` names it) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_invitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationList"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decline_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accept_invitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                room_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomView"];
+                };
+            };
+            /** @description `invalid_id`: a path id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `banned` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `room_full` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3988,11 +4226,21 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Added */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invited: they decide */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddOutcome"];
+                };
             };
             /** @description `invalid_id`: a path id is not a UUID; `invalid_json`: the body is not JSON */
             400: {
@@ -4012,6 +4260,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `forbidden`, `blocked` or `banned` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4028,7 +4277,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `already_member` or `room_full` */
+            /** @description `already_member`, `already_invited` or `room_full` */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -2,13 +2,15 @@
 // the audit log, as tabs. Loaded on demand (import()), so first load does not carry them.
 import { createSignal, For, Match, Switch } from 'solid-js';
 import type { Client } from '../../lib/client';
+import { Audit } from './Audit';
 import { Bans } from './Bans';
 import { Reports } from './Reports';
 
-type Tab = 'reports' | 'bans';
+type Tab = 'reports' | 'bans' | 'audit';
 const TABS: { id: Tab; label: string }[] = [
   { id: 'reports', label: 'Reports' },
   { id: 'bans', label: 'Banned' },
+  { id: 'audit', label: 'Audit log' },
 ];
 
 export default function ModTools(props: {
@@ -54,6 +56,9 @@ export default function ModTools(props: {
         <Switch>
           <Match when={tab() === 'reports'}>
             <Reports client={props.client} roomId={props.roomId} onJump={props.onJump} />
+          </Match>
+          <Match when={tab() === 'audit'}>
+            <Audit client={props.client} roomId={props.roomId} />
           </Match>
           <Match when={tab() === 'bans'}>
             <Bans client={props.client} roomId={props.roomId} />
