@@ -38,6 +38,13 @@ pub enum Ephemeral {
         index: u32,
         delta: String,
     },
+    /// `user_id` was invited to `room_id` by `invited_by` (their consent setting turned an add
+    /// into an invitation): only their sockets are told.
+    Invited {
+        user_id: UserId,
+        room_id: RoomId,
+        invited_by: UserId,
+    },
     /// `rooms`: the user's rooms, so every process can find the audience (members of those).
     /// `origin`: the process holding the user's sockets (a user may be online on several).
     Presence {

@@ -263,6 +263,17 @@ impl RoomPatch {
     }
 }
 
+/// A pending invitation of a user to a group: an add their [`crate::user::GroupAdds`] did not
+/// allow, waiting for them to accept or decline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Invitation {
+    pub room_id: RoomId,
+    pub user_id: UserId,
+    pub invited_by: UserId,
+    pub created_at: DateTime<Utc>,
+}
+
 /// An invite code to a group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Invite {

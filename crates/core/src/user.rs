@@ -346,3 +346,56 @@ mod tests {
         );
     }
 }
+
+/// Who may add a user to a group without asking: anyone (the default), people who already share
+/// a room with them, or nobody. Everyone else's add becomes an invitation they accept or decline.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupAdds {
+    #[default]
+    Anyone,
+    SharedRoom,
+    Nobody,
+}
+
+impl GroupAdds {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupAdds::Anyone => "anyone",
+            GroupAdds::SharedRoom => "shared_room",
+            GroupAdds::Nobody => "nobody",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [GroupAdds::Anyone, GroupAdds::SharedRoom, GroupAdds::Nobody]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+    }
+    /// Whether an add goes straight through (else it becomes an invitation); `share_a_room`
+    /// is asked only when the policy depends on it.
+    pub fn allows(self, share_a_room: impl FnOnce() -> bool) -> bool {
+        match self {
+            GroupAdds::Anyone => true,
+            GroupAdds::SharedRoom => share_a_room(),
+            GroupAdds::Nobody => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod group_adds_tests {
+    use super::GroupAdds;
+
+    #[test]
+    fn who_may_add_without_asking() {
+        assert!(GroupAdds::Anyone.allows(|| unreachable!("not asked")));
+        assert!(GroupAdds::SharedRoom.allows(|| true));
+        assert!(!GroupAdds::SharedRoom.allows(|| false));
+        assert!(!GroupAdds::Nobody.allows(|| unreachable!("not asked")));
+        for g in [GroupAdds::Anyone, GroupAdds::SharedRoom, GroupAdds::Nobody] {
+            assert_eq!(GroupAdds::parse(g.as_str()), Some(g));
+        }
+        assert_eq!(GroupAdds::default(), GroupAdds::Anyone);
+    }
+}

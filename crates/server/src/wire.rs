@@ -30,6 +30,9 @@ pub struct Me {
     /// audit log (in `GET /users/me`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_admin: Option<bool>,
+    /// Who may add you to a group without asking (in `GET/PATCH /users/me`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_adds: Option<justus_core::user::GroupAdds>,
 }
 
 impl From<&User> for Me {
@@ -43,6 +46,7 @@ impl From<&User> for Me {
             updated_at: u.updated_at,
             ai: None,
             instance_admin: None,
+            group_adds: None,
             avatar: u.avatar.map(|a| a.0),
         }
     }

@@ -49,3 +49,16 @@ CREATE INDEX reports_by_message ON reports (message_id);
 CREATE UNIQUE INDEX reports_one_open
     ON reports (reporter_id, room_id, target_user_id, COALESCE(message_id, '00000000-0000-0000-0000-000000000000'::uuid))
     WHERE status = 'open';
+
+-- Consent to be added: who may add a user without asking; the others' adds wait as
+-- invitations the user accepts or declines.
+ALTER TABLE users ADD COLUMN group_adds TEXT NOT NULL DEFAULT 'anyone'
+    CHECK (group_adds IN ('anyone', 'shared_room', 'nobody'));
+CREATE TABLE room_invitations (
+    room_id    UUID NOT NULL,
+    user_id    UUID NOT NULL,
+    invited_by UUID NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (room_id, user_id)
+);
+CREATE INDEX room_invitations_by_user ON room_invitations (user_id);

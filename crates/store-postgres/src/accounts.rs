@@ -463,6 +463,36 @@ impl Accounts for PgStore {
         .await
         .store()
     }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "group_adds", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "group_adds"))]
+    async fn group_adds(&self, user: UserId) -> StoreResult<justus_core::user::GroupAdds> {
+        let s: Option<String> = sqlx::query_scalar("SELECT group_adds FROM users WHERE id = $1")
+            .bind(user.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .store()?;
+        let s = s.ok_or(StoreError::NotFound)?;
+        justus_core::user::GroupAdds::parse(&s)
+            .ok_or_else(|| StoreError::Other(format!("stored group_adds {s:?} is not valid")))
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_group_adds", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_group_adds"))]
+    async fn set_group_adds(
+        &self,
+        user: UserId,
+        policy: justus_core::user::GroupAdds,
+    ) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET group_adds = $2 WHERE id = $1")
+            .bind(user.as_uuid())
+            .bind(policy.as_str())
+            .execute(&self.pool)
+            .await
+            .store()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
 }
 
 async fn insert_token(

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use justus_core::audit::{AuditAction, AuditEntry};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::room::{
-    Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP,
+    Invitation, Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP,
     check_ownership_transfer,
 };
 use justus_core::store::Rooms;
@@ -729,6 +729,151 @@ impl Rooms for PgStore {
     }
 
     // --- invites -----------------------------------------------------------------------------
+
+    // --- invitations (consent to be added) ---------------------------------------------------
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "share_a_room", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "share_a_room"))]
+    async fn share_a_room(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM room_members x JOIN room_members y ON y.room_id = x.room_id \
+             JOIN rooms r ON r.id = x.room_id \
+             WHERE x.user_id = $1 AND y.user_id = $2 AND r.deleted_at IS NULL)",
+        )
+        .bind(a.as_uuid())
+        .bind(b.as_uuid())
+        .fetch_one(&self.pool)
+        .await
+        .store()
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "invite_member", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "invite_member"))]
+    async fn invite_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        by: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Invitation> {
+        let mut tx = self.pool.begin().await.store()?;
+        let checked = async {
+            // The room's lock orders this against joins, bans and deletion.
+            lock_for_join(&mut tx, room, user).await?;
+            let banned: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2)",
+            )
+            .bind(room.as_uuid())
+            .bind(user.as_uuid())
+            .fetch_one(&mut *tx)
+            .await
+            .store()?;
+            if banned {
+                return Err(StoreError::Conflict("banned"));
+            }
+            let done = sqlx::query(
+                "INSERT INTO room_invitations (room_id, user_id, invited_by, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(room.as_uuid())
+            .bind(user.as_uuid())
+            .bind(by.as_uuid())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .store()?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict("invited"));
+            }
+            Ok(())
+        }
+        .await;
+        match checked {
+            Ok(()) => {
+                tx.commit().await.store()?;
+                Ok(Invitation {
+                    room_id: room,
+                    user_id: user,
+                    invited_by: by,
+                    created_at: now,
+                })
+            }
+            Err(e) => abort(tx, e).await,
+        }
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "invitations", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "invitations"))]
+    async fn invitations(&self, user: UserId) -> StoreResult<Vec<Invitation>> {
+        let rows: Vec<(Uuid, Uuid, Uuid, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT i.room_id, i.user_id, i.invited_by, i.created_at FROM room_invitations i \
+             JOIN rooms r ON r.id = i.room_id WHERE i.user_id = $1 AND r.deleted_at IS NULL \
+             ORDER BY i.created_at DESC, i.room_id",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(rows
+            .into_iter()
+            .map(|(room, user, by, at)| Invitation {
+                room_id: RoomId(room),
+                user_id: UserId(user),
+                invited_by: UserId(by),
+                created_at: at,
+            })
+            .collect())
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "accept_invitation", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "accept_invitation"))]
+    async fn accept_invitation(
+        &self,
+        room: RoomId,
+        user: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)> {
+        let mut tx = self.pool.begin().await.store()?;
+        let joined = async {
+            // The room first, as every other path that touches its invitations does.
+            sqlx::query("SELECT 1 FROM rooms WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE")
+                .bind(room.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .store()?
+                .ok_or(StoreError::NotFound)?;
+            let by: Option<Uuid> = sqlx::query_scalar(
+                "DELETE FROM room_invitations WHERE room_id = $1 AND user_id = $2 RETURNING invited_by",
+            )
+            .bind(room.as_uuid())
+            .bind(user.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await
+            .store()?;
+            let by = UserId(by.ok_or(StoreError::NotFound)?);
+            let count = lock_for_join(&mut tx, room, user).await?;
+            finish_join(&mut tx, room, user, Role::Member, by, count, max_members, now).await
+        }
+        .await;
+        match joined {
+            Ok(out) => {
+                tx.commit().await.store()?;
+                Ok(out)
+            }
+            Err(e) => abort(tx, e).await,
+        }
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "decline_invitation", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "decline_invitation"))]
+    async fn decline_invitation(&self, room: RoomId, user: UserId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM room_invitations WHERE room_id = $1 AND user_id = $2")
+            .bind(room.as_uuid())
+            .bind(user.as_uuid())
+            .execute(&self.pool)
+            .await
+            .store()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
 
     #[tracing::instrument(target = "justus::trace", level = "debug", name = "create_invite", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "create_invite"))]
     async fn create_invite(&self, invite: &Invite) -> StoreResult<()> {

@@ -80,4 +80,8 @@ pub trait Accounts: Send + Sync {
     async fn blocked_users(&self, blocker: UserId) -> StoreResult<Vec<UserId>>;
     /// Whether either user blocked the other.
     async fn is_blocked_between(&self, a: UserId, b: UserId) -> StoreResult<bool>;
+    /// Who may add `user` to a group without asking (`NotFound` for an unknown user).
+    async fn group_adds(&self, user: UserId) -> StoreResult<crate::user::GroupAdds>;
+    async fn set_group_adds(&self, user: UserId, policy: crate::user::GroupAdds)
+    -> StoreResult<()>;
 }

@@ -3,7 +3,7 @@
 use crate::error::StoreResult;
 use crate::event::RoomEvent;
 use crate::ids::{RoomId, UserId};
-use crate::room::{Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
+use crate::room::{Invitation, Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -138,6 +138,35 @@ pub trait Rooms: Send + Sync {
     ) -> StoreResult<RoomEvent>;
     async fn bans(&self, room: RoomId) -> StoreResult<Vec<UserId>>;
     async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool>;
+
+    // --- invitations (consent to be added) ---------------------------------------------------
+
+    /// Whether `a` and `b` are both members of some live room.
+    async fn share_a_room(&self, a: UserId, b: UserId) -> StoreResult<bool>;
+    /// Invites `user` to `room` on behalf of `by`. `NotFound` for a missing or deleted room,
+    /// `Conflict("member")` if already a member, `Conflict("banned")` if banned,
+    /// `Conflict("invited")` if an invitation is already pending.
+    async fn invite_member(
+        &self,
+        room: RoomId,
+        user: UserId,
+        by: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Invitation>;
+    /// `user`'s pending invitations to live rooms, newest first.
+    async fn invitations(&self, user: UserId) -> StoreResult<Vec<Invitation>>;
+    /// Accepts: the invitation goes and `user` joins (`member.joined` by the inviter), in one
+    /// transaction. `NotFound` if there is no such invitation (or the room is gone); the join's
+    /// errors as in `add_member` (then the invitation stays).
+    async fn accept_invitation(
+        &self,
+        room: RoomId,
+        user: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)>;
+    /// Declines (removes) an invitation; `NotFound` if there is none.
+    async fn decline_invitation(&self, room: RoomId, user: UserId) -> StoreResult<()>;
 
     // --- invites -----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ mod accounts;
 mod ai;
 mod avatars;
 mod history;
+mod invitations;
 mod media;
 mod members;
 mod messages;
@@ -22,6 +23,7 @@ pub use accounts::*;
 pub use ai::*;
 pub use avatars::*;
 pub use history::*;
+pub use invitations::*;
 pub use media::*;
 pub use members::*;
 pub use messages::*;
@@ -70,6 +72,8 @@ macro_rules! store_conformance {
             retention_purges_with_tombstones,
             // moderation.rs
             mute_and_unmute, slow_mode_setting, audit_log_records_moderation, audit_log_records_purges,
+            // invitations.rs
+            group_adds_policy_roundtrip, invitations_accept_and_decline,
             // reports.rs
             reports_filed_listed_and_resolved,
             // operations (this file)

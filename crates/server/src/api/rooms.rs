@@ -364,25 +364,124 @@ pub async fn list_members(
     Ok(Json(MemberList { members: out }))
 }
 
-/// Add a user to a group (admins).
+/// Add a user to a group (admins). If their setting does not let you add them without asking
+/// (`group_adds`), they get an invitation instead (202) and join when they accept it.
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/members", tag = "rooms", security(("bearer" = [])), request_body = UserRef,
     params(("id" = Uuid, Path)),
-    responses((status = 201), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "`already_member` or `room_full`", body = ErrorBody)))]
+    responses((status = 201, description = "Added"),
+              (status = 202, description = "Invited: they decide", body = AddOutcome),
+              (status = 403, description = "`forbidden`, `blocked` or `banned`", body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "`already_member`, `already_invited` or `room_full`", body = ErrorBody)))]
 pub async fn add_member(
     State(app): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UserRef>,
-) -> ApiResult<StatusCode> {
-    chat::rooms::add_member(
+) -> ApiResult<Response> {
+    let added = chat::rooms::add_member(
         &app,
         auth.user_id,
         parse_id(&id, "room")?,
         UserId(req.user_id),
     )
     .await?;
-    Ok(StatusCode::CREATED)
+    Ok(match added {
+        chat::rooms::Added::Member(_) => StatusCode::CREATED.into_response(),
+        chat::rooms::Added::Invited(_) => (
+            StatusCode::ACCEPTED,
+            Json(AddOutcome {
+                status: "invited".into(),
+            }),
+        )
+            .into_response(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AddOutcome {
+    /// `invited`: the person was sent an invitation to accept or decline.
+    pub status: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvitationView {
+    pub room_id: Uuid,
+    #[schema(required = true)]
+    pub room_name: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    #[schema(required = true)]
+    pub room_avatar: Option<Uuid>,
+    pub member_count: i64,
+    /// Who added you.
+    #[schema(required = true)]
+    pub invited_by: Option<PublicUser>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvitationList {
+    /// Newest first.
+    pub invitations: Vec<InvitationView>,
+}
+
+/// Your pending invitations to groups (adds your `group_adds` setting turned into questions).
+#[utoipa::path(get, path = "/api/v1/invitations", tag = "rooms", security(("bearer" = [])),
+    responses((status = 200, body = InvitationList)))]
+pub async fn list_invitations(
+    State(app): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<InvitationList>> {
+    let pending = chat::rooms::invitations(&app, auth.user_id).await?;
+    let ids: Vec<UserId> = pending.iter().map(|(i, _)| i.invited_by).collect();
+    let users: std::collections::HashMap<UserId, justus_core::user::User> = app
+        .store
+        .users_by_ids(&ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let invitations = pending
+        .into_iter()
+        .map(|(inv, room)| InvitationView {
+            room_id: room.id.0,
+            room_name: room.name.clone(),
+            room_avatar: room.avatar.map(|a| a.0),
+            member_count: room.member_count,
+            invited_by: users.get(&inv.invited_by).map(PublicUser::from),
+            created_at: inv.created_at,
+        })
+        .collect();
+    Ok(Json(InvitationList { invitations }))
+}
+
+/// Accept an invitation: you join the group.
+#[utoipa::path(post, path = "/api/v1/invitations/{room_id}/accept", tag = "rooms", security(("bearer" = [])),
+    params(("room_id" = Uuid, Path)),
+    responses((status = 200, body = RoomView), (status = 403, description = "`banned`", body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, description = "`room_full`", body = ErrorBody)))]
+pub async fn accept_invitation(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(room_id): Path<String>,
+) -> ApiResult<Json<RoomView>> {
+    let room_id: RoomId = parse_id(&room_id, "room")?;
+    chat::rooms::accept_invitation(&app, auth.user_id, room_id).await?;
+    Ok(Json(
+        summary_view(&app, chat::rooms::get(&app, auth.user_id, room_id).await?).await,
+    ))
+}
+
+/// Decline an invitation.
+#[utoipa::path(delete, path = "/api/v1/invitations/{room_id}", tag = "rooms", security(("bearer" = [])),
+    params(("room_id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn decline_invitation(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(room_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    chat::rooms::decline_invitation(&app, auth.user_id, parse_id(&room_id, "room")?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Change a member's role (owner); `owner` transfers ownership.

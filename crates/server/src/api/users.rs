@@ -46,6 +46,9 @@ pub struct PatchMe {
     pub avatar: Option<Option<String>>,
     /// Pixels of the uploaded image to use; default: the centred largest square.
     pub avatar_crop: Option<justus_core::avatar::Crop>,
+    /// Who may add you to a group without asking: `anyone`, `shared_room` (people you already
+    /// share a room with) or `nobody`; everyone else's add becomes an invitation.
+    pub group_adds: Option<justus_core::user::GroupAdds>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -66,6 +69,7 @@ pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> 
     let mut me = Me::from(&user);
     me.ai = Some(app.store.ai_prefs(auth.user_id).await?.into());
     me.instance_admin = Some(crate::chat::reports::is_instance_admin(&app, auth.user_id).await?);
+    me.group_adds = Some(app.store.group_adds(auth.user_id).await?);
     Ok(Json(me))
 }
 
@@ -139,8 +143,12 @@ pub async fn patch_me(
     } else {
         app.store.ai_prefs(auth.user_id).await?
     };
+    if let Some(policy) = req.group_adds {
+        app.store.set_group_adds(auth.user_id, policy).await?;
+    }
     let mut me = Me::from(&user);
     me.ai = Some(prefs.into());
+    me.group_adds = Some(app.store.group_adds(auth.user_id).await?);
     Ok(Json(me))
 }
 

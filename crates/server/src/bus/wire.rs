@@ -107,7 +107,7 @@ pub fn encode(
                 Ephemeral::Typing { room_id, .. }
                 | Ephemeral::Receipt { room_id, .. }
                 | Ephemeral::AiDelta { room_id, .. } => Route::Room(*room_id),
-                Ephemeral::Presence { .. } => Route::All,
+                Ephemeral::Presence { .. } | Ephemeral::Invited { .. } => Route::All,
             };
             (route, Out::Ephemeral(e))
         }
@@ -259,6 +259,12 @@ mod tests {
                 status: "away".into(),
                 rooms: vec![RoomId::new()],
                 origin,
+            }),
+            // An invitation reaches the invitee wherever their sockets are.
+            BusMessage::Ephemeral(Ephemeral::Invited {
+                user_id: UserId::new(),
+                room_id: RoomId::new(),
+                invited_by: UserId::new(),
             }),
             BusMessage::Heartbeat {
                 origin,

@@ -7,11 +7,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
 use justus_core::audit::{AuditEntry, AuditId};
-use justus_core::bus::BusMessage;
+use justus_core::bus::{BusMessage, Ephemeral};
 use justus_core::room::{
-    Action, Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, can,
-    can_manage, can_set_role,
+    Action, Invitation, Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary,
+    can, can_manage, can_set_role,
 };
+use justus_core::user::GroupAdds;
 use justus_core::{RoomId, StoreError, UserId};
 use rand::RngCore;
 
@@ -202,12 +203,7 @@ fn join_error(e: StoreError) -> Error {
     name = "chat.rooms.add_member",
     skip_all
 )]
-pub async fn add_member(
-    app: &App,
-    user: UserId,
-    room_id: RoomId,
-    target: UserId,
-) -> Result<Member> {
+pub async fn add_member(app: &App, user: UserId, room_id: RoomId, target: UserId) -> Result<Added> {
     require(app, room_id, user, Action::AddMember).await?;
     app.store
         .user_by_id(target)
@@ -215,6 +211,31 @@ pub async fn add_member(
         .map_err(not_found("user"))?;
     if app.store.is_blocked_between(user, target).await? {
         return Err(Error::forbidden("blocked", "you cannot add this user"));
+    }
+    // Their consent: an add they did not allow becomes an invitation they accept or decline.
+    let policy = app.store.group_adds(target).await?;
+    let allowed = match policy {
+        GroupAdds::SharedRoom => app.store.share_a_room(user, target).await?,
+        other => other.allows(|| false),
+    };
+    if !allowed {
+        let invitation = app
+            .store
+            .invite_member(room_id, target, user, app.now())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict("invited") => Error::conflict(
+                    "already_invited",
+                    "this person has already been invited to this room",
+                ),
+                other => join_error(other),
+            })?;
+        app.bus.publish(BusMessage::Ephemeral(Ephemeral::Invited {
+            user_id: target,
+            room_id,
+            invited_by: user,
+        }));
+        return Ok(Added::Invited(invitation));
     }
     let (member, ev) = app
         .store
@@ -230,7 +251,74 @@ pub async fn add_member(
         .map_err(join_error)?;
     membership(app, room_id, target, true);
     app.publish_events([ev]);
-    Ok(member)
+    Ok(Added::Member(member))
+}
+
+/// What adding someone did: they joined, or (their consent setting) were invited.
+#[derive(Debug)]
+pub enum Added {
+    Member(Member),
+    Invited(Invitation),
+}
+
+/// The caller's pending invitations, newest first.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.invitations",
+    skip_all
+)]
+pub async fn invitations(app: &App, user: UserId) -> Result<Vec<(Invitation, Room)>> {
+    let mut out = Vec::new();
+    for inv in app.store.invitations(user).await? {
+        // A room deleted since is left out (the store already skips deleted rooms; this is the
+        // race with a deletion in between).
+        if let Ok(room) = app.store.room(inv.room_id).await {
+            out.push((inv, room));
+        }
+    }
+    Ok(out)
+}
+
+/// Accepts an invitation: the caller joins (added by the inviter). Already a member: the
+/// invitation is dropped and the room returned.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.accept_invitation",
+    skip_all
+)]
+pub async fn accept_invitation(app: &App, user: UserId, room_id: RoomId) -> Result<Room> {
+    match app
+        .store
+        .accept_invitation(room_id, user, app.config.limits.room_max_members, app.now())
+        .await
+    {
+        Ok((_, ev)) => {
+            membership(app, room_id, user, true);
+            app.publish_events([ev]);
+        }
+        Err(StoreError::Conflict("member")) => {
+            let _ = app.store.decline_invitation(room_id, user).await;
+        }
+        Err(StoreError::NotFound) => return Err(Error::not_found("invitation")),
+        Err(e) => return Err(join_error(e)),
+    }
+    app.store.room(room_id).await.map_err(not_found("room"))
+}
+
+/// Declines an invitation.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.rooms.decline_invitation",
+    skip_all
+)]
+pub async fn decline_invitation(app: &App, user: UserId, room_id: RoomId) -> Result<()> {
+    app.store
+        .decline_invitation(room_id, user)
+        .await
+        .map_err(not_found("invitation"))
 }
 
 /// Changes `target`'s role; `Role::Owner` transfers ownership (owner only).

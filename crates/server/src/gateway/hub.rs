@@ -205,6 +205,18 @@ impl Hub {
                 "receipt",
                 serde_json::json!({"room_id": room_id, "user_id": user_id, "seq": seq}),
             ),
+            Ephemeral::Invited {
+                user_id,
+                room_id,
+                invited_by,
+            } => self.subs.to_user(
+                *user_id,
+                frames::frame(
+                    "invitation",
+                    None,
+                    &serde_json::json!({"room_id": room_id, "invited_by": invited_by}),
+                ),
+            ),
             Ephemeral::Presence {
                 user_id,
                 status,

@@ -279,6 +279,18 @@ impl Subscriptions {
         }
     }
 
+    /// Sends `frame` to every socket of `user` here.
+    pub fn to_user(&self, user: UserId, frame: Utf8Bytes) {
+        let st = self.state.lock();
+        if let Some(ids) = st.users.get(&user) {
+            for id in ids {
+                if let Some(c) = st.conns.get(id) {
+                    offer(c, frame.clone());
+                }
+            }
+        }
+    }
+
     /// Whether `user` has a socket here.
     pub fn has_user(&self, user: UserId) -> bool {
         self.state.lock().users.contains_key(&user)

@@ -14,6 +14,7 @@ mod disk;
 mod gateway;
 mod gateway_rfc;
 mod hygiene;
+mod invitations;
 mod media;
 mod media_abuse;
 mod moderation;

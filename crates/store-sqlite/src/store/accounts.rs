@@ -463,4 +463,40 @@ impl Accounts for SqliteStore {
             })
             .await
     }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "group_adds", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "group_adds"))]
+    async fn group_adds(&self, user: UserId) -> StoreResult<justus_core::user::GroupAdds> {
+        self.threads
+            .read(move |c| {
+                let s: String = c
+                    .prepare_cached("SELECT group_adds FROM users WHERE id = ?1")
+                    .and_then(|mut st| st.query_row([user.0], |r| r.get(0)))
+                    .map_err(map_err)?;
+                justus_core::user::GroupAdds::parse(&s).ok_or_else(|| {
+                    StoreError::Other(format!("stored group_adds {s:?} is not valid"))
+                })
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_group_adds", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_group_adds"))]
+    async fn set_group_adds(
+        &self,
+        user: UserId,
+        policy: justus_core::user::GroupAdds,
+    ) -> StoreResult<()> {
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("UPDATE users SET group_adds = ?2 WHERE id = ?1")
+                    .and_then(|mut st| st.execute(params![user.0, policy.as_str()]))
+                    .map_err(map_err)?;
+                if n == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            })
+            .await
+    }
 }

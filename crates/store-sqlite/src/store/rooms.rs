@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use justus_core::audit::{AuditAction, AuditEntry};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::room::{
-    Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, UNREAD_CAP,
+    Invitation, Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, UNREAD_CAP,
     check_ownership_transfer,
 };
 use justus_core::store::Rooms;
@@ -657,6 +657,128 @@ impl Rooms for SqliteStore {
     #[tracing::instrument(target = "justus::trace", level = "debug", name = "is_banned", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "is_banned"))]
     async fn is_banned(&self, room: RoomId, user: UserId) -> StoreResult<bool> {
         self.threads.read(move |c| is_banned(c, room, user)).await
+    }
+
+    // --- invitations (consent to be added) ---------------------------------------------------
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "share_a_room", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "share_a_room"))]
+    async fn share_a_room(&self, a: UserId, b: UserId) -> StoreResult<bool> {
+        self.threads
+            .read(move |c| {
+                c.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM room_members x JOIN room_members y ON y.room_id = x.room_id \
+                     JOIN rooms r ON r.id = x.room_id \
+                     WHERE x.user_id = ?1 AND y.user_id = ?2 AND r.deleted_at IS NULL)",
+                )
+                .and_then(|mut st| st.query_row(params![a.0, b.0], |r| r.get(0)))
+                .map_err(map_err)
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "invite_member", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "invite_member"))]
+    async fn invite_member(
+        &self,
+        room_id: RoomId,
+        user: UserId,
+        by: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Invitation> {
+        self.threads
+            .write(move |c| {
+                room(c, room_id)?;
+                if is_member(c, room_id, user)? {
+                    return Err(StoreError::Conflict("member"));
+                }
+                if is_banned(c, room_id, user)? {
+                    return Err(StoreError::Conflict("banned"));
+                }
+                let n = c
+                    .prepare_cached(
+                        "INSERT INTO room_invitations (room_id, user_id, invited_by, created_at) \
+                         VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    )
+                    .and_then(|mut st| st.execute(params![room_id.0, user.0, by.0, ts(now)]))
+                    .map_err(map_err)?;
+                if n == 0 {
+                    return Err(StoreError::Conflict("invited"));
+                }
+                Ok(Invitation {
+                    room_id,
+                    user_id: user,
+                    invited_by: by,
+                    created_at: now,
+                })
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "invitations", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "invitations"))]
+    async fn invitations(&self, user: UserId) -> StoreResult<Vec<Invitation>> {
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(
+                        "SELECT i.room_id, i.user_id, i.invited_by, i.created_at FROM room_invitations i \
+                         JOIN rooms r ON r.id = i.room_id \
+                         WHERE i.user_id = ?1 AND r.deleted_at IS NULL \
+                         ORDER BY i.created_at DESC, i.room_id",
+                    )
+                    .map_err(map_err)?;
+                st.query_map([user.0], |r| {
+                    Ok(Invitation {
+                        room_id: RoomId(r.get(0)?),
+                        user_id: UserId(r.get(1)?),
+                        invited_by: UserId(r.get(2)?),
+                        created_at: rows::from_ts(r.get(3)?),
+                    })
+                })
+                .and_then(|rows| rows.collect())
+                .map_err(map_err)
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "accept_invitation", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "accept_invitation"))]
+    async fn accept_invitation(
+        &self,
+        room_id: RoomId,
+        user: UserId,
+        max_members: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Member, RoomEvent)> {
+        self.threads
+            .write(move |c| {
+                let by: Option<Uuid> = c
+                    .prepare_cached(
+                        "DELETE FROM room_invitations WHERE room_id = ?1 AND user_id = ?2 RETURNING invited_by",
+                    )
+                    .and_then(|mut st| st.query_row(params![room_id.0, user.0], |r| r.get(0)).optional())
+                    .map_err(map_err)?;
+                let by = UserId(by.ok_or(StoreError::NotFound)?);
+                // A failed join fails the job, so the deletion above is rolled back with it.
+                add_member(c, room_id, user, Role::Member, by, max_members, now)
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "decline_invitation", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "decline_invitation"))]
+    async fn decline_invitation(&self, room_id: RoomId, user: UserId) -> StoreResult<()> {
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached(
+                        "DELETE FROM room_invitations WHERE room_id = ?1 AND user_id = ?2",
+                    )
+                    .and_then(|mut st| st.execute(params![room_id.0, user.0]))
+                    .map_err(map_err)?;
+                if n == 0 {
+                    Err(StoreError::NotFound)
+                } else {
+                    Ok(())
+                }
+            })
+            .await
     }
 
     // --- invites -----------------------------------------------------------------------------
