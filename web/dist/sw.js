@@ -1,17 +1,17 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '942a27ed8177';
+const VERSION = '81924e77f6dc';
 const PRECACHE = [
-  "/assets/CropDialog-CQjsGt0K.js",
-  "/assets/Lightbox-C7ZUrBfK.js",
-  "/assets/ModTools-D1Iax4VW.js",
-  "/assets/Reports-Dt2-S4aR.js",
-  "/assets/SettingsModeration-Cc42frdO.js",
-  "/assets/VoiceRecorder-BE4v1__r.js",
+  "/assets/CropDialog-Q3IQAPmH.js",
+  "/assets/Lightbox-BDuZx5IE.js",
+  "/assets/ModTools-CMvRbYG9.js",
+  "/assets/Reports-CIMp0wsn.js",
+  "/assets/SettingsModeration-BShk6dK5.js",
+  "/assets/VoiceRecorder-Ctrek8u6.js",
   "/assets/data-BF1r6TM-.json",
   "/assets/index-BAQV3O_P.css",
-  "/assets/index-CiEaFHV4.js",
+  "/assets/index-XC1mpH_A.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -178,31 +178,31 @@ export async function moderationTests(h) {
   };
 
   await test('moderation: an admin removes a message with a reason (“Removed by an admin”, live and after a reload), bans with a reason, and unbans from the ban list', async () => {
-    const [rho, sam, tia] = await Promise.all([newUser('rho'), newUser('sam'), newUser('tia')]);
-    await group(rho, 'Strict', [sam, tia]);
-    await Promise.all([rho, sam, tia].map((u) => openRoom(u, 'Strict')));
-    await send(sam, 'an off topic rant');
-    await send(sam, 'a fine message');
-    await waitText(rho, 'a fine message');
+    const [ravi, sven, tove] = await Promise.all([newUser('ravi'), newUser('sven'), newUser('tove')]);
+    await group(ravi, 'Strict', [sven, tove]);
+    await Promise.all([ravi, sven, tove].map((u) => openRoom(u, 'Strict')));
+    await send(sven, 'an off topic rant');
+    await send(sven, 'a fine message');
+    await waitText(ravi, 'a fine message');
     // Members get no Remove on others' messages.
-    await tia.page.getByTestId('message').filter({ hasText: 'an off topic rant' }).hover();
+    await tove.page.getByTestId('message').filter({ hasText: 'an off topic rant' }).hover();
     assert(
-      (await tia.page.getByRole('button', { name: 'Remove message' }).count()) === 0,
+      (await tove.page.getByRole('button', { name: 'Remove message' }).count()) === 0,
       'a member cannot remove others’ messages',
     );
-    await messageAction(rho, 'an off topic rant', 'Remove message');
-    const dialog = rho.page.getByRole('dialog', { name: 'Remove this message?' });
+    await messageAction(ravi, 'an off topic rant', 'Remove message');
+    const dialog = ravi.page.getByRole('dialog', { name: 'Remove this message?' });
     await dialog.getByLabel('Reason (optional)').fill('off topic');
     await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
-    for (const u of [rho, sam, tia])
+    for (const u of [ravi, sven, tove])
       await u.page.getByTestId('deleted-note').filter({ hasText: 'Removed by an admin' }).waitFor({ timeout: 15000 });
-    // Sam deletes his own: "Message deleted".
-    await messageAction(sam, 'a fine message', 'Delete');
-    await sam.page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
-    await tia.page.getByTestId('deleted-note').filter({ hasText: 'Message deleted' }).waitFor({ timeout: 15000 });
+    // Sven deletes his own: "Message deleted".
+    await messageAction(sven, 'a fine message', 'Delete');
+    await sven.page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+    await tove.page.getByTestId('deleted-note').filter({ hasText: 'Message deleted' }).waitFor({ timeout: 15000 });
     // Loaded history: the delete events come with it (/events), so the difference stays. The
     // offline cache is dropped first (it would keep what was seen live).
-    await tia.page.evaluate(async () => {
+    await tove.page.evaluate(async () => {
       const dbs = await indexedDB.databases();
       await Promise.all(
         dbs.map(
@@ -214,80 +214,80 @@ export async function moderationTests(h) {
         ),
       );
     });
-    await tia.page.reload();
-    await tia.page.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
-    await openRoom(tia, 'Strict');
-    await tia.page.getByTestId('deleted-note').filter({ hasText: 'Removed by an admin' }).waitFor({ timeout: 15000 });
-    await tia.page.getByTestId('deleted-note').filter({ hasText: 'Message deleted' }).waitFor();
-    await shot(tia, 'moderation-removed-by-admin');
-    // Ban Tia with a reason; she is on the ban list; unban her.
-    const panel = await openMembers(rho);
-    await memberMenu(rho, 'Tia', 'Ban…');
-    const ban = rho.page.getByRole('dialog', { name: 'Ban Tia?' });
+    await tove.page.reload();
+    await tove.page.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
+    await openRoom(tove, 'Strict');
+    await tove.page.getByTestId('deleted-note').filter({ hasText: 'Removed by an admin' }).waitFor({ timeout: 15000 });
+    await tove.page.getByTestId('deleted-note').filter({ hasText: 'Message deleted' }).waitFor();
+    await shot(tove, 'moderation-removed-by-admin');
+    // Ban Tove with a reason; she is on the ban list; unban her.
+    const panel = await openMembers(ravi);
+    await memberMenu(ravi, 'Tove', 'Ban…');
+    const ban = ravi.page.getByRole('dialog', { name: 'Ban Tove?' });
     await ban.getByLabel('Reason (optional)').fill('trolling');
     await ban.getByRole('button', { name: 'Ban', exact: true }).click();
-    await tia.page
+    await tove.page
       .getByTestId('room-item')
       .filter({ hasText: 'Strict' })
       .waitFor({ state: 'detached', timeout: 15000 });
     await panel.getByRole('tab', { name: 'Banned' }).click();
-    await panel.getByTestId('banned').filter({ hasText: 'Tia' }).waitFor();
-    await panel.getByRole('button', { name: 'Unban Tia' }).click();
-    await rho.page
-      .getByRole('dialog', { name: 'Unban Tia?' })
+    await panel.getByTestId('banned').filter({ hasText: 'Tove' }).waitFor();
+    await panel.getByRole('button', { name: 'Unban Tove' }).click();
+    await ravi.page
+      .getByRole('dialog', { name: 'Unban Tove?' })
       .getByRole('button', { name: 'Unban', exact: true })
       .click();
     await panel.getByTestId('ban-list').filter({ hasText: 'No one is banned.' }).waitFor();
-    await rho.page.getByTestId('toast').filter({ hasText: 'Tia is no longer banned.' }).waitFor();
-    await Promise.all([rho, sam, tia].map((u) => u.context.close()));
+    await ravi.page.getByTestId('toast').filter({ hasText: 'Tove is no longer banned.' }).waitFor();
+    await Promise.all([ravi, sven, tove].map((u) => u.context.close()));
   });
 
   await test('moderation: reports — a message and a person reported (reason required, “already reported”), the room admins’ queue resolves them with notes, the reporter sees the outcome, the instance admin sees every room’s', async () => {
-    const [uma, vic, xan, ivy] = await Promise.all([
-      newUser('uma'),
-      newUser('vic'),
-      newUser('xan'),
+    const [ursa, vera, xavi, moira] = await Promise.all([
+      newUser('ursa'),
+      newUser('vera'),
+      newUser('xavi'),
       newUser(h.INSTANCE_ADMIN),
     ]);
-    await group(uma, 'Reported', [vic, xan]);
-    await Promise.all([uma, vic, xan].map((u) => openRoom(u, 'Reported')));
-    await send(vic, 'buy cheap pills now');
-    await waitText(xan, 'buy cheap pills now');
+    await group(ursa, 'Reported', [vera, xavi]);
+    await Promise.all([ursa, vera, xavi].map((u) => openRoom(u, 'Reported')));
+    await send(vera, 'buy cheap pills now');
+    await waitText(xavi, 'buy cheap pills now');
     // Reporting a message: the reason is required.
-    await messageAction(xan, 'buy cheap pills now', 'Report');
-    const dialog = xan.page.getByRole('dialog', { name: 'Report this message?' });
+    await messageAction(xavi, 'buy cheap pills now', 'Report');
+    const dialog = xavi.page.getByRole('dialog', { name: 'Report this message?' });
     await dialog.getByRole('button', { name: 'Send report' }).click();
     await dialog.getByRole('alert').filter({ hasText: 'Please say what is wrong.' }).waitFor();
     await dialog.getByLabel('What is wrong?').fill('spam');
     await dialog.getByRole('button', { name: 'Send report' }).click();
-    await xan.page.getByTestId('toast').filter({ hasText: 'Report sent.' }).waitFor();
-    await messageAction(xan, 'buy cheap pills now', 'Report');
+    await xavi.page.getByTestId('toast').filter({ hasText: 'Report sent.' }).waitFor();
+    await messageAction(xavi, 'buy cheap pills now', 'Report');
     await dialog.getByLabel('What is wrong?').fill('spam again');
     await dialog.getByRole('button', { name: 'Send report' }).click();
-    await xan.page.getByTestId('toast').filter({ hasText: 'already reported' }).waitFor();
+    await xavi.page.getByTestId('toast').filter({ hasText: 'already reported' }).waitFor();
     // Reporting a person from the member menu.
-    await openMembers(xan);
-    await memberMenu(xan, 'Vic', 'Report…');
-    const person = xan.page.getByRole('dialog', { name: 'Report Vic?' });
+    await openMembers(xavi);
+    await memberMenu(xavi, 'Vera', 'Report…');
+    const person = xavi.page.getByRole('dialog', { name: 'Report Vera?' });
     await person.getByLabel('What is wrong?').fill('keeps spamming');
     await person.getByRole('button', { name: 'Send report' }).click();
-    await xan.page.getByTestId('toast').filter({ hasText: 'Report sent.' }).waitFor();
+    await xavi.page.getByTestId('toast').filter({ hasText: 'Report sent.' }).waitFor();
     // The owner's queue.
-    const panel = await openMembers(uma);
+    const panel = await openMembers(ursa);
     const reports = panel.getByTestId('report');
     await reports.first().waitFor({ timeout: 15000 });
     assert((await reports.count()) === 2, `two open reports: ${await reports.count()}`);
-    const msgReport = reports.filter({ hasText: 'A message by Vic: “buy cheap pills now”' });
-    await msgReport.filter({ hasText: 'Reported by Xan' }).waitFor();
+    const msgReport = reports.filter({ hasText: 'A message by Vera: “buy cheap pills now”' });
+    await msgReport.filter({ hasText: 'Reported by Xavi' }).waitFor();
     await msgReport.getByRole('button', { name: 'Go to message' }).click();
-    await uma.page.locator('.msg.highlight').filter({ hasText: 'buy cheap pills now' }).waitFor();
-    await shot(uma, 'moderation-report-queue');
+    await ursa.page.locator('.msg.highlight').filter({ hasText: 'buy cheap pills now' }).waitFor();
+    await shot(ursa, 'moderation-report-queue');
     await msgReport.getByRole('button', { name: 'Action taken…' }).click();
-    const resolve = uma.page.getByRole('dialog', { name: 'Resolve: action taken' });
+    const resolve = ursa.page.getByRole('dialog', { name: 'Resolve: action taken' });
     await resolve.getByLabel('Note to the reporter (optional)').fill('removed it, thanks');
     await resolve.getByRole('button', { name: 'Resolve' }).click();
-    await reports.filter({ hasText: 'Vic (the person)' }).getByRole('button', { name: 'Dismiss…' }).click();
-    await uma.page
+    await reports.filter({ hasText: 'Vera (the person)' }).getByRole('button', { name: 'Dismiss…' }).click();
+    await ursa.page
       .getByRole('dialog', { name: 'Dismiss this report?' })
       .getByRole('button', { name: 'Dismiss' })
       .click();
@@ -296,45 +296,45 @@ export async function moderationTests(h) {
     await reports
       .filter({ hasText: 'buy cheap pills now' })
       .getByTestId('report-outcome')
-      .filter({ hasText: 'Action taken by Uma — removed it, thanks' })
+      .filter({ hasText: 'Action taken by Ursa — removed it, thanks' })
       .waitFor();
-    await reports.filter({ hasText: 'Vic (the person)' }).filter({ hasText: 'Dismissed by Uma' }).waitFor();
+    await reports.filter({ hasText: 'Vera (the person)' }).filter({ hasText: 'Dismissed by Ursa' }).waitFor();
     // The reporter: My reports in Settings, with the outcomes; no instance queue for them.
-    await xan.page.getByRole('button', { name: 'Settings' }).click();
-    const mine = xan.page.getByTestId('my-report');
+    await xavi.page.getByRole('button', { name: 'Settings' }).click();
+    const mine = xavi.page.getByTestId('my-report');
     await mine.filter({ hasText: 'Action taken — removed it, thanks' }).waitFor({ timeout: 15000 });
-    await mine.filter({ hasText: 'Vic (the person)' }).filter({ hasText: 'Dismissed' }).waitFor();
-    assert((await xan.page.getByRole('heading', { name: 'Instance reports' }).count()) === 0, 'not an instance admin');
-    await shot(xan, 'moderation-my-reports');
+    await mine.filter({ hasText: 'Vera (the person)' }).filter({ hasText: 'Dismissed' }).waitFor();
+    assert((await xavi.page.getByRole('heading', { name: 'Instance reports' }).count()) === 0, 'not an instance admin');
+    await shot(xavi, 'moderation-my-reports');
     // The instance admin (ADMIN_USERS) sees every room's reports in Settings.
-    await ivy.page.getByRole('button', { name: 'Settings' }).click();
-    await ivy.page.getByRole('heading', { name: 'Instance reports' }).waitFor({ timeout: 15000 });
-    await ivy.page.getByRole('button', { name: 'Resolved', exact: true }).click();
-    // Ivy is not in the room: its name is not hers to see.
-    await ivy.page
+    await moira.page.getByRole('button', { name: 'Settings' }).click();
+    await moira.page.getByRole('heading', { name: 'Instance reports' }).waitFor({ timeout: 15000 });
+    await moira.page.getByRole('button', { name: 'Resolved', exact: true }).click();
+    // Moira is not in the room: its name is not hers to see.
+    await moira.page
       .getByTestId('report')
       .filter({ hasText: 'buy cheap pills now' })
       .filter({ hasText: 'In a conversation you are not in' })
       .waitFor({ timeout: 15000 });
     // And the whole instance's audit log. (The server's report_resolved entry carries no reason:
     // core's audit::report_resolved does not copy the note, though its comment says it does.)
-    await ivy.page
+    await moira.page
       .getByTestId('audit-entry')
-      .filter({ hasText: 'Uma resolved a report about Vic: action taken' })
+      .filter({ hasText: 'Ursa resolved a report about Vera: action taken' })
       .waitFor({ timeout: 15000 });
-    await shot(ivy, 'moderation-instance-admin');
-    await Promise.all([uma, vic, xan, ivy].map((u) => u.context.close()));
+    await shot(moira, 'moderation-instance-admin');
+    await Promise.all([ursa, vera, xavi, moira].map((u) => u.context.close()));
   });
 
   await test('moderation: the audit log — readable entries newest first, “Load older” pages, “Export JSON” downloads every entry', async () => {
-    const [yan, zed] = await Promise.all([newUser('yan'), newUser('zed')]);
-    const { room, tok } = await group(yan, 'Logged', [zed]);
+    const [yuki, zack] = await Promise.all([newUser('yuki'), newUser('zack')]);
+    const { room, tok } = await group(yuki, 'Logged', [zack]);
     // 30 settings changes over REST (two pages and a bit), then two actions in the browser.
     for (let i = 0; i < 30; i++) await rest('PATCH', `/rooms/${room.id}`, tok, { slow_mode_seconds: i % 2 ? 5 : 10 });
-    await openRoom(yan, 'Logged');
-    const panel = await openMembers(yan);
-    await memberMenu(yan, 'Zed', 'Mute…');
-    const dialog = yan.page.getByRole('dialog', { name: 'Mute Zed?' });
+    await openRoom(yuki, 'Logged');
+    const panel = await openMembers(yuki);
+    await memberMenu(yuki, 'Zack', 'Mute…');
+    const dialog = yuki.page.getByRole('dialog', { name: 'Mute Zack?' });
     await dialog.getByLabel('For').selectOption('60');
     await dialog.getByLabel('Reason (optional)').fill('flooding');
     await dialog.getByRole('button', { name: 'Mute', exact: true }).click();
@@ -346,17 +346,17 @@ export async function moderationTests(h) {
     await entries.first().waitFor();
     const first = await entries.allInnerTexts();
     assert(first.length === 25, `a page of 25: ${first.length}`);
-    assert(first[0].startsWith('Yan changed slow mode to 30 s'), `newest first: ${first[0]}`);
-    assert(first[1].startsWith('Yan muted Zed for 1 h — flooding'), `the mute: ${first[1]}`);
-    assert(first[2].startsWith('Yan changed slow mode to 5 s'), `the REST changes: ${first[2]}`);
-    await shot(yan, 'moderation-audit-log');
+    assert(first[0].startsWith('Yuki changed slow mode to 30 s'), `newest first: ${first[0]}`);
+    assert(first[1].startsWith('Yuki muted Zack for 1 h — flooding'), `the mute: ${first[1]}`);
+    assert(first[2].startsWith('Yuki changed slow mode to 5 s'), `the REST changes: ${first[2]}`);
+    await shot(yuki, 'moderation-audit-log');
     await panel.getByRole('button', { name: 'Load older' }).click();
     await entries.nth(25).waitFor();
     await panel.getByRole('button', { name: 'Load older' }).waitFor({ state: 'detached' });
     assert((await entries.count()) === 32, `all 32 entries: ${await entries.count()}`);
     // Export: every entry, as the server gave them.
     const [download] = await Promise.all([
-      yan.page.waitForEvent('download'),
+      yuki.page.waitForEvent('download'),
       panel.getByRole('button', { name: 'Export JSON' }).click(),
     ]);
     const { readFile } = await import('node:fs/promises');
@@ -364,6 +364,6 @@ export async function moderationTests(h) {
     assert(json.room_id === room.id && json.entries.length === 32, `export: ${json.entries?.length}`);
     assert(json.entries[1].action === 'member_muted' && json.entries[1].reason === 'flooding', 'raw entries');
     await panel.getByTestId('audit-status').filter({ hasText: 'Exported 32 entries.' }).waitFor();
-    await Promise.all([yan, zed].map((u) => u.context.close()));
+    await Promise.all([yuki, zack].map((u) => u.context.close()));
   });
 }

@@ -57,7 +57,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const stamp = Date.now().toString(36).slice(-5);
 const uname = (n) => `${n}${stamp}`;
 /** The instance admin of this run (ADMIN_USERS): moderation.mjs registers this name. */
-const INSTANCE_ADMIN = 'ivy';
+const INSTANCE_ADMIN = 'moira';
 
 async function startJustus() {
   const port = await freePort();

@@ -1,6 +1,13 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { IdbOutboxStorage, MemoryOutboxStorage, Outbox, PermanentSendError, type OutboxItem } from '../src/lib/outbox';
+import {
+  IdbOutboxStorage,
+  MemoryOutboxStorage,
+  Outbox,
+  PermanentSendError,
+  ReturnedSendError,
+  type OutboxItem,
+} from '../src/lib/outbox';
 import type { Message } from '../src/lib/types';
 
 function msg(i: OutboxItem, seq: number): Message {
@@ -196,5 +203,26 @@ describe('outbox actions', () => {
     await ob.flush();
     expect(done).toEqual(['delete', 'edit']);
     expect(ob.waiting).toBe(0);
+  });
+});
+
+describe('a send given back (slow mode)', () => {
+  it('leaves the queue, is handed back once, and the next item still goes', async () => {
+    const returned: string[] = [];
+    const sent: string[] = [];
+    const ob = new Outbox(new MemoryOutboxStorage(), {
+      send: async (i) => {
+        if (i.body === 'too soon') throw new ReturnedSendError('slow mode');
+        sent.push(i.body);
+        return msg(i, sent.length);
+      },
+      onReturned: (i) => returned.push(i.body),
+    });
+    await ob.enqueue('r', 'too soon');
+    await ob.enqueue('r', 'later');
+    await ob.flush();
+    expect(returned).toEqual(['too soon']);
+    expect(sent).toEqual(['later']);
+    expect(ob.list('r')).toEqual([]);
   });
 });

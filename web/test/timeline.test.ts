@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Timeline } from '../src/lib/timeline';
+import { type HeldMessage, removerOf, Timeline } from '../src/lib/timeline';
 import type { OutboxItem } from '../src/lib/outbox';
 import type { Message, RoomEvent } from '../src/lib/types';
 
@@ -171,5 +171,25 @@ describe('pending actions', () => {
     expect(it.pending?.map((p) => p.state)).toEqual(['failed', 'queued']);
     // A queued delete is not a row of its own.
     expect(t.items([act({ kind: 'delete', message_id: 'm1' })]).map((i) => i.key)).toEqual(['m1']);
+  });
+});
+
+describe('removed by an admin', () => {
+  it('marks a message deleted by someone else (live or from history), not one deleted by its sender', () => {
+    const t = new Timeline('r', () => 'me');
+    t.addPage([m(1, { sender_id: 'bob' }), m(2, { sender_id: 'bob' }), m(3, { sender_id: 'bob' })], false);
+    const gone = (seq: number) => m(seq, { sender_id: 'bob', body: '', deleted_at: '2024-01-01T00:01:00Z' });
+    // Live: the event's actor is an admin.
+    t.apply(ev(4, 'message.deleted', { actor_id: 'admin', message: gone(1), message_id: 'm1' }));
+    expect((t.get('m1') as HeldMessage).removed_by).toBe('admin');
+    // By its sender: nothing to say.
+    t.apply(ev(5, 'message.deleted', { actor_id: 'bob', message: gone(2), message_id: 'm2' }));
+    expect((t.get('m2') as HeldMessage).removed_by).toBeUndefined();
+    // History: the message came deleted from /messages; its event (from /events) says who.
+    t.upsert(gone(3));
+    t.noteRemoval(ev(6, 'message.deleted', { actor_id: 'admin', message_id: 'm3' }));
+    expect((t.get('m3') as HeldMessage).removed_by).toBe('admin');
+    expect(removerOf(ev(7, 'message.deleted', { actor_id: 'bob' }), 'bob')).toBeUndefined();
+    expect(removerOf(ev(7, 'message.edited', { actor_id: 'x' }), 'bob')).toBeUndefined();
   });
 });

@@ -121,6 +121,7 @@ export class Session {
     batch(() => {
       this.phaseS.set('auth');
       c.rooms.reset();
+      c.moderation.reset();
       c.timelines.clear();
       c.sync.have.clear();
       this.meS.set(null);
