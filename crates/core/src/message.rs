@@ -75,6 +75,37 @@ pub struct Mentions {
     pub room: bool,
 }
 
+/// How many links a body carries: words starting with `http://` or `https://` (any case),
+/// the form clients turn into links. Spam heuristics count them.
+pub fn count_links(body: &str) -> usize {
+    if !body.contains("://") {
+        return 0;
+    }
+    body.split(|c: char| c.is_whitespace() || matches!(c, '(' | '<' | '[' | '"' | '\''))
+        .filter(|w| {
+            let w = w.as_bytes();
+            let starts = |p: &[u8]| w.len() > p.len() && w[..p.len()].eq_ignore_ascii_case(p);
+            starts(b"http://") || starts(b"https://")
+        })
+        .count()
+}
+
+/// A body as the duplicate-text heuristic compares it: case and runs of whitespace ignored.
+/// `None` for short texts ("ok", "thanks", a greeting), which people rightly repeat.
+pub fn spam_fingerprint(body: &str) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut chars = 0usize;
+    for word in body.split_whitespace() {
+        for c in word.chars().flat_map(char::to_lowercase) {
+            c.hash(&mut h);
+            chars += 1;
+        }
+        ' '.hash(&mut h);
+    }
+    (chars >= 20).then(|| h.finish())
+}
+
 pub fn parse_mentions(body: &str) -> Mentions {
     let mut out = Mentions::default();
     let mut in_fence = false;
@@ -212,6 +243,26 @@ pub enum Page {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn links_and_fingerprints_for_the_spam_heuristics() {
+        assert_eq!(count_links("no links here"), 0);
+        assert_eq!(
+            count_links("see https://a.example and HTTP://b.example (http://c.example)"),
+            3
+        );
+        assert_eq!(count_links("https:// alone, ftp://x and xhttps://y"), 0);
+        let a = spam_fingerprint("Buy   CHEAP pills at our shop today");
+        assert!(a.is_some());
+        assert_eq!(a, spam_fingerprint("buy cheap pills\nat our shop today"));
+        assert_ne!(a, spam_fingerprint("buy cheap pills at our shop tomorrow"));
+        assert_eq!(
+            spam_fingerprint("thanks!"),
+            None,
+            "short texts are not compared"
+        );
+    }
+
     use super::*;
 
     #[test]

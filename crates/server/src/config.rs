@@ -103,6 +103,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub retention: RetentionConfig,
+
+    #[command(flatten)]
+    pub abuse: AbuseConfig,
 }
 
 /// How long messages are kept (docs/operations.md#retention).
@@ -119,6 +122,49 @@ pub struct RetentionConfig {
     #[arg(long = "retention-interval-seconds", env = "RETENTION_INTERVAL_SECONDS", value_name = "RETENTION_INTERVAL_SECONDS",
           default_value_t = 3600, value_parser = clap::value_parser!(u64).range(10..=86_400))]
     pub interval_seconds: u64,
+}
+
+/// Spam heuristics and new-account limits (docs/security.md#abuse-resistance). Each refusal is
+/// counted in `abuse_refusals_total{rule}`.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Abuse")]
+pub struct AbuseConfig {
+    /// Most people one message may @mention (more is refused as a mention flood).
+    #[arg(long = "spam-max-mentions", env = "SPAM_MAX_MENTIONS", value_name = "SPAM_MAX_MENTIONS", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_mentions: u32,
+
+    /// Most links one message may carry (more is refused as a link flood).
+    #[arg(long = "spam-max-links", env = "SPAM_MAX_LINKS", value_name = "SPAM_MAX_LINKS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_links: u32,
+
+    /// The same text (20 characters or more) sent to this many different rooms within
+    /// `SPAM_DUPLICATE_WINDOW_SECONDS` makes the next room refuse it (0: off).
+    #[arg(long = "spam-duplicate-rooms", env = "SPAM_DUPLICATE_ROOMS", value_name = "SPAM_DUPLICATE_ROOMS", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub duplicate_rooms: u32,
+
+    #[arg(long = "spam-duplicate-window-seconds", env = "SPAM_DUPLICATE_WINDOW_SECONDS", value_name = "SPAM_DUPLICATE_WINDOW_SECONDS",
+          default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub duplicate_window_seconds: u64,
+
+    /// Accounts younger than this many hours are new: they create fewer groups and open fewer
+    /// DMs with people they share no room with (0, the default: no new-account limits; 24 is a
+    /// good value for an instance with open sign-up).
+    #[arg(long = "new-account-hours", env = "NEW_ACCOUNT_HOURS", value_name = "NEW_ACCOUNT_HOURS", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=8760))]
+    pub new_account_hours: u32,
+
+    /// Groups a new account may create per day.
+    #[arg(long = "new-account-groups-per-day", env = "NEW_ACCOUNT_GROUPS_PER_DAY", value_name = "NEW_ACCOUNT_GROUPS_PER_DAY",
+          default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub new_account_groups_per_day: u32,
+
+    /// DMs a new account may open per hour with people it shares no room with.
+    #[arg(long = "new-account-dms-per-hour", env = "NEW_ACCOUNT_DMS_PER_HOUR", value_name = "NEW_ACCOUNT_DMS_PER_HOUR",
+          default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub new_account_dms_per_hour: u32,
 }
 
 /// Where data lives: PostgreSQL when `DATABASE_URL` is set, else SQLite in the data dir.

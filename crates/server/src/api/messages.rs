@@ -255,7 +255,8 @@ pub async fn edit_message(
 /// tombstone.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path), crate::api::rooms::ReasonQuery),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "`too_long` or `invalid_characters`: the `reason`", body = ErrorBody)))]
 pub async fn delete_message(
     State(app): State<AppState>,
     auth: Auth,

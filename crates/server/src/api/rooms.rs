@@ -509,7 +509,8 @@ pub async fn set_role(
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/members/{user_id}", tag = "rooms", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("user_id" = Uuid, Path), ReasonQuery),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "`owner_must_transfer`", body = ErrorBody)))]
+              (status = 409, description = "`owner_must_transfer`", body = ErrorBody),
+              (status = 422, description = "`too_long` or `invalid_characters`: the `reason`", body = ErrorBody)))]
 pub async fn remove_member(
     State(app): State<AppState>,
     auth: Auth,
@@ -563,7 +564,8 @@ pub async fn list_bans(
 
 /// Lift a ban (admins). Audited with the `reason`.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/bans/{user_id}", tag = "rooms", security(("bearer" = [])),
-    params(("id" = Uuid, Path), ("user_id" = Uuid, Path), ReasonQuery), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("id" = Uuid, Path), ("user_id" = Uuid, Path), ReasonQuery), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "`too_long` or `invalid_characters`: the `reason`", body = ErrorBody)))]
 pub async fn unban(
     State(app): State<AppState>,
     auth: Auth,
@@ -610,7 +612,8 @@ pub async fn mute_member(
 /// are not muted.
 #[utoipa::path(delete, path = "/api/v1/rooms/{id}/members/{user_id}/mute", tag = "rooms", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("user_id" = Uuid, Path), ReasonQuery),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, description = "`too_long` or `invalid_characters`: the `reason`", body = ErrorBody)))]
 pub async fn unmute_member(
     State(app): State<AppState>,
     auth: Auth,

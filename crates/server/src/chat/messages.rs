@@ -27,9 +27,6 @@ pub struct SendInput {
     pub attachments: Vec<MediaId>,
 }
 
-/// Most users one message can notify by name.
-const MAX_MENTIONS: usize = 20;
-
 /// Checks the caller may post here: member, role (only-admins mode), not muted, not blocked
 /// in a DM. Groups are answered from `app.post_access` when it knows them (see `chat::access`).
 async fn can_post(app: &App, room_id: RoomId, user: UserId) -> Result<Arc<Access>> {
@@ -95,8 +92,8 @@ async fn resolve_mentions(
     member: &Member,
     body: &str,
 ) -> Result<(Vec<UserId>, bool)> {
-    let mut parsed = parse_mentions(body);
-    parsed.usernames.truncate(MAX_MENTIONS);
+    let parsed = parse_mentions(body);
+    super::abuse::check_body(app, body, parsed.usernames.len())?;
     let mut ids = app.store.members_named(room.id, &parsed.usernames).await?;
     ids.retain(|id| *id != member.user_id);
     ids.sort_unstable();
@@ -198,6 +195,7 @@ pub async fn prepare_send(
     }
     let (mentions, mentions_room) =
         resolve_mentions(app, &access.room, &access.member, &body).await?;
+    super::abuse::check_duplicate(app, user, room_id, &body)?;
     let new = NewMessage {
         id: MessageId::new(),
         room_id,

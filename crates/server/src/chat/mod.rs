@@ -3,6 +3,7 @@
 //! ephemeral signal (typing, presence) is published here. Handlers only translate their
 //! transport to these calls and back.
 
+pub mod abuse;
 pub mod access;
 pub mod messages;
 pub mod presence;

@@ -41,6 +41,7 @@ pub async fn create_group(
     name: String,
     topic: Option<String>,
 ) -> Result<Room> {
+    super::abuse::check_new_group(app, user).await?;
     let (room, ev) = app
         .store
         .create_group(&NewGroup {
@@ -74,6 +75,7 @@ pub async fn open_dm(app: &App, user: UserId, peer: UserId) -> Result<(Room, boo
         .user_by_id(peer)
         .await
         .map_err(not_found("user"))?;
+    super::abuse::check_new_dm(app, user, peer).await?;
     if app.store.is_blocked_between(user, peer).await? {
         // An existing DM stays readable; only a new one is refused.
         let existing = app

@@ -13,9 +13,12 @@
 //! - `register` and `register_conflict`: accounts created, and refused as taken, per network;
 //! - `upload`: a user's uploads and avatar changes (each may decode a whole image);
 //! - `slow_mode`: a member's messages in a room with slow mode (one per the room's interval);
+//! - `duplicate_text`: the same text in too many rooms (this process only, `duplicates.rs`);
+//! - `new_account_group` / `new_account_dm`: what a new account may start;
 //! - login attempts: `limits::login`'s rules, reserved before the password is checked, plus a
 //!   cap on password checks in flight per account and per network (this process).
 
+mod duplicates;
 mod local;
 pub mod login;
 mod redis;
@@ -69,6 +72,14 @@ pub struct Limits {
     upload_quota: Quota,
     /// A room's slow mode, per member.
     slow_mode: Cooldowns<(RoomId, UserId)>,
+    /// The same text in many rooms.
+    recent_texts: duplicates::RecentTexts,
+    duplicate_window: Duration,
+    /// New accounts: groups created and DMs opened with strangers.
+    new_groups: Gcra<UserId>,
+    new_groups_quota: Quota,
+    new_dms: Gcra<UserId>,
+    new_dms_quota: Quota,
 }
 
 /// How long checks stay local after a Redis failure.
@@ -127,6 +138,10 @@ impl Limits {
         let search_quota = quota(searches.min(10), Duration::from_secs(60) / searches);
         let uploads = config.media.uploads_per_minute.max(1);
         let upload_quota = quota(uploads, Duration::from_secs(60) / uploads);
+        let groups = config.abuse.new_account_groups_per_day.max(1);
+        let new_groups_quota = quota(groups, Duration::from_secs(86_400) / groups);
+        let dms = config.abuse.new_account_dms_per_hour.max(1);
+        let new_dms_quota = quota(dms, Duration::from_secs(3600) / dms);
         Self {
             register: gcra(register_quota),
             register_conflict: gcra(REGISTER_CONFLICT),
@@ -145,6 +160,12 @@ impl Limits {
             upload: gcra(upload_quota),
             upload_quota,
             slow_mode: Cooldowns::default(),
+            recent_texts: duplicates::RecentTexts::default(),
+            duplicate_window: Duration::from_secs(config.abuse.duplicate_window_seconds),
+            new_groups: gcra(new_groups_quota),
+            new_groups_quota,
+            new_dms: gcra(new_dms_quota),
+            new_dms_quota,
         }
     }
 
@@ -237,6 +258,49 @@ impl Limits {
             }
         }
         self.slow_mode.check(&(room, user), every)
+    }
+
+    /// The same text sent to `rooms` other rooms within `SPAM_DUPLICATE_WINDOW_SECONDS` (this
+    /// process).
+    pub fn duplicate_text(
+        &self,
+        user: UserId,
+        room: RoomId,
+        fingerprint: u64,
+        rooms: u32,
+    ) -> Limited {
+        self.recent_texts.check(
+            user,
+            room,
+            fingerprint,
+            rooms as usize,
+            self.duplicate_window,
+        )
+    }
+
+    /// Groups a new account creates (`NEW_ACCOUNT_GROUPS_PER_DAY`).
+    pub async fn new_account_group(&self, user: UserId) -> Limited {
+        self.gcra(
+            "new_account_groups",
+            || format!("newgroups:{user}"),
+            self.new_groups_quota,
+            &self.new_groups,
+            &user,
+        )
+        .await
+    }
+
+    /// DMs a new account opens with people it shares no room with
+    /// (`NEW_ACCOUNT_DMS_PER_HOUR`).
+    pub async fn new_account_dm(&self, user: UserId) -> Limited {
+        self.gcra(
+            "new_account_dms",
+            || format!("newdms:{user}"),
+            self.new_dms_quota,
+            &self.new_dms,
+            &user,
+        )
+        .await
     }
 
     /// A user's searches (messages and people).
@@ -333,6 +397,9 @@ impl Limits {
         self.email_change.prune();
         self.upload.prune();
         self.slow_mode.prune();
+        self.recent_texts.prune(self.duplicate_window);
+        self.new_groups.prune();
+        self.new_dms.prune();
     }
 
     /// Claims one of the user's socket slots over the cluster; `false` when all are taken.
