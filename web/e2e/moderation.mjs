@@ -243,14 +243,13 @@ export async function moderationTests(h) {
   });
 
   await test('moderation: reports — a message and a person reported (reason required, “already reported”), the room admins’ queue resolves them with notes, the reporter sees the outcome, the instance admin sees every room’s', async () => {
-    // One at a time: four sign-ups at once late in a loaded full run have missed 'Connected'.
     const ursa = await newUser('ursa');
-    const vera = await newUser('vera');
+    const vesna = await newUser('vesna');
     const xavi = await newUser('xavi');
     const moira = await newUser(h.INSTANCE_ADMIN);
-    await group(ursa, 'Reported', [vera, xavi]);
-    await Promise.all([ursa, vera, xavi].map((u) => openRoom(u, 'Reported')));
-    await send(vera, 'buy cheap pills now');
+    await group(ursa, 'Reported', [vesna, xavi]);
+    await Promise.all([ursa, vesna, xavi].map((u) => openRoom(u, 'Reported')));
+    await send(vesna, 'buy cheap pills now');
     await waitText(xavi, 'buy cheap pills now');
     // Reporting a message: the reason is required.
     await messageAction(xavi, 'buy cheap pills now', 'Report');
@@ -266,8 +265,8 @@ export async function moderationTests(h) {
     await xavi.page.getByTestId('toast').filter({ hasText: 'already reported' }).waitFor();
     // Reporting a person from the member menu.
     await openMembers(xavi);
-    await memberMenu(xavi, 'Vera', 'Report…');
-    const person = xavi.page.getByRole('dialog', { name: 'Report Vera?' });
+    await memberMenu(xavi, 'Vesna', 'Report…');
+    const person = xavi.page.getByRole('dialog', { name: 'Report Vesna?' });
     await person.getByLabel('What is wrong?').fill('keeps spamming');
     await person.getByRole('button', { name: 'Send report' }).click();
     await xavi.page.getByTestId('toast').filter({ hasText: 'Report sent.' }).waitFor();
@@ -276,7 +275,7 @@ export async function moderationTests(h) {
     const reports = panel.getByTestId('report');
     await reports.first().waitFor({ timeout: 15000 });
     assert((await reports.count()) === 2, `two open reports: ${await reports.count()}`);
-    const msgReport = reports.filter({ hasText: 'A message by Vera: “buy cheap pills now”' });
+    const msgReport = reports.filter({ hasText: 'A message by Vesna: “buy cheap pills now”' });
     await msgReport.filter({ hasText: 'Reported by Xavi' }).waitFor();
     await msgReport.getByRole('button', { name: 'Go to message' }).click();
     await ursa.page.locator('.msg.highlight').filter({ hasText: 'buy cheap pills now' }).waitFor();
@@ -285,7 +284,7 @@ export async function moderationTests(h) {
     const resolve = ursa.page.getByRole('dialog', { name: 'Resolve: action taken' });
     await resolve.getByLabel('Note to the reporter (optional)').fill('removed it, thanks');
     await resolve.getByRole('button', { name: 'Resolve' }).click();
-    await reports.filter({ hasText: 'Vera (the person)' }).getByRole('button', { name: 'Dismiss…' }).click();
+    await reports.filter({ hasText: 'Vesna (the person)' }).getByRole('button', { name: 'Dismiss…' }).click();
     await ursa.page
       .getByRole('dialog', { name: 'Dismiss this report?' })
       .getByRole('button', { name: 'Dismiss' })
@@ -297,12 +296,12 @@ export async function moderationTests(h) {
       .getByTestId('report-outcome')
       .filter({ hasText: 'Action taken by Ursa — removed it, thanks' })
       .waitFor();
-    await reports.filter({ hasText: 'Vera (the person)' }).filter({ hasText: 'Dismissed by Ursa' }).waitFor();
+    await reports.filter({ hasText: 'Vesna (the person)' }).filter({ hasText: 'Dismissed by Ursa' }).waitFor();
     // The reporter: My reports in Settings, with the outcomes; no instance queue for them.
     await xavi.page.getByRole('button', { name: 'Settings' }).click();
     const mine = xavi.page.getByTestId('my-report');
     await mine.filter({ hasText: 'Action taken — removed it, thanks' }).waitFor({ timeout: 15000 });
-    await mine.filter({ hasText: 'Vera (the person)' }).filter({ hasText: 'Dismissed' }).waitFor();
+    await mine.filter({ hasText: 'Vesna (the person)' }).filter({ hasText: 'Dismissed' }).waitFor();
     assert((await xavi.page.getByRole('heading', { name: 'Instance reports' }).count()) === 0, 'not an instance admin');
     await shot(xavi, 'moderation-my-reports');
     // The instance admin (ADMIN_USERS) sees every room's reports in Settings.
@@ -319,10 +318,10 @@ export async function moderationTests(h) {
     // core's audit::report_resolved does not copy the note, though its comment says it does.)
     await moira.page
       .getByTestId('audit-entry')
-      .filter({ hasText: 'Ursa resolved a report about Vera: action taken' })
+      .filter({ hasText: 'Ursa resolved a report about Vesna: action taken' })
       .waitFor({ timeout: 15000 });
     await shot(moira, 'moderation-instance-admin');
-    await Promise.all([ursa, vera, xavi, moira].map((u) => u.context.close()));
+    await Promise.all([ursa, vesna, xavi, moira].map((u) => u.context.close()));
   });
 
   await test('moderation: the audit log — readable entries newest first, “Load older” pages, “Export JSON” downloads every entry', async () => {
