@@ -181,9 +181,11 @@ pub fn report_resolved(
     report: &crate::report::Report,
     outcome: crate::report::ReportStatus,
     by: UserId,
+    note: Option<&str>,
     now: DateTime<Utc>,
 ) -> AuditEntry {
     let mut entry = AuditEntry::new(Some(report.room_id), by, AuditAction::ReportResolved, now);
+    entry.reason = note.map(str::to_owned);
     entry.target_user_id = Some(report.target_user_id);
     entry.target_message_id = report.message_id;
     entry.details = Some(serde_json::json!({

@@ -155,7 +155,7 @@ impl Reports for PgStore {
         .store()?;
         crate::audit::insert(
             &mut tx,
-            &justus_core::audit::report_resolved(&report, outcome, by, now),
+            &justus_core::audit::report_resolved(&report, outcome, by, note.as_deref(), now),
         )
         .await?;
         let resolved = load(&mut tx, id, false).await?;

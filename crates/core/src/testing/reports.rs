@@ -173,6 +173,11 @@ pub async fn reports_filed_listed_and_resolved(store: &dyn Store) {
         (owner.id, Some(carol.id), Some(m.id))
     );
     assert_eq!(log[0].details.as_ref().unwrap()["outcome"], "action_taken");
+    assert_eq!(
+        log[0].reason.as_deref(),
+        Some("removed"),
+        "the note is the reason"
+    );
 
     // Retention: the purge leaves the reports but not the text they quoted.
     store

@@ -156,7 +156,13 @@ impl Reports for SqliteStore {
                 .map_err(map_err)?;
                 super::audit::insert(
                     c,
-                    &justus_core::audit::report_resolved(&report, outcome, by, now),
+                    &justus_core::audit::report_resolved(
+                        &report,
+                        outcome,
+                        by,
+                        note.as_deref(),
+                        now,
+                    ),
                 )?;
                 load(c, id)
             })
