@@ -1,17 +1,17 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '81924e77f6dc';
+const VERSION = 'd80d86695944';
 const PRECACHE = [
-  "/assets/CropDialog-Q3IQAPmH.js",
-  "/assets/Lightbox-BDuZx5IE.js",
-  "/assets/ModTools-CMvRbYG9.js",
-  "/assets/Reports-CIMp0wsn.js",
-  "/assets/SettingsModeration-BShk6dK5.js",
-  "/assets/VoiceRecorder-Ctrek8u6.js",
+  "/assets/CropDialog-Bjrcvb1t.js",
+  "/assets/Lightbox-BiTz-dA7.js",
+  "/assets/ModTools-CwPUEQG9.js",
+  "/assets/Reports-B7BX-wp_.js",
+  "/assets/SettingsModeration-DjVno1Ll.js",
+  "/assets/VoiceRecorder-CdOqr_6U.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-BAQV3O_P.css",
-  "/assets/index-XC1mpH_A.js",
+  "/assets/index-BVJZljnL.css",
+  "/assets/index-Cxjoy1h0.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

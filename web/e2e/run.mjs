@@ -29,6 +29,7 @@ import { groupTests } from './groups.mjs';
 import { inviteTests } from './invites.mjs';
 import { offlineActionTests } from './offline-actions.mjs';
 import { moderationTests } from './moderation.mjs';
+import { consentTests } from './consent.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -938,6 +939,7 @@ await groupTests(helpers);
 await inviteTests(helpers);
 await offlineActionTests(helpers);
 await moderationTests(helpers);
+await consentTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

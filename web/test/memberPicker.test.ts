@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memberActions, pickable, toggleChosen } from '../src/lib/memberPicker';
+import { groupNotice, memberActions, pickable, toggleChosen } from '../src/lib/memberPicker';
 import type { PublicUser } from '../src/lib/types';
 
 const u = (id: string): PublicUser => ({ id, username: id, display_name: id.toUpperCase(), avatar: null });
@@ -34,5 +34,22 @@ describe('memberActions', () => {
   it('a member and myself get nothing', () => {
     expect(memberActions('member', 'member', false)).toEqual([]);
     expect(memberActions('owner', 'owner', true)).toEqual([]);
+  });
+});
+
+describe('groupNotice', () => {
+  const people: PublicUser[] = [
+    { id: 'a', username: 'ann', display_name: 'Ann', avatar: null },
+    { id: 'b', username: 'bo', display_name: '', avatar: null },
+    { id: 'c', username: 'cy', display_name: 'Cy', avatar: null },
+  ];
+  it('says nothing when everyone was added', () => {
+    expect(groupNotice(people, [], [])).toBe('');
+  });
+  it('names who got an invitation instead and who could not be added', () => {
+    expect(groupNotice(people, ['a', 'b'], [])).toBe('Invitation sent to Ann, bo: they join when they accept it.');
+    expect(groupNotice(people, ['a'], ['c'])).toBe(
+      'Invitation sent to Ann: they join when they accept it. Cy could not be added.',
+    );
   });
 });

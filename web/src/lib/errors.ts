@@ -14,6 +14,7 @@ const SENTENCES: Record<string, string> = {
   blocked: 'You cannot message this person.',
   banned: 'You are banned from this group.',
   already_member: 'That person is already a member.',
+  already_invited: 'That person has already been invited and has not answered yet.',
   room_full: 'This group is full.',
   email_taken: 'That e-mail address is already in use.',
   internal: 'Something went wrong on the server. Please try again.',

@@ -1,6 +1,6 @@
 // One WebSocket to /api/v1/ws (docs/protocol.md): auth first frame, requests with ids,
 // reconnect with exponential backoff and jitter, re-auth before the token expires.
-import type { PresenceFrame, Ready, ReceiptFrame, RoomEvent, TypingFrame } from './types';
+import type { InvitationFrame, PresenceFrame, Ready, ReceiptFrame, RoomEvent, TypingFrame } from './types';
 
 export type ConnState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -30,6 +30,8 @@ export interface GatewayHandlers {
   onPresence?(d: PresenceFrame): void;
   /** The assistant's streamed reply (`ai.delta`, docs/protocol.md). */
   onAiDelta?(d: unknown): void;
+  /** An add to a group became an invitation to me (`invitation`). */
+  onInvitation?(d: InvitationFrame): void;
   onState?(s: ConnState): void;
   /** 4003: the session ended. */
   onLoggedOut?(): void;
@@ -237,6 +239,9 @@ export class Gateway {
           return;
         case 'ai.delta':
           this.h.onAiDelta?.(f.d);
+          return;
+        case 'invitation':
+          this.h.onInvitation?.(f.d as InvitationFrame);
           return;
       }
     };

@@ -36,3 +36,21 @@ export function memberActions(myRole: Role, theirRole: Role, isMe: boolean): Mem
   if (above) out.push('mute', 'kick', 'ban');
   return out;
 }
+
+const names = (people: readonly PublicUser[], ids: readonly string[]) =>
+  people
+    .filter((u) => ids.includes(u.id))
+    .map((u) => u.display_name || u.username)
+    .join(', ');
+
+/** What "New group" says after making the group: who got an invitation instead, who could not be added. */
+export function groupNotice(
+  people: readonly PublicUser[],
+  invited: readonly string[],
+  failed: readonly string[],
+): string {
+  const out: string[] = [];
+  if (invited.length) out.push(`Invitation sent to ${names(people, invited)}: they join when they accept it.`);
+  if (failed.length) out.push(`${names(people, failed)} could not be added.`);
+  return out.join(' ');
+}

@@ -96,3 +96,17 @@ export interface PresenceFrame {
   user_id: string;
   status: string;
 }
+
+/** Who may add me to a group without asking (GET/PATCH /users/me `group_adds`). */
+export type GroupAdds = Schemas['GroupAdds'];
+/** A pending invitation to a group (GET /invitations): an add my `group_adds` turned into a question. */
+export type Invitation = Schemas['InvitationView'];
+export type InvitationList = Schemas['InvitationList'];
+/** POST /rooms/{id}/members answered 202: `invited`. */
+export type AddOutcome = Schemas['AddOutcome'];
+
+/** The `invitation` frame: someone's add became an invitation to me (docs/protocol.md). */
+export interface InvitationFrame {
+  room_id: string;
+  invited_by: string;
+}

@@ -8,7 +8,8 @@
 //   members   (members.ts)   member lists, users, receipts, presence
 //   moderation (moderation.ts) my mute and slow mode per room; mutes, bans, reports, audit
 //   typing    (typing.ts)    typing indicators
-//   profile   (profile.ts)   own profile and sessions
+//   invitations (invitations.ts) groups I was invited to (adds my `group_adds` turned into questions)
+//   profile   (profile.ts)   own profile, privacy and sessions
 //   persist   (persist.ts)   the offline cache
 //   drafts    (../drafts.ts) what was typed but not sent, per room
 //
@@ -22,6 +23,7 @@ import { Drafts, type DraftStorage, MemoryDraftStorage } from '../drafts';
 import { kindOf, Outbox, type OutboxStorage } from '../outbox';
 import { Sync } from '../sync';
 import type { EventsPage, Me, Message, Ready, Room, RoomEvent, RoomList } from '../types';
+import { Invitations } from './invitations';
 import { Members } from './members';
 import { Messages } from './messages';
 import { Moderation } from './moderation';
@@ -56,6 +58,7 @@ export class Client {
   readonly messages: Messages;
   readonly members: Members;
   readonly moderation: Moderation;
+  readonly invitations: Invitations;
   readonly typing: Typing;
   readonly profile: Profile;
   readonly persist: Persistence;
@@ -80,6 +83,7 @@ export class Client {
     this.messages = new Messages(this);
     this.members = new Members(this);
     this.moderation = new Moderation(this);
+    this.invitations = new Invitations(this);
     this.typing = new Typing(this);
     this.profile = new Profile(this);
     this.sync = new Sync({
@@ -110,6 +114,7 @@ export class Client {
         onState: (s) => this.session.setConn(s),
         onLoggedOut: () => void this.session.loggedOut(),
         onAiDelta: (d) => this.onAiDelta?.(d),
+        onInvitation: () => void this.invitations.load().catch(() => {}),
       },
     );
     this.outbox = new Outbox(deps.outboxStorage, {
@@ -172,6 +177,8 @@ export class Client {
 
   private async onReady(d: Ready): Promise<void> {
     for (const p of d.presence) this.members.setPresence(p.user_id, p.status);
+    // Invitations sent while this client was away (no frame reached it): at start and on reconnect.
+    void this.invitations.load().catch(() => {});
     let rooms: Room[] | null = null;
     try {
       rooms = (await this.api.get<RoomList>('/rooms')).rooms;

@@ -4,8 +4,11 @@
 import { batch } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import { enc } from '../api';
-import type { MemberList, MemberView, PublicUser, Role, UserList } from '../types';
+import type { AddOutcome, MemberList, MemberView, PublicUser, Role, UserList } from '../types';
 import type { Client } from './index';
+
+/** What an add did: the person is a member, or was sent an invitation (their `group_adds`). */
+export type AddResult = 'added' | 'invited';
 
 /** The users the client has seen, by id (read-only view; the AI service looks the assistant up). */
 export interface UserDirectory {
@@ -114,9 +117,20 @@ export class Members {
     return users.filter((u) => u.id !== me);
   }
 
-  async add(roomId: string, userId: string): Promise<void> {
-    await this.c.api.post(`/rooms/${roomId}/members`, { user_id: userId });
-    await this.load(roomId);
+  /**
+   * Add someone to a group: `added`, or `invited` when their `group_adds` setting turned the add
+   * into an invitation (202). 409 `already_invited` is thrown.
+   */
+  async add(roomId: string, userId: string): Promise<AddResult> {
+    const r = await this.addOnly(roomId, userId);
+    if (r === 'added') await this.load(roomId);
+    return r;
+  }
+
+  /** The request alone (no member list reload). */
+  async addOnly(roomId: string, userId: string): Promise<AddResult> {
+    const r = await this.c.api.post<AddOutcome | undefined>(`/rooms/${roomId}/members`, { user_id: userId });
+    return r?.status === 'invited' ? 'invited' : 'added';
   }
 
   async setRole(roomId: string, userId: string, role: Role): Promise<void> {

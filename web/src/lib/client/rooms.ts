@@ -77,6 +77,13 @@ export class RoomsModel {
     return r.id;
   }
 
+  /** A room I just joined (an invitation accepted): listed and tracked; the view opens it. */
+  joined(r: Room): string {
+    this.store.upsert(r);
+    if (!this.c.sync.have.has(r.id)) this.c.sync.setHave(r.id, r.last_seq);
+    return r.id;
+  }
+
   async openDm(userId: string): Promise<string> {
     const r = await this.c.api.post<Room>('/dms', { user_id: userId });
     batch(() => {
@@ -88,25 +95,27 @@ export class RoomsModel {
 
   /**
    * Create a group and add the people chosen (one request each, in order, after the room exists).
-   * Resolves the room id and who could not be added (the room is made and entered regardless).
+   * Resolves the room id, who was sent an invitation instead (their `group_adds` setting) and who
+   * could not be added (the room is made and entered regardless).
    */
   async createGroup(
     name: string,
     topic?: string,
     memberIds: readonly string[] = [],
-  ): Promise<{ roomId: string; failed: string[] }> {
+  ): Promise<{ roomId: string; invited: string[]; failed: string[] }> {
     const r = await this.c.api.post<Room>('/rooms', { name, topic: topic || undefined });
     this.store.upsert({ ...r, my_role: r.my_role ?? 'owner', unread: 0, mentions: 0 });
     const failed: string[] = [];
+    const invited: string[] = [];
     for (const id of memberIds) {
       try {
-        await this.c.api.post(`/rooms/${r.id}/members`, { user_id: id });
+        if ((await this.c.members.addOnly(r.id, id)) === 'invited') invited.push(id);
       } catch {
         failed.push(id);
       }
     }
     if (memberIds.length) this.c.members.load(r.id).catch(() => {});
-    return { roomId: await this.enter(r), failed };
+    return { roomId: await this.enter(r), invited, failed };
   }
 
   async acceptInvite(code: string): Promise<string> {

@@ -122,6 +122,7 @@ export class Session {
       this.phaseS.set('auth');
       c.rooms.reset();
       c.moderation.reset();
+      c.invitations.reset();
       c.timelines.clear();
       c.sync.have.clear();
       this.meS.set(null);

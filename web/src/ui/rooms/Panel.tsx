@@ -1,6 +1,7 @@
 import { createResource, createSignal, For, lazy, onMount, Show, Suspense } from 'solid-js';
 import type { Client } from '../../lib/client';
-import type { Message, SearchResult } from '../../lib/types';
+import type { Message, PublicUser, SearchResult } from '../../lib/types';
+import { ApiError } from '../../lib/api';
 import { plain } from '../../lib/markdown';
 import { Icon } from '../common/Icon';
 import { askConfirm } from '../common/confirm';
@@ -293,6 +294,22 @@ function AddMember(props: { client: Client; roomId: string; run: (f: () => Promi
       me: c.me?.id,
       exclude: new Set((c.members.get(props.roomId) ?? []).map((m) => m.user.id)),
     });
+  // What the last add did: added, or an invitation sent (their `group_adds` setting).
+  const [outcome, setOutcome] = createSignal('');
+  const add = async (u: PublicUser) => {
+    const name = u.display_name || u.username;
+    setOutcome('');
+    try {
+      const r = await c.members.add(props.roomId, u.id);
+      setOutcome(r === 'invited' ? `Invitation sent to ${name}. They join when they accept it.` : `${name} was added.`);
+    } catch (e) {
+      setOutcome(
+        e instanceof ApiError && e.code === 'already_invited'
+          ? `${name} has already been invited and has not answered yet.`
+          : friendlyError(e),
+      );
+    }
+  };
   return (
     <div class="add-member">
       <label>
@@ -307,13 +324,18 @@ function AddMember(props: { client: Client; roomId: string; run: (f: () => Promi
         <For each={users()}>
           {(u) => (
             <li>
-              <button type="button" onClick={() => props.run(() => props.client.members.add(props.roomId, u.id))}>
+              <button type="button" onClick={() => void add(u)}>
                 Add {u.username}
               </button>
             </li>
           )}
         </For>
       </ul>
+      <Show when={outcome()}>
+        <p class="hint" role="status" data-testid="add-outcome">
+          {outcome()}
+        </p>
+      </Show>
       <Show when={q() && !found.loading && !found.error && !users().length}>
         <p class="hint" role="status" data-testid="add-member-status">
           {found()?.length ? `Everyone found for “${q()}” is already a member.` : `No one found for “${q()}”.`}

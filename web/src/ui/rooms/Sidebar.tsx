@@ -6,6 +6,8 @@ import { Icon } from '../common/Icon';
 import { focusIntoRoom } from '../common/focusRoom';
 import { RoomAvatar } from '../people/RoomAvatar';
 import { PeoplePicker } from '../people/PeoplePicker';
+import { Invitations } from './Invitations';
+import { groupNotice } from '../../lib/memberPicker';
 import { attachmentSummary } from '../../lib/media';
 import { friendlyError } from '../../lib/errors';
 
@@ -140,10 +142,7 @@ export function Sidebar(props: {
                 people.map((u) => u.id),
               );
               setChosen([]);
-              if (r.failed.length) {
-                const names = people.filter((u) => r.failed.includes(u.id)).map((u) => u.display_name || u.username);
-                setNotice(`The group was made, but ${names.join(', ')} could not be added.`);
-              }
+              setNotice(groupNotice(people, r.invited, r.failed));
             });
           }}
         >
@@ -191,6 +190,7 @@ export function Sidebar(props: {
           {error()}
         </p>
       </Show>
+      <Invitations client={c} onOpenRoom={props.onOpenRoom} />
       <ul class="room-list">
         <For each={rooms()} fallback={<li class="empty">No conversations yet.</li>}>
           {(r) => (

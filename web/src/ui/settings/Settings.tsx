@@ -6,6 +6,7 @@ import { LANGUAGES, loadPreferredLanguage, loadPrefs, persistPreferredLanguage, 
 import { AiSettings } from '../ai/AiSettings';
 import { notificationPermission, requestNotificationPermission } from './notifications';
 import { AvatarSetting } from '../media/AvatarSetting';
+import { PrivacySettings } from './PrivacySettings';
 import { friendlyError } from '../../lib/errors';
 import { describeUserAgent } from '../../lib/userAgent';
 
@@ -110,6 +111,7 @@ export function Settings(props: { client: Client; onClose: () => void }) {
           </p>
         </form>
         <AvatarSetting client={c} target="user" />
+        <PrivacySettings client={c} />
         <h3>Appearance</h3>
         <label>
           Theme
