@@ -1,17 +1,17 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'd80d86695944';
+const VERSION = 'bb5a4e8fb9cd';
 const PRECACHE = [
-  "/assets/CropDialog-Bjrcvb1t.js",
-  "/assets/Lightbox-BiTz-dA7.js",
-  "/assets/ModTools-CwPUEQG9.js",
-  "/assets/Reports-B7BX-wp_.js",
-  "/assets/SettingsModeration-DjVno1Ll.js",
-  "/assets/VoiceRecorder-CdOqr_6U.js",
+  "/assets/CropDialog-YaEmkTpQ.js",
+  "/assets/Lightbox-CkM5LVjI.js",
+  "/assets/ModTools-DGj53Wo9.js",
+  "/assets/Reports-JWpGPYTj.js",
+  "/assets/SettingsModeration-BnVkBJx4.js",
+  "/assets/VoiceRecorder-BkwfoWzZ.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-BVJZljnL.css",
-  "/assets/index-Cxjoy1h0.js",
+  "/assets/index-Cd3N1vyE.css",
+  "/assets/index-DaQOFqFc.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -2,9 +2,10 @@
 // groups"; an add that the setting turns into an invitation says "Invitation sent" to the adder
 // (new-group picker and the members panel, and "already invited" the second time); the invitee
 // sees the invitation live in the sidebar, accepts it and lands in the group, or declines it.
+// Also: a muted member's React and Edit are gone while the mute lasts.
 
 export async function consentTests(h) {
-  const { test, assert, newUser, shot } = h;
+  const { test, assert, newUser, send, waitText, shot } = h;
 
   await test('consent: "Nobody" turns adds into invitations — the adder is told, the invitee accepts one live and declines another', async () => {
     const [ingrid, otto] = await Promise.all([newUser('ingrid'), newUser('otto')]);
@@ -91,5 +92,66 @@ export async function consentTests(h) {
     await o.getByTestId('room-item').filter({ hasText: 'Consent one' }).waitFor();
     assert((await o.getByTestId('invitation').count()) === 0, 'no invitation after the reload');
     await Promise.all([ingrid.context.close(), otto.context.close()]);
+  });
+
+  await test('mute: a muted member has no React or Edit (reaction chips do not toggle) until unmuted', async () => {
+    const [petra, rurik] = await Promise.all([newUser('petra'), newUser('rurik')]);
+    const p = petra.page;
+    const r = rurik.page;
+    // Rurik allows anyone (the default): the add is an add, and no invitation is mentioned.
+    await p.getByRole('button', { name: 'New group' }).click();
+    const form = p.getByRole('form', { name: 'New group' });
+    await form.getByLabel('Group name').fill('Quiet room');
+    await form.getByLabel('Search people to add').fill(rurik.username);
+    await form.getByRole('button', { name: new RegExp(`^Choose .*@${rurik.username}\\)$`) }).click();
+    await form.getByRole('button', { name: 'Create group with 2 people' }).click();
+    await p.getByRole('heading', { level: 2 }).filter({ hasText: 'Quiet room' }).waitFor();
+    assert((await p.getByRole('status').filter({ hasText: 'Invitation sent' }).count()) === 0, 'no invitation');
+    await send(petra, 'petra speaks');
+    await r.getByTestId('room-item').filter({ hasText: 'Quiet room' }).click({ timeout: 15000 });
+    await waitText(rurik, 'petra speaks');
+    await send(rurik, 'rurik speaks');
+    await waitText(rurik, 'rurik speaks');
+    const theirs = r.getByTestId('message').filter({ hasText: 'petra speaks' });
+    const mine = r.getByTestId('message').filter({ hasText: 'rurik speaks' });
+    await mine.locator('button[aria-label="Edit"]').waitFor({ state: 'attached' });
+    await theirs.hover();
+    await theirs.getByRole('button', { name: 'React', exact: true }).click();
+    await theirs.getByRole('group', { name: 'Pick a reaction' }).getByRole('button').first().click();
+    const chip = theirs.getByTestId('reaction');
+    await chip.waitFor();
+
+    // Petra mutes Rurik.
+    await waitText(petra, 'rurik speaks');
+    await p.getByRole('button', { name: 'Members' }).click();
+    const panel = p.getByRole('complementary', { name: 'Members' });
+    await panel.getByRole('button', { name: 'Actions for Rurik' }).click();
+    await panel.getByRole('menu', { name: 'Actions for Rurik' }).getByRole('menuitem', { name: 'Mute…' }).click();
+    const dialog = p.getByRole('dialog', { name: 'Mute Rurik?' });
+    await dialog.getByLabel('For').selectOption('60');
+    await dialog.getByRole('button', { name: 'Mute', exact: true }).click();
+    await panel.getByTestId('muted-badge').waitFor();
+
+    // Rurik: no React, no Edit; the chip still names who reacted but is not a toggle.
+    await r.getByTestId('muted-banner').waitFor({ timeout: 15000 });
+    for (const m of [theirs, mine]) {
+      assert((await m.locator('button[aria-label="React"]').count()) === 0, 'no React while muted');
+    }
+    assert((await mine.locator('button[aria-label="Edit"]').count()) === 0, 'no Edit while muted');
+    assert((await chip.getAttribute('aria-disabled')) === 'true', 'the chip is disabled');
+    const before = await chip.innerText();
+    await chip.click({ force: true });
+    await r.waitForTimeout(500);
+    assert((await chip.innerText()) === before, `the chip did not toggle: ${before} → ${await chip.innerText()}`);
+    await shot(rurik, 'mute-no-react-edit');
+
+    // Unmuted: both come back.
+    await panel.getByRole('button', { name: 'Actions for Rurik' }).click();
+    await panel.getByRole('menu', { name: 'Actions for Rurik' }).getByRole('menuitem', { name: 'Unmute' }).click();
+    await r.getByTestId('muted-banner').waitFor({ state: 'detached', timeout: 15000 });
+    await mine.locator('button[aria-label="Edit"]').waitFor({ state: 'attached' });
+    await theirs.locator('button[aria-label="React"]').waitFor({ state: 'attached' });
+    assert((await chip.getAttribute('aria-disabled')) === null, 'the chip toggles again');
+    await Promise.all([petra.context.close(), rurik.context.close()]);
   });
 }

@@ -13,6 +13,8 @@ export function ReactionChip(props: {
   me: string | undefined;
   name: (userId: string) => string;
   onToggle: (add: boolean) => void;
+  /** I cannot react here now (muted): the chip still names who reacted, a click does nothing. */
+  locked?: boolean;
 }) {
   const id = createUniqueId();
   const [shown, setShown] = createSignal(false);
@@ -41,7 +43,12 @@ export function ReactionChip(props: {
         class={`reaction${mine() ? ' on' : ''}`}
         data-testid="reaction"
         aria-pressed={mine()}
-        aria-label={`${props.reaction.emoji} ${props.reaction.count}, ${mine() ? 'remove' : 'add'} reaction`}
+        aria-label={
+          props.locked
+            ? `${props.reaction.emoji} ${props.reaction.count}`
+            : `${props.reaction.emoji} ${props.reaction.count}, ${mine() ? 'remove' : 'add'} reaction`
+        }
+        aria-disabled={props.locked ? 'true' : undefined}
         aria-describedby={id}
         onMouseEnter={() => later(HOVER_MS, () => setShown(true))}
         onMouseLeave={hide}
@@ -92,7 +99,7 @@ export function ReactionChip(props: {
             return;
           }
           hide();
-          props.onToggle(!mine());
+          if (!props.locked) props.onToggle(!mine());
         }}
       >
         {props.reaction.emoji} {props.reaction.count}

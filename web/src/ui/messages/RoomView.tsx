@@ -318,6 +318,7 @@ export function RoomView(props: {
                     me={c.me?.id}
                     name={name}
                     onToggle={(add) => void c.messages.react(props.roomId, m.id, r.emoji, add)}
+                    locked={!!mutedUntil()}
                   />
                 )}
               </For>
@@ -370,17 +371,20 @@ export function RoomView(props: {
                 <Icon name="reply" />
               </button>
               <TranslateButton client={c} roomId={props.roomId} message={m} />
-              <button
-                type="button"
-                ref={reactBtn}
-                aria-label="React"
-                title="React"
-                aria-expanded={picker() === m.id}
-                aria-haspopup="true"
-                onClick={() => setPicker(picker() === m.id ? null : m.id)}
-              >
-                <Icon name="react" />
-              </button>
+              {/* Muted: no reacting or editing until the mute ends (the server would refuse them). */}
+              <Show when={!mutedUntil()}>
+                <button
+                  type="button"
+                  ref={reactBtn}
+                  aria-label="React"
+                  title="React"
+                  aria-expanded={picker() === m.id}
+                  aria-haspopup="true"
+                  onClick={() => setPicker(picker() === m.id ? null : m.id)}
+                >
+                  <Icon name="react" />
+                </button>
+              </Show>
               <button
                 type="button"
                 aria-label={m.pinned ? 'Unpin' : 'Pin'}
@@ -430,9 +434,11 @@ export function RoomView(props: {
                 </button>
               </Show>
               <Show when={mine}>
-                <button type="button" aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}>
-                  <Icon name="edit" />
-                </button>
+                <Show when={!mutedUntil()}>
+                  <button type="button" aria-label="Edit" title="Edit" onClick={() => setEditing(m.id)}>
+                    <Icon name="edit" />
+                  </button>
+                </Show>
                 <button
                   type="button"
                   aria-label="Delete"
@@ -458,7 +464,7 @@ export function RoomView(props: {
               </Show>
             </div>
           </Show>
-          <Show when={picker() === m.id}>
+          <Show when={picker() === m.id && !mutedUntil()}>
             <div
               class="picker"
               role="group"
@@ -582,6 +588,14 @@ export function RoomView(props: {
     const u = c.moderation.mutedUntil(props.roomId);
     return u && isMuted(u, now()) ? u : null;
   };
+  // A mute that starts closes an edit or a reaction picker in progress.
+  createEffect(() => {
+    if (!mutedUntil()) return;
+    untrack(() => {
+      if (editing()) setEditing(null);
+      if (picker()) setPicker(null);
+    });
+  });
   const drop = useDrop(
     (files) => uploadQueue(c, props.roomId).add(files),
     () => canPost() && c.online,
@@ -684,7 +698,7 @@ export function RoomView(props: {
           onSent={() => list()?.scrollToBottom()}
           onEditLast={() => {
             const m = c.timelines.get(props.roomId).lastOwn();
-            if (m) setEditing(m.id);
+            if (m && !mutedUntil()) setEditing(m.id);
           }}
         />
       </Show>
