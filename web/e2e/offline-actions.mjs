@@ -83,7 +83,8 @@ export async function offlineActionTests(h) {
     // A refused edit: Cyd deletes nothing of Abe's, so make one the server refuses — edit a
     // message that was deleted meanwhile (from another tab of Abe's, here over the UI's own queue).
     await send(abe, 'soon gone');
-    await waitText(abe, 'soon gone');
+    // Sent, not just shown (a message still sending has no actions: it would stay so offline).
+    await msg('soon gone').and(p.locator('[data-state="sent"]')).waitFor({ timeout: 15000 });
     await abe.context.setOffline(true);
     await p.getByTestId('banner').filter({ hasText: 'Offline' }).waitFor();
     await msg('soon gone').hover();
