@@ -90,20 +90,23 @@ pub fn count_links(body: &str) -> usize {
         .count()
 }
 
-/// A body as the duplicate-text heuristic compares it: case and runs of whitespace ignored.
-/// `None` for short texts ("ok", "thanks", a greeting), which people rightly repeat.
+/// A body as the duplicate-text heuristic compares it: ASCII case and runs of whitespace
+/// ignored. `None` for short texts ("ok", "thanks", a greeting), which people rightly repeat.
+/// FNV-1a over the bytes: it runs on every send, and needs to tell texts apart, not resist
+/// an attacker (a collision only makes two texts count as one).
 pub fn spam_fingerprint(body: &str) -> Option<u64> {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    let mut chars = 0usize;
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = OFFSET;
+    let mut bytes = 0usize;
     for word in body.split_whitespace() {
-        for c in word.chars().flat_map(char::to_lowercase) {
-            c.hash(&mut h);
-            chars += 1;
+        for b in word.bytes() {
+            h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(PRIME);
         }
-        ' '.hash(&mut h);
+        h = (h ^ u64::from(b' ')).wrapping_mul(PRIME);
+        bytes += word.len();
     }
-    (chars >= 20).then(|| h.finish())
+    (bytes >= 20).then_some(h)
 }
 
 pub fn parse_mentions(body: &str) -> Mentions {

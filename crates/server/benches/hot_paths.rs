@@ -8,7 +8,7 @@ use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::ids::{MessageId, RoomId, SessionId, UserId};
-use justus_core::message::{Message, parse_body, parse_mentions};
+use justus_core::message::{Message, count_links, parse_body, parse_mentions, spam_fingerprint};
 use justus_core::room::{Action, Role, Room, RoomKind, can};
 use justus_server::auth::jwt::Keyring;
 use std::hint::black_box;
@@ -95,6 +95,24 @@ fn bodies(c: &mut Criterion) {
     });
     c.bench_function("parse_mentions", |b| {
         b.iter(|| parse_mentions(black_box(BODY)))
+    });
+    // The spam heuristics every send runs (chat::abuse).
+    c.bench_function("count_links", |b| b.iter(|| count_links(black_box(BODY))));
+    c.bench_function("spam_fingerprint", |b| {
+        b.iter(|| spam_fingerprint(black_box(BODY)))
+    });
+    let config = <justus_server::config::Config as clap::Parser>::try_parse_from(["justus"])
+        .expect("default config");
+    let limits = justus_server::limits::Limits::new(&config, None);
+    let users: Vec<UserId> = (0..1000).map(|_| UserId::new()).collect();
+    let rooms: Vec<RoomId> = (0..10).map(|_| RoomId::new()).collect();
+    let mut i = 0usize;
+    c.bench_function("duplicate_text_check", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            // Distinct texts: the common case, every check records one.
+            limits.duplicate_text(users[i % users.len()], rooms[i % rooms.len()], i as u64, 3)
+        })
     });
 }
 
