@@ -305,7 +305,9 @@ async fn s3_urls_expire_and_sweep_deletes_objects() {
     let Some(bin) = s3s_bin() else { return };
     let s3s = start_s3s(&bin).await;
     let app = spawn_app(&s3s, BUCKET, |c| {
-        c.media.url_ttl_seconds = 1;
+        // 2 s, not 1: X-Amz-Date has whole seconds, so a 1 s URL signed late in a second may
+        // already be expired when fetched a moment later (this flaked under load).
+        c.media.url_ttl_seconds = 2;
         c.media.unattached_ttl_seconds = 1;
     })
     .await;
@@ -326,10 +328,10 @@ async fn s3_urls_expire_and_sweep_deletes_objects() {
 
     let url = presigned(&app, &s3s, &ada, &format!("/api/v1/media/{kept_id}")).await;
     assert!(
-        url.contains("X-Amz-Expires=1&") || url.ends_with("X-Amz-Expires=1"),
+        url.contains("X-Amz-Expires=2&") || url.ends_with("X-Amz-Expires=2"),
         "{url}"
     );
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_eq!(fetch(&url, None).await.0, StatusCode::FORBIDDEN, "expired");
     // A fresh one works.
     let url = presigned(&app, &s3s, &ada, &format!("/api/v1/media/{kept_id}")).await;
