@@ -163,6 +163,20 @@ pub fn entry_for(ev: &RoomEvent, reason: Option<&str>) -> Option<AuditEntry> {
     Some(entry)
 }
 
+/// The entry lifting a ban leaves (unbans take no seq, so no room event carries them).
+pub fn unbanned(
+    room: RoomId,
+    user: UserId,
+    actor: UserId,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AuditEntry {
+    let mut entry = AuditEntry::new(Some(room), actor, AuditAction::MemberUnbanned, now);
+    entry.target_user_id = Some(user);
+    entry.reason = reason;
+    entry
+}
+
 /// The entry one batch of a retention purge leaves: how many messages, up to which seq.
 pub fn purged(room: RoomId, messages: u64, through_seq: i64, now: DateTime<Utc>) -> AuditEntry {
     let mut entry = AuditEntry::new(

@@ -12,7 +12,6 @@ use crate::history::{Tx, abort, event, fill, member_event, next_seq, record, rec
 use crate::rows::{InviteRow, MemberRow, MessageRow, RoomMemberRow, RoomRow, dm_key};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use justus_core::audit::{AuditAction, AuditEntry};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::room::{
     Invitation, Invite, Member, NewGroup, Role, Room, RoomPatch, RoomSummary, UNREAD_CAP,
@@ -660,10 +659,11 @@ impl Rooms for PgStore {
         if done.rows_affected() == 0 {
             return abort(tx, StoreError::NotFound).await;
         }
-        let mut entry = AuditEntry::new(Some(room), actor, AuditAction::MemberUnbanned, now);
-        entry.target_user_id = Some(user);
-        entry.reason = reason;
-        crate::audit::insert(&mut tx, &entry).await?;
+        crate::audit::insert(
+            &mut tx,
+            &justus_core::audit::unbanned(room, user, actor, reason, now),
+        )
+        .await?;
         tx.commit().await.store()?;
         Ok(())
     }

@@ -68,7 +68,7 @@ pub async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> 
     let user = app.store.user_by_id(auth.user_id).await?;
     let mut me = Me::from(&user);
     me.ai = Some(app.store.ai_prefs(auth.user_id).await?.into());
-    me.instance_admin = Some(crate::chat::reports::is_instance_admin(&app, auth.user_id).await?);
+    me.instance_admin = Some(crate::chat::reports::is_admin(&app, &user));
     me.group_adds = Some(app.store.group_adds(auth.user_id).await?);
     Ok(Json(me))
 }

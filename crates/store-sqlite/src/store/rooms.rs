@@ -9,7 +9,6 @@ use crate::conn::map_err;
 use crate::rows::{self, INVITE_COLS, MEMBER_COLS, ROOM_COLS, ROOM_NCOLS, ts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use justus_core::audit::{AuditAction, AuditEntry};
 use justus_core::event::{EventKind, RoomEvent};
 use justus_core::room::{
     Invitation, Invite, Member, NewGroup, Role, Room, RoomKind, RoomPatch, RoomSummary, UNREAD_CAP,
@@ -595,11 +594,10 @@ impl Rooms for SqliteStore {
                 if n == 0 {
                     return Err(StoreError::NotFound);
                 }
-                let mut entry =
-                    AuditEntry::new(Some(room), actor, AuditAction::MemberUnbanned, now);
-                entry.target_user_id = Some(user);
-                entry.reason = reason;
-                super::audit::insert(c, &entry)
+                super::audit::insert(
+                    c,
+                    &justus_core::audit::unbanned(room, user, actor, reason, now),
+                )
             })
             .await
     }
