@@ -1,17 +1,17 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'bb5a4e8fb9cd';
+const VERSION = 'd447adc8141a';
 const PRECACHE = [
-  "/assets/CropDialog-YaEmkTpQ.js",
-  "/assets/Lightbox-CkM5LVjI.js",
-  "/assets/ModTools-DGj53Wo9.js",
-  "/assets/Reports-JWpGPYTj.js",
-  "/assets/SettingsModeration-BnVkBJx4.js",
-  "/assets/VoiceRecorder-BkwfoWzZ.js",
+  "/assets/CropDialog-CQQmjWS0.js",
+  "/assets/Lightbox-C-HaQ04P.js",
+  "/assets/ModTools-DVIMArhn.js",
+  "/assets/Reports-BD9e_5hn.js",
+  "/assets/SettingsModeration-BYTAKbKz.js",
+  "/assets/VoiceRecorder-DhZAcL1Q.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-Cd3N1vyE.css",
-  "/assets/index-DaQOFqFc.js",
+  "/assets/index-CZAjaczI.js",
+  "/assets/index-CcrleEgs.css",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -1,4 +1,4 @@
-import { createSignal, Match, onCleanup, onMount, Show, Switch } from 'solid-js';
+import { createEffect, createSignal, Match, on, onCleanup, onMount, Show, Switch } from 'solid-js';
 import type { Client } from './lib/client';
 import { Banner } from './ui/common/Banner';
 import { AuthScreen } from './ui/auth/AuthScreen';
@@ -13,6 +13,8 @@ import { focusIntoRoom } from './ui/common/focusRoom';
 import { ProfileCard } from './ui/people/ProfileCard';
 import { ReasonHost } from './ui/moderation/ReasonDialog';
 import { ToastHost } from './ui/common/toast';
+import { Welcome } from './ui/onboarding/Welcome';
+import { takeOnboarding } from './lib/onboarding';
 
 export function App(props: { client: Client; nav: Navigation }) {
   const c = props.client;
@@ -23,6 +25,30 @@ export function App(props: { client: Client; nav: Navigation }) {
   const phase = () => c.phase;
   const current = () => c.currentRoom;
   const settings = () => nav.settings();
+  // The first run after sign-up (shown once): in place of the empty room area until dismissed or
+  // a conversation is opened.
+  const [welcome, setWelcome] = createSignal(false);
+  createEffect(
+    on(
+      () => (phase() === 'app' ? c.me?.id : undefined),
+      (id) => setWelcome(!!id && takeOnboarding(id)),
+    ),
+  );
+  createEffect(
+    on(
+      current,
+      (id) => {
+        if (id) setWelcome(false);
+      },
+      { defer: true },
+    ),
+  );
+  const welcomeShown = () => welcome() && !current() && !settings();
+  const endWelcome = () => {
+    setWelcome(false);
+    // Back to the room list (on a phone it is the screen now), on its first action.
+    queueMicrotask(() => document.querySelector<HTMLElement>('.side-actions button')?.focus());
+  };
   // Panels and settings give focus back to the control that opened them when they close.
   let opener: HTMLElement | null = null;
   const remember = () => {
@@ -86,7 +112,8 @@ export function App(props: { client: Client; nav: Navigation }) {
         <AuthScreen client={c} invited={nav.pendingInvite() !== null} />
       </Match>
       <Match when={phase() === 'app'}>
-        <div class={`layout${current() || settings() ? ' has-room' : ''}`}>
+        <div class={`layout${current() || settings() || welcomeShown() ? ' has-room' : ''}`}>
+          <h1 class="sr-only">JustUs</h1>
           <Sidebar
             client={c}
             settingsOpen={settings()}
@@ -110,7 +137,24 @@ export function App(props: { client: Client; nav: Navigation }) {
                         {nav.inviteNote()}
                       </p>
                     </Show>
-                    <p class="empty-main">Pick a conversation, or start one.</p>
+                    <Show
+                      when={welcomeShown()}
+                      fallback={
+                        <div class="empty-main" data-testid="empty-main">
+                          <img src="/icons/icon-192.png" alt="" width="64" height="64" />
+                          <Show
+                            when={c.rooms.list().length}
+                            fallback={
+                              <p>No conversations yet. Start one from the list: message someone, or create a group.</p>
+                            }
+                          >
+                            <p>Pick a conversation, or start one.</p>
+                          </Show>
+                        </div>
+                      }
+                    >
+                      <Welcome client={c} onDone={endWelcome} onOpenRoom={(id) => void enterRoom(id)} />
+                    </Show>
                   </>
                 }
               >

@@ -46,12 +46,18 @@ const TEXT: [string, string, string][] = [
   ['danger-fg', 'danger', 'mention badge'],
   ['ok', 'bg', 'connected banner'],
   ['warn', 'bg2', 'connecting banner'],
+  ['fg', 'surface', 'cards: sign-in, empty states, the welcome steps'],
+  ['muted', 'surface', 'hints on cards'],
+  ['fg', 'hover', 'hovered room, button'],
+  ['muted', 'hover', 'preview of a hovered room'],
 ];
 // Non-text (WCAG 1.4.11): the focus ring against every surface it is drawn on.
 const UI: [string, string, string][] = [
   ['accent', 'bg', 'focus ring'],
   ['accent', 'bg2', 'focus ring on sidebar and buttons'],
   ['accent', 'mine', 'focus ring on the active room'],
+  ['accent', 'surface', 'focus ring on cards'],
+  ['accent', 'hover', 'focus ring on a hovered room'],
 ];
 
 describe('theme contrast (WCAG AA)', () => {

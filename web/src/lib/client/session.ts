@@ -5,6 +5,7 @@ import { batch, createSignal } from 'solid-js';
 import type { ConnState } from '../gateway';
 import { signal } from '../reactive';
 import type { Me } from '../types';
+import { markNewAccount } from '../onboarding';
 import type { Client } from './index';
 
 export type Phase = 'loading' | 'auth' | 'app';
@@ -72,7 +73,10 @@ export class Session {
   }
 
   async register(username: string, password: string, displayName?: string): Promise<void> {
-    this.meS.set(await this.c.api.register(username, password, displayName));
+    const me = await this.c.api.register(username, password, displayName);
+    // Before the app shows, so the welcome screen is there on the first frame.
+    markNewAccount(me.id);
+    this.meS.set(me);
     await this.afterAuth();
   }
 

@@ -27,7 +27,11 @@ export function AuthScreen(props: { client: Client; invited?: boolean }) {
   };
   return (
     <main class="auth">
-      <h1>JustUs</h1>
+      <h1>
+        <img src="/icons/icon-192.png" alt="" width="36" height="36" />
+        JustUs
+      </h1>
+      <p class="tagline">Chat with the people you know, on a server you trust.</p>
       <Show when={props.invited}>
         <section class="invited" aria-labelledby="invited-title" data-testid="invited">
           <h2 id="invited-title">You’ve been invited to a group</h2>

@@ -24,6 +24,7 @@ import type { Navigation } from '../navigation';
 import { useMessageMenu } from './messageMenu';
 import { Avatar } from '../people/Avatar';
 import { RoomAvatar } from '../people/RoomAvatar';
+import { RoomEmpty } from '../rooms/RoomEmpty';
 import { aiFor } from '../../lib/ai';
 import { effectiveRetention, retentionLabel } from '../../lib/retention';
 import { isMuted, SERVER_ACTOR, untilLabel } from '../../lib/moderation';
@@ -36,6 +37,8 @@ import { useNow } from '../moderation/clock';
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const day = (iso: string) => (iso ? iso.slice(0, 10) : '');
+/** A DM's header says whether the other person is here. */
+const PRESENCE_LABEL: Record<string, string> = { online: 'Online', idle: 'Away', offline: 'Offline' };
 
 /** A queued edit, delete or reaction, as the message shows it while it waits. */
 function pendingLabel(p: OutboxItem): string {
@@ -610,11 +613,36 @@ export function RoomView(props: {
         <button type="button" class="back" aria-label="Back to rooms" onClick={() => c.rooms.open(null)}>
           <Icon name="back" />
         </button>
-        <Show when={room()}>{(r) => <RoomAvatar client={c} room={r()} size={32} />}</Show>
-        <h2>{title()}</h2>
-        <Show when={room()?.topic}>
-          <span class="topic">{room()!.topic}</span>
-        </Show>
+        <Show when={room()}>{(r) => <RoomAvatar client={c} room={r()} size={36} />}</Show>
+        <div class="head-text">
+          <h2>{title()}</h2>
+          <p class="head-sub" data-testid="room-subtitle">
+            <Show
+              when={room()?.kind === 'dm' && room()?.dm_peer}
+              fallback={
+                <>
+                  <span data-testid="member-count">
+                    {room()?.member_count ?? 0} {room()?.member_count === 1 ? 'member' : 'members'}
+                  </span>
+                  <Show when={room()?.topic}>
+                    <span aria-hidden="true">·</span>
+                    <span class="topic">{room()!.topic}</span>
+                  </Show>
+                </>
+              }
+            >
+              {(peer) => (
+                <>
+                  <span class={`presence-text ${c.members.presence(peer().id) ?? 'offline'}`} data-testid="dm-presence">
+                    {PRESENCE_LABEL[c.members.presence(peer().id) ?? 'offline'] ?? 'Offline'}
+                  </span>
+                  <span aria-hidden="true">·</span>
+                  <span>@{peer().username}</span>
+                </>
+              )}
+            </Show>
+          </p>
+        </div>
         <Show when={retention()}>
           {(d) => (
             <span class="retention" data-testid="retention-note">
@@ -660,6 +688,9 @@ export function RoomView(props: {
         </p>
       </Show>
       <CatchUp client={c} roomId={props.roomId} />
+      <Show when={room() && !room()!.last_message && items().every((it) => it.system) ? room() : undefined}>
+        {(r) => <RoomEmpty client={c} room={r()} onMembers={() => props.onPanel('members')} />}
+      </Show>
       <VirtualList
         items={items()}
         key={(it) => it.key}

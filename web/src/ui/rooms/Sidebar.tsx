@@ -49,6 +49,11 @@ export function Sidebar(props: {
     setMode('none');
     b?.focus();
   };
+  /** The empty state's actions: open that form (its first field takes focus). */
+  const start = (m: 'dm' | 'group') => {
+    setMode(m);
+    queueMicrotask(() => toggles[m]?.closest('nav')?.querySelector<HTMLElement>('.side-form input')?.focus());
+  };
   const act = async (fn: () => Promise<unknown>) => {
     setError('');
     setNotice('');
@@ -64,7 +69,10 @@ export function Sidebar(props: {
   return (
     <nav class="sidebar" aria-label="Rooms" onKeyDown={closeOnEscape}>
       <header class="side-head">
-        <strong>JustUs</strong>
+        <span class="brand">
+          <img src="/icons/icon-192.png" alt="" width="24" height="24" />
+          JustUs
+        </span>
         <button
           type="button"
           onClick={props.onSettings}
@@ -192,7 +200,24 @@ export function Sidebar(props: {
       </Show>
       <Invitations client={c} onOpenRoom={props.onOpenRoom} />
       <ul class="room-list">
-        <For each={rooms()} fallback={<li class="empty">No conversations yet.</li>}>
+        <For
+          each={rooms()}
+          fallback={
+            <li class="empty-state" data-testid="empty-rooms">
+              <h2>Start a conversation</h2>
+              <p>You have no conversations yet. Write to one person, or bring a few together in a group.</p>
+              <div class="empty-actions">
+                <button type="button" class="primary" onClick={() => start('dm')}>
+                  Message someone
+                </button>
+                <button type="button" onClick={() => start('group')}>
+                  Create a group
+                </button>
+              </div>
+              <p class="hint">Got an invite link? Open it, or paste it under Join.</p>
+            </li>
+          }
+        >
           {(r) => (
             <li>
               <button
