@@ -5,13 +5,13 @@
 // web/dist and proxies /api (HTTP and WebSocket) to justus.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
-import { connect as netConnect, createServer as netServer } from 'node:net';
+import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, extname, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startFakeAi } from './fake-ai.mjs';
+import { startStatic } from './serve.mjs';
 import { aiTests } from './ai.mjs';
 import { mediaTests } from './media.mjs';
 import { navigationTests } from './navigation.mjs';
@@ -30,6 +30,8 @@ import { inviteTests } from './invites.mjs';
 import { offlineActionTests } from './offline-actions.mjs';
 import { moderationTests } from './moderation.mjs';
 import { consentTests } from './consent.mjs';
+import { lookTests } from './look.mjs';
+import { a11yTests } from './a11y.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -93,84 +95,7 @@ async function startJustus() {
   throw new Error('justus did not start');
 }
 
-const MIME = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.png': 'image/png',
-  '.webmanifest': 'application/manifest+json',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-};
-
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-  "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; " +
-  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'";
-
-async function startStatic(api) {
-  const target = new URL(api);
-  const port = await freePort();
-  const server = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    if (path.startsWith('/api/') || ['/health', '/ready', '/metrics'].includes(path)) {
-      // Keep Host as sent by the browser: the server compares it with Origin.
-      const p = httpRequest(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-        (r) => {
-          res.writeHead(r.statusCode, r.headers);
-          r.pipe(res);
-        },
-      );
-      p.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      req.pipe(p);
-      return;
-    }
-    let file = normalize(join(dist, path));
-    // Like the server (crates/server/src/web.rs): missing files 404, app routes get index.html.
-    const isFile = path.startsWith('/assets/') || path.split('/').pop().includes('.');
-    if (file.startsWith(dist) && !existsSync(file) && isFile) {
-      res.writeHead(404);
-      res.end();
-      return;
-    }
-    if (!file.startsWith(dist) || !existsSync(file) || path === '/') file = join(dist, 'index.html');
-    try {
-      const body = readFileSync(file);
-      res.writeHead(200, {
-        // The server's policy (crates/server/src/http/middleware.rs), so a CSP violation shows here too.
-        'content-security-policy': CSP,
-        'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-        'cache-control': path.startsWith('/assets/') ? 'max-age=31536000, immutable' : 'no-cache',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  server.on('upgrade', (req, socket, head) => {
-    const up = netConnect(Number(target.port), target.hostname, () => {
-      up.write(
-        `${req.method} ${req.url} HTTP/1.1\r\n` +
-          Object.entries(req.headers)
-            .map(([k, v]) => `${k}: ${v}`)
-            .join('\r\n') +
-          '\r\n\r\n',
-      );
-      if (head.length) up.write(head);
-      up.pipe(socket);
-      socket.pipe(up);
-    });
-    up.on('error', () => socket.destroy());
-    socket.on('error', () => up.destroy());
-  });
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${port}`, server };
-}
+// The static server for web/dist with the /api proxy: e2e/serve.mjs (also usable on its own).
 
 // ---------- test harness ----------
 const results = [];
@@ -230,7 +155,11 @@ const browser = await chromium.launch({
 const PASSWORD = 'correct horse battery staple';
 
 async function newUser(name, opts = {}) {
-  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1100, height: 760 } });
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? { width: 1100, height: 760 },
+    // a11y.mjs injects axe-core inline, which the app's CSP (script-src 'self') would block.
+    bypassCSP: !!opts.bypassCSP,
+  });
   const page = await context.newPage();
   // The app has its own confirm dialogs: a native one is a bug.
   page.on('dialog', (d) => {
@@ -940,6 +869,8 @@ await inviteTests(helpers);
 await offlineActionTests(helpers);
 await moderationTests(helpers);
 await consentTests(helpers);
+await lookTests(helpers);
+await a11yTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();
