@@ -91,6 +91,7 @@ const msg = (over: Partial<Message> = {}): Message => ({
   created_at: '2026-11-25T10:00:00Z',
   edited_at: null,
   deleted_at: null,
+  deleted_by: null,
   attachments: [],
   ...over,
 });

@@ -35,6 +35,7 @@ const room = (id: string): Room => ({
   last_seq: 1,
   last_activity_at: '2026-01-01T00:00:00Z',
   only_admins_post: false,
+  permissions: { invite: 'admin', pin: 'admin', mention_room: 'admin' },
   member_count: 2,
   unread: 0,
   mentions: 0,
@@ -55,6 +56,7 @@ const message = (roomId: string, seq: number, sender = 'bob'): Message => ({
   created_at: `2026-01-01T00:00:0${seq}Z`,
   edited_at: null,
   deleted_at: null,
+  deleted_by: null,
   attachments: [],
 });
 const created = (m: Message): RoomEvent => ({

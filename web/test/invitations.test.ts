@@ -21,6 +21,7 @@ const room = (id: string): Room => ({
   last_seq: 3,
   last_activity_at: '2026-01-01T00:00:00Z',
   only_admins_post: false,
+  permissions: { invite: 'admin', pin: 'admin', mention_room: 'admin' },
   member_count: 2,
   unread: 0,
   mentions: 0,

@@ -23,6 +23,7 @@ const msg = (seq: number): Message => ({
   created_at: '2026-01-01T00:00:00Z',
   edited_at: null,
   deleted_at: null,
+  deleted_by: null,
   attachments: [],
 });
 

@@ -19,6 +19,7 @@ const msg = (p: Partial<Message> = {}): Message => ({
   created_at: new Date(NOW - 1000).toISOString(),
   edited_at: null,
   deleted_at: null,
+  deleted_by: null,
   attachments: [],
   ...p,
 });

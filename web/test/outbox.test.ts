@@ -27,6 +27,7 @@ function msg(i: OutboxItem, seq: number): Message {
     created_at: '',
     edited_at: null,
     deleted_at: null,
+    deleted_by: null,
     attachments: [],
   };
 }

@@ -19,6 +19,7 @@ const m = (seq: number, o: Partial<Message> = {}): Message => ({
   created_at: `2024-01-01T00:00:0${seq % 10}Z`,
   edited_at: null,
   deleted_at: null,
+  deleted_by: null,
   attachments: [],
   ...o,
 });

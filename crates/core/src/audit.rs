@@ -33,10 +33,18 @@ pub enum AuditAction {
     RetentionPurged,
     /// A report resolved (acted on or dismissed).
     ReportResolved,
+    /// An instance admin suspended an account (its sessions ended; it cannot sign in).
+    AccountSuspended,
+    /// An instance admin lifted a suspension.
+    AccountUnsuspended,
+    /// An instance admin blocked sign-ups from an address range.
+    SignupBlockAdded,
+    /// An instance admin lifted a sign-up block.
+    SignupBlockRemoved,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 11] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::MemberKicked,
         AuditAction::MemberBanned,
         AuditAction::MemberUnbanned,
@@ -48,6 +56,10 @@ impl AuditAction {
         AuditAction::MessageRemoved,
         AuditAction::RetentionPurged,
         AuditAction::ReportResolved,
+        AuditAction::AccountSuspended,
+        AuditAction::AccountUnsuspended,
+        AuditAction::SignupBlockAdded,
+        AuditAction::SignupBlockRemoved,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +75,10 @@ impl AuditAction {
             AuditAction::MessageRemoved => "message_removed",
             AuditAction::RetentionPurged => "retention_purged",
             AuditAction::ReportResolved => "report_resolved",
+            AuditAction::AccountSuspended => "account_suspended",
+            AuditAction::AccountUnsuspended => "account_unsuspended",
+            AuditAction::SignupBlockAdded => "signup_block_added",
+            AuditAction::SignupBlockRemoved => "signup_block_removed",
         }
     }
 
@@ -210,6 +226,45 @@ pub fn report_resolved(
     entry
 }
 
+/// The entry suspending (`suspended`) or reinstating an account leaves (instance-wide: no
+/// room).
+pub fn account_suspension(
+    user: UserId,
+    suspended: bool,
+    actor: UserId,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AuditEntry {
+    let action = if suspended {
+        AuditAction::AccountSuspended
+    } else {
+        AuditAction::AccountUnsuspended
+    };
+    let mut entry = AuditEntry::new(None, actor, action, now);
+    entry.target_user_id = Some(user);
+    entry.reason = reason;
+    entry
+}
+
+/// The entry adding (`added`) or lifting a sign-up block leaves: the range and the block's id.
+pub fn signup_block(
+    block: &crate::instance_ban::SignupBlock,
+    added: bool,
+    actor: UserId,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> AuditEntry {
+    let action = if added {
+        AuditAction::SignupBlockAdded
+    } else {
+        AuditAction::SignupBlockRemoved
+    };
+    let mut entry = AuditEntry::new(None, actor, action, now);
+    entry.reason = reason;
+    entry.details = Some(serde_json::json!({ "block_id": block.id, "cidr": block.cidr }));
+    entry
+}
+
 /// The longest reason a moderator may give.
 pub const MAX_REASON_CHARS: usize = 500;
 
@@ -265,6 +320,7 @@ mod tests {
             created_at: Utc::now(),
             edited_at: None,
             deleted_at: Some(Utc::now()),
+            deleted_by: None,
             attachments: vec![],
         };
         e.message_id = Some(m.id);

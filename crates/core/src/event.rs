@@ -192,6 +192,9 @@ pub struct RoomChanges {
     /// Seconds a member waits between messages (0: off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slow_mode_seconds: Option<i32>,
+    /// The permissions changed (only those; see `Room.permissions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<crate::room::PermissionsPatch>,
 }
 
 /// Distinguishes an absent field (`None`) from `null` (`Some(None)`).

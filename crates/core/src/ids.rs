@@ -62,6 +62,10 @@ id_type!(
     /// A report of a message or a person to the moderators.
     ReportId
 );
+id_type!(
+    /// A blocked sign-up address range (see [`crate::instance_ban`]).
+    SignupBlockId
+);
 impl UserId {
     /// The server itself, as the actor of what no person did (a retention purge's tombstones):
     /// the nil UUID, which no account ever has.

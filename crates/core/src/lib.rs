@@ -12,6 +12,7 @@ pub mod bus;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod instance_ban;
 pub mod media;
 pub mod message;
 pub mod report;
@@ -25,4 +26,4 @@ pub mod user;
 pub mod testing;
 
 pub use error::{StoreError, StoreResult, ValidationError};
-pub use ids::{MediaId, MessageId, ReportId, RoomId, SessionId, UserId};
+pub use ids::{MediaId, MessageId, ReportId, RoomId, SessionId, SignupBlockId, UserId};

@@ -196,6 +196,10 @@ pub struct Message {
     pub edited_at: Option<DateTime<Utc>>,
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Who deleted it: the sender, or an admin ("removed by an admin"); `null` while it
+    /// stands, and for a message a retention policy expired.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub deleted_by: Option<UserId>,
     /// Files posted with the message, in the order given (empty for tombstones).
     pub attachments: Vec<Attachment>,
 }

@@ -84,6 +84,74 @@ pub struct Room {
     pub retention_days: Option<i32>,
     /// Seconds a member (not an admin) must wait between two messages; 0: no slow mode.
     pub slow_mode_seconds: i32,
+    /// The least role that may invite, pin and mention `@room` (groups; admins by default).
+    pub permissions: RoomPermissions,
+}
+
+/// Per-room permissions beyond the three roles: for each action, the least role that may do
+/// it. Who may post stays [`Room::only_admins_post`]; managing members (kick, ban, mute) stays
+/// with admins, since it needs rank over the target.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPermissions {
+    /// Add people and create invite links.
+    pub invite: Role,
+    /// Pin and unpin messages.
+    pub pin: Role,
+    /// Mention `@room` (notifies everyone).
+    pub mention_room: Role,
+}
+
+impl Default for RoomPermissions {
+    /// Today's rules: admins and the owner.
+    fn default() -> Self {
+        Self {
+            invite: Role::Admin,
+            pin: Role::Admin,
+            mention_room: Role::Admin,
+        }
+    }
+}
+
+/// A partial change of [`RoomPermissions`]; absent fields stay as they are.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionsPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mention_room: Option<Role>,
+}
+
+impl PermissionsPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// `current` with this patch applied.
+    pub fn apply(&self, current: RoomPermissions) -> RoomPermissions {
+        RoomPermissions {
+            invite: self.invite.unwrap_or(current.invite),
+            pin: self.pin.unwrap_or(current.pin),
+            mention_room: self.mention_room.unwrap_or(current.mention_room),
+        }
+    }
+
+    /// Whether `actor` may make this change to `current`: nobody hands out or takes back a
+    /// power above their own rank (an admin cannot reserve pinning to the owner, nor open up
+    /// what the owner reserved), as with roles ([`can_set_role`]).
+    pub fn allowed_for(&self, actor: Role, current: RoomPermissions) -> bool {
+        [
+            (self.invite, current.invite),
+            (self.pin, current.pin),
+            (self.mention_room, current.mention_room),
+        ]
+        .into_iter()
+        .all(|(to, was)| to.is_none_or(|to| to == was || (to <= actor && was <= actor)))
+    }
 }
 
 /// Longest slow mode: six hours, as in the big team chats.
@@ -241,6 +309,7 @@ pub struct RoomPatch {
     /// Days to keep messages; `Some(None)` returns to the instance's policy.
     pub retention_days: Option<Option<i32>>,
     pub slow_mode_seconds: Option<i32>,
+    pub permissions: PermissionsPatch,
 }
 
 impl RoomPatch {
@@ -258,6 +327,7 @@ impl RoomPatch {
             avatar: self.avatar,
             retention_days: self.retention_days,
             slow_mode_seconds: self.slow_mode_seconds,
+            permissions: (!self.permissions.is_empty()).then_some(self.permissions),
         };
         (changes != RoomChanges::default()).then_some(changes)
     }
@@ -347,8 +417,12 @@ pub fn can(room: &Room, role: Role, action: Action) -> bool {
     match action {
         Read | React | Leave => true,
         Post => !room.only_admins_post || role >= Role::Admin,
-        Invite | AddMember | Kick | Ban | Mute | ViewAudit | HandleReports | Pin
-        | DeleteOthersMessages | EditRoom | MentionRoom => role >= Role::Admin,
+        Invite | AddMember => role >= room.permissions.invite,
+        Pin => role >= room.permissions.pin,
+        MentionRoom => role >= room.permissions.mention_room,
+        Kick | Ban | Mute | ViewAudit | HandleReports | DeleteOthersMessages | EditRoom => {
+            role >= Role::Admin
+        }
         ChangeRoles => role == Role::Owner,
         TransferOwnership | DeleteRoom => role == Role::Owner,
     }
@@ -420,7 +494,58 @@ mod tests {
             avatar: None,
             retention_days: None,
             slow_mode_seconds: 0,
+            permissions: RoomPermissions::default(),
         }
+    }
+
+    #[test]
+    fn per_room_permissions_open_or_reserve_actions() {
+        let mut g = room(RoomKind::Group, false);
+        assert!(!can(&g, Role::Member, Action::Pin));
+        assert!(!can(&g, Role::Member, Action::Invite));
+        g.permissions = PermissionsPatch {
+            pin: Some(Role::Member),
+            invite: Some(Role::Member),
+            mention_room: Some(Role::Owner),
+        }
+        .apply(g.permissions);
+        assert!(can(&g, Role::Member, Action::Pin));
+        assert!(can(&g, Role::Member, Action::Invite) && can(&g, Role::Member, Action::AddMember));
+        assert!(!can(&g, Role::Admin, Action::MentionRoom));
+        assert!(can(&g, Role::Owner, Action::MentionRoom));
+        assert!(
+            !can(&g, Role::Member, Action::Kick),
+            "managing members stays with admins"
+        );
+        // A DM is unchanged by any setting.
+        let mut dm = room(RoomKind::Dm, false);
+        dm.permissions.invite = Role::Member;
+        assert!(!can(&dm, Role::Member, Action::Invite));
+    }
+
+    #[test]
+    fn nobody_hands_out_or_takes_back_more_than_their_rank() {
+        let defaults = RoomPermissions::default();
+        let to = |r| PermissionsPatch {
+            pin: Some(r),
+            ..Default::default()
+        };
+        assert!(to(Role::Member).allowed_for(Role::Admin, defaults));
+        assert!(
+            !to(Role::Owner).allowed_for(Role::Admin, defaults),
+            "above the admin"
+        );
+        assert!(to(Role::Owner).allowed_for(Role::Owner, defaults));
+        let reserved = to(Role::Owner).apply(defaults);
+        assert!(
+            !to(Role::Member).allowed_for(Role::Admin, reserved),
+            "the owner's reserve"
+        );
+        assert!(
+            to(Role::Owner).allowed_for(Role::Admin, reserved),
+            "no change is allowed"
+        );
+        assert!(PermissionsPatch::default().allowed_for(Role::Member, reserved));
     }
 
     #[test]

@@ -236,6 +236,8 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     /// The profile picture: a 512×512 WebP media record (see [`crate::avatar`]).
     pub avatar: Option<crate::ids::MediaId>,
+    /// Set while an instance admin has the account suspended ([`crate::instance_ban`]).
+    pub suspended_at: Option<DateTime<Utc>>,
 }
 
 /// What the store needs to create an account. The password is already hashed.

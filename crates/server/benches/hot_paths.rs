@@ -30,6 +30,7 @@ fn message(body: &str) -> Message {
         created_at: Utc::now(),
         edited_at: None,
         deleted_at: None,
+        deleted_by: None,
         attachments: vec![],
     }
 }
@@ -68,6 +69,7 @@ fn permissions(c: &mut Criterion) {
         avatar: None,
         retention_days: None,
         slow_mode_seconds: 0,
+        permissions: Default::default(),
     };
     let actions = [
         Action::Post,

@@ -149,6 +149,14 @@ pub struct AbuseConfig {
           default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub duplicate_window_seconds: u64,
 
+    /// Links, mentions and files from a member who joined the group less than this many
+    /// seconds ago are refused (429 `too_soon_after_join`): accounts that join only to spam
+    /// post at once. Plain text is let through; admins are exempt (0, the default: off; 30 is
+    /// a good value for an instance with open sign-up).
+    #[arg(long = "spam-join-post-seconds", env = "SPAM_JOIN_POST_SECONDS", value_name = "SPAM_JOIN_POST_SECONDS",
+          default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub join_post_seconds: u64,
+
     /// Accounts younger than this many hours are new: they create fewer groups and open fewer
     /// DMs with people they share no room with (0, the default: no new-account limits; 24 is a
     /// good value for an instance with open sign-up).

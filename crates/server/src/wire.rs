@@ -140,6 +140,8 @@ pub struct RoomView {
     pub retention_days: Option<i32>,
     /// Seconds a member must wait between two messages (0: no slow mode; admins are exempt).
     pub slow_mode_seconds: i32,
+    /// Groups: the least role that may invite (and add people), pin, and mention `@room`.
+    pub permissions: justus_core::room::RoomPermissions,
     /// The caller's state (present in lists and single-room reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub my_role: Option<justus_core::room::Role>,
@@ -174,6 +176,7 @@ impl RoomView {
             avatar: r.avatar.map(|a| a.0),
             retention_days: r.retention_days,
             slow_mode_seconds: r.slow_mode_seconds,
+            permissions: r.permissions,
             my_role: None,
             read_seq: None,
             unread: None,

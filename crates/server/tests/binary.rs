@@ -548,6 +548,49 @@ fn logs_never_hold_bodies_tokens_passwords_or_emails() {
             .await
             .unwrap();
         assert_eq!(r.status(), 401);
+        // A report's reason is the reporter's words about someone: never logged either.
+        let moss = json(
+            post(
+                "/auth/register",
+                None,
+                serde_json::json!({"username": "moss", "password": "moss grows on the north side"}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        let moss_id = moss["user"]["id"].as_str().unwrap().to_owned();
+        let moss_token = moss["access_token"].as_str().unwrap().to_owned();
+        json(
+            post(
+                &format!("/rooms/{room}/members"),
+                Some(&access2),
+                serde_json::json!({"user_id": moss_id}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        let theirs = json(
+            post(
+                &format!("/rooms/{room}/messages"),
+                Some(&moss_token),
+                serde_json::json!({"client_id": "m1", "body": "perfectly ordinary remark"}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
+        json(
+            post(
+                "/reports",
+                Some(&access2),
+                serde_json::json!({"room_id": room, "message_id": theirs["id"], "reason": "quixotic xylophone grievance"}),
+            )
+            .await
+            .unwrap(),
+        )
+        .await;
         let r = post(
             "/users/me/password",
             Some(&access2),
@@ -565,6 +608,8 @@ fn logs_never_hold_bodies_tokens_passwords_or_emails() {
             body.to_owned(),
             edited.to_owned(),
             "zygomorphic".to_owned(),
+            "perfectly ordinary remark".to_owned(),
+            "quixotic xylophone".to_owned(),
             access,
             access2,
             refresh,

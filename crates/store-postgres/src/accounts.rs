@@ -6,16 +6,18 @@
 
 use crate::PgStore;
 use crate::errors::MapErr;
-use crate::rows::{LoginRow, SessionRow, TokenRow, UserRow};
+use crate::rows::{LoginRow, SessionRow, SignupBlockRow, TokenRow, UserRow};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use justus_core::audit;
+use justus_core::instance_ban::SignupBlock;
 use justus_core::session::{
     NewSession, RefreshDecision, RefreshOutcome, RefreshPolicy, Session, TokenHash, decide_refresh,
     listing_idle_cutoff,
 };
 use justus_core::store::Accounts;
 use justus_core::user::{NewUser, User, UserPatch};
-use justus_core::{SessionId, StoreError, StoreResult, UserId};
+use justus_core::{SessionId, SignupBlockId, StoreError, StoreResult, UserId};
 use uuid::Uuid;
 
 /// `s` with LIKE's wildcards (and its escape character) escaped.
@@ -492,6 +494,139 @@ impl Accounts for PgStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    // --- instance-wide bans ------------------------------------------------------------------
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_suspended", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_suspended"))]
+    async fn set_suspended(
+        &self,
+        user: UserId,
+        suspend: bool,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Vec<SessionId>>> {
+        let mut tx = self.pool.begin().await.store()?;
+        let was: Option<Option<DateTime<Utc>>> =
+            sqlx::query_scalar("SELECT suspended_at FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .store()?;
+        let Some(was) = was else {
+            return Err(StoreError::NotFound);
+        };
+        if was.is_some() == suspend {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE users SET suspended_at = $2 WHERE id = $1")
+            .bind(user.as_uuid())
+            .bind(suspend.then_some(now))
+            .execute(&mut *tx)
+            .await
+            .store()?;
+        let ended: Vec<Uuid> = if suspend {
+            sqlx::query_scalar(
+                "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL \
+                 RETURNING id",
+            )
+            .bind(user.as_uuid())
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await
+            .store()?
+        } else {
+            Vec::new()
+        };
+        crate::audit::insert(
+            &mut tx,
+            &audit::account_suspension(user, suspend, actor, reason, now),
+        )
+        .await?;
+        tx.commit().await.store()?;
+        Ok(Some(ended.into_iter().map(SessionId).collect()))
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "suspended_users", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "suspended_users"))]
+    async fn suspended_users(&self) -> StoreResult<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u WHERE u.suspended_at IS NOT NULL ORDER BY u.suspended_at DESC"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "signup_blocks", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "signup_blocks"))]
+    async fn signup_blocks(&self) -> StoreResult<Vec<SignupBlock>> {
+        let rows: Vec<SignupBlockRow> = sqlx::query_as(
+            "SELECT id, cidr, reason, created_by, created_at FROM signup_blocks \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .store()?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "add_signup_block", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "add_signup_block"))]
+    async fn add_signup_block(&self, block: &SignupBlock) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.store()?;
+        let added = sqlx::query(
+            "INSERT INTO signup_blocks (id, cidr, reason, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (cidr) DO NOTHING",
+        )
+        .bind(block.id.as_uuid())
+        .bind(&block.cidr)
+        .bind(block.reason.as_deref())
+        .bind(block.created_by.as_uuid())
+        .bind(block.created_at)
+        .execute(&mut *tx)
+        .await
+        .store()?;
+        if added.rows_affected() == 0 {
+            return Err(StoreError::Conflict("cidr"));
+        }
+        let entry = audit::signup_block(
+            block,
+            true,
+            block.created_by,
+            block.reason.clone(),
+            block.created_at,
+        );
+        crate::audit::insert(&mut tx, &entry).await?;
+        tx.commit().await.store()
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "remove_signup_block", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "remove_signup_block"))]
+    async fn remove_signup_block(
+        &self,
+        id: SignupBlockId,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SignupBlock> {
+        let mut tx = self.pool.begin().await.store()?;
+        let row: Option<SignupBlockRow> = sqlx::query_as(
+            "DELETE FROM signup_blocks WHERE id = $1 \
+             RETURNING id, cidr, reason, created_by, created_at",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *tx)
+        .await
+        .store()?;
+        let block: SignupBlock = row.ok_or(StoreError::NotFound)?.into();
+        crate::audit::insert(
+            &mut tx,
+            &audit::signup_block(&block, false, actor, reason, now),
+        )
+        .await?;
+        tx.commit().await.store()?;
+        Ok(block)
     }
 }
 

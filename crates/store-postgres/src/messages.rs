@@ -337,12 +337,14 @@ impl Messages for PgStore {
         let mut tx = self.pool.begin().await.store()?;
         let seq = next_seq(&mut tx, room, now).await?;
         let done = sqlx::query(
-            "UPDATE messages SET body = '', deleted_at = $3, reply_to = NULL, pinned_at = NULL, \
-             mentions_room = false WHERE id = $1 AND room_id = $2 AND deleted_at IS NULL",
+            "UPDATE messages SET body = '', deleted_at = $3, deleted_by = $4, reply_to = NULL, \
+             pinned_at = NULL, mentions_room = false \
+             WHERE id = $1 AND room_id = $2 AND deleted_at IS NULL",
         )
         .bind(id.as_uuid())
         .bind(room.as_uuid())
         .bind(now)
+        .bind(actor.as_uuid())
         .execute(&mut *tx)
         .await
         .store()?;

@@ -304,6 +304,8 @@ impl Rooms for PgStore {
             "avatar = CASE WHEN $7 THEN $8 ELSE r.avatar END, ",
             "retention_days = CASE WHEN $10 THEN $11 ELSE r.retention_days END, ",
             "slow_mode_seconds = COALESCE($12, r.slow_mode_seconds), ",
+            "invite_role = COALESCE($13, r.invite_role), pin_role = COALESCE($14, r.pin_role), ",
+            "mention_room_role = COALESCE($15, r.mention_room_role), ",
             "last_seq = r.last_seq + CASE WHEN $9 THEN 1 ELSE 0 END, ",
             "last_activity_at = CASE WHEN $9 THEN $6 ELSE r.last_activity_at END ",
             "WHERE r.id = $1 AND r.deleted_at IS NULL RETURNING ",
@@ -321,6 +323,9 @@ impl Rooms for PgStore {
         .bind(patch.retention_days.is_some())
         .bind(patch.retention_days.flatten())
         .bind(patch.slow_mode_seconds)
+        .bind(patch.permissions.invite.map(Role::as_str))
+        .bind(patch.permissions.pin.map(Role::as_str))
+        .bind(patch.permissions.mention_room.map(Role::as_str))
         .fetch_optional(&mut *tx)
         .await
         .store()?;

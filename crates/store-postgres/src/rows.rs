@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use justus_core::event::{EventKind, RoomChanges, RoomEvent};
 use justus_core::message::{Forwarded, Message, Reaction};
-use justus_core::room::{Invite, Member, Role, Room, RoomKind};
+use justus_core::room::{Invite, Member, Role, Room, RoomKind, RoomPermissions};
 use justus_core::session::{RefreshRecord, Session, TokenHash};
 use justus_core::user::{DisplayName, Email, User, Username};
 use justus_core::{MediaId, MessageId, RoomId, SessionId, StoreError, UserId};
@@ -14,7 +14,8 @@ use uuid::Uuid;
 /// The columns of [`UserRow`], for `users` aliased as `u`.
 macro_rules! user_columns {
     () => {
-        "u.id, u.username, u.email, u.display_name, u.created_at, u.updated_at, u.avatar"
+        "u.id, u.username, u.email, u.display_name, u.created_at, u.updated_at, u.avatar, \
+         u.suspended_at"
     };
 }
 
@@ -41,6 +42,7 @@ pub(crate) struct UserRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     avatar: Option<Uuid>,
+    suspended_at: Option<DateTime<Utc>>,
 }
 
 impl From<UserRow> for User {
@@ -54,6 +56,28 @@ impl From<UserRow> for User {
             created_at: r.created_at,
             updated_at: r.updated_at,
             avatar: r.avatar.map(MediaId),
+            suspended_at: r.suspended_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SignupBlockRow {
+    id: Uuid,
+    cidr: String,
+    reason: Option<String>,
+    created_by: Uuid,
+    created_at: DateTime<Utc>,
+}
+
+impl From<SignupBlockRow> for justus_core::instance_ban::SignupBlock {
+    fn from(r: SignupBlockRow) -> Self {
+        Self {
+            id: justus_core::SignupBlockId(r.id),
+            cidr: r.cidr,
+            reason: r.reason,
+            created_by: UserId(r.created_by),
+            created_at: r.created_at,
         }
     }
 }
@@ -134,7 +158,7 @@ macro_rules! room_columns {
     () => {
         "r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
          r.last_activity_at, r.only_admins_post, r.member_count, r.dm_key, r.avatar, \
-         r.retention_days, r.slow_mode_seconds"
+         r.retention_days, r.slow_mode_seconds, r.invite_role, r.pin_role, r.mention_room_role"
     };
 }
 
@@ -157,7 +181,7 @@ macro_rules! message_columns {
     () => {
         "msg.id, msg.room_id, msg.seq, msg.sender_id, msg.client_id, msg.body, msg.reply_to, \
          msg.fwd_sender_id, msg.fwd_sent_at, msg.mentions_room, msg.pinned_at, msg.created_at, \
-         msg.edited_at, msg.deleted_at"
+         msg.edited_at, msg.deleted_at, msg.deleted_by"
     };
 }
 
@@ -193,6 +217,9 @@ pub(crate) struct RoomRow {
     avatar: Option<Uuid>,
     retention_days: Option<i32>,
     slow_mode_seconds: i32,
+    invite_role: String,
+    pin_role: String,
+    mention_room_role: String,
 }
 
 impl TryFrom<RoomRow> for Room {
@@ -212,6 +239,11 @@ impl TryFrom<RoomRow> for Room {
             avatar: r.avatar.map(MediaId),
             retention_days: r.retention_days,
             slow_mode_seconds: r.slow_mode_seconds,
+            permissions: RoomPermissions {
+                invite: parse_role(&r.invite_role)?,
+                pin: parse_role(&r.pin_role)?,
+                mention_room: parse_role(&r.mention_room_role)?,
+            },
         })
     }
 }
@@ -339,6 +371,7 @@ pub(crate) struct MessageRow {
     created_at: DateTime<Utc>,
     edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
+    deleted_by: Option<Uuid>,
 }
 
 impl MessageRow {
@@ -367,6 +400,7 @@ impl MessageRow {
             created_at: self.created_at,
             edited_at: self.edited_at,
             deleted_at: self.deleted_at,
+            deleted_by: self.deleted_by.map(UserId),
             attachments: Vec::new(),
         }
     }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(usize, &str)] = &[
     (5, include_str!("../migrations/0005_avatars.sql")),
     (6, include_str!("../migrations/0006_retention.sql")),
     (7, include_str!("../migrations/0007_moderation.sql")),
+    (8, include_str!("../migrations/0008_safety.sql")),
 ];
 
 pub fn run(conn: &mut Connection) -> StoreResult<()> {

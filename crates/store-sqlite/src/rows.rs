@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use justus_core::event::{EventKind, RoomChanges, RoomEvent};
 use justus_core::message::{Forwarded, Message};
-use justus_core::room::{Invite, Member, Role, Room, RoomKind};
+use justus_core::room::{Invite, Member, Role, Room, RoomKind, RoomPermissions};
 use justus_core::session::{RefreshRecord, Session, TokenHash};
 use justus_core::user::{DisplayName, Email, User, Username};
 use justus_core::{MediaId, MessageId, RoomId, SessionId, UserId};
@@ -19,8 +19,9 @@ pub fn from_ts(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
-pub const USER_COLS: &str =
-    "u.id, u.username, u.email, u.display_name, u.created_at, u.updated_at, u.avatar";
+pub const USER_COLS: &str = "u.id, u.username, u.email, u.display_name, u.created_at, u.updated_at, u.avatar, u.suspended_at";
+/// Number of columns in [`USER_COLS`].
+pub const USER_NCOLS: usize = 8;
 
 pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -31,6 +32,7 @@ pub fn user(r: &Row<'_>) -> rusqlite::Result<User> {
         created_at: from_ts(r.get(4)?),
         updated_at: from_ts(r.get(5)?),
         avatar: r.get::<_, Option<Uuid>>(6)?.map(MediaId),
+        suspended_at: r.get::<_, Option<i64>>(7)?.map(from_ts),
     })
 }
 
@@ -87,9 +89,9 @@ fn role_at(r: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
 
 pub const ROOM_COLS: &str = "r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.last_seq, \
      r.last_activity_at, r.only_admins_post, r.member_count, r.avatar, r.retention_days, \
-     r.slow_mode_seconds";
+     r.slow_mode_seconds, r.invite_role, r.pin_role, r.mention_room_role";
 /// Number of columns in [`ROOM_COLS`].
-pub const ROOM_NCOLS: usize = 13;
+pub const ROOM_NCOLS: usize = 16;
 
 pub fn room(r: &Row<'_>) -> rusqlite::Result<Room> {
     let kind: String = r.get(1)?;
@@ -107,6 +109,11 @@ pub fn room(r: &Row<'_>) -> rusqlite::Result<Room> {
         avatar: r.get::<_, Option<Uuid>>(10)?.map(MediaId),
         retention_days: r.get(11)?,
         slow_mode_seconds: r.get(12)?,
+        permissions: RoomPermissions {
+            invite: role_at(r, 13)?,
+            pin: role_at(r, 14)?,
+            mention_room: role_at(r, 15)?,
+        },
     })
 }
 
@@ -142,7 +149,7 @@ pub fn invite(r: &Row<'_>) -> rusqlite::Result<Invite> {
 macro_rules! message_cols {
     () => {
         "m.id, m.room_id, m.seq, m.sender_id, m.client_id, m.body, m.reply_to, m.fwd_sender_id, \
-         m.fwd_sent_at, m.mentions_room, m.pinned_at, m.created_at, m.edited_at, m.deleted_at"
+         m.fwd_sent_at, m.mentions_room, m.pinned_at, m.created_at, m.edited_at, m.deleted_at, m.deleted_by"
     };
 }
 pub(crate) use message_cols;
@@ -150,7 +157,7 @@ pub(crate) use message_cols;
 /// A message row without its reactions and mentions (see `store::load`).
 pub const MESSAGE_COLS: &str = message_cols!();
 /// Number of columns in [`MESSAGE_COLS`].
-pub const MESSAGE_NCOLS: usize = 14;
+pub const MESSAGE_NCOLS: usize = 15;
 
 pub fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
     let fwd_sender: Option<Uuid> = r.get(7)?;
@@ -177,6 +184,7 @@ pub fn message(r: &Row<'_>) -> rusqlite::Result<Message> {
         created_at: from_ts(r.get(11)?),
         edited_at: r.get::<_, Option<i64>>(12)?.map(from_ts),
         deleted_at: r.get::<_, Option<i64>>(13)?.map(from_ts),
+        deleted_by: r.get::<_, Option<Uuid>>(14)?.map(UserId),
         attachments: Vec::new(),
     })
 }

@@ -177,6 +177,7 @@ export class Timeline {
         created_at: ev.created_at,
         edited_at: null,
         deleted_at: null,
+        deleted_by: null,
         attachments: [],
       },
     });
@@ -305,6 +306,7 @@ export class Timeline {
           created_at: o.created_at,
           edited_at: null,
           deleted_at: null,
+          deleted_by: null,
           attachments: o.attachments ?? [],
         },
       });

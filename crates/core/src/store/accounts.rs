@@ -1,7 +1,8 @@
 //! The accounts aggregate: users and their credentials, sessions, user search and blocks.
 
 use crate::error::StoreResult;
-use crate::ids::{SessionId, UserId};
+use crate::ids::{SessionId, SignupBlockId, UserId};
+use crate::instance_ban::SignupBlock;
 use crate::session::{NewSession, RefreshOutcome, RefreshPolicy, Session, TokenHash};
 use crate::user::{NewUser, User, UserPatch};
 use async_trait::async_trait;
@@ -84,4 +85,33 @@ pub trait Accounts: Send + Sync {
     async fn group_adds(&self, user: UserId) -> StoreResult<crate::user::GroupAdds>;
     async fn set_group_adds(&self, user: UserId, policy: crate::user::GroupAdds)
     -> StoreResult<()>;
+
+    // --- instance-wide bans (see [`crate::instance_ban`]) -------------------------------------
+
+    /// Suspends (`suspend`) or reinstates `user`, audited with `reason`, in one transaction;
+    /// suspending revokes every live session and returns their ids. `Ok(None)` when the account
+    /// already was in that state (nothing changed, nothing audited); `NotFound` for an unknown
+    /// user.
+    async fn set_suspended(
+        &self,
+        user: UserId,
+        suspend: bool,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Vec<SessionId>>>;
+    /// Suspended accounts, most recently suspended first.
+    async fn suspended_users(&self) -> StoreResult<Vec<User>>;
+    /// Every sign-up block, newest first.
+    async fn signup_blocks(&self) -> StoreResult<Vec<SignupBlock>>;
+    /// Adds a block (audited). `Conflict("cidr")` when that range is already blocked.
+    async fn add_signup_block(&self, block: &SignupBlock) -> StoreResult<()>;
+    /// Lifts a block (audited, with `reason`); returns it. `NotFound` if there is none.
+    async fn remove_signup_block(
+        &self,
+        id: SignupBlockId,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SignupBlock>;
 }

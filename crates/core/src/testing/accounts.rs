@@ -531,3 +531,163 @@ pub async fn search_users_by_prefix(store: &dyn Store) {
             .is_empty()
     );
 }
+
+/// Suspending ends every session and is audited, in one step; reinstating is audited too;
+/// doing either twice changes nothing.
+pub async fn account_suspension(store: &dyn Store) {
+    use crate::audit::AuditAction;
+    let u = user(store, "suspendee").await;
+    let admin = user(store, "instadmin").await;
+    let bystander = user(store, "bystander").await;
+    let a = store
+        .create_session(&new_session(u.id, hash(41), t0()))
+        .await
+        .unwrap();
+    let b = store
+        .create_session(&new_session(u.id, hash(42), t0()))
+        .await
+        .unwrap();
+    let theirs = store
+        .create_session(&new_session(bystander.id, hash(43), t0()))
+        .await
+        .unwrap();
+    assert_eq!(u.suspended_at, None);
+    let later = t0() + chrono::Duration::seconds(5);
+
+    let mut ended = store
+        .set_suspended(u.id, true, admin.id, Some("spam".into()), later)
+        .await
+        .unwrap()
+        .expect("a change");
+    ended.sort();
+    let mut expected = vec![a.id, b.id];
+    expected.sort();
+    assert_eq!(ended, expected);
+    assert!(store.list_sessions(u.id, later).await.unwrap().is_empty());
+    assert_eq!(
+        store.list_sessions(bystander.id, later).await.unwrap()[0].id,
+        theirs.id
+    );
+    assert_eq!(
+        store.user_by_id(u.id).await.unwrap().suspended_at,
+        Some(later)
+    );
+    let (by_login, _) = store.user_by_login("suspendee").await.unwrap();
+    assert_eq!(by_login.suspended_at, Some(later), "login sees it");
+    let listed = store.suspended_users().await.unwrap();
+    assert_eq!(listed.iter().map(|x| x.id).collect::<Vec<_>>(), vec![u.id]);
+    assert_eq!(
+        store
+            .set_suspended(u.id, true, admin.id, None, later)
+            .await
+            .unwrap(),
+        None,
+        "already suspended"
+    );
+
+    let back = t0() + chrono::Duration::seconds(9);
+    assert_eq!(
+        store
+            .set_suspended(u.id, false, admin.id, Some("appeal".into()), back)
+            .await
+            .unwrap(),
+        Some(vec![])
+    );
+    assert_eq!(store.user_by_id(u.id).await.unwrap().suspended_at, None);
+    assert!(store.suspended_users().await.unwrap().is_empty());
+
+    let log = store.audit_log(None, None, 10).await.unwrap();
+    let mine: Vec<_> = log
+        .iter()
+        .filter(|e| e.target_user_id == Some(u.id))
+        .map(|e| (e.action, e.actor_id, e.room_id, e.reason.clone()))
+        .collect();
+    assert_eq!(
+        mine,
+        vec![
+            (
+                AuditAction::AccountUnsuspended,
+                admin.id,
+                None,
+                Some("appeal".into())
+            ),
+            (
+                AuditAction::AccountSuspended,
+                admin.id,
+                None,
+                Some("spam".into())
+            ),
+        ],
+        "newest first, instance-wide, each once"
+    );
+    assert!(matches!(
+        store
+            .set_suspended(UserId::new(), true, admin.id, None, later)
+            .await,
+        Err(crate::StoreError::NotFound)
+    ));
+}
+
+/// Sign-up blocks: added once per range (audited), listed newest first, lifted by id.
+pub async fn signup_blocks_roundtrip(store: &dyn Store) {
+    use crate::audit::AuditAction;
+    use crate::instance_ban::SignupBlock;
+    let admin = user(store, "blockadmin").await;
+    let block = |cidr: &str, secs: i64| SignupBlock {
+        id: crate::SignupBlockId::new(),
+        cidr: cidr.into(),
+        reason: Some(format!("abuse from {cidr}")),
+        created_by: admin.id,
+        created_at: t0() + chrono::Duration::seconds(secs),
+    };
+    assert!(store.signup_blocks().await.unwrap().is_empty());
+    let first = block("203.0.113.0/24", 1);
+    let second = block("2001:db8::/32", 2);
+    store.add_signup_block(&first).await.unwrap();
+    store.add_signup_block(&second).await.unwrap();
+    assert!(matches!(
+        store.add_signup_block(&block("203.0.113.0/24", 3)).await,
+        Err(crate::StoreError::Conflict("cidr"))
+    ));
+    assert_eq!(
+        store.signup_blocks().await.unwrap(),
+        vec![second.clone(), first.clone()]
+    );
+
+    let lifted = store
+        .remove_signup_block(first.id, admin.id, Some("fixed".into()), t0())
+        .await
+        .unwrap();
+    assert_eq!(lifted, first);
+    assert_eq!(store.signup_blocks().await.unwrap(), vec![second.clone()]);
+    assert!(matches!(
+        store
+            .remove_signup_block(first.id, admin.id, None, t0())
+            .await,
+        Err(crate::StoreError::NotFound)
+    ));
+
+    let log = store.audit_log(None, None, 10).await.unwrap();
+    let actions: Vec<_> = log
+        .iter()
+        .map(|e| {
+            (
+                e.action,
+                e.details
+                    .as_ref()
+                    .and_then(|d| d["cidr"].as_str().map(str::to_owned)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            (
+                AuditAction::SignupBlockRemoved,
+                Some("203.0.113.0/24".into())
+            ),
+            (AuditAction::SignupBlockAdded, Some("2001:db8::/32".into())),
+            (AuditAction::SignupBlockAdded, Some("203.0.113.0/24".into())),
+        ]
+    );
+}

@@ -197,6 +197,8 @@ pub async fn delete_message_tombstone(store: &dyn Store) {
     assert_eq!(ev.seq, last_seq(store, room.id).await);
     let tomb = ev.message.clone().expect("the event carries the tombstone");
     assert_eq!(tomb.deleted_at, Some(at(7)));
+    assert_eq!(tomb.deleted_by, Some(alice.id), "deleted by its sender");
+    assert_eq!(m.deleted_by, None, "a standing message names no deleter");
     assert_eq!(tomb.body, "");
     assert!(tomb.reactions.is_empty());
     assert!(tomb.mentions.is_empty());
@@ -231,6 +233,24 @@ pub async fn delete_message_tombstone(store: &dyn Store) {
     assert_eq!(
         store.message(room.id, target.id).await.unwrap().body,
         "original"
+    );
+    // Removed by someone else (an admin): the tombstone says who, in history too.
+    store
+        .delete_message(room.id, target.id, alice.id, None, at(9))
+        .await
+        .unwrap();
+    let removed = store.message(room.id, target.id).await.unwrap();
+    assert_eq!(
+        (removed.sender_id, removed.deleted_by),
+        (bob.id, Some(alice.id))
+    );
+    let page = store
+        .messages(room.id, crate::message::Page::Latest, 10)
+        .await
+        .unwrap();
+    assert!(
+        page.iter()
+            .any(|m| m.id == target.id && m.deleted_by == Some(alice.id))
     );
 }
 

@@ -45,7 +45,7 @@ macro_rules! store_conformance {
             update_profile, password_hash_update, session_lifecycle, refresh_rotates,
             refresh_reuse_revokes_family, refresh_grace_for_lost_response, refresh_expiry,
             revoke_sessions_except, concurrent_refresh_single_winner, unknown_ids_not_found, users_by_ids_batch,
-            blocks, search_users_by_prefix,
+            blocks, search_users_by_prefix, account_suspension, signup_blocks_roundtrip,
             // rooms.rs
             group_create, dm_open_idempotent, room_update_events, room_delete, unknown_rooms_not_found,
             room_and_member_matches_parts,
@@ -72,6 +72,7 @@ macro_rules! store_conformance {
             retention_purges_with_tombstones,
             // moderation.rs
             mute_and_unmute, slow_mode_setting, audit_log_records_moderation, audit_log_records_purges,
+            room_permissions_setting,
             // invitations.rs
             group_adds_policy_roundtrip, invitations_accept_and_decline,
             // reports.rs

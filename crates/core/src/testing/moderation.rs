@@ -4,7 +4,7 @@ use super::accounts::user;
 use super::support::{at, group, join, new_msg, not_found, send_new};
 use crate::audit::AuditAction;
 use crate::event::EventKind;
-use crate::room::{Role, RoomPatch};
+use crate::room::{PermissionsPatch, Role, RoomPatch, RoomPermissions};
 use crate::store::Store;
 
 /// A mute is stored on the membership, announced by its event (with its end) and lifted by
@@ -88,6 +88,46 @@ pub async fn slow_mode_setting(store: &dyn Store) {
     assert_eq!(ev.changes.unwrap().slow_mode_seconds, Some(30));
     let summaries = store.rooms_for_user(owner.id).await.unwrap();
     assert_eq!(summaries[0].room.slow_mode_seconds, 30);
+}
+
+/// Per-room permissions are a room setting: stored, announced with only what changed, and
+/// audited as a settings change.
+pub async fn room_permissions_setting(store: &dyn Store) {
+    let owner = user(store, "permowner").await;
+    let room = group(store, owner.id, "Permissions").await;
+    assert_eq!(room.permissions, RoomPermissions::default());
+    let change = PermissionsPatch {
+        pin: Some(Role::Member),
+        mention_room: Some(Role::Owner),
+        ..PermissionsPatch::default()
+    };
+    let patch = RoomPatch {
+        permissions: change,
+        ..RoomPatch::default()
+    };
+    let (updated, ev) = store
+        .update_room(room.id, &patch, owner.id, at(1))
+        .await
+        .unwrap();
+    let expected = RoomPermissions {
+        invite: Role::Admin,
+        pin: Role::Member,
+        mention_room: Role::Owner,
+    };
+    assert_eq!(updated.permissions, expected);
+    assert_eq!(store.room(room.id).await.unwrap().permissions, expected);
+    let (r, _) = store.room_and_member(room.id, owner.id).await.unwrap();
+    assert_eq!(r.permissions, expected);
+    let summaries = store.rooms_for_user(owner.id).await.unwrap();
+    assert_eq!(summaries[0].room.permissions, expected);
+    let ev = ev.expect("announced");
+    assert_eq!(ev.changes.as_ref().unwrap().permissions, Some(change));
+    let log = store.audit_log(Some(room.id), None, 10).await.unwrap();
+    assert_eq!(log[0].action, AuditAction::RoomUpdated);
+    assert_eq!(
+        log[0].details.as_ref().unwrap()["permissions"],
+        serde_json::json!({ "pin": "member", "mention_room": "owner" })
+    );
 }
 
 /// Every moderation action leaves one entry, written with the action; conversation and a

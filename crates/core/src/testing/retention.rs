@@ -196,6 +196,7 @@ pub async fn retention_purges_with_tombstones(store: &dyn Store) {
         let m = store.message(room, id).await.unwrap();
         assert_eq!(m.body, "", "body gone");
         assert_eq!(m.deleted_at, Some(day(10)));
+        assert_eq!(m.deleted_by, None, "expired, not deleted by anyone");
         assert!(m.attachments.is_empty(), "attachment links gone");
         assert!(m.reactions.is_empty());
         assert!(!m.pinned);

@@ -175,6 +175,7 @@ pub async fn room_update_events(store: &dyn Store) {
             avatar: None,
             retention_days: None,
             slow_mode_seconds: None,
+            permissions: None,
         })
     );
     assert_eq!(store.room(room.id).await.unwrap(), updated);

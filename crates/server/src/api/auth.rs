@@ -226,7 +226,10 @@ fn tokens_response(
         refresh_token: (!cookie).then(|| issued.refresh_token.clone()),
         device_token: device_token.map(str::to_owned),
         session_id: issued.session.0,
-        user: Me::from(&issued.user),
+        user: Me {
+            instance_admin: Some(crate::chat::reports::is_admin(app, &issued.user)),
+            ..Me::from(&issued.user)
+        },
     };
     let mut res = (status, axum::Json(body)).into_response();
     if cookie {
@@ -316,6 +319,8 @@ pub async fn login(
         }
         Err(credentials::Refused::Store(e)) => return Err(e.into()),
     };
+    // After the password check, so a guesser learns nothing about the account.
+    crate::auth::instance_bans::check_not_suspended(&logged_in.user)?;
     metrics::counter!("auth_logins_total", "outcome" => "success").increment(1);
     tracing::info!(user_id = %logged_in.user.id, "login");
     start_session(

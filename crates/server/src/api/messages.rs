@@ -314,7 +314,7 @@ pub async fn remove_reaction(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Pin a message (admins; anyone in a DM). At most 50 per room.
+/// Pin a message (the room's `permissions.pin`: admins unless opened to members; anyone in a DM). At most 50 per room.
 #[utoipa::path(put, path = "/api/v1/rooms/{id}/messages/{message_id}/pin", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`too_many_pins`", body = ErrorBody)))]

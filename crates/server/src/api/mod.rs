@@ -1,5 +1,6 @@
 //! The HTTP API: one module per resource, all wired in [`router`].
 
+pub mod admin;
 pub mod ai;
 pub mod auth;
 pub mod docs;
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "ai", description = "Opt-in AI: capabilities, translation, catch-me-up, smart replies"),
         (name = "media", description = "Uploads, authorised downloads through short-lived signed URLs"),
         (name = "moderation", description = "Reports, the instance's report queue and audit log"),
+        (name = "admin", description = "Instance admins: suspended accounts, sign-up blocks"),
     )
 )]
 struct ApiDoc;
@@ -98,6 +100,10 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(reports::resolve_report))
         .routes(routes!(reports::admin_reports))
         .routes(routes!(reports::admin_audit))
+        .routes(routes!(admin::list_suspended))
+        .routes(routes!(admin::suspend, admin::reinstate))
+        .routes(routes!(admin::list_signup_blocks, admin::block_signups))
+        .routes(routes!(admin::unblock_signups))
         .routes(routes!(rooms::create_invite))
         .routes(routes!(rooms::get_invite))
         .routes(routes!(rooms::accept_invite))

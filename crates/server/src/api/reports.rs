@@ -68,6 +68,24 @@ pub struct ReportList {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct InstanceReportList {
+    /// Newest first.
+    pub reports: Vec<Report>,
+    /// The rooms the reports are about (an instance admin need not be a member to know what
+    /// they are called); a deleted room is left out.
+    pub rooms: Vec<ReportRoom>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportRoom {
+    pub id: Uuid,
+    pub kind: justus_core::room::RoomKind,
+    /// Groups only.
+    #[schema(required = true)]
+    pub name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct InstanceAuditLog {
     /// Newest first, every room's.
     pub entries: Vec<AuditEntry>,
@@ -189,12 +207,12 @@ pub async fn resolve_report(
 /// Every room's reports (the instance's admins, `ADMIN_USERS`), open ones by default.
 #[utoipa::path(get, path = "/api/v1/admin/reports", tag = "moderation", security(("bearer" = [])),
     params(ReportQuery),
-    responses((status = 200, body = ReportList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = InstanceReportList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn admin_reports(
     State(app): State<AppState>,
     auth: Auth,
     Query(q): Query<ReportQuery>,
-) -> ApiResult<Json<ReportList>> {
+) -> ApiResult<Json<InstanceReportList>> {
     let reports = chat::reports::all(
         &app,
         auth.user_id,
@@ -203,7 +221,16 @@ pub async fn admin_reports(
         limit(q.limit)?,
     )
     .await?;
-    Ok(Json(ReportList { reports }))
+    let rooms = chat::reports::rooms_of(&app, &reports)
+        .await?
+        .into_iter()
+        .map(|r| ReportRoom {
+            id: r.id.0,
+            kind: r.kind,
+            name: r.name,
+        })
+        .collect();
+    Ok(Json(InstanceReportList { reports, rooms }))
 }
 
 /// The whole instance's audit log (the instance's admins), newest first; the JSON is the export.

@@ -56,6 +56,10 @@ pub struct PatchRoom {
     /// 21600). Admins and the owner are exempt.
     #[schema(minimum = 0, maximum = 21600)]
     pub slow_mode_seconds: Option<i64>,
+    /// Groups: who may invite, pin and mention `@room` (`member`, `admin` or `owner`: that
+    /// role and above). Only what is given changes; nobody sets or changes a permission
+    /// above their own role (403 `permission_above_role`).
+    pub permissions: Option<justus_core::room::PermissionsPatch>,
 }
 
 /// Why a moderator acted: kept in the room's audit log, never shown to the member.
@@ -309,6 +313,7 @@ pub async fn patch_room(
         ai_enabled: req.ai_enabled,
         retention_days,
         slow_mode_seconds,
+        permissions: req.permissions.unwrap_or_default(),
     };
     chat::rooms::update(&app, auth.user_id, id, patch).await?;
     if let (Some(was), Some(on)) = (ai_was, req.ai_enabled) {
@@ -364,7 +369,7 @@ pub async fn list_members(
     Ok(Json(MemberList { members: out }))
 }
 
-/// Add a user to a group (admins). If their setting does not let you add them without asking
+/// Add a user to a group (the room's `permissions.invite`: admins unless opened to members). If their setting does not let you add them without asking
 /// (`group_adds`), they get an invitation instead (202) and join when they accept it.
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/members", tag = "rooms", security(("bearer" = [])), request_body = UserRef,
     params(("id" = Uuid, Path)),
@@ -675,7 +680,7 @@ fn invite_view(i: &justus_core::room::Invite, room: &justus_core::room::Room) ->
     }
 }
 
-/// Create an invite code (admins).
+/// Create an invite code (the room's `permissions.invite`: admins unless opened to members).
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/invites", tag = "rooms", security(("bearer" = [])), request_body = CreateInvite,
     params(("id" = Uuid, Path)), responses((status = 201, body = InviteView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_invite(

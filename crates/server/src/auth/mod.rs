@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod credentials;
 pub mod device;
+pub mod instance_bans;
 pub mod issue;
 pub mod jwt;
 pub mod password;

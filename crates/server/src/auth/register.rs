@@ -32,6 +32,7 @@ pub async fn register(app: &App, r: Registration<'_>, ip: IpAddr) -> Result<User
         r.password,
         &[username.as_str(), display_name.as_str(), email_local],
     )?;
+    crate::auth::instance_bans::check_signup(app, ip).await?;
     if let Err(wait) = app.limits.register(ip).await {
         metrics::counter!("auth_registrations_total", "outcome" => "rate_limited").increment(1);
         return Err(Error::rate_limited(

@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::state::App;
 use justus_core::message::{count_links, spam_fingerprint};
+use justus_core::room::{Member, Role};
 use justus_core::{RoomId, UserId};
 use std::time::Duration;
 
@@ -60,6 +61,35 @@ pub fn check_duplicate(app: &App, user: UserId, room: RoomId, body: &str) -> Res
                 wait_secs(wait),
             )
         })
+}
+
+/// Rapid join-and-post: links, mentions or files from a member who joined moments ago
+/// (`SPAM_JOIN_POST_SECONDS`), the pattern of accounts that join a group only to spam it.
+/// Plain text passes (newcomers say hello); admins and the owner are exempt.
+pub fn check_join_post(
+    app: &App,
+    member: &Member,
+    body: &str,
+    mentions: usize,
+    attachments: usize,
+) -> Result<()> {
+    let window = app.config.abuse.join_post_seconds;
+    if window == 0 || member.role >= Role::Admin {
+        return Ok(());
+    }
+    let since = (app.now() - member.joined_at).num_milliseconds().max(0) as u64;
+    let window_ms = window.saturating_mul(1000);
+    if since >= window_ms || (mentions == 0 && attachments == 0 && count_links(body) == 0) {
+        return Ok(());
+    }
+    refused("join_and_post");
+    Err(Error::too_many(
+        "too_soon_after_join",
+        format!(
+            "you joined this group moments ago: links, mentions and files can be posted {window} s after joining"
+        ),
+        wait_secs(Duration::from_millis(window_ms - since)),
+    ))
 }
 
 /// Whether `user`'s account is younger than `NEW_ACCOUNT_HOURS`.

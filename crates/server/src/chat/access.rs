@@ -149,6 +149,7 @@ mod tests {
                 avatar: None,
                 retention_days: None,
                 slow_mode_seconds: 0,
+                permissions: Default::default(),
             },
             member: Member {
                 room_id: room,

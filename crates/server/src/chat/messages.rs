@@ -195,6 +195,13 @@ pub async fn prepare_send(
     }
     let (mentions, mentions_room) =
         resolve_mentions(app, &access.room, &access.member, &body).await?;
+    super::abuse::check_join_post(
+        app,
+        &access.member,
+        &body,
+        mentions.len() + usize::from(mentions_room),
+        attachments.len(),
+    )?;
     super::abuse::check_duplicate(app, user, room_id, &body)?;
     let new = NewMessage {
         id: MessageId::new(),

@@ -204,6 +204,22 @@ pub async fn instance_audit_log(
         .await?)
 }
 
+/// The rooms `reports` are about, once each (deleted rooms left out), for the instance's queue.
+pub async fn rooms_of(app: &App, reports: &[Report]) -> Result<Vec<justus_core::room::Room>> {
+    let mut ids: Vec<RoomId> = reports.iter().map(|r| r.room_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rooms = Vec::with_capacity(ids.len());
+    for id in ids {
+        match app.store.room(id).await {
+            Ok(room) => rooms.push(room),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(rooms)
+}
+
 pub fn instance_admins_only() -> Error {
     Error::forbidden("forbidden", "only the instance's admins may do this")
 }

@@ -135,7 +135,13 @@ pub async fn get(app: &App, user: UserId, room_id: RoomId) -> Result<RoomSummary
     skip_all
 )]
 pub async fn update(app: &App, user: UserId, room_id: RoomId, patch: RoomPatch) -> Result<Room> {
-    require(app, room_id, user, Action::EditRoom).await?;
+    let (room, me) = require(app, room_id, user, Action::EditRoom).await?;
+    if !patch.permissions.allowed_for(me.role, room.permissions) {
+        return Err(Error::forbidden(
+            "permission_above_role",
+            "you cannot give or take back a permission above your own role",
+        ));
+    }
     if patch.is_empty() {
         return app.store.room(room_id).await.map_err(not_found("room"));
     }

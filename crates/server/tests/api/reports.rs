@@ -218,6 +218,12 @@ async fn a_report_reaches_the_admins_and_the_reporter_learns_the_outcome(backend
     }
     let r = app.get("/api/v1/admin/reports", Some(&dave)).await;
     assert_eq!(ids(&r), vec![about_alice.clone()], "{}", r.text);
+    assert_eq!(
+        r.body["rooms"],
+        json!([{"id": room, "kind": "group", "name": "team"}]),
+        "the queue names the rooms, members or not: {}",
+        r.text
+    );
     let r = app
         .post(
             &format!("/api/v1/reports/{about_alice}/resolve"),

@@ -5,14 +5,26 @@ use crate::conn::map_err;
 use crate::rows::{self, SESSION_COLS, TOKEN_COLS, USER_COLS, ts};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use justus_core::audit;
+use justus_core::instance_ban::SignupBlock;
 use justus_core::session::{
     NewSession, RefreshDecision, RefreshOutcome, RefreshPolicy, Session, TokenHash, decide_refresh,
     listing_idle_cutoff,
 };
 use justus_core::store::Accounts;
 use justus_core::user::{NewUser, User, UserPatch};
-use justus_core::{SessionId, StoreError, StoreResult, UserId};
+use justus_core::{SessionId, SignupBlockId, StoreError, StoreResult, UserId};
 use rusqlite::{Connection, OptionalExtension, params};
+
+fn signup_block(r: &rusqlite::Row<'_>) -> rusqlite::Result<SignupBlock> {
+    Ok(SignupBlock {
+        id: SignupBlockId(r.get(0)?),
+        cidr: r.get(1)?,
+        reason: r.get(2)?,
+        created_by: UserId(r.get(3)?),
+        created_at: rows::from_ts(r.get(4)?),
+    })
+}
 
 pub(super) fn user_by_id(conn: &Connection, id: UserId) -> StoreResult<User> {
     conn.prepare_cached(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"))
@@ -152,6 +164,7 @@ impl Accounts for SqliteStore {
                     created_at: new.now,
                     updated_at: new.now,
                     avatar: None,
+                    suspended_at: None,
                 })
             })
             .await
@@ -199,7 +212,7 @@ impl Accounts for SqliteStore {
                     "SELECT {USER_COLS}, cr.password_hash FROM users u JOIN credentials cr ON cr.user_id = u.id \
                      WHERE u.username = ?1 OR u.email = ?1 LIMIT 1"
                 ))
-                .and_then(|mut st| st.query_row([login], |r| Ok((rows::user(r)?, r.get(7)?))))
+                .and_then(|mut st| st.query_row([login], |r| Ok((rows::user(r)?, r.get(rows::USER_NCOLS)?))))
                 .map_err(map_err)
             })
             .await
@@ -496,6 +509,140 @@ impl Accounts for SqliteStore {
                 } else {
                     Ok(())
                 }
+            })
+            .await
+    }
+
+    // --- instance-wide bans ------------------------------------------------------------------
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_suspended", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_suspended"))]
+    async fn set_suspended(
+        &self,
+        user: UserId,
+        suspend: bool,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Vec<SessionId>>> {
+        self.threads
+            .write(move |c| {
+                let was = user_by_id(c, user)?.suspended_at.is_some();
+                if was == suspend {
+                    return Ok(None);
+                }
+                c.prepare_cached("UPDATE users SET suspended_at = ?2 WHERE id = ?1")
+                    .and_then(|mut st| st.execute(params![user.0, suspend.then(|| ts(now))]))
+                    .map_err(map_err)?;
+                let ended = if suspend {
+                    let mut st = c
+                        .prepare_cached(
+                            "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 \
+                             AND revoked_at IS NULL RETURNING id",
+                        )
+                        .map_err(map_err)?;
+                    st.query_map(params![user.0, ts(now)], |r| Ok(SessionId(r.get(0)?)))
+                        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                        .map_err(map_err)?
+                } else {
+                    Vec::new()
+                };
+                super::audit::insert(
+                    c,
+                    &audit::account_suspension(user, suspend, actor, reason, now),
+                )?;
+                Ok(Some(ended))
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "suspended_users", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "suspended_users"))]
+    async fn suspended_users(&self) -> StoreResult<Vec<User>> {
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(&format!(
+                        "SELECT {USER_COLS} FROM users u WHERE u.suspended_at IS NOT NULL \
+                         ORDER BY u.suspended_at DESC"
+                    ))
+                    .map_err(map_err)?;
+                st.query_map([], rows::user)
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "signup_blocks", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "signup_blocks"))]
+    async fn signup_blocks(&self) -> StoreResult<Vec<SignupBlock>> {
+        self.threads
+            .read(move |c| {
+                let mut st = c
+                    .prepare_cached(
+                        "SELECT id, cidr, reason, created_by, created_at FROM signup_blocks \
+                         ORDER BY created_at DESC, id DESC",
+                    )
+                    .map_err(map_err)?;
+                st.query_map([], signup_block)
+                    .and_then(|rows| rows.collect())
+                    .map_err(map_err)
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "add_signup_block", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "add_signup_block"))]
+    async fn add_signup_block(&self, block: &SignupBlock) -> StoreResult<()> {
+        let block = block.clone();
+        self.threads
+            .write(move |c| {
+                let added = c
+                    .prepare_cached(
+                        "INSERT INTO signup_blocks (id, cidr, reason, created_by, created_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (cidr) DO NOTHING",
+                    )
+                    .and_then(|mut st| {
+                        st.execute(params![
+                            block.id.0,
+                            block.cidr,
+                            block.reason,
+                            block.created_by.0,
+                            ts(block.created_at)
+                        ])
+                    })
+                    .map_err(map_err)?;
+                if added == 0 {
+                    return Err(StoreError::Conflict("cidr"));
+                }
+                let entry = audit::signup_block(
+                    &block,
+                    true,
+                    block.created_by,
+                    block.reason.clone(),
+                    block.created_at,
+                );
+                super::audit::insert(c, &entry)
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "remove_signup_block", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "remove_signup_block"))]
+    async fn remove_signup_block(
+        &self,
+        id: SignupBlockId,
+        actor: UserId,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SignupBlock> {
+        self.threads
+            .write(move |c| {
+                let block = c
+                    .prepare_cached(
+                        "DELETE FROM signup_blocks WHERE id = ?1 \
+                         RETURNING id, cidr, reason, created_by, created_at",
+                    )
+                    .and_then(|mut st| st.query_row([id.0], signup_block))
+                    .map_err(map_err)?;
+                super::audit::insert(c, &audit::signup_block(&block, false, actor, reason, now))?;
+                Ok(block)
             })
             .await
     }

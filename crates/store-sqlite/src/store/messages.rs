@@ -145,6 +145,7 @@ impl Messages for SqliteStore {
                     created_at: new.now,
                     edited_at: None,
                     deleted_at: None,
+                    deleted_by: None,
                     attachments: new.attachments.clone(),
                 };
                 let mut ev = RoomEvent::new(
@@ -294,10 +295,10 @@ impl Messages for SqliteStore {
             .write(move |c| {
                 live_message(c, room, id)?;
                 c.prepare_cached(
-                    "UPDATE messages SET body = '', deleted_at = ?2, reply_to = NULL, pinned_at = NULL, \
-                     mentions_room = 0 WHERE id = ?1",
+                    "UPDATE messages SET body = '', deleted_at = ?2, deleted_by = ?3, reply_to = NULL, \
+                     pinned_at = NULL, mentions_room = 0 WHERE id = ?1",
                 )
-                .and_then(|mut st| st.execute(params![id.0, ts(now)]))
+                .and_then(|mut st| st.execute(params![id.0, ts(now), actor.0]))
                 .map_err(map_err)?;
                 for sql in [
                     "DELETE FROM message_reactions WHERE message_id = ?1",

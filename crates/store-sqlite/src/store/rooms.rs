@@ -291,7 +291,9 @@ impl Rooms for SqliteStore {
                      only_admins_post = coalesce(?6, only_admins_post), \
                      avatar = CASE WHEN ?7 THEN ?8 ELSE avatar END, \
                      retention_days = CASE WHEN ?9 THEN ?10 ELSE retention_days END, \
-                     slow_mode_seconds = coalesce(?11, slow_mode_seconds) WHERE id = ?1",
+                     slow_mode_seconds = coalesce(?11, slow_mode_seconds), \
+                     invite_role = coalesce(?12, invite_role), pin_role = coalesce(?13, pin_role), \
+                     mention_room_role = coalesce(?14, mention_room_role) WHERE id = ?1",
                 )
                 .and_then(|mut st| {
                     st.execute(params![
@@ -306,6 +308,9 @@ impl Rooms for SqliteStore {
                         patch.retention_days.is_some(),
                         patch.retention_days.flatten(),
                         patch.slow_mode_seconds,
+                        patch.permissions.invite.map(Role::as_str),
+                        patch.permissions.pin.map(Role::as_str),
+                        patch.permissions.mention_room.map(Role::as_str),
                     ])
                 })
                 .map_err(map_err)?;

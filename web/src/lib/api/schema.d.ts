@@ -38,6 +38,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/signup-blocks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The address ranges sign-ups are refused from, newest first (instance admins). */
+        get: operations["list_signup_blocks"];
+        put?: never;
+        /**
+         * Refuse sign-ups from an address range (instance admins); existing accounts are not
+         *     affected. Sign-ups from it get 403 `signup_blocked`.
+         */
+        post: operations["block_signups"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/signup-blocks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Lift a sign-up block (instance admins). */
+        delete: operations["unblock_signups"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/suspensions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The suspended accounts, most recently suspended first (instance admins). */
+        get: operations["list_suspended"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/suspensions/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Suspend an account (instance admins): its sessions end at once (tokens stop working,
+         *     sockets close) and it cannot sign in until reinstated. Idempotent.
+         */
+        put: operations["suspend"];
+        post?: never;
+        /** Reinstate a suspended account (instance admins). Idempotent. */
+        delete: operations["reinstate"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -618,7 +694,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an invite code (admins). */
+        /** Create an invite code (the room's `permissions.invite`: admins unless opened to members). */
         post: operations["create_invite"];
         delete?: never;
         options?: never;
@@ -637,7 +713,7 @@ export interface paths {
         get: operations["list_members"];
         put?: never;
         /**
-         * Add a user to a group (admins). If their setting does not let you add them without asking
+         * Add a user to a group (the room's `permissions.invite`: admins unless opened to members). If their setting does not let you add them without asking
          *     (`group_adds`), they get an invitation instead (202) and join when they accept it.
          */
         post: operations["add_member"];
@@ -753,7 +829,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Pin a message (admins; anyone in a DM). At most 50 per room. */
+        /** Pin a message (the room's `permissions.pin`: admins unless opened to members; anyone in a DM). At most 50 per room. */
         put: operations["pin"];
         post?: never;
         /** Unpin a message. */
@@ -1080,7 +1156,7 @@ export interface components {
          * @description What was done.
          * @enum {string}
          */
-        AuditAction: "member_kicked" | "member_banned" | "member_unbanned" | "member_muted" | "member_unmuted" | "role_changed" | "room_updated" | "room_deleted" | "message_removed" | "retention_purged" | "report_resolved";
+        AuditAction: "member_kicked" | "member_banned" | "member_unbanned" | "member_muted" | "member_unmuted" | "role_changed" | "room_updated" | "room_deleted" | "message_removed" | "retention_purged" | "report_resolved" | "account_suspended" | "account_unsuspended" | "signup_block_added" | "signup_block_removed";
         /** @description One entry of the audit log. */
         AuditEntry: {
             action: components["schemas"]["AuditAction"];
@@ -1143,6 +1219,15 @@ export interface components {
         };
         BlockList: {
             user_ids: string[];
+        };
+        BlockRequest: {
+            /**
+             * @description A range in CIDR notation (`203.0.113.0/24`, `2001:db8::/48`) or one address; at most
+             *     a /8 of IPv4 or a /16 of IPv6.
+             */
+            cidr: string;
+            /** @description Why (up to 500 characters). */
+            reason?: string | null;
         };
         ChangePassword: {
             current_password: string;
@@ -1276,6 +1361,15 @@ export interface components {
             /** @description Newest first, every room's. */
             entries: components["schemas"]["AuditEntry"][];
         };
+        InstanceReportList: {
+            /** @description Newest first. */
+            reports: components["schemas"]["Report"][];
+            /**
+             * @description The rooms the reports are about (an instance admin need not be a member to know what
+             *     they are called); a deleted room is left out.
+             */
+            rooms: components["schemas"]["ReportRoom"][];
+        };
         InvitationList: {
             /** @description Newest first. */
             invitations: components["schemas"]["InvitationView"][];
@@ -1388,6 +1482,7 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             deleted_at: string | null;
+            deleted_by: null | components["schemas"]["UserId"];
             /** Format: date-time */
             edited_at: string | null;
             forwarded: null | components["schemas"]["Forwarded"];
@@ -1468,6 +1563,7 @@ export interface components {
             /** @description 1–100 characters once trimmed; no control characters. */
             name?: string | null;
             only_admins_post?: boolean | null;
+            permissions?: null | components["schemas"]["PermissionsPatch"];
             /**
              * Format: int64
              * @description Days to keep messages (1–36500; the server's `retention_days`, from `/api/v1/config`,
@@ -1482,6 +1578,12 @@ export interface components {
             slow_mode_seconds?: number | null;
             /** @description A new topic, or `null` to clear it. */
             topic?: string | null;
+        };
+        /** @description A partial change of [`RoomPermissions`]; absent fields stay as they are. */
+        PermissionsPatch: {
+            invite?: null | components["schemas"]["Role"];
+            mention_room?: null | components["schemas"]["Role"];
+            pin?: null | components["schemas"]["Role"];
         };
         PinList: {
             messages: components["schemas"]["Message"][];
@@ -1558,6 +1660,13 @@ export interface components {
             /** @description Newest first. */
             reports: components["schemas"]["Report"][];
         };
+        ReportRoom: {
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["RoomKind"];
+            /** @description Groups only. */
+            name: string | null;
+        };
         /**
          * @description Where a report stands.
          * @enum {string}
@@ -1585,6 +1694,7 @@ export interface components {
             avatar?: string | null;
             name?: string | null;
             only_admins_post?: boolean | null;
+            permissions?: null | components["schemas"]["PermissionsPatch"];
             /**
              * Format: int32
              * @description The room's new retention in days; `Some(None)` = back to the server's policy (`null`).
@@ -1638,6 +1748,19 @@ export interface components {
         RoomList: {
             rooms: components["schemas"]["RoomView"][];
         };
+        /**
+         * @description Per-room permissions beyond the three roles: for each action, the least role that may do
+         *     it. Who may post stays [`Room::only_admins_post`]; managing members (kick, ban, mute) stays
+         *     with admins, since it needs rank over the target.
+         */
+        RoomPermissions: {
+            /** @description Add people and create invite links. */
+            invite: components["schemas"]["Role"];
+            /** @description Mention `@room` (notifies everyone). */
+            mention_room: components["schemas"]["Role"];
+            /** @description Pin and unpin messages. */
+            pin: components["schemas"]["Role"];
+        };
         /** @description A room as the caller sees it. */
         RoomView: {
             /**
@@ -1672,6 +1795,8 @@ export interface components {
             my_role?: null | components["schemas"]["Role"];
             name: string | null;
             only_admins_post: boolean;
+            /** @description Groups: the least role that may invite (and add people), pin, and mention `@room`. */
+            permissions: components["schemas"]["RoomPermissions"];
             /** Format: int64 */
             read_seq?: number | null;
             /**
@@ -1749,6 +1874,25 @@ export interface components {
             /** @description Absolute, or relative to this server. Valid until `expires_at`; needs no token. */
             url: string;
         };
+        /** @description An address range sign-ups are refused from. */
+        SignupBlock: {
+            /** @description The range in CIDR notation, normalised (`203.0.113.0/24`, `2001:db8::/48`). */
+            cidr: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: components["schemas"]["UserId"];
+            id: components["schemas"]["SignupBlockId"];
+            /** @description Why, as the instance admin gave it. */
+            reason: string | null;
+        };
+        /**
+         * Format: uuid
+         * @description A blocked sign-up address range (see [`crate::instance_ban`]).
+         */
+        SignupBlockId: string;
+        SignupBlocks: {
+            blocks: components["schemas"]["SignupBlock"][];
+        };
         /** @description A piece of a search snippet; render `text` as text, emphasised when `highlight`. */
         SnippetPart: {
             highlight: boolean;
@@ -1773,6 +1917,19 @@ export interface components {
              * @description The newest seq covered; mark the room read up to it once shown.
              */
             up_to_seq: number | null;
+        };
+        SuspendRequest: {
+            /** @description Also block sign-ups from this range (CIDR, or one address), in the same step. */
+            block_signups_from?: string | null;
+            /** @description Why (up to 500 characters), for the instance's audit log. */
+            reason?: string | null;
+        };
+        SuspendedUser: components["schemas"]["PublicUser"] & {
+            /** Format: date-time */
+            suspended_at: string;
+        };
+        SuspendedUsers: {
+            users: components["schemas"]["SuspendedUser"][];
         };
         TranslateReq: {
             /**
@@ -1889,7 +2046,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReportList"];
+                    "application/json": components["schemas"]["InstanceReportList"];
                 };
             };
             400: {
@@ -1910,6 +2067,417 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_signup_blocks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupBlocks"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    block_signups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BlockRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupBlock"];
+                };
+            };
+            /** @description `invalid_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `already_blocked` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over `MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid` or `too_wide` range (`field`: `cidr`), or an invalid `reason` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unblock_signups: {
+        parameters: {
+            query?: {
+                /** @description Up to 500 characters. */
+                reason?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lifted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id is not a UUID; `bad_request`: a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `too_long` or `invalid_characters`: the `reason` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_suspended: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuspendedUsers"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    suspend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuspendRequest"];
+            };
+        };
+        responses: {
+            /** @description Suspended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id is not a UUID; `invalid_json`: the body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `forbidden` (not an instance admin) or `cannot_suspend_admin` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over `MAX_BODY_BYTES` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `cannot_suspend_self`; an invalid `reason` or `cidr` (`field` says which) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reinstate: {
+        parameters: {
+            query?: {
+                /** @description Up to 500 characters. */
+                reason?: string;
+            };
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reinstated */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `invalid_id`: a path id is not a UUID; `bad_request`: a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `too_long` or `invalid_characters`: the `reason` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: too many requests that change something; wait `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
