@@ -1,17 +1,17 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = 'd447adc8141a';
+const VERSION = '215058cbbb84';
 const PRECACHE = [
-  "/assets/CropDialog-CQQmjWS0.js",
-  "/assets/Lightbox-C-HaQ04P.js",
-  "/assets/ModTools-DVIMArhn.js",
-  "/assets/Reports-BD9e_5hn.js",
-  "/assets/SettingsModeration-BYTAKbKz.js",
-  "/assets/VoiceRecorder-DhZAcL1Q.js",
+  "/assets/CropDialog-D_I0JnI0.js",
+  "/assets/Lightbox-DJwYoD7O.js",
+  "/assets/ModTools-B-oLDKfU.js",
+  "/assets/Reports-DZG8W3cF.js",
+  "/assets/SettingsModeration-Dt-q6O8c.js",
+  "/assets/VoiceRecorder-CnkPSG7a.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-CZAjaczI.js",
-  "/assets/index-CcrleEgs.css",
+  "/assets/index-BcUJ-X1j.css",
+  "/assets/index-Cf3qLF_K.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

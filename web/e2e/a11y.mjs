@@ -1,8 +1,8 @@
 // E2E accessibility (called from run.mjs): axe-core (a devDependency, injected from
-// node_modules) finds no violation on the sign-in page, the welcome, the room list, a room with
-// a conversation, the settings, search with results, a profile card and the emoji picker — in the
-// light and the dark theme, on a desktop and at 390 px. Same rule set as ../shared/tools/axe.sh:
-// WCAG 2.0/2.1 A and AA plus axe's best practices.
+// node_modules) finds no violation on the sign-in page, the welcome, the room list, a room with a
+// conversation, the settings, search with results, a profile card, the emoji picker, a new
+// group's invite link and the members panel — light and dark, on a desktop and at 390 px. The
+// rule set of ../shared/tools/axe.sh: WCAG 2.0/2.1 A and AA plus axe's best practices.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -13,8 +13,10 @@ const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
 /** Run axe in the page (its context bypasses the CSP, so the inline script runs); violations as lines. */
 export async function axeViolations(page) {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
-  // Let transitions and pending renders settle, so colours are measured as seen.
+  // Let pending renders and transitions (a theme switch fades button colours) settle, so
+  // colours are measured as seen and not half-way.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))));
   const res = await page.evaluate(
     async (tags) =>
       await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
@@ -35,12 +37,12 @@ export async function axeViolations(page) {
 export async function a11yTests(h) {
   const { test, assert, newUser, openDm, send, waitText, BASE_URL, browser } = h;
 
-  await test('a11y: axe-core finds no violations on sign-in, welcome, room list, room, settings, search, profile card and emoji picker (light and dark, desktop and 390 px)', async () => {
+  await test('a11y: axe-core finds no violations on sign-in, welcome, room list, room, settings, search, profile card, emoji picker, a new group and its members (light and dark, desktop and 390 px)', async () => {
     const found = [];
     const check = async (page, where) => {
       const v = await axeViolations(page);
       if (v.length) found.push(`${where}:\n    ${v.join('\n    ')}`);
-      console.log(`  # axe ${where}: ${v.length} violation(s)`);
+      console.log(`  # axe ${where}: ${v.length} violation(s)${v.length ? `\n    ${v.join('\n    ')}` : ''}`);
     };
     // Signed out.
     const ctx = await browser.newContext({ viewport: { width: 1100, height: 760 }, bypassCSP: true });
@@ -90,7 +92,7 @@ export async function a11yTests(h) {
     await p.getByTestId('room-item').filter({ hasText: 'Ike' }).click();
     await waitText(ada, 'reading the minutes');
     await p.getByRole('button', { name: 'Search messages' }).click();
-    await p.getByLabel('Search messages', { exact: true }).fill('minutes');
+    await p.getByRole('searchbox', { name: 'Search messages' }).fill('minutes');
     await p.keyboard.press('Enter');
     await p.locator('.jump-list button').first().waitFor({ timeout: 15000 });
     await check(p, 'search');
@@ -107,6 +109,19 @@ export async function a11yTests(h) {
     await picker.getByRole('tab').first().waitFor();
     await check(p, 'emoji picker');
     await p.keyboard.press('Escape');
+    // A new group: its empty state with the invite link, and the members panel.
+    await p.getByRole('button', { name: 'New group' }).click();
+    await p.getByLabel('Group name').fill('Minutes');
+    await p.getByRole('button', { name: 'Create group' }).click();
+    await p.getByTestId('room-empty').getByRole('button', { name: 'Get invite link' }).click();
+    await p.getByTestId('empty-invite-link').waitFor();
+    await check(p, 'new group');
+    await p.getByRole('button', { name: 'Members', exact: true }).click();
+    await p.getByRole('complementary', { name: 'Members' }).waitFor();
+    await check(p, 'members panel');
+    await p.getByRole('button', { name: 'Close panel' }).click();
+    await p.getByTestId('room-item').filter({ hasText: 'Ike' }).click();
+    await waitText(ada, 'reading the minutes');
     // Dark theme: the room and the settings.
     await p.emulateMedia({ colorScheme: 'dark' });
     await check(p, 'room (dark)');

@@ -28,7 +28,10 @@ export async function mentionTests(h) {
     await list.waitFor();
     const options = list.getByRole('option');
     assert((await options.count()) === 2, `two members start with u: ${await options.allInnerTexts()}`);
-    assert((await box.getAttribute('aria-expanded')) === 'true', 'the composer says the list is open');
+    assert(
+      (await box.getAttribute('aria-controls')) === (await list.getAttribute('id')),
+      'the composer says the list is open',
+    );
     assert(await box.evaluate((el) => el === document.activeElement), 'typing stays in the composer');
     await p.keyboard.type('l');
     await options.filter({ hasText: 'Ulla' }).waitFor();

@@ -4,6 +4,7 @@
 // (its CSP, cache policy, gzip).
 //
 //   node e2e/serve.mjs http://127.0.0.1:18080 [PORT]     # prints the URL, serves until killed
+//   WEB_DIST=/tmp/old-dist node e2e/serve.mjs …          # another build
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
@@ -11,7 +12,8 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-const dist = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'dist');
+// WEB_DIST: another build to serve (e.g. an older web/dist unpacked with git archive, for before/after).
+const dist = process.env.WEB_DIST ?? join(fileURLToPath(new URL('.', import.meta.url)), '..', 'dist');
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',

@@ -1,5 +1,6 @@
 // Measures the web client against a running justus (docs/web-quality.md): seeds a conversation
-// over the REST API, signs in with playwright-core in Debian's Chromium, then
+// over the REST API, opens the app signed in (Maya's sign-up cookie) with playwright-core in
+// Debian's Chromium, then
 //   --shots DIR        screenshots of the room list and a room (1280 px and 390 px, light and dark)
 //   --lighthouse DIR   Lighthouse (from ../shared/tools' kit) on the signed-in room, attached to
 //                      the same browser (--port, --disable-storage-reset keep the session)
@@ -8,7 +9,7 @@
 //
 // The URL is loopback only. Registers four users (the server's REGISTER_PER_IP_PER_HOUR must
 // allow it). Lighthouse is looked up in $KIT (default /tmp/kit, where setup.sh installs it).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,6 +43,16 @@ async function rest(method, path, token, body) {
   return text ? JSON.parse(text) : null;
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Run a command (stderr shown), killed after 4 minutes; resolves { status }. */
+const run = (cmd, argv) =>
+  new Promise((resolve) => {
+    const c = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const t = setTimeout(() => c.kill('SIGTERM'), 240_000);
+    c.on('exit', (status) => {
+      clearTimeout(t);
+      resolve({ status });
+    });
+  });
 const freePort = () =>
   new Promise((res) => {
     const s = createServer();
@@ -53,18 +64,29 @@ const freePort = () =>
 
 // ---------- a conversation worth looking at ----------
 const people = {};
+let cookie = null;
 for (const [key, display] of [
   ['maya', 'Maya Lindqvist'],
   ['leo', 'Leo Okafor'],
   ['sara', 'Sara Haddad'],
   ['tom', 'Tom Becker'],
 ]) {
-  people[key] = await rest('POST', '/auth/register', null, {
-    username: `${key}${stamp}`,
-    password: PASSWORD,
-    display_name: display,
+  const r = await fetch(`${BASE}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    // Maya's session goes to the browser as the sign-up form would leave it: the refresh cookie.
+    body: JSON.stringify({
+      username: `${key}${stamp}`,
+      password: PASSWORD,
+      display_name: display,
+      session_cookie: key === 'maya',
+    }),
   });
+  if (!r.ok) throw new Error(`register ${key} → ${r.status} ${(await r.text()).slice(0, 200)}`);
+  if (key === 'maya') cookie = /^([^=]+)=([^;]*)/.exec(r.headers.get('set-cookie') ?? '');
+  people[key] = await r.json();
 }
+if (!cookie) throw new Error('the sign-up set no session cookie');
 const tok = (k) => people[k].access_token;
 const id = (k) => people[k].user.id;
 let n = 0;
@@ -123,14 +145,19 @@ const ctx = await chromium.launchPersistentContext(profile, {
     '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
   ],
 });
+await ctx.addCookies([
+  {
+    name: cookie[1],
+    value: cookie[2],
+    url: BASE,
+    httpOnly: true,
+    sameSite: 'Strict',
+    expires: Math.floor(Date.now() / 1000) + 3600,
+  },
+]);
 const page = ctx.pages()[0] ?? (await ctx.newPage());
 await page.goto(`${BASE}/`);
-await page.getByLabel('Username or email').fill(`maya${stamp}`);
-await page.getByLabel('Password').fill(PASSWORD);
-await page.locator('form').getByRole('button', { name: 'Log in' }).click();
 await page.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
-// Sara and Tom are online (a gateway connection each would be needed; presence comes from the
-// server): not faked here. Leo's avatar and the rest show as the server has them.
 
 if (SHOTS) {
   mkdirSync(SHOTS, { recursive: true });
@@ -166,22 +193,19 @@ if (LH) {
   await page.getByTestId('message-body').filter({ hasText: 'café by the station' }).waitFor();
   for (const preset of ['mobile', 'desktop']) {
     const out = join(LH, `room-${preset}`);
-    const r = spawnSync(
-      join(KIT, 'node/node_modules/.bin/lighthouse'),
-      [
-        `${BASE}/rooms/${hike.id}`,
-        `--port=${port}`,
-        '--disable-storage-reset',
-        '--only-categories=performance,accessibility,best-practices,seo',
-        ...(preset === 'desktop' ? ['--preset=desktop'] : []),
-        '--output=json',
-        '--output=html',
-        `--output-path=${out}`,
-        '--quiet',
-        '--no-enable-error-reporting',
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], timeout: 240_000 },
-    );
+    // Not spawnSync: a blocked event loop stops reading Chromium's pipe, and the browser stalls.
+    const r = await run(join(KIT, 'node/node_modules/.bin/lighthouse'), [
+      `${BASE}/rooms/${hike.id}`,
+      `--port=${port}`,
+      '--disable-storage-reset',
+      '--only-categories=performance,accessibility,best-practices,seo',
+      ...(preset === 'desktop' ? ['--preset=desktop'] : []),
+      '--output=json',
+      '--output=html',
+      `--output-path=${out}`,
+      '--quiet',
+      '--no-enable-error-reporting',
+    ]);
     if (r.status !== 0) {
       console.error(`lighthouse (${preset}) exited ${r.status}`);
       failed = true;

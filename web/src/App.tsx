@@ -1,4 +1,4 @@
-import { createEffect, createSignal, Match, on, onCleanup, onMount, Show, Switch } from 'solid-js';
+import { createEffect, createMemo, createSignal, Match, on, onCleanup, onMount, Show, Switch } from 'solid-js';
 import type { Client } from './lib/client';
 import { Banner } from './ui/common/Banner';
 import { AuthScreen } from './ui/auth/AuthScreen';
@@ -28,12 +28,9 @@ export function App(props: { client: Client; nav: Navigation }) {
   // The first run after sign-up (shown once): in place of the empty room area until dismissed or
   // a conversation is opened.
   const [welcome, setWelcome] = createSignal(false);
-  createEffect(
-    on(
-      () => (phase() === 'app' ? c.me?.id : undefined),
-      (id) => setWelcome(!!id && takeOnboarding(id)),
-    ),
-  );
+  // A memo, so a change to my profile (same account) does not count as signing in again.
+  const signedIn = createMemo(() => (phase() === 'app' ? c.me?.id : undefined));
+  createEffect(on(signedIn, (id) => setWelcome(!!id && takeOnboarding(id))));
   createEffect(
     on(
       current,
@@ -104,16 +101,16 @@ export function App(props: { client: Client; nav: Navigation }) {
   return (
     <Switch>
       <Match when={phase() === 'loading'}>
-        <p class="loading" role="status">
-          Loading…
-        </p>
+        <main class="loading">
+          <h1 class="sr-only">JustUs</h1>
+          <p role="status">Loading…</p>
+        </main>
       </Match>
       <Match when={phase() === 'auth'}>
         <AuthScreen client={c} invited={nav.pendingInvite() !== null} />
       </Match>
       <Match when={phase() === 'app'}>
         <div class={`layout${current() || settings() || welcomeShown() ? ' has-room' : ''}`}>
-          <h1 class="sr-only">JustUs</h1>
           <Sidebar
             client={c}
             settingsOpen={settings()}
@@ -125,6 +122,8 @@ export function App(props: { client: Client; nav: Navigation }) {
             onOpenRoom={(id) => void enterRoom(id)}
           />
           <main class="main">
+            {/* The page's one h1 (axe: page-has-heading-one), in a landmark (axe: region). */}
+            <h1 class="sr-only">JustUs</h1>
             <Banner client={c} />
             <Show when={!settings()} fallback={<Settings client={c} onClose={closeSettings} />}>
               <Show

@@ -142,7 +142,7 @@ export function Composer(props: {
     saveDraft();
   };
 
-  // The textarea is one combobox: it points at whichever list is open.
+  // The textarea controls whichever list is open and points at its active option.
   const comboProps = () => (shortcode.open() ? shortcode.inputProps() : mention.inputProps());
 
   const onKey = (e: KeyboardEvent) => {

@@ -71,12 +71,14 @@ export function useMentionAutocomplete(
     return true;
   };
 
-  /** ARIA for the textarea (a combobox controlling the list). */
+  /**
+   * ARIA for the textarea: a textbox with list autocompletion that controls the list while it is
+   * open and points at the active option. Not role=combobox with aria-expanded: a <textarea> may
+   * take no role (ARIA in HTML), and axe-core reports both.
+   */
   const inputProps = (): JSX.TextareaHTMLAttributes<HTMLTextAreaElement> => ({
-    role: 'combobox',
     'aria-autocomplete': 'list',
-    'aria-expanded': open(),
-    'aria-controls': LIST_ID,
+    'aria-controls': open() ? LIST_ID : undefined,
     'aria-activedescendant': open() ? `${LIST_ID}-${active()}` : undefined,
   });
 

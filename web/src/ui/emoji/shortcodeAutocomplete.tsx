@@ -94,10 +94,9 @@ export function useShortcodeAutocomplete(textarea: () => HTMLTextAreaElement, on
   };
 
   /** ARIA for the textarea while this list is open. */
+  // Used only while the list is open (see the mention list's inputProps for why no role).
   const inputProps = (): JSX.TextareaHTMLAttributes<HTMLTextAreaElement> => ({
-    role: 'combobox',
     'aria-autocomplete': 'list',
-    'aria-expanded': true,
     'aria-controls': LIST_ID,
     'aria-activedescendant': `${LIST_ID}-${active()}`,
   });

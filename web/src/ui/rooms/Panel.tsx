@@ -208,15 +208,11 @@ function Members(props: {
             };
             return (
               <li>
-                <button
-                  type="button"
-                  class="member-name"
-                  onClick={() => props.onProfile(m.user.id)}
-                  aria-label={`${m.user.display_name || m.user.username}, open profile`}
-                >
+                <button type="button" class="member-name" onClick={() => props.onProfile(m.user.id)}>
                   <Avatar client={c} userId={m.user.id} size={28} presence />
                   <span>
-                    {m.user.display_name || m.user.username}{' '}
+                    <span aria-hidden="true">{m.user.display_name || m.user.username}</span>
+                    <span class="sr-only">{m.user.display_name || m.user.username}, open profile</span>{' '}
                     <small>
                       @{m.user.username} · {m.role}
                       {c.members.presence(m.user.id) === 'online' ? ' · online' : ''}
