@@ -3,11 +3,18 @@ import {
   auditExport,
   auditLine,
   auditPeople,
+  canDo,
   countdownLabel,
   durationLabel,
   isMuted,
   parseDuration,
+  permissionChoiceAllowed,
+  permissionEditable,
+  permissionOf,
+  permissionParts,
   reportStatusLabel,
+  roleAtLeast,
+  roomChangeParts,
   reportSubject,
   SERVER_ACTOR,
   secondsLeft,
@@ -187,5 +194,96 @@ describe('reports', () => {
     expect(reportStatusLabel('open')).toBe('Open');
     expect(reportStatusLabel('action_taken')).toBe('Action taken');
     expect(reportStatusLabel('dismissed')).toBe('Dismissed');
+  });
+});
+
+const det = (x: unknown) => x as AuditEntry['details'];
+
+describe('per-room permissions', () => {
+  const group = (my_role: 'member' | 'admin' | 'owner', permissions?: Record<string, string>) =>
+    ({ kind: 'group', my_role, permissions }) as Parameters<typeof canDo>[0];
+  it('orders roles and reads the least role (admins when the room does not say)', () => {
+    expect(roleAtLeast('owner', 'admin')).toBe(true);
+    expect(roleAtLeast('admin', 'owner')).toBe(false);
+    expect(roleAtLeast(null, 'member')).toBe(true);
+    expect(roleAtLeast(undefined, 'admin')).toBe(false);
+    expect(permissionOf(null, 'pin')).toBe('admin');
+    expect(permissionOf({ permissions: { invite: 'member', pin: 'owner', mention_room: 'admin' } }, 'pin')).toBe(
+      'owner',
+    );
+  });
+  it('lets my role and up act; in a DM anyone pins and nobody invites or mentions @room', () => {
+    const open = { invite: 'member', pin: 'member', mention_room: 'owner' };
+    expect(canDo(group('member', open), 'pin')).toBe(true);
+    expect(canDo(group('member', open), 'invite')).toBe(true);
+    expect(canDo(group('admin', open), 'mention_room')).toBe(false);
+    expect(canDo(group('owner', open), 'mention_room')).toBe(true);
+    expect(canDo(group('member'), 'pin')).toBe(false);
+    expect(canDo(group('admin'), 'pin')).toBe(true);
+    const dm = { kind: 'dm', my_role: 'member', permissions: undefined } as unknown as Parameters<typeof canDo>[0];
+    expect(canDo(dm, 'pin')).toBe(true);
+    expect(canDo(dm, 'invite')).toBe(false);
+    expect(canDo(dm, 'mention_room')).toBe(false);
+    expect(canDo(undefined, 'pin')).toBe(false);
+  });
+  it('nobody sets a value above their role or changes one above it', () => {
+    expect(permissionChoiceAllowed('admin', 'owner')).toBe(false);
+    expect(permissionChoiceAllowed('admin', 'member')).toBe(true);
+    expect(permissionChoiceAllowed('owner', 'owner')).toBe(true);
+    expect(permissionEditable('admin', 'owner')).toBe(false);
+    expect(permissionEditable('admin', 'admin')).toBe(true);
+    expect(permissionEditable('owner', 'owner')).toBe(true);
+  });
+  it('says a change in words (timeline lines and the audit log)', () => {
+    expect(permissionParts({ pin: 'member' })).toEqual(['let members pin messages']);
+    expect(permissionParts({ mention_room: 'owner' })).toEqual(['reserved @room to the owner']);
+    expect(permissionParts({ invite: 'admin', pin: null })).toEqual([
+      'let only admins add people and create invite links',
+    ]);
+    expect(roomChangeParts({ slow_mode_seconds: 0, permissions: { pin: 'owner' } })).toEqual([
+      'turned slow mode off',
+      'reserved pinning to the owner',
+    ]);
+    expect(
+      auditLine(
+        entry({
+          action: 'room_updated',
+          target_user_id: null,
+          details: det({ permissions: { mention_room: 'member' } }),
+        }),
+        name,
+      ),
+    ).toBe('Alice let members mention @room');
+  });
+});
+
+describe('instance bans in the audit log', () => {
+  it('reads suspensions and sign-up blocks as sentences', () => {
+    const inst = (p: Partial<AuditEntry>) => entry({ room_id: null, ...p });
+    expect(auditLine(inst({ action: 'account_suspended', target_user_id: 'b', reason: 'spam run' }), name)).toBe(
+      'Alice suspended Bob — spam run',
+    );
+    expect(auditLine(inst({ action: 'account_unsuspended', target_user_id: 'b' }), name)).toBe('Alice reinstated Bob');
+    expect(
+      auditLine(
+        inst({
+          action: 'signup_block_added',
+          target_user_id: null,
+          details: det({ block_id: 'x', cidr: '203.0.113.0/24' }),
+        }),
+        name,
+      ),
+    ).toBe('Alice blocked sign-ups from 203.0.113.0/24');
+    expect(
+      auditLine(
+        inst({
+          action: 'signup_block_removed',
+          target_user_id: null,
+          details: det({ block_id: 'x', cidr: '10.0.0.0/8' }),
+          reason: 'fixed',
+        }),
+        name,
+      ),
+    ).toBe('Alice lifted the sign-up block on 10.0.0.0/8 — fixed');
   });
 });

@@ -82,3 +82,17 @@ describe('moderation lines', () => {
     );
   });
 });
+
+describe('permission changes', () => {
+  it('are lines: who may pin, invite or mention @room', () => {
+    expect(systemLine(ev({ type: 'room.updated', changes: { permissions: { pin: 'member' } } }), name)).toBe(
+      'Alice let members pin messages',
+    );
+    expect(systemLine(ev({ type: 'room.updated', changes: { permissions: { mention_room: 'owner' } } }), name)).toBe(
+      'Alice reserved @room to the owner',
+    );
+    expect(
+      systemLine(ev({ type: 'room.updated', changes: { permissions: { invite: 'member', pin: 'admin' } } }), name, 'a'),
+    ).toBe('You let members add people and create invite links and let only admins pin messages');
+  });
+});

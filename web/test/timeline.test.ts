@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HeldMessage, removerOf, Timeline } from '../src/lib/timeline';
+import { Timeline, tombstoneText } from '../src/lib/timeline';
 import type { OutboxItem } from '../src/lib/outbox';
 import type { Message, RoomEvent } from '../src/lib/types';
 
@@ -175,22 +175,25 @@ describe('pending actions', () => {
   });
 });
 
-describe('removed by an admin', () => {
-  it('marks a message deleted by someone else (live or from history), not one deleted by its sender', () => {
+describe('tombstones', () => {
+  it('say who deleted a message from its deleted_by, live and from history alike', () => {
     const t = new Timeline('r', () => 'me');
-    t.addPage([m(1, { sender_id: 'bob' }), m(2, { sender_id: 'bob' }), m(3, { sender_id: 'bob' })], false);
-    const gone = (seq: number) => m(seq, { sender_id: 'bob', body: '', deleted_at: '2024-01-01T00:01:00Z' });
-    // Live: the event's actor is an admin.
-    t.apply(ev(4, 'message.deleted', { actor_id: 'admin', message: gone(1), message_id: 'm1' }));
-    expect((t.get('m1') as HeldMessage).removed_by).toBe('admin');
-    // By its sender: nothing to say.
-    t.apply(ev(5, 'message.deleted', { actor_id: 'bob', message: gone(2), message_id: 'm2' }));
-    expect((t.get('m2') as HeldMessage).removed_by).toBeUndefined();
-    // History: the message came deleted from /messages; its event (from /events) says who.
-    t.upsert(gone(3));
-    t.noteRemoval(ev(6, 'message.deleted', { actor_id: 'admin', message_id: 'm3' }));
-    expect((t.get('m3') as HeldMessage).removed_by).toBe('admin');
-    expect(removerOf(ev(7, 'message.deleted', { actor_id: 'bob' }), 'bob')).toBeUndefined();
-    expect(removerOf(ev(7, 'message.edited', { actor_id: 'x' }), 'bob')).toBeUndefined();
+    t.addPage([m(1, { sender_id: 'bob' }), m(2, { sender_id: 'bob' })], false);
+    const gone = (seq: number, by: string | null) =>
+      m(seq, { sender_id: 'bob', body: '', deleted_at: '2024-01-01T00:01:00Z', deleted_by: by });
+    // Live: the event carries the message as it now is.
+    t.apply(ev(4, 'message.deleted', { actor_id: 'admin', message: gone(1, 'admin'), message_id: 'm1' }));
+    expect(tombstoneText(t.get('m1')!)).toBe('Removed by an admin');
+    t.apply(ev(5, 'message.deleted', { actor_id: 'bob', message: gone(2, 'bob'), message_id: 'm2' }));
+    expect(tombstoneText(t.get('m2')!)).toBe('Message deleted');
+    // History: the page says it without any event.
+    t.addPage([gone(3, 'admin')], false);
+    expect(tombstoneText(t.get('m3')!)).toBe('Removed by an admin');
+    // A retention purge: deleted, by nobody.
+    expect(tombstoneText(gone(6, null))).toBe('Message expired');
+    // A copy cached before the field existed.
+    const old = { ...gone(7, null) } as Partial<Message>;
+    delete old.deleted_by;
+    expect(tombstoneText(old as Message)).toBe('Message deleted');
   });
 });

@@ -1,7 +1,86 @@
 // Moderation in plain TS: durations (slow mode, mutes), countdowns, and the audit log and
 // reports as sentences. The views (ui/moderation) and the client model (client/moderation.ts)
 // use these; they are unit tested (test/moderation.test.ts).
-import type { AuditEntry, Report, RoomChanges } from './types';
+import type { AuditEntry, Report, Role, Room, RoomChanges } from './types';
+
+// ---------- roles and per-room permissions ----------
+
+const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
+
+/** Whether `role` is `least` or above (member < admin < owner); no role counts as member. */
+export function roleAtLeast(role: Role | null | undefined, least: Role): boolean {
+  return RANK[role ?? 'member'] >= RANK[least];
+}
+
+/** The actions a group's `permissions` govern (the least role that may do each). */
+export type PermissionKey = 'invite' | 'pin' | 'mention_room';
+export const PERMISSION_KEYS: readonly PermissionKey[] = ['invite', 'pin', 'mention_room'];
+export const PERMISSION_LABELS: Record<PermissionKey, string> = {
+  invite: 'Who can add people and create invite links',
+  pin: 'Who can pin messages',
+  mention_room: 'Who can mention @room',
+};
+export const ROLE_CHOICES: readonly { value: Role; label: string }[] = [
+  { value: 'member', label: 'Members' },
+  { value: 'admin', label: 'Admins' },
+  { value: 'owner', label: 'Owner only' },
+];
+
+/** The least role for an action (admins when the room does not say: the server's default). */
+export function permissionOf(room: Pick<Room, 'permissions'> | null | undefined, key: PermissionKey): Role {
+  return room?.permissions?.[key] ?? 'admin';
+}
+
+/**
+ * Whether I may do `key` in a room: in a group my role against its permission; in a DM anyone
+ * pins, and there is nobody to add and no @room.
+ */
+export function canDo(
+  room: Pick<Room, 'kind' | 'my_role' | 'permissions'> | null | undefined,
+  key: PermissionKey,
+): boolean {
+  if (!room) return false;
+  if (room.kind === 'dm') return key === 'pin';
+  return roleAtLeast(room.my_role, permissionOf(room, key));
+}
+
+/**
+ * Whether I may change a permission now at `current` (nobody changes one above their own role:
+ * 403 permission_above_role), and to which values (none above my role).
+ */
+export function permissionEditable(myRole: Role | null | undefined, current: Role): boolean {
+  return roleAtLeast(myRole, current);
+}
+export function permissionChoiceAllowed(myRole: Role | null | undefined, value: Role): boolean {
+  return roleAtLeast(myRole, value);
+}
+
+const PERMISSION_PHRASES: Record<PermissionKey, Record<Role, string>> = {
+  invite: {
+    member: 'let members add people and create invite links',
+    admin: 'let only admins add people and create invite links',
+    owner: 'reserved adding people and invite links to the owner',
+  },
+  pin: {
+    member: 'let members pin messages',
+    admin: 'let only admins pin messages',
+    owner: 'reserved pinning to the owner',
+  },
+  mention_room: {
+    member: 'let members mention @room',
+    admin: 'reserved @room to admins',
+    owner: 'reserved @room to the owner',
+  },
+};
+
+/** A permissions change as verb phrases ("let members pin messages", "reserved @room to the owner"). */
+export function permissionParts(p: Partial<Record<PermissionKey, Role | null>> | null | undefined): string[] {
+  if (!p) return [];
+  return PERMISSION_KEYS.flatMap((k) => {
+    const v = p[k];
+    return v ? [PERMISSION_PHRASES[k][v]] : [];
+  });
+}
 
 /** Slow mode choices in seconds (0 = off); the server takes 0–21600. */
 export const SLOW_MODE_CHOICES: readonly number[] = [0, 5, 10, 30, 60, 300, 900, 3600];
@@ -138,6 +217,7 @@ export function roomChangeParts(ch: Partial<RoomChanges> | null | undefined): st
     parts.push(
       ch.slow_mode_seconds > 0 ? `changed slow mode to ${durationLabel(ch.slow_mode_seconds)}` : 'turned slow mode off',
     );
+  parts.push(...permissionParts(ch.permissions));
   return parts;
 }
 
@@ -208,6 +288,18 @@ export function auditLine(e: AuditEntry, name: (id: string) => string): string {
     }
     case 'report_resolved':
       what = `resolved a report about ${target}: ${d.outcome === 'action_taken' ? 'action taken' : 'dismissed'}`;
+      break;
+    case 'account_suspended':
+      what = `suspended ${target}`;
+      break;
+    case 'account_unsuspended':
+      what = `reinstated ${target}`;
+      break;
+    case 'signup_block_added':
+      what = typeof d.cidr === 'string' ? `blocked sign-ups from ${d.cidr}` : 'blocked sign-ups from a range';
+      break;
+    case 'signup_block_removed':
+      what = typeof d.cidr === 'string' ? `lifted the sign-up block on ${d.cidr}` : 'lifted a sign-up block';
       break;
     default:
       what = String(e.action).replace(/_/g, ' ');

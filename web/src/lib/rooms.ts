@@ -108,7 +108,18 @@ export class Rooms {
         if (ev.user_id === me && ev.role) next.my_role = ev.role;
         break;
       case 'room.updated':
-        if (ev.changes) Object.assign(next, ev.changes);
+        if (ev.changes) {
+          const { permissions, ...rest } = ev.changes;
+          Object.assign(next, rest);
+          // Only the permissions that changed: merged into what the room has.
+          if (permissions) {
+            const changed = Object.fromEntries(Object.entries(permissions).filter(([, v]) => v));
+            next.permissions = {
+              ...(r.permissions ?? { invite: 'admin', pin: 'admin', mention_room: 'admin' }),
+              ...changed,
+            };
+          }
+        }
         break;
       case 'room.deleted':
         this.remove(r.id);

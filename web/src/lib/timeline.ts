@@ -14,16 +14,13 @@ import { isSystemEvent } from './systemLines';
 export type SendState = 'sent' | 'sending' | 'failed';
 
 /**
- * A message as held: the server's, plus who deleted it when that was not its sender (an admin,
- * or the nil id for a retention purge). Known only from a `message.deleted` event (live, catch-up,
- * or the /events page loaded with history): a Message has no deleter field.
+ * What a deleted message's tombstone says, from the message itself (history and live alike):
+ * deleted by its sender, removed by someone else (an admin), or expired (`deleted_by` null: a
+ * retention purge). A copy cached before `deleted_by` existed reads as deleted.
  */
-export type HeldMessage = Message & { removed_by?: string };
-
-/** Who removed a message if not its sender (from a `message.deleted` event), else undefined. */
-export function removerOf(ev: RoomEvent, senderId: string | undefined): string | undefined {
-  if (ev.type !== 'message.deleted' || !senderId || ev.actor_id === senderId) return undefined;
-  return ev.actor_id;
+export function tombstoneText(m: Pick<Message, 'sender_id' | 'deleted_at' | 'deleted_by'>): string {
+  if (m.deleted_by === undefined || m.deleted_by === m.sender_id) return 'Message deleted';
+  return m.deleted_by === null ? 'Message expired' : 'Removed by an admin';
 }
 
 export interface TimelineItem {
@@ -184,18 +181,6 @@ export class Timeline {
     this.changed();
   }
 
-  /**
-   * A `message.deleted` event from history (/events loaded with a page): mark a held message
-   * removed by someone else (the message itself does not say who deleted it).
-   */
-  noteRemoval(ev: RoomEvent): void {
-    const id = ev.message_id ?? ev.message?.id;
-    const m = id ? (this.byId.get(id) as HeldMessage | undefined) : undefined;
-    if (!m || m.removed_by) return;
-    const by = removerOf(ev, m.sender_id);
-    if (by) this.upsert({ ...m, ...(ev.message ?? {}), removed_by: by } as HeldMessage);
-  }
-
   clear(): void {
     this.byId.clear();
     this.events.clear();
@@ -217,11 +202,7 @@ export class Timeline {
       case 'message.deleted':
       case 'message.pinned':
       case 'message.unpinned':
-        if (ev.message) {
-          const by = removerOf(ev, ev.message.sender_id ?? this.byId.get(ev.message.id)?.sender_id);
-          const m: HeldMessage = by ? { ...ev.message, removed_by: by } : ev.message;
-          if (ev.type === 'message.created' || this.byId.has(ev.message.id)) this.upsert(m);
-        }
+        if (ev.message && (ev.type === 'message.created' || this.byId.has(ev.message.id))) this.upsert(ev.message);
         return;
       case 'reaction.added':
       case 'reaction.removed': {

@@ -16,8 +16,16 @@ import type {
   MuteView,
   Report,
   ReportList,
+  Role,
   RoomEvent,
 } from '../types';
+import type { components } from '../api/schema';
+import type { PermissionKey } from '../moderation';
+
+type Schemas = components['schemas'];
+export type SuspendedUser = Schemas['SuspendedUser'];
+export type SignupBlock = Schemas['SignupBlock'];
+export type ReportRoom = Schemas['ReportRoom'];
 import type { Client } from './index';
 
 interface RoomState {
@@ -35,6 +43,13 @@ export class Moderation {
 
   /** Per room: a text refused by slow mode went back to the draft (the composer reloads it). */
   private readonly returns = new Versions();
+
+  /** Whether I am an instance admin, as last said by the server (login, refresh, GET /users/me). */
+  private admin: { user: string; value: boolean } | null = null;
+  /** People the server refused to suspend (403 cannot_suspend_admin): instance admins. */
+  private readonly admins = new Set<string>();
+  /** Rooms the instance report queue named (GET /admin/reports `rooms`), by id. */
+  readonly reportRooms = new Map<string, ReportRoom>();
 
   constructor(private readonly c: Client) {
     [this.state, this.set] = createStore<Record<string, RoomState>>({});
@@ -105,6 +120,11 @@ export class Moderation {
     await this.c.api.patch(`/rooms/${roomId}`, { only_admins_post: on });
   }
 
+  /** Change some of a group's permissions (only those given; the rest stay). */
+  async setPermissions(roomId: string, changes: Partial<Record<PermissionKey, Role>>): Promise<void> {
+    await this.c.api.patch(`/rooms/${roomId}`, { permissions: changes });
+  }
+
   async mute(roomId: string, userId: string, minutes: number, reason?: string): Promise<string> {
     const r = await this.c.api.request<MuteView>('PUT', `/rooms/${roomId}/members/${userId}/mute`, {
       minutes,
@@ -147,9 +167,72 @@ export class Moderation {
     return this.c.api.post<Report>('/reports', { ...body });
   }
 
-  /** Whether I am one of the instance's admins (only GET /users/me says so). */
+  /**
+   * Whether I am one of the instance's admins (tracked): login and refresh answers and GET
+   * /users/me say so; other answers (PATCH /users/me) leave it out, so the last word is kept.
+   */
+  isInstanceAdmin(): boolean {
+    const me = this.c.session.me();
+    if (!me) return false;
+    if (typeof me.instance_admin === 'boolean') {
+      this.admin = { user: me.id, value: me.instance_admin };
+      return me.instance_admin;
+    }
+    return this.admin?.user === me.id && this.admin.value;
+  }
+
+  /** Whether I am one of the instance's admins, asked of the server (GET /users/me). */
   async instanceAdmin(): Promise<boolean> {
-    return (await this.c.api.get<Me>('/users/me')).instance_admin === true;
+    const me = await this.c.api.get<Me>('/users/me');
+    const value = me.instance_admin === true;
+    this.admin = { user: me.id, value };
+    return value;
+  }
+
+  /**
+   * Whether to offer "Suspend account…" on someone: I am an instance admin, they are not me, and
+   * the server has not said they are an admin (it does not name the others in advance).
+   */
+  maySuspend(userId: string): boolean {
+    return this.isInstanceAdmin() && userId !== this.c.session.me()?.id && !this.admins.has(userId);
+  }
+
+  /** The server refused to suspend an instance admin: stop offering it. */
+  noteAdmin(userId: string): void {
+    this.admins.add(userId);
+  }
+
+  // ---------- instance bans (instance admins) ----------
+
+  async suspended(): Promise<SuspendedUser[]> {
+    return (await this.c.api.get<Schemas['SuspendedUsers']>('/admin/suspensions')).users;
+  }
+
+  /** Suspend an account (its sessions end at once), optionally blocking sign-ups from a range too. */
+  async suspend(userId: string, reason?: string, blockSignupsFrom?: string): Promise<void> {
+    await this.c.api.request('PUT', `/admin/suspensions/${userId}`, {
+      reason: reason?.trim() || undefined,
+      block_signups_from: blockSignupsFrom?.trim() || undefined,
+    });
+  }
+
+  async reinstate(userId: string, reason?: string): Promise<void> {
+    await this.c.api.del(`/admin/suspensions/${userId}${q(reason)}`);
+  }
+
+  async signupBlocks(): Promise<SignupBlock[]> {
+    return (await this.c.api.get<Schemas['SignupBlocks']>('/admin/signup-blocks')).blocks;
+  }
+
+  async blockSignups(cidr: string, reason?: string): Promise<SignupBlock> {
+    return this.c.api.post<SignupBlock>('/admin/signup-blocks', {
+      cidr: cidr.trim(),
+      reason: reason?.trim() || undefined,
+    });
+  }
+
+  async unblockSignups(id: string, reason?: string): Promise<void> {
+    await this.c.api.del(`/admin/signup-blocks/${id}${q(reason)}`);
   }
 
   async myReports(): Promise<Report[]> {
@@ -158,8 +241,10 @@ export class Moderation {
 
   /** A room's reports (room admins) or every room's (instance admins, roomId null). */
   async reports(roomId: string | null, open: boolean): Promise<Report[]> {
-    const base = roomId ? `/rooms/${roomId}/reports` : '/admin/reports';
-    return (await this.c.api.get<ReportList>(`${base}?open=${open}`)).reports;
+    if (roomId) return (await this.c.api.get<ReportList>(`/rooms/${roomId}/reports?open=${open}`)).reports;
+    const all = await this.c.api.get<Schemas['InstanceReportList']>(`/admin/reports?open=${open}`);
+    for (const r of all.rooms ?? []) this.reportRooms.set(r.id, r);
+    return all.reports;
   }
 
   async resolve(reportId: string, actionTaken: boolean, note?: string): Promise<Report> {
@@ -171,5 +256,8 @@ export class Moderation {
 
   reset(): void {
     for (const k of Object.keys(this.state)) this.set(k, {});
+    this.admin = null;
+    this.admins.clear();
+    this.reportRooms.clear();
   }
 }

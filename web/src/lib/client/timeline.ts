@@ -88,7 +88,6 @@ export class Timelines {
         for (const ev of page.events) {
           if (before !== undefined && ev.seq >= before) break;
           if (isSystemEvent(ev)) t.addSystem(ev);
-          else if (ev.type === 'message.deleted') t.noteRemoval(ev);
         }
       })
       .catch(() => {});

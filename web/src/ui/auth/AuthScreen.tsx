@@ -1,6 +1,17 @@
 import { createSignal, Show } from 'solid-js';
+import { ApiError } from '../../lib/api';
 import type { Client } from '../../lib/client';
 import { friendlyError } from '../../lib/errors';
+
+/** Refusals met at the door, said plainly (the server's own words for the rest). */
+export function authError(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.code === 'account_suspended')
+      return 'This account has been suspended by the server’s administrators. You cannot sign in.';
+    if (e.code === 'signup_blocked') return 'Sign-ups from your network are closed on this server.';
+  }
+  return friendlyError(e);
+}
 
 /**
  * Log in or create an account. Opened from an invite link, it says so (the invite's group is not
@@ -20,7 +31,7 @@ export function AuthScreen(props: { client: Client; invited?: boolean }) {
       if (mode() === 'login') await props.client.session.login(user.value.trim(), pass.value);
       else await props.client.session.register(user.value.trim(), pass.value, display?.value.trim());
     } catch (err) {
-      setError(friendlyError(err));
+      setError(authError(err));
     } finally {
       setBusy(false);
     }

@@ -4,6 +4,7 @@
 import { createSignal, For, type JSX, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { insertMention, type MentionQuery, mentionAt, rankMembers } from '../../lib/mentions';
+import { canDo } from '../../lib/moderation';
 import type { PublicUser } from '../../lib/types';
 import { Avatar } from '../people/Avatar';
 
@@ -24,9 +25,9 @@ export function useMentionAutocomplete(
     if (!q) return [];
     const me = client.me?.id;
     const people = (client.members.get(roomId()) ?? []).map((m) => m.user).filter((u) => u.id !== me);
-    // Admins of a group may notify everyone with @room.
+    // @room: in a group, for my role and up from its permissions.mention_room.
     const room = client.rooms.get(roomId());
-    if (room?.kind === 'group' && room.my_role && room.my_role !== 'member') people.push(EVERYONE);
+    if (room?.kind === 'group' && canDo(room, 'mention_room')) people.push(EVERYONE);
     return rankMembers(people, q.query);
   };
   const open = () => candidates().length > 0;

@@ -1,6 +1,6 @@
 import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
 import type { Client } from '../../lib/client';
-import type { HeldMessage, TimelineItem } from '../../lib/timeline';
+import { type TimelineItem, tombstoneText } from '../../lib/timeline';
 import type { RoomEvent } from '../../lib/types';
 import type { OutboxItem } from '../../lib/outbox';
 import { systemLine } from '../../lib/systemLines';
@@ -27,7 +27,7 @@ import { RoomAvatar } from '../people/RoomAvatar';
 import { RoomEmpty } from '../rooms/RoomEmpty';
 import { aiFor } from '../../lib/ai';
 import { effectiveRetention, retentionLabel } from '../../lib/retention';
-import { isMuted, SERVER_ACTOR, untilLabel } from '../../lib/moderation';
+import { canDo, isMuted, untilLabel } from '../../lib/moderation';
 import { askReason } from '../moderation/ReasonDialog';
 import { reportDialog } from '../moderation/report';
 import { showToast } from '../common/toast';
@@ -146,9 +146,10 @@ export function RoomView(props: {
   const menu = useMessageMenu();
   /** Admins and the owner remove others' messages (groups only). */
   const amAdmin = () => room()?.kind === 'group' && (room()?.my_role ?? 'member') !== 'member';
-  /** A deleted message: by its sender, by an admin (known from the delete event), or expired. */
-  const deletedText = (m: HeldMessage) =>
-    m.removed_by === SERVER_ACTOR ? 'Message expired' : m.removed_by ? 'Removed by an admin' : 'Message deleted';
+  /** A deleted message: by its sender, by an admin, or expired (the message's deleted_by says). */
+  const deletedText = tombstoneText;
+  /** Pin and unpin: the room's permissions.pin (anyone in a DM). */
+  const canPin = () => canDo(room(), 'pin');
 
   const lastOwnSent = createMemo(() => {
     const it = items();
@@ -386,14 +387,16 @@ export function RoomView(props: {
                   <Icon name="react" />
                 </button>
               </Show>
-              <button
-                type="button"
-                aria-label={m.pinned ? 'Unpin' : 'Pin'}
-                title={m.pinned ? 'Unpin' : 'Pin'}
-                onClick={() => c.messages.pin(props.roomId, m.id, !m.pinned).catch(() => {})}
-              >
-                <Icon name="pin" />
-              </button>
+              <Show when={canPin()}>
+                <button
+                  type="button"
+                  aria-label={m.pinned ? 'Unpin' : 'Pin'}
+                  title={m.pinned ? 'Unpin' : 'Pin'}
+                  onClick={() => c.messages.pin(props.roomId, m.id, !m.pinned).catch(() => {})}
+                >
+                  <Icon name="pin" />
+                </button>
+              </Show>
               <Show when={!mine}>
                 <button
                   type="button"

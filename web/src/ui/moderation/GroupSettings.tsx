@@ -1,9 +1,26 @@
-// Group settings for admins and the owner (members panel): slow mode and who may post. The
-// room's fields come back through room.updated, so the controls show what the server has.
+// Group settings for admins and the owner (members panel): slow mode, who may post, and who may
+// add people, pin and mention @room (the least role; nobody picks a role above their own or
+// changes a setting that is above it, so those choices are disabled and say why). The room's
+// fields come back through room.updated, so the controls show what the server has.
 import { createSignal, For, Show } from 'solid-js';
+import { ApiError } from '../../lib/api';
 import type { Client } from '../../lib/client';
 import { friendlyError } from '../../lib/errors';
-import { parseDuration, SLOW_MODE_CHOICES, SLOW_MODE_MAX, slowModeChoiceLabel } from '../../lib/moderation';
+import {
+  PERMISSION_KEYS,
+  PERMISSION_LABELS,
+  type PermissionKey,
+  parseDuration,
+  permissionChoiceAllowed,
+  permissionEditable,
+  permissionOf,
+  ROLE_CHOICES,
+  SLOW_MODE_CHOICES,
+  SLOW_MODE_MAX,
+  slowModeChoiceLabel,
+} from '../../lib/moderation';
+import type { Role } from '../../lib/types';
+import './moderation.css';
 
 export function GroupSettings(props: { client: Client; roomId: string }) {
   const c = props.client;
@@ -20,11 +37,25 @@ export function GroupSettings(props: { client: Client; roomId: string }) {
     try {
       await f();
       setSaved(note);
+      return true;
     } catch (e) {
-      setError(friendlyError(e));
+      setError(
+        e instanceof ApiError && e.code === 'permission_above_role'
+          ? 'You cannot give or take back a permission above your own role.'
+          : friendlyError(e),
+      );
+      return false;
     } finally {
       setBusy(false);
     }
+  };
+  const myRole = () => room()?.my_role ?? 'member';
+  /** Why a permission's control or some of its choices are off, or ''. */
+  const permissionNote = (key: PermissionKey) => {
+    const cur = permissionOf(room(), key);
+    if (!permissionEditable(myRole(), cur)) return 'Reserved to the owner: only the owner can change this.';
+    if (!permissionChoiceAllowed(myRole(), 'owner')) return '“Owner only” is for the owner to choose.';
+    return '';
   };
   const known = () => SLOW_MODE_CHOICES.includes(slow());
   let amount!: HTMLInputElement;
@@ -108,6 +139,48 @@ export function GroupSettings(props: { client: Client; roomId: string }) {
           </option>
         </select>
       </label>
+      <For each={PERMISSION_KEYS}>
+        {(key) => {
+          const id = `permission-${key}-note`;
+          return (
+            <>
+              <label>
+                {PERMISSION_LABELS[key]}
+                <select
+                  data-testid={`permission-${key}`}
+                  disabled={busy() || !permissionEditable(myRole(), permissionOf(room(), key))}
+                  aria-describedby={permissionNote(key) ? id : undefined}
+                  onChange={(e) => {
+                    const el = e.currentTarget;
+                    const v = el.value as Role;
+                    void run(() => c.moderation.setPermissions(props.roomId, { [key]: v }), 'Saved.').then((ok) => {
+                      // Refused: show what the room still has.
+                      if (!ok) el.value = permissionOf(room(), key);
+                    });
+                  }}
+                >
+                  <For each={ROLE_CHOICES}>
+                    {(r) => (
+                      <option
+                        value={r.value}
+                        selected={permissionOf(room(), key) === r.value}
+                        disabled={!permissionChoiceAllowed(myRole(), r.value)}
+                      >
+                        {r.label}
+                      </option>
+                    )}
+                  </For>
+                </select>
+              </label>
+              <Show when={permissionNote(key)}>
+                <p class="hint permission-note" id={id}>
+                  {permissionNote(key)}
+                </p>
+              </Show>
+            </>
+          );
+        }}
+      </For>
       <p class="hint" role="status" data-testid="group-settings-status">
         {saved()}
       </p>

@@ -1,9 +1,14 @@
 // The dialog moderation actions ask through: a reason (optional, or required for a report), and
 // for a mute how long (a few choices or a custom amount). Like askConfirm (common/confirm.tsx):
-// one at a time, in the app's modal shell; resolves null on Cancel or Escape.
+// one at a time, in the app's modal shell; resolves null on Cancel or Escape. An `extra` field
+// asks for one more line (a suspension's "Also block sign-ups from"); with `action` the dialog
+// stays open until it succeeds, showing the server's refusal (next to the extra field when
+// `extraError` says it is about that field).
 import { createSignal, For, Show } from 'solid-js';
+import { friendlyError } from '../../lib/errors';
 import { parseDuration } from '../../lib/moderation';
 import { Modal } from '../common/Modal';
+import './moderation.css';
 
 export interface DurationChoice {
   value: number;
@@ -22,11 +27,19 @@ export interface ReasonOptions {
   /** Ask for a duration too (mutes): choices in `unit`, plus "Custom…". */
   durations?: { label: string; choices: DurationChoice[]; unit: 'seconds' | 'minutes'; max: number };
   returnFocus?: () => HTMLElement | null | undefined;
+  /** One more optional text field. */
+  extra?: { label: string; hint?: string; placeholder?: string };
+  /** Done on confirm; a throw keeps the dialog open with the error shown. */
+  action?: (r: ReasonResult) => Promise<void>;
+  /** The message for an error `action` threw, and whether it is about the extra field. */
+  errorText?: (e: unknown) => { text: string; extra?: boolean };
 }
 
 export interface ReasonResult {
   reason: string;
   duration?: number;
+  /** The extra field's text (trimmed; '' when empty). */
+  extra?: string;
 }
 
 interface Pending extends ReasonOptions {
@@ -52,7 +65,10 @@ export function ReasonHost() {
         };
         const [choice, setChoice] = createSignal(String(p.durations?.choices[0]?.value ?? ''));
         const [error, setError] = createSignal('');
+        const [extraError, setExtraError] = createSignal('');
+        const [busy, setBusy] = createSignal(false);
         let reason!: HTMLTextAreaElement;
+        let extra: HTMLInputElement | undefined;
         let amount: HTMLInputElement | undefined;
         let unit: HTMLSelectElement | undefined;
         const submit = (e: SubmitEvent) => {
@@ -80,7 +96,22 @@ export function ReasonHost() {
               duration = v;
             } else duration = Number(choice());
           }
-          done({ reason: text, duration });
+          const r: ReasonResult = { reason: text, duration, extra: extra?.value.trim() ?? '' };
+          if (!p.action) return done(r);
+          if (busy()) return;
+          setBusy(true);
+          setError('');
+          setExtraError('');
+          p.action(r)
+            .then(() => done(r))
+            .catch((err) => {
+              const m = p.errorText?.(err) ?? { text: friendlyError(err) };
+              if (m.extra && extra) {
+                setExtraError(m.text);
+                extra.focus();
+              } else setError(m.text);
+            })
+            .finally(() => setBusy(false));
         };
         return (
           <Modal
@@ -137,6 +168,30 @@ export function ReasonHost() {
                   onInput={() => setError('')}
                 />
               </label>
+              <Show when={p.extra}>
+                {(x) => (
+                  <label class="extra-field">
+                    {x().label}
+                    <input
+                      ref={extra}
+                      type="text"
+                      placeholder={x().placeholder}
+                      aria-invalid={!!extraError()}
+                      aria-describedby={x().hint || extraError() ? 'reason-extra-note' : undefined}
+                      onInput={() => setExtraError('')}
+                    />
+                    <Show when={x().hint || extraError()}>
+                      <span
+                        id="reason-extra-note"
+                        class={extraError() ? 'error' : 'hint'}
+                        role={extraError() ? 'alert' : undefined}
+                      >
+                        {extraError() || x().hint}
+                      </span>
+                    </Show>
+                  </label>
+                )}
+              </Show>
               <Show when={error()}>
                 <p class="error" role="alert">
                   {error()}
@@ -146,7 +201,7 @@ export function ReasonHost() {
                 <button type="button" onClick={() => done(null)}>
                   Cancel
                 </button>
-                <button type="submit" class={p.destructive ? 'destructive' : 'primary'}>
+                <button type="submit" class={p.destructive ? 'destructive' : 'primary'} aria-disabled={busy()}>
                   {p.confirm}
                 </button>
               </div>

@@ -31,9 +31,14 @@ export function Reports(props: {
   );
   const [error, setError] = createSignal('');
   const name = (id: string) => c.members.displayName(id);
+  // Rooms I am in by their title; others as the instance queue names them (`rooms`).
   const roomName = (id: string) => {
     const r = c.rooms.get(id);
-    return r ? c.rooms.title(r) : 'a conversation you are not in';
+    if (r) return c.rooms.title(r);
+    const named = c.moderation.reportRooms.get(id);
+    if (named?.kind === 'dm') return 'a direct message';
+    if (named) return named.name ? `“${named.name}”` : 'an unnamed group';
+    return 'a conversation that no longer exists';
   };
   const resolve = async (r: Report, actionTaken: boolean) => {
     const a = await askReason({
@@ -85,7 +90,9 @@ export function Reports(props: {
                 Reported by {name(r.reporter_id)}: <q>{r.reason}</q>
               </p>
               <Show when={props.roomId === null}>
-                <p class="hint">In {roomName(r.room_id)}</p>
+                <p class="hint" data-testid="report-room">
+                  In {roomName(r.room_id)}
+                </p>
               </Show>
               <Show when={r.status !== 'open'}>
                 <p data-testid="report-outcome">

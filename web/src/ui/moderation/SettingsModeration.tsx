@@ -1,22 +1,37 @@
 // Settings' moderation part (loaded on demand): my reports and their outcomes; for the
-// instance's admins (GET /users/me instance_admin), every room's reports and the whole audit log.
+// instance's admins (instance_admin in the login/refresh answer or GET /users/me), every room's
+// reports, the suspended accounts, the sign-up blocks and the whole audit log.
 import { createResource, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { Audit } from './Audit';
+import { SignupBlocks, SuspendedAccounts } from './InstanceBans';
 import { MyReports, Reports } from './Reports';
 
 export default function SettingsModeration(props: { client: Client }) {
-  const [admin] = createResource(() => props.client.moderation.instanceAdmin().catch(() => false));
+  const c = props.client;
+  // Asked again in case the session's answer predates the field (a cached sign-in).
+  const [asked] = createResource(() => c.moderation.instanceAdmin().catch(() => false));
+  const admin = () => c.moderation.isInstanceAdmin() || asked() === true;
   return (
     <>
       <h3>My reports</h3>
-      <MyReports client={props.client} />
+      <MyReports client={c} />
       <Show when={admin()}>
         <h3>Instance reports</h3>
         <p class="hint">Every room’s reports, direct messages included (you are one of the server’s admins).</p>
-        <Reports client={props.client} roomId={null} />
+        <Reports client={c} roomId={null} />
+        <h3>Suspended accounts</h3>
+        <p class="hint">
+          A suspended account’s sessions have ended and it cannot sign in. Suspend someone from their profile card.
+        </p>
+        <SuspendedAccounts client={c} />
+        <h3>Sign-up blocks</h3>
+        <p class="hint">
+          New accounts cannot be created from these address ranges; existing accounts are not affected.
+        </p>
+        <SignupBlocks client={c} />
         <h3>Instance audit log</h3>
-        <Audit client={props.client} roomId={null} />
+        <Audit client={c} roomId={null} />
       </Show>
     </>
   );

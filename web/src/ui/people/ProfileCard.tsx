@@ -1,6 +1,6 @@
 // A person's card, opened from their name or avatar: picture, display name, username, presence,
-// "Message" (opens or creates the DM) and block / unblock. A dialog: focus moves in, Escape
-// closes, focus returns to the name that opened it.
+// "Message" (opens or creates the DM) and block / unblock; for instance admins, "Suspend
+// account…". A dialog: focus moves in, Escape closes, focus returns to the name that opened it.
 import { createResource, createSignal, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { friendlyError } from '../../lib/errors';
@@ -8,6 +8,7 @@ import type { PublicUser } from '../../lib/types';
 import { Modal } from '../common/Modal';
 import { Avatar } from './Avatar';
 import { reportDialog } from '../moderation/report';
+import { suspendDialog } from '../moderation/suspend';
 
 const PRESENCE: Record<string, string> = { online: 'Online', idle: 'Away', offline: 'Offline' };
 
@@ -120,6 +121,20 @@ export function ProfileCard(props: {
               Report…
             </button>
           )}
+        </Show>
+        <Show when={c.moderation.maySuspend(props.userId)}>
+          <button
+            type="button"
+            class="danger"
+            onClick={() => {
+              const id = props.userId;
+              // The suspend dialog replaces this card (one dialog at a time).
+              props.onClose();
+              void suspendDialog(c, id);
+            }}
+          >
+            Suspend account…
+          </button>
         </Show>
         <button type="button" onClick={props.onClose}>
           Close

@@ -16,7 +16,8 @@ import { GroupSettings } from '../moderation/GroupSettings';
 import { askReason } from '../moderation/ReasonDialog';
 import { useNow } from '../moderation/clock';
 import { reportDialog } from '../moderation/report';
-import { isMuted, MUTE_CHOICES, MUTE_MAX_MINUTES, untilLabel } from '../../lib/moderation';
+import { suspendDialog } from '../moderation/suspend';
+import { canDo, isMuted, MUTE_CHOICES, MUTE_MAX_MINUTES, untilLabel } from '../../lib/moderation';
 import { showToast } from '../common/toast';
 
 // Bans, reports and the audit log: only admins use them, loaded when the panel shows them.
@@ -204,6 +205,13 @@ function Members(props: {
                   label: 'Report…',
                   onSelect: () => void reportDialog(c, props.roomId, { userId: m.user.id }),
                 });
+              // Instance admins: the whole account (not themselves; the server refuses other admins).
+              if (c.moderation.maySuspend(m.user.id))
+                items.push({
+                  label: 'Suspend account…',
+                  destructive: true,
+                  onSelect: () => void suspendDialog(c, m.user.id),
+                });
               return items;
             };
             return (
@@ -241,7 +249,7 @@ function Members(props: {
         </Suspense>
       </Show>
       <Show when={room()?.kind === 'group'}>
-        <Show when={myRole() !== 'member'}>
+        <Show when={canDo(room(), 'invite')}>
           <button
             type="button"
             onClick={() =>
@@ -261,7 +269,7 @@ function Members(props: {
             </p>
           </Show>
         </Show>
-        <Show when={myRole() !== 'member'}>
+        <Show when={canDo(room(), 'invite')}>
           <AddMember client={c} roomId={props.roomId} run={props.run} />
         </Show>
         <button

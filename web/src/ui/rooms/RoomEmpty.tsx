@@ -1,15 +1,16 @@
-// What a room with no messages yet says: a new group offers its invite link (to admins, who can
-// make one) and adding people; a member of it, or a new DM, is told to say hello.
+// What a room with no messages yet says: a new group offers its invite link and adding people
+// (to those its permissions.invite lets); a member of it, or a new DM, is told to say hello.
 import { createSignal, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { friendlyError } from '../../lib/errors';
+import { canDo } from '../../lib/moderation';
 import type { Room } from '../../lib/types';
 
 export function RoomEmpty(props: { client: Client; room: Room; onMembers: () => void }) {
   const c = props.client;
   const [link, setLink] = createSignal('');
   const [status, setStatus] = createSignal('');
-  const admin = () => (props.room.my_role ?? 'member') !== 'member';
+  const admin = () => canDo(props.room, 'invite');
   const createLink = async () => {
     setStatus('');
     try {
