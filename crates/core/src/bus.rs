@@ -45,6 +45,15 @@ pub enum Ephemeral {
         room_id: RoomId,
         invited_by: UserId,
     },
+    /// `user_id` changed their display name or avatar: the members of `rooms` (theirs) and
+    /// their own other sockets are told, once each, so names and pictures never go stale.
+    UserUpdated {
+        user_id: UserId,
+        username: String,
+        display_name: String,
+        avatar: Option<crate::ids::MediaId>,
+        rooms: Vec<RoomId>,
+    },
     /// `rooms`: the user's rooms, so every process can find the audience (members of those).
     /// `origin`: the process holding the user's sockets (a user may be online on several).
     Presence {

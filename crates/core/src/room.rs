@@ -356,6 +356,16 @@ pub struct Invite {
     pub uses: i64,
 }
 
+/// Whether `code` could be an invite code at all (URL-safe base64, at most 64 characters):
+/// anything else is "no such invite" before a store is asked (a NUL byte, say, is not even a
+/// valid PostgreSQL string).
+pub fn is_invite_code(code: &str) -> bool {
+    (1..=64).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 impl Invite {
     pub fn usable(&self, now: DateTime<Utc>) -> bool {
         self.expires_at.is_none_or(|e| now < e) && self.max_uses.is_none_or(|m| self.uses < m)
@@ -495,6 +505,14 @@ mod tests {
             retention_days: None,
             slow_mode_seconds: 0,
             permissions: RoomPermissions::default(),
+        }
+    }
+
+    #[test]
+    fn invite_codes_are_url_safe_base64() {
+        assert!(is_invite_code("AbC-_09xyz"));
+        for bad in ["", "a b", "a/b", "a\0b", "ü", &"a".repeat(65)] {
+            assert!(!is_invite_code(bad), "{bad:?}");
         }
     }
 

@@ -57,6 +57,11 @@ pub struct PageQuery {
     pub before: Option<i64>,
     /// Messages with seq > after (newer page). Not together with `before` (400 `invalid_page`).
     pub after: Option<i64>,
+    /// The page around a point of history (a message's seq, e.g. to jump to a search result
+    /// or a reply far back): the older half of `limit` ends with the message at or just before
+    /// this seq, the newer half follows it. Not with `before` or `after`.
+    #[param(minimum = 0)]
+    pub around: Option<i64>,
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -66,8 +71,12 @@ pub struct PageQuery {
 pub struct MessagePage {
     /// Ascending by seq.
     pub messages: Vec<Message>,
-    /// Whether more messages exist beyond this page in the direction asked.
+    /// Whether more messages exist beyond this page in the direction asked (for `around`:
+    /// older ones).
     pub has_more: bool,
+    /// `around` pages only: whether newer messages exist after this page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_newer: Option<bool>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -191,7 +200,7 @@ pub async fn send_message(
         .into_response())
 }
 
-/// A page of messages by seq (keyset): newest by default, or `before`/`after` a seq.
+/// A page of messages by seq (keyset): newest by default, or `before`/`after`/`around` a seq.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = Uuid, Path), PageQuery), responses((status = 200, body = MessagePage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_messages(
@@ -208,16 +217,21 @@ pub async fn list_messages(
             "limit must be 1–200",
         ));
     }
-    let page = match (q.before, q.after) {
-        (Some(_), Some(_)) => {
+    let page = match (q.before, q.after, q.around) {
+        (None, None, Some(around)) => {
+            return around_page(&app, auth.user_id, room_id, around, limit)
+                .await
+                .map(Json);
+        }
+        (Some(b), None, None) => Page::Before(b),
+        (None, Some(a), None) => Page::After(a),
+        (None, None, None) => Page::Latest,
+        _ => {
             return Err(ApiError::bad_request(
                 "invalid_page",
-                "use either before or after",
+                "use one of before, after or around",
             ));
         }
-        (Some(b), None) => Page::Before(b),
-        (None, Some(a)) => Page::After(a),
-        (None, None) => Page::Latest,
     };
     // One extra row tells whether another page exists.
     let mut messages = chat::messages::list(&app, auth.user_id, room_id, page, limit + 1).await?;
@@ -232,7 +246,49 @@ pub async fn list_messages(
             }
         }
     }
-    Ok(Json(MessagePage { messages, has_more }))
+    Ok(Json(MessagePage {
+        messages,
+        has_more,
+        has_newer: None,
+    }))
+}
+
+/// `?around=seq`: the older half of `limit` up to and including `seq`, the newer half after it,
+/// each asked for one extra row to tell whether more exist that way.
+async fn around_page(
+    app: &AppState,
+    user: justus_core::UserId,
+    room_id: RoomId,
+    around: i64,
+    limit: u32,
+) -> ApiResult<MessagePage> {
+    if around < 0 {
+        return Err(ApiError::bad_request("invalid_page", "around must be ≥ 0"));
+    }
+    let older = limit.div_ceil(2);
+    let newer = limit - older;
+    let mut messages = chat::messages::list(
+        app,
+        user,
+        room_id,
+        Page::Before(around.saturating_add(1)),
+        older + 1,
+    )
+    .await?;
+    let has_more = messages.len() > older as usize;
+    if has_more {
+        messages.remove(0);
+    }
+    let mut after =
+        chat::messages::list(app, user, room_id, Page::After(around), newer + 1).await?;
+    let has_newer = after.len() > newer as usize;
+    after.truncate(newer as usize);
+    messages.extend(after);
+    Ok(MessagePage {
+        messages,
+        has_more,
+        has_newer: Some(has_newer),
+    })
 }
 
 /// Edit your message.

@@ -1,6 +1,7 @@
 //! `/api/v1/rooms`, `/dms`, members, bans and invites.
 
 use crate::chat;
+use crate::http::client_ip::ClientIp;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::parse_id;
 use crate::http::extract::{ApiJson, Auth};
@@ -703,14 +704,18 @@ pub async fn create_invite(
     Ok((StatusCode::CREATED, Json(invite_view(&invite, &room))).into_response())
 }
 
-/// Preview an invite before accepting it.
-#[utoipa::path(get, path = "/api/v1/invites/{code}", tag = "rooms", security(("bearer" = [])),
+/// Preview an invite before accepting it. Public: someone not signed in (or without an account
+/// yet) sees which group they are invited to; limited per network (`429`).
+#[utoipa::path(get, path = "/api/v1/invites/{code}", tag = "rooms",
     params(("code" = String, Path)), responses((status = 200, body = InviteView), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn get_invite(
     State(app): State<AppState>,
-    _auth: Auth,
+    ClientIp(ip): ClientIp,
     Path(code): Path<String>,
 ) -> ApiResult<Json<InviteView>> {
+    app.limits.invite_lookup(ip).await.map_err(|wait| {
+        ApiError::rate_limited("too many invite lookups from this address; slow down", wait)
+    })?;
     let (invite, room) = chat::rooms::invite_preview(&app, code.get(..64).unwrap_or(&code)).await?;
     Ok(Json(invite_view(&invite, &room)))
 }

@@ -118,6 +118,7 @@ pub async fn patch_me(
             .await
             .map_err(|wait| ApiError::rate_limited("too many e-mail changes; try later", wait))?;
     }
+    let avatar_changed = avatar.is_some();
     if let Some(change) = avatar {
         crate::media::avatar::set_for_user(&app, auth.user_id, change).await?;
     }
@@ -132,6 +133,9 @@ pub async fn patch_me(
             }
             other => other.into(),
         })?;
+    if patch.display_name.is_some() || avatar_changed {
+        crate::chat::presence::profile_changed(&app, &user).await;
+    }
     let prefs = if req.preferred_language.is_some() || req.auto_translate.is_some() {
         crate::ai::features::update_prefs(
             &app,

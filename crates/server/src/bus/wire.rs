@@ -107,7 +107,9 @@ pub fn encode(
                 Ephemeral::Typing { room_id, .. }
                 | Ephemeral::Receipt { room_id, .. }
                 | Ephemeral::AiDelta { room_id, .. } => Route::Room(*room_id),
-                Ephemeral::Presence { .. } | Ephemeral::Invited { .. } => Route::All,
+                Ephemeral::Presence { .. }
+                | Ephemeral::Invited { .. }
+                | Ephemeral::UserUpdated { .. } => Route::All,
             };
             (route, Out::Ephemeral(e))
         }
@@ -265,6 +267,14 @@ mod tests {
                 user_id: UserId::new(),
                 room_id: RoomId::new(),
                 invited_by: UserId::new(),
+            }),
+            // A profile change reaches everyone who shares a room, wherever they are.
+            BusMessage::Ephemeral(Ephemeral::UserUpdated {
+                user_id: UserId::new(),
+                username: "ada".into(),
+                display_name: "Ada L.".into(),
+                avatar: None,
+                rooms: vec![RoomId::new()],
             }),
             BusMessage::Heartbeat {
                 origin,

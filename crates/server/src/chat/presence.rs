@@ -88,3 +88,20 @@ fn announce_in(app: &App, user: UserId, status: &str, rooms: Vec<RoomId>) {
         origin: app.instance,
     }));
 }
+
+/// Tells everyone who shares a room with `user` (and `user`'s other devices) their new name
+/// and picture. Best-effort like presence: clients also read profiles on every reconnect.
+pub async fn profile_changed(app: &App, user: &justus_core::user::User) {
+    match app.store.rooms_for_user(user.id).await {
+        Ok(rooms) => app
+            .bus
+            .publish(BusMessage::Ephemeral(Ephemeral::UserUpdated {
+                user_id: user.id,
+                username: user.username.as_str().to_owned(),
+                display_name: user.display_name.as_str().to_owned(),
+                avatar: user.avatar,
+                rooms: rooms.into_iter().map(|s| s.room.id).collect(),
+            })),
+        Err(e) => tracing::debug!(error = %e, "profile change not published"),
+    }
+}

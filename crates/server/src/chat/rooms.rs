@@ -614,6 +614,9 @@ pub async fn create_invite(
     skip_all
 )]
 pub async fn invite_preview(app: &App, code: &str) -> Result<(Invite, Room)> {
+    if !justus_core::room::is_invite_code(code) {
+        return Err(Error::not_found("invite"));
+    }
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
     let room = app
         .store
@@ -634,6 +637,9 @@ pub async fn invite_preview(app: &App, code: &str) -> Result<(Invite, Room)> {
     skip_all
 )]
 pub async fn accept_invite(app: &App, user: UserId, code: &str) -> Result<Room> {
+    if !justus_core::room::is_invite_code(code) {
+        return Err(Error::not_found("invite"));
+    }
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
     match app
         .store

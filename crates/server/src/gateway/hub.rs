@@ -217,6 +217,26 @@ impl Hub {
                     &serde_json::json!({"room_id": room_id, "invited_by": invited_by}),
                 ),
             ),
+            Ephemeral::UserUpdated {
+                user_id,
+                username,
+                display_name,
+                avatar,
+                rooms,
+            } => {
+                let frame = frames::frame(
+                    "user.updated",
+                    None,
+                    &serde_json::json!({
+                        "id": user_id,
+                        "username": username,
+                        "display_name": display_name,
+                        "avatar": avatar,
+                    }),
+                );
+                self.subs.to_rooms_once(rooms, *user_id, frame.clone());
+                self.subs.to_user(*user_id, frame);
+            }
             Ephemeral::Presence {
                 user_id,
                 status,

@@ -47,12 +47,16 @@ const EMAIL_CHANGE: (u32, Duration) = (5, Duration::from_secs(360));
 /// Registrations refused as taken, per network: a burst of 5, then one per 6 minutes.
 const REGISTER_CONFLICT: (u32, Duration) = (5, Duration::from_secs(360));
 
+/// Invite previews per network (they need no account): a burst of 60, then one a second.
+const INVITE_LOOKUP: (u32, Duration) = (60, Duration::from_secs(1));
+
 /// `(burst, interval)` of a GCRA quota.
 type Quota = (u32, Duration);
 
 pub struct Limits {
     register: Gcra<IpAddr>,
     register_conflict: Gcra<IpAddr>,
+    invite_lookup: Gcra<IpAddr>,
     requests: Gcra<UserId>,
     search: Gcra<UserId>,
     email_change: Gcra<UserId>,
@@ -145,6 +149,7 @@ impl Limits {
         Self {
             register: gcra(register_quota),
             register_conflict: gcra(REGISTER_CONFLICT),
+            invite_lookup: gcra(INVITE_LOOKUP),
             requests: gcra(requests_quota),
             search: gcra(search_quota),
             email_change: gcra(EMAIL_CHANGE),
@@ -216,6 +221,20 @@ impl Limits {
             || format!("reg:{net}"),
             self.register_quota,
             &self.register,
+            &net,
+        )
+        .await
+    }
+
+    /// Invite previews from one network (public: a logged-out person sees what they are
+    /// invited to).
+    pub async fn invite_lookup(&self, ip: IpAddr) -> Limited {
+        let net = network(ip);
+        self.gcra(
+            "invite_lookup",
+            || format!("inv:{net}"),
+            INVITE_LOOKUP,
+            &self.invite_lookup,
             &net,
         )
         .await

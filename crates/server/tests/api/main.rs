@@ -14,6 +14,7 @@ mod conversations;
 mod disk;
 mod gateway;
 mod gateway_rfc;
+mod history;
 mod hygiene;
 mod instance_bans;
 mod invitations;

@@ -335,7 +335,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Preview an invite before accepting it. */
+        /**
+         * Preview an invite before accepting it. Public: someone not signed in (or without an account
+         *     yet) sees which group they are invited to; limited per network (`429`).
+         */
         get: operations["get_invite"];
         put?: never;
         post?: never;
@@ -772,7 +775,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A page of messages by seq (keyset): newest by default, or `before`/`after` a seq. */
+        /** A page of messages by seq (keyset): newest by default, or `before`/`after`/`around` a seq. */
         get: operations["list_messages"];
         put?: never;
         /** Send a message (201), or get the original back for a retried `client_id` (200). */
@@ -1506,8 +1509,13 @@ export interface components {
          */
         MessageId: string;
         MessagePage: {
-            /** @description Whether more messages exist beyond this page in the direction asked. */
+            /**
+             * @description Whether more messages exist beyond this page in the direction asked (for `around`:
+             *     older ones).
+             */
             has_more: boolean;
+            /** @description `around` pages only: whether newer messages exist after this page. */
+            has_newer?: boolean | null;
             /** @description Ascending by seq. */
             messages: components["schemas"]["Message"][];
         };
@@ -3168,15 +3176,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InviteView"];
-                };
-            };
-            /** @description `missing_token`, `invalid_token`, `token_expired` or `session_revoked` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
@@ -5257,6 +5256,12 @@ export interface operations {
                 before?: number;
                 /** @description Messages with seq > after (newer page). Not together with `before` (400 `invalid_page`). */
                 after?: number;
+                /**
+                 * @description The page around a point of history (a message's seq, e.g. to jump to a search result
+                 *     or a reply far back): the older half of `limit` ends with the message at or just before
+                 *     this seq, the newer half follows it. Not with `before` or `after`.
+                 */
+                around?: number;
                 /** @description 1–200, default 50. */
                 limit?: number;
             };
