@@ -30,6 +30,7 @@ import { inviteTests } from './invites.mjs';
 import { offlineActionTests } from './offline-actions.mjs';
 import { moderationTests } from './moderation.mjs';
 import { consentTests } from './consent.mjs';
+import { safetyTests } from './safety.mjs';
 import { lookTests } from './look.mjs';
 import { a11yTests } from './a11y.mjs';
 
@@ -61,6 +62,8 @@ const stamp = Date.now().toString(36).slice(-5);
 const uname = (n) => `${n}${stamp}`;
 /** The instance admin of this run (ADMIN_USERS): moderation.mjs registers this name. */
 const INSTANCE_ADMIN = 'moira';
+/** A second instance admin: safety.mjs registers this name. */
+const SAFETY_ADMIN = 'dagny';
 
 async function startJustus() {
   const port = await freePort();
@@ -76,7 +79,7 @@ async function startJustus() {
       GATEWAY_REQUESTS_PER_SECOND: '100000',
       SEARCH_REQUESTS_PER_MINUTE: '100000',
       MEDIA_UPLOADS_PER_MINUTE: '100000',
-      ADMIN_USERS: uname(INSTANCE_ADMIN),
+      ADMIN_USERS: [INSTANCE_ADMIN, SAFETY_ADMIN].map(uname).join(','),
       // Not the default metrics port (9464): the Rust tests running beside may hold it.
       METRICS_BIND: 'off',
       ...fakeAi.env,
@@ -852,6 +855,9 @@ const helpers = {
   rest,
   browser,
   INSTANCE_ADMIN,
+  SAFETY_ADMIN,
+  uname,
+  artifacts,
 };
 await navigationTests(helpers);
 await conversationTests(helpers);
@@ -869,6 +875,7 @@ await inviteTests(helpers);
 await offlineActionTests(helpers);
 await moderationTests(helpers);
 await consentTests(helpers);
+await safetyTests(helpers);
 await lookTests(helpers);
 await a11yTests(helpers);
 

@@ -50,13 +50,13 @@ export function GroupSettings(props: { client: Client; roomId: string }) {
     }
   };
   const myRole = () => room()?.my_role ?? 'member';
-  /** Why a permission's control or some of its choices are off, or ''. */
-  const permissionNote = (key: PermissionKey) => {
-    const cur = permissionOf(room(), key);
-    if (!permissionEditable(myRole(), cur)) return 'Reserved to the owner: only the owner can change this.';
-    if (!permissionChoiceAllowed(myRole(), 'owner')) return '“Owner only” is for the owner to choose.';
-    return '';
-  };
+  /** Whether a permission is above my role (its control is then off). */
+  const reserved = (key: PermissionKey) => !permissionEditable(myRole(), permissionOf(room(), key));
+  /** Some choices are above my role (an admin: "Owner only"). */
+  const limited = () => !permissionChoiceAllowed(myRole(), 'owner');
+  const noteIds = (key: PermissionKey) =>
+    [reserved(key) ? `permission-${key}-note` : '', limited() ? 'permissions-note' : ''].filter(Boolean).join(' ') ||
+    undefined;
   const known = () => SLOW_MODE_CHOICES.includes(slow());
   let amount!: HTMLInputElement;
   let unit!: HTMLSelectElement;
@@ -139,17 +139,17 @@ export function GroupSettings(props: { client: Client; roomId: string }) {
           </option>
         </select>
       </label>
-      <For each={PERMISSION_KEYS}>
-        {(key) => {
-          const id = `permission-${key}-note`;
-          return (
+      <fieldset class="permissions">
+        <legend>Permissions</legend>
+        <For each={PERMISSION_KEYS}>
+          {(key) => (
             <>
               <label>
                 {PERMISSION_LABELS[key]}
                 <select
                   data-testid={`permission-${key}`}
-                  disabled={busy() || !permissionEditable(myRole(), permissionOf(room(), key))}
-                  aria-describedby={permissionNote(key) ? id : undefined}
+                  disabled={busy() || reserved(key)}
+                  aria-describedby={noteIds(key)}
                   onChange={(e) => {
                     const el = e.currentTarget;
                     const v = el.value as Role;
@@ -172,15 +172,20 @@ export function GroupSettings(props: { client: Client; roomId: string }) {
                   </For>
                 </select>
               </label>
-              <Show when={permissionNote(key)}>
-                <p class="hint permission-note" id={id}>
-                  {permissionNote(key)}
+              <Show when={reserved(key)}>
+                <p class="hint permission-note" id={`permission-${key}-note`}>
+                  Reserved to the owner: only the owner can change this.
                 </p>
               </Show>
             </>
-          );
-        }}
-      </For>
+          )}
+        </For>
+        <Show when={limited()}>
+          <p class="hint" id="permissions-note">
+            “Owner only” is for the owner to choose.
+          </p>
+        </Show>
+      </fieldset>
       <p class="hint" role="status" data-testid="group-settings-status">
         {saved()}
       </p>
