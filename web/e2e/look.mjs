@@ -5,34 +5,34 @@
 
 export async function lookTests(h) {
   const { test, assert, newUser, send, waitText, shot, BASE_URL, PASSWORD } = h;
-  let nia, omar, ezra;
+  let noor, omar, ezra;
   const welcome = (u) => u.page.getByTestId('onboarding');
   const heading = (u) => u.page.getByRole('heading', { level: 2 });
   const connected = (u) => u.page.getByTestId('banner').filter({ hasText: 'Connected' }).waitFor({ timeout: 15000 });
 
   await test('look: the welcome after sign-up (name, picture, find people) shows once — not after a reload', async () => {
-    [nia, omar] = await Promise.all([newUser('nia'), newUser('omar')]);
-    const p = nia.page;
-    await welcome(nia).waitFor();
-    await p.getByRole('heading', { name: 'Welcome to JustUs, Nia' }).waitFor();
-    assert(await welcome(nia).getByRole('button', { name: 'Profile picture…' }).isVisible(), 'a picture can be set');
-    await shot(nia, 'look-welcome');
+    [noor, omar] = await Promise.all([newUser('noor'), newUser('omar')]);
+    const p = noor.page;
+    await welcome(noor).waitFor();
+    await p.getByRole('heading', { name: 'Welcome to JustUs, Noor' }).waitFor();
+    assert(await welcome(noor).getByRole('button', { name: 'Profile picture…' }).isVisible(), 'a picture can be set');
+    await shot(noor, 'look-welcome');
     // 1. The display name.
-    await welcome(nia).getByLabel('Display name').fill('Nia N.');
-    await welcome(nia).getByRole('button', { name: 'Save name' }).click();
-    await p.getByTestId('welcome-name-status').filter({ hasText: 'Saved. You appear as “Nia N.”.' }).waitFor();
+    await welcome(noor).getByLabel('Display name').fill('Noor N.');
+    await welcome(noor).getByRole('button', { name: 'Save name' }).click();
+    await p.getByTestId('welcome-name-status').filter({ hasText: 'Saved. You appear as “Noor N.”.' }).waitFor();
     // 3. Find people: Omar, and write to him from there.
-    await welcome(nia).getByLabel('Search by username').fill(omar.username);
-    await welcome(nia).getByRole('button', { name: 'Message Omar' }).click();
-    await heading(nia).filter({ hasText: 'Omar' }).waitFor();
-    assert((await welcome(nia).count()) === 0, 'opening a conversation ends the welcome');
-    await send(nia, 'hi omar, found you');
-    await waitText(nia, 'found you');
+    await welcome(noor).getByLabel('Search by username').fill(omar.username);
+    await welcome(noor).getByRole('button', { name: 'Message Omar' }).click();
+    await heading(noor).filter({ hasText: 'Omar' }).waitFor();
+    assert((await welcome(noor).count()) === 0, 'opening a conversation ends the welcome');
+    await send(noor, 'hi omar, found you');
+    await waitText(noor, 'found you');
     // Not again: a reload at the home screen, then a sign-out and sign-in.
     await p.goto(`${BASE_URL}/`);
-    await connected(nia);
+    await connected(noor);
     await p.getByTestId('empty-main').waitFor();
-    assert((await welcome(nia).count()) === 0, 'no welcome after a reload');
+    assert((await welcome(noor).count()) === 0, 'no welcome after a reload');
     // Omar skipped it with "Start chatting": focus goes to the room list's first action.
     await welcome(omar).waitFor();
     await omar.page.getByRole('button', { name: 'Start chatting' }).click();
@@ -88,9 +88,9 @@ export async function lookTests(h) {
       .getByTestId('member-count')
       .filter({ hasText: /^2 members$/ })
       .waitFor({ timeout: 15000 });
-    const q = nia.page;
+    const q = noor.page;
     await q.getByTestId('room-item').filter({ hasText: 'Omar' }).click();
-    await heading(nia).filter({ hasText: 'Omar' }).waitFor();
+    await heading(noor).filter({ hasText: 'Omar' }).waitFor();
     const sub = q.getByTestId('room-subtitle');
     await sub.filter({ hasText: `@${omar.username}` }).waitFor();
     // Omar's page is open: he is online (or away, when his tab counts as hidden).
@@ -98,36 +98,36 @@ export async function lookTests(h) {
       .getByTestId('dm-presence')
       .filter({ hasText: /^(Online|Away)$/ })
       .waitFor({ timeout: 15000 });
-    await shot(nia, 'look-dm-header');
+    await shot(noor, 'look-dm-header');
   });
 
   await test('look: at 390 px the room list and the room are separate screens; Back to rooms returns to the list, browser Back to the room', async () => {
-    const p = nia.page;
+    const p = noor.page;
     const list = p.getByRole('navigation', { name: 'Rooms' });
     const back = p.getByRole('button', { name: 'Back to rooms' });
     assert(!(await back.isVisible()), 'no Back button on a desktop');
     await p.setViewportSize({ width: 390, height: 800 });
     try {
       // The room (opened above) is the whole screen.
-      await heading(nia).filter({ hasText: 'Omar' }).waitFor();
+      await heading(noor).filter({ hasText: 'Omar' }).waitFor();
       assert(!(await list.isVisible()), 'the room list is hidden while a room is open');
       assert(await back.isVisible(), 'Back to rooms is shown');
       const roomUrl = p.url();
-      await shot(nia, 'look-390-room');
+      await shot(noor, 'look-390-room');
       await back.click();
       await list.waitFor();
       assert(!(await p.locator('.room').isVisible()), 'the room is hidden on the list screen');
       assert(new URL(p.url()).pathname === '/', `the list is at / (${p.url()})`);
-      await shot(nia, 'look-390-list');
+      await shot(noor, 'look-390-list');
       // The browser's Back comes back to the room.
       await p.goBack();
-      await heading(nia).filter({ hasText: 'Omar' }).waitFor();
+      await heading(noor).filter({ hasText: 'Omar' }).waitFor();
       assert(p.url() === roomUrl, `back at the room URL (${p.url()})`);
       assert(!(await list.isVisible()), 'the list is hidden again');
       // Opening another room from the list works the same way.
       await back.click();
       await list.getByTestId('room-item').filter({ hasText: 'Omar' }).click();
-      await heading(nia).filter({ hasText: 'Omar' }).waitFor();
+      await heading(noor).filter({ hasText: 'Omar' }).waitFor();
       assert(!(await list.isVisible()), 'a room picked from the list covers it');
     } finally {
       await p.setViewportSize({ width: 1100, height: 760 });
@@ -135,16 +135,16 @@ export async function lookTests(h) {
   });
 
   await test('look: the welcome does not come back at the next sign-in', async () => {
-    const p = nia.page;
+    const p = noor.page;
     await p.getByRole('button', { name: 'Settings' }).click();
     await p.getByRole('button', { name: 'Log out', exact: true }).click();
     await p.getByRole('tab', { name: 'Log in' }).click();
-    await p.getByLabel('Username or email').fill(nia.username);
+    await p.getByLabel('Username or email').fill(noor.username);
     await p.getByLabel('Password').fill(PASSWORD);
     await p.locator('form').getByRole('button', { name: 'Log in' }).click();
-    await connected(nia);
+    await connected(noor);
     await p.getByTestId('room-item').first().waitFor();
     await p.getByTestId('empty-main').waitFor();
-    assert((await welcome(nia).count()) === 0, 'no welcome after signing in again');
+    assert((await welcome(noor).count()) === 0, 'no welcome after signing in again');
   });
 }
