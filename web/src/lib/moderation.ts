@@ -1,6 +1,8 @@
 // Moderation in plain TS: durations (slow mode, mutes), countdowns, and the audit log and
 // reports as sentences. The views (ui/moderation) and the client model (client/moderation.ts)
 // use these; they are unit tested (test/moderation.test.ts).
+import { ApiError } from './api';
+import { friendlyError, sentence } from './errors';
 import type { AuditEntry, Report, Role, Room, RoomChanges } from './types';
 
 // ---------- roles and per-room permissions ----------
@@ -330,4 +332,26 @@ export function reportSubject(r: Report, name: (id: string) => string): string {
 /** The JSON an audit export downloads (entries as the server gave them, newest first). */
 export function auditExport(roomId: string | null, entries: readonly AuditEntry[], nowIso: string): string {
   return `${JSON.stringify({ room_id: roomId, exported_at: nowIso, entries }, null, 2)}\n`;
+}
+
+/** What to say for a refused suspension or sign-up block; `field` when it is about the range. */
+export function instanceBanError(e: unknown): { text: string; extra?: boolean } {
+  if (e instanceof ApiError) {
+    switch (e.code) {
+      case 'invalid':
+        return { text: 'Give an address range in CIDR notation (203.0.113.0/24) or one address.', extra: true };
+      case 'too_wide':
+        return { text: 'That range is too wide: at most a /8 of IPv4 or a /16 of IPv6.', extra: true };
+      case 'already_blocked':
+        return { text: 'Sign-ups from this range are already blocked.', extra: true };
+      case 'cannot_suspend_admin':
+        return { text: 'Instance admins cannot be suspended (the server’s operator names them).' };
+      case 'cannot_suspend_self':
+        return { text: 'You cannot suspend your own account.' };
+      case 'forbidden':
+        return { text: 'Only the server’s admins can do that.' };
+    }
+    if (e.status === 422 && e.message) return { text: sentence(e.message) };
+  }
+  return { text: friendlyError(e) };
 }

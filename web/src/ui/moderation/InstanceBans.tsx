@@ -4,9 +4,9 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
 import type { Client } from '../../lib/client';
 import { friendlyError } from '../../lib/errors';
+import { instanceBanError } from '../../lib/moderation';
 import { showToast } from '../common/toast';
 import { askReason } from './ReasonDialog';
-import { instanceBanError } from './suspend';
 import './moderation.css';
 
 const when = (iso: string) => new Date(iso).toLocaleString();

@@ -4,31 +4,9 @@
 // cannot be suspended, and the action is not offered on them again).
 import { ApiError } from '../../lib/api';
 import type { Client } from '../../lib/client';
-import { friendlyError, sentence } from '../../lib/errors';
+import { instanceBanError } from '../../lib/moderation';
 import { showToast } from '../common/toast';
 import { askReason } from './ReasonDialog';
-
-/** What to say for a refused suspension or sign-up block; `field` when it is about the range. */
-export function instanceBanError(e: unknown): { text: string; extra?: boolean } {
-  if (e instanceof ApiError) {
-    switch (e.code) {
-      case 'invalid':
-        return { text: 'Give an address range in CIDR notation (203.0.113.0/24) or one address.', extra: true };
-      case 'too_wide':
-        return { text: 'That range is too wide: at most a /8 of IPv4 or a /16 of IPv6.', extra: true };
-      case 'already_blocked':
-        return { text: 'Sign-ups from this range are already blocked.', extra: true };
-      case 'cannot_suspend_admin':
-        return { text: 'Instance admins cannot be suspended (the server’s operator names them).' };
-      case 'cannot_suspend_self':
-        return { text: 'You cannot suspend your own account.' };
-      case 'forbidden':
-        return { text: 'Only the server’s admins can do that.' };
-    }
-    if (e.status === 422 && e.message) return { text: sentence(e.message) };
-  }
-  return { text: friendlyError(e) };
-}
 
 export async function suspendDialog(
   c: Client,
