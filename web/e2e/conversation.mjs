@@ -187,6 +187,14 @@ export async function conversationTests(h) {
       const l = document.querySelector('.vlist');
       l.scrollTop = l.scrollHeight;
     });
+    // The reply is 30 rows up: rendered only if the viewport and overscan reach it, which depends
+    // on the room's height. Scroll up until it is, as a reader would.
+    for (let i = 0; i < 20 && !(await quote.count()); i++) {
+      await p.evaluate(() => {
+        document.querySelector('.vlist').scrollTop -= 150;
+      });
+      await p.waitForTimeout(50);
+    }
     await quote.scrollIntoViewIfNeeded();
     await quote.click();
     await msg.and(p.locator('.highlight')).waitFor();
