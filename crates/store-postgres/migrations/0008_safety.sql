@@ -30,3 +30,7 @@ CREATE TABLE signup_blocks (
     created_by UUID NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
+
+-- When each person was last online ("last seen"), written when their last socket goes
+-- offline; shown only to people who share a room with them.
+ALTER TABLE users ADD COLUMN last_seen_at TIMESTAMPTZ;

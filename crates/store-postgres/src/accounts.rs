@@ -496,6 +496,30 @@ impl Accounts for PgStore {
         Ok(())
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_last_seen", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_last_seen"))]
+    async fn set_last_seen(&self, user: UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET last_seen_at = $2 WHERE id = $1")
+            .bind(user.as_uuid())
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .store()?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "last_seen", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "last_seen"))]
+    async fn last_seen(&self, user: UserId) -> StoreResult<Option<DateTime<Utc>>> {
+        sqlx::query_scalar("SELECT last_seen_at FROM users WHERE id = $1")
+            .bind(user.as_uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .store()?
+            .ok_or(StoreError::NotFound)
+    }
+
     // --- instance-wide bans ------------------------------------------------------------------
 
     #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_suspended", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "set_suspended"))]

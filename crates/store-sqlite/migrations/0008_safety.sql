@@ -29,3 +29,7 @@ CREATE TABLE signup_blocks (
     created_by BLOB NOT NULL,
     created_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
+
+-- When each person was last online ("last seen"), written when their last socket goes
+-- offline; shown only to people who share a room with them.
+ALTER TABLE users ADD COLUMN last_seen_at INTEGER;

@@ -86,6 +86,11 @@ pub trait Accounts: Send + Sync {
     async fn set_group_adds(&self, user: UserId, policy: crate::user::GroupAdds)
     -> StoreResult<()>;
 
+    /// Records that `user` was online until `at` ("last seen"). `NotFound` for an unknown user.
+    async fn set_last_seen(&self, user: UserId, at: DateTime<Utc>) -> StoreResult<()>;
+    /// When `user` was last seen online, if ever recorded.
+    async fn last_seen(&self, user: UserId) -> StoreResult<Option<DateTime<Utc>>>;
+
     // --- instance-wide bans (see [`crate::instance_ban`]) -------------------------------------
 
     /// Suspends (`suspend`) or reinstates `user`, audited with `reason`, in one transaction;

@@ -691,3 +691,27 @@ pub async fn signup_blocks_roundtrip(store: &dyn Store) {
         ]
     );
 }
+
+/// "Last seen" is recorded per user and read back; unknown users are `NotFound`.
+pub async fn last_seen_roundtrip(store: &dyn Store) {
+    let u = user(store, "wanderer").await;
+    assert_eq!(
+        store.last_seen(u.id).await.unwrap(),
+        None,
+        "never online yet"
+    );
+    let at = t0() + chrono::Duration::seconds(90);
+    store.set_last_seen(u.id, at).await.unwrap();
+    assert_eq!(store.last_seen(u.id).await.unwrap(), Some(at));
+    let later = at + chrono::Duration::seconds(30);
+    store.set_last_seen(u.id, later).await.unwrap();
+    assert_eq!(store.last_seen(u.id).await.unwrap(), Some(later));
+    assert!(matches!(
+        store.set_last_seen(UserId::new(), at).await,
+        Err(crate::StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.last_seen(UserId::new()).await,
+        Err(crate::StoreError::NotFound)
+    ));
+}

@@ -46,6 +46,7 @@ macro_rules! store_conformance {
             refresh_reuse_revokes_family, refresh_grace_for_lost_response, refresh_expiry,
             revoke_sessions_except, concurrent_refresh_single_winner, unknown_ids_not_found, users_by_ids_batch,
             blocks, search_users_by_prefix, account_suspension, signup_blocks_roundtrip,
+            last_seen_roundtrip,
             // rooms.rs
             group_create, dm_open_idempotent, room_update_events, room_delete, unknown_rooms_not_found,
             room_and_member_matches_parts,

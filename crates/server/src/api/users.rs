@@ -231,15 +231,27 @@ async fn reauthenticate(
     }
 }
 
+/// Another user's profile, as a profile card shows it.
+#[derive(Serialize, ToSchema)]
+pub struct UserProfile {
+    #[serde(flatten)]
+    pub user: PublicUser,
+    /// When they were last online (their last socket closed): only for people who share a
+    /// room with them, and `null` for others or if never recorded. While they are online the
+    /// gateway's presence says so.
+    #[schema(required = true)]
+    pub last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Another user's public profile.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
-    responses((status = 200, body = PublicUser), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = UserProfile), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn get_user(
     State(app): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(id): Path<String>,
-) -> ApiResult<Json<PublicUser>> {
+) -> ApiResult<Json<UserProfile>> {
     let id: UserId = id
         .parse()
         .map_err(|_| ApiError::bad_request("invalid_id", "user id must be a UUID"))?;
@@ -247,7 +259,15 @@ pub async fn get_user(
         StoreError::NotFound => ApiError::not_found("user"),
         other => other.into(),
     })?;
-    Ok(Json(PublicUser::from(&user)))
+    let last_seen_at = if id == auth.user_id || app.store.share_a_room(auth.user_id, id).await? {
+        app.store.last_seen(id).await?
+    } else {
+        None
+    };
+    Ok(Json(UserProfile {
+        user: PublicUser::from(&user),
+        last_seen_at,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::state::App;
 use justus_core::message::{count_links, spam_fingerprint};
-use justus_core::room::{Member, Role};
+use justus_core::room::{Member, Role, Room, RoomKind};
 use justus_core::{RoomId, UserId};
 use std::time::Duration;
 
@@ -65,16 +65,18 @@ pub fn check_duplicate(app: &App, user: UserId, room: RoomId, body: &str) -> Res
 
 /// Rapid join-and-post: links, mentions or files from a member who joined moments ago
 /// (`SPAM_JOIN_POST_SECONDS`), the pattern of accounts that join a group only to spam it.
-/// Plain text passes (newcomers say hello); admins and the owner are exempt.
+/// Plain text passes (newcomers say hello); admins and the owner are exempt, and so are DMs
+/// (opening one is not joining a crowd; new accounts' DMs have their own limit).
 pub fn check_join_post(
     app: &App,
+    room: &Room,
     member: &Member,
     body: &str,
     mentions: usize,
     attachments: usize,
 ) -> Result<()> {
     let window = app.config.abuse.join_post_seconds;
-    if window == 0 || member.role >= Role::Admin {
+    if window == 0 || room.kind == RoomKind::Dm || member.role >= Role::Admin {
         return Ok(());
     }
     let since = (app.now() - member.joined_at).num_milliseconds().max(0) as u64;

@@ -197,6 +197,7 @@ pub async fn prepare_send(
         resolve_mentions(app, &access.room, &access.member, &body).await?;
     super::abuse::check_join_post(
         app,
+        &access.room,
         &access.member,
         &body,
         mentions.len() + usize::from(mentions_room),

@@ -62,6 +62,10 @@ pub fn came_online(app: &App, user: UserId, rooms: Vec<RoomId>) {
 )]
 pub async fn went_offline(app: &App, user: UserId) {
     app.presence.set_local(user, None);
+    // "Last seen" is when the last socket went; best-effort, like presence itself.
+    if let Err(e) = app.store.set_last_seen(user, app.now()).await {
+        tracing::debug!(error = %e, "last seen not recorded");
+    }
     announce(app, user, OFFLINE).await;
 }
 

@@ -182,7 +182,58 @@ async fn a_profile_change_reaches_everyone_who_shares_a_room_once(app: TestApp) 
     assert_eq!(n, 0, "no shared room, no frame: {frames:?}");
 }
 
+/// "Last seen": recorded when someone's last socket goes (after the presence grace), shown
+/// to people who share a room with them and to nobody else.
+async fn last_seen_is_shown_only_to_people_who_share_a_room(app: TestApp) {
+    use crate::gateway::Ws;
+    let (alice, _) = app.user("alice").await;
+    let (bob, bob_id) = app.user("bob").await;
+    let (carol, _) = app.user("carol").await;
+    let room = app.group(&alice, "team").await;
+    app.add(&alice, &room, &bob_id).await;
+    let profile = format!("/api/v1/users/{bob_id}");
+    let r = app.get(&profile, Some(&alice)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body["last_seen_at"],
+        serde_json::Value::Null,
+        "never online yet"
+    );
+    assert_eq!(
+        r.body["username"], "bob",
+        "the public profile is still there"
+    );
+    let before = chrono::Utc::now();
+    let (ws, _) = Ws::connect(&app, &bob).await;
+    drop(ws);
+    // Offline after the presence grace (30 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let seen = loop {
+        let r = app.get(&profile, Some(&alice)).await;
+        if let Some(at) = r.body["last_seen_at"].as_str() {
+            break at.parse::<chrono::DateTime<chrono::Utc>>().expect("a time");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "last seen recorded: {}",
+            r.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    assert!(seen >= before, "{seen} after {before}");
+    let r = app.get(&profile, Some(&bob)).await;
+    assert!(r.body["last_seen_at"].is_string(), "their own: {}", r.text);
+    let r = app.get(&profile, Some(&carol)).await;
+    assert_eq!(
+        r.body["last_seen_at"],
+        serde_json::Value::Null,
+        "no shared room: {}",
+        r.text
+    );
+}
+
 crate::both_backends!(
+    last_seen_is_shown_only_to_people_who_share_a_room,
     a_page_around_a_message_holds_it_and_its_neighbours,
     an_invite_preview_needs_no_account,
     a_profile_change_reaches_everyone_who_shares_a_room_once,

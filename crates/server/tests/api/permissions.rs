@@ -204,7 +204,7 @@ async fn rapid_join_and_post_is_refused(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |c| c.abuse.join_post_seconds = 600).await else {
         return;
     };
-    let (owner, _) = app.user("olga").await;
+    let (owner, owner_id) = app.user("olga").await;
     let (bob, bob_id) = app.user("bob").await;
     let room = app.group(&owner, "team").await;
     app.add(&owner, &room, &bob_id).await;
@@ -249,6 +249,13 @@ async fn rapid_join_and_post_is_refused(backend: Backend) {
         )
         .await;
     assert_eq!(err["d"]["code"], "too_soon_after_join", "{err}");
+    // A DM opened just now is not a group joined: links pass.
+    let r = app
+        .post("/api/v1/dms", Some(&bob), json!({ "user_id": owner_id }))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let dm = r.body["id"].as_str().expect("dm id").to_owned();
+    app.say(&bob, &dm, "my site: https://example.org").await;
     // The owner (who created the room just now) is exempt.
     let said = app
         .say(&owner, &room, "rules: https://example.org/rules")

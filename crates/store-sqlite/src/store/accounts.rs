@@ -513,6 +513,34 @@ impl Accounts for SqliteStore {
             .await
     }
 
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_last_seen", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_last_seen"))]
+    async fn set_last_seen(&self, user: UserId, at: DateTime<Utc>) -> StoreResult<()> {
+        self.threads
+            .write(move |c| {
+                let n = c
+                    .prepare_cached("UPDATE users SET last_seen_at = ?2 WHERE id = ?1")
+                    .and_then(|mut st| st.execute(params![user.0, ts(at)]))
+                    .map_err(map_err)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    #[tracing::instrument(target = "justus::trace", level = "debug", name = "last_seen", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "last_seen"))]
+    async fn last_seen(&self, user: UserId) -> StoreResult<Option<DateTime<Utc>>> {
+        self.threads
+            .read(move |c| {
+                c.prepare_cached("SELECT last_seen_at FROM users WHERE id = ?1")
+                    .and_then(|mut st| st.query_row([user.0], |r| r.get::<_, Option<i64>>(0)))
+                    .map(|at| at.map(rows::from_ts))
+                    .map_err(map_err)
+            })
+            .await
+    }
+
     // --- instance-wide bans ------------------------------------------------------------------
 
     #[tracing::instrument(target = "justus::trace", level = "debug", name = "set_suspended", skip_all, fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "set_suspended"))]

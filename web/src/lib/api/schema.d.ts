@@ -1971,6 +1971,16 @@ export interface components {
         UserList: {
             users: components["schemas"]["PublicUser"][];
         };
+        /** @description Another user's profile, as a profile card shows it. */
+        UserProfile: components["schemas"]["PublicUser"] & {
+            /**
+             * Format: date-time
+             * @description When they were last online (their last socket closed): only for people who share a
+             *     room with them, and `null` for others or if never recorded. While they are online the
+             *     gateway's presence says so.
+             */
+            last_seen_at: string | null;
+        };
         UserRef: {
             /** Format: uuid */
             user_id: string;
@@ -6574,7 +6584,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PublicUser"];
+                    "application/json": components["schemas"]["UserProfile"];
                 };
             };
             /** @description `invalid_id`: a path id is not a UUID */
