@@ -105,7 +105,20 @@ export async function safetyTests(h) {
       pins.messages.some((m) => m.body === 'pin me please'),
       'pinned on the server',
     );
-    // Greta reserves @room to the owner.
+    // Greta opens inviting to members: Hugo gets Create invite and Add a member, live.
+    await panel.getByLabel('Who can add people and create invite links').selectOption('member');
+    await openMembers(hugo);
+    await hugoPanel.getByRole('button', { name: 'Create invite' }).waitFor({ timeout: 15000 });
+    await hugoPanel.getByLabel('Add a member by username').waitFor();
+    await hugo.page.getByRole('button', { name: 'Close panel' }).click();
+    // The owner is offered @room (admins may mention it by default)…
+    const gretaBox = greta.page.getByLabel('Message', { exact: true });
+    await greta.page.getByRole('button', { name: 'Close panel' }).click();
+    await gretaBox.fill('@ro');
+    await greta.page.getByRole('option').filter({ hasText: 'Everyone in this room' }).waitFor();
+    await gretaBox.fill('');
+    await openMembers(greta);
+    // …then reserves it to the owner.
     await panel.getByLabel('Who can mention @room').selectOption('owner');
     await greta.page.getByTestId('system-line').filter({ hasText: 'You reserved @room to the owner' }).waitFor();
     await shot(greta, 'safety-permissions-owner');
@@ -203,6 +216,7 @@ export async function safetyTests(h) {
     await d.page.getByRole('dialog', { name: 'Reinstate Mallory?' }).getByRole('button', { name: 'Reinstate' }).click();
     await d.page.getByTestId('toast').filter({ hasText: 'Mallory can sign in again.' }).waitFor();
     await row.waitFor({ state: 'detached', timeout: 15000 });
+    await d.page.getByTestId('audit-entry').filter({ hasText: 'Dagny reinstated Mallory' }).waitFor({ timeout: 15000 });
     // Mallory signs in again.
     await signIn(mallory.page, mallory.username);
     await mallory.page.getByTestId('room-item').filter({ hasText: 'Watched' }).waitFor({ timeout: 15000 });
@@ -249,9 +263,7 @@ export async function safetyTests(h) {
         .click();
       await block.waitFor({ state: 'detached', timeout: 15000 });
       lifted = true;
-      // The audit log (loaded when Settings opens) has both.
-      await d.page.getByRole('button', { name: 'Back' }).click();
-      await d.page.getByRole('button', { name: 'Settings' }).click();
+      // The audit log is read again after each change: it has both.
       await d.page
         .getByTestId('audit-entry')
         .filter({ hasText: 'Dagny blocked sign-ups from 127.0.0.1/32 — e2e test' })

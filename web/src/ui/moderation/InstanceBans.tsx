@@ -11,7 +11,7 @@ import './moderation.css';
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
-export function SuspendedAccounts(props: { client: Client }) {
+export function SuspendedAccounts(props: { client: Client; onChange?: () => void }) {
   const c = props.client;
   const [list, { refetch }] = createResource(() => c.moderation.suspended());
   const [error, setError] = createSignal('');
@@ -26,6 +26,7 @@ export function SuspendedAccounts(props: { client: Client }) {
     try {
       await c.moderation.reinstate(id, r.reason);
       showToast(`${name} can sign in again.`);
+      props.onChange?.();
       await refetch();
     } catch (e) {
       setError(friendlyError(e));
@@ -68,7 +69,7 @@ export function SuspendedAccounts(props: { client: Client }) {
   );
 }
 
-export function SignupBlocks(props: { client: Client }) {
+export function SignupBlocks(props: { client: Client; onChange?: () => void }) {
   const c = props.client;
   const [list, { refetch }] = createResource(async () => {
     const blocks = await c.moderation.signupBlocks();
@@ -99,6 +100,7 @@ export function SignupBlocks(props: { client: Client }) {
       showToast(`Sign-ups from ${b.cidr} are blocked.`);
       range.value = '';
       reason.value = '';
+      props.onChange?.();
       await refetch();
     } catch (x) {
       const m = instanceBanError(x);
@@ -121,6 +123,7 @@ export function SignupBlocks(props: { client: Client }) {
     try {
       await c.moderation.unblockSignups(id, r.reason);
       showToast(`Sign-ups from ${cidr} are open again.`);
+      props.onChange?.();
       await refetch();
     } catch (x) {
       setError(friendlyError(x));
