@@ -48,7 +48,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-JUSTUS_BIND="127.0.0.1:$port" JUSTUS_DATA_DIR="$work/data" \
+# The main run's user is an instance admin, so the admin operations are fuzzed past their 403.
+admin="stadmin$(date +%s%N | tail -c 8)"
+JUSTUS_BIND="127.0.0.1:$port" JUSTUS_DATA_DIR="$work/data" ADMIN_USERS="$admin" \
   REGISTER_PER_IP_PER_HOUR=100000 GATEWAY_REQUESTS_PER_SECOND=100000 \
   SEARCH_REQUESTS_PER_MINUTE=100000 MEDIA_UPLOADS_PER_MINUTE=100000 \
   LOG_FORMAT=json JUSTUS_LOG="${JUSTUS_LOG:-error}" \
@@ -61,8 +63,8 @@ for _ in $(seq 1 200); do
 done
 curl -fsS "$base/health" >/dev/null || { log "justus did not start"; exit 2; }
 
-register() {
-  local user="st$(date +%s%N | tail -c 10)$RANDOM"
+register() {  # register [USERNAME]
+  local user="${1:-st$(date +%s%N | tail -c 10)$RANDOM}"
   curl -fsS -X POST "$base/api/v1/auth/register" -H 'Content-Type: application/json' \
     -d "{\"username\":\"$user\",\"password\":\"correct horse battery staple\"}" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
@@ -88,7 +90,7 @@ st_run() {  # st_run NAME TOKEN [st args...]
 ending=('POST /api/v1/auth/logout' 'POST /api/v1/auth/logout-all' 'DELETE /api/v1/auth/sessions/{id}')
 log "fuzzing $base/api/openapi.json (reports in $out)"
 rc=0
-token="$(register)" || { log "could not register a user"; exit 2; }
+token="$(register "$admin")" || { log "could not register a user"; exit 2; }
 st_run main "$token" \
   --exclude-name-regex '^(POST /api/v1/auth/logout(-all)?|DELETE /api/v1/auth/sessions/\{id\})$' \
   "$@" || rc=$?
