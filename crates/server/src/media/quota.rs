@@ -8,6 +8,11 @@
 //! and parallel uploads never starve each other. This is per process and only stops early;
 //! the exact rule is the store's, which records an upload only if it fits
 //! (`Store::create_media_within_quota`), across all processes.
+//!
+//! An upload about to be recorded stops counting against the others ([`Reservation::committing`]):
+//! once recorded, its bytes are in the usage a later upload reads from the store, and counting
+//! its claim too would refuse uploads that fit. Erring this way only lets an upload stream a
+//! little longer before the store's exact check decides.
 
 use justus_core::UserId;
 use justus_core::media::Rejection;
@@ -22,8 +27,15 @@ pub struct Reservations {
 #[derive(Default)]
 struct State {
     next_ticket: u64,
-    /// Per user: (ticket, bytes claimed), in ticket order.
-    claims: HashMap<UserId, Vec<(u64, u64)>>,
+    /// Per user: the claims in flight, in ticket order.
+    claims: HashMap<UserId, Vec<Claim>>,
+}
+
+struct Claim {
+    ticket: u64,
+    bytes: u64,
+    /// Being recorded: the store's usage will hold these bytes, so others no longer count them.
+    committing: bool,
 }
 
 /// One upload's claim; given back when dropped (recorded, refused or abandoned alike).
@@ -47,7 +59,11 @@ impl Reservations {
         let mut s = self.lock();
         let ticket = s.next_ticket;
         s.next_ticket += 1;
-        s.claims.entry(user).or_default().push((ticket, 0));
+        s.claims.entry(user).or_default().push(Claim {
+            ticket,
+            bytes: 0,
+            committing: false,
+        });
         Reservation {
             owner: self,
             user,
@@ -62,7 +78,7 @@ impl Reservations {
         let s = self.lock();
         s.claims
             .get(&user)
-            .map_or(0, |c| c.iter().map(|(_, b)| b).sum())
+            .map_or(0, |c| c.iter().map(|c| c.bytes).sum())
     }
 }
 
@@ -74,16 +90,28 @@ impl Reservation<'_> {
         let claims = s.claims.entry(self.user).or_default();
         let earlier: u64 = claims
             .iter()
-            .filter(|(t, _)| *t < self.ticket)
-            .map(|(_, b)| b)
+            .filter(|c| c.ticket < self.ticket && !c.committing)
+            .map(|c| c.bytes)
             .sum();
         if self.used.saturating_add(earlier).saturating_add(total) > self.quota {
             return Err(Rejection::QuotaExceeded { quota: self.quota });
         }
-        if let Some(mine) = claims.iter_mut().find(|(t, _)| *t == self.ticket) {
-            mine.1 = total;
+        if let Some(mine) = claims.iter_mut().find(|c| c.ticket == self.ticket) {
+            mine.bytes = total;
         }
         Ok(())
+    }
+
+    /// The upload is about to be recorded: from now on the store's usage speaks for it.
+    pub fn committing(&self) {
+        let mut s = self.owner.lock();
+        if let Some(mine) = s
+            .claims
+            .get_mut(&self.user)
+            .and_then(|c| c.iter_mut().find(|c| c.ticket == self.ticket))
+        {
+            mine.committing = true;
+        }
     }
 }
 
@@ -91,7 +119,7 @@ impl Drop for Reservation<'_> {
     fn drop(&mut self) {
         let mut s = self.owner.lock();
         if let Some(claims) = s.claims.get_mut(&self.user) {
-            claims.retain(|(t, _)| *t != self.ticket);
+            claims.retain(|c| c.ticket != self.ticket);
             if claims.is_empty() {
                 s.claims.remove(&self.user);
             }
@@ -131,6 +159,25 @@ mod tests {
         drop(second);
         assert_eq!(r.claimed(ada), 0);
         assert!(!r.lock().claims.contains_key(&ada), "nothing left behind");
+    }
+
+    #[test]
+    fn an_upload_being_recorded_is_not_counted_twice() {
+        // The first upload is recorded (the store's usage now holds its 60 bytes) but has not
+        // given its claim back yet when a later one, which read that usage, streams.
+        let r = Reservations::default();
+        let ada = UserId::new();
+        let first = r.open(ada, 0, 100);
+        first.claim(60).expect("fits");
+        first.committing();
+        let later = r.open(ada, 60, 100);
+        later
+            .claim(40)
+            .expect("60 recorded + 40 fits: the first upload's claim is not counted again");
+        assert_eq!(
+            later.claim(41).unwrap_err(),
+            Rejection::QuotaExceeded { quota: 100 }
+        );
     }
 
     #[test]

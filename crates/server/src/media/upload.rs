@@ -278,7 +278,7 @@ pub async fn upload(app: &App, owner: UserId, mut multipart: Multipart) -> Resul
         keys: Vec::new(),
         keep: false,
     };
-    let result = store_checked(app, &mut media, received, &mut stored).await;
+    let result = store_checked(app, &mut media, received, &mut stored, &reservation).await;
     if result.is_ok() {
         stored.keep = true;
     }
@@ -312,6 +312,7 @@ async fn store_checked(
     media: &mut Media,
     received: Received,
     stored: &mut Stored<'_>,
+    reservation: &Reservation<'_>,
 ) -> Result<()> {
     let svc = &app.media;
     let limits = svc.limits.clone();
@@ -372,6 +373,7 @@ async fn store_checked(
         }
     }
     let store_quota = i64::try_from(quota).unwrap_or(i64::MAX);
+    reservation.committing();
     match app
         .store
         .create_media_within_quota(media, store_quota)
