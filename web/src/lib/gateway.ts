@@ -1,6 +1,6 @@
 // One WebSocket to /api/v1/ws (docs/protocol.md): auth first frame, requests with ids,
 // reconnect with exponential backoff and jitter, re-auth before the token expires.
-import type { InvitationFrame, PresenceFrame, Ready, ReceiptFrame, RoomEvent, TypingFrame } from './types';
+import type { InvitationFrame, PresenceFrame, PublicUser, Ready, ReceiptFrame, RoomEvent, TypingFrame } from './types';
 
 export type ConnState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -32,6 +32,8 @@ export interface GatewayHandlers {
   onAiDelta?(d: unknown): void;
   /** An add to a group became an invitation to me (`invitation`). */
   onInvitation?(d: InvitationFrame): void;
+  /** Someone who shares a room with me (or I, on another device) changed name or avatar. */
+  onUserUpdated?(d: PublicUser): void;
   onState?(s: ConnState): void;
   /** 4003: the session ended. */
   onLoggedOut?(): void;
@@ -242,6 +244,9 @@ export class Gateway {
           return;
         case 'invitation':
           this.h.onInvitation?.(f.d as InvitationFrame);
+          return;
+        case 'user.updated':
+          this.h.onUserUpdated?.(f.d as PublicUser);
           return;
       }
     };

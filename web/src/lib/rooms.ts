@@ -4,7 +4,7 @@
 // each field notifies on its own, so a new message in one room updates that room's row (preview,
 // badge) and the list order, not every view.
 import { createStore, produce, reconcile, unwrap } from 'solid-js/store';
-import type { ReadyRoom, Room, RoomEvent } from './types';
+import type { PublicUser, ReadyRoom, Room, RoomEvent } from './types';
 
 export class Rooms {
   private readonly state: Record<string, Room>;
@@ -41,6 +41,13 @@ export class Rooms {
   upsert(r: Room): void {
     if (this.has(r.id)) this.set(r.id, { ...r });
     else this.set(r.id, r);
+  }
+
+  /** A person's new name or avatar (`user.updated`) on the DMs whose other member they are. */
+  updatePeer(u: PublicUser): void {
+    for (const r of Object.values(this.state)) {
+      if (r.dm_peer?.id === u.id) this.set(r.id, 'dm_peer', { ...r.dm_peer, ...u });
+    }
   }
 
   remove(id: string): void {

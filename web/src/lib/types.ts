@@ -15,6 +15,8 @@ export type EventType = Schemas['EventKind'];
 
 export type Me = Schemas['Me'];
 export type PublicUser = Schemas['PublicUser'];
+/** Another user's profile (GET /users/{id}): with `last_seen_at` for people who share a room. */
+export type UserProfile = Schemas['UserProfile'];
 export type Reaction = Schemas['Reaction'];
 export type Message = Schemas['Message'];
 /** An uploaded file (POST /api/v1/media), as carried in `Message.attachments`. */

@@ -115,6 +115,10 @@ export class Client {
         onLoggedOut: () => void this.session.loggedOut(),
         onAiDelta: (d) => this.onAiDelta?.(d),
         onInvitation: () => void this.invitations.load().catch(() => {}),
+        onUserUpdated: (u) => {
+          this.members.userUpdated(u);
+          this.persist.scheduleSave();
+        },
       },
     );
     this.outbox = new Outbox(deps.outboxStorage, {

@@ -4,7 +4,7 @@
 import { batch } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import { enc } from '../api';
-import type { AddOutcome, MemberList, MemberView, PublicUser, Role, UserList } from '../types';
+import type { AddOutcome, MemberList, MemberView, PublicUser, Role, UserList, UserProfile } from '../types';
 import type { Client } from './index';
 
 /** What an add did: the person is a member, or was sent an invitation (their `group_adds`). */
@@ -26,6 +26,9 @@ export class Members {
   private readonly setReceipts: ReturnType<typeof createStore<Record<string, Record<string, number>>>>[1];
   private readonly presenceMap: Record<string, string>;
   private readonly setPresenceMap: ReturnType<typeof createStore<Record<string, string>>>[1];
+  /** When people were last online (`last_seen_at`), for those asked about (null: not known). */
+  private readonly lastSeenMap: Record<string, string | null>;
+  private readonly setLastSeenMap: ReturnType<typeof createStore<Record<string, string | null>>>[1];
 
   readonly users: UserDirectory = {
     get: (id) => this.userMap[id],
@@ -37,6 +40,7 @@ export class Members {
     [this.userMap, this.setUsers] = createStore<Record<string, PublicUser>>({});
     [this.receipts, this.setReceipts] = createStore<Record<string, Record<string, number>>>({});
     [this.presenceMap, this.setPresenceMap] = createStore<Record<string, string>>({});
+    [this.lastSeenMap, this.setLastSeenMap] = createStore<Record<string, string | null>>({});
   }
 
   /** A room's members, once loaded (tracked per room). */
@@ -77,13 +81,63 @@ export class Members {
     for (const u of users) this.rememberUser(u);
   }
 
+  /**
+   * A `user.updated` frame: someone's new display name or avatar, put everywhere the client keeps
+   * them — the users it knows (timeline names, avatars, profile cards), the member lists that hold
+   * them, the DMs whose other member they are (room list), and me when it is my other device.
+   */
+  userUpdated(u: PublicUser): void {
+    const fresh: PublicUser = {
+      id: u.id,
+      username: u.username,
+      display_name: u.display_name,
+      avatar: u.avatar ?? null,
+    };
+    batch(() => {
+      this.setUsers(u.id, (prev) => ({ ...prev, ...fresh }));
+      for (const [roomId, list] of Object.entries(this.lists)) {
+        const i = list.findIndex((m) => m.user.id === u.id);
+        if (i >= 0) this.setLists(roomId, i, 'user', (prev) => ({ ...prev, ...fresh }));
+      }
+      this.c.rooms.store.updatePeer(fresh);
+      const me = this.c.session.me();
+      if (me && me.id === u.id) {
+        this.c.session.setMe({ ...me, username: u.username, display_name: u.display_name, avatar: fresh.avatar });
+      }
+    });
+  }
+
   /** A read receipt from the gateway. */
   setReceipt(roomId: string, userId: string, seq: number): void {
     this.setReceipts(roomId, (prev) => ({ ...prev, [userId]: seq }));
   }
 
   setPresence(userId: string, status: string): void {
+    const was = this.presenceMap[userId];
     this.setPresenceMap(userId, status);
+    // Went offline: that moment is their last seen; the server's own time replaces it.
+    if (status === 'offline' && was !== 'offline' && userId in this.lastSeenMap) {
+      this.setLastSeenMap(userId, new Date().toISOString());
+      this.loadProfile(userId).catch(() => {});
+    }
+  }
+
+  /** GET /users/{id}: the person's profile (remembered) and when they were last seen. */
+  async loadProfile(userId: string): Promise<UserProfile> {
+    const p = await this.c.api.get<UserProfile>(`/users/${userId}`);
+    batch(() => {
+      this.rememberUser({ id: p.id, username: p.username, display_name: p.display_name, avatar: p.avatar ?? null });
+      this.setLastSeenMap(userId, p.last_seen_at ?? null);
+    });
+    return p;
+  }
+
+  /**
+   * When the person was last online (tracked), once asked for with `loadProfile`: an ISO time,
+   * null when the server does not say (no shared room, never recorded), undefined when not asked.
+   */
+  lastSeen(userId: string): string | null | undefined {
+    return this.lastSeenMap[userId];
   }
 
   presence(userId: string): string | undefined {

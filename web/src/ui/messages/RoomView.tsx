@@ -33,6 +33,7 @@ import { reportDialog } from '../moderation/report';
 import { showToast } from '../common/toast';
 import { friendlyError } from '../../lib/errors';
 import { useNow } from '../moderation/clock';
+import { capitalised, lastSeenText } from '../../lib/lastSeen';
 
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -592,6 +593,19 @@ export function RoomView(props: {
     const u = c.moderation.mutedUntil(props.roomId);
     return u && isMuted(u, now()) ? u : null;
   };
+  // A DM's header: the other person's last seen while they are offline (asked when the DM opens;
+  // refreshed by Members when a presence frame says they went offline).
+  const peerId = () => (room()?.kind === 'dm' ? room()?.dm_peer?.id : undefined);
+  createEffect(() => {
+    const id = peerId();
+    if (id) untrack(() => c.members.loadProfile(id).catch(() => {}));
+  });
+  const peerStatus = (id: string) => {
+    const p = c.members.presence(id) ?? 'offline';
+    const seen = c.members.lastSeen(id);
+    if (p === 'offline' && seen) return capitalised(lastSeenText(seen, now()));
+    return PRESENCE_LABEL[p] ?? 'Offline';
+  };
   // A mute that starts closes an edit or a reaction picker in progress.
   createEffect(() => {
     if (!mutedUntil()) return;
@@ -635,7 +649,7 @@ export function RoomView(props: {
               {(peer) => (
                 <>
                   <span class={`presence-text ${c.members.presence(peer().id) ?? 'offline'}`} data-testid="dm-presence">
-                    {PRESENCE_LABEL[c.members.presence(peer().id) ?? 'offline'] ?? 'Offline'}
+                    {peerStatus(peer().id)}
                   </span>
                   <span aria-hidden="true">·</span>
                   <span>@{peer().username}</span>

@@ -9,6 +9,8 @@ import { Modal } from '../common/Modal';
 import { Avatar } from './Avatar';
 import { reportDialog } from '../moderation/report';
 import { suspendDialog } from '../moderation/suspend';
+import { useNow } from '../moderation/clock';
+import { capitalised, lastSeenText } from '../../lib/lastSeen';
 
 const PRESENCE: Record<string, string> = { online: 'Online', idle: 'Away', offline: 'Offline' };
 
@@ -25,9 +27,8 @@ export function ProfileCard(props: {
     async (id) => {
       const known = c.members.users.get(id);
       try {
-        const fresh = await c.api.get<PublicUser>(`/users/${id}`);
-        c.members.rememberUser(fresh);
-        return fresh;
+        // Remembered with when they were last seen (shown while they are offline).
+        return (await c.members.loadProfile(id)) as PublicUser;
       } catch {
         return known;
       }
@@ -40,11 +41,18 @@ export function ProfileCard(props: {
   const [error, setError] = createSignal('');
   const [busy, setBusy] = createSignal(false);
   const name = () => {
-    const u = me() ? c.me : (user() ?? c.members.users.get(props.userId));
+    // The store first: a user.updated frame renames an open card.
+    const u = me() ? c.me : (c.members.users.get(props.userId) ?? user());
     return u?.display_name || u?.username || 'Someone';
   };
-  const username = () => (me() ? c.me?.username : (user() ?? c.members.users.get(props.userId))?.username);
+  const username = () => (me() ? c.me?.username : (c.members.users.get(props.userId) ?? user())?.username);
   const presence = () => PRESENCE[c.members.presence(props.userId) ?? ''];
+  const now = useNow();
+  const lastSeen = () => {
+    const seen = c.members.lastSeen(props.userId);
+    const p = c.members.presence(props.userId);
+    return !me() && seen && (!p || p === 'offline') ? capitalised(lastSeenText(seen, now())) : '';
+  };
   // Buttons stay enabled while busy (a disabled button would drop the focus out of the dialog).
   const act = async (fn: () => Promise<void>) => {
     if (busy()) return;
@@ -70,6 +78,11 @@ export function ProfileCard(props: {
           <Show when={presence()}>
             <p class="profile-presence" data-testid="profile-presence">
               {presence()}
+            </p>
+          </Show>
+          <Show when={lastSeen()}>
+            <p class="profile-presence" data-testid="profile-last-seen">
+              {lastSeen()}
             </p>
           </Show>
         </div>
