@@ -33,6 +33,7 @@ import { consentTests } from './consent.mjs';
 import { safetyTests } from './safety.mjs';
 import { lookTests } from './look.mjs';
 import { a11yTests } from './a11y.mjs';
+import { presenceTests } from './presence.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dist = join(here, '..', 'dist');
@@ -879,6 +880,7 @@ await consentTests(helpers);
 await safetyTests(helpers);
 await lookTests(helpers);
 await a11yTests(helpers);
+await presenceTests(helpers);
 
 await browser.close().catch(() => {});
 fakeAi.close();

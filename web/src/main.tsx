@@ -1,3 +1,4 @@
+import { createEffect, createRoot } from 'solid-js';
 import { render } from 'solid-js/web';
 import { App } from './App';
 import { Api } from './lib/api';
@@ -5,6 +6,7 @@ import { Client } from './lib/client';
 import { IdbOutboxStorage } from './lib/outbox';
 import { IdbCache } from './lib/cache';
 import { IdbDraftStorage } from './lib/drafts';
+import { IdleTracker } from './lib/idle';
 import { startUnreadIndicators } from './ui/unreadIndicators';
 import { applyTheme, loadPrefs } from './ui/settings/prefs';
 import { startNotifications } from './ui/settings/notifications';
@@ -34,7 +36,32 @@ startUnreadIndicators(client);
 
 window.addEventListener('online', () => client.session.setOnline(true));
 window.addEventListener('offline', () => client.session.setOnline(false));
+// Presence from activity: idle after five quiet minutes or while hidden (lib/idle.ts).
+const idle = new IdleTracker({
+  send: (status) => client.gateway.request('presence', { status }),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (t) => clearTimeout(t as ReturnType<typeof setTimeout>),
+});
+let lastInput = 0;
+for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const) {
+  window.addEventListener(
+    type,
+    () => {
+      const now = Date.now();
+      if (now - lastInput < 1000) return;
+      lastInput = now;
+      idle.activity();
+    },
+    { capture: true, passive: true },
+  );
+}
+createRoot(() =>
+  createEffect(() => {
+    if (client.conn === 'connected') idle.connected();
+  }),
+);
 document.addEventListener('visibilitychange', () => {
+  idle.visibility(document.visibilityState !== 'visible');
   if (document.visibilityState === 'visible') client.rooms.focused();
   else void client.drafts.flush();
 });
