@@ -90,4 +90,60 @@ export async function peopleTests(h) {
     await waitText(sol, 'hi sol');
     await p.waitForFunction(() => document.activeElement?.id === 'composer-input');
   });
+
+  await test("people: a renamed person's new name reaches the others live (room list, timeline, member list, header); last seen once they leave", async () => {
+    const [bea, cato] = await Promise.all([newUser('bea'), newUser('cato')]);
+    const b = bea.page;
+    await openDm(bea, cato);
+    await send(bea, 'hi cato');
+    await openRoom(cato, 'Bea');
+    await send(cato, 'hello from cato');
+    await waitText(bea, 'hello from cato');
+    // Bea also shares a group with him, its members panel open.
+    await b.getByRole('button', { name: 'New group' }).click();
+    await b.getByLabel('Group name').fill('Renames');
+    await b.getByRole('button', { name: 'Create group' }).click();
+    await b.getByRole('heading', { level: 2 }).filter({ hasText: 'Renames' }).waitFor();
+    await b.getByRole('button', { name: 'Members' }).click();
+    await b.getByLabel('Add a member by username').fill(cato.username);
+    await b.getByRole('button', { name: `Add ${cato.username}` }).click();
+    await b.locator('.members').getByRole('button', { name: 'Cato, open profile' }).waitFor();
+    // Cato renames himself in Settings.
+    const c = cato.page;
+    await c.getByRole('button', { name: 'Settings' }).click();
+    await c.getByLabel('Display name').fill('Cato the Elder');
+    await c.getByRole('button', { name: 'Save', exact: true }).click();
+    await c.getByTestId('name-status').filter({ hasText: 'Saved' }).waitFor();
+    // Bea, without a reload: the member list, then the room list and the DM's header and timeline.
+    await b
+      .locator('.members')
+      .getByRole('button', { name: 'Cato the Elder, open profile' })
+      .waitFor({ timeout: 10000 });
+    await b.getByTestId('room-item').filter({ hasText: 'Cato the Elder' }).waitFor();
+    await b.getByTestId('room-item').filter({ hasText: 'Cato the Elder' }).click();
+    await b.getByRole('heading', { level: 2 }).filter({ hasText: 'Cato the Elder' }).waitFor();
+    await b
+      .getByTestId('message')
+      .filter({ hasText: 'hello from cato' })
+      .getByRole('button', { name: 'Cato the Elder, open profile' })
+      .waitFor();
+    // Cato leaves (his last tab closes): after the presence grace the DM's header says when he
+    // was last seen, and so does his profile card.
+    await cato.context.close();
+    await b
+      .getByTestId('dm-presence')
+      .filter({ hasText: /Last seen (just now|1 min ago)/ })
+      .waitFor({ timeout: 60000 });
+    await b
+      .getByTestId('message')
+      .filter({ hasText: 'hello from cato' })
+      .getByRole('button', { name: 'Cato the Elder, open profile' })
+      .click();
+    await b
+      .getByTestId('profile-last-seen')
+      .filter({ hasText: /Last seen/ })
+      .waitFor();
+    await b.keyboard.press('Escape');
+    await bea.context.close();
+  });
 }

@@ -107,7 +107,7 @@ export function App(props: { client: Client; nav: Navigation }) {
         </main>
       </Match>
       <Match when={phase() === 'auth'}>
-        <AuthScreen client={c} invited={nav.pendingInvite() !== null} />
+        <AuthScreen client={c} invite={nav.pendingInvite()} />
       </Match>
       <Match when={phase() === 'app'}>
         <div class={`layout${current() || settings() || welcomeShown() ? ' has-room' : ''}`}>
