@@ -160,6 +160,15 @@ impl Presence {
         st.left(gone)
     }
 
+    /// `user`'s status on another process, if they are online on one.
+    pub fn remote_status(&self, user: UserId) -> Option<String> {
+        let st = self.state.lock();
+        st.remote
+            .get(&user)
+            .and_then(|by| by.values().next())
+            .map(|r| r.status.clone())
+    }
+
     /// Users online on other processes in any of `rooms` (other than `me`), with the status of
     /// the first of their processes found listing one of those rooms.
     pub fn remote_in(&self, rooms: &[RoomId], me: UserId) -> Vec<(UserId, String)> {

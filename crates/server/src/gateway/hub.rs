@@ -301,7 +301,12 @@ impl BusSink for Hub {
                 room_id,
                 user_id,
                 joined,
-            } => self.subs.membership(room_id, user_id, joined),
+            } => {
+                self.subs.membership(room_id, user_id, joined);
+                if joined {
+                    presence::joined(&self.subs, &self.presence, room_id, user_id);
+                }
+            }
         }
     }
 }

@@ -57,6 +57,28 @@ pub fn remote_list(
     }
 }
 
+/// `user` joined `room` (a new DM or group, an add, an invite accepted). Presence is otherwise
+/// exchanged only at connect (`ready`) and on changes, so without this two people who just
+/// opened a DM would each see the other offline until one of them changed status: the joiner's
+/// sockets here learn who in the room is online, and the room's sockets here learn the
+/// joiner's status, when the joiner is online here or (as the registry knows) elsewhere.
+pub fn joined(subs: &Subscriptions, registry: &Presence, room: RoomId, user: UserId) {
+    let status = if subs.has_user(user) {
+        for (peer, status) in snapshot(subs, registry, &[room], user) {
+            subs.to_user(user, frame(peer, &status));
+        }
+        registry
+            .local_statuses([(user, ())])
+            .pop()
+            .map(|(_, status, ())| status)
+    } else {
+        registry.remote_status(user)
+    };
+    if let Some(status) = status {
+        announce(subs, user, &status, &[room]);
+    }
+}
+
 /// Users no process lists any more: offline, unless they have a socket here.
 pub fn offline_unless_here(subs: &Subscriptions, left: Vec<Left>) {
     for Left { user, rooms } in left {

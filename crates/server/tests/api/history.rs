@@ -232,7 +232,32 @@ async fn last_seen_is_shown_only_to_people_who_share_a_room(app: TestApp) {
     );
 }
 
+/// Two people online who share no room open a DM: each learns at once that the other is
+/// online (presence is otherwise exchanged only at connect and on changes).
+async fn a_new_dm_shows_each_person_the_others_presence(app: TestApp) {
+    use crate::gateway::Ws;
+    let (alice, alice_id) = app.user("alice").await;
+    let (bob, bob_id) = app.user("bob").await;
+    let (mut wa, ready_a) = Ws::connect(&app, &alice).await;
+    let (mut wb, _) = Ws::connect(&app, &bob).await;
+    assert_eq!(
+        ready_a["presence"],
+        json!([]),
+        "no shared room yet: {ready_a}"
+    );
+    let r = app
+        .post("/api/v1/dms", Some(&alice), json!({ "user_id": bob_id }))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let presence_of = |f: &serde_json::Value| (f["d"]["user_id"].clone(), f["d"]["status"].clone());
+    let f = wb.next_op("presence").await;
+    assert_eq!(presence_of(&f), (json!(alice_id), json!("online")), "{f}");
+    let f = wa.next_op("presence").await;
+    assert_eq!(presence_of(&f), (json!(bob_id), json!("online")), "{f}");
+}
+
 crate::both_backends!(
+    a_new_dm_shows_each_person_the_others_presence,
     last_seen_is_shown_only_to_people_who_share_a_room,
     a_page_around_a_message_holds_it_and_its_neighbours,
     an_invite_preview_needs_no_account,
