@@ -158,6 +158,76 @@ export async function conversationTests(h) {
     await tab.close();
   });
 
+  await test('conversation: a search result 300+ messages back loads around it in one request, is highlighted, and scrolling down reaches the newest message', async () => {
+    const dex = await newUser('dex');
+    await makeGroup(dex, 'Far back', []);
+    const p = dex.page;
+    await send(dex, 'the farneedle is here');
+    await waitText(dex, 'the farneedle is here');
+    const { access_token: token } = await rest('POST', '/auth/login', null, {
+      login: dex.username,
+      password: h.PASSWORD,
+    });
+    const roomId = new URL(p.url()).pathname.split('/')[2];
+    const N = 320;
+    for (let i = 0; i < N; i += 40) {
+      await Promise.all(
+        Array.from({ length: Math.min(40, N - i) }, (_, k) =>
+          rest('POST', `/rooms/${roomId}/messages`, token, { client_id: `far-${i + k}`, body: `far hay ${i + k}` }),
+        ),
+      );
+    }
+    // The newest one last, alone (the ones sent together take their seqs in any order).
+    const newest = 'the far end';
+    await rest('POST', `/rooms/${roomId}/messages`, token, { client_id: 'far-end', body: newest });
+    // A fresh page holds the latest page only (all the messages above were acknowledged).
+    await p.reload();
+    await heading(dex).filter({ hasText: 'Far back' }).waitFor({ timeout: 15000 });
+    await waitText(dex, newest);
+    const pages = [];
+    p.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname === `/api/v1/rooms/${roomId}/messages` && u.search) pages.push(u.search);
+    });
+    await p.getByRole('button', { name: 'Search messages' }).click();
+    const field = p.getByRole('searchbox', { name: 'Search messages' });
+    await field.fill('farneedle');
+    await field.press('Enter');
+    await p.locator('.search-results button').filter({ hasText: 'farneedle' }).click();
+    const target = p.getByTestId('message').filter({ hasText: 'the farneedle is here' });
+    await target.and(p.locator('.highlight')).waitFor({ timeout: 15000 });
+    const seq = await target.getAttribute('data-seq');
+    // One request around it (then, at most, the next newer page: the rows below are on screen).
+    assert(
+      pages[0]?.includes(`around=${seq}`) && !pages.some((q) => q.includes('before=')),
+      `one request around the message, no paging back: ${pages.join(' ')}`,
+    );
+    await p.getByRole('button', { name: 'Close panel' }).click();
+    await p.getByRole('button', { name: 'Jump to latest' }).waitFor();
+    // Scroll down as a reader would: newer pages load (after=) until the live end.
+    const last = p.getByTestId('message-body').filter({ hasText: new RegExp(`^${newest}$`) });
+    for (let i = 0; i < 60 && !(await last.count()); i++) {
+      await p.evaluate(() => {
+        const l = document.querySelector('.vlist');
+        l.scrollTop = l.scrollHeight;
+      });
+      await p.waitForTimeout(150);
+    }
+    await last.waitFor({ timeout: 5000 });
+    assert(
+      pages.some((q) => q.includes('after=')) && !pages.some((q) => q.includes('before=')),
+      `newer pages after it: ${pages.join(' ')}`,
+    );
+    await p.getByRole('button', { name: 'Jump to latest' }).waitFor({ state: 'detached' });
+    // Every message from the needle to the end is held (contiguous pages, no gap).
+    const held = await p.evaluate(() => window.__justus.held());
+    assert(held >= N + 2, `held after reaching the end: ${held}`);
+    // At the live end the timeline follows new messages again.
+    await send(dex, 'back at the end');
+    await waitText(dex, 'back at the end');
+    await dex.context.close();
+  });
+
   await test('conversation: a pinned message and a reply quote jump to the message they show', async () => {
     const p = kim.page;
     await openRoom(kim, 'Crew');

@@ -87,6 +87,14 @@ export class Timeline {
   hasMoreBefore = true;
   /** Whether the latest page has been loaded (or the cache provided it). */
   loaded = false;
+  /**
+   * Whether newer messages exist on the server after the newest one held: the timeline holds a
+   * stretch of history around a message jumped to (`?around=`), and pages after it (`after=`)
+   * until it meets the live end. Live messages beyond that stretch are left to those pages.
+   */
+  hasMoreAfter = false;
+  /** The highest seq of a live message left out while `hasMoreAfter` (the pages must reach it). */
+  private skippedSeq = 0;
 
   constructor(
     readonly roomId: string,
@@ -124,6 +132,17 @@ export class Timeline {
     return this.messages()[0]?.seq;
   }
 
+  newestSeq(): number | undefined {
+    return this.messages().at(-1)?.seq;
+  }
+
+  /** Past the newest message held, while newer ones are still to be paged in (a gap). */
+  private beyond(seq: number): boolean {
+    if (!this.hasMoreAfter) return false;
+    const newest = this.newestSeq();
+    return newest === undefined || seq > newest;
+  }
+
   byClientId(clientId: string): Message | undefined {
     const me = this.me();
     for (const m of this.byId.values()) if (m.client_id === clientId && m.sender_id === me) return m;
@@ -139,6 +158,10 @@ export class Timeline {
 
   /** Insert only if absent (acks carry the creation state, which may be older than an edit). */
   insertIfAbsent(m: Message): void {
+    if (this.beyond(m.seq)) {
+      this.skippedSeq = Math.max(this.skippedSeq, m.seq);
+      return;
+    }
     if (!this.byId.has(m.id)) this.upsert(m);
   }
 
@@ -151,9 +174,43 @@ export class Timeline {
     this.changed();
   }
 
+  /**
+   * The page around a message jumped to (GET /messages?around=): replaces what is held, which
+   * may have been contiguous from the latest; `hasNewer` says newer messages are still to load.
+   */
+  setAround(msgs: Message[], hasMore: boolean, hasNewer: boolean): void {
+    // Live messages that came in while the page was on its way stay when it reaches the end.
+    const top = msgs.at(-1)?.seq ?? 0;
+    const keep = hasNewer ? [] : [...this.byId.values()].filter((m) => m.seq > top);
+    this.byId.clear();
+    this.events.clear();
+    for (const m of [...msgs, ...keep]) this.byId.set(m.id, m);
+    this.dirty = true;
+    this.hasMoreBefore = hasMore;
+    this.hasMoreAfter = hasNewer;
+    this.skippedSeq = 0;
+    this.loaded = true;
+    this.changed();
+  }
+
+  /**
+   * A page after the newest message held (GET /messages?after=). Once none are newer the
+   * timeline has met the live end and follows live messages again (unless one left out while
+   * paging is still beyond this page: then one more page).
+   */
+  addNewer(msgs: Message[], hasNewer: boolean): void {
+    for (const m of msgs) if (!this.byId.has(m.id)) this.byId.set(m.id, m);
+    this.dirty = true;
+    const newest = this.newestSeq() ?? 0;
+    this.hasMoreAfter = hasNewer || (msgs.length > 0 && this.skippedSeq > newest);
+    if (!this.hasMoreAfter) this.skippedSeq = 0;
+    this.changed();
+  }
+
   /** A membership or room change (live, from catch-up, or loaded for the history held). */
   addSystem(ev: RoomEvent): void {
     if (!isSystemEvent(ev) || this.events.has(ev.seq)) return;
+    if (this.beyond(ev.seq)) return;
     this.events.set(ev.seq, {
       key: `e:${ev.seq}`,
       state: 'sent',
@@ -187,6 +244,8 @@ export class Timeline {
     this.dirty = true;
     this.loaded = false;
     this.hasMoreBefore = true;
+    this.hasMoreAfter = false;
+    this.skippedSeq = 0;
     this.changed();
   }
 
@@ -202,6 +261,10 @@ export class Timeline {
       case 'message.deleted':
       case 'message.pinned':
       case 'message.unpinned':
+        if (ev.type === 'message.created' && ev.message && this.beyond(ev.message.seq)) {
+          this.skippedSeq = Math.max(this.skippedSeq, ev.message.seq);
+          return;
+        }
         if (ev.message && (ev.type === 'message.created' || this.byId.has(ev.message.id))) this.upsert(ev.message);
         return;
       case 'reaction.added':
@@ -262,7 +325,9 @@ export class Timeline {
     if (withSystem && this.events.size) {
       // Lines within the history held (none above a gap of older messages not loaded yet).
       const from = this.hasMoreBefore ? (msgs[0]?.seq ?? Number.MAX_SAFE_INTEGER) : 0;
-      const lines = [...this.events.values()].filter((e) => e.message.seq > from);
+      // …nor below one of newer messages not loaded yet.
+      const to = this.hasMoreAfter ? (msgs.at(-1)?.seq ?? 0) : Number.MAX_SAFE_INTEGER;
+      const lines = [...this.events.values()].filter((e) => e.message.seq > from && e.message.seq <= to);
       if (lines.length) out = [...out, ...lines].sort((a, b) => a.message.seq - b.message.seq);
     }
     for (const o of outbox) {

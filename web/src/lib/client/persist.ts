@@ -47,7 +47,8 @@ export class Persistence {
     const timelines: Record<string, { messages: Message[]; have: number }> = {};
     for (const [id, t] of c.timelines.entries()) {
       const have = c.sync.have.get(id);
-      if (!t.loaded || have === undefined || c.sync.isCatchingUp(id)) continue;
+      // A stretch of older history (a jump far back) is not the room's latest: not cached.
+      if (!t.loaded || t.hasMoreAfter || have === undefined || c.sync.isCatchingUp(id)) continue;
       timelines[id] = { messages: t.recent(50), have };
     }
     await this.cache.save({ user, rooms: c.rooms.store.snapshot(), timelines }).catch(() => {});

@@ -74,15 +74,16 @@ export class Timelines {
    * The membership and room changes within history just loaded (messages come from /messages,
    * which has none): one /events request from the page's first seq, keeping those before
    * `before` (the page loaded earlier starts there). In the background; a failure only leaves
-   * the lines out. From the start of the room when nothing older exists.
+   * the lines out. From the start of the room when nothing older exists. `after` overrides where
+   * the events start (a page of newer messages: from the newest held before it).
    */
-  private backfill(roomId: string, oldest: number | undefined, before: number | undefined): void {
+  private backfill(roomId: string, oldest: number | undefined, before: number | undefined, after?: number): void {
     const t = this.get(roomId);
     if (this.c.rooms.get(roomId)?.kind === 'dm') return;
-    const after = t.hasMoreBefore && oldest !== undefined ? oldest - 1 : 0;
-    if (before !== undefined && after + 1 >= before) return;
+    const from = after ?? (t.hasMoreBefore && oldest !== undefined ? oldest - 1 : 0);
+    if (before !== undefined && from + 1 >= before) return;
     this.c.api
-      .get<EventsPage>(`/rooms/${roomId}/events?after=${after}&limit=1000`)
+      .get<EventsPage>(`/rooms/${roomId}/events?after=${from}&limit=1000`)
       .then((page) => {
         if (this.map.get(roomId) !== t) return;
         for (const ev of page.events) {
@@ -98,6 +99,8 @@ export class Timelines {
     try {
       const page = await c.api.get<MessagePage>(`/rooms/${roomId}/messages?limit=50`);
       const t = this.get(roomId);
+      // A jump far back landed first: the latest page would leave a gap after its stretch.
+      if (t.hasMoreAfter) return;
       t.addPage(page.messages, page.has_more);
       this.backfill(roomId, t.oldestSeq(), undefined);
       const room = c.rooms.get(roomId);
@@ -121,39 +124,82 @@ export class Timelines {
   }
 
   /**
-   * Load older pages until the first unread message (as of opening the room) is held, and
-   * return its id (null when there is nothing unread). Pages are contiguous, so a jump over
-   * 1,000 unread messages costs five requests of 200; the list stays windowed.
+   * Load the stretch of history around a seq in one request (GET /messages?around=), replacing
+   * what is held unless that seq is held already. Newer pages follow with `loadNewer` until the
+   * live end.
+   */
+  async loadAround(roomId: string, seq: number, limit = 100): Promise<void> {
+    const page = await this.c.api.get<MessagePage>(`/rooms/${roomId}/messages?around=${seq}&limit=${limit}`);
+    const t = this.get(roomId);
+    t.setAround(page.messages, page.has_more, page.has_newer ?? false);
+    const newest = t.newestSeq();
+    this.backfill(roomId, t.oldestSeq(), t.hasMoreAfter && newest !== undefined ? newest + 1 : undefined);
+  }
+
+  /** Whether the timeline holds a stretch of older history, short of the live end. */
+  detached(roomId: string): boolean {
+    const t = this.peek(roomId);
+    t?.track();
+    return t?.hasMoreAfter ?? false;
+  }
+
+  /** Load the page after the newest message held (while short of the live end). Resolves how many. */
+  async loadNewer(roomId: string): Promise<number> {
+    const t = this.get(roomId);
+    const newest = t.newestSeq();
+    if (!t.hasMoreAfter || newest === undefined) return 0;
+    const page = await this.c.api.get<MessagePage>(`/rooms/${roomId}/messages?after=${newest}&limit=100`);
+    if (this.map.get(roomId) !== t || t.newestSeq() !== newest) return 0;
+    t.addNewer(page.messages, page.has_more);
+    const top = t.newestSeq();
+    if (top !== undefined && top > newest)
+      this.backfill(roomId, undefined, t.hasMoreAfter ? top + 1 : undefined, newest);
+    return page.messages.length;
+  }
+
+  /** Back to the live end from a stretch of older history (sending a message, "Jump to latest"). */
+  async backToLatest(roomId: string): Promise<void> {
+    const t = this.peek(roomId);
+    if (!t?.hasMoreAfter) return;
+    t.clear();
+    await this.loadLatest(roomId);
+  }
+
+  /**
+   * The first unread message (as of opening the room): loaded around it in one request unless
+   * held, and its id returned (null when there is nothing unread).
    */
   async loadToFirstUnread(roomId: string): Promise<string | null> {
     const target = this.c.rooms.unreadFrom.get(roomId);
     if (target === undefined) return null;
     const t = this.get(roomId);
-    const before = t.oldestSeq();
-    for (;;) {
-      const oldest = t.oldestSeq();
-      if (!t.hasMoreBefore || oldest === undefined || oldest <= target) break;
-      const page = await this.c.api.get<MessagePage>(`/rooms/${roomId}/messages?before=${oldest}&limit=200`);
-      t.addPage(page.messages, page.has_more);
-      if (!page.messages.length) break;
+    const oldest = t.oldestSeq();
+    if (!t.loaded || (t.hasMoreBefore && (oldest === undefined || oldest > target))) {
+      await this.loadAround(roomId, target);
     }
-    if (t.oldestSeq() !== before) this.backfill(roomId, t.oldestSeq(), before);
     return t.messages().find((m) => m.seq >= target)?.id ?? null;
   }
 
   /**
-   * Load older pages until a message is held (a search result, a pin, a reply quote far back)
-   * and tell whether it is. With its seq known, loading stops once that seq is passed (a deleted
-   * message is not searched for to the start of the room). Pages stay contiguous from the
-   * latest, so the list, its anchor and sync need no gaps; the DOM stays windowed.
+   * Make a message held (a search result, a pin, a reply quote, a message URL) and tell whether
+   * it is. With its seq known (search results, pins, the first unread), a message not held is
+   * loaded around that seq in one request (GET /messages?around=): the timeline then holds that
+   * stretch and pages newer messages in as the reader scrolls down (`loadNewer`) until it meets
+   * the live end. Without it (a reply quote, a message URL: the server has no lookup by id),
+   * older pages load, contiguously, until it is held. The DOM stays windowed either way.
    */
   async loadUntilHeld(roomId: string, messageId: string, seq?: number): Promise<boolean> {
     const t = this.get(roomId);
     if (!t.loaded) await this.loadLatest(roomId);
+    if (t.get(messageId)) return true;
+    if (seq !== undefined) {
+      await this.loadAround(roomId, seq);
+      return t.get(messageId) !== undefined;
+    }
     const before = t.oldestSeq();
     for (let pages = 0; !t.get(messageId) && t.hasMoreBefore && pages < 200; pages++) {
       const oldest = t.oldestSeq();
-      if (oldest === undefined || (seq !== undefined && oldest <= seq)) break;
+      if (oldest === undefined) break;
       const page = await this.c.api.get<MessagePage>(`/rooms/${roomId}/messages?before=${oldest}&limit=200`);
       t.addPage(page.messages, page.has_more);
       if (!page.messages.length) break;

@@ -173,6 +173,27 @@ export function RoomView(props: {
     }
   };
 
+  // After a jump far back the timeline holds a stretch of older history: newer pages load as
+  // the reader nears the bottom, until the live end.
+  let loadingNewer = false;
+  const detached = () => c.timelines.detached(props.roomId);
+  const nearBottom = async () => {
+    if (loadingNewer || !detached()) return;
+    loadingNewer = true;
+    try {
+      await c.timelines.loadNewer(props.roomId);
+    } catch {
+      /* offline */
+    } finally {
+      loadingNewer = false;
+    }
+  };
+  const toLatest = async () => {
+    if (detached()) await c.timelines.backToLatest(props.roomId);
+    await new Promise((r) => requestAnimationFrame(r));
+    list()?.scrollToBottom();
+  };
+
   const row = (it: TimelineItem, i: number) => {
     const m = it.message;
     const prevItem = items()[i - 1];
@@ -702,6 +723,13 @@ export function RoomView(props: {
           {jumpNote()}
         </p>
       </Show>
+      <Show when={detached()}>
+        <div class="jump-bar jump-latest">
+          <button type="button" onClick={() => void toLatest()}>
+            Jump to latest
+          </button>
+        </div>
+      </Show>
       <CatchUp client={c} roomId={props.roomId} />
       <Show when={room() && !room()!.last_message && items().every((it) => it.system) ? room() : undefined}>
         {(r) => <RoomEmpty client={c} room={r()} onMembers={() => props.onPanel('members')} />}
@@ -712,6 +740,8 @@ export function RoomView(props: {
         row={row}
         same={sameRow}
         onNearTop={nearTop}
+        onNearBottom={nearBottom}
+        live={() => !detached()}
         label={`Messages in ${title()}`}
         control={setList}
       />
@@ -741,7 +771,7 @@ export function RoomView(props: {
             setReplyTo(null);
             setEditing(null);
           }}
-          onSent={() => list()?.scrollToBottom()}
+          onSent={() => (detached() ? void toLatest() : list()?.scrollToBottom())}
           onEditLast={() => {
             const m = c.timelines.get(props.roomId).lastOwn();
             if (m && !mutedUntil()) setEditing(m.id);

@@ -21,6 +21,13 @@ export function VirtualList<T>(props: {
   key: (item: T) => string;
   row: (item: T, index: number) => JSX.Element;
   onNearTop?: () => void;
+  /** Near the end of the rows (load newer ones while the list holds a stretch of older history). */
+  onNearBottom?: () => void;
+  /**
+   * Whether the last row is the newest there is (default true). While it is not (a jump far
+   * back), reaching the bottom does not follow new rows: pages appended below keep the anchor.
+   */
+  live?: () => boolean;
   /**
    * Whether a row must be rebuilt: given the item and the one before it (old and new). Rows are
    * keyed, so without a change here a row keeps its DOM (and focus) across list updates.
@@ -79,13 +86,18 @@ export function VirtualList<T>(props: {
     anchor = captureAnchor(keys(), offsets(), el.scrollTop);
   };
 
+  const live = () => props.live?.() ?? true;
+  const nearBottom = () => el.scrollTop + el.clientHeight >= el.scrollHeight - 300;
+
   const onScroll = () => {
     setScrollTop(el.scrollTop);
     setViewport(el.clientHeight);
-    if (el.clientHeight === seenHeight) atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
+    if (el.clientHeight === seenHeight)
+      atBottom = untrack(live) && el.scrollTop + el.clientHeight >= el.scrollHeight - 24;
     seenHeight = el.clientHeight;
     rememberAnchor();
     if (el.scrollTop < 300) props.onNearTop?.();
+    if (nearBottom()) props.onNearBottom?.();
   };
 
   // After any change of items or heights: follow the bottom, or keep the anchor in place.
@@ -94,6 +106,7 @@ export function VirtualList<T>(props: {
     const total = o[o.length - 1];
     queueMicrotask(() => {
       if (!el) return;
+      if (!untrack(live)) atBottom = false;
       if (atBottom) {
         el.scrollTop = total;
       } else if (anchor) {
@@ -103,6 +116,7 @@ export function VirtualList<T>(props: {
       setScrollTop(el.scrollTop);
       setViewport(el.clientHeight);
       if (el.scrollTop < 300 && el.scrollHeight <= el.clientHeight + 300) props.onNearTop?.();
+      if (!untrack(live) && nearBottom()) props.onNearBottom?.();
     });
   });
 
