@@ -169,6 +169,16 @@ pub struct AbuseConfig {
           default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub new_account_groups_per_day: u32,
 
+    /// Uploads (and picture changes) a new account may make per hour.
+    #[arg(long = "new-account-uploads-per-hour", env = "NEW_ACCOUNT_UPLOADS_PER_HOUR", value_name = "NEW_ACCOUNT_UPLOADS_PER_HOUR",
+          default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub new_account_uploads_per_hour: u32,
+
+    /// Most links one message of a new account may carry (instead of `SPAM_MAX_LINKS`).
+    #[arg(long = "new-account-max-links", env = "NEW_ACCOUNT_MAX_LINKS", value_name = "NEW_ACCOUNT_MAX_LINKS",
+          default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub new_account_max_links: u32,
+
     /// DMs a new account may open per hour with people it shares no room with.
     #[arg(long = "new-account-dms-per-hour", env = "NEW_ACCOUNT_DMS_PER_HOUR", value_name = "NEW_ACCOUNT_DMS_PER_HOUR",
           default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]

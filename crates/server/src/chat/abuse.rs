@@ -113,6 +113,38 @@ fn new_account_limit(what: &'static str, wait: Duration) -> Error {
     )
 }
 
+/// A new account's upload or picture change (`NEW_ACCOUNT_UPLOADS_PER_HOUR`).
+pub async fn check_new_upload(app: &App, user: UserId) -> Result<()> {
+    if !is_new(app, user).await? {
+        return Ok(());
+    }
+    app.limits
+        .new_account_upload(user)
+        .await
+        .map_err(|wait| new_account_limit("new_account_uploads", wait))
+}
+
+/// A new account's message with more than `NEW_ACCOUNT_MAX_LINKS` links (the account's age is
+/// read only for such a message, so ordinary sends cost nothing more).
+pub async fn check_new_links(app: &App, user: UserId, body: &str) -> Result<()> {
+    let abuse = &app.config.abuse;
+    if abuse.new_account_hours == 0
+        || count_links(body) <= abuse.new_account_max_links as usize
+        || !is_new(app, user).await?
+    {
+        return Ok(());
+    }
+    refused("new_account_links");
+    Err(Error::unprocessable(
+        "new_account_links",
+        format!(
+            "new accounts may post at most {} links in a message during their first {} h",
+            abuse.new_account_max_links, abuse.new_account_hours
+        ),
+    )
+    .with_field("body"))
+}
+
 /// A new account creating a group.
 pub async fn check_new_group(app: &App, user: UserId) -> Result<()> {
     if !is_new(app, user).await? {

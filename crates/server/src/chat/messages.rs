@@ -94,6 +94,7 @@ async fn resolve_mentions(
 ) -> Result<(Vec<UserId>, bool)> {
     let parsed = parse_mentions(body);
     super::abuse::check_body(app, body, parsed.usernames.len())?;
+    super::abuse::check_new_links(app, member.user_id, body).await?;
     let mut ids = app.store.members_named(room.id, &parsed.usernames).await?;
     ids.retain(|id| *id != member.user_id);
     ids.sort_unstable();

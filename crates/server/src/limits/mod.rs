@@ -84,6 +84,8 @@ pub struct Limits {
     new_groups_quota: Quota,
     new_dms: Gcra<UserId>,
     new_dms_quota: Quota,
+    new_uploads: Gcra<UserId>,
+    new_uploads_quota: Quota,
 }
 
 /// How long checks stay local after a Redis failure.
@@ -146,6 +148,8 @@ impl Limits {
         let new_groups_quota = quota(groups, Duration::from_secs(86_400) / groups);
         let dms = config.abuse.new_account_dms_per_hour.max(1);
         let new_dms_quota = quota(dms, Duration::from_secs(3600) / dms);
+        let uploads_new = config.abuse.new_account_uploads_per_hour.max(1);
+        let new_uploads_quota = quota(uploads_new, Duration::from_secs(3600) / uploads_new);
         Self {
             register: gcra(register_quota),
             register_conflict: gcra(REGISTER_CONFLICT),
@@ -171,6 +175,8 @@ impl Limits {
             new_groups_quota,
             new_dms: gcra(new_dms_quota),
             new_dms_quota,
+            new_uploads: gcra(new_uploads_quota),
+            new_uploads_quota,
         }
     }
 
@@ -317,6 +323,18 @@ impl Limits {
             || format!("newdms:{user}"),
             self.new_dms_quota,
             &self.new_dms,
+            &user,
+        )
+        .await
+    }
+
+    /// A new account's uploads (and picture changes).
+    pub async fn new_account_upload(&self, user: UserId) -> Limited {
+        self.gcra(
+            "new_account_uploads",
+            || format!("newup:{user}"),
+            self.new_uploads_quota,
+            &self.new_uploads,
             &user,
         )
         .await

@@ -304,7 +304,7 @@ pub async fn rate_limit(app: &App, user: UserId) -> Result<()> {
             wait.as_secs_f64().ceil() as u64,
         ));
     }
-    Ok(())
+    crate::chat::abuse::check_new_upload(app, user).await
 }
 
 async fn store_checked(

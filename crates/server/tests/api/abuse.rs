@@ -132,6 +132,8 @@ async fn new_accounts_start_only_a_few_conversations(backend: Backend) {
         c.abuse.new_account_hours = 24;
         c.abuse.new_account_groups_per_day = 2;
         c.abuse.new_account_dms_per_hour = 1;
+        c.abuse.new_account_uploads_per_hour = 1;
+        c.abuse.new_account_max_links = 1;
     })
     .await
     else {
@@ -170,6 +172,40 @@ async fn new_accounts_start_only_a_few_conversations(backend: Backend) {
     assert!(r.status.is_success(), "shares a room: {}", r.text);
     let r = dm(&bob_id).await;
     assert!(r.status.is_success(), "the existing DM: {}", r.text);
+
+    // Fewer links per message, and fewer uploads.
+    let r = send(&app, &alice, &first, "nl-1", "see https://a.example").await;
+    assert_eq!(r.status, StatusCode::CREATED, "one link passes: {}", r.text);
+    let r = send(
+        &app,
+        &alice,
+        &first,
+        "nl-2",
+        "https://a.example https://b.example",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "new_account_links"),
+        "{}",
+        r.text
+    );
+    let r = crate::media::upload(&app, &alice, "one.txt", b"first file").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = crate::media::upload(&app, &alice, "two.txt", b"second file").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::TOO_MANY_REQUESTS, "new_account_limit"),
+        "{}",
+        r.text
+    );
+    let metrics = app.metrics().await;
+    for rule in ["new_account_links", "new_account_uploads"] {
+        assert!(
+            metrics.contains(&format!("abuse_refusals_total{{rule=\"{rule}\"}}")),
+            "{rule} counted"
+        );
+    }
 }
 
 crate::backend_tests!(
