@@ -232,6 +232,15 @@ pub struct AuthConfig {
     pub admin_users: Vec<String>,
 }
 
+impl AuthConfig {
+    /// Whether `username` is one of the instance's admins (`ADMIN_USERS`, any case).
+    pub fn is_instance_admin(&self, username: &str) -> bool {
+        self.admin_users
+            .iter()
+            .any(|name| name.eq_ignore_ascii_case(username))
+    }
+}
+
 /// Sizes and per-user quotas of what users send.
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Limits")]

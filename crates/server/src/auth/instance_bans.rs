@@ -3,13 +3,28 @@
 //! reinstated; sign-up blocks refuse new accounts from an address range. Every change is in
 //! the instance's audit log. The rules (ranges, matching) are `justus_core::instance_ban`.
 
-use crate::chat::reports::{instance_admins_only, is_admin};
 use crate::error::{Error, Result};
 use crate::state::App;
 use justus_core::instance_ban::{SignupBlock, blocking, parse_cidr};
 use justus_core::user::User;
 use justus_core::{SignupBlockId, StoreError, UserId};
 use std::net::IpAddr;
+
+fn is_admin(app: &App, user: &User) -> bool {
+    app.config.auth.is_instance_admin(user.username.as_str())
+}
+
+fn instance_admins_only() -> Error {
+    Error::forbidden("forbidden", "only the instance's admins may do this")
+}
+
+/// `NotFound` as a 404 naming `what`; other store errors as they are.
+fn not_found(what: &'static str) -> impl Fn(StoreError) -> Error {
+    move |e| match e {
+        StoreError::NotFound => Error::not_found(what),
+        other => other.into(),
+    }
+}
 
 /// The caller, if they are one of the instance's admins.
 async fn admin(app: &App, user: UserId) -> Result<User> {
@@ -44,7 +59,7 @@ pub async fn suspend(
         .store
         .user_by_id(target)
         .await
-        .map_err(crate::chat::not_found("user"))?;
+        .map_err(not_found("user"))?;
     if is_admin(app, &user) {
         return Err(Error::forbidden(
             "cannot_suspend_admin",
@@ -55,7 +70,7 @@ pub async fn suspend(
         .store
         .set_suspended(target, true, actor, reason.clone(), app.now())
         .await
-        .map_err(crate::chat::not_found("user"))?
+        .map_err(not_found("user"))?
     {
         app.end_sessions(&ended);
         metrics::counter!("accounts_suspended_total").increment(1);
@@ -82,7 +97,7 @@ pub async fn reinstate(
         .store
         .set_suspended(target, false, actor, reason, app.now())
         .await
-        .map_err(crate::chat::not_found("user"))?
+        .map_err(not_found("user"))?
         .is_some()
     {
         tracing::info!(user_id = %target, by = %actor, "account reinstated");
@@ -151,7 +166,7 @@ pub async fn unblock_signups(
         .store
         .remove_signup_block(id, actor, reason, app.now())
         .await
-        .map_err(crate::chat::not_found("signup block"))?;
+        .map_err(not_found("signup block"))?;
     tracing::info!(cidr = %block.cidr, by = %actor, "sign-up block lifted");
     Ok(())
 }

@@ -34,11 +34,7 @@ pub async fn is_instance_admin(app: &App, user: UserId) -> Result<bool> {
 
 /// [`is_instance_admin`] for an account already loaded.
 pub fn is_admin(app: &App, user: &justus_core::user::User) -> bool {
-    app.config
-        .auth
-        .admin_users
-        .iter()
-        .any(|name| name.eq_ignore_ascii_case(user.username.as_str()))
+    app.config.auth.is_instance_admin(user.username.as_str())
 }
 
 /// Files a report from a member of `room_id` about a message there or another member.
