@@ -1,17 +1,17 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '215058cbbb84';
+const VERSION = '9137799e15cb';
 const PRECACHE = [
-  "/assets/CropDialog-D_I0JnI0.js",
-  "/assets/Lightbox-DJwYoD7O.js",
-  "/assets/ModTools-B-oLDKfU.js",
-  "/assets/Reports-DZG8W3cF.js",
-  "/assets/SettingsModeration-Dt-q6O8c.js",
-  "/assets/VoiceRecorder-CnkPSG7a.js",
+  "/assets/CropDialog-CMUcoHpi.js",
+  "/assets/Lightbox-COTvtGqQ.js",
+  "/assets/ModTools-BA1fP16_.js",
+  "/assets/Reports-BiI65XZ7.js",
+  "/assets/SettingsModeration-CgfqYD77.js",
+  "/assets/VoiceRecorder-DsBnqBjK.js",
   "/assets/data-BF1r6TM-.json",
-  "/assets/index-BcUJ-X1j.css",
-  "/assets/index-Cf3qLF_K.js",
+  "/assets/index-BZCjxWEp.css",
+  "/assets/index-tXWvQ58W.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",
