@@ -1,17 +1,17 @@
 // JustUs service worker (hand-written). The app shell is precached at install so the app opens
 // offline after the first visit; /api is network-only (never cached). The list below is filled
 // in at build time by the Vite plugin in vite.config.ts.
-const VERSION = '9137799e15cb';
+const VERSION = '1082a0c1d7f9';
 const PRECACHE = [
-  "/assets/CropDialog-CMUcoHpi.js",
-  "/assets/Lightbox-COTvtGqQ.js",
-  "/assets/ModTools-BA1fP16_.js",
-  "/assets/Reports-BiI65XZ7.js",
-  "/assets/SettingsModeration-CgfqYD77.js",
-  "/assets/VoiceRecorder-DsBnqBjK.js",
+  "/assets/CropDialog-B7Vv-ToV.js",
+  "/assets/Lightbox-PXbcurMy.js",
+  "/assets/ModTools-B-7tk6Jz.js",
+  "/assets/Reports-BR83tmva.js",
+  "/assets/SettingsModeration-Db459oLs.js",
+  "/assets/VoiceRecorder-C8WcUZeM.js",
   "/assets/data-BF1r6TM-.json",
   "/assets/index-BZCjxWEp.css",
-  "/assets/index-tXWvQ58W.js",
+  "/assets/index-Drozabyj.js",
   "/assets/picker-BB6lLEd2.js",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -1,7 +1,7 @@
 // Jumping to a message far back: the page around it in one request (?around=), then newer pages
 // (?after=) until the live end; live messages in between are left to those pages.
 import { describe, expect, it } from 'vitest';
-import type { Api } from '../src/lib/api';
+import { type Api, ApiError } from '../src/lib/api';
 import type { CacheStore } from '../src/lib/cache';
 import { Client } from '../src/lib/client';
 import { MemoryOutboxStorage } from '../src/lib/outbox';
@@ -30,7 +30,7 @@ const msg = (seq: number): Message => ({
 /** A room of 1000 messages (seq 1..1000) without seq 500 (deleted for good). */
 const room = () => Array.from({ length: 1000 }, (_, i) => msg(i + 1)).filter((m) => m.seq !== 500);
 
-function client(requests: string[], all = room()) {
+function client(requests: string[], all = room(), lookups: 'up' | 'down' = 'up') {
   requests.length = 0;
   const api = {
     get: async (path: string) => {
@@ -40,7 +40,8 @@ function client(requests: string[], all = room()) {
       const one = /\/messages\/(m\d+)$/.exec(u.pathname);
       if (one) {
         const m = all.find((x) => x.id === one[1]);
-        if (!m) throw new Error('404');
+        if (lookups === 'down') throw new ApiError(503, 'unavailable', 'try again');
+        if (!m) throw new ApiError(404, 'not_found', 'no such message');
         return m;
       }
       if (u.searchParams.has('around')) {
@@ -101,12 +102,35 @@ describe('jumping far back', () => {
     expect(c.timelines.detached('r')).toBe(true);
   });
 
-  it('without its seq (a reply quote, a message URL), older pages load until it is held', async () => {
+  it('without its seq (a reply quote, a message URL), it is looked up by id and loaded around', async () => {
     const requests: string[] = [];
     const c = client(requests);
     expect(await c.timelines.loadUntilHeld('r', 'm620')).toBe(true);
     expect(requests.filter((r) => r.includes('/messages'))).toEqual([
       '/rooms/r/messages?limit=50',
+      '/rooms/r/messages/m620',
+      '/rooms/r/messages?around=620&limit=100',
+    ]);
+    expect(c.timelines.detached('r')).toBe(true);
+  });
+
+  it('a message the lookup does not find is not held, and nothing more is fetched', async () => {
+    const requests: string[] = [];
+    const c = client(requests);
+    expect(await c.timelines.loadUntilHeld('r', 'm500')).toBe(false);
+    expect(requests.filter((r) => r.includes('/messages'))).toEqual([
+      '/rooms/r/messages?limit=50',
+      '/rooms/r/messages/m500',
+    ]);
+  });
+
+  it('when the lookup fails for another reason, older pages load until it is held', async () => {
+    const requests: string[] = [];
+    const c = client(requests, room(), 'down');
+    expect(await c.timelines.loadUntilHeld('r', 'm620')).toBe(true);
+    expect(requests.filter((r) => r.includes('/messages'))).toEqual([
+      '/rooms/r/messages?limit=50',
+      '/rooms/r/messages/m620',
       '/rooms/r/messages?before=951&limit=200',
       '/rooms/r/messages?before=751&limit=200',
     ]);

@@ -291,6 +291,26 @@ async fn around_page(
     })
 }
 
+/// One message (a tombstone too), e.g. to learn the `seq` of a reply's original or of a linked
+/// message before loading the page `around` it.
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("message_id" = Uuid, Path)),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_message(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((id, message_id)): Path<(String, String)>,
+) -> ApiResult<Json<Message>> {
+    let message = chat::messages::get(
+        &app,
+        auth.user_id,
+        parse_id(&id, "room")?,
+        parse_id(&message_id, "message")?,
+    )
+    .await?;
+    Ok(Json(message))
+}
+
 /// Edit your message.
 #[utoipa::path(patch, path = "/api/v1/rooms/{id}/messages/{message_id}", tag = "messages", security(("bearer" = [])), request_body = EditMessage,
     params(("id" = Uuid, Path), ("message_id" = Uuid, Path)),

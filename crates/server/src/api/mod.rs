@@ -108,7 +108,11 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(rooms::get_invite))
         .routes(routes!(rooms::accept_invite))
         .routes(routes!(messages::send_message, messages::list_messages))
-        .routes(routes!(messages::edit_message, messages::delete_message))
+        .routes(routes!(
+            messages::get_message,
+            messages::edit_message,
+            messages::delete_message
+        ))
         .routes(routes!(messages::edit_history))
         .routes(routes!(messages::add_reaction, messages::remove_reaction))
         .routes(routes!(messages::pin, messages::unpin))

@@ -496,6 +496,22 @@ pub async fn list(
     Ok(app.store.messages(room_id, page, limit).await?)
 }
 
+/// One message of a room the caller is in (a tombstone too): a reply quote or a link to a
+/// message learns its `seq` here, then loads the page around it.
+#[tracing::instrument(
+    target = "justus::trace",
+    level = "debug",
+    name = "chat.messages.get",
+    skip_all
+)]
+pub async fn get(app: &App, user: UserId, room_id: RoomId, id: MessageId) -> Result<Message> {
+    member_access(app, room_id, user).await?;
+    app.store
+        .message(room_id, id)
+        .await
+        .map_err(not_found("message"))
+}
+
 #[tracing::instrument(
     target = "justus::trace",
     level = "debug",

@@ -70,12 +70,43 @@ async fn a_page_around_a_message_holds_it_and_its_neighbours(app: TestApp) {
             r.text
         );
     }
+    // One message by id tells its seq (a reply quote's way to the page around its original).
+    let one = app
+        .get(
+            &format!(
+                "/api/v1/rooms/{room}/messages/{}",
+                r.body["messages"][0]["id"].as_str().expect("id")
+            ),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text);
+    assert_eq!(one.body["seq"], r.body["messages"][0]["seq"]);
+    let missing = app
+        .get(
+            &format!("/api/v1/rooms/{room}/messages/{}", uuid::Uuid::now_v7()),
+            Some(&alice),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+    let bad = app
+        .get(&format!("/api/v1/rooms/{room}/messages/nope"), Some(&alice))
+        .await;
+    assert_eq!(bad.code(), "invalid_id", "{}", bad.text);
     // Not a member: 404, as for any page.
     let (bob, _) = app.user("bob").await;
     let r = app
         .get(&path(&format!("around={target}")), Some(&bob))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let first_id = one.body["id"].as_str().expect("id").to_owned();
+    let r = app
+        .get(
+            &format!("/api/v1/rooms/{room}/messages/{first_id}"),
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "not a member: {}", r.text);
 }
 
 async fn an_invite_preview_needs_no_account(app: TestApp) {

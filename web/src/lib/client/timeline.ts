@@ -2,9 +2,10 @@
 // rows a room shows (its messages plus what the outbox still holds for it). An incoming message
 // re-renders the list of its own room only; an outbox change, the room it belongs to.
 import { batch } from 'solid-js';
+import { ApiError } from '../api';
 import { Versions } from '../reactive';
 import { Timeline, type TimelineItem } from '../timeline';
-import type { EventsPage, MessagePage } from '../types';
+import type { EventsPage, Message, MessagePage } from '../types';
 import { isSystemEvent } from '../systemLines';
 import type { Client } from './index';
 
@@ -185,13 +186,22 @@ export class Timelines {
    * it is. With its seq known (search results, pins, the first unread), a message not held is
    * loaded around that seq in one request (GET /messages?around=): the timeline then holds that
    * stretch and pages newer messages in as the reader scrolls down (`loadNewer`) until it meets
-   * the live end. Without it (a reply quote, a message URL: the server has no lookup by id),
-   * older pages load, contiguously, until it is held. The DOM stays windowed either way.
+   * the live end. Without it (a reply quote, a message URL), the message is looked up by id
+   * first (GET /messages/{id}) for its seq; only if that lookup fails for another reason than
+   * "not found" do older pages load, contiguously, until it is held. The DOM stays windowed.
    */
   async loadUntilHeld(roomId: string, messageId: string, seq?: number): Promise<boolean> {
     const t = this.get(roomId);
     if (!t.loaded) await this.loadLatest(roomId);
     if (t.get(messageId)) return true;
+    if (seq === undefined) {
+      try {
+        const m = await this.c.api.get<Message>(`/rooms/${roomId}/messages/${encodeURIComponent(messageId)}`);
+        seq = m.seq;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) return false;
+      }
+    }
     if (seq !== undefined) {
       await this.loadAround(roomId, seq);
       return t.get(messageId) !== undefined;
