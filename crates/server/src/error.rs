@@ -84,6 +84,10 @@ impl Error {
             format!("{what} not found"),
         )
     }
+    /// 403 for what only the instance's admins (`ADMIN_USERS`) may do.
+    pub fn instance_admins_only() -> Self {
+        Self::forbidden("forbidden", "only the instance's admins may do this")
+    }
     pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Conflict, code, message)
     }
@@ -149,5 +153,13 @@ impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
         tracing::error!(error = %e, "internal error");
         Error::internal()
+    }
+}
+
+/// Maps `StoreError::NotFound` to a 404 naming `what`; other errors convert as usual.
+pub fn not_found(what: &'static str) -> impl Fn(StoreError) -> Error {
+    move |e| match e {
+        StoreError::NotFound => Error::not_found(what),
+        other => other.into(),
     }
 }

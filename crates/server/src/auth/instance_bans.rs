@@ -3,7 +3,7 @@
 //! reinstated; sign-up blocks refuse new accounts from an address range. Every change is in
 //! the instance's audit log. The rules (ranges, matching) are `justus_core::instance_ban`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, not_found};
 use crate::state::App;
 use justus_core::instance_ban::{SignupBlock, blocking, parse_cidr};
 use justus_core::user::User;
@@ -14,23 +14,11 @@ fn is_admin(app: &App, user: &User) -> bool {
     app.config.auth.is_instance_admin(user.username.as_str())
 }
 
-fn instance_admins_only() -> Error {
-    Error::forbidden("forbidden", "only the instance's admins may do this")
-}
-
-/// `NotFound` as a 404 naming `what`; other store errors as they are.
-fn not_found(what: &'static str) -> impl Fn(StoreError) -> Error {
-    move |e| match e {
-        StoreError::NotFound => Error::not_found(what),
-        other => other.into(),
-    }
-}
-
 /// The caller, if they are one of the instance's admins.
 async fn admin(app: &App, user: UserId) -> Result<User> {
     let me = app.store.user_by_id(user).await?;
     if !is_admin(app, &me) {
-        return Err(instance_admins_only());
+        return Err(Error::instance_admins_only());
     }
     Ok(me)
 }

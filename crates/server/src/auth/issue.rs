@@ -44,11 +44,10 @@ pub async fn start(
     // A suspension committed while this login ran revoked every session it found, but not
     // this one if it came later: look again now that the session exists.
     if app.store.user_by_id(user.id).await?.suspended_at.is_some() {
-        app.store
-            .revoke_sessions(user.id, None, now)
-            .await
-            .map(|ended| app.end_sessions(&ended))?;
-        app.end_sessions(&[session.id]);
+        let mut ended = app.store.revoke_sessions(user.id, None, now).await?;
+        // Already revoked if the suspension came after this session: ended here all the same.
+        ended.push(session.id);
+        app.end_sessions(&ended);
         return Err(crate::auth::instance_bans::account_suspended());
     }
     issue(app, user, session.id, session.expires_at, token)

@@ -13,7 +13,7 @@ pub mod rooms;
 use crate::error::{Error, Result};
 use crate::state::App;
 use justus_core::room::{Action, Member, Room, can};
-use justus_core::{RoomId, StoreError, UserId};
+use justus_core::{RoomId, UserId};
 
 /// A room the caller is a member of. Non-members (never joined, left, kicked, banned) get the
 /// same 404 as for a room that does not exist, so room ids leak nothing.
@@ -81,10 +81,4 @@ pub fn forbidden(action: Action) -> Error {
     Error::forbidden("forbidden", what)
 }
 
-/// Maps `StoreError::NotFound` to a 404 naming `what`; other errors convert as usual.
-pub fn not_found(what: &'static str) -> impl Fn(StoreError) -> Error {
-    move |e| match e {
-        StoreError::NotFound => Error::not_found(what),
-        other => other.into(),
-    }
-}
+pub use crate::error::not_found;

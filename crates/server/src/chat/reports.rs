@@ -167,7 +167,7 @@ pub async fn all(
     limit: u32,
 ) -> Result<Vec<Report>> {
     if !is_instance_admin(app, user).await? {
-        return Err(instance_admins_only());
+        return Err(Error::instance_admins_only());
     }
     let reports = app
         .store
@@ -192,7 +192,7 @@ pub async fn instance_audit_log(
     limit: u32,
 ) -> Result<Vec<justus_core::audit::AuditEntry>> {
     if !is_instance_admin(app, user).await? {
-        return Err(instance_admins_only());
+        return Err(Error::instance_admins_only());
     }
     Ok(app
         .store
@@ -214,10 +214,6 @@ pub async fn rooms_of(app: &App, reports: &[Report]) -> Result<Vec<justus_core::
         }
     }
     Ok(rooms)
-}
-
-pub fn instance_admins_only() -> Error {
-    Error::forbidden("forbidden", "only the instance's admins may do this")
 }
 
 /// Resolves a report: `action_taken` (the moderator acted, e.g. removed the message) or

@@ -606,6 +606,15 @@ pub async fn create_invite(
     Ok(invite)
 }
 
+/// Anything that cannot be an invite code is "no such invite" before the store is asked.
+fn invite_code(code: &str) -> Result<()> {
+    if justus_core::room::is_invite_code(code) {
+        Ok(())
+    } else {
+        Err(Error::not_found("invite"))
+    }
+}
+
 /// What an invite leads to, for a preview before accepting.
 #[tracing::instrument(
     target = "justus::trace",
@@ -614,9 +623,7 @@ pub async fn create_invite(
     skip_all
 )]
 pub async fn invite_preview(app: &App, code: &str) -> Result<(Invite, Room)> {
-    if !justus_core::room::is_invite_code(code) {
-        return Err(Error::not_found("invite"));
-    }
+    invite_code(code)?;
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
     let room = app
         .store
@@ -637,9 +644,7 @@ pub async fn invite_preview(app: &App, code: &str) -> Result<(Invite, Room)> {
     skip_all
 )]
 pub async fn accept_invite(app: &App, user: UserId, code: &str) -> Result<Room> {
-    if !justus_core::room::is_invite_code(code) {
-        return Err(Error::not_found("invite"));
-    }
+    invite_code(code)?;
     let invite = app.store.invite(code).await.map_err(not_found("invite"))?;
     match app
         .store
